@@ -1,0 +1,150 @@
+/**
+ * The contract between the tensor library and the hardware: every backend (the TypeScript reference in
+ * `js/`, the WebAssembly SIMD one in `wasm/`) implements exactly this interface. Kernels see flat
+ * row-major float arrays plus element offsets and row strides (BLAS style) and know nothing of tensors
+ * or autograd.
+ *
+ * Conventions
+ * - Every array argument is followed by its element offset (`xOffset`); matrices also take a row
+ *   stride (`ldx`, in elements).
+ * - Arrays may be Float32Array or Float64Array, but all arrays of one call share a dtype. The wasm
+ *   backend computes float32 only and hands float64 calls to the reference backend.
+ * - Arrays obtained from `allocate()` live in the backend's memory (wasm linear memory); passing them
+ *   avoids copies. Any other typed array is accepted too (the wasm backend copies it in and out).
+ * - A kernel never allocates per call in the hot path and never keeps a reference to its arguments.
+ *
+ * Fused recurrent cell kernels work on one time step for a whole batch: `batch` rows of `hidden`
+ * units. Gate layouts are PyTorch's: LSTM rows are [i | f | g | o] (4*hidden), GRU rows [r | z | n]
+ * (3*hidden). Row strides of gate buffers are 4*hidden / 3*hidden, of state buffers `hidden`.
+ */
+export type FloatArray = Float32Array | Float64Array;
+export type DType = 'float32' | 'float64';
+
+/** A long-lived buffer owned by a module or optimizer. `view()` re-derives the array on each access
+ * because wasm memory growth detaches earlier views. */
+export interface KernelBuffer {
+  readonly length: number;
+  readonly dtype: DType;
+  view(): FloatArray;
+}
+
+export interface Kernels {
+  readonly name: 'js' | 'wasm';
+
+  /** A zero-filled buffer that lives as long as its owner (parameters, gradients, optimizer state,
+   * workspaces). float64 buffers are always plain typed arrays. */
+  allocate(length: number, dtype: DType): KernelBuffer;
+  /** Returns a buffer's memory to the backend. Using the buffer afterwards is undefined. */
+  release(buffer: KernelBuffer): void;
+
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, row-major. op(A) is [m, k], op(B) is [k, n], C is [m, n].
+   * With transA, A is stored [k, m]; with transB, B is stored [n, k]. `beta = 0` must ignore the old
+   * contents of C (even NaN), as BLAS does.
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, aOffset: number, lda: number,
+    b: FloatArray, bOffset: number, ldb: number,
+    beta: number, c: FloatArray, cOffset: number, ldc: number,
+  ): void;
+
+  /** rows of x ([rows, cols], row stride cols) += v ([cols]). */
+  addRowVector(rows: number, cols: number, x: FloatArray, xOffset: number, v: FloatArray, vOffset: number): void;
+  /** out[j] (+)= sum over rows of x[r, j]; accumulate adds to out instead of overwriting. */
+  sumRows(rows: number, cols: number, x: FloatArray, xOffset: number, out: FloatArray, outOffset: number, accumulate: boolean): void;
+  /** y[i] += alpha * x[i] for i < n. */
+  axpy(n: number, alpha: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): void;
+  /** Sum of squares of x[0..n). Returned as a JS number (accumulated in float64). */
+  sumSquares(n: number, x: FloatArray, xOffset: number): number;
+  /** x[i] *= alpha for i < n. */
+  scale(n: number, alpha: number, x: FloatArray, xOffset: number): void;
+
+  // ---- vanilla RNN ----
+  /** h = act(pre) in place over n elements; act 0 = tanh, 1 = relu. */
+  rnnForward(n: number, activation: 0 | 1, pre: FloatArray, preOffset: number): void;
+  /** dPre = dh * act'(h), where h is the activated output; dPre may alias dh. */
+  rnnBackward(n: number, activation: 0 | 1, h: FloatArray, hOffset: number, dh: FloatArray, dhOffset: number, dPre: FloatArray, dPreOffset: number): void;
+
+  // ---- LSTM (optionally peephole) ----
+  /**
+   * One step. `gates` holds [batch, 4*hidden] pre-activations (x W_ih^T + b_ih + h W_hh^T + b_hh) and
+   * is overwritten with the activations (i, f, g, o) that the backward needs. c = f*cPrev + i*g,
+   * hRaw = o * tanh(c). With peepholes (`peep` = [w_ci | w_cf | w_co], 3*hidden), i and f add
+   * w_ci*cPrev, w_cf*cPrev before the sigmoid and o adds w_co*c (the ONNX equations).
+   */
+  lstmForward(
+    batch: number, hidden: number,
+    gates: FloatArray, gatesOffset: number,
+    cPrev: FloatArray, cPrevOffset: number,
+    c: FloatArray, cOffset: number,
+    hRaw: FloatArray, hRawOffset: number,
+    peep: FloatArray | null, peepOffset: number,
+  ): void;
+  /**
+   * Backward of one step. Inputs: activated `gates`, cPrev, c, dhRaw (gradient w.r.t. hRaw), and dc
+   * (gradient flowing into c from step t+1; overwritten with the gradient w.r.t. cPrev). Writes
+   * dGates [batch, 4*hidden] (gradients w.r.t. the pre-activations). With peepholes, accumulates into
+   * dPeep ([3*hidden]).
+   */
+  lstmBackward(
+    batch: number, hidden: number,
+    gates: FloatArray, gatesOffset: number,
+    cPrev: FloatArray, cPrevOffset: number,
+    c: FloatArray, cOffset: number,
+    dhRaw: FloatArray, dhRawOffset: number,
+    dc: FloatArray, dcOffset: number,
+    dGates: FloatArray, dGatesOffset: number,
+    peep: FloatArray | null, peepOffset: number,
+    dPeep: FloatArray | null, dPeepOffset: number,
+  ): void;
+
+  // ---- GRU ----
+  /**
+   * One step. `gi` holds x W_ih^T + b_ih ([batch, 3*hidden]); `gh` holds h W_hh^T + b_hh. r = σ(gi_r+gh_r),
+   * z = σ(gi_z+gh_z), n = tanh(gi_n + r*gh_n), h = (1-z)*n + z*hPrev. Overwrites gi with the
+   * activations (r, z, n); gh is left as is (its n part is needed by the backward).
+   */
+  gruForward(
+    batch: number, hidden: number,
+    gi: FloatArray, giOffset: number,
+    gh: FloatArray, ghOffset: number,
+    hPrev: FloatArray, hPrevOffset: number,
+    h: FloatArray, hOffset: number,
+  ): void;
+  /**
+   * Backward of one step from dh (gradient w.r.t. h). Writes dGi (w.r.t. gi pre-activations) and dGh
+   * (w.r.t. gh), and dhPrev = the direct path dh*z (the caller adds dGh W_hh).
+   */
+  gruBackward(
+    batch: number, hidden: number,
+    gi: FloatArray, giOffset: number,
+    gh: FloatArray, ghOffset: number,
+    hPrev: FloatArray, hPrevOffset: number,
+    dh: FloatArray, dhOffset: number,
+    dGi: FloatArray, dGiOffset: number,
+    dGh: FloatArray, dGhOffset: number,
+    dhPrev: FloatArray, dhPrevOffset: number,
+  ): void;
+
+  // ---- losses ----
+  /**
+   * Softmax cross-entropy over `rows` rows of `classes` logits with integer targets. Writes the
+   * per-row loss (0 for ignored rows, target === ignoreIndex) and, when dLogits is given, softmax - onehot
+   * (0 rows for ignored). Returns nothing; the caller reduces.
+   */
+  softmaxCrossEntropy(
+    rows: number, classes: number,
+    logits: FloatArray, logitsOffset: number,
+    targets: Int32Array, ignoreIndex: number,
+    loss: FloatArray, lossOffset: number,
+    dLogits: FloatArray | null, dLogitsOffset: number,
+  ): void;
+
+  // ---- optimizers (PyTorch update rules; all in place over n elements) ----
+  /** Adam / AdamW step. step is 1-based; decoupled = AdamW's weight decay. */
+  adamUpdate(
+    n: number, param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
+  ): void;
+}

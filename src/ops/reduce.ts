@@ -1,0 +1,107 @@
+/** Reductions over dimensions, with keepDim. An omitted dim reduces over every dimension. */
+import { normDim, record, Tensor, type Shape } from '../tensor/index.js';
+import { broadcastStrides, newTensor, stridedOffsets } from './util.js';
+
+export type Dims = number | readonly number[] | undefined;
+
+function reducedShapes(a: Tensor, dims: Dims, where: string): { kept: number[]; out: number[]; count: number } {
+  const rank = a.shape.length;
+  const list = dims === undefined ? a.shape.map((_, i) => i) : (typeof dims === 'number' ? [dims] : dims).map((d) => normDim(d, rank, where));
+  const reduced = new Set(list);
+  const kept = a.shape.map((d, i) => (reduced.has(i) ? 1 : d));
+  const out = a.shape.filter((_, i) => !reduced.has(i));
+  let count = 1;
+  for (const d of reduced) count *= a.shape[d] ?? 1;
+  return { kept, out, count };
+}
+
+/** Expands a reduced gradient (shape `kept`) back over the input's shape. */
+function expandBack(g: Tensor, kept: Shape, shape: Shape, scale: number): Tensor {
+  const out = newTensor(shape, g);
+  const offsets = stridedOffsets(shape, broadcastStrides(kept, shape));
+  const gd = g.data, o = out.data;
+  for (let i = 0; i < o.length; i++) o[i] = gd[offsets[i]!]! * scale;
+  return out;
+}
+
+function sumForward(a: Tensor, kept: Shape, outShape: Shape, scale: number): Tensor {
+  const out = newTensor(outShape, a);
+  const offsets = stridedOffsets(a.shape, broadcastStrides(kept, a.shape));
+  const x = a.data, o = out.data;
+  if (out.size === 1) {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]!;
+    o[0] = s * scale;
+    return out;
+  }
+  for (let i = 0; i < x.length; i++) o[offsets[i]!]! += x[i]!;
+  if (scale !== 1) for (let i = 0; i < o.length; i++) o[i]! *= scale;
+  return out;
+}
+
+export function sum(a: Tensor, dims?: Dims, keepDim = false): Tensor {
+  const { kept, out } = reducedShapes(a, dims, 'sum');
+  return record(sumForward(a, kept, keepDim ? kept : out, 1), {
+    name: 'sum', inputs: [a],
+    backward: (g) => [expandBack(g, kept, a.shape, 1)],
+  });
+}
+
+export function mean(a: Tensor, dims?: Dims, keepDim = false): Tensor {
+  const { kept, out, count } = reducedShapes(a, dims, 'mean');
+  if (count === 0) throw new Error(`mean: cannot average over an empty dimension of shape [${a.shape.join(', ')}]`);
+  return record(sumForward(a, kept, keepDim ? kept : out, 1 / count), {
+    name: 'mean', inputs: [a],
+    backward: (g) => [expandBack(g, kept, a.shape, 1 / count)],
+  });
+}
+
+function extreme(name: string, a: Tensor, dims: Dims, keepDim: boolean, better: (x: number, best: number) => boolean): Tensor {
+  const { kept, out: outShape, count } = reducedShapes(a, dims, name);
+  if (count === 0) throw new Error(`${name}: cannot reduce over an empty dimension`);
+  const out = newTensor(keepDim ? kept : outShape, a);
+  const offsets = stridedOffsets(a.shape, broadcastStrides(kept, a.shape));
+  const winner = new Int32Array(out.size).fill(-1);
+  const x = a.data, o = out.data;
+  for (let i = 0; i < x.length; i++) {
+    const k = offsets[i]!;
+    // NaN propagates, as in PyTorch.
+    if (winner[k] === -1 || better(x[i]!, o[k]!) || Number.isNaN(x[i]!)) {
+      if (winner[k] !== -1 && Number.isNaN(o[k]!)) continue;
+      o[k] = x[i]!;
+      winner[k] = i;
+    }
+  }
+  return record(out, {
+    name, inputs: [a],
+    backward: (g) => {
+      const dx = newTensor(a.shape, a);
+      const gd = g.data, d = dx.data;
+      for (let k = 0; k < winner.length; k++) d[winner[k]!] = gd[k]!;
+      return [dx];
+    },
+  });
+}
+
+/** Largest values over dims; the gradient goes to the first maximal element. */
+export const max = (a: Tensor, dims?: Dims, keepDim = false): Tensor => extreme('max', a, dims, keepDim, (x, b) => x > b);
+export const min = (a: Tensor, dims?: Dims, keepDim = false): Tensor => extreme('min', a, dims, keepDim, (x, b) => x < b);
+
+/** Indices of the largest values along one dimension (no gradient), as a float tensor of integers. */
+export function argmax(a: Tensor, dim: number, keepDim = false): Tensor {
+  const d = normDim(dim, a.shape.length, 'argmax');
+  const size = a.shape[d]!;
+  const inner = a.shape.slice(d + 1).reduce((p, q) => p * q, 1);
+  const outer = a.size / Math.max(1, size * inner);
+  const shape = keepDim ? a.shape.map((s, i) => (i === d ? 1 : s)) : a.shape.filter((_, i) => i !== d);
+  const out = newTensor(shape, a);
+  const x = a.data, o = out.data;
+  for (let p = 0; p < outer; p++) {
+    for (let q = 0; q < inner; q++) {
+      let best = 0;
+      for (let j = 1; j < size; j++) if (x[(p * size + j) * inner + q]! > x[(p * size + best) * inner + q]!) best = j;
+      o[p * inner + q] = best;
+    }
+  }
+  return out;
+}

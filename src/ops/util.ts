@@ -1,0 +1,86 @@
+/** Helpers shared by the ops: argument coercion, dtype checks and strided index maps. */
+import { allocateArray, formatShape, stridesOf, Tensor, type Shape } from '../tensor/index.js';
+
+export type TensorLike = Tensor | number;
+
+/** Turns a number into a 0-d tensor of the other operand's dtype. */
+export function asTensor(x: TensorLike, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') throw new Error(`expected a Tensor or a number, got ${typeof x}`);
+  const data = allocateArray(1, like.dtype);
+  data[0] = x;
+  return new Tensor(data, []);
+}
+
+export function checkSameDtype(where: string, ...tensors: Tensor[]): void {
+  const first = tensors[0]!;
+  for (const t of tensors) {
+    if (t.dtype !== first.dtype) {
+      throw new Error(`${where}: dtypes must match, got ${first.dtype} and ${t.dtype} (convert one with .to('${first.dtype}'))`);
+    }
+  }
+}
+
+export function newTensor(shape: Shape, like: Tensor | 'float32' | 'float64'): Tensor {
+  const dtype = typeof like === 'string' ? like : like.dtype;
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(allocateArray(size, dtype), shape);
+}
+
+/** Strides of `shape` seen from a broadcast `outShape` (0 along broadcast dimensions). */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const strides = stridesOf(shape);
+  const lead = outShape.length - shape.length;
+  return outShape.map((d, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]!));
+}
+
+/** For each element (row-major) of `shape`, its offset under `strides`. */
+export function stridedOffsets(shape: Shape, strides: readonly number[]): Int32Array {
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = new Int32Array(size);
+  const rank = shape.length;
+  const counter = new Array<number>(rank).fill(0);
+  let offset = 0;
+  for (let i = 0; i < size; i++) {
+    out[i] = offset;
+    for (let d = rank - 1; d >= 0; d--) {
+      counter[d]!++;
+      offset += strides[d]!;
+      if (counter[d]! < shape[d]!) break;
+      offset -= strides[d]! * shape[d]!;
+      counter[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Sums a gradient of a broadcast result back down to an operand's shape. */
+export function sumToShape(grad: Tensor, shape: Shape): Tensor {
+  if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
+  const out = newTensor(shape, grad);
+  const offsets = stridedOffsets(grad.shape, broadcastStrides(shape, grad.shape));
+  const g = grad.data;
+  const o = out.data;
+  for (let i = 0; i < g.length; i++) o[offsets[i]!]! += g[i]!;
+  return out;
+}
+
+/** Normalises and checks an index list (Int32Array, number[] or a tensor of integral values). */
+export function toIndexArray(index: Tensor | Int32Array | readonly number[], bound: number, where: string): Int32Array {
+  const values = index instanceof Tensor ? index.data : index;
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || v < -bound || v >= bound) {
+      throw new Error(`${where}: index ${v} at position ${i} is out of range for a dimension of size ${bound}`);
+    }
+    out[i] = v < 0 ? v + bound : v;
+  }
+  return out;
+}
+
+export function shapeError(where: string, what: string, expected: string, got: Shape): Error {
+  return new Error(`${where}: ${what} must be ${expected}, got ${formatShape(got)}`);
+}

@@ -1,0 +1,134 @@
+/** Creation functions. float32 unless the data is a Float64Array or `dtype: 'float64'` is asked for. */
+import type { DType, FloatArray, KernelBuffer } from '../kernels/index.js';
+import { defaultGenerator, type Generator } from './random.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { Tensor } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends CreateOptions {
+  generator?: Generator;
+}
+
+type Nested = number | readonly Nested[];
+
+export function allocateArray(size: number, dtype: DType = 'float32'): FloatArray {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+function inferShape(data: Nested, where: string): number[] {
+  const shape: number[] = [];
+  let level: Nested = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0] as Nested;
+  }
+  if (!Array.isArray(level) && typeof level !== 'number') throw new Error(`${where}: expected numbers, got ${typeof level}`);
+  return shape;
+}
+
+function flattenInto(data: Nested, shape: number[], dim: number, out: FloatArray, offset: number, where: string): number {
+  if (dim === shape.length) {
+    if (typeof data !== 'number') throw new Error(`${where}: ragged nested array (expected a number at depth ${dim}, got an array)`);
+    out[offset] = data;
+    return offset + 1;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim]) {
+    throw new Error(`${where}: ragged nested array (expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(data) ? data.length : typeof data})`);
+  }
+  for (const item of data) offset = flattenInto(item as Nested, shape, dim + 1, out, offset, where);
+  return offset;
+}
+
+/**
+ * A tensor from nested arrays or a typed array. A typed array is used as is (not copied) unless a
+ * different dtype is asked for; its shape defaults to 1-D.
+ */
+export function tensor(data: Nested | FloatArray | readonly number[], shape?: Shape, options: CreateOptions = {}): Tensor {
+  const where = 'tensor';
+  let storage: FloatArray;
+  let finalShape: number[];
+  if (ArrayBuffer.isView(data)) {
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`${where}: typed array data must be Float32Array or Float64Array`);
+    const wanted = options.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
+    storage = (wanted === 'float64') === data instanceof Float64Array ? data : allocateArray(data.length, wanted);
+    if (storage !== data) storage.set(data);
+    finalShape = shape ? [...shape] : [data.length];
+  } else {
+    const inferred = inferShape(data as Nested, where);
+    storage = allocateArray(sizeOf(inferred), options.dtype ?? 'float32');
+    flattenInto(data as Nested, inferred, 0, storage, 0, where);
+    finalShape = shape ? [...shape] : inferred;
+  }
+  checkShape(finalShape, where);
+  if (sizeOf(finalShape) !== storage.length) {
+    throw new Error(`${where}: shape ${formatShape(finalShape)} needs ${sizeOf(finalShape)} elements, data has ${storage.length}`);
+  }
+  return new Tensor(storage, finalShape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+/** A tensor over a long-lived kernel buffer (parameters and state in wasm memory). */
+export function fromBuffer(buffer: KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  return new Tensor(buffer, shape, options);
+}
+
+export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
+  checkShape(shape, 'full');
+  const data = allocateArray(sizeOf(shape), options.dtype);
+  if (value !== 0) data.fill(value);
+  return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options);
+export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options);
+
+export function zerosLike(t: Tensor): Tensor {
+  return zeros(t.shape, { dtype: t.dtype });
+}
+
+/** Uniform in [low, high). */
+export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  checkShape(shape, 'rand');
+  const g = options.generator ?? defaultGenerator;
+  const low = options.low ?? 0;
+  const high = options.high ?? 1;
+  const data = allocateArray(sizeOf(shape), options.dtype);
+  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * g.uniform();
+  return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+/** Normal with the given mean and standard deviation (default standard normal). */
+export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  checkShape(shape, 'randn');
+  const g = options.generator ?? defaultGenerator;
+  const mean = options.mean ?? 0;
+  const std = options.std ?? 1;
+  const data = allocateArray(sizeOf(shape), options.dtype);
+  for (let i = 0; i < data.length; i++) data[i] = mean + std * g.normal();
+  return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+/** [start, start+step, ...) up to end (exclusive), like torch.arange. */
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step) || step === 0) {
+    throw new Error(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
+  }
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  checkShape([n], 'arange');
+  const data = allocateArray(n, options.dtype);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return new Tensor(data, [n], { requiresGrad: options.requiresGrad ?? false });
+}
+
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  checkShape([n, m], 'eye');
+  const data = allocateArray(n * m, options.dtype);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return new Tensor(data, [n, m], { requiresGrad: options.requiresGrad ?? false });
+}

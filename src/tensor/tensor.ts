@@ -1,0 +1,223 @@
+/**
+ * Tensor: a shape, a dtype and contiguous row-major storage, plus the autograd tape.
+ *
+ * Storage is either a plain typed array (short-lived tensors, garbage-collected) or a KernelBuffer from
+ * the kernels layer's allocator (long-lived parameters and state in wasm memory). `.data` is obtained on
+ * access so that wasm memory growth never leaves a caller with a detached view.
+ *
+ * Ops and methods such as `t.mul(u)` are attached by src/ops (DESIGN decision 4); this file knows
+ * nothing of them.
+ */
+import type { DType, FloatArray, KernelBuffer } from '../kernels/index.js';
+import { formatShape, sizeOf, type Shape } from './shape.js';
+
+/** One recorded operation: its inputs and the rule that maps the output gradient to input gradients. */
+export interface GradNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Returns one gradient per input (null where the input needs none). Runs with gradients off. */
+  backward(gradOutput: Tensor): (Tensor | null)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording operations for autograd (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+export function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The gradient accumulated by backward passes; kept on leaves that require it. */
+  grad: Tensor | null = null;
+  /** The operation that produced this tensor, when it was recorded for autograd. */
+  gradFn: GradNode | null = null;
+  private _requiresGrad = false;
+  private readonly storage: FloatArray | KernelBuffer;
+
+  constructor(storage: FloatArray | KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}) {
+    const length = storage.length;
+    if (sizeOf(shape) !== length) {
+      throw new Error(`Tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, storage has ${length}`);
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = 'dtype' in storage && typeof storage.dtype === 'string' ? storage.dtype : dtypeOf(storage as FloatArray);
+    if (options.requiresGrad) this.requiresGrad = true;
+  }
+
+  /** The elements, row-major. A view: writing to it changes the tensor. */
+  get data(): FloatArray {
+    const s = this.storage;
+    return ArrayBuffer.isView(s) ? s : s.view();
+  }
+
+  /** The storage this tensor shares with views of it (reshape keeps storage). */
+  get rawStorage(): FloatArray | KernelBuffer {
+    return this.storage;
+  }
+
+  get size(): number {
+    return this.storage.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (value && this.gradFn === null && this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new Error(`Tensor.requiresGrad: only floating tensors can require gradients, got ${this.dtype}`);
+    }
+    this._requiresGrad = value;
+  }
+
+  /** True for tensors created by the user (not by a recorded op). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  item(): number {
+    if (this.size !== 1) throw new Error(`Tensor.item: needs a tensor with one element, got shape ${formatShape(this.shape)}`);
+    return this.data[0]!;
+  }
+
+  /** Nested JS arrays (a number for a 0-d tensor). */
+  toArray(): unknown {
+    const data = this.data;
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return data[offset]!;
+      const n = this.shape[dim]!;
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = build(dim + 1, offset + i * stride);
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** A tensor sharing this one's storage but cut from the graph: gradients stop here. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape);
+  }
+
+  /** A deep copy (new storage), cut from the graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  /**
+   * Reverse-mode differentiation from this tensor. A scalar needs no gradient argument; any other
+   * tensor needs one of its own shape (the vector in the vector-Jacobian product). Gradients accumulate
+   * into `.grad` of the leaves that require them.
+   */
+  backward(gradient?: Tensor): void {
+    if (!this.requiresGrad) {
+      throw new Error('Tensor.backward: this tensor does not require gradients (no input requires them, or it was computed under noGrad)');
+    }
+    let seed: Tensor;
+    if (gradient === undefined) {
+      if (this.size !== 1) {
+        throw new Error(`Tensor.backward: a gradient argument is needed for a non-scalar output of shape ${formatShape(this.shape)}`);
+      }
+      const one = this.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1);
+      one[0] = 1;
+      seed = new Tensor(one, this.shape);
+    } else {
+      if (gradient.size !== this.size || gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) {
+        throw new Error(`Tensor.backward: gradient must have the output's shape ${formatShape(this.shape)}, got ${formatShape(gradient.shape)}`);
+      }
+      if (gradient.dtype !== this.dtype) {
+        throw new Error(`Tensor.backward: gradient dtype ${gradient.dtype} does not match the output's ${this.dtype}`);
+      }
+      seed = gradient;
+    }
+    runBackward(this, seed);
+  }
+}
+
+/** Adds src into dst element by element (same shape, same dtype). */
+function accumulateInto(dst: FloatArray, src: FloatArray): void {
+  for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
+}
+
+function runBackward(root: Tensor, seed: Tensor): void {
+  // Phase 1: order the recorded graph so every tensor comes after all the tensors computed from it.
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (visited.has(t)) continue;
+    visited.add(t);
+    stack.push([t, true]);
+    for (const input of t.gradFn?.inputs ?? []) if (input.requiresGrad && !visited.has(input)) stack.push([input, false]);
+  }
+
+  // Phase 2: walk it in reverse, handing each node the sum of the gradients of its output.
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  noGrad(() => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k]!;
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (t.gradFn === null) {
+        if (t.grad === null) t.grad = new Tensor(g.data.slice(), t.shape);
+        else accumulateInto(t.grad.data, g.data);
+        continue;
+      }
+      const inputGrads = t.gradFn.backward(g);
+      t.gradFn.inputs.forEach((input, i) => {
+        const gi = inputGrads[i];
+        if (!gi || !input.requiresGrad) return;
+        if (gi.size !== input.size) {
+          throw new Error(`autograd: ${t.gradFn!.name} returned a gradient of shape ${formatShape(gi.shape)} for an input of shape ${formatShape(input.shape)}`);
+        }
+        const previous = grads.get(input);
+        if (previous) {
+          // Copy before accumulating: a backward rule may return a tensor it shares with another input.
+          const sum = new Tensor(previous.data.slice(), input.shape);
+          accumulateInto(sum.data, gi.data);
+          grads.set(input, sum);
+        } else grads.set(input, gi.shape.length === input.shape.length ? gi : new Tensor(gi.data, input.shape));
+      });
+    }
+  });
+}
+
+/** Records `output = op(inputs)` on the tape when gradients are on and some input requires them. */
+export function record(output: Tensor, node: GradNode): Tensor {
+  if (gradEnabled && node.inputs.some((t) => t.requiresGrad)) {
+    output.gradFn = node;
+    output.requiresGrad = true;
+  }
+  return output;
+}
