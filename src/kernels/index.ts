@@ -2,9 +2,14 @@
  * The one dispatch point that picks a backend. float64 always runs on the TypeScript reference
  * kernels; float32 runs on the active backend (WebAssembly when available, unless
  * RECURRENT_BACKEND=js or setBackend('js') says otherwise).
+ *
+ * In Node the WebAssembly module compiles synchronously when this file is imported. Browsers refuse
+ * synchronous compilation of large modules on the main thread: there, call `await initWasm()` once at
+ * startup; until then float32 runs on the TypeScript kernels.
  */
-import type { DType, Kernels } from './contract.js';
+import type { DType, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
+import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
 export type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 export { jsKernels } from './js/index.js';
@@ -34,4 +39,44 @@ export function setBackend(name: BackendName): void {
 
 export function getBackend(): BackendName {
   return active.name;
+}
+
+// `process` is absent in browsers; RECURRENT_BACKEND=js keeps wasm registered but not the default.
+const env = typeof process === 'object' ? process : undefined;
+const preferJs = env?.env?.['RECURRENT_BACKEND'] === 'js';
+
+function adoptWasm(kernels: Kernels): void {
+  registerBackend(kernels);
+  if (!preferJs) active = kernels;
+}
+
+if (env?.versions?.node !== undefined && wasmSimdSupported()) {
+  try {
+    adoptWasm(loadWasmKernelsSync());
+  } catch (error) {
+    console.warn(`recurrent: WebAssembly kernels failed to load, using the TypeScript kernels: ${String(error)}`);
+  }
+}
+
+/**
+ * Loads the WebAssembly kernels asynchronously (the way for browsers' main threads) and makes them
+ * the float32 default unless RECURRENT_BACKEND=js. Resolves to the active backend's name: 'js' where
+ * WebAssembly SIMD is missing. Safe to call more than once.
+ */
+export async function initWasm(): Promise<BackendName> {
+  if (!registry.has('wasm') && wasmSimdSupported()) adoptWasm(await loadWasmKernels());
+  return active.name;
+}
+
+/** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views
+ * (a recurrent layer's weights in PyTorch's flat order). */
+export function sliceBuffer(parent: KernelBuffer, offset: number, length: number): KernelBuffer {
+  if (offset < 0 || length < 0 || offset + length > parent.length) {
+    throw new Error(`sliceBuffer: window [${offset}, ${offset + length}) does not fit a buffer of ${parent.length}`);
+  }
+  return {
+    length,
+    dtype: parent.dtype,
+    view: () => parent.view().subarray(offset, offset + length),
+  };
 }

@@ -1,0 +1,114 @@
+/**
+ * Module: a tree of named parameters and sub-modules, with PyTorch's naming (`lstm.weight_ih_l0`),
+ * state dicts and train/eval modes. Parameters register in order, so iteration order is PyTorch's.
+ */
+import { kernelsFor, type DType } from '../kernels/index.js';
+import { formatShape, fromBuffer, noGrad, type Tensor } from '../tensor/index.js';
+
+export class Module {
+  training = true;
+  private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
+  private readonly childModules = new Map<string, Module>();
+
+  /** Creates a zero parameter in the kernels' long-lived memory and registers it. */
+  protected createParameter(name: string, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    const size = shape.reduce((p, q) => p * q, 1);
+    const t = fromBuffer(kernelsFor(dtype).allocate(size, dtype), shape, { requiresGrad: true });
+    return this.registerParameter(name, t);
+  }
+
+  registerParameter(name: string, tensor: Tensor): Tensor {
+    if (this.ownParameters.has(name) || this.childModules.has(name)) throw new Error(`${this.constructor.name}: '${name}' is already registered`);
+    tensor.requiresGrad = true;
+    this.ownParameters.set(name, tensor);
+    return tensor;
+  }
+
+  /** A tensor that belongs to the state dict but is not trained (none of the built-in layers has one yet). */
+  registerBuffer(name: string, tensor: Tensor): Tensor {
+    this.ownBuffers.set(name, tensor);
+    return tensor;
+  }
+
+  registerModule<M extends Module>(name: string, module: M): M {
+    if (this.ownParameters.has(name) || this.childModules.has(name)) throw new Error(`${this.constructor.name}: '${name}' is already registered`);
+    this.childModules.set(name, module);
+    return module;
+  }
+
+  *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    for (const [name, p] of this.ownParameters) yield [prefix + name, p];
+    for (const [name, m] of this.childModules) yield* m.namedParameters(`${prefix}${name}.`);
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, p]) => p);
+  }
+
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix.replace(/\.$/, ''), this];
+    for (const [name, m] of this.childModules) yield* m.namedModules(`${prefix}${name}.`);
+  }
+
+  children(): Module[] {
+    return [...this.childModules.values()];
+  }
+
+  /** Parameters and buffers by their dotted names (shared storage, not copies). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, module] of this.namedModules()) {
+      const prefix = name === '' ? '' : `${name}.`;
+      for (const [k, t] of module.ownParameters) out[prefix + k] = t;
+      for (const [k, t] of module.ownBuffers) out[prefix + k] = t;
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from a state dict (dtypes converted as needed). Strict by default: missing,
+   * unexpected and mis-shaped keys are all listed in one error, and nothing is changed.
+   */
+  loadStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in dict));
+    const unexpected = Object.keys(dict).filter((k) => !(k in own));
+    const misShaped = Object.keys(own)
+      .filter((k) => k in dict && (dict[k]!.size !== own[k]!.size || dict[k]!.shape.some((d, i) => d !== own[k]!.shape[i]) || dict[k]!.shape.length !== own[k]!.shape.length))
+      .map((k) => `${k}: expected ${formatShape(own[k]!.shape)}, got ${formatShape(dict[k]!.shape)}`);
+    const problems: string[] = [];
+    if (missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    if (misShaped.length) problems.push(`shape mismatches: ${misShaped.join('; ')}`);
+    if ((strict && problems.length) || misShaped.length) {
+      throw new Error(`${this.constructor.name}.loadStateDict: ${problems.join('. ')}`);
+    }
+    noGrad(() => {
+      for (const [k, t] of Object.entries(own)) {
+        const src = dict[k];
+        if (src) t.data.set(src.data);
+      }
+    });
+    return { missing, unexpected };
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+}

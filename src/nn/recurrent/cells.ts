@@ -1,0 +1,90 @@
+/**
+ * Single-step cells RNNCell, LSTMCell and GRUCell (PyTorch names: weight_ih, weight_hh, bias_ih,
+ * bias_hh; peephole weights weight_ci, weight_cf, weight_co). A step is the fused layer kernel with
+ * one time step, so cells and layers share one implementation.
+ */
+import type { DType } from '../../kernels/index.js';
+import { reshape } from '../../ops/index.js';
+import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
+import { oneOf, positiveInt } from '../checks.js';
+import { Module } from '../module.js';
+import { recurrentDirection, type CellKind } from './fused.js';
+import { allocateWeights, directionEntries, directionWeights } from './layout.js';
+
+export interface CellOptions {
+  bias?: boolean;
+  generator?: Generator;
+  dtype?: DType;
+}
+
+abstract class CellBase extends Module {
+  readonly dtype: DType;
+  private readonly weights: Map<string, Tensor>;
+
+  protected constructor(
+    private readonly cellName: string, private readonly kind: CellKind,
+    readonly inputSize: number, readonly hiddenSize: number, options: CellOptions & { peephole?: boolean },
+  ) {
+    super();
+    positiveInt(cellName, 'inputSize', inputSize);
+    positiveInt(cellName, 'hiddenSize', hiddenSize);
+    this.dtype = oneOf(cellName, 'dtype', options.dtype ?? 'float32', ['float32', 'float64'] as const);
+    const spec = { kind, inputSize, hiddenSize, numLayers: 1, directions: 1, bias: options.bias ?? true, projSize: 0, peephole: options.peephole ?? false };
+    this.weights = allocateWeights(directionEntries(spec, inputSize, ''), hiddenSize, this.dtype, options.generator ?? defaultGenerator);
+    for (const [name, t] of this.weights) this.registerParameter(name, t);
+  }
+
+  protected step(x: Tensor, h: Tensor | undefined, c: Tensor | undefined | null): { h: Tensor; c: Tensor | null } {
+    const name = this.cellName;
+    if (x.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype}, got ${x.dtype}`);
+    const batched = x.shape.length === 2;
+    if ((!batched && x.shape.length !== 1) || x.shape[x.shape.length - 1] !== this.inputSize) {
+      throw new Error(`${name}: input must be [batch, ${this.inputSize}] or [${this.inputSize}], got ${formatShape(x.shape)}`);
+    }
+    const B = batched ? x.shape[0]! : 1;
+    const H = this.hiddenSize;
+    const state = (label: string, t: Tensor | undefined | null): Tensor => {
+      if (!t) return zeros([B, H], { dtype: this.dtype });
+      const want = batched ? [B, H] : [H];
+      if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+        throw new Error(`${name}: ${label} must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
+      }
+      return reshape(t, [B, H]);
+    };
+    const r = recurrentDirection(this.kind, reshape(x, [1, B, this.inputSize]), state('h', h), this.kind === 'lstm' ? state('c', c) : null, directionWeights(this.weights, ''), false);
+    const unbatch = (t: Tensor): Tensor => (batched ? t : reshape(t, [H]));
+    return { h: unbatch(r.h), c: r.c && unbatch(r.c) };
+  }
+}
+
+export class RNNCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
+    const act = oneOf('RNNCell', 'nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+    super('RNNCell', act === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, options);
+  }
+
+  forward(x: Tensor, h?: Tensor): Tensor {
+    return this.step(x, h, null).h;
+  }
+}
+
+export class GRUCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
+    super('GRUCell', 'gru', inputSize, hiddenSize, options);
+  }
+
+  forward(x: Tensor, h?: Tensor): Tensor {
+    return this.step(x, h, null).h;
+  }
+}
+
+export class LSTMCell extends CellBase {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { peephole?: boolean } = {}) {
+    super('LSTMCell', 'lstm', inputSize, hiddenSize, options);
+  }
+
+  forward(x: Tensor, state?: [Tensor, Tensor] | null): [Tensor, Tensor] {
+    const r = this.step(x, state?.[0], state?.[1]);
+    return [r.h, r.c!];
+  }
+}

@@ -1,0 +1,4 @@
+export { RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type LSTMOptions, type GRUOptions } from './layers.js';
+export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
+export { recurrentDirection, gateCount, type CellKind, type DirectionWeights } from './fused.js';
+export * as reference from './reference.js';

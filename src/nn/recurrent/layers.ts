@@ -1,0 +1,205 @@
+/**
+ * Sequence layers RNN, LSTM and GRU with PyTorch's options, parameter names, shapes, gate order and
+ * state shapes. Each layer and direction runs as one fused autograd node (fused.ts).
+ *
+ * Equations (per time step t, PyTorch's):
+ *   RNN:  h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+ *   LSTM: i,f,g,o = σ,σ,tanh,σ (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), c_t = f c_{t-1} + i g,
+ *         h_t = o tanh(c_t) (then h_t = W_hr h_t with projSize)
+ *   GRU:  r,z = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z}),
+ *         n = tanh(W_in x_t + b_in + r (W_hn h_{t-1} + b_hn)), h_t = (1 - z) n + z h_{t-1}
+ * Parity note: `peephole: true` is our addition (PyTorch has none): i and f also see w_ci c_{t-1},
+ * w_cf c_{t-1}, and o sees w_co c_t, as in the ONNX LSTM.
+ */
+import type { DType } from '../../kernels/index.js';
+import { cat, narrow, permute, reshape, stack } from '../../ops/index.js';
+import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
+import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
+import { dropout } from '../layers.js';
+import { Module } from '../module.js';
+import { recurrentDirection, type CellKind } from './fused.js';
+import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  /** Dropout on the outputs of every layer but the last, in training mode only. */
+  dropout?: number;
+  bidirectional?: boolean;
+  /** Seeds the initialisation and the dropout masks. */
+  generator?: Generator;
+  dtype?: DType;
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+export interface LSTMOptions extends RecurrentOptions {
+  /** LSTM with projections: h_t = W_hr (o_t tanh(c_t)), of size projSize. 0 means none. */
+  projSize?: number;
+  peephole?: boolean;
+}
+
+export type GRUOptions = RecurrentOptions;
+
+/** What all three layers share: options, parameters and the layer × direction loop. */
+abstract class RecurrentBase extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly projSize: number;
+  readonly dtype: DType;
+  protected readonly spec: LayoutSpec;
+  private readonly weights: Map<string, Tensor>;
+  private readonly generator: Generator;
+
+  protected constructor(readonly layerName: string, kind: CellKind, options: RecurrentOptions & { projSize?: number; peephole?: boolean }) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new Error(`${layerName}: options must be an object like { inputSize, hiddenSize }`);
+    this.inputSize = positiveInt(layerName, 'inputSize', options.inputSize);
+    this.hiddenSize = positiveInt(layerName, 'hiddenSize', options.hiddenSize);
+    this.numLayers = positiveInt(layerName, 'numLayers', options.numLayers ?? 1);
+    this.bias = options.bias ?? true;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = probability(layerName, 'dropout', options.dropout ?? 0);
+    this.bidirectional = options.bidirectional ?? false;
+    this.projSize = nonNegativeInt(layerName, 'projSize', options.projSize ?? 0);
+    this.dtype = oneOf(layerName, 'dtype', options.dtype ?? 'float32', ['float32', 'float64'] as const);
+    if (this.projSize >= this.hiddenSize && this.projSize !== 0) {
+      throw new Error(`${layerName}: projSize must be smaller than hiddenSize (${this.hiddenSize}), got ${this.projSize}`);
+    }
+    if (options.peephole && this.projSize) throw new Error(`${layerName}: peephole connections with projSize are not supported; use one or the other`);
+    this.generator = options.generator ?? defaultGenerator;
+    this.spec = {
+      kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers,
+      directions: this.bidirectional ? 2 : 1, bias: this.bias, projSize: this.projSize, peephole: options.peephole ?? false,
+    };
+    const entries = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let d = 0; d < this.spec.directions; d++) entries.push(...directionEntries(this.spec, layerInputSize(this.spec, layer), suffixOf(layer, d)));
+    }
+    this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator);
+    for (const [name, t] of this.weights) this.registerParameter(name, t);
+  }
+
+  /** Size of h: projSize when projecting, else hiddenSize. */
+  get outputSize(): number {
+    return this.projSize || this.hiddenSize;
+  }
+
+  /** Checks shapes and runs all layers; returns time-major-aware output and stacked final states. */
+  protected run(input: Tensor, h0: Tensor | undefined, c0: Tensor | undefined | null): { output: Tensor; h: Tensor; c: Tensor | null } {
+    const name = this.layerName;
+    const isLstm = this.spec.kind === 'lstm';
+    if (input.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype} like the layer's weights, got ${input.dtype}`);
+    const batched = input.shape.length === 3;
+    if (input.shape.length !== 2 && !batched) {
+      const layout = this.batchFirst ? '[batch, seq, features]' : '[seq, batch, features]';
+      throw new Error(`${name}: input must be 3-D ${layout} or 2-D [seq, features], got ${formatShape(input.shape)}`);
+    }
+    const features = input.shape[input.shape.length - 1]!;
+    if (features !== this.inputSize) {
+      const expected = batched ? (this.batchFirst ? `[batch, seq, ${this.inputSize}]` : `[seq, batch, ${this.inputSize}]`) : `[seq, ${this.inputSize}]`;
+      const got = batched ? (this.batchFirst ? `[batch, seq, ${features}]` : `[seq, batch, ${features}]`) : `[seq, ${features}]`;
+      throw new Error(`${name}: input must be ${expected}, got ${got} (shape ${formatShape(input.shape)})`);
+    }
+    let x = batched ? (this.batchFirst ? permute(input, [1, 0, 2]) : input) : reshape(input, [input.shape[0]!, 1, features]);
+    const [T, B] = x.shape as [number, number];
+    if (T === 0) throw new Error(`${name}: input has an empty sequence (shape ${formatShape(input.shape)})`);
+    const D = this.spec.directions, L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
+    const stateShape = (size: number): number[] => (batched ? [L * D, B, size] : [L * D, size]);
+    const checkState = (label: string, t: Tensor | undefined | null, size: number): Tensor => {
+      if (!t) return zeros([L * D, B, size], { dtype: this.dtype });
+      const want = stateShape(size);
+      if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+        throw new Error(`${name}: ${label} must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
+      }
+      if (t.dtype !== this.dtype) throw new Error(`${name}: ${label} dtype must be ${this.dtype}, got ${t.dtype}`);
+      return batched ? t : reshape(t, [L * D, 1, size]);
+    };
+    const hStart = checkState('h0', h0, P);
+    const cStart = isLstm ? checkState('c0', c0, H) : null;
+
+    const hs: Tensor[] = [];
+    const cs: Tensor[] = [];
+    for (let layer = 0; layer < L; layer++) {
+      const outs: Tensor[] = [];
+      for (let d = 0; d < D; d++) {
+        const idx = layer * D + d;
+        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
+        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
+        const r = recurrentDirection(this.spec.kind, x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1);
+        outs.push(r.output);
+        hs.push(r.h);
+        if (r.c) cs.push(r.c);
+      }
+      x = D === 1 ? outs[0]! : cat(outs, 2);
+      if (layer < L - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
+    }
+    let output = x;
+    if (!batched) output = reshape(output, [T, D * P]);
+    else if (this.batchFirst) output = permute(output, [1, 0, 2]);
+    const hn = stack(hs, 0);
+    const cn = cs.length ? stack(cs, 0) : null;
+    return {
+      output,
+      h: batched ? hn : reshape(hn, [L * D, P]),
+      c: cn && (batched ? cn : reshape(cn, [L * D, H])),
+    };
+  }
+}
+
+const suffixOf = (layer: number, direction: number): string => `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+
+export class RNN extends RecurrentBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(options: RNNOptions) {
+    const nonlinearity = oneOf('RNN', 'nonlinearity', options?.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+    super('RNN', nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', options);
+    this.nonlinearity = nonlinearity;
+  }
+
+  /** x: [seq, batch, inputSize] ([batch, seq, inputSize] with batchFirst); h0: [layers*dirs, batch, hidden]. */
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const r = this.run(x, h0, null);
+    return [r.output, r.h];
+  }
+}
+
+export class GRU extends RecurrentBase {
+  constructor(options: GRUOptions) {
+    super('GRU', 'gru', options);
+  }
+
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const r = this.run(x, h0, null);
+    return [r.output, r.h];
+  }
+}
+
+export class LSTM extends RecurrentBase {
+  readonly peephole: boolean;
+
+  constructor(options: LSTMOptions) {
+    super('LSTM', 'lstm', options);
+    this.peephole = options.peephole ?? false;
+  }
+
+  /** state: [h0, c0] with h0 [layers*dirs, batch, projSize || hidden] and c0 [layers*dirs, batch, hidden]. */
+  forward(x: Tensor, state?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+    if (state !== undefined && state !== null && (!Array.isArray(state) || state.length !== 2)) {
+      throw new Error('LSTM: state must be a pair [h0, c0] (or omitted for zeros)');
+    }
+    const r = this.run(x, state?.[0], state?.[1]);
+    return [r.output, [r.h, r.c!]];
+  }
+}

@@ -1,0 +1,148 @@
+// The fused recurrent node (one autograd node per layer and direction) against the same cells built op
+// by op, in float64: values, gradients of every input, and finite-difference gradchecks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Generator, gradcheck, randn, Tensor } from '../src/tensor/index.js';
+import '../src/ops/index.js';
+import { GRU, LSTM, LSTMCell, RNN, GRUCell, RNNCell, recurrentDirection, gateCount, reference, type CellKind, type DirectionWeights } from '../src/nn/index.js';
+
+const gen = new Generator(7);
+const r = (shape: number[], scale = 0.5): Tensor => randn(shape, { dtype: 'float64', generator: gen, std: scale, requiresGrad: true });
+
+interface Case { kind: CellKind; peephole?: boolean; proj?: number; bias?: boolean }
+const cases: Case[] = [
+  { kind: 'rnn_tanh' }, { kind: 'rnn_relu' }, { kind: 'lstm' }, { kind: 'lstm', peephole: true },
+  { kind: 'lstm', proj: 2 }, { kind: 'lstm', bias: false }, { kind: 'gru' }, { kind: 'gru', bias: false },
+];
+
+function makeWeights(c: Case, I: number, H: number): DirectionWeights {
+  const G = gateCount(c.kind);
+  const P = c.proj ?? H;
+  const bias = c.bias ?? true;
+  return {
+    weightIh: r([G * H, I]), weightHh: r([G * H, P]),
+    biasIh: bias ? r([G * H]) : null, biasHh: bias ? r([G * H]) : null,
+    weightHr: c.proj ? r([P, H]) : null,
+    peephole: c.peephole ? [r([H]), r([H]), r([H])] : null,
+  };
+}
+
+function allInputs(x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): Tensor[] {
+  return [x, h0, ...(c0 ? [c0] : []), w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
+}
+
+function maxDiff(a: Float64Array | Float32Array, b: Float64Array | Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+for (const c of cases) {
+  for (const reverse of [false, true]) {
+    const label = `${c.kind}${c.peephole ? ' peephole' : ''}${c.proj ? ' proj' : ''}${c.bias === false ? ' no bias' : ''}${reverse ? ' reverse' : ''}`;
+    test(`fused ${label} matches the op-by-op reference (values and gradients)`, () => {
+      const T = 4, B = 3, I = 5, H = 4, P = c.proj ?? H;
+      const w = makeWeights(c, I, H);
+      const x = r([T, B, I], 1), h0 = r([B, P]), c0 = c.kind === 'lstm' ? r([B, H]) : null;
+      const inputs = allInputs(x, h0, c0, w);
+      const cot = [randn([T, B, P], { dtype: 'float64', generator: gen }), randn([B, P], { dtype: 'float64', generator: gen }), randn([B, H], { dtype: 'float64', generator: gen })];
+      const run = (f: typeof recurrentDirection): { values: Float64Array[]; grads: Float64Array[] } => {
+        for (const t of inputs) t.grad = null;
+        const out = f(c.kind, x, h0, c0, w, reverse);
+        let loss = out.output.mul(cot[0]!).sum().add(out.h.mul(cot[1]!).sum());
+        if (out.c) loss = loss.add(out.c.mul(cot[2]!).sum());
+        loss.backward();
+        return {
+          values: [out.output, out.h, ...(out.c ? [out.c] : [])].map((t) => t.data as Float64Array),
+          grads: inputs.map((t) => (t.grad?.data ?? new Float64Array(t.size)) as Float64Array),
+        };
+      };
+      const fused = run(recurrentDirection);
+      const ref = run(reference.runDirection);
+      fused.values.forEach((v, i) => assert.ok(maxDiff(v, ref.values[i]!) < 1e-12, `value ${i}: max diff ${maxDiff(v, ref.values[i]!)}`));
+      fused.grads.forEach((g, i) => assert.ok(maxDiff(g, ref.grads[i]!) < 1e-10, `gradient of input ${i}: max diff ${maxDiff(g, ref.grads[i]!)}`));
+      assert.ok(fused.grads.every((g) => g.some((v) => v !== 0)), 'every input receives a non-zero gradient');
+    });
+  }
+}
+
+test('gradcheck: 2-layer bidirectional LSTM with peepholes (float64, finite differences)', () => {
+  const lstm = new LSTM({ inputSize: 3, hiddenSize: 3, numLayers: 2, bidirectional: true, peephole: true, dtype: 'float64', generator: new Generator(1) });
+  const x = r([4, 2, 3], 1), h0 = r([4, 2, 3]), c0 = r([4, 2, 3]);
+  const params = lstm.parameters();
+  assert.equal(gradcheck((xx, hh, cc) => {
+    const [out, [h, c]] = lstm.forward(xx!, [hh!, cc!]);
+    return out.sum().add(h.mul(h).sum()).add(c.sum());
+  }, [x, h0, c0]), true);
+  assert.equal(gradcheck(() => lstm.forward(x)[0].tanh().sum(), params.slice(0, 6)), true);
+});
+
+test('gradcheck: GRU batchFirst with 2 layers and RNN relu', () => {
+  const gru = new GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2, batchFirst: true, dtype: 'float64', generator: new Generator(2) });
+  assert.equal(gradcheck((xx, hh) => gru.forward(xx!, hh!)[0], [r([2, 5, 2], 1), r([2, 2, 3])]), true);
+  const rnn = new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'relu', bidirectional: true, dtype: 'float64', generator: new Generator(3) });
+  assert.equal(gradcheck((xx) => rnn.forward(xx!)[1], [r([3, 2, 2], 1)]), true);
+});
+
+test('cells match one step of the reference', () => {
+  const cell = new LSTMCell(3, 4, { dtype: 'float64', peephole: true, generator: new Generator(4) });
+  const x = r([2, 3]), h = r([2, 4]), cs = r([2, 4]);
+  const [h1, c1] = cell.forward(x, [h, cs]);
+  const named = Object.fromEntries(cell.namedParameters());
+  const w: DirectionWeights = { weightIh: named.weight_ih!, weightHh: named.weight_hh!, biasIh: named.bias_ih!, biasHh: named.bias_hh!, weightHr: null, peephole: [named.weight_ci!, named.weight_cf!, named.weight_co!] };
+  const ref = reference.lstmStep(x, h, cs, w);
+  assert.ok(maxDiff(h1.data, ref.h.data) < 1e-12 && maxDiff(c1.data, ref.c.data) < 1e-12);
+  assert.equal(gradcheck((xx) => new GRUCell(3, 2, { dtype: 'float64', generator: new Generator(5) }).forward(xx!), [r([2, 3])]), true);
+  const rc = new RNNCell(3, 2, { dtype: 'float64' });
+  assert.deepEqual(rc.forward(r([3])).shape, [2]);
+});
+
+test('PyTorch parameter names, shapes and order', () => {
+  const lstm = new LSTM({ inputSize: 8, hiddenSize: 6, numLayers: 2, bidirectional: true, projSize: 4 });
+  const names = [...lstm.namedParameters()].map(([n, t]) => `${n}:${t.shape.join('x')}`);
+  assert.deepEqual(names.slice(0, 10), [
+    'weight_ih_l0:24x8', 'weight_hh_l0:24x4', 'bias_ih_l0:24', 'bias_hh_l0:24', 'weight_hr_l0:4x6',
+    'weight_ih_l0_reverse:24x8', 'weight_hh_l0_reverse:24x4', 'bias_ih_l0_reverse:24', 'bias_hh_l0_reverse:24', 'weight_hr_l0_reverse:4x6',
+  ]);
+  assert.equal(names[10], 'weight_ih_l1:24x8');
+  const peep = new LSTM({ inputSize: 2, hiddenSize: 3, peephole: true });
+  assert.deepEqual([...peep.namedParameters()].map(([n]) => n), ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ci_l0', 'weight_cf_l0', 'weight_co_l0']);
+  const gru = new GRU({ inputSize: 2, hiddenSize: 3, bias: false });
+  assert.deepEqual([...gru.namedParameters()].map(([n, t]) => `${n}:${t.shape.join('x')}`), ['weight_ih_l0:9x2', 'weight_hh_l0:9x3']);
+});
+
+test('initialisation is U(-1/sqrt(hidden), 1/sqrt(hidden)) and seeded', () => {
+  const a = new LSTM({ inputSize: 5, hiddenSize: 16, generator: new Generator(9) });
+  const b = new LSTM({ inputSize: 5, hiddenSize: 16, generator: new Generator(9) });
+  const bound = 1 / 4;
+  for (const [[, p], [, q]] of [...a.namedParameters()].map((e, i) => [e, [...b.namedParameters()][i]!] as const)) {
+    assert.deepEqual(p.data, q.data);
+    assert.ok(p.data.every((v) => Math.abs(v) <= bound));
+    assert.ok(p.data.some((v) => Math.abs(v) > bound / 2));
+  }
+});
+
+test('shape errors name the layer, the argument and both shapes', () => {
+  const lstm = new LSTM({ inputSize: 8, hiddenSize: 4, numLayers: 2 });
+  const x = randn([5, 3, 7]);
+  assert.throws(() => lstm.forward(x), /LSTM: input must be \[seq, batch, 8\], got \[seq, batch, 7\]/);
+  assert.throws(() => lstm.forward(randn([5, 3, 8]), [randn([1, 3, 4]), randn([2, 3, 4])]), /LSTM: h0 must be \[2, 3, 4\], got \[1, 3, 4\]/);
+  assert.throws(() => lstm.forward(randn([5, 3, 8]), [randn([2, 3, 4]), randn([2, 2, 4])]), /LSTM: c0 must be \[2, 3, 4\], got \[2, 2, 4\]/);
+  assert.throws(() => lstm.forward(randn([8])), /LSTM: input must be 3-D/);
+  assert.throws(() => lstm.forward(randn([5, 3, 8], { dtype: 'float64' })), /input dtype must be float32/);
+  assert.throws(() => new GRU({ inputSize: 0, hiddenSize: 3 }), /GRU: inputSize must be a positive integer, got 0/);
+  assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, dropout: NaN }), /dropout must be a number in \[0, 1\)/);
+  assert.throws(() => new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'sigmoid' as 'tanh' }), /nonlinearity must be one of 'tanh', 'relu'/);
+  assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, projSize: 2, peephole: true }), /peephole/);
+  const gru = new GRU({ inputSize: 2, hiddenSize: 3, batchFirst: true });
+  assert.throws(() => gru.forward(randn([4, 6, 3])), /GRU: input must be \[batch, seq, 2\], got \[batch, seq, 3\]/);
+});
+
+test('unbatched input [seq, features] and omitted states', () => {
+  const gru = new GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2 });
+  const [out, h] = gru.forward(randn([5, 2]));
+  assert.deepEqual(out.shape, [5, 3]);
+  assert.deepEqual(h.shape, [2, 3]);
+  const [ob] = gru.forward(randn([5, 2]).reshape([5, 1, 2]));
+  assert.deepEqual(ob.shape, [5, 1, 3]);
+});
