@@ -1,0 +1,80 @@
+/**
+ * Error measures and the naive forecasts a trained model must beat to be worth anything: "tomorrow
+ * equals today" and "this month equals the same month last year". Reporting them beside the model's
+ * score keeps a low-looking loss honest.
+ */
+
+function checkPair(fn: string, predictions: ArrayLike<number>, targets: ArrayLike<number>): void {
+  if (predictions.length !== targets.length) {
+    throw new Error(`${fn}: predictions and targets differ in length: ${predictions.length} vs ${targets.length}`);
+  }
+  if (predictions.length === 0) throw new Error(`${fn}: expected at least one prediction, received 0`);
+  for (let i = 0; i < predictions.length; i++) {
+    if (!Number.isFinite(predictions[i]!) || !Number.isFinite(targets[i]!)) {
+      throw new Error(`${fn}: non-finite value at index ${i} (prediction ${predictions[i]}, target ${targets[i]})`);
+    }
+  }
+}
+
+/** Root mean squared error. */
+export function rmse(predictions: ArrayLike<number>, targets: ArrayLike<number>): number {
+  checkPair('rmse', predictions, targets);
+  let sum = 0;
+  for (let i = 0; i < predictions.length; i++) sum += (predictions[i]! - targets[i]!) ** 2;
+  return Math.sqrt(sum / predictions.length);
+}
+
+/** Mean absolute error. */
+export function mae(predictions: ArrayLike<number>, targets: ArrayLike<number>): number {
+  checkPair('mae', predictions, targets);
+  let sum = 0;
+  for (let i = 0; i < predictions.length; i++) sum += Math.abs(predictions[i]! - targets[i]!);
+  return sum / predictions.length;
+}
+
+/**
+ * One-step-ahead seasonal naive forecast: the prediction for values[i] is values[i - period], for
+ * every i from `start` to the end. Period 1 is the plain last-value forecast.
+ */
+export function seasonalNaiveForecast(values: ArrayLike<number>, period: number, start = period): Float32Array {
+  if (!Number.isInteger(period) || period < 1) {
+    throw new Error(`seasonalNaiveForecast: period must be a positive integer, received ${period}`);
+  }
+  if (!Number.isInteger(start) || start < period || start > values.length) {
+    throw new Error(`seasonalNaiveForecast: start must be an integer in [period, length] = [${period}, ${values.length}], received ${start}`);
+  }
+  const out = new Float32Array(values.length - start);
+  for (let i = start; i < values.length; i++) out[i - start] = values[i - period]!;
+  return out;
+}
+
+/** One-step-ahead last-value forecast for values[start..]. */
+export function naiveForecast(values: ArrayLike<number>, start = 1): Float32Array {
+  return seasonalNaiveForecast(values, 1, start);
+}
+
+export interface Score {
+  rmse: number;
+  mae: number;
+}
+
+export interface BaselineScores {
+  naive: Score;
+  /** Absent when the period is 1 (it would repeat `naive`) or the training part is shorter than one season. */
+  seasonal?: Score;
+}
+
+/**
+ * Scores both baselines on values[start..] (usually the validation part of the whole series, so the
+ * forecasts may look back into the training part as a model's inputs do).
+ */
+export function baselineScores(values: Float32Array, start: number, period: number): BaselineScores {
+  const targets = values.subarray(start);
+  const naive = naiveForecast(values, start);
+  const scores: BaselineScores = { naive: { rmse: rmse(naive, targets), mae: mae(naive, targets) } };
+  if (period > 1 && start >= period) {
+    const seasonal = seasonalNaiveForecast(values, period, start);
+    scores.seasonal = { rmse: rmse(seasonal, targets), mae: mae(seasonal, targets) };
+  }
+  return scores;
+}

@@ -1,0 +1,48 @@
+// The pure data layer (safe in the browser). Node file loaders live in ./files.js.
+export { DataRng } from './random.js';
+export type { DataRngState } from './random.js';
+export { MAX_ELEMENTS } from './limits.js';
+export { parseSeriesCsv, inferFrequency } from './series-csv.js';
+export type { Series, ParseSeriesOptions } from './series-csv.js';
+export { ZScore } from './normalize.js';
+export type { ZScoreJSON } from './normalize.js';
+export { splitSeries, windowCount, windowBatch, seriesBatchCount, seriesBatches, stackTimeMajor, sineWave } from './series.js';
+export type { SeriesSplit, SplitSeriesOptions, SeriesBatch, SeriesBatchOptions, SineWaveOptions } from './series.js';
+export { rmse, mae, naiveForecast, seasonalNaiveForecast, baselineScores } from './baselines.js';
+export type { Score, BaselineScores } from './baselines.js';
+export { Vocabulary, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
+export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
+export {
+  PIANO_RANGE,
+  DEFAULT_MAX_STEPS,
+  quantizeNotes,
+  notesToPianoRoll,
+  pianoRollToNotes,
+  notesToMelody,
+  melodyToNotes,
+} from './pianoroll.js';
+export type {
+  StepNote,
+  TickNote,
+  PitchRange,
+  OutOfRange,
+  EncodeOptions,
+  DecodeOptions,
+  PianoRoll,
+  PianoRollLike,
+  MelodyOptions,
+  Melody,
+} from './pianoroll.js';
+export { parseMidi, writeMidi, songToPianoRoll, songToMelody, pianoRollToMidi, melodyToMidi } from './midi.js';
+export type { MidiSong, MidiTrackInfo, ParseMidiOptions, WriteMidiOptions } from './midi.js';
+export {
+  sineMixture,
+  randomSineMixture,
+  randomWindows,
+  signalPower,
+  addNoise,
+  snrDb,
+  movingAverage,
+  bestMovingAverage,
+} from './noise.js';
+export type { SineComponent, RandomMixtureOptions, BestMovingAverage } from './noise.js';

@@ -1,0 +1,167 @@
+/**
+ * Parsing of time-series CSV text (pure: no file system, so the playground uses it on uploads too).
+ * Accepted: `time,value` rows (the shipped files), a single value column, or any delimited table
+ * with the columns picked by name or index. Comma, tab and semicolon delimiters; an optional header;
+ * times as numbers (decimal years) or ISO dates (`1949-01`, `1949-01-31`).
+ */
+
+export interface Series {
+  /** Where the text came from (a file path or '<input>'), repeated in every error. */
+  source: string;
+  /** Header of the value column, or 'value' when the file has no header. */
+  name: string;
+  /** Decimal years (or the row index when the file has no time column). */
+  time: Float64Array;
+  values: Float32Array;
+  /**
+   * Observations per unit of time, inferred from the time column: 12 monthly, 4 quarterly, 1 yearly.
+   * It is also the seasonal period used by the seasonal baseline.
+   */
+  frequency: number;
+}
+
+export interface ParseSeriesOptions {
+  /** Column holding the values: header name or 0-based index. Default: the second column, or the only one. */
+  valueColumn?: string | number;
+  /** Column holding the times: header name, 0-based index, or null for none. Default: the first column when there are two or more. */
+  timeColumn?: string | number | null;
+  /** Fewer values than this is an error (default 2). */
+  minLength?: number;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const ISO_DATE = /^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ].*)?$/;
+
+function parseNumber(cell: string): number | undefined {
+  return NUMBER.test(cell) ? Number(cell) : undefined;
+}
+
+/**
+ * A date as a decimal year with months of equal width (month m starts at year + (m-1)/12), so monthly
+ * data lands on exactly the grid R's ts() uses and its frequency infers as 12.
+ */
+function parseDate(cell: string): number | undefined {
+  const m = ISO_DATE.exec(cell);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = m[3] === undefined ? 1 : Number(m[3]);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  return year + (month - 1) / 12 + (day - 1) / (12 * daysInMonth);
+}
+
+function unquote(cell: string): string {
+  const t = cell.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"').trim() : t;
+}
+
+function detectDelimiter(line: string): string | undefined {
+  for (const d of [',', '\t', ';']) if (line.includes(d)) return d;
+  return undefined;
+}
+
+function resolveColumn(
+  spec: string | number,
+  header: string[] | undefined,
+  columns: number,
+  role: string,
+  source: string,
+): number {
+  if (typeof spec === 'number') {
+    if (!Number.isInteger(spec) || spec < 0 || spec >= columns) {
+      throw new Error(`parseSeriesCsv: ${role} ${spec} is out of range for ${source}, which has ${columns} column(s) (0-based index expected)`);
+    }
+    return spec;
+  }
+  const names = header ?? [];
+  const index = names.findIndex((n) => n.toLowerCase() === spec.toLowerCase());
+  if (index < 0) {
+    const have = header ? `columns ${names.map((n) => JSON.stringify(n)).join(', ')}` : 'no header line';
+    throw new Error(`parseSeriesCsv: ${role} "${spec}" not found in ${source} (it has ${have})`);
+  }
+  return index;
+}
+
+/** Parses CSV text into a Series; errors name the source, the line and the offending cell. */
+export function parseSeriesCsv(text: string, source = '<input>', options: ParseSeriesOptions = {}): Series {
+  const minLength = options.minLength ?? 2;
+  const rows: { line: number; cells: string[] }[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  let delimiter: string | undefined;
+  let delimiterKnown = false;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = (lines[i] ?? '').trim();
+    if (raw === '' || raw.startsWith('#')) continue;
+    if (!delimiterKnown) {
+      delimiter = detectDelimiter(raw);
+      delimiterKnown = true;
+    }
+    rows.push({ line: i + 1, cells: delimiter === undefined ? [unquote(raw)] : raw.split(delimiter).map(unquote) });
+  }
+  const first = rows[0];
+  if (!first) {
+    throw new Error(`parseSeriesCsv: ${source} is empty (expected lines of "time,value")`);
+  }
+  const columns = first.cells.length;
+  const defaultValue = columns >= 2 ? 1 : 0;
+  // A header is a first row with no number or date in it; "1949,abc" is a bad data row instead.
+  const isHeader = first.cells.every((c) => parseNumber(c) === undefined && parseDate(c) === undefined);
+  const header = isHeader ? first.cells : undefined;
+  const valueCol = resolveColumn(options.valueColumn ?? defaultValue, header, columns, 'valueColumn', source);
+  const timeSpec = options.timeColumn === undefined ? (columns >= 2 ? 0 : null) : options.timeColumn;
+  const timeCol = timeSpec === null ? -1 : resolveColumn(timeSpec, header, columns, 'timeColumn', source);
+  const dataRows = header ? rows.slice(1) : rows;
+  const valueName = header?.[valueCol] || 'value';
+
+  const time = new Float64Array(dataRows.length);
+  const values = new Float32Array(dataRows.length);
+  for (let r = 0; r < dataRows.length; r++) {
+    const { line, cells } = dataRows[r]!;
+    const where = `parseSeriesCsv: ${source} line ${line}`;
+    const needed = Math.max(valueCol, timeCol) + 1;
+    if (cells.length < needed) {
+      throw new Error(`${where}: expected at least ${needed} columns, received ${cells.length} ("${lines[line - 1]?.trim()}")`);
+    }
+    const valueCell = cells[valueCol]!;
+    const value = parseNumber(valueCell);
+    if (value === undefined || !Number.isFinite(value)) {
+      throw new Error(`${where}: expected a number in column "${valueName}", received "${valueCell}"`);
+    }
+    values[r] = value;
+    if (timeCol < 0) {
+      time[r] = r;
+      continue;
+    }
+    const timeCell = cells[timeCol]!;
+    const t = parseNumber(timeCell) ?? parseDate(timeCell);
+    if (t === undefined || !Number.isFinite(t)) {
+      throw new Error(`${where}: expected a time (a number such as 1949.25 or a date such as 1949-04) in column ${timeCol}, received "${timeCell}"`);
+    }
+    if (r > 0 && !(t > time[r - 1]!)) {
+      throw new Error(`${where}: times must increase, but ${timeCell} follows ${time[r - 1]}`);
+    }
+    time[r] = t;
+  }
+  if (values.length < minLength) {
+    throw new Error(`parseSeriesCsv: ${source} has ${values.length} value(s); at least ${minLength} are needed`);
+  }
+  return { source, name: valueName, time, values, frequency: timeCol < 0 ? 1 : inferFrequency(time) };
+}
+
+/**
+ * Observations per unit of time from the typical (median) spacing of the times: 1/12 of a year gives
+ * 12. Irregular or coarser-than-yearly spacing gives 1 (no seasonality assumed).
+ */
+export function inferFrequency(time: ArrayLike<number>): number {
+  if (time.length < 2) return 1;
+  const gaps: number[] = [];
+  for (let i = 1; i < time.length; i++) gaps.push(time[i]! - time[i - 1]!);
+  gaps.sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)]!;
+  if (!(median > 0) || median >= 1) return 1;
+  const perUnit = 1 / median;
+  const rounded = Math.round(perUnit);
+  // Decimal years are usually printed with 4 decimals (1949.0833), hence a tolerance, not equality.
+  return Math.abs(perUnit - rounded) / rounded < 0.02 ? rounded : 1;
+}

@@ -1,0 +1,11 @@
+export { lineChart } from './line-chart.js';
+export type { LineSeries, LineChartOptions } from './line-chart.js';
+export { lossCurve } from './loss-curve.js';
+export type { LossPoint, LossHistory, LossCurveOptions } from './loss-curve.js';
+export { heatmap } from './heatmap.js';
+export type { HeatmapOptions } from './heatmap.js';
+export { pianoRoll, pitchName } from './piano-roll.js';
+export type { RollNote, PianoRollOptions } from './piano-roll.js';
+export { COLORS, PALETTE, colorAt } from './colors.js';
+export type { ColorMap } from './colors.js';
+export { escapeXml } from './svg.js';

@@ -1,0 +1,502 @@
+#!/usr/bin/python3
+"""PyTorch reference fixtures for the recurrent test suite.
+
+What it produces
+    Small safetensors files in test/fixtures/ (see test/fixtures/README.md for the
+    key conventions of each file):
+      * one file per recurrent layer case (RNN / LSTM / GRU, several options) and per
+        cell case (RNNCell / LSTMCell / GRUCell): parameters, inputs, initial states,
+        output cotangents, expected outputs and final states, and the gradients of
+        the inputs, initial states and every parameter;
+      * one file per optimizer configuration (SGD, Adam, AdamW, RMSprop): a start
+        parameter and the parameter after each of six steps;
+      * optim_clip.safetensors: clip_grad_norm_ on two gradient tensors;
+      * char_model.safetensors / char_model_io.safetensors: the state_dict of a small
+        Embedding -> LSTM -> Linear model, and token ids with the expected logits.
+
+How to run it (from the repository root)
+    /usr/bin/python3 tools/make_fixtures.py
+
+    It needs Debian's PyTorch (apt-get install python3-torch; PyTorch 1.13) and
+    numpy, run by Debian's /usr/bin/python3. It is never run by CI: the fixtures it
+    writes are committed, and the TypeScript tests only read them.
+
+Every case seeds torch.manual_seed with a value derived from the case name, so the
+files are reproducible and one case does not change when another is added. Modules
+and all tensors are float32 (token ids are int64).
+
+Debian has no Python safetensors package, so the format is written by hand here
+(write_safetensors) together with a small reader (read_safetensors) that the script
+uses to check every file it writes round-trips exactly. tools/check_safetensors_in_torch.py
+imports the reader from this file.
+"""
+
+import json
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# safetensors: hand-written writer and reader (no torch needed for these)
+# ---------------------------------------------------------------------------
+
+# safetensors dtype name -> little-endian numpy dtype
+DTYPES = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
+
+
+def _dtype_name(arr):
+    for name, dt in DTYPES.items():
+        if arr.dtype.kind == dt.kind and arr.dtype.itemsize == dt.itemsize:
+            return name
+    raise TypeError("unsupported dtype for safetensors: %s" % arr.dtype)
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Write `tensors` (an ordered dict name -> numpy array) to `path`.
+
+    Layout: 8-byte little-endian u64 header length N, N bytes of JSON header
+    (padded with spaces so N is a multiple of 8), then the raw little-endian data
+    of each tensor in the order given. data_offsets are relative to the start of
+    the data section. `metadata` is a dict of string -> string.
+    """
+    header = {}
+    chunks = []
+    offset = 0
+    for name, arr in tensors.items():
+        if name == "__metadata__":
+            raise ValueError("tensor name __metadata__ is reserved")
+        arr = np.asarray(arr)
+        dname = _dtype_name(arr)
+        data = np.ascontiguousarray(arr, dtype=DTYPES[dname]).tobytes()
+        header[name] = {
+            "dtype": dname,
+            "shape": [int(d) for d in arr.shape],
+            "data_offsets": [offset, offset + len(data)],
+        }
+        chunks.append(data)
+        offset += len(data)
+    if metadata is not None:
+        for k, v in metadata.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError("__metadata__ must map strings to strings")
+        header["__metadata__"] = dict(metadata)
+    hbytes = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    hbytes += b" " * ((-len(hbytes)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hbytes)))
+        f.write(hbytes)
+        for c in chunks:
+            f.write(c)
+
+
+def read_safetensors(path):
+    """Read a safetensors file: returns (dict name -> numpy array, metadata dict).
+
+    Checks what a strict reader should: header length within the file, valid JSON,
+    known dtypes, each tensor's byte length equal to prod(shape) * itemsize, and the
+    tensors' byte ranges tiling the data section exactly (no gaps, no overlap).
+    """
+    with open(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 8:
+        raise ValueError("%s: file shorter than the 8-byte header length" % path)
+    (n,) = struct.unpack("<Q", buf[:8])
+    if 8 + n > len(buf):
+        raise ValueError("%s: header length %d exceeds file size %d" % (path, n, len(buf)))
+    header = json.loads(buf[8 : 8 + n].decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ValueError("%s: header is not a JSON object" % path)
+    metadata = header.pop("__metadata__", None) or {}
+    data = buf[8 + n :]
+    tensors = {}
+    ranges = []
+    for name, info in header.items():
+        dname = info["dtype"]
+        if dname == "BF16":
+            dt = None
+            itemsize = 2
+        elif dname in DTYPES:
+            dt = DTYPES[dname]
+            itemsize = dt.itemsize
+        else:
+            raise ValueError("%s: tensor %s has unsupported dtype %s" % (path, name, dname))
+        shape = [int(d) for d in info["shape"]]
+        begin, end = (int(o) for o in info["data_offsets"])
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if end - begin != count * itemsize or begin < 0 or end > len(data):
+            raise ValueError("%s: tensor %s has bad data_offsets %r for shape %r" % (path, name, [begin, end], shape))
+        raw = data[begin:end]
+        if dt is None:  # bfloat16: the upper half of a float32
+            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            arr = bits.view(np.float32)
+        else:
+            arr = np.frombuffer(raw, dtype=dt)
+        tensors[name] = arr.reshape(shape).copy()
+        ranges.append((begin, end, name))
+    ranges.sort()
+    pos = 0
+    for begin, end, name in ranges:
+        if begin != pos:
+            raise ValueError("%s: tensor %s starts at %d, expected %d (gap or overlap)" % (path, name, begin, pos))
+        pos = end
+    if pos != len(data):
+        raise ValueError("%s: data section is %d bytes, tensors cover %d" % (path, len(data), pos))
+    return tensors, metadata
+
+
+# ---------------------------------------------------------------------------
+# Fixture generation (needs torch)
+# ---------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "test", "fixtures")
+
+
+def seed_for(name):
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+
+
+def producer():
+    import torch
+
+    return "tools/make_fixtures.py, PyTorch %s" % torch.__version__
+
+
+def np32(t):
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
+def save(name, tensors, metadata):
+    path = os.path.join(OUT_DIR, name + ".safetensors")
+    write_safetensors(path, tensors, metadata)
+    back, meta = read_safetensors(path)
+    if list(back.keys()) != list(tensors.keys()):
+        raise AssertionError("%s: round trip changed the key list" % name)
+    for k, v in tensors.items():
+        v = np.asarray(v)
+        if back[k].dtype != v.dtype or back[k].shape != v.shape or back[k].tobytes() != v.tobytes():
+            raise AssertionError("%s: round trip changed tensor %s" % (name, k))
+    if meta != metadata:
+        raise AssertionError("%s: round trip changed the metadata" % name)
+    return path
+
+
+# Recurrent layer cases: name -> (module, options)
+LAYER_CASES = [
+    ("rnn_tanh", "RNN", dict(input_size=3, hidden_size=5, num_layers=1, nonlinearity="tanh"), dict(seq=5, batch=2)),
+    ("rnn_relu", "RNN", dict(input_size=4, hidden_size=3, num_layers=1, nonlinearity="relu"), dict(seq=4, batch=3)),
+    ("rnn_2layer", "RNN", dict(input_size=3, hidden_size=4, num_layers=2, nonlinearity="tanh"), dict(seq=5, batch=2)),
+    ("rnn_bidirectional", "RNN", dict(input_size=3, hidden_size=5, num_layers=1, nonlinearity="tanh", bidirectional=True), dict(seq=4, batch=2)),
+    ("rnn_batch_first", "RNN", dict(input_size=4, hidden_size=5, num_layers=2, nonlinearity="tanh", batch_first=True), dict(seq=6, batch=3)),
+    ("lstm_1layer", "LSTM", dict(input_size=3, hidden_size=5, num_layers=1), dict(seq=5, batch=2)),
+    ("lstm_2layer", "LSTM", dict(input_size=4, hidden_size=6, num_layers=2), dict(seq=4, batch=3)),
+    ("lstm_bidirectional", "LSTM", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), dict(seq=5, batch=2)),
+    ("lstm_proj", "LSTM", dict(input_size=4, hidden_size=6, num_layers=2, proj_size=3), dict(seq=5, batch=2)),
+    ("lstm_nobias", "LSTM", dict(input_size=3, hidden_size=5, num_layers=1, bias=False), dict(seq=4, batch=2)),
+    ("lstm_batch_first", "LSTM", dict(input_size=4, hidden_size=5, num_layers=1, batch_first=True), dict(seq=6, batch=3)),
+    ("gru_1layer", "GRU", dict(input_size=3, hidden_size=5, num_layers=1), dict(seq=5, batch=2)),
+    ("gru_2layer", "GRU", dict(input_size=4, hidden_size=6, num_layers=2), dict(seq=4, batch=3)),
+    ("gru_bidirectional", "GRU", dict(input_size=3, hidden_size=4, num_layers=1, bidirectional=True), dict(seq=6, batch=2)),
+    ("lstm_200steps", "LSTM", dict(input_size=3, hidden_size=8, num_layers=1), dict(seq=200, batch=2)),
+    ("gru_200steps", "GRU", dict(input_size=3, hidden_size=8, num_layers=1), dict(seq=200, batch=2)),
+]
+
+CELL_CASES = [
+    ("rnncell_tanh", "RNNCell", dict(input_size=3, hidden_size=5, nonlinearity="tanh"), dict(batch=3)),
+    ("lstmcell", "LSTMCell", dict(input_size=4, hidden_size=5), dict(batch=2)),
+    ("grucell", "GRUCell", dict(input_size=3, hidden_size=6), dict(batch=3)),
+]
+
+
+def layer_options_json(module, o):
+    opts = {
+        "inputSize": o["input_size"],
+        "hiddenSize": o["hidden_size"],
+        "numLayers": o.get("num_layers", 1),
+        "bias": o.get("bias", True),
+        "batchFirst": o.get("batch_first", False),
+        "bidirectional": o.get("bidirectional", False),
+    }
+    if module == "RNN":
+        opts["nonlinearity"] = o.get("nonlinearity", "tanh")
+    if module == "LSTM":
+        opts["projSize"] = o.get("proj_size", 0)
+    return json.dumps(opts, separators=(",", ":"))
+
+
+def cell_options_json(module, o):
+    opts = {"inputSize": o["input_size"], "hiddenSize": o["hidden_size"], "bias": o.get("bias", True)}
+    if module == "RNNCell":
+        opts["nonlinearity"] = o.get("nonlinearity", "tanh")
+    return json.dumps(opts, separators=(",", ":"))
+
+
+def make_layer_case(name, module, o, dims):
+    import torch
+
+    torch.manual_seed(seed_for(name))
+    m = getattr(torch.nn, module)(dropout=0.0, **o).float()
+    seq, batch = dims["seq"], dims["batch"]
+    layers = o.get("num_layers", 1)
+    dirs = 2 if o.get("bidirectional", False) else 1
+    hidden = o["hidden_size"]
+    out_h = o.get("proj_size", 0) or hidden
+    is_lstm = module == "LSTM"
+
+    xshape = [batch, seq, o["input_size"]] if o.get("batch_first", False) else [seq, batch, o["input_size"]]
+    x = torch.randn(*xshape).requires_grad_()
+    h0 = torch.randn(layers * dirs, batch, out_h).requires_grad_()
+    c0 = torch.randn(layers * dirs, batch, hidden).requires_grad_() if is_lstm else None
+
+    if is_lstm:
+        output, (hn, cn) = m(x, (h0, c0))
+    else:
+        output, hn = m(x, h0)
+        cn = None
+    g_out = torch.randn(*output.shape)
+    g_hn = torch.randn(*hn.shape)
+    g_cn = torch.randn(*cn.shape) if is_lstm else None
+    loss = (output * g_out).sum() + (hn * g_hn).sum()
+    if is_lstm:
+        loss = loss + (cn * g_cn).sum()
+    loss.backward()
+
+    t = {}
+    for k, v in m.state_dict().items():
+        t["param." + k] = np32(v)
+    t["input.x"] = np32(x)
+    t["input.h0"] = np32(h0)
+    if is_lstm:
+        t["input.c0"] = np32(c0)
+    t["cotangent.output"] = np32(g_out)
+    t["cotangent.hn"] = np32(g_hn)
+    if is_lstm:
+        t["cotangent.cn"] = np32(g_cn)
+    t["expected.output"] = np32(output)
+    t["expected.hn"] = np32(hn)
+    if is_lstm:
+        t["expected.cn"] = np32(cn)
+    t["grad.x"] = np32(x.grad)
+    t["grad.h0"] = np32(h0.grad)
+    if is_lstm:
+        t["grad.c0"] = np32(c0.grad)
+    for k, p in m.named_parameters():
+        t["grad." + k] = np32(p.grad)
+    meta = {"module": module, "options": layer_options_json(module, o), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_cell_case(name, module, o, dims):
+    import torch
+
+    torch.manual_seed(seed_for(name))
+    m = getattr(torch.nn, module)(**o).float()
+    batch = dims["batch"]
+    hidden = o["hidden_size"]
+    is_lstm = module == "LSTMCell"
+    x = torch.randn(batch, o["input_size"]).requires_grad_()
+    h0 = torch.randn(batch, hidden).requires_grad_()
+    c0 = torch.randn(batch, hidden).requires_grad_() if is_lstm else None
+    if is_lstm:
+        h, c = m(x, (h0, c0))
+    else:
+        h = m(x, h0)
+        c = None
+    g_h = torch.randn(*h.shape)
+    g_c = torch.randn(*c.shape) if is_lstm else None
+    loss = (h * g_h).sum()
+    if is_lstm:
+        loss = loss + (c * g_c).sum()
+    loss.backward()
+
+    t = {}
+    for k, v in m.state_dict().items():
+        t["param." + k] = np32(v)
+    t["input.x"] = np32(x)
+    t["input.h0"] = np32(h0)
+    if is_lstm:
+        t["input.c0"] = np32(c0)
+    t["cotangent.h"] = np32(g_h)
+    if is_lstm:
+        t["cotangent.c"] = np32(g_c)
+    t["expected.h"] = np32(h)
+    if is_lstm:
+        t["expected.c"] = np32(c)
+    t["grad.x"] = np32(x.grad)
+    t["grad.h0"] = np32(h0.grad)
+    if is_lstm:
+        t["grad.c0"] = np32(c0.grad)
+    for k, p in m.named_parameters():
+        t["grad." + k] = np32(p.grad)
+    meta = {"module": module, "options": cell_options_json(module, o), "producer": producer()}
+    return save(name, t, meta)
+
+
+# Optimizer cases: name -> (torch class name, constructor kwargs)
+OPTIM_CASES = [
+    ("optim_sgd", "SGD", dict(lr=0.1)),
+    ("optim_sgd_momentum", "SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    ("optim_sgd_nesterov", "SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("optim_adam", "Adam", dict(lr=0.01)),
+    ("optim_adam_wd", "Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)),
+    ("optim_adamw", "AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("optim_rmsprop", "RMSprop", dict(lr=0.01, alpha=0.9)),
+    ("optim_rmsprop_centered_momentum", "RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.01)),
+]
+
+# The hyperparameters each optimizer's options JSON records (PyTorch name -> camelCase),
+# taken from the param group after construction so PyTorch's defaults are written out.
+OPTIM_KEYS = {
+    "SGD": [("lr", "lr"), ("momentum", "momentum"), ("dampening", "dampening"), ("nesterov", "nesterov"), ("weight_decay", "weightDecay")],
+    "Adam": [("lr", "lr"), ("betas", "betas"), ("eps", "eps"), ("weight_decay", "weightDecay"), ("amsgrad", "amsgrad")],
+    "AdamW": [("lr", "lr"), ("betas", "betas"), ("eps", "eps"), ("weight_decay", "weightDecay"), ("amsgrad", "amsgrad")],
+    "RMSprop": [("lr", "lr"), ("alpha", "alpha"), ("eps", "eps"), ("weight_decay", "weightDecay"), ("momentum", "momentum"), ("centered", "centered")],
+}
+
+OPTIM_STEPS = 6
+
+
+def make_optim_case(name, cls, kwargs):
+    import torch
+
+    torch.manual_seed(seed_for(name))
+    p0 = torch.randn(5)
+    c = torch.rand(5) + 0.5
+    p = torch.nn.Parameter(p0.clone())
+    opt = getattr(torch.optim, cls)([p], **kwargs)
+    group = opt.param_groups[0]
+    if group.get("maximize", False):
+        raise AssertionError("maximize is not recorded in the options")
+    opts = {}
+    for tk, jk in OPTIM_KEYS[cls]:
+        v = group[tk]
+        opts[jk] = list(v) if isinstance(v, tuple) else v
+    t = {"input.p0": np32(p0), "input.c": np32(c)}
+    for s in range(1, OPTIM_STEPS + 1):
+        opt.zero_grad()
+        loss = (p * p * c).sum() + torch.sin(p).sum()
+        loss.backward()
+        # the gradient the JS test recomputes: 2*c*p + cos(p)
+        expect_grad = 2 * c * p.detach() + torch.cos(p.detach())
+        if not torch.allclose(p.grad, expect_grad, rtol=1e-6, atol=1e-6):
+            raise AssertionError("%s: autograd gradient differs from 2*c*p + cos(p)" % name)
+        opt.step()
+        t["expected.step%d" % s] = np32(p)
+    meta = {"optimizer": cls, "options": json.dumps(opts, separators=(",", ":")), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_clip_case():
+    import torch
+
+    name = "optim_clip"
+    torch.manual_seed(seed_for(name))
+    g1 = torch.randn(3, 4)
+    g2 = torch.randn(5)
+    p1 = torch.nn.Parameter(torch.zeros(3, 4))
+    p2 = torch.nn.Parameter(torch.zeros(5))
+    p1.grad = g1.clone()
+    p2.grad = g2.clone()
+    total = torch.nn.utils.clip_grad_norm_([p1, p2], max_norm=1.0, norm_type=2.0)
+    if not float(total) > 1.0:
+        raise AssertionError("optim_clip: total norm should exceed max_norm so clipping happens")
+    t = {
+        "input.g1": np32(g1),
+        "input.g2": np32(g2),
+        "expected.total_norm": np32(total.reshape(1)),
+        "expected.g1": np32(p1.grad),
+        "expected.g2": np32(p2.grad),
+    }
+    meta = {
+        "function": "clip_grad_norm_",
+        "options": json.dumps({"maxNorm": 1.0, "normType": 2}, separators=(",", ":")),
+        "producer": producer(),
+    }
+    return save(name, t, meta)
+
+
+def build_char_model():
+    import torch
+
+    class CharModel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(10, 4)
+            self.lstm = torch.nn.LSTM(4, 6, num_layers=2)
+            self.head = torch.nn.Linear(6, 10)
+
+        def forward(self, tokens):
+            e = self.embed(tokens)  # [seq, batch, 4]
+            y, _ = self.lstm(e)  # zero initial state
+            return self.head(y)  # [seq, batch, 10]
+
+    return CharModel()
+
+
+CHAR_MODEL_OPTIONS = {"vocabSize": 10, "embedSize": 4, "hiddenSize": 6, "numLayers": 2}
+
+
+def make_char_model():
+    import torch
+
+    name = "char_model"
+    torch.manual_seed(seed_for(name))
+    m = build_char_model().float()
+    sd = {k: np32(v) for k, v in m.state_dict().items()}
+    meta = {
+        "module": "CharModel",
+        "options": json.dumps(CHAR_MODEL_OPTIONS, separators=(",", ":")),
+        "description": "embed = Embedding(10, 4); lstm = LSTM(4, 6, num_layers=2); head = Linear(6, 10)",
+        "producer": producer(),
+    }
+    paths = [save(name, sd, meta)]
+    tokens = torch.randint(0, 10, (5, 2), dtype=torch.int64)
+    with torch.no_grad():
+        logits = m(tokens)
+    io = {"input.tokens": tokens.numpy().astype("<i8"), "expected.logits": np32(logits)}
+    io_meta = {
+        "description": "tokens [seq 5, batch 2] -> embed -> lstm (zero initial state) -> head -> logits [5, 2, 10], weights in char_model.safetensors",
+        "producer": producer(),
+    }
+    paths.append(save("char_model_io", io, io_meta))
+    return paths
+
+
+def main():
+    import torch
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    paths = []
+    for name, module, o, dims in LAYER_CASES:
+        paths.append(make_layer_case(name, module, o, dims))
+    for name, module, o, dims in CELL_CASES:
+        paths.append(make_cell_case(name, module, o, dims))
+    for name, cls, kwargs in OPTIM_CASES:
+        paths.append(make_optim_case(name, cls, kwargs))
+    paths.append(make_clip_case())
+    paths.extend(make_char_model())
+    total = 0
+    for p in paths:
+        size = os.path.getsize(p)
+        total += size
+        print("%8d  %s" % (size, os.path.relpath(p, ROOT)))
+    print("%8d  total (%d files, all round-tripped through read_safetensors)" % (total, len(paths)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
