@@ -1,0 +1,22 @@
+/**
+ * recurrent: recurrent neural networks for TypeScript with PyTorch's semantics.
+ *
+ *   import { tensor, nn, optim, noGrad, loadSafetensors, saveSafetensors } from 'recurrent'
+ *
+ * This entry works in Node and in browsers. Node-only helpers (files, checkpoints on disk) are in
+ * 'recurrent/node'.
+ */
+import './ops/index.js';
+
+export {
+  Tensor, noGrad, isGradEnabled, tensor, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
+  Generator, defaultGenerator, manualSeed, gradcheck, formatShape,
+  type GradcheckOptions, type Shape, type CreateOptions, type RandomOptions,
+} from './tensor/index.js';
+export * as ops from './ops/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as viz from './viz/index.js';
+export { loadSafetensors, saveSafetensors, readSafetensorsMetadata } from './io/index.js';
+export { setBackend, getBackend, initWasm, type BackendName, type DType, type FloatArray } from './kernels/index.js';
