@@ -1,0 +1,166 @@
+/**
+ * Checkpoints: everything needed to resume training, in one safetensors file.
+ *
+ *   tensors   `model.<name>` (the model's state dict) and `optimizer.<index>.<buffer>` (its state)
+ *   metadata  format "recurrent-checkpoint", version "1", step, rng (the generator's state as JSON),
+ *             optimizer (its JSON state: hyper-parameters, step counts), extra (free-form JSON)
+ *
+ * Pure encode/decode over bytes, so the browser can checkpoint too; files.ts writes them to disk
+ * atomically. A scheduler's state is plain JSON: keep it in `extra`.
+ */
+import type { OptimizerMeta, OptimizerStateDict } from '../optim/index.js';
+import type { Tensor } from '../tensor/index.js';
+import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'recurrent-checkpoint';
+export const CHECKPOINT_VERSION = '1';
+
+/** What a model must offer (nn.Module does). */
+export interface StatefulModel {
+  stateDict(): Record<string, Tensor>;
+  loadStateDict(dict: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
+}
+
+/** What an optimizer must offer (every optim.Optimizer does). */
+export interface StatefulOptimizer {
+  stateDict(): OptimizerStateDict;
+  loadStateDict(dict: OptimizerStateDict): void;
+}
+
+/** A random generator whose state can be saved (tensor.Generator). */
+export interface StatefulGenerator {
+  getState(): number[];
+  setState(state: readonly number[]): void;
+}
+
+export interface CheckpointContents {
+  model: StatefulModel;
+  optimizer?: StatefulOptimizer;
+  /** Training steps taken so far (a non-negative integer). */
+  step: number;
+  generator?: StatefulGenerator;
+  /** Anything JSON can hold: epoch, scheduler state, losses, options of the run. */
+  extra?: unknown;
+}
+
+export interface DecodedCheckpoint {
+  model: Record<string, Tensor>;
+  optimizer: OptimizerStateDict | null;
+  rng: number[] | null;
+  step: number;
+  extra: unknown;
+}
+
+export interface RestoreTargets {
+  model: StatefulModel;
+  optimizer?: StatefulOptimizer;
+  generator?: StatefulGenerator;
+  /** Passed to model.loadStateDict. Default true. */
+  strict?: boolean;
+}
+
+export function encodeCheckpoint(contents: CheckpointContents, where = 'encodeCheckpoint'): Uint8Array {
+  const { model, optimizer, step, generator, extra } = contents;
+  if (!model || typeof model.stateDict !== 'function') throw new Error(`${where}: model must have a stateDict() method`);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${where}: step must be an integer >= 0, got ${String(step)}`);
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(model.stateDict())) tensors[`model.${name}`] = t;
+  const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step: String(step) };
+  if (optimizer) {
+    const state = optimizer.stateDict();
+    for (const [key, t] of Object.entries(state.state)) tensors[`optimizer.${key}`] = t;
+    metadata.optimizer = JSON.stringify(state.meta);
+  }
+  if (generator) {
+    // JSON has no NaN: the generator marks "no cached normal" with NaN, stored as null.
+    metadata.rng = JSON.stringify(generator.getState().map((x) => (Number.isNaN(x) ? null : x)));
+  }
+  if (extra !== undefined) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(extra);
+    } catch (e) {
+      throw new Error(`${where}: extra must be JSON-serialisable (${(e as Error).message})`);
+    }
+    if (json === undefined) throw new Error(`${where}: extra must be JSON-serialisable, got ${typeof extra}`);
+    metadata.extra = json;
+  }
+  return saveSafetensors(tensors, metadata);
+}
+
+/** Reads and checks a checkpoint without changing anything. */
+export function decodeCheckpoint(bytes: Uint8Array, where = 'decodeCheckpoint'): DecodedCheckpoint {
+  const metadata = inContext(where, () => readSafetensorsMetadata(bytes));
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${where}: not a recurrent checkpoint (metadata format is ${metadata.format === undefined ? 'missing' : JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`);
+  }
+  if (metadata.version !== CHECKPOINT_VERSION) {
+    throw new Error(`${where}: checkpoint version ${JSON.stringify(metadata.version)} is not supported (this library reads version "${CHECKPOINT_VERSION}")`);
+  }
+  const stepText = metadata.step ?? '';
+  const step = Number(stepText);
+  if (!/^(0|[1-9][0-9]*)$/.test(stepText) || !Number.isSafeInteger(step)) {
+    throw new Error(`${where}: metadata step must be a non-negative integer, got ${JSON.stringify(metadata.step)}`);
+  }
+
+  const model: Record<string, Tensor> = {};
+  const optimizerState: Record<string, Tensor> = {};
+  for (const [key, t] of Object.entries(inContext(where, () => loadSafetensors(bytes)))) {
+    if (key.startsWith('model.')) model[key.slice(6)] = t;
+    else if (key.startsWith('optimizer.')) optimizerState[key.slice(10)] = t;
+    else throw new Error(`${where}: unexpected tensor '${key}' (checkpoint tensors start with 'model.' or 'optimizer.')`);
+  }
+
+  let optimizer: OptimizerStateDict | null = null;
+  if (metadata.optimizer !== undefined) {
+    const meta = parseJson(metadata.optimizer, 'optimizer', where);
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new Error(`${where}: metadata optimizer must be a JSON object`);
+    optimizer = { state: optimizerState, meta: meta as OptimizerMeta };
+  } else if (Object.keys(optimizerState).length > 0) {
+    throw new Error(`${where}: the file has optimizer tensors but no optimizer metadata`);
+  }
+
+  let rng: number[] | null = null;
+  if (metadata.rng !== undefined) {
+    const state = parseJson(metadata.rng, 'rng', where);
+    const valid = Array.isArray(state) && state.length === 5
+      && state.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)
+      && (state[4] === null || typeof state[4] === 'number');
+    if (!valid) throw new Error(`${where}: metadata rng must be 4 unsigned 32-bit integers and a number or null, got ${metadata.rng}`);
+    rng = (state as (number | null)[]).map((x) => x ?? NaN);
+  }
+
+  const extra = metadata.extra === undefined ? undefined : parseJson(metadata.extra, 'extra', where);
+  return { model, optimizer, rng, step, extra };
+}
+
+/**
+ * Restores a checkpoint into a model (and optimizer and generator, when given) and returns the step
+ * and extra data. The whole file is checked first; each target then checks its part before changing.
+ */
+export function restoreCheckpoint(bytes: Uint8Array, targets: RestoreTargets, where = 'restoreCheckpoint'): { step: number; extra: unknown } {
+  const decoded = decodeCheckpoint(bytes, where);
+  if (targets.optimizer && !decoded.optimizer) throw new Error(`${where}: an optimizer was given but the checkpoint holds no optimizer state`);
+  if (targets.generator && !decoded.rng) throw new Error(`${where}: a generator was given but the checkpoint holds no RNG state`);
+  targets.model.loadStateDict(decoded.model, { strict: targets.strict ?? true });
+  if (targets.optimizer) targets.optimizer.loadStateDict(decoded.optimizer!);
+  if (targets.generator) targets.generator.setState(decoded.rng!);
+  return { step: decoded.step, extra: decoded.extra };
+}
+
+function parseJson(text: string, key: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where}: metadata ${key} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Prefixes errors of the file layer with the caller's context (which names the file). */
+function inContext<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+  }
+}

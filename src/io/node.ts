@@ -1,0 +1,2 @@
+// Node-only: these touch the file system. Import from here, never from the browser barrel.
+export { writeFileAtomic, saveModel, loadModel, saveCheckpoint, loadCheckpoint } from './files.js';

@@ -1,0 +1,9 @@
+export { Optimizer, type OptimizerStateDict, type OptimizerMeta, type ParamGroup, type ParamGroupInput, type Params, type ParamState } from './optimizer.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { Adam, AdamW, type AdamOptions } from './adam.js';
+export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
+export {
+  LRScheduler, StepLR, CosineAnnealingLR,
+  type SchedulableOptimizer, type SchedulerState, type StepLROptions, type CosineAnnealingLROptions,
+} from './lr-scheduler.js';

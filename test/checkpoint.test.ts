@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  decodeCheckpoint, encodeCheckpoint, loadSafetensors, readSafetensorsMetadata, restoreCheckpoint, saveSafetensors,
+  type StatefulModel,
+} from '../src/io/index.js';
+import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, writeFileAtomic } from '../src/io/node.js';
+import { Linear, mseLoss } from '../src/nn/index.js';
+import '../src/ops/index.js';
+import { Adam, CosineAnnealingLR, SGD, type SchedulerState } from '../src/optim/index.js';
+import { Generator, tensor, type Tensor } from '../src/tensor/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'recurrent-checkpoint-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A minimal stand-in with nn.Module's state-dict methods: two parameters. */
+class TinyModel implements StatefulModel {
+  readonly w = tensor([0.3, -1.1, 2.0], undefined, { requiresGrad: true });
+  readonly b = tensor([[0.5, 0.25]], undefined, { requiresGrad: true });
+  stateDict(): Record<string, Tensor> {
+    return { w: this.w, 'inner.b': this.b };
+  }
+  loadStateDict(dict: Record<string, Tensor>): void {
+    const own = this.stateDict();
+    const keys = Object.keys(dict).sort().join(',');
+    if (keys !== Object.keys(own).sort().join(',')) throw new Error(`TinyModel.loadStateDict: keys ${keys}`);
+    for (const [k, t] of Object.entries(own)) t.data.set(dict[k]!.data);
+  }
+  parameters(): Tensor[] {
+    return [this.w, this.b];
+  }
+}
+
+/** One training step whose gradient depends on the generator, so a wrong RNG restore shows. */
+function trainStep(model: TinyModel, opt: Adam, g: Generator): void {
+  for (const p of model.parameters()) {
+    const grad = new Float32Array(p.size);
+    p.data.forEach((x, i) => (grad[i] = 2 * x + Math.cos(x) + 0.1 * g.normal()));
+    p.grad = tensor(grad, p.shape);
+  }
+  opt.step();
+}
+
+describe('checkpoint contents', () => {
+  test('one safetensors file: model.* and optimizer.* tensors, metadata format/version/step/rng/optimizer/extra', () => {
+    const model = new TinyModel();
+    const opt = new Adam(model.parameters(), { lr: 0.01 });
+    const g = new Generator(3);
+    g.normal(); // leaves a cached second normal, stored as a number
+    trainStep(model, opt, g);
+    const bytes = encodeCheckpoint({ model, optimizer: opt, step: 1, generator: g, extra: { epoch: 2, losses: [1.5, 1.25] } });
+
+    assert.deepEqual(Object.keys(loadSafetensors(bytes)).sort(), [
+      'model.inner.b', 'model.w', 'optimizer.0.exp_avg', 'optimizer.0.exp_avg_sq', 'optimizer.1.exp_avg', 'optimizer.1.exp_avg_sq',
+    ]);
+    const meta = readSafetensorsMetadata(bytes);
+    assert.equal(meta.format, 'recurrent-checkpoint');
+    assert.equal(meta.version, '1');
+    assert.equal(meta.step, '1');
+    assert.deepEqual(JSON.parse(meta.rng!), g.getState().map((x) => (Number.isNaN(x) ? null : x)));
+    assert.deepEqual(JSON.parse(meta.optimizer!), opt.stateDict().meta);
+    assert.deepEqual(JSON.parse(meta.extra!), { epoch: 2, losses: [1.5, 1.25] });
+
+    const decoded = decodeCheckpoint(bytes);
+    assert.equal(decoded.step, 1);
+    assert.deepEqual(decoded.rng, g.getState());
+    assert.deepEqual([...decoded.model.w!.data], [...model.w.data]);
+  });
+
+  test('without optimizer, generator or extra', () => {
+    const bytes = encodeCheckpoint({ model: new TinyModel(), step: 0 });
+    const decoded = decodeCheckpoint(bytes);
+    assert.equal(decoded.optimizer, null);
+    assert.equal(decoded.rng, null);
+    assert.equal(decoded.extra, undefined);
+    assert.throws(() => restoreCheckpoint(bytes, { model: new TinyModel(), optimizer: new SGD([tensor([1])], { lr: 1 }) }),
+      /restoreCheckpoint: an optimizer was given but the checkpoint holds no optimizer state/);
+    assert.throws(() => restoreCheckpoint(bytes, { model: new TinyModel(), generator: new Generator() }),
+      /a generator was given but the checkpoint holds no RNG state/);
+  });
+
+  test('bad contents are refused when saving', () => {
+    const model = new TinyModel();
+    assert.throws(() => encodeCheckpoint({ model, step: -1 }), /encodeCheckpoint: step must be an integer >= 0, got -1/);
+    assert.throws(() => encodeCheckpoint({ model, step: 1.5 }), /step must be an integer >= 0, got 1.5/);
+    assert.throws(() => encodeCheckpoint({ model, step: 0, extra: { big: 1n } }), /extra must be JSON-serialisable/);
+    assert.throws(() => encodeCheckpoint({ model, step: 0, extra: () => 1 }), /extra must be JSON-serialisable, got function/);
+  });
+});
+
+describe('resume', () => {
+  test('stop, save, restore into fresh objects, continue: bitwise the same as never stopping', async () => {
+    const straight = new TinyModel();
+    const optA = new Adam(straight.parameters(), { lr: 0.05 });
+    const schedA = new CosineAnnealingLR(optA, { tMax: 10 });
+    const gA = new Generator(7);
+    for (let s = 0; s < 10; s++) {
+      trainStep(straight, optA, gA);
+      schedA.step();
+    }
+
+    const first = new TinyModel();
+    const optB = new Adam(first.parameters(), { lr: 0.05 });
+    const schedB = new CosineAnnealingLR(optB, { tMax: 10 });
+    const gB = new Generator(7);
+    for (let s = 0; s < 4; s++) {
+      trainStep(first, optB, gB);
+      schedB.step();
+    }
+    const path = join(dir, 'resume.safetensors');
+    await saveCheckpoint(path, { model: first, optimizer: optB, step: 4, generator: gB, extra: { scheduler: schedB.stateDict() } });
+
+    const model = new TinyModel();
+    const opt = new Adam(model.parameters(), { lr: 0.05 });
+    const sched = new CosineAnnealingLR(opt, { tMax: 10 });
+    const g = new Generator(12345);
+    const { step, extra } = await loadCheckpoint(path, { model, optimizer: opt, generator: g });
+    sched.loadStateDict((extra as { scheduler: SchedulerState }).scheduler);
+    assert.equal(step, 4);
+    for (let s = step; s < 10; s++) {
+      trainStep(model, opt, g);
+      sched.step();
+    }
+    assert.deepEqual([...model.w.data], [...straight.w.data]);
+    assert.deepEqual([...model.b.data], [...straight.b.data]);
+    assert.deepEqual(g.getState(), gA.getState());
+    assert.equal(opt.paramGroups[0]!.lr, optA.paramGroups[0]!.lr);
+  });
+
+  test('with nn.Linear, autograd and mseLoss', async () => {
+    const run = (model: Linear, opt: Adam, g: Generator, steps: number): void => {
+      for (let s = 0; s < steps; s++) {
+        const x = tensor(Array.from({ length: 8 }, () => g.normal()), [4, 2]);
+        const y = tensor(Array.from({ length: 4 }, () => g.normal()), [4, 1]);
+        opt.zeroGrad();
+        mseLoss(model.forward(x), y).backward();
+        opt.step();
+      }
+    };
+    const straight = new Linear(2, 1, { generator: new Generator(1) });
+    const optA = new Adam(straight.parameters(), { lr: 0.1 });
+    const gA = new Generator(2);
+    run(straight, optA, gA, 6);
+
+    const first = new Linear(2, 1, { generator: new Generator(1) });
+    const optB = new Adam(first.parameters(), { lr: 0.1 });
+    const gB = new Generator(2);
+    run(first, optB, gB, 3);
+    const path = join(dir, 'linear.safetensors');
+    await saveCheckpoint(path, { model: first, optimizer: optB, step: 3, generator: gB });
+
+    const model = new Linear(2, 1, { generator: new Generator(99) });
+    const opt = new Adam(model.parameters(), { lr: 0.1 });
+    const g = new Generator(0);
+    await loadCheckpoint(path, { model, optimizer: opt, generator: g });
+    run(model, opt, g, 3);
+    assert.deepEqual([...model.weight.data], [...straight.weight.data]);
+    assert.deepEqual([...model.bias!.data], [...straight.bias!.data]);
+  });
+});
+
+describe('damaged and foreign files', () => {
+  const targets = (): { model: TinyModel; optimizer: Adam; generator: Generator } => {
+    const model = new TinyModel();
+    return { model, optimizer: new Adam(model.parameters()), generator: new Generator() };
+  };
+  const good = (): Uint8Array => {
+    const model = new TinyModel();
+    const opt = new Adam(model.parameters());
+    trainStep(model, opt, new Generator(1));
+    return encodeCheckpoint({ model, optimizer: opt, step: 1, generator: new Generator(1), extra: { a: 1 } });
+  };
+
+  test('a plain safetensors file is not a checkpoint', async () => {
+    const path = join(dir, 'weights.safetensors');
+    await saveModel(path, new TinyModel());
+    await assert.rejects(loadCheckpoint(path, targets()),
+      /loadCheckpoint\(.*weights\.safetensors\): not a recurrent checkpoint \(metadata format is missing, expected "recurrent-checkpoint"\)/);
+  });
+
+  test('another version', () => {
+    const bytes = saveSafetensors({}, { format: 'recurrent-checkpoint', version: '2', step: '0' });
+    assert.throws(() => restoreCheckpoint(bytes, targets()), /checkpoint version "2" is not supported \(this library reads version "1"\)/);
+  });
+
+  test('bad metadata values', () => {
+    const meta = { ...readSafetensorsMetadata(good()) };
+    const tensors = Object.fromEntries(Object.entries(loadSafetensors(good())));
+    const withMeta = (patch: Record<string, string>): Uint8Array => saveSafetensors(tensors, { ...meta, ...patch });
+    assert.throws(() => decodeCheckpoint(withMeta({ step: '-3' })), /metadata step must be a non-negative integer, got "-3"/);
+    assert.throws(() => decodeCheckpoint(withMeta({ step: '1e3' })), /metadata step must be a non-negative integer/);
+    assert.throws(() => decodeCheckpoint(withMeta({ rng: '[1,2,3]' })), /metadata rng must be 4 unsigned 32-bit integers and a number or null/);
+    assert.throws(() => decodeCheckpoint(withMeta({ rng: '[1,2' })), /metadata rng is not valid JSON/);
+    assert.throws(() => decodeCheckpoint(withMeta({ extra: '{oops' })), /metadata extra is not valid JSON/);
+    assert.throws(() => decodeCheckpoint(withMeta({ optimizer: '[]' })), /metadata optimizer must be a JSON object/);
+    const stray = saveSafetensors({ ...tensors, 'scheduler.x': tensor([1]) }, meta);
+    assert.throws(() => decodeCheckpoint(stray), /unexpected tensor 'scheduler\.x' \(checkpoint tensors start with 'model\.' or 'optimizer\.'\)/);
+    const adamState = withMeta({ optimizer: JSON.stringify({ ...JSON.parse(meta.optimizer!), optimizer: 'SGD' }) });
+    assert.throws(() => restoreCheckpoint(adamState, targets()), /Adam\.loadStateDict: the state was saved by optimizer "SGD", this is Adam/);
+  });
+
+  test('truncated and corrupted files are errors that name the file, and the targets stay untouched', async () => {
+    const bytes = good();
+    const path = join(dir, 'corrupt.safetensors');
+    writeFileSync(path, bytes.subarray(0, bytes.length - 5));
+    const t = targets();
+    const before = [...t.model.w.data];
+    await assert.rejects(loadCheckpoint(path, t), /loadCheckpoint\(.*corrupt\.safetensors\): readSafetensorsMetadata: tensor '.*': data_offsets \[\d+, \d+\] run past the end of the data \(\d+ bytes\): truncated file/);
+    const flipped = bytes.slice();
+    flipped[8] = 0x78; // the header's opening '{' becomes 'x'
+    writeFileSync(path, flipped);
+    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors\): readSafetensorsMetadata: the header is not valid JSON/);
+    const renamed = bytes.slice();
+    renamed[12] = 0x7b; // '__metadata__' becomes '__{etadata__', which reads as a tensor entry
+    writeFileSync(path, renamed);
+    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors\): readSafetensorsMetadata: tensor '__\{etadata__': unknown dtype undefined/);
+    assert.deepEqual([...t.model.w.data], before);
+    assert.deepEqual(t.optimizer.stateDict().state, {});
+    await assert.rejects(loadCheckpoint(join(dir, 'missing.safetensors'), t), /loadCheckpoint: cannot read .*missing\.safetensors: ENOENT/);
+  });
+});
+
+describe('files', () => {
+  test('writeFileAtomic replaces a file and leaves no temporary behind', async () => {
+    const path = join(dir, 'atomic.bin');
+    await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+    await writeFileAtomic(path, new Uint8Array([4, 5]));
+    assert.deepEqual([...readFileSync(path)], [4, 5]);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('atomic')), ['atomic.bin']);
+  });
+
+  test('a failed write removes its temporary file and keeps the old contents', async () => {
+    const sub = join(dir, 'fail');
+    mkdirSync(sub);
+    const target = join(sub, 'is-a-directory');
+    mkdirSync(target);
+    writeFileSync(join(target, 'inside'), 'x'); // rename onto a non-empty directory fails
+    await assert.rejects(writeFileAtomic(target, new Uint8Array([1])), /writeFileAtomic: could not write .*is-a-directory: /);
+    assert.deepEqual(readdirSync(sub), ['is-a-directory']);
+    await assert.rejects(writeFileAtomic(join(dir, 'no-such-dir', 'f.bin'), new Uint8Array([1])), /could not write .*f\.bin: ENOENT/);
+  });
+
+  test('a checkpoint whose contents cannot be encoded never touches the existing file', async () => {
+    const path = join(dir, 'keep.safetensors');
+    await saveCheckpoint(path, { model: new TinyModel(), step: 1 });
+    const before = readFileSync(path);
+    await assert.rejects(saveCheckpoint(path, { model: new TinyModel(), step: 2, extra: { x: 1n } }), /saveCheckpoint: extra must be JSON-serialisable/);
+    assert.deepEqual(readFileSync(path), before);
+  });
+
+  test('saveModel / loadModel with an nn module, strict by default', async () => {
+    const path = join(dir, 'linear-model.safetensors');
+    const a = new Linear(3, 2, { generator: new Generator(5) });
+    await saveModel(path, a, { note: 'hello' });
+    const b = new Linear(3, 2, { generator: new Generator(6) });
+    assert.deepEqual(await loadModel(path, b), { note: 'hello' });
+    assert.deepEqual([...b.weight.data], [...a.weight.data]);
+    assert.deepEqual(Object.keys(loadSafetensors(readFileSync(path))).sort(), ['bias', 'weight']);
+    await assert.rejects(loadModel(path, new Linear(3, 2, { bias: false })), /unexpected keys: bias/);
+    await assert.rejects(loadModel(path, new Linear(4, 2)), /shape mismatches: weight: expected \[2, 4\], got \[2, 3\]/);
+  });
+});
