@@ -1,0 +1,90 @@
+// Vector maps and reductions over flat f32 arrays (pointers are byte addresses in linear memory).
+// Each loop runs four lanes at a time; the tail goes through the same code with partial loads.
+
+import { loadLanes, storeLanes } from './lanes';
+import { tanh4 } from './math';
+
+@inline function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** rows of x ([rows, cols]) += v ([cols]). */
+export function addRowVector(rows: i32, cols: i32, x: usize, v: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * cols * 4;
+    for (let j = 0; j < cols; j += 4) {
+      const n = cols - j;
+      storeLanes(at(row, j), f32x4.add(loadLanes(at(row, j), n), loadLanes(at(v, j), n)), n);
+    }
+  }
+}
+
+/** out (+)= column sums of x ([rows, cols]), adding rows in order as the reference does. */
+export function sumRows(rows: i32, cols: i32, x: usize, out: usize, accumulate: bool): void {
+  if (!accumulate) memory.fill(out, 0, <usize>cols * 4);
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * cols * 4;
+    for (let j = 0; j < cols; j += 4) {
+      const n = cols - j;
+      storeLanes(at(out, j), f32x4.add(loadLanes(at(out, j), n), loadLanes(at(row, j), n)), n);
+    }
+  }
+}
+
+/** y += alpha * x. */
+export function axpy(n: i32, alpha: f32, x: usize, y: usize): void {
+  const va = f32x4.splat(alpha);
+  for (let i = 0; i < n; i += 4) {
+    const c = n - i;
+    storeLanes(at(y, i), f32x4.add(loadLanes(at(y, i), c), f32x4.mul(va, loadLanes(at(x, i), c))), c);
+  }
+}
+
+/** x *= alpha. */
+export function scale(n: i32, alpha: f32, x: usize): void {
+  const va = f32x4.splat(alpha);
+  for (let i = 0; i < n; i += 4) {
+    const c = n - i;
+    storeLanes(at(x, i), f32x4.mul(va, loadLanes(at(x, i), c)), c);
+  }
+}
+
+/** Sum of squares, accumulated in f64 lanes so long gradient vectors keep their precision. */
+export function sumSquares(n: i32, x: usize): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const v = loadLanes(at(x, i), n - i);
+    const a = f64x2.promote_low_f32x4(v);
+    const b = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    lo = f64x2.add(lo, f64x2.mul(a, a));
+    hi = f64x2.add(hi, f64x2.mul(b, b));
+  }
+  const s = f64x2.add(lo, hi);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+/** In place: tanh (activation 0) or relu (1). Full vectors, then one partial (see lstm.ts). */
+export function rnnForward(n: i32, activation: i32, pre: usize): void {
+  let i = 0;
+  if (activation == 0) {
+    for (; i + 4 <= n; i += 4) storeLanes(at(pre, i), tanh4(loadLanes(at(pre, i), 4)), 4);
+    if (i < n) storeLanes(at(pre, i), tanh4(loadLanes(at(pre, i), n - i)), n - i);
+  } else {
+    // pmax(0, v) = 0 < v ? v : 0 maps NaN to 0, like the reference's `v > 0 ? v : 0`.
+    for (; i < n; i += 4) storeLanes(at(pre, i), f32x4.pmax(f32x4.splat(0), loadLanes(at(pre, i), n - i)), n - i);
+  }
+}
+
+/** dPre = dh * act'(h) from the activated h; dPre may alias dh (each lane is read before written). */
+export function rnnBackward(n: i32, activation: i32, h: usize, dh: usize, dPre: usize): void {
+  for (let i = 0; i < n; i += 4) {
+    const c = n - i;
+    const y = loadLanes(at(h, i), c);
+    const d = loadLanes(at(dh, i), c);
+    const r = activation == 0
+      ? f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)))
+      : v128.and(d, f32x4.gt(y, f32x4.splat(0)));
+    storeLanes(at(dPre, i), r, c);
+  }
+}

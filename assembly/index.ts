@@ -1,0 +1,16 @@
+// The WebAssembly kernels' exports. Every pointer is a byte address in the imported linear memory,
+// which the JavaScript side owns and allocates (src/kernels/wasm/); nothing here allocates.
+
+export { gemm, gemmWorkspaceBytes } from './gemm';
+export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
+export { lstmForward, lstmBackward } from './lstm';
+export { gruForward, gruBackward } from './gru';
+export { softmaxCrossEntropy } from './loss';
+export { adamUpdate } from './adam';
+export { mathMap } from './math';
+export { peakLoop } from './peak';
+
+/** First byte past the module's static data: where the JavaScript allocator may start. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,38 @@
+/** The functions the AssemblyScript module (assembly/index.ts) exports. Pointers are byte addresses
+ * in linear memory; booleans travel as 0/1. */
+export interface WasmExports {
+  heapBase(): number;
+  gemmWorkspaceBytes(): number;
+  gemm(
+    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number,
+  ): void;
+  addRowVector(rows: number, cols: number, x: number, v: number): void;
+  sumRows(rows: number, cols: number, x: number, out: number, accumulate: number): void;
+  axpy(n: number, alpha: number, x: number, y: number): void;
+  scale(n: number, alpha: number, x: number): void;
+  sumSquares(n: number, x: number): number;
+  rnnForward(n: number, activation: number, pre: number): void;
+  rnnBackward(n: number, activation: number, h: number, dh: number, dPre: number): void;
+  lstmForward(batch: number, hidden: number, gates: number, cPrev: number, c: number, hRaw: number, peep: number): void;
+  lstmBackward(
+    batch: number, hidden: number, gates: number, cPrev: number, c: number, dhRaw: number, dc: number,
+    dGates: number, peep: number, dPeep: number,
+  ): void;
+  gruForward(batch: number, hidden: number, gi: number, gh: number, hPrev: number, h: number): void;
+  gruBackward(
+    batch: number, hidden: number, gi: number, gh: number, hPrev: number, dh: number,
+    dGi: number, dGh: number, dhPrev: number,
+  ): void;
+  softmaxCrossEntropy(
+    rows: number, classes: number, logits: number, targets: number, ignoreIndex: number, loss: number, dLogits: number,
+  ): void;
+  adamUpdate(
+    n: number, param: number, grad: number, m: number, v: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, decoupled: number, decay: number, stepSize: number, bias2Sqrt: number,
+  ): void;
+  /** exp (op 0), sigmoid (1) or tanh (2) in place; for the accuracy tests. */
+  mathMap(op: number, x: number, n: number): void;
+  /** The mul+add ceiling loop for bench/gemm.mjs. */
+  peakLoop(iterations: number, seed: number): number;
+}

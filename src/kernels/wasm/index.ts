@@ -1,0 +1,265 @@
+/**
+ * The WebAssembly SIMD backend: the Kernels contract over the AssemblyScript module (assembly/).
+ * float32 only; a float64 call is handed to the TypeScript reference kernels, as the contract says.
+ *
+ * Loading: Node compiles the module synchronously when src/kernels/index.ts is imported. Browsers
+ * forbid synchronous compilation of large modules on the main thread, so there the application
+ * calls `await initWasm()` (exported by src/kernels/index.ts) once before training.
+ */
+import type { DType, FloatArray, KernelBuffer, Kernels } from '../contract.js';
+import { jsKernels } from '../js/index.js';
+import type { WasmExports } from './exports.js';
+import { LinearMemory, WasmBuffer } from './memory.js';
+import type { WasmInstance } from './module.js';
+import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
+import { Staging } from './staging.js';
+import { GemmThreads } from './threads.js';
+
+export { sharedMemorySupported, wasmSimdSupported } from './module.js';
+
+/** Elements spanned by a row-major [rows, cols] matrix with row stride ld. */
+const span = (rows: number, cols: number, ld: number): number => (rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0);
+
+/** The wasm kernels plus what tests and benchmarks need to look inside. */
+export interface WasmKernels extends Kernels {
+  readonly name: 'wasm';
+  readonly heap: LinearMemory;
+  readonly exports: WasmExports;
+  /** Whether the memory is shared (the build that worker threads can join). */
+  readonly shared: boolean;
+  /** Threads that large GEMMs use now (1 until helpers are started and ready). */
+  readonly threads: number;
+  /**
+   * Uses `threads` threads (this one plus helper workers) for large GEMMs; resolves once the helpers
+   * are ready. Results do not depend on the number of threads. Needs shared memory: where it is
+   * missing (a browser page that is not cross-origin isolated) only 1 is accepted.
+   */
+  setThreads(threads: number): Promise<void>;
+}
+
+export function createWasmKernels(instance: WasmInstance): WasmKernels {
+  const { exports: w, memory } = instance;
+  const heap = new LinearMemory(memory, w.heapBase());
+  const stage = new Staging(heap);
+  const workBytes = w.gemmWorkspaceBytes();
+  const gemmWork = heap.alloc(workBytes);
+  const pool = instance.shared ? new GemmThreads(heap, instance, workBytes) : null;
+  const f64 = (x: FloatArray): x is Float64Array => x instanceof Float64Array;
+
+  return {
+    name: 'wasm',
+    heap,
+    exports: w,
+    shared: instance.shared,
+
+    get threads() {
+      return pool ? pool.count : 1;
+    },
+
+    async setThreads(threads) {
+      if (pool) return pool.resize(threads);
+      if (threads > 1) {
+        throw new Error(`setThreads(${threads}): threads need shared WebAssembly memory, which this page lacks (serve it cross-origin isolated)`);
+      }
+    },
+
+    allocate(length: number, dtype: DType): KernelBuffer {
+      if (dtype === 'float64') return jsKernels.allocate(length, dtype);
+      const ptr = heap.alloc(length * 4);
+      const buffer = new WasmBuffer(heap, ptr, length);
+      buffer.view().fill(0);
+      return buffer;
+    },
+
+    release(buffer) {
+      if (buffer instanceof WasmBuffer) heap.release(buffer.ptr, buffer.length * 4);
+    },
+
+    gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
+      if (f64(c)) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+      const useAB = k > 0 && alpha !== 0 && m > 0 && n > 0;
+      stage.begin('gemm')
+        .arg(a as Float32Array, aOffset, useAB ? (transA ? span(k, m, lda) : span(m, k, lda)) : 0, false)
+        .arg(b as Float32Array, bOffset, useAB ? (transB ? span(n, k, ldb) : span(k, n, ldb)) : 0, false)
+        .arg(c, cOffset, span(m, n, ldc), true)
+        .bind();
+      const args = [+transA, +transB, m, n, k, alpha, stage.ptr(0), lda, stage.ptr(1), ldb, beta, stage.ptr(2), ldc] as const;
+      if (!pool?.run([...args], gemmWork)) w.gemm(...args, gemmWork);
+      stage.finish();
+    },
+
+    addRowVector(rows, cols, x, xOffset, v, vOffset) {
+      if (f64(x)) return jsKernels.addRowVector(rows, cols, x, xOffset, v, vOffset);
+      stage.begin('addRowVector').arg(x, xOffset, rows * cols, true).arg(v as Float32Array, vOffset, rows > 0 ? cols : 0, false).bind();
+      w.addRowVector(rows, cols, stage.ptr(0), stage.ptr(1));
+      stage.finish();
+    },
+
+    sumRows(rows, cols, x, xOffset, out, outOffset, accumulate) {
+      if (f64(out)) return jsKernels.sumRows(rows, cols, x, xOffset, out, outOffset, accumulate);
+      stage.begin('sumRows').arg(x as Float32Array, xOffset, rows * cols, false).arg(out, outOffset, cols, true).bind();
+      w.sumRows(rows, cols, stage.ptr(0), stage.ptr(1), +accumulate);
+      stage.finish();
+    },
+
+    axpy(n, alpha, x, xOffset, y, yOffset) {
+      if (f64(y)) return jsKernels.axpy(n, alpha, x, xOffset, y, yOffset);
+      stage.begin('axpy').arg(x as Float32Array, xOffset, n, false).arg(y, yOffset, n, true).bind();
+      w.axpy(n, alpha, stage.ptr(0), stage.ptr(1));
+      stage.finish();
+    },
+
+    sumSquares(n, x, xOffset) {
+      if (f64(x)) return jsKernels.sumSquares(n, x, xOffset);
+      stage.begin('sumSquares').arg(x, xOffset, n, false).bind();
+      const s = w.sumSquares(n, stage.ptr(0));
+      stage.finish();
+      return s;
+    },
+
+    scale(n, alpha, x, xOffset) {
+      if (f64(x)) return jsKernels.scale(n, alpha, x, xOffset);
+      stage.begin('scale').arg(x, xOffset, n, true).bind();
+      w.scale(n, alpha, stage.ptr(0));
+      stage.finish();
+    },
+
+    rnnForward(n, activation, pre, preOffset) {
+      if (f64(pre)) return jsKernels.rnnForward(n, activation, pre, preOffset);
+      stage.begin('rnnForward').arg(pre, preOffset, n, true).bind();
+      w.rnnForward(n, activation, stage.ptr(0));
+      stage.finish();
+    },
+
+    rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset) {
+      if (f64(dPre)) return jsKernels.rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset);
+      stage.begin('rnnBackward')
+        .arg(h as Float32Array, hOffset, n, false)
+        .arg(dh as Float32Array, dhOffset, n, false)
+        .arg(dPre, dPreOffset, n, true)
+        .bind();
+      w.rnnBackward(n, activation, stage.ptr(0), stage.ptr(1), stage.ptr(2));
+      stage.finish();
+    },
+
+    lstmForward(batch, hidden, gates, gatesOffset, cPrev, cPrevOffset, c, cOffset, hRaw, hRawOffset, peep, peepOffset) {
+      if (f64(gates)) {
+        return jsKernels.lstmForward(batch, hidden, gates, gatesOffset, cPrev, cPrevOffset, c, cOffset, hRaw, hRawOffset, peep, peepOffset);
+      }
+      const state = batch * hidden;
+      stage.begin('lstmForward')
+        .arg(gates, gatesOffset, 4 * state, true)
+        .arg(cPrev as Float32Array, cPrevOffset, state, false)
+        .arg(c as Float32Array, cOffset, state, true)
+        .arg(hRaw as Float32Array, hRawOffset, state, true)
+        .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
+        .bind();
+      w.lstmForward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4));
+      stage.finish();
+    },
+
+    lstmBackward(
+      batch, hidden, gates, gatesOffset, cPrev, cPrevOffset, c, cOffset, dhRaw, dhRawOffset, dc, dcOffset,
+      dGates, dGatesOffset, peep, peepOffset, dPeep, dPeepOffset,
+    ) {
+      if (f64(gates)) {
+        return jsKernels.lstmBackward(
+          batch, hidden, gates, gatesOffset, cPrev, cPrevOffset, c, cOffset, dhRaw, dhRawOffset, dc, dcOffset,
+          dGates, dGatesOffset, peep, peepOffset, dPeep, dPeepOffset,
+        );
+      }
+      const state = batch * hidden;
+      stage.begin('lstmBackward')
+        .arg(gates, gatesOffset, 4 * state, false)
+        .arg(cPrev as Float32Array, cPrevOffset, state, false)
+        .arg(c as Float32Array, cOffset, state, false)
+        .arg(dhRaw as Float32Array, dhRawOffset, state, false)
+        .arg(dc as Float32Array, dcOffset, state, true)
+        .arg(dGates as Float32Array, dGatesOffset, 4 * state, true)
+        .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
+        .arg(peep ? (dPeep as Float32Array | null) : null, dPeepOffset, 3 * hidden, true)
+        .bind();
+      w.lstmBackward(
+        batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5),
+        stage.ptr(6), stage.ptr(7),
+      );
+      stage.finish();
+    },
+
+    gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset) {
+      if (f64(gi)) return jsKernels.gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset);
+      const state = batch * hidden;
+      stage.begin('gruForward')
+        .arg(gi, giOffset, 3 * state, true)
+        .arg(gh as Float32Array, ghOffset, 3 * state, false)
+        .arg(hPrev as Float32Array, hPrevOffset, state, false)
+        .arg(h as Float32Array, hOffset, state, true)
+        .bind();
+      w.gruForward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3));
+      stage.finish();
+    },
+
+    gruBackward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, dh, dhOffset, dGi, dGiOffset, dGh, dGhOffset, dhPrev, dhPrevOffset) {
+      if (f64(gi)) {
+        return jsKernels.gruBackward(
+          batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, dh, dhOffset, dGi, dGiOffset, dGh, dGhOffset, dhPrev, dhPrevOffset,
+        );
+      }
+      const state = batch * hidden;
+      stage.begin('gruBackward')
+        .arg(gi, giOffset, 3 * state, false)
+        .arg(gh as Float32Array, ghOffset, 3 * state, false)
+        .arg(hPrev as Float32Array, hPrevOffset, state, false)
+        .arg(dh as Float32Array, dhOffset, state, false)
+        .arg(dGi as Float32Array, dGiOffset, 3 * state, true)
+        .arg(dGh as Float32Array, dGhOffset, 3 * state, true)
+        .arg(dhPrev as Float32Array, dhPrevOffset, state, true)
+        .bind();
+      w.gruBackward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6));
+      stage.finish();
+    },
+
+    softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset) {
+      if (f64(logits)) {
+        return jsKernels.softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset);
+      }
+      stage.begin('softmaxCrossEntropy')
+        .arg(logits, logitsOffset, rows * classes, false)
+        .arg(targets, 0, rows, false)
+        .arg(loss as Float32Array, lossOffset, rows, true)
+        .arg(dLogits as Float32Array | null, dLogitsOffset, rows * classes, true)
+        .bind();
+      w.softmaxCrossEntropy(rows, classes, stage.ptr(0), stage.ptr(1), ignoreIndex, stage.ptr(2), stage.ptr(3));
+      stage.finish();
+    },
+
+    adamUpdate(n, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step) {
+      if (f64(param)) return jsKernels.adamUpdate(n, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+      // Bias corrections in f64, once per call, exactly as the reference computes them.
+      const stepSize = lr / (1 - beta1 ** step);
+      const bias2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const decay = decoupled ? 1 - lr * weightDecay : 1;
+      stage.begin('adamUpdate')
+        .arg(param, 0, n, true)
+        .arg(grad as Float32Array, 0, n, false)
+        .arg(m as Float32Array, 0, n, true)
+        .arg(v as Float32Array, 0, n, true)
+        .bind();
+      w.adamUpdate(
+        n, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), beta1, beta2, eps, weightDecay, +decoupled, decay,
+        stepSize, bias2Sqrt,
+      );
+      stage.finish();
+    },
+  };
+}
+
+/** Compiles synchronously (Node, workers); check wasmSimdSupported() first. `shared` picks the
+ * memory kind (default: shared where the context allows it). */
+export function loadWasmKernelsSync(shared?: boolean): WasmKernels {
+  return createWasmKernels(instantiateWasmSync(shared));
+}
+
+export async function loadWasmKernels(shared?: boolean): Promise<WasmKernels> {
+  return createWasmKernels(await instantiateWasmAsync(shared));
+}

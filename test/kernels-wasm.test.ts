@@ -1,0 +1,444 @@
+// Every WebAssembly kernel against the TypeScript reference (src/kernels/js/) on seeded random inputs,
+// with sizes that defeat the SIMD width (1, 3, 17, 65) and the GEMM's blocking, non-zero offsets and
+// padded row strides. A mismatch prints the largest difference and the first bad elements.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { FloatArray, Kernels } from '../src/kernels/contract.js';
+import { jsKernels } from '../src/kernels/js/index.js';
+import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from '../src/kernels/wasm/index.js';
+import { getBackend, initWasm, kernelsFor } from '../src/kernels/index.js';
+
+const wasm = loadWasmKernelsSync();
+const EPS = 2 ** -24;
+const ODD_SIZES = [1, 3, 17, 65];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform in [-scale, scale). */
+function randomArray(n: number, random: () => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (2 * random() - 1) * scale;
+  return a;
+}
+
+/** Fails with the largest difference and the first mismatches (llm.c's checker) when any
+ * |got - want| > tolerance(i). */
+function expectClose(label: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: (i: number) => number): void {
+  assert.equal(got.length, want.length, `${label}: length`);
+  let worst = 0;
+  let worstAt = -1;
+  const bad: string[] = [];
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const d = Math.abs(g - w);
+    const bothNaN = Number.isNaN(g) && Number.isNaN(w);
+    const ok = d <= tolerance(i) || bothNaN || g === w;
+    if (!bothNaN && !(d <= worst)) {
+      worst = Number.isNaN(d) ? Infinity : d;
+      worstAt = i;
+    }
+    if (!ok && bad.length < 5) bad.push(`  [${i}] got ${g}, want ${w}, diff ${d}, tolerance ${tolerance(i)}`);
+  }
+  if (bad.length > 0) {
+    assert.fail(`${label}: mismatch, largest difference ${worst} at [${worstAt}]\n${bad.join('\n')}`);
+  }
+}
+
+/** Relative tolerance for elementwise kernels whose reference computes in f64 and rounds once. */
+const relative = (want: ArrayLike<number>, rel = 2e-6, abs = 1e-7) => (i: number): number => abs + rel * Math.abs(want[i]!);
+
+// ---- GEMM ----
+
+interface GemmCase {
+  transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number;
+  pad: number; offset: number;
+}
+
+function runGemm(kernels: Kernels, t: GemmCase, seed: number, resident: boolean): { c: Float32Array; scale: Float64Array } {
+  const random = rng(seed);
+  const [aRows, aCols] = t.transA ? [t.k, t.m] : [t.m, t.k];
+  const [bRows, bCols] = t.transB ? [t.n, t.k] : [t.k, t.n];
+  const lda = aCols + t.pad;
+  const ldb = bCols + t.pad;
+  const ldc = t.n + t.pad;
+  const a = randomArray(t.offset + aRows * lda, random);
+  const b = randomArray(t.offset + bRows * ldb, random);
+  const c = randomArray(t.offset + t.m * ldc, random);
+  if (t.beta === 0) c.fill(NaN); // beta = 0 must ignore C, NaN included
+  // Error bound per element: the sum of |terms| (both results round at most k + 2 times).
+  const scale = new Float64Array(c.length);
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < t.n; j++) {
+      let s = t.beta === 0 ? 0 : Math.abs(t.beta * c[t.offset + i * ldc + j]!);
+      for (let p = 0; p < t.k; p++) {
+        const av = t.transA ? a[t.offset + p * lda + i]! : a[t.offset + i * lda + p]!;
+        const bv = t.transB ? b[t.offset + j * ldb + p]! : b[t.offset + p * ldb + j]!;
+        s += Math.abs(t.alpha * av * bv);
+      }
+      scale[t.offset + i * ldc + j] = s;
+    }
+  }
+  if (!resident) {
+    kernels.gemm(t.transA, t.transB, t.m, t.n, t.k, t.alpha, a, t.offset, lda, b, t.offset, ldb, t.beta, c, t.offset, ldc);
+    return { c, scale };
+  }
+  const [ba, bb, bc] = [a, b, c].map((x) => {
+    const buffer = kernels.allocate(x.length, 'float32');
+    buffer.view().set(x);
+    return buffer;
+  }) as [ReturnType<Kernels['allocate']>, ReturnType<Kernels['allocate']>, ReturnType<Kernels['allocate']>];
+  kernels.gemm(t.transA, t.transB, t.m, t.n, t.k, t.alpha, ba.view(), t.offset, lda, bb.view(), t.offset, ldb, t.beta, bc.view(), t.offset, ldc);
+  const out = Float32Array.from(bc.view());
+  for (const x of [ba, bb, bc]) kernels.release(x);
+  return { c: out, scale };
+}
+
+function checkGemm(t: GemmCase, seed: number, resident = false): void {
+  const want = runGemm(jsKernels, t, seed, false);
+  const got = runGemm(wasm, t, seed, resident);
+  const label = `gemm ${t.transA ? 'T' : 'N'}${t.transB ? 'T' : 'N'} m=${t.m} n=${t.n} k=${t.k} alpha=${t.alpha} beta=${t.beta} pad=${t.pad} offset=${t.offset}`;
+  expectClose(label, got.c, want.c, (i) => 2 * (t.k + 2) * EPS * want.scale[i]! + 1e-30);
+}
+
+const TRANSPOSES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+
+describe('wasm gemm matches the reference', () => {
+  test('all transposes over sizes 1, 3, 17, 65, with offsets, padded strides, alpha and beta', () => {
+    let seed = 1;
+    const alphas = [1, -0.75, 2.5];
+    const betas = [0, 1, 0.3];
+    for (const [transA, transB] of TRANSPOSES) {
+      for (const m of ODD_SIZES) {
+        for (const n of ODD_SIZES) {
+          for (const k of ODD_SIZES) {
+            seed++;
+            checkGemm({ transA, transB, m, n, k, alpha: alphas[seed % 3]!, beta: betas[(seed >> 2) % 3]!, pad: seed % 3, offset: seed % 5 }, seed);
+          }
+        }
+      }
+    }
+  });
+
+  test('shapes that cross the KC, MC and NC blocks', () => {
+    // MC = 128 rows, KC = 256 deep, NC = 2048 columns per block (assembly/gemm.ts).
+    checkGemm({ transA: false, transB: false, m: 5, n: 2100, k: 300, alpha: 1, beta: 0.5, pad: 3, offset: 7 }, 11);
+    checkGemm({ transA: true, transB: true, m: 3, n: 2055, k: 270, alpha: -1, beta: 0, pad: 1, offset: 2 }, 12);
+    checkGemm({ transA: true, transB: false, m: 261, n: 21, k: 513, alpha: 0.5, beta: 1, pad: 0, offset: 0 }, 13);
+    checkGemm({ transA: false, transB: true, m: 245, n: 33, k: 600, alpha: 1, beta: 0, pad: 5, offset: 1 }, 14);
+  });
+
+  test('arrays from allocate() (no copies) give the same results', () => {
+    for (const [transA, transB] of TRANSPOSES) {
+      checkGemm({ transA, transB, m: 37, n: 65, k: 29, alpha: 1.5, beta: 0.25, pad: 2, offset: 3 }, 21, true);
+      checkGemm({ transA, transB, m: 6, n: 8, k: 1, alpha: 1, beta: 0, pad: 0, offset: 0 }, 22, true);
+    }
+  });
+
+  test('k = 0 or alpha = 0 only scales C by beta, and beta = 0 clears NaN', () => {
+    for (const [k, alpha] of [[0, 1], [5, 0]] as const) {
+      for (const beta of [0, 1, -2]) checkGemm({ transA: false, transB: true, m: 3, n: 17, k, alpha, beta, pad: 1, offset: 2 }, 31);
+    }
+    const c = new Float32Array(4).fill(NaN);
+    wasm.gemm(false, false, 2, 2, 1, 0, new Float32Array(2), 0, 1, new Float32Array(2), 0, 2, 0, c, 0, 2);
+    assert.deepEqual([...c], [0, 0, 0, 0]);
+  });
+
+  test('the recurrent layer shapes: [32 x 256] x [256 x 1024]^T and its backward transposes', () => {
+    checkGemm({ transA: false, transB: true, m: 32, n: 1024, k: 256, alpha: 1, beta: 1, pad: 0, offset: 0 }, 41);
+    checkGemm({ transA: false, transB: false, m: 32, n: 256, k: 1024, alpha: 1, beta: 0, pad: 0, offset: 0 }, 42);
+    checkGemm({ transA: true, transB: false, m: 1024, n: 256, k: 32, alpha: 1, beta: 1, pad: 0, offset: 0 }, 43);
+  });
+});
+
+// ---- elementwise, reductions ----
+
+/** Runs `call` on both backends over copies of `inputs` and compares every array afterwards. */
+function compareOn(label: string, inputs: FloatArray[], call: (k: Kernels, arrays: Float32Array[]) => number | void, tol = relative): void {
+  const a = inputs.map((x) => Float32Array.from(x));
+  const b = inputs.map((x) => Float32Array.from(x));
+  const r1 = call(jsKernels, a);
+  const r2 = call(wasm, b);
+  if (typeof r1 === 'number') {
+    assert.ok(Math.abs((r2 as number) - r1) <= 1e-6 * Math.abs(r1), `${label}: returned ${r2 as number}, want ${r1}`);
+  }
+  a.forEach((want, i) => expectClose(`${label} (array ${i})`, b[i]!, want, tol(want)));
+}
+
+describe('wasm elementwise kernels match the reference', () => {
+  const random = rng(7);
+  test('addRowVector, sumRows, axpy, scale, sumSquares', () => {
+    for (const rows of [1, 3, 5]) {
+      for (const cols of ODD_SIZES) {
+        const off = cols % 3;
+        compareOn(`addRowVector ${rows}x${cols}`, [randomArray(off + rows * cols, random), randomArray(off + cols + 2, random)],
+          (k, [x, v]) => k.addRowVector(rows, cols, x!, off, v!, 2));
+        for (const accumulate of [false, true]) {
+          compareOn(`sumRows ${rows}x${cols} accumulate=${accumulate}`, [randomArray(off + rows * cols, random), randomArray(cols + 1, random)],
+            (k, [x, out]) => k.sumRows(rows, cols, x!, off, out!, 1, accumulate), (w) => relative(w, 1e-6, 4e-7 * rows));
+        }
+      }
+    }
+    for (const n of [...ODD_SIZES, 1000]) {
+      compareOn(`axpy ${n}`, [randomArray(n + 1, random), randomArray(n + 2, random)], (k, [x, y]) => k.axpy(n, -0.7, x!, 1, y!, 2));
+      compareOn(`scale ${n}`, [randomArray(n + 3, random)], (k, [x]) => k.scale(n, 1.7, x!, 3));
+      compareOn(`sumSquares ${n}`, [randomArray(n + 1, random, 10)], (k, [x]) => k.sumSquares(n, x!, 1));
+    }
+  });
+
+  test('rnnForward and rnnBackward (tanh, relu), dPre aliasing dh', () => {
+    for (const n of ODD_SIZES) {
+      for (const act of [0, 1] as const) {
+        const pre = randomArray(n + 2, random, 4);
+        pre[2] = NaN; // relu maps NaN to 0 as the reference's `v > 0 ? v : 0` does
+        compareOn(`rnnForward n=${n} act=${act}`, [pre], (k, [x]) => k.rnnForward(n, act, x!, 2));
+        const h = Float32Array.from(pre.slice(2), (v) => (act === 0 ? Math.tanh(v) : Math.max(v, 0)));
+        compareOn(`rnnBackward n=${n} act=${act}`, [h, randomArray(n + 1, random), randomArray(n + 3, random)],
+          (k, [hh, dh, dPre]) => k.rnnBackward(n, act, hh!, 0, dh!, 1, dPre!, 3));
+        compareOn(`rnnBackward in place n=${n} act=${act}`, [h, randomArray(n, random)],
+          (k, [hh, dh]) => k.rnnBackward(n, act, hh!, 0, dh!, 0, dh!, 0));
+      }
+    }
+  });
+});
+
+// ---- math accuracy ----
+
+describe('wasm exp, sigmoid and tanh', () => {
+  function mapped(op: 0 | 1 | 2, xs: Float32Array): Float32Array {
+    const buffer = wasm.allocate(xs.length, 'float32');
+    buffer.view().set(xs);
+    wasm.exports.mathMap(op, (buffer.view() as Float32Array).byteOffset, xs.length);
+    const out = Float32Array.from(buffer.view());
+    wasm.release(buffer);
+    return out;
+  }
+  const grid = (lo: number, hi: number, n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+  const tiny = Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-8 + i / 25));
+
+  test('relative error below 1e-6 against float64 Math', () => {
+    const cases: [string, 0 | 1 | 2, Float32Array, (x: number) => number][] = [
+      ['exp', 0, grid(-87, 0, 20001), Math.exp],
+      ['sigmoid', 1, grid(-80, 80, 20001), (x) => 1 / (1 + Math.exp(-x))],
+      ['sigmoid near 0', 1, tiny, (x) => 1 / (1 + Math.exp(-x))],
+      ['tanh', 2, grid(-12, 12, 20001), Math.tanh],
+      ['tanh near 0', 2, tiny, Math.tanh],
+    ];
+    for (const [name, op, xs, f] of cases) {
+      const want = Float64Array.from(xs, f);
+      expectClose(name, mapped(op, xs), want, (i) => 1e-6 * Math.abs(want[i]!) + 1e-38);
+    }
+  });
+
+  test('saturates without overflow or NaN', () => {
+    const xs = new Float32Array([-Infinity, -1000, -89, 89, 1000, Infinity]);
+    // sigmoid(-89) is 2e-39, below the smallest normal float: flushing it to 0 is within 1e-38.
+    assert.deepEqual([...mapped(1, xs)], [0, 0, 0, 1, 1, 1]);
+    assert.deepEqual([...mapped(0, new Float32Array([-Infinity, -100, 0]))], [0, 0, 1]);
+    assert.deepEqual([...mapped(2, xs)], [-1, -1, -1, 1, 1, 1]);
+    assert.ok(Number.isNaN(mapped(2, new Float32Array([NaN]))[0]));
+    assert.ok(Object.is(mapped(2, new Float32Array([-0]))[0], -0));
+  });
+});
+
+// ---- recurrent cells ----
+
+describe('wasm LSTM and GRU steps match the reference', () => {
+  const random = rng(99);
+  test('lstmForward and lstmBackward, with and without peepholes', () => {
+    for (const batch of [1, 3]) {
+      for (const hidden of ODD_SIZES) {
+        for (const peephole of [false, true]) {
+          const s = batch * hidden;
+          const label = `lstm batch=${batch} hidden=${hidden} peephole=${peephole}`;
+          const gates = randomArray(1 + 4 * s, random, 3);
+          const cPrev = randomArray(2 + s, random, 2);
+          const peep = randomArray(3 + 3 * hidden, random);
+          compareOn(`${label} forward`, [gates, cPrev, randomArray(s, random), randomArray(s + 1, random), peep],
+            (k, [g, cp, c, h, p]) => k.lstmForward(batch, hidden, g!, 1, cp!, 2, c!, 0, h!, 1, peephole ? p! : null, 3));
+          // The backward runs on a consistent forward state, taken from the reference.
+          const g = Float32Array.from(gates);
+          const c = new Float32Array(s);
+          jsKernels.lstmForward(batch, hidden, g, 1, cPrev, 2, c, 0, new Float32Array(s), 0, peephole ? peep : null, 3);
+          compareOn(`${label} backward`,
+            [g, cPrev, c, randomArray(s, random), randomArray(s + 2, random), randomArray(1 + 4 * s, random), peep, randomArray(3 * hidden, random)],
+            (k, [gg, cp, cc, dh, dc, dG, p, dP]) => k.lstmBackward(batch, hidden, gg!, 1, cp!, 2, cc!, 0, dh!, 0, dc!, 2, dG!, 1,
+              peephole ? p! : null, 3, peephole ? dP! : null, 0),
+            (w) => relative(w, 4e-6, 4e-7));
+        }
+      }
+    }
+  });
+
+  test('gruForward and gruBackward', () => {
+    for (const batch of [1, 3]) {
+      for (const hidden of ODD_SIZES) {
+        const s = batch * hidden;
+        const label = `gru batch=${batch} hidden=${hidden}`;
+        const gi = randomArray(2 + 3 * s, random, 3);
+        const gh = randomArray(3 * s, random, 3);
+        const hPrev = randomArray(s + 1, random);
+        compareOn(`${label} forward`, [gi, gh, hPrev, randomArray(s + 3, random)],
+          (k, [a, b, hp, h]) => k.gruForward(batch, hidden, a!, 2, b!, 0, hp!, 1, h!, 3));
+        const act = Float32Array.from(gi);
+        jsKernels.gruForward(batch, hidden, act, 2, gh, 0, hPrev, 1, new Float32Array(s), 0);
+        compareOn(`${label} backward`,
+          [act, gh, hPrev, randomArray(s, random), randomArray(2 + 3 * s, random), randomArray(3 * s + 1, random), randomArray(s, random)],
+          (k, [a, b, hp, dh, dGi, dGh, dhp]) => k.gruBackward(batch, hidden, a!, 2, b!, 0, hp!, 1, dh!, 0, dGi!, 2, dGh!, 1, dhp!, 0),
+          (w) => relative(w, 4e-6, 4e-7));
+      }
+    }
+  });
+});
+
+// ---- loss and optimizer ----
+
+describe('wasm softmaxCrossEntropy and adamUpdate match the reference', () => {
+  const random = rng(5);
+  test('softmaxCrossEntropy with ignored rows, with and without dLogits', () => {
+    for (const classes of ODD_SIZES) {
+      const rows = 6;
+      const targets = Int32Array.from({ length: rows }, (_, r) => (r === 2 ? -100 : Math.floor(random() * classes)));
+      for (const withGrad of [true, false]) {
+        compareOn(`softmaxCrossEntropy classes=${classes} grad=${withGrad}`,
+          [randomArray(1 + rows * classes, random, 20), randomArray(rows + 1, random), randomArray(rows * classes, random)],
+          (k, [logits, loss, d]) => k.softmaxCrossEntropy(rows, classes, logits!, 1, targets, -100, loss!, 1, withGrad ? d! : null, 0),
+          (w) => relative(w, 2e-6, 1e-6));
+      }
+    }
+  });
+
+  test('adamUpdate: Adam with L2, AdamW, steps 1 and 10', () => {
+    for (const n of [...ODD_SIZES, 1000]) {
+      for (const [decoupled, wd, step] of [[false, 0, 1], [false, 0.01, 10], [true, 0.1, 1], [true, 0.01, 10]] as const) {
+        compareOn(`adam n=${n} decoupled=${decoupled} wd=${wd} step=${step}`,
+          [randomArray(n, random), randomArray(n, random), randomArray(n, random, 0.1), Float32Array.from(randomArray(n, random, 0.01), Math.abs)],
+          (k, [p, g, m, v]) => k.adamUpdate(n, p!, g!, m!, v!, 1e-3, 0.9, 0.999, 1e-8, wd, decoupled, step),
+          (w) => relative(w, 2e-6, 1e-7));
+      }
+    }
+  });
+});
+
+// ---- memory ----
+
+describe('wasm memory', () => {
+  // Fresh instances, so their memory starts small and growth is cheap to provoke.
+  const wasm = loadWasmKernelsSync();
+  const plain = loadWasmKernelsSync(false);
+
+  test('allocate() is zeroed and view() follows growth, for plain and shared memory', () => {
+    for (const kernels of [plain, wasm]) {
+      const kept = kernels.allocate(1000, 'float32');
+      assert.ok(kept.view().every((v) => v === 0));
+      kept.view().set(Float32Array.from({ length: 1000 }, (_, i) => i));
+      const stale = kept.view();
+      const before = kernels.heap.memory.buffer.byteLength;
+      const big = kernels.allocate((before / 4) * 2, 'float32'); // forces the memory to grow
+      assert.ok(kernels.heap.memory.buffer.byteLength > before);
+      assert.equal(kept.view()[999], 999, 'view() re-derives the array over the grown memory');
+      assert.equal(big.view().length, (before / 4) * 2);
+      if (kernels.shared) {
+        // A view over the old shared buffer still addresses the memory: kernels use it in place.
+        assert.equal(stale.length, 1000);
+        kernels.scale(10, 2, stale, 0);
+        assert.equal(kept.view()[9], 18);
+      } else {
+        assert.equal(stale.length, 0, 'growth detaches old views of a plain memory');
+        assert.throws(() => kernels.scale(10, 2, stale, 0), /call buffer\.view\(\) again/);
+      }
+      kernels.release(big);
+      kernels.release(kept);
+    }
+  });
+
+  test('released blocks are reused and come back zeroed', () => {
+    const a = wasm.allocate(333, 'float32');
+    a.view().fill(5);
+    wasm.release(a);
+    const b = wasm.allocate(333, 'float32');
+    assert.ok(b.view().every((v) => v === 0));
+    wasm.release(b);
+  });
+
+  test('a call that grows memory to stage its copies still finds its resident arrays', () => {
+    // x lives in wasm memory; y is a plain array big enough that staging it must grow the memory.
+    const n = wasm.heap.memory.buffer.byteLength / 4 + 1000;
+    const x = wasm.allocate(n, 'float32');
+    x.view().fill(2);
+    const y = new Float32Array(n).fill(1);
+    const before = wasm.heap.memory.buffer.byteLength;
+    wasm.axpy(n, 3, x.view(), 0, y, 0);
+    assert.ok(wasm.heap.memory.buffer.byteLength > before, 'staging grew the memory');
+    assert.equal(y[0], 7);
+    assert.equal(y[n - 1], 7);
+    wasm.release(x);
+  });
+
+  test('float64 arrays go to the reference kernels', () => {
+    const a = Float64Array.from({ length: 12 }, (_, i) => i / 3);
+    const c1 = new Float64Array(9);
+    const c2 = new Float64Array(9);
+    wasm.gemm(false, true, 3, 3, 4, 1, a, 0, 4, a, 0, 4, 0, c1, 0, 3);
+    jsKernels.gemm(false, true, 3, 3, 4, 1, a, 0, 4, a, 0, 4, 0, c2, 0, 3);
+    assert.deepEqual(c1, c2);
+    assert.ok(wasm.allocate(3, 'float64').view() instanceof Float64Array);
+  });
+
+  test('wasm is the float32 default where SIMD validates (unless RECURRENT_BACKEND=js)', async () => {
+    const want = wasmSimdSupported() && process.env['RECURRENT_BACKEND'] !== 'js' ? 'wasm' : 'js';
+    assert.equal(getBackend(), want);
+    assert.equal(kernelsFor('float32').name, want);
+    assert.equal(kernelsFor('float64').name, 'js');
+    assert.equal(await initWasm(), want);
+  });
+
+  test('the asynchronous load (the browser path) gives working kernels', async () => {
+    const kernels = await loadWasmKernels();
+    const c = new Float32Array(4);
+    kernels.gemm(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), 0, 2, new Float32Array([5, 6, 7, 8]), 0, 2, 0, c, 0, 2);
+    assert.deepEqual([...c], [19, 22, 43, 50]);
+  });
+});
+
+// ---- threads ----
+
+describe('wasm gemm on helper threads', () => {
+  test('gives bit-identical results for 1 and 2 threads, split by rows or by columns', async () => {
+    const threaded = loadWasmKernelsSync(true);
+    const single = loadWasmKernelsSync(false);
+    await threaded.setThreads(2);
+    try {
+      assert.equal(threaded.threads, 2);
+      const cases: GemmCase[] = [
+        { transA: false, transB: true, m: 37, n: 1029, k: 65, alpha: 1, beta: 0, pad: 1, offset: 3 }, // columns
+        { transA: true, transB: false, m: 1029, n: 40, k: 70, alpha: -0.5, beta: 1, pad: 2, offset: 1 }, // rows
+        { transA: true, transB: true, m: 300, n: 301, k: 33, alpha: 2, beta: 0.5, pad: 0, offset: 0 },
+        { transA: false, transB: false, m: 32, n: 1024, k: 256, alpha: 1, beta: 1, pad: 0, offset: 0 },
+      ];
+      for (const [i, t] of cases.entries()) {
+        for (const resident of [false, true]) {
+          const one = runGemm(single, t, 50 + i, resident).c;
+          const two = runGemm(threaded, t, 50 + i, resident).c;
+          expectClose(`threaded gemm case ${i} resident=${resident}`, two, one, () => 0);
+        }
+      }
+    } finally {
+      await threaded.setThreads(1);
+    }
+    assert.equal(threaded.threads, 1);
+  });
+
+  test('plain memory refuses helper threads with a hint', async () => {
+    await assert.rejects(loadWasmKernelsSync(false).setThreads(2), /cross-origin isolated/);
+  });
+});
