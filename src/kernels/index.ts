@@ -9,6 +9,7 @@
  */
 import type { DType, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
+import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
 export type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
@@ -66,6 +67,26 @@ if (env?.versions?.node !== undefined && wasmSimdSupported()) {
 export async function initWasm(): Promise<BackendName> {
   if (!registry.has('wasm') && wasmSimdSupported()) adoptWasm(await loadWasmKernels());
   return active.name;
+}
+
+/**
+ * Runs large float32 GEMMs of the WebAssembly backend on `threads` threads (helper workers over shared
+ * memory; results are identical for any count). Resolves to the count in effect: 1 where there is no
+ * wasm backend or no shared memory (a browser page that is not cross-origin isolated). The default
+ * is 1, or RECURRENT_THREADS in Node.
+ */
+export async function setThreads(threads: number): Promise<number> {
+  const wasm = registry.get('wasm') as WasmKernels | undefined;
+  if (!wasm || (!wasm.shared && threads > 1)) return 1;
+  await wasm.setThreads(threads);
+  return wasm.threads;
+}
+
+const threadsFromEnv = Number(env?.env?.['RECURRENT_THREADS'] ?? 1);
+if (threadsFromEnv > 1) {
+  setThreads(threadsFromEnv).catch((error: unknown) => {
+    console.warn(`recurrent: RECURRENT_THREADS=${threadsFromEnv} ignored: ${String(error)}`);
+  });
 }
 
 /** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views

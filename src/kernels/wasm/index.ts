@@ -45,6 +45,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   const gemmWork = heap.alloc(workBytes);
   const pool = instance.shared ? new GemmThreads(heap, instance, workBytes) : null;
   const f64 = (x: FloatArray): x is Float64Array => x instanceof Float64Array;
+  // Users never call dispose(): a buffer nobody references any more (a dropped model, optimizer or
+  // workspace) returns its memory when collected. release() does it at once and cancels this.
+  const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
+  const released = new WeakSet<KernelBuffer>();
 
   return {
     name: 'wasm',
@@ -68,11 +72,15 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const ptr = heap.alloc(length * 4);
       const buffer = new WasmBuffer(heap, ptr, length);
       buffer.view().fill(0);
+      collected.register(buffer, { ptr, bytes: length * 4 }, buffer);
       return buffer;
     },
 
     release(buffer) {
-      if (buffer instanceof WasmBuffer) heap.release(buffer.ptr, buffer.length * 4);
+      if (!(buffer instanceof WasmBuffer) || released.has(buffer)) return;
+      released.add(buffer);
+      collected.unregister(buffer);
+      heap.release(buffer.ptr, buffer.length * 4);
     },
 
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
