@@ -12,16 +12,21 @@ function forEachLane(outer: number, size: number, inner: number, fn: (base: numb
   for (let p = 0; p < outer; p++) for (let q = 0; q < inner; q++) fn(p * size * inner + q, inner);
 }
 
+/** log(sum(exp(x))) over one lane, with the maximum subtracted first. */
+function logSumExp(x: ArrayLike<number>, base: number, stride: number, size: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < size; j++) m = Math.max(m, x[base + j * stride]!);
+  let s = 0;
+  for (let j = 0; j < size; j++) s += Math.exp(x[base + j * stride]! - m);
+  return m + Math.log(s);
+}
+
 export function logSoftmax(a: Tensor, dim = -1): Tensor {
   const { outer, size, inner } = geometry(a, dim, 'logSoftmax');
   const out = newTensor(a.shape, a);
   const x = a.data, o = out.data;
   forEachLane(outer, size, inner, (base, stride) => {
-    let m = -Infinity;
-    for (let j = 0; j < size; j++) m = Math.max(m, x[base + j * stride]!);
-    let s = 0;
-    for (let j = 0; j < size; j++) s += Math.exp(x[base + j * stride]! - m);
-    const lse = m + Math.log(s);
+    const lse = logSumExp(x, base, stride, size);
     for (let j = 0; j < size; j++) o[base + j * stride] = x[base + j * stride]! - lse;
   });
   return record(out, {
@@ -45,11 +50,8 @@ export function softmax(a: Tensor, dim = -1): Tensor {
   const out = newTensor(a.shape, a);
   const x = a.data, o = out.data;
   forEachLane(outer, size, inner, (base, stride) => {
-    let m = -Infinity;
-    for (let j = 0; j < size; j++) m = Math.max(m, x[base + j * stride]!);
-    let s = 0;
-    for (let j = 0; j < size; j++) s += o[base + j * stride] = Math.exp(x[base + j * stride]! - m);
-    for (let j = 0; j < size; j++) o[base + j * stride]! /= s;
+    const lse = logSumExp(x, base, stride, size);
+    for (let j = 0; j < size; j++) o[base + j * stride] = Math.exp(x[base + j * stride]! - lse);
   });
   return record(out, {
     name: 'softmax', inputs: [a],
