@@ -1,0 +1,149 @@
+/**
+ * Reading a task's data from --data (a file, a folder, or the name of a synthetic source) and
+ * describing where it came from, so a run can find the same data again and notice if it changed.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readMidiFile, readMidiFolder, readSeriesFile, readTextFile, shippedDataPath } from '../data/files.js';
+import type { Series } from '../data/index.js';
+import { sineSeries, type Piece, type TaskName } from '../tasks/index.js';
+import { SYNTHETIC } from './defaults.js';
+
+/** How config.json records the data. */
+export interface DataRecord {
+  /** 'sine' or 'sine-mixture' for generated signals, else null. */
+  synthetic: string | null;
+  /** Relative to the shipped data/ folder when `shipped`, else absolute. */
+  path: string | null;
+  shipped: boolean;
+  /** FNV-1a of the bytes read, to notice a file that changed since training. */
+  fingerprint: string | null;
+  /** Files read (a folder gives several). */
+  files: string[];
+  /** MIDI: the track option used. */
+  track?: number | 'most' | 'merge';
+}
+
+export type LoadedData =
+  | { task: 'series'; series: Series; record: DataRecord }
+  | { task: 'text'; text: string; record: DataRecord }
+  | { task: 'music'; pieces: Piece[]; skipped: { file: string; reason: string }[]; record: DataRecord }
+  | { task: 'denoise'; series: Series | null; record: DataRecord };
+
+export function fnv1a(chunks: readonly Uint8Array[]): string {
+  let h = 0x811c9dc5;
+  for (const bytes of chunks) {
+    for (let i = 0; i < bytes.length; i++) {
+      h ^= bytes[i]!;
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+function kindOf(path: string): 'file' | 'folder' | 'missing' {
+  try {
+    return statSync(path).isDirectory() ? 'folder' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+function listFiles(dir: string, pattern: RegExp): string[] {
+  return readdirSync(dir)
+    .filter((n) => pattern.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+/** Where a DataRecord's data lives now. */
+export function resolveRecordPath(record: DataRecord): string | null {
+  if (record.path === null) return null;
+  return record.shipped ? shippedDataPath(record.path) : record.path;
+}
+
+function recordFor(path: string, files: string[], extra: Partial<DataRecord> = {}): DataRecord {
+  const absolute = resolve(path);
+  const shippedRoot = shippedDataPath();
+  const inside = relative(shippedRoot, absolute);
+  const shipped = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+  const fingerprint = fnv1a(files.map((f) => readFileSync(f)));
+  return {
+    synthetic: null,
+    path: shipped ? inside.split(sep).join('/') : absolute,
+    shipped,
+    fingerprint,
+    files: files.map((f) => (shipped ? relative(shippedRoot, resolve(f)).split(sep).join('/') : resolve(f))),
+    ...extra,
+  };
+}
+
+export interface LoadOptions {
+  /** A path, or a synthetic source name; the task's default when undefined. */
+  data: string;
+  /** True when the value is the built-in default (a path under data/). */
+  shippedDefault: boolean;
+  seed: number;
+  track?: number | 'most' | 'merge';
+}
+
+/** Reads the data of a task; every problem is an Error naming the path and what was expected. */
+export function loadData(task: TaskName, options: LoadOptions): LoadedData {
+  const synthetic = Object.hasOwn(SYNTHETIC, options.data) ? SYNTHETIC[options.data] : undefined;
+  if (synthetic && kindOf(options.data) === 'missing') {
+    if (!synthetic.includes(task)) {
+      throw new Error(`--data ${options.data} is a synthetic source for ${synthetic.join(', ')}, not for ${task}`);
+    }
+    const record: DataRecord = { synthetic: options.data, path: null, shipped: false, fingerprint: null, files: [] };
+    if (task === 'series') return { task, series: sineSeries(), record };
+    return { task: 'denoise', series: null, record };
+  }
+  const path = options.shippedDefault ? shippedDataPath(options.data) : options.data;
+  const kind = kindOf(path);
+  if (kind === 'missing') throw new Error(`--data ${path}: no such file or folder`);
+  switch (task) {
+    case 'series':
+    case 'denoise': {
+      if (kind === 'folder') throw new Error(`--data ${path} is a folder; the ${task} task reads one CSV file of "time,value" lines`);
+      const series = readSeriesFile(path, { minLength: 3 });
+      const record = recordFor(path, [path]);
+      return task === 'series' ? { task, series, record } : { task, series, record };
+    }
+    case 'text': {
+      const files = kind === 'folder' ? listFiles(path, /\.txt$/i) : [path];
+      if (files.length === 0) throw new Error(`--data ${path} holds no .txt files`);
+      // Files are joined by a blank line so that one book's last word never runs into the next's first.
+      const text = files.map((f) => readTextFile(f)).join('\n\n');
+      return { task, text, record: recordFor(path, files) };
+    }
+    case 'music': {
+      const track = options.track ?? 'most';
+      if (kind === 'file') {
+        const song = readMidiFile(path, { track });
+        return { task, pieces: [song], skipped: [], record: recordFor(path, [path], { track }) };
+      }
+      const { songs, skipped } = readMidiFolder(path, { track });
+      const used = new Set(skipped.map((s) => s.file));
+      const files = listFiles(path, /\.midi?$/i).filter((f) => !used.has(f));
+      return { task, pieces: songs, skipped, record: recordFor(path, files, { track }) };
+    }
+  }
+}
+
+/** Reloads the data a run was trained on, refusing data that changed since. */
+export function reloadData(task: TaskName, record: DataRecord, seed: number, runDir: string): LoadedData {
+  if (record.synthetic !== null) return loadData(task, { data: record.synthetic, shippedDefault: false, seed });
+  const path = resolveRecordPath(record);
+  if (path === null) throw new Error(`${runDir}/config.json records no data path`);
+  if (kindOf(path) === 'missing') {
+    throw new Error(`the data this run was trained on, ${path}, is gone; pass --data to use other data`);
+  }
+  const loaded = loadData(task, { data: record.shipped ? record.path! : path, shippedDefault: record.shipped, seed, track: record.track });
+  if (loaded.record.fingerprint !== record.fingerprint) {
+    throw new Error(
+      `the data at ${path} changed since this run was trained (fingerprint ${loaded.record.fingerprint}, recorded ${record.fingerprint}); ` +
+        `its validation split no longer matches: pass --data to evaluate on it explicitly`,
+    );
+  }
+  return loaded;
+}

@@ -1,0 +1,31 @@
+/** Per-task defaults: sizes that train in seconds to minutes on two cores and still learn something. */
+import type { CellType, TaskName } from '../tasks/index.js';
+
+export interface TaskDefaults {
+  /** Shipped data (a path under data/), or a synthetic source name. */
+  data: string;
+  cell: CellType;
+  hidden: number;
+  layers: number;
+  seqLen: number;
+  batch: number;
+  steps: number;
+  lr: number;
+  clip: number;
+  valSplit: number;
+}
+
+export const DEFAULTS: Record<TaskName, TaskDefaults> = {
+  series: { data: 'series/AirPassengers.csv', cell: 'lstm', hidden: 32, layers: 1, seqLen: 20, batch: 32, steps: 600, lr: 0.01, clip: 5, valSplit: 0.2 },
+  text: { data: 'text', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 32, steps: 2000, lr: 0.002, clip: 5, valSplit: 0.1 },
+  music: { data: 'music/pianobooster', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 16, steps: 600, lr: 0.003, clip: 5, valSplit: 0.1 },
+  denoise: { data: 'sine-mixture', cell: 'gru', hidden: 32, layers: 1, seqLen: 64, batch: 32, steps: 600, lr: 0.005, clip: 5, valSplit: 0.2 },
+};
+
+/** Names accepted by --data for generated signals instead of a file. */
+export const SYNTHETIC: Record<string, TaskName[]> = { sine: ['series'], 'sine-mixture': ['denoise'] };
+
+export const TEXT_EMBEDDING = 32;
+/** Music classes are few: one-hot input is the default there. */
+export const MUSIC_EMBEDDING = 0;
+export const DENOISE_SNR = 5;

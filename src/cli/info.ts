@@ -1,0 +1,87 @@
+/** `recurrent info --model DIR`: what a run folder holds, without loading any data. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensorsMetadata } from '../io/index.js';
+import type { DenoiseSummary, MusicSummary, SeriesSummary, TextSummary } from '../tasks/index.js';
+import { resolveRecordPath } from './data.js';
+import { duration } from './progress.js';
+import { modelConfigOf, modelOf, type RunConfig } from './run-config.js';
+import { BEST, HISTORY_FILE, LATEST, openRun, readHistory } from './run-dir.js';
+
+function architecture(config: RunConfig): string {
+  const m = modelConfigOf(config);
+  const cell = m.cell === 'peephole' ? 'LSTM with peepholes' : m.cell.toUpperCase();
+  const input = m.input.kind === 'dense' ? `${m.input.size} input feature(s)` : m.input.embedding > 0 ? `${m.input.classes} classes → embedding ${m.input.embedding}` : `${m.input.classes} classes one-hot`;
+  const layers = `${m.numLayers} layer${m.numLayers > 1 ? 's' : ''} × ${m.hiddenSize} hidden${m.bidirectional ? ', bidirectional' : ''}`;
+  return `${input} → ${cell} (${layers}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}) → linear → ${m.outputSize} output(s)`;
+}
+
+function dataText(config: RunConfig): string {
+  const d = config.data;
+  const where = d.synthetic ?? `${resolveRecordPath(d)}${d.shipped ? ' (shipped)' : ''}`;
+  const s = config.summary;
+  let detail = '';
+  switch (config.task) {
+    case 'series': {
+      const x = s as SeriesSummary;
+      detail = `${x.length} values, frequency ${x.frequency}, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.length}), z-score mean ${x.normalization.mean.toPrecision(6)} std ${x.normalization.std.toPrecision(6)}, target ${x.target}`;
+      break;
+    }
+    case 'text': {
+      const x = s as TextSummary;
+      detail = `${x.characters} characters, vocabulary of ${x.vocabulary.chars.length}, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.characters})`;
+      break;
+    }
+    case 'music': {
+      const x = s as MusicSummary;
+      detail = `${x.pieces.length} piece(s), ${x.totalSteps} steps of 1/${x.stepsPerQuarter * 4} notes, pitches ${x.low}-${x.high}, ${x.encoding} encoding, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.totalSteps})`;
+      break;
+    }
+    case 'denoise': {
+      const x = s as DenoiseSummary;
+      detail = `${x.signal} at ${x.snr} dB SNR, ${x.validationSignals} validation signals${x.splitIndex !== null ? `, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.length})` : ''}`;
+      break;
+    }
+  }
+  return `${where}; ${detail}`;
+}
+
+function checkpointStep(path: string): number | null {
+  if (!existsSync(path)) return null;
+  try {
+    return Number(readSafetensorsMetadata(readFileSync(path)).step);
+  } catch {
+    return null;
+  }
+}
+
+export function infoCommand(flags: { model: string; json?: boolean }): void {
+  const { dir, config } = openRun(flags.model, '--model');
+  const parameters = modelOf(config).parameterCount();
+  const history = readHistory(join(dir, HISTORY_FILE));
+  const validated = history.filter((r) => r.valLoss !== null);
+  const best = validated.reduce<(typeof validated)[number] | null>((b, r) => (b === null || r.valLoss! < b.valLoss! ? r : b), null);
+  const last = history[history.length - 1] ?? null;
+  const checkpoints = { best: checkpointStep(join(dir, BEST)), latest: checkpointStep(join(dir, LATEST)) };
+  if (flags.json) {
+    console.log(JSON.stringify({
+      task: config.task, dir, version: config.version, architecture: architecture(config), parameters, model: config.model,
+      training: config.training, options: config.options, data: config.data,
+      steps_done: last?.step ?? 0, time: last?.time ?? 0, last_loss: last?.loss ?? null,
+      best_val_loss: best?.valLoss ?? null, best_step: best?.step ?? null, checkpoints,
+    }));
+    return;
+  }
+  const t = config.training;
+  const lines = [
+    ['run', `${dir} (format version ${config.version}, created ${config.created})`],
+    ['task', config.task],
+    ['model', architecture(config)],
+    ['parameters', parameters.toLocaleString('en-US')],
+    ['data', dataText(config)],
+    ['training', `${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}, batch ${t.batch}, seq-len ${t.seqLen}, val-split ${t.valSplit}, seed ${t.seed}, ${t.steps} steps planned, validation every ${t.validateEvery}`],
+    ['history', last ? `${last.step} steps in ${duration(last.time)}, last loss ${last.loss.toPrecision(4)}${best ? `, best validation loss ${best.valLoss!.toPrecision(4)} at step ${best.step}` : ''}` : 'no steps yet'],
+    ['checkpoints', [checkpoints.best !== null ? `${BEST} (step ${checkpoints.best})` : '', checkpoints.latest !== null ? `${LATEST} (step ${checkpoints.latest})` : ''].filter(Boolean).join(', ') || 'none'],
+  ];
+  for (const [k, v] of lines) console.log(`${k!.padEnd(12)} ${v}`);
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * The `recurrent` command. Parsing and error reporting live here; each command is a function in its
+ * own module, and the training itself is the shared recipe code in src/tasks.
+ *
+ * Exit codes: 0 success, 1 bad input or a failed run (one line on stderr, no stack trace unless
+ * RECURRENT_DEBUG=1), 130 training stopped by Ctrl-C (after saving).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { CELLS, MUSIC_ENCODINGS, OPTIMIZERS, SERIES_TARGETS, TASKS, type TaskName } from '../tasks/index.js';
+import { choice, integer, number, track } from './args.js';
+import { demoCommand } from './demo.js';
+import { evalCommand, generateCommand, predictCommand } from './inference.js';
+import { infoCommand } from './info.js';
+import { trainCommand, type TrainFlags } from './train.js';
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Library errors start with the function that raised them ("parseSeriesCsv: data.csv line 4: ...");
+ * a user needs the rest, which names the file, option or value.
+ */
+export function userMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/^(?:(?:[a-z]+[A-Z][A-Za-z]*|[A-Z][A-Za-z]*\.[a-z][A-Za-z]*)(?:\([^)]*\))?: )+/, '');
+}
+
+async function guarded(action: () => Promise<number | void> | number | void): Promise<void> {
+  try {
+    const code = await action();
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    process.stderr.write(`recurrent: error: ${userMessage(err)}\n`);
+    if (process.env['RECURRENT_DEBUG'] === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+// `recurrent generate text | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+const program = new Command('recurrent')
+  .description('Recurrent neural networks (RNN, LSTM, GRU) with PyTorch semantics: train, generate, predict and evaluate on series, text, music and noisy signals.')
+  .version(packageVersion())
+  .showHelpAfterError('(add --help for the options)')
+  .configureOutput({ outputError: (text, write) => write(`recurrent: ${text}`) });
+
+program
+  .command('train')
+  .description('train a model on one of the tasks and write a run folder (config.json, history.csv, checkpoints, plots)')
+  .argument('<task>', `one of ${TASKS.join(', ')}`, choice(TASKS))
+  .option('--data <path>', 'a file or folder (default: the shipped data of the task; "sine" for series and "sine-mixture" for denoise are generated)')
+  .addOption(new Option('--cell <type>', 'recurrent cell; peephole is an LSTM with peephole connections').choices(CELLS))
+  .option('--hidden <n>', 'hidden units per layer', integer(1, 65536))
+  .option('--layers <n>', 'stacked recurrent layers', integer(1, 64))
+  .option('--dropout <p>', 'dropout between layers and before the output layer (default 0)', number({ min: 0, below: 1 }))
+  .option('--seq-len <n>', 'time steps per training sequence (the truncation length of BPTT)', integer(1, 1_000_000))
+  .option('--batch <n>', 'sequences per step', integer(1, 65536))
+  .option('--steps <n>', 'total training steps (counting steps already taken when resuming)', integer(1))
+  .option('--epochs <n>', 'train for this many passes over the training data instead of --steps', integer(1, 1_000_000))
+  .option('--time-limit <minutes>', 'stop (after a last validation and save) once this session has trained this long', number({ above: 0 }))
+  .option('--lr <rate>', 'learning rate', number({ above: 0, max: 10 }))
+  .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices(OPTIMIZERS))
+  .option('--clip <norm>', 'clip the total gradient norm to this; 0 turns clipping off (default 5)', number({ min: 0 }))
+  .option('--seed <n>', 'seed of the initial weights, dropout, data order and noise (default 0)', integer(0, 2 ** 32 - 1))
+  .option('--val-split <share>', 'share of the data held out for validation, taken from its chronological end', number({ min: 0, below: 1 }))
+  .option('--val-every <n>', 'validate (and save checkpoints) every n steps (default: 20 times per run)', integer(1))
+  .option('--out <dir>', 'run folder to write (default runs/<task>, runs/<task>-2, ...)')
+  .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint, exactly as if never stopped')
+  .option('--force', 'replace the run already in --out')
+  .option('--json', 'progress as one JSON object per line on stdout')
+  .option('--embedding <n>', 'text and music (mono): embedding size; 0 feeds one-hot vectors (default: text 32, music 0)', integer(0, 65536))
+  .addOption(new Option('--encoding <kind>', 'music: mono (melody, softmax) or poly (piano roll, sigmoid); default mono').choices(MUSIC_ENCODINGS))
+  .option('--track <track>', 'music: MIDI track index, "most" (the non-drum track with the most notes; default) or "merge"', track)
+  .addOption(new Option('--target <kind>', 'series: predict the next value (level) or its change from the last one (delta); default level for sine, delta otherwise').choices(SERIES_TARGETS))
+  .option('--snr <db>', 'denoise: signal-to-noise ratio of the noisy inputs in dB (default 5)', number({ min: -30, max: 60 }))
+  .option('--bidirectional', 'read the sequence both ways (default for denoise)')
+  .option('--no-bidirectional', 'read the sequence forward only')
+  .action((task: TaskName, flags: TrainFlags) =>
+    guarded(async () => {
+      const outcome = await trainCommand(task, flags);
+      return outcome.stopped ? 130 : 0;
+    }),
+  );
+
+program
+  .command('generate')
+  .description('sample new text or music from a trained model')
+  .argument('<kind>', 'text or music', choice(['text', 'music'] as const))
+  .requiredOption('--model <dir>', 'run folder written by "recurrent train"')
+  .option('--prime <text|file.mid>', 'text: the text to continue (default a new line); music: a MIDI file whose opening is continued (default the first training piece)')
+  .option('--length <n>', 'characters (text, default 500) or time steps (music, default 128) to generate', integer(1, 10_000_000))
+  .option('--temperature <t>', 'below 1: safer, above 1: wilder; 0 always takes the most likely', number({ min: 0, max: 100 }), 0.8)
+  .option('--top-k <k>', 'sample only among the k most likely (0: all)', integer(0), 0)
+  .option('--seed <n>', 'seed of the sampling', integer(0, 2 ** 32 - 1), 0)
+  .option('--out <file>', 'write here (text: .txt, default stdout; music: .mid, default <model>/generated-<seed>.mid, with an .svg piano roll beside it)')
+  .action((kind: 'text' | 'music', flags) => guarded(() => generateCommand(kind, flags)));
+
+program
+  .command('predict')
+  .description('forecast a series past its end by feeding predictions back')
+  .argument('<task>', 'series', choice(['series'] as const))
+  .requiredOption('--model <dir>', 'run folder of a series model')
+  .option('--horizon <n>', 'steps to forecast', integer(1, 1_000_000), 24)
+  .option('--data <file>', 'forecast from the end of this series instead of the training data')
+  .option('--plot <file.svg>', 'draw the data and the forecast')
+  .option('--json', 'print one JSON object instead of CSV lines')
+  .action((_task: string, flags) => guarded(() => predictCommand(flags)));
+
+program
+  .command('eval')
+  .description("score a trained model: on its own validation split (as recorded in config.json) or on other data")
+  .argument('<task>', `one of ${TASKS.join(', ')}`, choice(TASKS))
+  .requiredOption('--model <dir>', 'run folder written by "recurrent train"')
+  .option('--data <path>', 'evaluate on this file or folder instead of the run\'s validation split')
+  .option('--seed <n>', 'denoise with --data: seed of the noise (default the run\'s seed)', integer(0, 2 ** 32 - 1))
+  .option('--json', 'print one flat JSON object as the last line of stdout')
+  .action((task: TaskName, flags) => guarded(() => evalCommand(task, flags)));
+
+program
+  .command('info')
+  .description('show a run: architecture, parameter count, data and training history')
+  .requiredOption('--model <dir>', 'run folder written by "recurrent train"')
+  .option('--json', 'print one JSON object')
+  .action((flags) => guarded(() => infoCommand(flags)));
+
+program
+  .command('demo')
+  .description('train the sine predictor and a small character model on the shipped text (about two minutes), write plots and samples')
+  .option('--out <dir>', 'where to write the two runs', 'runs/demo')
+  .option('--text-steps <n>', 'training steps of the character model', integer(1), 1500)
+  .action((flags) => guarded(() => demoCommand(flags)));
+
+await program.parseAsync(process.argv);

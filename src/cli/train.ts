@@ -1,0 +1,289 @@
+/**
+ * `recurrent train <task>`: builds the recipe from the options (or from a run folder with --resume),
+ * runs the shared training loop, and keeps the run folder up to date: history, the latest and the
+ * best checkpoint at every validation, plots at the end. Nothing is created before the data has been
+ * read and the recipe built, so bad input leaves no folder behind.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeCheckpoint } from '../io/index.js';
+import { writeFileAtomic } from '../io/node.js';
+import { train, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
+import { loadData, reloadData, type LoadedData } from './data.js';
+import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
+import { createReporter, duration, reporterKind } from './progress.js';
+import { createTask, RUN_FORMAT, RUN_VERSION, type RunConfig } from './run-config.js';
+import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isNonEmptyDir, LATEST, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
+import { writeTaskOutputs } from './outputs.js';
+
+export interface TrainFlags {
+  data?: string;
+  cell?: CellType;
+  hidden?: number;
+  layers?: number;
+  dropout?: number;
+  seqLen?: number;
+  batch?: number;
+  steps?: number;
+  epochs?: number;
+  timeLimit?: number;
+  lr?: number;
+  optimizer?: OptimizerName;
+  clip?: number;
+  seed?: number;
+  valSplit?: number;
+  valEvery?: number;
+  out?: string;
+  resume?: string;
+  force?: boolean;
+  json?: boolean;
+  embedding?: number;
+  encoding?: 'mono' | 'poly';
+  track?: number | 'most' | 'merge';
+  target?: 'level' | 'delta';
+  snr?: number;
+  bidirectional?: boolean;
+}
+
+/** Options that shape the model or its data: fixed once a run exists. */
+const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
+  'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit',
+  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force',
+];
+
+const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', valEvery: '--val-every' };
+const flagName = (key: keyof TrainFlags): string => FLAG_NAMES[key] ?? `--${key}`;
+
+export interface TrainOutcome {
+  dir: string;
+  config: RunConfig;
+  step: number;
+  stopped: boolean;
+  metrics: Record<string, number | null> | null;
+  valLoss: number | null;
+  /** Seconds of training, over all sessions of the run. */
+  elapsed: number;
+}
+
+/** runs/<task>, or runs/<task>-2, -3, ... when taken. */
+function freshRunDir(task: TaskName): string {
+  for (let k = 1; ; k++) {
+    const dir = join('runs', k === 1 ? task : `${task}-${k}`);
+    if (!existsSync(dir)) return dir;
+  }
+}
+
+function prepareOutDir(out: string, force: boolean): void {
+  if (isNonEmptyDir(out)) {
+    if (!existsSync(join(out, CONFIG_FILE))) {
+      throw new Error(`--out ${out} exists and is not empty, and is not a run folder; choose another --out`);
+    }
+    if (!force) throw new Error(`--out ${out} already holds a run; use --resume ${out} to continue it, --force to replace it, or another --out`);
+    rmSync(out, { recursive: true, force: true });
+  }
+  mkdirSync(out, { recursive: true });
+}
+
+function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'task' | 'model' | 'training' | 'options'> {
+  const d = DEFAULTS[taskName];
+  const options: RunConfig['options'] = {};
+  if (taskName === 'series') options.target = flags.target ?? (flags.data === 'sine' ? 'level' : 'delta');
+  if (taskName === 'text') options.embedding = flags.embedding ?? TEXT_EMBEDDING;
+  if (taskName === 'music') {
+    options.encoding = flags.encoding ?? 'mono';
+    options.embedding = flags.embedding ?? MUSIC_EMBEDDING;
+  }
+  if (taskName === 'denoise') options.snr = flags.snr ?? DENOISE_SNR;
+  const misplaced: [keyof TrainFlags, TaskName[]][] = [
+    ['target', ['series']], ['embedding', ['text', 'music']], ['encoding', ['music']], ['track', ['music']], ['snr', ['denoise']],
+  ];
+  for (const [key, tasks] of misplaced) {
+    if (flags[key] !== undefined && !tasks.includes(taskName)) throw new Error(`${flagName(key)} applies to ${tasks.join(' and ')}, not to ${taskName}`);
+  }
+  if (taskName === 'music' && options.encoding === 'poly' && flags.embedding) {
+    throw new Error('--embedding applies to --encoding mono; poly reads piano-roll rows as they are');
+  }
+  return {
+    task: taskName,
+    model: {
+      cell: flags.cell ?? d.cell,
+      hiddenSize: flags.hidden ?? d.hidden,
+      numLayers: flags.layers ?? d.layers,
+      dropout: flags.dropout ?? 0,
+      // Denoising may look both ways: the clean value at t depends on noisy samples after t too.
+      bidirectional: flags.bidirectional ?? taskName === 'denoise',
+    },
+    training: {
+      seed: flags.seed ?? 0,
+      optimizer: flags.optimizer ?? 'adam',
+      lr: flags.lr ?? d.lr,
+      clip: flags.clip ?? d.clip,
+      batch: flags.batch ?? d.batch,
+      seqLen: flags.seqLen ?? d.seqLen,
+      valSplit: flags.valSplit ?? d.valSplit,
+      steps: 0,
+      validateEvery: 0,
+    },
+    options,
+  };
+}
+
+/** With --time-limit alone, the step count is open-ended: the clock ends the run. */
+const OPEN_ENDED = 1_000_000_000;
+
+function totalSteps(flags: TrainFlags, task: Task, fallback: number): number {
+  if (flags.steps !== undefined && flags.epochs !== undefined) throw new Error('give --steps or --epochs, not both');
+  if (flags.steps !== undefined) return flags.steps;
+  if (flags.epochs !== undefined) return flags.epochs * task.stepsPerEpoch;
+  if (flags.timeLimit !== undefined && flags.resume === undefined) return OPEN_ENDED;
+  if (fallback === OPEN_ENDED && flags.timeLimit === undefined) {
+    throw new Error('this run was limited by time only; give --steps or --time-limit to resume it');
+  }
+  return fallback;
+}
+
+export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promise<TrainOutcome> {
+  const reporter = createReporter(reporterKind(flags.json ?? false));
+  const say = (text: string): void => reporter.note(text);
+  let config: RunConfig;
+  let data: LoadedData;
+  let task: Task;
+  let dir: string;
+  let startStep = 0;
+  let extra: CheckpointExtra | null = null;
+
+  if (flags.resume !== undefined) {
+    const given = FIXED_ON_RESUME.filter((k) => flags[k] !== undefined);
+    if (given.length > 0) {
+      throw new Error(`${given.map(flagName).join(', ')} cannot be changed when resuming: the run continues with the options in ${join(flags.resume, CONFIG_FILE)}`);
+    }
+    if (flags.out !== undefined && flags.out !== flags.resume) throw new Error('--resume continues in its own folder; leave out --out');
+    const run = openRun(flags.resume, '--resume', taskName, `train ${taskName}`);
+    dir = run.dir;
+    config = run.config;
+    data = reloadData(taskName, config.data, config.training.seed, dir);
+    task = createTask(config, data);
+    const latest = join(dir, LATEST);
+    if (!existsSync(latest)) throw new Error(`--resume ${dir} holds no ${LATEST} to resume from`);
+    const restored = await restoreTaskCheckpoint(latest, task);
+    startStep = restored.step;
+    extra = restored.extra;
+  } else {
+    const fresh = freshConfig(taskName, flags);
+    const d = DEFAULTS[taskName];
+    data = loadData(taskName, { data: flags.data ?? d.data, shippedDefault: flags.data === undefined && !d.data.startsWith('sine'), seed: fresh.training.seed, track: flags.track });
+    task = createTask(fresh, data);
+    dir = flags.out ?? freshRunDir(taskName);
+    config = {
+      format: RUN_FORMAT,
+      version: RUN_VERSION,
+      created: new Date().toISOString(),
+      ...fresh,
+      data: data.record,
+      summary: (task as unknown as { summary: RunConfig['summary'] }).summary,
+      parameters: task.model.parameterCount(),
+    };
+  }
+  if (data.task === 'music') for (const s of data.skipped) say(`skipped ${s.file}: ${s.reason}`);
+
+  const steps = totalSteps(flags, task, flags.resume !== undefined ? config.training.steps : DEFAULTS[taskName].steps);
+  if (steps < startStep) throw new Error(`--steps ${steps} is before the checkpoint's step ${startStep}; give a larger --steps`);
+  const validateEvery =
+    flags.valEvery ??
+    (flags.resume !== undefined ? config.training.validateEvery : steps === OPEN_ENDED ? 500 : Math.max(1, Math.ceil(steps / 20)));
+  config.training = { ...config.training, steps, validateEvery };
+
+  // Everything that can fail on bad input has run: from here on the run folder is written.
+  if (flags.resume === undefined) prepareOutDir(dir, flags.force ?? false);
+  await writeJson(join(dir, CONFIG_FILE), config);
+  const history = new HistoryWriter(join(dir, HISTORY_FILE));
+  await history.start(flags.resume !== undefined ? startStep : null);
+
+  let bestLoss = extra?.bestLoss ?? Infinity;
+  let bestStep = extra?.bestStep ?? null;
+  let lastSaved = -1;
+  let stopRequested = false;
+  // Series runs keep the validation predictions at a few moments, early ones included: the first
+  // steps are where the prediction visibly learns to follow the target.
+  const snapshots: { step: number; predictions: SeriesPredictions }[] = [];
+  const snapshotSteps = new Set([0, Math.round(steps * 0.05), Math.round(steps * 0.2), steps]);
+  const snapshot = (step: number): void => {
+    if (task.name === 'series' && snapshotSteps.has(step) && !snapshots.some((s) => s.step === step)) {
+      snapshots.push({ step, predictions: (task as SeriesTask).validationPredictions() });
+    }
+  };
+  if (startStep === 0) snapshot(0);
+
+  const save = async (step: number, elapsed: number, best: boolean): Promise<void> => {
+    history.flush();
+    const bytes = encodeCheckpoint({
+      model: task.model, optimizer: task.optimizer, generator: task.generator, step,
+      extra: { task: task.saveState(), elapsed, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestStep } satisfies CheckpointExtra,
+    });
+    await writeFileAtomic(join(dir, LATEST), bytes);
+    if (best) await writeFileAtomic(join(dir, BEST), bytes);
+    lastSaved = step;
+  };
+
+  const onSignal = (): void => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    say('stopping after this step and saving (Ctrl-C again quits at once; checkpoints are never half-written)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  reporter.start({
+    task: taskName, out: dir, steps, startStep, parameters: task.model.parameterCount(),
+    timeLimit: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60, openEnded: steps === OPEN_ENDED,
+  });
+  let result;
+  try {
+    result = await train(task, {
+      steps,
+      startStep,
+      startElapsed: extra?.elapsed ?? 0,
+      bestLoss,
+      clip: config.training.clip,
+      validateEvery,
+      shouldStop: () => stopRequested,
+      maxSeconds: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60,
+      onStep: (info) => {
+        history.add({ step: info.step, loss: info.loss, valLoss: null, lr: info.lr, time: info.elapsed });
+        snapshot(info.step);
+        reporter.step(info);
+      },
+      onValidate: async (info) => {
+        if (info.best) {
+          bestLoss = info.loss;
+          bestStep = info.step;
+        }
+        history.setValidation(info.step, info.loss);
+        await save(info.step, info.elapsed, info.best);
+        reporter.validation(info);
+      },
+    });
+    if (result.step !== lastSaved) await save(result.step, result.elapsed, false);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    history.flush();
+    reporter.finish({ step: result?.step ?? startStep, stopped: result?.stopped ?? true, out: dir, elapsed: result?.elapsed ?? 0 });
+  }
+
+  const written = await writeTaskOutputs(task, config, dir, readHistory(join(dir, HISTORY_FILE)), snapshots);
+  const last = result.lastValidation;
+  if (!flags.json) {
+    const lines = [
+      result.stopped
+        ? `stopped at step ${result.step}${steps === OPEN_ENDED ? '' : ` of ${steps}`}; continue with: recurrent train ${taskName} --resume ${dir}`
+        : `trained ${result.step} steps in ${duration(result.elapsed)}${result.timeUp ? ' (--time-limit reached)' : ''}`,
+      bestStep !== null ? `best validation loss ${Number(bestLoss.toPrecision(4))} at step ${bestStep}` : '',
+      last ? `last validation: ${Object.entries(last.metrics).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Number((v as number).toPrecision(4))}`).join(', ')}` : '',
+      `run folder: ${dir}`,
+      ...written.map((f) => `  ${f}`),
+    ];
+    console.log(lines.filter((l) => l !== '').join('\n'));
+  }
+  return { dir, config, step: result.step, stopped: result.stopped, metrics: last?.metrics ?? null, valLoss: last?.loss ?? null, elapsed: result.elapsed };
+}

@@ -1,0 +1,17 @@
+// Training recipes shared by the CLI and the playground: no file system, no terminal, no DOM.
+export { SequenceModel, CELLS, detachState, isLstm, checkModelConfig } from './model.js';
+export type { CellType, ModelConfig, ModelInput, RecurrentState, SequenceInput } from './model.js';
+export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig } from './task.js';
+export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, OptimizerName } from './task.js';
+export { train, trainStep } from './train.js';
+export type { TrainLoopOptions, TrainResult, StepInfo, ValidationInfo } from './train.js';
+export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
+export type { SamplingOptions } from './sampling.js';
+export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, forecastSeries, SERIES_TARGETS } from './series.js';
+export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget } from './series.js';
+export { createTextTask, generateText, evaluateText, textActivations } from './text.js';
+export type { TextTask, TextOptions, TextSummary, GenerateTextOptions } from './text.js';
+export { createMusicTask, generateMusic, evaluateMusic, MUSIC_ENCODINGS } from './music.js';
+export type { MusicTask, MusicOptions, MusicSummary, MusicEncoding, Piece, GenerateMusicOptions, GeneratedPiece } from './music.js';
+export { createDenoiseTask, evaluateDenoise } from './denoise.js';
+export type { DenoiseTask, DenoiseOptions, DenoiseSummary, DenoiseExample } from './denoise.js';

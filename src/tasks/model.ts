@@ -1,0 +1,148 @@
+/**
+ * The one model shape every task uses: (embedding or one-hot, for class inputs) → recurrent stack →
+ * dropout → linear head, applied at every time step. Parameter names follow PyTorch
+ * (`embedding.weight`, `rnn.weight_ih_l0`, `head.weight`), so a run's weights load into the
+ * equivalent torch.nn model.
+ */
+import '../ops/index.js';
+import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN } from '../nn/index.js';
+import { tensor, type Generator, type Tensor } from '../tensor/index.js';
+import { oneHot } from '../data/index.js';
+import { checkChoice, checkInteger, checkProbability } from './checks.js';
+
+export const CELLS = ['rnn', 'lstm', 'gru', 'peephole'] as const;
+export type CellType = (typeof CELLS)[number];
+
+/** Dense features per step, or class ids fed through an embedding (size 0: one-hot vectors). */
+export type ModelInput = { kind: 'dense'; size: number } | { kind: 'classes'; classes: number; embedding: number };
+
+export interface ModelConfig {
+  cell: CellType;
+  hiddenSize: number;
+  numLayers: number;
+  /** Between recurrent layers and before the head, in training mode only. */
+  dropout: number;
+  bidirectional: boolean;
+  input: ModelInput;
+  outputSize: number;
+}
+
+/** h for RNN/GRU, [h, c] for LSTM; each [layers × directions, batch, hidden]. */
+export type RecurrentState = Tensor | [Tensor, Tensor];
+
+/** A batch of inputs in time-major order: dense values [steps, batch, size] or class ids [steps, batch]. */
+export interface SequenceInput {
+  data: Float32Array | Int32Array;
+  steps: number;
+  batch: number;
+}
+
+export function checkModelConfig(config: ModelConfig): ModelConfig {
+  checkChoice('cell', config.cell, CELLS);
+  checkInteger('hidden', config.hiddenSize, 1, 65536);
+  checkInteger('layers', config.numLayers, 1, 64);
+  checkProbability('dropout', config.dropout);
+  checkInteger('output size', config.outputSize, 1);
+  if (config.input.kind === 'dense') checkInteger('input size', config.input.size, 1);
+  else {
+    checkInteger('number of classes', config.input.classes, 1);
+    checkInteger('embedding', config.input.embedding, 0, 65536);
+  }
+  return config;
+}
+
+export class SequenceModel extends Module {
+  readonly embedding: Embedding | null;
+  readonly rnn: RNN | LSTM | GRU;
+  readonly head: Linear;
+  private readonly generator: Generator;
+
+  /** The generator seeds the initial weights (in a fixed order) and then draws the dropout masks. */
+  constructor(readonly config: ModelConfig, generator: Generator) {
+    super();
+    checkModelConfig(config);
+    this.generator = generator;
+    const { input } = config;
+    this.embedding =
+      input.kind === 'classes' && input.embedding > 0
+        ? this.registerModule('embedding', new Embedding(input.classes, input.embedding, { generator }))
+        : null;
+    const inputSize = input.kind === 'dense' ? input.size : input.embedding > 0 ? input.embedding : input.classes;
+    const options = {
+      inputSize,
+      hiddenSize: config.hiddenSize,
+      numLayers: config.numLayers,
+      dropout: config.dropout,
+      bidirectional: config.bidirectional,
+      generator,
+    };
+    const rnn =
+      config.cell === 'rnn' ? new RNN(options)
+      : config.cell === 'gru' ? new GRU(options)
+      : new LSTM({ ...options, peephole: config.cell === 'peephole' });
+    this.rnn = this.registerModule('rnn', rnn);
+    const features = config.hiddenSize * (config.bidirectional ? 2 : 1);
+    this.head = this.registerModule('head', new Linear(features, config.outputSize, { generator }));
+  }
+
+  /** Outputs [steps, batch, outputSize] (logits or values) and the final recurrent state. */
+  forward(input: SequenceInput, state?: RecurrentState | null): { output: Tensor; state: RecurrentState } {
+    const { features, state: next } = this.features(input, state);
+    const out = dropout(features, this.config.dropout, this.training, this.generator);
+    return { output: this.head.forward(out), state: next };
+  }
+
+  /** The last recurrent layer's outputs [steps, batch, hidden × directions]: what the head reads. */
+  features(input: SequenceInput, state?: RecurrentState | null): { features: Tensor; state: RecurrentState } {
+    const x = this.embed(input);
+    if (this.rnn instanceof LSTM) {
+      const [features, hc] = this.rnn.forward(x, (state as [Tensor, Tensor] | null | undefined) ?? undefined);
+      return { features, state: hc };
+    }
+    const [features, h] = this.rnn.forward(x, (state as Tensor | null | undefined) ?? undefined);
+    return { features, state: h };
+  }
+
+  private embed(input: SequenceInput): Tensor {
+    const { data, steps, batch } = input;
+    const cfg = this.config.input;
+    if (cfg.kind === 'dense') {
+      if (!(data instanceof Float32Array) || data.length !== steps * batch * cfg.size) {
+        throw new Error(`SequenceModel: expected ${steps}×${batch}×${cfg.size} dense values, received ${data.length}`);
+      }
+      return tensor(data, [steps, batch, cfg.size]);
+    }
+    if (!(data instanceof Int32Array) || data.length !== steps * batch) {
+      throw new Error(`SequenceModel: expected ${steps}×${batch} class ids, received ${data.length}`);
+    }
+    if (this.embedding) return this.embedding.forward(data, [steps, batch]);
+    return tensor(oneHot(data, cfg.classes), [steps, batch, cfg.classes]);
+  }
+}
+
+/** Cuts the graph behind a carried state (truncated BPTT): the next batch starts from its values only. */
+export function detachState(state: RecurrentState): RecurrentState {
+  return Array.isArray(state) ? [state[0].detach(), state[1].detach()] : state.detach();
+}
+
+/** The state as named tensors for a checkpoint. */
+export function stateTensors(state: RecurrentState | null, prefix: string): Record<string, Tensor> {
+  if (state === null) return {};
+  if (Array.isArray(state)) return { [`${prefix}.h`]: state[0].clone(), [`${prefix}.c`]: state[1].clone() };
+  return { [`${prefix}.h`]: state.clone() };
+}
+
+/** The inverse of stateTensors; null when the checkpoint holds no state under that prefix. */
+export function stateFromTensors(tensors: Record<string, Tensor>, prefix: string, lstm: boolean): RecurrentState | null {
+  const h = tensors[`${prefix}.h`];
+  if (!h) return null;
+  const own = (t: Tensor): Tensor => tensor(Float32Array.from(t.data), t.shape);
+  if (!lstm) return own(h);
+  const c = tensors[`${prefix}.c`];
+  if (!c) throw new Error(`checkpoint: '${prefix}.h' is present but '${prefix}.c' is missing`);
+  return [own(h), own(c)];
+}
+
+export function isLstm(config: ModelConfig): boolean {
+  return config.cell === 'lstm' || config.cell === 'peephole';
+}

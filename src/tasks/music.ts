@@ -1,0 +1,343 @@
+/**
+ * Music: next-step prediction on a time grid (sixteenth notes by default), in one of two encodings.
+ * - mono: the melody (highest sounding note) as one class per step: a pitch, rest, or "hold" (the
+ *   previous note continues, so a repeated note stays two notes); softmax + cross-entropy.
+ * - poly: the piano roll, one multi-hot row per step; sigmoid + binary cross-entropy per pitch.
+ * The pieces are laid end to end with a bar of silence between them, and the last `valSplit` of that
+ * sequence is validation. The loss in both encodings is the negative log-likelihood per time step
+ * (nats), so `nll` compares runs within one encoding.
+ */
+import { bceWithLogits, crossEntropy } from '../nn/index.js';
+import { Generator, noGrad, tensor, type Tensor } from '../tensor/index.js';
+import { DataRng, melodyToNotes, notesToMelody, notesToPianoRoll, pianoRollToNotes } from '../data/index.js';
+import type { PitchRange, StepNote } from '../data/index.js';
+import { checkChoice, checkInteger } from './checks.js';
+import type { ModelConfig, RecurrentState, SequenceModel } from './model.js';
+import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
+import { isRngState } from './series.js';
+import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+
+export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
+export type MusicEncoding = (typeof MUSIC_ENCODINGS)[number];
+
+/** A piece as the recipe needs it: quantised notes (the data layer's MidiSong fits). */
+export interface Piece {
+  source: string;
+  notes: readonly StepNote[];
+  bpm: number;
+  stepsPerQuarter: number;
+}
+
+export interface MusicOptions {
+  training: TrainingConfig;
+  model: Omit<ModelConfig, 'input' | 'outputSize'>;
+  encoding: MusicEncoding;
+  /** Embedding size for mono (0: one-hot); poly rows are fed as they are. */
+  embedding: number;
+  /** A saved run's pitch range; the lowest to the highest note of the pieces when absent. */
+  range?: PitchRange;
+}
+
+export interface MusicSummary {
+  encoding: MusicEncoding;
+  low: number;
+  high: number;
+  /** Input and output size: pitches (poly) or pitches + rest + hold (mono). */
+  classes: number;
+  stepsPerQuarter: number;
+  bpm: number;
+  pieces: { source: string; steps: number }[];
+  totalSteps: number;
+  splitIndex: number;
+}
+
+export interface GenerateMusicOptions extends SamplingOptions {
+  /** Steps to generate after the prime. */
+  length: number;
+  seed: number;
+  /** The piece whose opening primes the model (the task's default: the first piece of its data; without one, a step of silence). */
+  prime?: Piece;
+  /** How many steps of the prime's opening to use. Default 16 (one bar of sixteenths). */
+  primeSteps?: number;
+}
+
+export interface GeneratedPiece {
+  /** Prime and continuation, on the step grid. */
+  notes: StepNote[];
+  /** Where the generated part begins. */
+  primeSteps: number;
+  totalSteps: number;
+}
+
+export interface MusicTask extends Task {
+  readonly name: 'music';
+  readonly summary: MusicSummary;
+  readonly pieces: readonly Piece[];
+  generate(options: GenerateMusicOptions): GeneratedPiece;
+}
+
+/** Silence between pieces, so the model learns where a piece ends rather than gluing two together. */
+const GAP_BARS = 1;
+
+/** Steps in time order: class ids (mono) or multi-hot rows (poly). */
+interface Encoded {
+  steps: number;
+  ids: Int32Array | null;
+  rows: Float32Array | null;
+}
+
+function pitchRangeOf(pieces: readonly Piece[]): PitchRange {
+  let low = 127;
+  let high = 0;
+  for (const p of pieces) for (const n of p.notes) {
+    low = Math.min(low, n.pitch);
+    high = Math.max(high, n.pitch);
+  }
+  if (low > high) throw new Error('the MIDI data holds no notes');
+  // At least an octave, so notes outside the range of a later file can be folded in.
+  if (high - low < 11) high = Math.min(127, low + 11);
+  if (high - low < 11) low = high - 11;
+  return { low, high };
+}
+
+function encodePieces(pieces: readonly Piece[], encoding: MusicEncoding, range: PitchRange, stepsPerQuarter: number): Encoded & { lengths: number[] } {
+  const pitches = range.high - range.low + 1;
+  const gap = GAP_BARS * 4 * stepsPerQuarter;
+  const parts: (Int32Array | Float32Array)[] = [];
+  const lengths: number[] = [];
+  for (const piece of pieces) {
+    try {
+      if (encoding === 'mono') {
+        const melody = notesToMelody(piece.notes, { range, hold: true });
+        parts.push(melody.ids);
+        lengths.push(melody.ids.length);
+      } else {
+        const roll = notesToPianoRoll(piece.notes, { range });
+        parts.push(roll.active);
+        lengths.push(roll.steps);
+      }
+    } catch (err) {
+      throw new Error(`${piece.source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const steps = lengths.reduce((s, n) => s + n + gap, 0);
+  if (encoding === 'mono') {
+    const ids = new Int32Array(steps).fill(pitches); // the rest class
+    let at = 0;
+    parts.forEach((p, i) => {
+      ids.set(p as Int32Array, at);
+      at += lengths[i]! + gap;
+    });
+    return { steps, ids, rows: null, lengths };
+  }
+  const rows = new Float32Array(steps * pitches);
+  let at = 0;
+  parts.forEach((p, i) => {
+    rows.set(p as Float32Array, at * pitches);
+    at += lengths[i]! + gap;
+  });
+  return { steps, ids: null, rows, lengths };
+}
+
+export function createMusicTask(options: MusicOptions, pieces: readonly Piece[]): MusicTask {
+  const { training } = options;
+  const { seqLen, batch } = training;
+  const encoding = checkChoice('encoding', options.encoding, MUSIC_ENCODINGS);
+  checkInteger('embedding', options.embedding, 0, 65536);
+  const first = pieces[0];
+  if (!first) throw new Error('no MIDI pieces to train on');
+  const stepsPerQuarter = first.stepsPerQuarter;
+  const range = options.range ?? pitchRangeOf(pieces);
+  const pitches = range.high - range.low + 1;
+  const classes = encoding === 'mono' ? pitches + 2 : pitches;
+  const data = encodePieces(pieces, encoding, range, stepsPerQuarter);
+  const total = data.steps;
+  const splitIndex = total - Math.round(total * training.valSplit);
+  if (splitIndex < seqLen + 1) {
+    throw new Error(
+      `the MIDI data gives ${total} steps; the training part has ${splitIndex}, but --seq-len ${seqLen} needs at least ${seqLen + 1} ` +
+        `(use a shorter --seq-len, a smaller --val-split or more pieces)`,
+    );
+  }
+  const hasValidation = splitIndex < total;
+  if (hasValidation && total - splitIndex < 2) {
+    throw new Error(`the validation part holds ${total - splitIndex} step; raise --val-split or set it to 0`);
+  }
+  const input = encoding === 'mono' ? { kind: 'classes' as const, classes, embedding: options.embedding } : { kind: 'dense' as const, size: pitches };
+  const { model, optimizer, generator } = buildModel({ ...options.model, input, outputSize: classes }, training);
+  let rng = new DataRng(training.seed);
+  const summary: MusicSummary = {
+    encoding, low: range.low, high: range.high, classes, stepsPerQuarter, bpm: first.bpm,
+    pieces: pieces.map((p, i) => ({ source: p.source, steps: data.lengths[i]! })),
+    totalSteps: total, splitIndex,
+  };
+
+  const coder: MusicCoder = { model, classes, pitches };
+  const windows = (source: Encoded, starts: ArrayLike<number>, len: number) => windowsOf(coder, source, starts, len);
+  const nll = (output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor => nllOf(coder, output, targets, len, B);
+  const sequenceNll = (source: Encoded, from: number, to: number): number => sequenceNllOf(coder, source, from, to, seqLen);
+
+  const trainWindows = splitIndex - seqLen;
+
+  return {
+    name: 'music',
+    model,
+    optimizer,
+    generator,
+    summary,
+    pieces,
+    tokensPerStep: seqLen * batch,
+    stepsPerEpoch: Math.max(1, Math.ceil(trainWindows / (batch * seqLen))),
+    hasValidation,
+
+    trainLoss() {
+      model.train();
+      const starts = new Int32Array(batch);
+      for (let b = 0; b < batch; b++) starts[b] = rng.int(trainWindows);
+      const w = windows(data, starts, seqLen);
+      const { output } = model.forward({ data: w.inputs, steps: seqLen, batch });
+      return nll(output, w.targets, seqLen, batch);
+    },
+
+    evaluate() {
+      return evaluation(hasValidation ? sequenceNll(data, splitIndex, total) : sequenceNll(data, 0, splitIndex));
+    },
+
+    generate(opts: GenerateMusicOptions): GeneratedPiece {
+      return generateMusic(model, summary, { ...opts, prime: opts.prime ?? first });
+    },
+
+    saveState(): TaskState {
+      return { rng: rng.getState() };
+    },
+
+    loadState(state: TaskState) {
+      const saved = stateField(state, 'rng', isRngState, 'a data RNG state');
+      rng = new DataRng(0);
+      rng.setState(saved);
+    },
+  };
+}
+
+/** The opening of a piece (from its first note), encoded as the model reads it. */
+function encodePrime(piece: Piece, steps: number, encoding: MusicEncoding, range: PitchRange): Encoded {
+  const pitches = range.high - range.low + 1;
+  const encoded = encodePieces([piece], encoding, range, piece.stepsPerQuarter);
+  // Start at the first note: a prime of pure silence tells the model nothing about the piece.
+  const start = piece.notes.reduce((m, n) => Math.min(m, n.start), Infinity);
+  const from = Number.isFinite(start) ? Math.min(start, encoded.lengths[0]! - 1) : 0;
+  const len = Math.min(steps, encoded.lengths[0]! - from);
+  return encoded.ids
+    ? { steps: len, ids: encoded.ids.slice(from, from + len), rows: null }
+    : { steps: len, ids: null, rows: encoded.rows!.slice(from * pitches, (from + len) * pitches) };
+}
+
+/**
+ * Continues a prime by sampling one step at a time and feeding each sample back. Needs only the model
+ * and the run's summary (encoding and pitch range), not the training data.
+ */
+export function generateMusic(model: SequenceModel, summary: MusicSummary, opts: GenerateMusicOptions): GeneratedPiece {
+  checkSampling(opts);
+  checkInteger('length', opts.length, 1, 1_000_000);
+  const { encoding, low, high, classes } = summary;
+  const range = { low, high };
+  const pitches = high - low + 1;
+  const silence: Encoded = encoding === 'mono' ? { steps: 1, ids: Int32Array.of(pitches), rows: null } : { steps: 1, ids: null, rows: new Float32Array(pitches) };
+  const prime = opts.prime ? encodePrime(opts.prime, opts.primeSteps ?? 4 * summary.stepsPerQuarter, encoding, range) : silence;
+  const sampler = new Generator(opts.seed);
+  const total = prime.steps + opts.length;
+  const ids = new Int32Array(total);
+  const rows = new Float32Array(total * pitches);
+  if (prime.ids) ids.set(prime.ids);
+  else rows.set(prime.rows!);
+  model.eval();
+  noGrad(() => {
+    let { output, state } = model.forward({ data: prime.ids ?? prime.rows!, steps: prime.steps, batch: 1 });
+    for (let s = prime.steps; s < total; s++) {
+      const logits = output.data.subarray(output.size - classes);
+      let next: Int32Array | Float32Array;
+      if (encoding === 'mono') {
+        ids[s] = sampleClass(logits, opts, sampler);
+        next = ids.slice(s, s + 1);
+      } else {
+        rows.set(sampleBernoulli(logits, opts.temperature, sampler), s * pitches);
+        next = rows.slice(s * pitches, (s + 1) * pitches);
+      }
+      ({ output, state } = model.forward({ data: next, steps: 1, batch: 1 }, state));
+    }
+  });
+  const notes =
+    encoding === 'mono'
+      ? melodyToNotes({ low, pitches, rest: pitches, hold: pitches + 1, classes, ids })
+      : pianoRollToNotes({ low, pitches, steps: total, active: rows });
+  return { notes, primeSteps: prime.steps, totalSteps: total };
+}
+
+interface MusicCoder {
+  model: SequenceModel;
+  classes: number;
+  pitches: number;
+}
+
+const evaluation = (value: number): Evaluation => ({ loss: value, metrics: { nll: value } });
+
+/** Inputs and next-step targets of windows starting at `starts`, time-major. */
+function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, len: number): { inputs: Int32Array | Float32Array; targets: Int32Array | Float32Array } {
+  const B = starts.length;
+  const { pitches } = c;
+  if (source.ids) {
+    const inputs = new Int32Array(len * B);
+    const targets = new Int32Array(len * B);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < len; t++) {
+        inputs[t * B + b] = source.ids[starts[b]! + t]!;
+        targets[t * B + b] = source.ids[starts[b]! + t + 1]!;
+      }
+    }
+    return { inputs, targets };
+  }
+  const rows = source.rows!;
+  const inputs = new Float32Array(len * B * pitches);
+  const targets = new Float32Array(len * B * pitches);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < len; t++) {
+      const at = (t * B + b) * pitches;
+      inputs.set(rows.subarray((starts[b]! + t) * pitches, (starts[b]! + t + 1) * pitches), at);
+      targets.set(rows.subarray((starts[b]! + t + 1) * pitches, (starts[b]! + t + 2) * pitches), at);
+    }
+  }
+  return { inputs, targets };
+}
+
+/** Negative log-likelihood per time step (nats) of outputs [len, B, classes]. */
+function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor {
+  if (targets instanceof Int32Array) return crossEntropy(output.reshape([len * B, c.classes]), targets);
+  return bceWithLogits(output, tensor(targets, [len, B, c.pitches]), 'sum').mul(1 / (len * B));
+}
+
+/** One stream through steps [from, to), carrying the state from chunk to chunk. */
+function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number, seqLen: number): number {
+  let totalNll = 0;
+  let count = 0;
+  let state: RecurrentState | null = null;
+  c.model.eval();
+  noGrad(() => {
+    for (let s = from; s < to - 1; s += seqLen) {
+      const len = Math.min(seqLen, to - 1 - s);
+      const w = windowsOf(c, source, [s], len);
+      const { output, state: next } = c.model.forward({ data: w.inputs, steps: len, batch: 1 }, state);
+      totalNll += nllOf(c, output, w.targets, len, 1).item() * len;
+      count += len;
+      state = next;
+    }
+  });
+  return totalNll / count;
+}
+
+/** Validation NLL per time step of a model on other pieces, encoded in the run's range (eval --data). */
+export function evaluateMusic(model: SequenceModel, summary: MusicSummary, pieces: readonly Piece[], seqLen: number): Evaluation {
+  const encoded = encodePieces(pieces, summary.encoding, { low: summary.low, high: summary.high }, summary.stepsPerQuarter);
+  if (encoded.steps < 2) throw new Error('the MIDI data is too short to score (fewer than 2 steps)');
+  const coder = { model, classes: summary.classes, pitches: summary.high - summary.low + 1 };
+  return evaluation(sequenceNllOf(coder, encoded, 0, encoded.steps, seqLen));
+}

@@ -1,0 +1,222 @@
+/**
+ * Series: next-value prediction of a univariate series. Values are z-scored with statistics of the
+ * training part only; the model reads windows of `seqLen` values and predicts the value after each
+ * one (every step of the window is trained, the classic sequence-to-sequence exercise). Validation
+ * is one step ahead on the chronological tail, scored on the original scale beside the two naive
+ * forecasts a model must beat: the last value, and the value one season (the data's frequency) ago.
+ */
+import { mseLoss } from '../nn/index.js';
+import { noGrad, tensor, type Tensor } from '../tensor/index.js';
+import { baselineScores, DataRng, mae, rmse, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
+import type { Series, ZScoreJSON } from '../data/index.js';
+import { checkChoice, checkInteger } from './checks.js';
+import type { ModelConfig, SequenceModel } from './model.js';
+import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+
+/**
+ * 'delta': the model outputs the change from the last input (a residual connection), so a trend that
+ * leaves the training range is followed instead of flattening at the edge of tanh's range.
+ */
+export const SERIES_TARGETS = ['level', 'delta'] as const;
+export type SeriesTarget = (typeof SERIES_TARGETS)[number];
+
+export interface SeriesOptions {
+  training: TrainingConfig;
+  model: Omit<ModelConfig, 'input' | 'outputSize'>;
+  target: SeriesTarget;
+  /** A saved run's normalisation; fitted on the training part when absent. */
+  normalization?: ZScoreJSON;
+}
+
+/** What a run records about its data, so that eval and predict can rebuild the same split. */
+export interface SeriesSummary {
+  name: string;
+  length: number;
+  frequency: number;
+  splitIndex: number;
+  normalization: ZScoreJSON;
+  target: SeriesTarget;
+}
+
+/** One-step-ahead predictions over a stretch of the series, on the original scale. */
+export interface SeriesPredictions {
+  time: Float64Array;
+  target: Float32Array;
+  prediction: Float32Array;
+}
+
+/** The classic first exercise: 1,000 samples of a sine with a period of 25 samples. */
+export function sineSeries(seed = 0, length = 1000, period = 25): Series {
+  const values = sineWave({ length, period, seed, phase: 0 });
+  return { source: 'sine', name: 'sine', time: Float64Array.from(values, (_, i) => i), values, frequency: period };
+}
+
+export interface SeriesTask extends Task {
+  readonly name: 'series';
+  readonly data: Series;
+  readonly summary: SeriesSummary;
+  /** One-step-ahead predictions on the validation part (or the whole series without one). */
+  validationPredictions(): SeriesPredictions;
+}
+
+/** A trained series model with what it needs to read raw values: its window length, target and scaling. */
+export interface SeriesModel {
+  model: SequenceModel;
+  seqLen: number;
+  target: SeriesTarget;
+  zscore: ZScore;
+}
+
+export function seriesModel(model: SequenceModel, summary: SeriesSummary, seqLen: number): SeriesModel {
+  return { model, seqLen, target: summary.target, zscore: ZScore.fromJSON(summary.normalization) };
+}
+
+/** Model predictions (z-scale) for every step of a batch of windows: [seqLen, batch, 1]. */
+function predictWindows(m: SeriesModel, inputs: Float32Array, count: number): Tensor {
+  const { output } = m.model.forward({ data: inputs, steps: m.seqLen, batch: count });
+  return m.target === 'delta' ? output.add(tensor(inputs, [m.seqLen, count, 1])) : output;
+}
+
+/** One-step-ahead predictions (z-scale) of zs[from..], each from the seqLen values before it. */
+function oneStepAhead(m: SeriesModel, zs: Float32Array, from: number): Float32Array {
+  const { seqLen } = m;
+  const starts = Int32Array.from({ length: zs.length - from }, (_, i) => from - seqLen + i);
+  const out = new Float32Array(starts.length);
+  m.model.eval();
+  noGrad(() => {
+    // Chunks bound the memory of a long validation tail.
+    for (let k = 0; k < starts.length; k += 512) {
+      const chunk = starts.subarray(k, k + 512);
+      const b = windowBatch(zs, chunk, seqLen);
+      const pred = predictWindows(m, b.inputs, chunk.length).data;
+      for (let i = 0; i < chunk.length; i++) out[k + i] = pred[(seqLen - 1) * chunk.length + i]!;
+    }
+  });
+  return out;
+}
+
+/** Scores one-step-ahead predictions of values[from..] on the original scale, beside the naive baselines. */
+function scoreOneStep(m: SeriesModel, values: Float32Array, from: number, period: number): Evaluation {
+  const zs = m.zscore.apply(values);
+  const predZ = oneStepAhead(m, zs, from);
+  const pred = m.zscore.invert(predZ);
+  const actual = values.subarray(from);
+  let loss = 0;
+  for (let i = 0; i < predZ.length; i++) loss += (predZ[i]! - zs[from + i]!) ** 2;
+  const baselines = baselineScores(values, from, period);
+  return {
+    loss: loss / predZ.length,
+    metrics: {
+      rmse: rmse(pred, actual),
+      mae: mae(pred, actual),
+      rmse_last: baselines.naive.rmse,
+      mae_last: baselines.naive.mae,
+      rmse_seasonal: baselines.seasonal?.rmse ?? null,
+      mae_seasonal: baselines.seasonal?.mae ?? null,
+    },
+  };
+}
+
+function checkLength(m: SeriesModel, series: Series): void {
+  if (series.values.length < m.seqLen + 1) {
+    throw new Error(`${series.source} has ${series.values.length} values; this model reads windows of ${m.seqLen}, so at least ${m.seqLen + 1} are needed`);
+  }
+}
+
+/** Scores one-step-ahead predictions on every predictable point of a series (eval --data). */
+export function evaluateSeries(m: SeriesModel, series: Series): Evaluation {
+  checkLength(m, series);
+  return scoreOneStep(m, series.values, m.seqLen, series.frequency);
+}
+
+/** Forecasts `horizon` values past the end of the series by feeding each prediction back as input. */
+export function forecastSeries(m: SeriesModel, series: Series, horizon: number): Float32Array {
+  checkInteger('horizon', horizon, 1, 1_000_000);
+  checkLength(m, series);
+  const { seqLen } = m;
+  const history = new Float32Array(seqLen + horizon);
+  history.set(m.zscore.apply(series.values.subarray(series.values.length - seqLen)));
+  m.model.eval();
+  noGrad(() => {
+    for (let h = 0; h < horizon; h++) {
+      history[seqLen + h] = predictWindows(m, history.slice(h, h + seqLen), 1).data[seqLen - 1]!;
+    }
+  });
+  return m.zscore.invert(history.subarray(seqLen));
+}
+
+export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTask {
+  const { training } = options;
+  const target = checkChoice('target', options.target, SERIES_TARGETS);
+  const { seqLen, batch } = training;
+  const n = data.values.length;
+  const splitIndex = n - Math.round(n * training.valSplit);
+  if (splitIndex < seqLen + 1) {
+    throw new Error(
+      `${data.source} has ${n} values; with val-split ${training.valSplit} the training part has ${splitIndex}, ` +
+        `but seq-len ${seqLen} needs at least ${seqLen + 1} (use a shorter --seq-len or a smaller --val-split)`,
+    );
+  }
+  const hasValidation = splitIndex < n;
+  const zscore = options.normalization ? ZScore.fromJSON(options.normalization) : ZScore.fit(data.values.subarray(0, splitIndex));
+  const z = zscore.apply(data.values);
+  const train = z.subarray(0, splitIndex);
+  const windows = windowCount(train.length, seqLen);
+  const { model, optimizer, generator } = buildModel(
+    { ...options.model, input: { kind: 'dense', size: 1 }, outputSize: 1 },
+    training,
+  );
+  let rng = new DataRng(training.seed);
+  const summary: SeriesSummary = { name: data.name, length: n, frequency: data.frequency, splitIndex, normalization: zscore.toJSON(), target };
+
+  const view: SeriesModel = { model, seqLen, target, zscore };
+  const predict = (inputs: Float32Array, count: number): Tensor => predictWindows(view, inputs, count);
+
+  // Without a validation part, the last windows of the training data stand in (and say so by hasValidation).
+  const evalFrom = hasValidation ? splitIndex : seqLen;
+
+  return {
+    name: 'series',
+    model,
+    optimizer,
+    generator,
+    data,
+    summary,
+    tokensPerStep: seqLen * batch,
+    stepsPerEpoch: Math.ceil(windows / batch),
+    hasValidation,
+
+    trainLoss() {
+      model.train();
+      const starts = new Int32Array(batch);
+      for (let b = 0; b < batch; b++) starts[b] = rng.int(windows);
+      const wb = windowBatch(train, starts, seqLen);
+      return mseLoss(predict(wb.inputs, batch), tensor(wb.targets, [seqLen, batch, 1]));
+    },
+
+    evaluate() {
+      return scoreOneStep(view, data.values, evalFrom, data.frequency);
+    },
+
+    validationPredictions() {
+      const prediction = zscore.invert(oneStepAhead(view, z, evalFrom));
+      return { time: data.time.slice(evalFrom), target: data.values.slice(evalFrom), prediction };
+    },
+
+    saveState(): TaskState {
+      return { rng: rng.getState() };
+    },
+
+    loadState(state: TaskState) {
+      const saved = stateField(state, 'rng', isRngState, 'a data RNG state');
+      rng = new DataRng(0);
+      rng.setState(saved);
+    },
+  };
+}
+
+export function isRngState(v: unknown): v is { state: number; spare: number | null } {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.state === 'number' && (r.spare === null || typeof r.spare === 'number');
+}

@@ -1,0 +1,109 @@
+/**
+ * What every recipe offers the training loop and the front ends (CLI, playground). A recipe owns its
+ * model, optimizer, data and random streams; the loop only asks it for the next loss and for an
+ * evaluation, so it needs to know nothing of series, text or music.
+ */
+import { Adam, AdamW, RMSprop, SGD, type OptimizerStateDict } from '../optim/index.js';
+import { Generator, type Tensor } from '../tensor/index.js';
+import { checkChoice, checkInteger, checkNonNegative, checkPositive, checkProbability } from './checks.js';
+import { checkModelConfig, SequenceModel, type ModelConfig } from './model.js';
+
+export const TASKS = ['series', 'text', 'music', 'denoise'] as const;
+export type TaskName = (typeof TASKS)[number];
+
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** The part of an optimizer the loop and the checkpoints use (every optim.Optimizer has it). */
+export interface TaskOptimizer {
+  readonly paramGroups: readonly { lr: number }[];
+  step(): void;
+  zeroGrad(): void;
+  stateDict(): OptimizerStateDict;
+  loadStateDict(dict: OptimizerStateDict): void;
+}
+
+/** Options every recipe shares. */
+export interface TrainingConfig {
+  seed: number;
+  optimizer: OptimizerName;
+  lr: number;
+  /** Maximum total gradient norm; 0 turns clipping off. */
+  clip: number;
+  batch: number;
+  seqLen: number;
+  /** Share of the data, taken from its end, held out for validation. */
+  valSplit: number;
+}
+
+/** Scores of one evaluation: `loss` is what "best" is judged by; metrics are task figures (null: not applicable). */
+export interface Evaluation {
+  loss: number;
+  metrics: Record<string, number | null>;
+}
+
+/** The JSON state that, with the weights, optimizer and generator, resumes a run exactly. */
+export type TaskState = Record<string, unknown>;
+
+export interface Task {
+  readonly name: TaskName;
+  readonly model: SequenceModel;
+  readonly optimizer: TaskOptimizer;
+  /** Seeds the weights, then draws dropout masks: saved in every checkpoint. */
+  readonly generator: Generator;
+  /** Time steps × sequences one training step consumes (for tokens/s). */
+  readonly tokensPerStep: number;
+  /** Steps that make one pass over the training data (what --epochs counts). */
+  readonly stepsPerEpoch: number;
+  /** False when the run holds out no data (valSplit 0): evaluate() then scores the training data. */
+  readonly hasValidation: boolean;
+  /** The loss of the next training batch, recorded for backward (the model is put in training mode). */
+  trainLoss(): Tensor;
+  /** Scores the validation part (in eval mode, without gradients, touching no random stream). */
+  evaluate(): Evaluation;
+  /** Data position, data random stream and any carried hidden state. */
+  saveState(): TaskState;
+  loadState(state: TaskState): void;
+}
+
+export function checkTrainingConfig(c: TrainingConfig): TrainingConfig {
+  checkInteger('seed', c.seed, 0, 2 ** 32 - 1);
+  checkChoice('optimizer', c.optimizer, OPTIMIZERS);
+  checkPositive('lr', c.lr);
+  checkNonNegative('clip', c.clip);
+  checkInteger('batch', c.batch, 1, 65536);
+  checkInteger('seq-len', c.seqLen, 1, 1_000_000);
+  checkProbability('val-split', c.valSplit);
+  return c;
+}
+
+export function createOptimizer(name: OptimizerName, model: SequenceModel, lr: number): TaskOptimizer {
+  const params = model.parameters();
+  switch (name) {
+    case 'adam':
+      return new Adam(params, { lr });
+    case 'adamw':
+      return new AdamW(params, { lr });
+    case 'sgd':
+      // Plain SGD crawls on recurrent nets; momentum 0.9 is the usual companion.
+      return new SGD(params, { lr, momentum: 0.9 });
+    case 'rmsprop':
+      return new RMSprop(params, { lr });
+  }
+}
+
+/** Model, optimizer and generator, built in a fixed order so a seed always gives the same weights. */
+export function buildModel(model: ModelConfig, training: TrainingConfig): { model: SequenceModel; optimizer: TaskOptimizer; generator: Generator } {
+  checkTrainingConfig(training);
+  checkModelConfig(model);
+  const generator = new Generator(training.seed);
+  const built = new SequenceModel(model, generator);
+  return { model: built, optimizer: createOptimizer(training.optimizer, built, training.lr), generator };
+}
+
+/** Reads a field of a saved task state, with a message that says what is wrong with the file. */
+export function stateField<T>(state: TaskState, key: string, check: (v: unknown) => v is T, what: string): T {
+  const value = state[key];
+  if (!check(value)) throw new Error(`checkpoint: task state field '${key}' must be ${what}, received ${JSON.stringify(value)?.slice(0, 80)}`);
+  return value;
+}

@@ -1,0 +1,137 @@
+/**
+ * The one training loop of every task, with callbacks instead of I/O: the CLI draws progress bars and
+ * writes checkpoints from them, the playground posts messages from a Web Worker. The loop gives the
+ * event loop a turn every few tens of milliseconds, so a Ctrl-C handler or a "stop" message can set
+ * the flag `shouldStop` reads.
+ */
+import { clipGradNorm } from '../optim/index.js';
+import { checkInteger } from './checks.js';
+import type { Evaluation, Task } from './task.js';
+
+export interface StepInfo {
+  step: number;
+  loss: number;
+  /** Total gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  /** Seconds of training so far (including earlier sessions of a resumed run). */
+  elapsed: number;
+  /** Training time steps per second over this session. */
+  tokensPerSecond: number;
+}
+
+export interface ValidationInfo extends Evaluation {
+  step: number;
+  elapsed: number;
+  /** True when this is the lowest validation loss so far. */
+  best: boolean;
+}
+
+export interface TrainLoopOptions {
+  /** The step to stop at (the total, counting steps already taken). */
+  steps: number;
+  /** Steps already taken (a resumed run). Default 0. */
+  startStep?: number;
+  /** Seconds already spent in earlier sessions. Default 0. */
+  startElapsed?: number;
+  /** Best validation loss of earlier sessions. */
+  bestLoss?: number;
+  /** Maximum total gradient norm; 0 or undefined: no clipping. */
+  clip?: number;
+  /** Evaluate every this many steps (and always at the last step). 0: only at the end. */
+  validateEvery?: number;
+  onStep?: (info: StepInfo) => void | Promise<void>;
+  onValidate?: (info: ValidationInfo) => void | Promise<void>;
+  /** Checked after every step; true ends the loop early (the caller then saves). */
+  shouldStop?: () => boolean;
+  /** Ends the loop, after a last validation, once this session has trained this many seconds. */
+  maxSeconds?: number;
+  /** Longest stretch without yielding to the event loop, in milliseconds. Default 50. */
+  yieldEveryMs?: number;
+}
+
+export interface TrainResult {
+  step: number;
+  elapsed: number;
+  bestLoss: number;
+  /** True when shouldStop ended the loop before `steps`. */
+  stopped: boolean;
+  /** True when maxSeconds ended the loop before `steps`. */
+  timeUp: boolean;
+  lastValidation: ValidationInfo | null;
+}
+
+const now = (): number => (typeof performance === 'object' ? performance.now() : Date.now());
+
+/** A macrotask turn: lets signal handlers and worker messages run between steps. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/** One optimisation step on the task's next batch; returns the loss and the gradient norm. */
+export function trainStep(task: Task, clip = 0): { loss: number; gradNorm: number } {
+  const loss = task.trainLoss();
+  task.optimizer.zeroGrad();
+  loss.backward();
+  const params = task.model.parameters();
+  // With clipping off the norm is still measured (max norm Infinity scales nothing): it is a useful gauge.
+  const gradNorm = clipGradNorm(params, clip > 0 ? clip : Infinity);
+  if (!Number.isFinite(gradNorm)) {
+    throw new Error(`training diverged: the gradient norm is ${gradNorm} (lower --lr or set --clip)`);
+  }
+  task.optimizer.step();
+  const value = loss.item();
+  if (!Number.isFinite(value)) throw new Error(`training diverged: the loss is ${value} (lower --lr or set --clip)`);
+  return { loss: value, gradNorm };
+}
+
+export async function train(task: Task, options: TrainLoopOptions): Promise<TrainResult> {
+  const startStep = options.startStep ?? 0;
+  checkInteger('steps', options.steps, startStep);
+  const validateEvery = options.validateEvery ?? 0;
+  checkInteger('validate-every', validateEvery, 0);
+  const yieldEvery = options.yieldEveryMs ?? 50;
+  const sessionStart = now();
+  const startElapsed = options.startElapsed ?? 0;
+  const elapsed = (): number => startElapsed + (now() - sessionStart) / 1000;
+  let bestLoss = options.bestLoss ?? Infinity;
+  // Assigned inside validate(); the cast keeps TypeScript from narrowing it to null for good.
+  let lastValidation = null as ValidationInfo | null;
+  let lastYield = now();
+  let step = startStep;
+
+  const validate = async (): Promise<void> => {
+    const evaluation = task.evaluate();
+    const best = evaluation.loss < bestLoss;
+    if (best) bestLoss = evaluation.loss;
+    lastValidation = { ...evaluation, step, elapsed: elapsed(), best };
+    await options.onValidate?.(lastValidation);
+  };
+
+  while (step < options.steps) {
+    const { loss, gradNorm } = trainStep(task, options.clip);
+    step++;
+    const seconds = (now() - sessionStart) / 1000;
+    await options.onStep?.({
+      step,
+      loss,
+      gradNorm,
+      lr: task.optimizer.paramGroups[0]?.lr ?? NaN,
+      elapsed: elapsed(),
+      tokensPerSecond: seconds > 0 ? ((step - startStep) * task.tokensPerStep) / seconds : 0,
+    });
+    if ((validateEvery > 0 && step % validateEvery === 0) || step === options.steps) await validate();
+    if (now() - lastYield > yieldEvery) {
+      await yieldToEventLoop();
+      lastYield = now();
+    }
+    if (options.shouldStop?.() && step < options.steps) {
+      return { step, elapsed: elapsed(), bestLoss, stopped: true, timeUp: false, lastValidation };
+    }
+    if (options.maxSeconds !== undefined && (now() - sessionStart) / 1000 >= options.maxSeconds && step < options.steps) {
+      if (lastValidation?.step !== step) await validate();
+      return { step, elapsed: elapsed(), bestLoss, stopped: false, timeUp: true, lastValidation };
+    }
+  }
+  return { step, elapsed: elapsed(), bestLoss, stopped: false, timeUp: false, lastValidation };
+}

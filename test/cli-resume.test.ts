@@ -1,0 +1,114 @@
+// --resume continues the exact trajectory: a run stopped (by --steps, or by Ctrl-C, which saves
+// before exiting) and resumed writes the same history as a run that was never stopped.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { readSafetensorsMetadata } from '../src/io/index.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TMP = mkdtempSync(join(tmpdir(), 'recurrent-resume-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `interrupt` sends SIGINT once stdout shows that many step events (with --json). */
+function cli(args: string[], interrupt?: number): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (interrupt !== undefined && !sent && (stdout.match(/"event":"step"/g) ?? []).length >= interrupt) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** step,loss,val_loss,lr of every row (time differs between runs). */
+function trajectory(dir: string): string[] {
+  return readFileSync(join(dir, 'history.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 4).join(','));
+}
+
+const MODEL = ['--data', 'sine', '--layers', '2', '--hidden', '16', '--dropout', '0.2', '--seed', '9'];
+
+test('stopping at --steps and resuming gives the same losses as one uninterrupted run', async () => {
+  const whole = join(TMP, 'whole');
+  const parts = join(TMP, 'parts');
+  const [a, b] = await Promise.all([
+    cli(['train', 'series', ...MODEL, '--val-every', '10', '--steps', '60', '--out', whole]),
+    cli(['train', 'series', ...MODEL, '--val-every', '10', '--steps', '30', '--out', parts]),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const c = await cli(['train', 'series', '--resume', parts, '--steps', '60']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(trajectory(parts).length, 61);
+  assert.deepEqual(trajectory(parts), trajectory(whole));
+  assert.equal(JSON.parse(readFileSync(join(parts, 'config.json'), 'utf8')).training.steps, 60);
+});
+
+test('Ctrl-C stops cleanly after saving (exit 130), and --resume continues the same trajectory', async () => {
+  const whole = join(TMP, 'whole-300');
+  const cut = join(TMP, 'interrupted');
+  const [a, b] = await Promise.all([
+    cli(['train', 'series', ...MODEL, '--val-every', '50', '--steps', '300', '--out', whole]),
+    cli(['train', 'series', ...MODEL, '--val-every', '50', '--steps', '300', '--out', cut, '--json'], 25),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 130, `exit ${b.code} (${b.signal}): ${b.stderr}`);
+  assert.match(b.stderr, /stopping after this step and saving/);
+  const done = JSON.parse(b.stdout.trim().split('\n').pop()!) as { event: string; stopped: boolean; step: number };
+  assert.equal(done.event, 'done');
+  assert.equal(done.stopped, true);
+  assert.ok(done.step >= 25 && done.step < 300, `stopped at ${done.step}`);
+  // Everything up to the stop is saved: the checkpoint and the history end at the same step.
+  assert.equal(Number(readSafetensorsMetadata(readFileSync(join(cut, 'latest.safetensors'))).step), done.step);
+  assert.equal(trajectory(cut).length, done.step + 1);
+
+  const c = await cli(['train', 'series', '--resume', cut]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.deepEqual(trajectory(cut), trajectory(whole));
+});
+
+test('a resumed run keeps its options: changing one is refused', async () => {
+  const dir = join(TMP, 'fixed');
+  assert.equal((await cli(['train', 'series', ...MODEL, '--steps', '10', '--out', dir])).code, 0);
+  const r = await cli(['train', 'series', '--resume', dir, '--hidden', '64', '--lr', '0.1', '--steps', '20']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--hidden, --lr cannot be changed when resuming/);
+  assert.equal(trajectory(dir).length, 11, 'the run is untouched');
+  const other = await cli(['train', 'text', '--resume', dir]);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /holds a series model; "train text" needs a text model/);
+});
+
+test('--time-limit ends a run by the clock (exit 0, after a last validation); resuming it needs a new limit', async () => {
+  const dir = join(TMP, 'clock');
+  const r = await cli(['train', 'series', '--data', 'sine', '--hidden', '8', '--time-limit', '0.02', '--val-every', '1000000', '--out', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trained (\d+) steps in .* \(--time-limit reached\)/);
+  const rows = trajectory(dir);
+  const last = rows[rows.length - 1]!.split(',');
+  assert.notEqual(last[2], '', 'the last step is validated');
+  const again = await cli(['train', 'series', '--resume', dir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /limited by time only; give --steps or --time-limit/);
+  const more = await cli(['train', 'series', '--resume', dir, '--steps', String(rows.length + 9)]);
+  assert.equal(more.code, 0, more.stderr);
+  assert.equal(trajectory(dir).length, rows.length + 10);
+});
