@@ -276,3 +276,13 @@ describe('pianoRoll', () => {
     assert.throws(() => pianoRoll([{ pitch: 60, start: -1, duration: 1 }]), /invalid note \{pitch: 60, start: -1, duration: 1\}/);
   });
 });
+
+it('axis tick labels never repeat, even for decimal-year axes', async () => {
+  const { formatTick } = await import('../src/viz/scale.js');
+  const ticks = [1959, 1959.5, 1960, 1960.5, 1961];
+  const labels = ticks.map((t) => formatTick(t, 0.5));
+  assert.equal(new Set(labels).size, ticks.length, labels.join(', '));
+  assert.deepEqual(labels, ['1959', '1959.5', '1960', '1960.5', '1961']);
+  assert.equal(formatTick(0.30000000000000004, 0.1), '0.3');
+  assert.equal(formatTick(2400, 200), '2400');
+});

@@ -19,15 +19,17 @@ export interface AxisLabels {
 
 export function drawAxes(x: Scale, y: Scale, box: Box, labels: AxisLabels, width: number): string {
   let out = '';
+  // Log axes label decades, whose labels are distinct anyway.
+  const stepOf = (s: Scale): number | undefined => (!s.log && s.ticks.length > 1 ? s.ticks[1]! - s.ticks[0]! : undefined);
   for (const t of x.ticks) {
     const px = x(t);
     out += el('line', { x1: px, x2: px, y1: box.top, y2: box.bottom, stroke: '#e5e5e5' });
-    out += text(px, box.bottom + 16, formatTick(t), { 'text-anchor': 'middle', fill: '#444' });
+    out += text(px, box.bottom + 16, formatTick(t, stepOf(x)), { 'text-anchor': 'middle', fill: '#444' });
   }
   for (const t of y.ticks) {
     const py = y(t);
     out += el('line', { x1: box.left, x2: box.right, y1: py, y2: py, stroke: '#e5e5e5' });
-    out += text(box.left - 6, py + 4, formatTick(t), { 'text-anchor': 'end', fill: '#444' });
+    out += text(box.left - 6, py + 4, formatTick(t, stepOf(y)), { 'text-anchor': 'end', fill: '#444' });
   }
   out += el('rect', {
     x: box.left,

@@ -69,12 +69,18 @@ export function makeScale(domain: [number, number], start: number, end: number, 
 }
 
 /** Short tick labels: 1200 → "1200", 0.00012 → "1.2e-4", 2500000 → "2.5e+6". */
-export function formatTick(value: number): string {
+export function formatTick(value: number, step?: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
   if (abs >= 1e6 || abs < 1e-3) {
     const [mantissa, exponent] = value.toExponential(2).split('e');
     return `${Number(mantissa)}e${exponent}`;
+  }
+  // With the tick step known, show as many decimals as the step needs, so neighbouring ticks never
+  // print the same label (1959.5 and 1960 with a step of 0.5, not 1960 twice).
+  if (step !== undefined && step > 0 && Number.isFinite(step)) {
+    const decimals = Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
+    return String(Number(value.toFixed(decimals)));
   }
   return String(Number(value.toPrecision(4)));
 }
