@@ -11,8 +11,7 @@ import { addNoise, bestMovingAverage, DataRng, movingAverage, randomSineMixture,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { isRngState } from './series.js';
-import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
 export interface DenoiseOptions {
   training: TrainingConfig;
@@ -132,7 +131,7 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
   const valCount = checkInteger('validation signals', options.validationSignals ?? 64, 1, 100_000);
   if (seqLen < 2) throw new Error(`--seq-len must be at least 2 for denoising (a signal of one sample has nothing to average), received ${seqLen}`);
   const { model, optimizer, generator } = buildModel({ ...options.model, input: { kind: 'dense', size: 1 }, outputSize: 1 }, training);
-  let rng = new DataRng(training.seed);
+  const rng = new DataRng(training.seed);
   // Validation noise comes from its own stream, so evaluating never moves the training stream.
   const valRng = new DataRng(training.seed + 7919);
 
@@ -203,14 +202,6 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
       return { clean, noisy, denoised: denoise([noisy])[0]!, movingAverage: movingAverage(noisy, window), window };
     },
 
-    saveState(): TaskState {
-      return { rng: rng.getState() };
-    },
-
-    loadState(state: TaskState) {
-      const saved = stateField(state, 'rng', isRngState, 'a data RNG state');
-      rng = new DataRng(0);
-      rng.setState(saved);
-    },
+    ...dataRngPersistence(rng),
   };
 }

@@ -14,8 +14,7 @@ import type { PitchRange, StepNote } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, RecurrentState, SequenceModel } from './model.js';
 import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
-import { isRngState } from './series.js';
-import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
 export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
 export type MusicEncoding = (typeof MUSIC_ENCODINGS)[number];
@@ -165,7 +164,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   }
   const input = encoding === 'mono' ? { kind: 'classes' as const, classes, embedding: options.embedding } : { kind: 'dense' as const, size: pitches };
   const { model, optimizer, generator } = buildModel({ ...options.model, input, outputSize: classes }, training);
-  let rng = new DataRng(training.seed);
+  const rng = new DataRng(training.seed);
   const summary: MusicSummary = {
     encoding, low: range.low, high: range.high, classes, stepsPerQuarter, bpm: first.bpm,
     pieces: pieces.map((p, i) => ({ source: p.source, steps: data.lengths[i]! })),
@@ -207,15 +206,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
       return generateMusic(model, summary, { ...opts, prime: opts.prime ?? first });
     },
 
-    saveState(): TaskState {
-      return { rng: rng.getState() };
-    },
-
-    loadState(state: TaskState) {
-      const saved = stateField(state, 'rng', isRngState, 'a data RNG state');
-      rng = new DataRng(0);
-      rng.setState(saved);
-    },
+    ...dataRngPersistence(rng),
   };
 }
 

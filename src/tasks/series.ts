@@ -11,7 +11,7 @@ import { baselineScores, DataRng, mae, rmse, sineWave, windowBatch, windowCount,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
 /**
  * 'delta': the model outputs the change from the last input (a residual connection), so a trend that
@@ -166,7 +166,7 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
     { ...options.model, input: { kind: 'dense', size: 1 }, outputSize: 1 },
     training,
   );
-  let rng = new DataRng(training.seed);
+  const rng = new DataRng(training.seed);
   const summary: SeriesSummary = { name: data.name, length: n, frequency: data.frequency, splitIndex, normalization: zscore.toJSON(), target };
 
   const view: SeriesModel = { model, seqLen, target, zscore };
@@ -203,20 +203,6 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
       return { time: data.time.slice(evalFrom), target: data.values.slice(evalFrom), prediction };
     },
 
-    saveState(): TaskState {
-      return { rng: rng.getState() };
-    },
-
-    loadState(state: TaskState) {
-      const saved = stateField(state, 'rng', isRngState, 'a data RNG state');
-      rng = new DataRng(0);
-      rng.setState(saved);
-    },
+    ...dataRngPersistence(rng),
   };
-}
-
-export function isRngState(v: unknown): v is { state: number; spare: number | null } {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return typeof r.state === 'number' && (r.spare === null || typeof r.spare === 'number');
 }

@@ -4,6 +4,7 @@
  * evaluation, so it needs to know nothing of series, text or music.
  */
 import { Adam, AdamW, RMSprop, SGD, type OptimizerStateDict } from '../optim/index.js';
+import { DataRng, type DataRngState } from '../data/index.js';
 import { Generator, type Tensor } from '../tensor/index.js';
 import { checkChoice, checkInteger, checkNonNegative, checkPositive, checkProbability } from './checks.js';
 import { checkModelConfig, SequenceModel, type ModelConfig } from './model.js';
@@ -106,4 +107,18 @@ export function stateField<T>(state: TaskState, key: string, check: (v: unknown)
   const value = state[key];
   if (!check(value)) throw new Error(`checkpoint: task state field '${key}' must be ${what}, received ${JSON.stringify(value)?.slice(0, 80)}`);
   return value;
+}
+
+function isRngState(v: unknown): v is DataRngState {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.state === 'number' && (r.spare === null || typeof r.spare === 'number');
+}
+
+/** saveState/loadState for a task whose only state between steps is its data RNG. */
+export function dataRngPersistence(rng: DataRng): Pick<Task, 'saveState' | 'loadState'> {
+  return {
+    saveState: () => ({ rng: rng.getState() }),
+    loadState: (state) => rng.setState(stateField(state, 'rng', isRngState, 'a data RNG state')),
+  };
 }
