@@ -1,0 +1,103 @@
+// This library's side of the workloads, through its public API from dist/ (the shipped code).
+// Variants: wasm (the default backend, on every core when the build has threads), wasm-1t (one
+// thread) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
+import os from 'node:os';
+import { generator, makeBatch } from '../data.mjs';
+import { WORKLOADS } from '../workloads.mjs';
+
+const lib = await import('../../dist/index.js');
+const { nn, optim, tensor, noGrad, setBackend, getBackend } = lib;
+const kernels = await import('../../dist/kernels/index.js');
+
+/** Where the build offers a thread count: the public setter first, else the wasm kernels' own. */
+export function threadControl() {
+  if (typeof lib.setThreads === 'function') return { set: (n) => lib.setThreads(n), get: () => lib.getThreads?.() };
+  const wasm = kernels.kernelsFor('float32');
+  if (wasm.name === 'wasm' && typeof wasm.setThreads === 'function') return { set: (n) => wasm.setThreads(n), get: () => wasm.threads };
+  return null;
+}
+
+export async function info(variant) {
+  setBackend(variant.startsWith('wasm') ? 'wasm' : variant);
+  const control = variant.startsWith('wasm') ? threadControl() : null;
+  if (control) await control.set(variant === 'wasm-1t' ? 1 : os.availableParallelism());
+  return { backend: getBackend(), threads: control ? control.get() ?? null : 1 };
+}
+
+/** The wasm heap: the allocator's high-water mark and the linear memory's size (null on the js backend). */
+export async function wasmHeap() {
+  const heap = kernels.kernelsFor('float32').heap;
+  if (!heap) return null;
+  return { used: heap.used, memoryBytes: heap.memory.buffer.byteLength };
+}
+
+function trainer(modules, opt, loss, clip) {
+  const params = modules.flatMap((m) => [...m.parameters()]);
+  return () => {
+    opt.zeroGrad();
+    loss().backward();
+    if (clip) optim.clipGradNorm(params, clip);
+    opt.step();
+  };
+}
+
+export async function setup(id) {
+  const w = WORKLOADS[id];
+  switch (id) {
+    case 'W1': {
+      const { oneHot, targets } = makeBatch(id);
+      const lstm = new nn.LSTM({ inputSize: w.vocab, hiddenSize: w.hidden, numLayers: w.layers });
+      const head = new nn.Linear(w.hidden, w.vocab);
+      const opt = new optim.Adam([...lstm.parameters(), ...head.parameters()], { lr: w.lr });
+      const x = tensor(oneHot, [w.seq, w.batch, w.vocab]);
+      return trainer([lstm, head], opt, () => {
+        const [out] = lstm.forward(x);
+        return nn.crossEntropy(head.forward(out).reshape([w.seq * w.batch, w.vocab]), targets);
+      }, w.clip);
+    }
+    case 'W2': {
+      const { x, y } = makeBatch(id);
+      const rnn = new nn.RNN({ inputSize: 1, hiddenSize: w.hidden, nonlinearity: 'tanh' });
+      const head = new nn.Linear(w.hidden, 1);
+      const opt = new optim.Adam([...rnn.parameters(), ...head.parameters()], { lr: w.lr });
+      const xs = tensor(x, [w.seq, 1, 1]);
+      const ys = tensor(y, [w.seq, 1, 1]);
+      return trainer([rnn, head], opt, () => nn.mseLoss(head.forward(rnn.forward(xs)[0]), ys));
+    }
+    case 'W3': {
+      const { x, y } = makeBatch(id);
+      const gru = new nn.GRU({ inputSize: w.input, hiddenSize: w.hidden });
+      const head = new nn.Linear(w.hidden, 1);
+      const opt = new optim.SGD([...gru.parameters(), ...head.parameters()], { lr: w.lr });
+      const xs = tensor(x, [w.seq, w.batch, w.input]);
+      const ys = tensor(y, [w.seq, w.batch, 1]);
+      return trainer([gru, head], opt, () => nn.mseLoss(head.forward(gru.forward(xs)[0]), ys));
+    }
+    case 'W4': {
+      const lstm = new nn.LSTM({ inputSize: w.vocab, hiddenSize: w.hidden, numLayers: w.layers });
+      const head = new nn.Linear(w.hidden, w.vocab);
+      lstm.eval();
+      head.eval();
+      const x = new Float32Array(w.vocab);
+      let state = null;
+      return generator((token, fresh) => noGrad(() => {
+        if (fresh) state = null;
+        x.fill(0);
+        x[token] = 1;
+        const [out, next] = lstm.forward(tensor(x, [1, 1, w.vocab]), state);
+        state = next;
+        return head.forward(out).data;
+      }));
+    }
+    case 'W5': {
+      const { x, y } = makeBatch(id);
+      const lstm = new nn.LSTM({ inputSize: w.input, hiddenSize: w.hidden });
+      const opt = new optim.SGD([...lstm.parameters()], { lr: w.lr });
+      const xs = tensor(x, [w.seq, w.batch, w.input]);
+      const ys = tensor(y, [w.seq, w.batch, w.hidden]);
+      return trainer([lstm], opt, () => nn.mseLoss(lstm.forward(xs)[0], ys));
+    }
+    default:
+      throw new Error(`recurrent adapter: unknown workload ${id}`);
+  }
+}

@@ -1,0 +1,232 @@
+// `npm run bench`: the five reference workloads for this library (wasm and js backends) and its peers,
+// side by side in one run, one child process per cell, one cell at a time (2 cores: never in parallel).
+// Prints a table of figures, ratios and memory; writes bench/results.json and docs/performance.md.
+//
+//   npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch]
+//                    [--no-build] [--out FILE] [--doc | --no-doc]
+//
+// A run of everything at the full profile writes bench/results.json and docs/performance.md; a
+// partial or quick run writes bench/results-partial.json (ignored by git) unless --out says otherwise.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, createWriteStream } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { RESULT_PREFIX } from './measure.mjs';
+import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensurePeers, pytorchEnv } from './prepare.mjs';
+import { parseGemm, textReport } from './summary.mjs';
+import { WORKLOAD_IDS, WORKLOADS } from './workloads.mjs';
+
+const ALL_PEERS = ['pytorch', 'onnxruntime', 'tfjs', 'brain'];
+const USAGE = 'usage: npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch] [--no-build] [--out FILE] [--doc|--no-doc]';
+
+function parseArgs(argv) {
+  const opts = { profile: 'full', workloads: WORKLOAD_IDS, peers: ALL_PEERS, build: true, out: null, doc: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--quick') opts.profile = 'quick';
+    else if (arg === '--only') {
+      opts.workloads = value().split(',').map((s) => s.trim().toUpperCase());
+      const unknown = opts.workloads.filter((w) => !WORKLOADS[w]);
+      if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
+    } else if (arg === '--peers') {
+      const v = value();
+      opts.peers = v === 'none' ? [] : v === 'all' ? ALL_PEERS : v.split(',').map((s) => s.trim());
+      const unknown = opts.peers.filter((p) => !ALL_PEERS.includes(p));
+      if (unknown.length) throw new Error(`--peers: unknown peer(s) ${unknown.join(', ')} (known: ${ALL_PEERS.join(', ')}, or none, all)`);
+    } else if (arg === '--no-build') opts.build = false;
+    else if (arg === '--out') opts.out = value();
+    else if (arg === '--doc') opts.doc = true;
+    else if (arg === '--no-doc') opts.doc = false;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  opts.complete = opts.profile === 'full' && opts.workloads.length === WORKLOAD_IDS.length && opts.peers.length === ALL_PEERS.length;
+  opts.out ??= join(BENCH, opts.complete ? 'results.json' : 'results-partial.json');
+  opts.doc ??= opts.complete;
+  return opts;
+}
+
+const LOGS = join(BENCH, 'logs');
+
+/** Runs one cell's process; its result is the last BENCH_RESULT line, its other output goes to bench/logs/. */
+function runChild(name, command, args, env, timeoutSeconds) {
+  mkdirSync(LOGS, { recursive: true });
+  const logPath = join(LOGS, `${name.replace(/[^\w.-]+/g, '_')}.log`);
+  const logFile = createWriteStream(logPath);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      logFile.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderrTail = (stderrTail + d).slice(-2000);
+      logFile.write(d);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutSeconds * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      logFile.end();
+      const line = stdout.split('\n').reverse().find((l) => l.startsWith(RESULT_PREFIX));
+      if (line) return resolve(JSON.parse(line.slice(RESULT_PREFIX.length)));
+      const why = timedOut ? `timed out after ${timeoutSeconds} s` : `exit ${code}`;
+      resolve({ ok: false, error: `${why}: ${stderrTail.trim().split('\n').slice(-3).join(' | ') || 'no output'} (log: ${relative(ROOT, logPath)})` });
+    });
+  });
+}
+
+function planCells(opts, available) {
+  const cells = [];
+  for (const id of opts.workloads) {
+    for (const variant of available.threads ? ['wasm', 'wasm-1t', 'js'] : ['wasm', 'js']) {
+      cells.push({ lib: 'recurrent', variant, workload: id, env: variant === 'js' ? { RECURRENT_BACKEND: 'js' } : {} });
+    }
+    if (available.pytorch) for (const t of [1, 2]) cells.push({ lib: 'pytorch', variant: `${t}t`, workload: id, threads: t });
+    if (available.onnxruntime && id === 'W4') for (const variant of ['node-1t', 'node-2t', 'web']) cells.push({ lib: 'onnxruntime', variant, workload: id });
+    if (available.tfjs) for (const variant of ['wasm', 'cpu']) cells.push({ lib: 'tfjs', variant, workload: id });
+    if (available.brain) cells.push({ lib: 'brain', variant: 'js', workload: id });
+  }
+  return cells;
+}
+
+function runCell(cell, profile) {
+  const timeout = profile === 'quick' ? 120 : 300;
+  const name = `${cell.workload}-${cell.lib}-${cell.variant}`;
+  if (cell.lib === 'pytorch') {
+    return runChild(name, PYTHON, [join(BENCH, 'pytorch.py'), cell.workload, String(cell.threads), profile], pytorchEnv(cell.threads), timeout);
+  }
+  const env = { ...process.env, ...cell.env };
+  if (cell.lib !== 'recurrent') delete env.RECURRENT_BACKEND;
+  return runChild(name, process.execPath, [join(BENCH, 'cell.mjs'), cell.lib, cell.variant, cell.workload, profile], env, timeout);
+}
+
+function describe(r) {
+  if (!r.ok) return `failed: ${r.error}`;
+  const w = WORKLOADS[r.workload];
+  const shown = r.rate * w.perStep;
+  const extra = w.perStep > 1 ? ` (${r.rate.toPrecision(3)} steps/s)` : '';
+  return `${shown.toPrecision(4)} ${w.unit}${extra}${r.short ? ' [short sample]' : ''}`;
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || null;
+  return {
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+      os: `${os.type()} ${os.release()}`, node: process.version, loadAverageAtStart: os.loadavg(),
+    },
+    library: {
+      version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+      commit: git('rev-parse', '--short', 'HEAD'),
+      uncommittedChanges: Boolean(git('status', '--porcelain', '--', 'src', 'assembly')),
+    },
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const dist = ensureBuilt({ build: opts.build });
+  if (dist.stale) console.error('warning: dist/ is older than src/ or assembly/; figures are for the dist/ that exists');
+
+  const unavailable = {};
+  const wantJsPeers = opts.peers.some((p) => ['tfjs', 'brain', 'onnxruntime'].includes(p));
+  const missing = wantJsPeers ? ensurePeers() : [];
+  const available = {};
+  for (const p of opts.peers) available[p] = true;
+  if (missing.some((m) => m.startsWith('@tensorflow/'))) unavailable.tfjs = `not installed: ${missing.join(', ')}`;
+  if (missing.includes('brain.js')) unavailable.brain = 'brain.js not installed';
+  if (missing.some((m) => m.startsWith('onnxruntime'))) unavailable.onnxruntime = `not installed: ${missing.filter((m) => m.startsWith('onnx')).join(', ')}`;
+  const pytorch = opts.peers.includes('pytorch') ? detectPytorch() : { available: false, reason: 'not asked (--peers)' };
+  if (opts.peers.includes('pytorch') && !pytorch.available) unavailable.pytorch = `not available: ${pytorch.reason}`;
+  if (available.onnxruntime && opts.workloads.includes('W4') && !unavailable.onnxruntime) {
+    const model = ensureOnnxModel(pytorch);
+    if (!model.available) unavailable.onnxruntime = model.reason;
+  }
+  for (const p of Object.keys(unavailable)) available[p] = false;
+  for (const [p, why] of Object.entries(unavailable)) console.error(`${p}: ${why}`);
+
+  // With a threaded build, our default (all cores) is shown beside one thread.
+  available.threads = await import('./adapters/recurrent.mjs').then((a) => Boolean(a.threadControl()), () => false);
+  const plan = planCells(opts, available);
+  const memoryCells = opts.workloads.includes('W1') ? ['wasm', 'js'] : [];
+  const total = plan.length + memoryCells.length + 1;
+  console.error(`bench: ${plan.length} cells + ${memoryCells.length} memory + GEMM, profile ${opts.profile}, one process each, in sequence`);
+
+  const cells = [];
+  let n = 0;
+  for (const cell of plan) {
+    const load = os.loadavg()[0];
+    const t0 = performance.now();
+    const r = await runCell(cell, opts.profile);
+    const result = { ...r, lib: cell.lib, variant: cell.variant, workload: cell.workload, loadAverage: load, wallSeconds: (performance.now() - t0) / 1000 };
+    cells.push(result);
+    console.error(`[${++n}/${total}] ${cell.workload} ${cell.lib}/${cell.variant}: ${describe(result)} (${result.wallSeconds.toFixed(0)} s)`);
+  }
+
+  const memory = [];
+  for (const variant of memoryCells) {
+    const env = { ...process.env, RECURRENT_BACKEND: variant === 'js' ? 'js' : '' };
+    const r = await runChild(`memory-${variant}`, process.execPath, ['--expose-gc', join(BENCH, 'memory.mjs'), variant], env, 300);
+    memory.push({ ...r, variant });
+    console.error(`[${++n}/${total}] W1 memory ${variant}: ${r.ok ? `step growth ${(r.stepGrowth / 2 ** 20).toFixed(1)} MB = ${r.stepRatio.toFixed(2)}× need` : `failed: ${r.error}`}`);
+  }
+
+  const gemm = await runGemm(opts.profile);
+  console.error(`[${++n}/${total}] GEMM: ${gemm.ok ? `peak ${gemm.peakGflops?.toFixed(1)} GFLOPS` : `failed: ${gemm.error}`}`);
+
+  const results = {
+    schema: 1, date: started.toISOString(), finished: new Date().toISOString(), profile: opts.profile,
+    complete: opts.complete, workloads: opts.workloads, peers: opts.peers, unavailable,
+    ...machineInfo(), dist, pytorch, cells, memory, gemm,
+  };
+  const tmp = `${opts.out}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(results, null, 1)}\n`);
+  renameSync(tmp, opts.out);
+  console.log(textReport(results));
+  console.log(`\nwrote ${relative(ROOT, opts.out)}`);
+  if (opts.doc) {
+    const { writeReport } = await import('./report.mjs');
+    console.log(`wrote ${relative(ROOT, writeReport(results))}`);
+  }
+}
+
+/** bench/gemm.mjs (another engineer's microbenchmark) as one more cell; its table is kept as printed. */
+async function runGemm(profile) {
+  mkdirSync(LOGS, { recursive: true });
+  const args = [join(BENCH, 'gemm.mjs'), ...(profile === 'quick' ? ['--quick'] : [])];
+  const out = await new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  writeFileSync(join(LOGS, 'gemm.log'), out.stdout + out.stderr);
+  if (out.code !== 0) return { ok: false, error: `exit ${out.code}: ${out.stderr.trim().split('\n').slice(-2).join(' | ')}` };
+  return { ok: true, output: out.stdout, ...parseGemm(out.stdout) };
+}
+
+main().catch((error) => {
+  console.error(String(error?.message ?? error));
+  process.exit(1);
+});
