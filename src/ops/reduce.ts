@@ -18,6 +18,10 @@ function reducedShapes(a: Tensor, dims: Dims, where: string): { kept: number[]; 
 /** Expands a reduced gradient (shape `kept`) back over the input's shape. */
 function expandBack(g: Tensor, kept: Shape, shape: Shape, scale: number): Tensor {
   const out = newTensor(shape, g);
+  if (g.size === 1) {
+    out.data.fill(g.data[0]! * scale);
+    return out;
+  }
   const offsets = stridedOffsets(shape, broadcastStrides(kept, shape));
   const gd = g.data, o = out.data;
   for (let i = 0; i < o.length; i++) o[i] = gd[offsets[i]!]! * scale;
@@ -26,7 +30,6 @@ function expandBack(g: Tensor, kept: Shape, shape: Shape, scale: number): Tensor
 
 function sumForward(a: Tensor, kept: Shape, outShape: Shape, scale: number): Tensor {
   const out = newTensor(outShape, a);
-  const offsets = stridedOffsets(a.shape, broadcastStrides(kept, a.shape));
   const x = a.data, o = out.data;
   if (out.size === 1) {
     let s = 0;
@@ -34,6 +37,7 @@ function sumForward(a: Tensor, kept: Shape, outShape: Shape, scale: number): Ten
     o[0] = s * scale;
     return out;
   }
+  const offsets = stridedOffsets(a.shape, broadcastStrides(kept, a.shape));
   for (let i = 0; i < x.length; i++) o[offsets[i]!]! += x[i]!;
   if (scale !== 1) for (let i = 0; i < o.length; i++) o[i]! *= scale;
   return out;
