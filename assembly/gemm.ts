@@ -8,8 +8,19 @@
 // Packing puts both operands in the exact order the register tile reads them (and pads edges with
 // zeros), so one micro-kernel serves all four transpose cases and every edge. The reference is
 // src/kernels/js/gemm.ts, the validation test/kernels-wasm.test.ts, the benchmark bench/gemm.mjs.
-// An element's value never depends on where its tile falls (edge tiles round exactly as full ones),
-// so splitting C into tiles across threads could not change results.
+// An element's value never depends on where its tile falls (edge tiles, and the row kernels that
+// take the last 1..3 rows, round exactly as full tiles), so splitting C into tiles across threads
+// could not change results.
+//
+// Variants around that core:
+//   - packB + gemmPacked: op(B) packed once, in the same layout, for many products (a recurrent
+//     layer's weights over its time steps); same tiles, same bits as gemm on the packed path.
+//   - m <= SMALL_M rows with A not transposed (generation, batch 1): no packing at all; B is
+//     streamed from where it lies (gemm-small.ts).
+//   - gemmChunk: one chunk of a product shared by threads (threads.ts).
+
+import { SMALL_M, smallTimesNormal, smallTimesTransposed } from './gemm-small';
+import { loadLanes, storeLanes } from './lanes';
 
 export const MR = 4;
 export const NR = 8;
@@ -27,6 +38,10 @@ const OVERWRITE = 0; // C = alpha * acc          (first k slice, beta = 0: old C
 const SCALE = 1; //     C = alpha * acc + beta*C (first k slice)
 const ACCUMULATE = 2; // C += alpha * acc        (later k slices)
 
+@inline function roundUpNR(n: i32): i32 {
+  return (n + NR - 1) & ~(NR - 1);
+}
+
 export function gemm(
   transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32,
@@ -37,37 +52,231 @@ export function gemm(
     scaleMatrix(m, n, beta, c, ldc);
     return;
   }
-  const packA = work;
-  const packB = packA + <usize>(MC * KC) * 4;
-  const tile = packB + <usize>(KC * NC) * 4;
+  // A few rows of A: streaming B once beats packing it (gemm-small.ts).
+  if (m <= SMALL_M && !transA) {
+    if (transB) smallTimesTransposed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else smallTimesNormal(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const packB = work + <usize>(MC * KC) * 4;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      const mode = pc > 0 ? ACCUMULATE : beta == 0 ? OVERWRITE : SCALE;
       if (transB) packBTransposed(b, ldb, pc, jc, kc, nc, packB);
       else packBNormal(b, ldb, pc, jc, kc, nc, packB);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        if (transA) packATransposed(a, lda, ic, pc, mc, kc, packA);
-        else packANormal(a, lda, ic, pc, mc, kc, packA);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const pb = packB + <usize>(jr * kc) * 4;
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
-            const pa = packA + <usize>(ir * kc) * 4;
-            const cTile = c + (<usize>(ic + ir) * ldc + <usize>(jc + jr)) * 4;
-            if (mr == MR && nr == NR) {
-              microKernel(kc, pa, pb, cTile, <usize>ldc * 4, alpha, beta, mode);
-            } else {
-              microKernel(kc, pa, pb, tile, NR * 4, alpha, 0, OVERWRITE);
-              mergeTile(mr, nr, tile, cTile, ldc, beta, mode);
-            }
-          }
+      multiplyBlock(transA, m, kc, pc, 0, nc, alpha, a, lda, packB, beta, c + (<usize>jc << 2), ldc, work);
+    }
+  }
+}
+
+// ---- B packed once, used by many GEMMs (the recurrent weights of a layer call) ----
+// Layout: for each NC-wide column block jc, for each KC-deep slice pc, that block's panels exactly as
+// gemm packs them, so a product over a packed B runs the same tiles in the same order as gemm: the
+// results are bit for bit those of gemm on the unpacked matrix (packed path).
+
+/** Bytes of op(B) [k, n] packed: columns rounded up to whole NR panels. */
+export function packedBBytes(k: i32, n: i32): i32 {
+  return roundUpNR(n) * k * 4;
+}
+
+/** Where block (jc, pc) starts in a packed B of k rows. */
+@inline function packedBlock(packed: usize, k: i32, jc: i32, nc: i32, pc: i32): usize {
+  return packed + (<usize>jc * k + <usize>roundUpNR(nc) * pc) * 4;
+}
+
+/** Packs op(B) [k, n] (B stored [n, k] when transB) into `dst` (packedBBytes(k, n) bytes). */
+export function packB(transB: bool, k: i32, n: i32, b: usize, ldb: i32, dst: usize): void {
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const block = packedBlock(dst, k, jc, nc, pc);
+      if (transB) packBTransposed(b, ldb, pc, jc, kc, nc, block);
+      else packBNormal(b, ldb, pc, jc, kc, nc, block);
+    }
+  }
+}
+
+/**
+ * C[:, colStart..colEnd) = alpha * op(A) * B[:, colStart..colEnd) + beta * C over a packed B of
+ * [k, n] (colStart a multiple of NR; threads take column ranges). `c` addresses column 0 of C.
+ */
+export function gemmPacked(
+  transA: bool, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, packed: usize,
+  beta: f32, c: usize, ldc: i32, colStart: i32, colEnd: i32, work: usize,
+): void {
+  colEnd = min(colEnd, n);
+  if (m <= 0 || colStart >= colEnd) return;
+  if (k <= 0 || alpha == 0) {
+    scaleMatrix(m, colEnd - colStart, beta, c + (<usize>colStart << 2), ldc);
+    return;
+  }
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    const lo = max(colStart, jc) - jc;
+    const hi = min(colEnd, jc + nc) - jc;
+    if (lo >= hi) continue;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      multiplyBlock(transA, m, kc, pc, lo, hi, alpha, a, lda, packedBlock(packed, k, jc, nc, pc), beta, c + (<usize>jc << 2), ldc, work);
+    }
+  }
+}
+
+/**
+ * One k slice [pc, pc+kc) of one column block: C[:, jLo..jHi) (+)= alpha op(A)[:, slice] times the
+ * packed block `pb` (panel 0 at pb; jLo a multiple of NR). A is packed here, MC rows at a time.
+ */
+function multiplyBlock(
+  transA: bool, m: i32, kc: i32, pc: i32, jLo: i32, jHi: i32, alpha: f32, a: usize, lda: i32, pb: usize,
+  beta: f32, c: usize, ldc: i32, work: usize,
+): void {
+  const packA = work;
+  const tile = work + <usize>(MC * KC + KC * NC) * 4;
+  const mode = pc > 0 ? ACCUMULATE : beta == 0 ? OVERWRITE : SCALE;
+  for (let ic = 0; ic < m; ic += MC) {
+    const mc = min(MC, m - ic);
+    if (transA) packATransposed(a, lda, ic, pc, mc, kc, packA);
+    else packANormal(a, lda, ic, pc, mc, kc, packA);
+    const fullRows = mc & ~(MR - 1);
+    for (let jr = jLo; jr < jHi; jr += NR) {
+      const nr = min(NR, jHi - jr);
+      const panel = pb + <usize>(jr * kc) * 4;
+      for (let ir = 0; ir < fullRows; ir += MR) {
+        const pa = packA + <usize>(ir * kc) * 4;
+        const cTile = c + (<usize>(ic + ir) * ldc + <usize>jr) * 4;
+        if (nr == NR) {
+          microKernel(kc, pa, panel, cTile, <usize>ldc * 4, alpha, beta, mode);
+        } else {
+          microKernel(kc, pa, panel, tile, NR * 4, alpha, 0, OVERWRITE);
+          mergeTile(MR, nr, tile, cTile, ldc, beta, mode);
         }
       }
     }
+    // The last 1..3 rows (all of them for a batch of 1..3): row kernels rather than a 4-row tile
+    // three quarters empty; two panels at a time, for enough independent sums.
+    if (fullRows < mc) {
+      const pa = packA + <usize>(fullRows * kc) * 4;
+      const row = c + <usize>(ic + fullRows) * ldc * 4;
+      const ldcBytes = <usize>ldc * 4;
+      for (let jr = jLo; jr < jHi; jr += 2 * NR) {
+        const nr0 = min(NR, jHi - jr);
+        const nr1 = min(NR, max(0, jHi - jr - NR));
+        const panel = pb + <usize>(jr * kc) * 4;
+        const next = nr1 > 0 ? panel + <usize>(NR * kc) * 4 : panel;
+        const cAt = row + (<usize>jr << 2);
+        if (mc - fullRows >= 2) {
+          rowsKernel2(kc, pa, panel, next, cAt, ldcBytes, alpha, beta, mode, nr0, nr1);
+          if (mc - fullRows == 3) rowsKernel1(kc, pa + 8, panel, next, cAt + 2 * ldcBytes, alpha, beta, mode, nr0, nr1);
+        } else {
+          rowsKernel1(kc, pa, panel, next, cAt, alpha, beta, mode, nr0, nr1);
+        }
+      }
+    }
+  }
+}
+
+// Rows kernels: one or two rows of a packed A panel (MR values per step, rows past mc are zero)
+// against two packed B panels. Every element sums its products in the order microKernel does and
+// meets C the same way, so its bits do not depend on which kernel computed it.
+
+function rowsKernel1(kc: i32, pa: usize, pb0: usize, pb1: usize, c: usize, alpha: f32, beta: f32, mode: i32, nr0: i32, nr1: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  const end = pb0 + <usize>kc * NR * 4;
+  while (pb0 < end) {
+    const av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, v128.load(pb0)));
+    c01 = f32x4.add(c01, f32x4.mul(av, v128.load(pb0, 16)));
+    c02 = f32x4.add(c02, f32x4.mul(av, v128.load(pb1)));
+    c03 = f32x4.add(c03, f32x4.mul(av, v128.load(pb1, 16)));
+    pa += MR * 4;
+    pb0 += NR * 4;
+    pb1 += NR * 4;
+  }
+  writeRowPart(c, c00, c01, alpha, beta, mode, nr0);
+  if (nr1 > 0) writeRowPart(c + NR * 4, c02, c03, alpha, beta, mode, nr1);
+}
+
+function rowsKernel2(kc: i32, pa: usize, pb0: usize, pb1: usize, c: usize, ldcBytes: usize, alpha: f32, beta: f32, mode: i32, nr0: i32, nr1: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  const end = pb0 + <usize>kc * NR * 4;
+  while (pb0 < end) {
+    const b0 = v128.load(pb0);
+    const b1 = v128.load(pb0, 16);
+    const b2 = v128.load(pb1);
+    const b3 = v128.load(pb1, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c02 = f32x4.add(c02, f32x4.mul(av, b2));
+    c03 = f32x4.add(c03, f32x4.mul(av, b3));
+    av = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c12 = f32x4.add(c12, f32x4.mul(av, b2));
+    c13 = f32x4.add(c13, f32x4.mul(av, b3));
+    pa += MR * 4;
+    pb0 += NR * 4;
+    pb1 += NR * 4;
+  }
+  writeRowPart(c, c00, c01, alpha, beta, mode, nr0);
+  writeRowPart(c + ldcBytes, c10, c11, alpha, beta, mode, nr0);
+  if (nr1 > 0) {
+    writeRowPart(c + NR * 4, c02, c03, alpha, beta, mode, nr1);
+    writeRowPart(c + ldcBytes + NR * 4, c12, c13, alpha, beta, mode, nr1);
+  }
+}
+
+/** writeRow for the first nr (1..8) columns: the same arithmetic, lane for lane. */
+@inline function writeRowPart(row: usize, lo: v128, hi: v128, alpha: f32, beta: f32, mode: i32, nr: i32): void {
+  const va = f32x4.splat(alpha);
+  if (nr == NR) {
+    writeRow(row, lo, hi, va, f32x4.splat(beta), mode);
+    return;
+  }
+  lo = f32x4.mul(lo, va);
+  hi = f32x4.mul(hi, va);
+  const nLo = min(nr, 4);
+  const nHi = nr - 4;
+  if (mode == SCALE) {
+    const vb = f32x4.splat(beta);
+    lo = f32x4.add(lo, f32x4.mul(vb, loadLanes(row, nLo)));
+    if (nHi > 0) hi = f32x4.add(hi, f32x4.mul(vb, loadLanes(row + 16, nHi)));
+  } else if (mode == ACCUMULATE) {
+    lo = f32x4.add(lo, loadLanes(row, nLo));
+    if (nHi > 0) hi = f32x4.add(hi, loadLanes(row + 16, nHi));
+  }
+  storeLanes(row, lo, nLo);
+  if (nHi > 0) storeLanes(row + 16, hi, nHi);
+}
+
+// ---- threads ----
+
+/**
+ * Chunk `index` of a GEMM shared by threads (assembly/threads.ts reads the job): rows of C from
+ * index * size (a multiple of MR), or columns (a multiple of NR).
+ */
+export function gemmChunk(
+  packed: bool, byColumns: bool, size: i32, index: i32,
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, work: usize,
+): void {
+  const start = index * size;
+  if (byColumns) {
+    const end = min(n, start + size);
+    if (packed) gemmPacked(transA, m, n, k, alpha, a, lda, b, beta, c, ldc, start, end, work);
+    else {
+      const bAt = b + (transB ? <usize>start * ldb * 4 : <usize>start * 4);
+      gemm(transA, transB, m, end - start, k, alpha, a, lda, bAt, ldb, beta, c + (<usize>start << 2), ldc, work);
+    }
+  } else {
+    const rows = min(m, start + size) - start;
+    const aAt = a + (transA ? <usize>start * 4 : <usize>start * lda * 4);
+    const cAt = c + <usize>start * ldc * 4;
+    if (packed) gemmPacked(transA, rows, n, k, alpha, aAt, lda, b, beta, cAt, ldc, 0, n, work);
+    else gemm(transA, transB, rows, n, k, alpha, aAt, lda, b, ldb, beta, cAt, ldc, work);
   }
 }
 

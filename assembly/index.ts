@@ -1,7 +1,8 @@
 // The WebAssembly kernels' exports. Every pointer is a byte address in the imported linear memory,
 // which the JavaScript side owns and allocates (src/kernels/wasm/); nothing here allocates.
 
-export { gemm, gemmWorkspaceBytes } from './gemm';
+export { gemm, gemmWorkspaceBytes, packB, packedBBytes, gemmPacked } from './gemm';
+export { runChunk } from './threads';
 export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';

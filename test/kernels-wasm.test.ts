@@ -161,6 +161,153 @@ describe('wasm gemm matches the reference', () => {
   });
 });
 
+describe('wasm gemm for a few rows (the unpacked small-m paths)', () => {
+  test('m = 1..9 against the reference, both layouts of B, odd n and k, offsets and strides', () => {
+    let seed = 500;
+    for (const transB of [true, false]) {
+      for (const m of [1, 2, 3, 5, 8, 9]) {
+        for (const n of [1, 3, 7, 17, 65]) {
+          for (const k of ODD_SIZES) {
+            seed++;
+            checkGemm({ transA: false, transB, m, n, k, alpha: [1, -0.75, 2.5][seed % 3]!, beta: [0, 1, 0.3][(seed >> 2) % 3]!, pad: seed % 3, offset: seed % 5 }, seed);
+          }
+        }
+      }
+    }
+  });
+
+  test('generation shapes: [1 x 512] x [2048 x 512]^T, [1 x 65] x [2048 x 65]^T, [2 x 2048] x [2048 x 512]', () => {
+    checkGemm({ transA: false, transB: true, m: 1, n: 2048, k: 512, alpha: 1, beta: 1, pad: 0, offset: 0 }, 601);
+    checkGemm({ transA: false, transB: true, m: 1, n: 2048, k: 65, alpha: 1, beta: 0, pad: 0, offset: 0 }, 602);
+    checkGemm({ transA: false, transB: false, m: 2, n: 512, k: 2048, alpha: 1, beta: 0, pad: 0, offset: 0 }, 603);
+    checkGemm({ transA: false, transB: true, m: 7, n: 2049, k: 300, alpha: 0.5, beta: 0.25, pad: 3, offset: 1 }, 604, true);
+  });
+});
+
+// ---- packed B ----
+
+/** gemmPacked on `kernels` (B packed once, then `uses` products with fresh A and C) against the
+ * reference gemm on the unpacked B. */
+function checkPacked(kernels: Kernels, t: GemmCase, seed: number, resident: boolean, uses = 2): void {
+  const random = rng(seed);
+  const [bRows, bCols] = t.transB ? [t.n, t.k] : [t.k, t.n];
+  const ldb = bCols + t.pad;
+  const b = randomArray(t.offset + bRows * ldb, random);
+  const bBuffer = resident ? kernels.allocate(b.length, 'float32') : null;
+  bBuffer?.view().set(b);
+  const packed = kernels.packB(t.transB, t.k, t.n, bBuffer ? bBuffer.view() : b, t.offset, ldb);
+  assert.deepEqual([packed.transB, packed.k, packed.n], [t.transB, t.k, t.n]);
+  const label = `gemmPacked ${kernels.name} ${t.transA ? 'T' : 'N'}${t.transB ? 'T' : 'N'} m=${t.m} n=${t.n} k=${t.k} alpha=${t.alpha} beta=${t.beta} pad=${t.pad} offset=${t.offset} resident=${resident}`;
+  for (let use = 0; use < uses; use++) {
+    const [aRows, aCols] = t.transA ? [t.k, t.m] : [t.m, t.k];
+    const lda = aCols + t.pad;
+    const ldc = t.n + t.pad;
+    const a = randomArray(t.offset + aRows * lda, random);
+    const c = randomArray(t.offset + t.m * ldc, random);
+    if (t.beta === 0) c.fill(NaN);
+    const want = Float32Array.from(c);
+    jsKernels.gemm(t.transA, t.transB, t.m, t.n, t.k, t.alpha, a, t.offset, lda, b, t.offset, ldb, t.beta, want, t.offset, ldc);
+    const got = Float32Array.from(c);
+    kernels.gemmPacked(t.transA, t.m, t.n, t.k, t.alpha, a, t.offset, lda, packed, t.beta, got, t.offset, ldc);
+    // Error bound per element, as in checkGemm.
+    const bound = (i: number): number => {
+      const row = Math.floor((i - t.offset) / ldc), col = (i - t.offset) % ldc;
+      if (i < t.offset || col >= t.n) return 0;
+      let s = t.beta === 0 ? 0 : Math.abs(t.beta * c[i]!);
+      for (let p = 0; p < t.k; p++) {
+        const av = t.transA ? a[t.offset + p * lda + row]! : a[t.offset + row * lda + p]!;
+        const bv = t.transB ? b[t.offset + col * ldb + p]! : b[t.offset + p * ldb + col]!;
+        s += Math.abs(t.alpha * av * bv);
+      }
+      return 2 * (t.k + 2) * EPS * s + 1e-30;
+    };
+    expectClose(`${label} use ${use}`, got, want, bound);
+  }
+  kernels.releasePacked(packed);
+  if (bBuffer) kernels.release(bBuffer);
+}
+
+describe('packB and gemmPacked match the reference gemm', () => {
+  test('wasm: all transposes over sizes 1, 3, 17, 65, with offsets, padded strides, alpha and beta', () => {
+    let seed = 700;
+    for (const [transA, transB] of TRANSPOSES) {
+      for (const m of ODD_SIZES) {
+        for (const n of ODD_SIZES) {
+          for (const k of ODD_SIZES) {
+            seed++;
+            const t = { transA, transB, m, n, k, alpha: [1, -0.75, 2.5][seed % 3]!, beta: [0, 1, 0.3][(seed >> 2) % 3]!, pad: seed % 3, offset: seed % 5 };
+            checkPacked(wasm, t, seed, seed % 2 === 0);
+          }
+        }
+      }
+    }
+  });
+
+  test('wasm: shapes that cross the KC and NC blocks, and the recurrent layer shapes', () => {
+    checkPacked(wasm, { transA: false, transB: true, m: 5, n: 2100, k: 300, alpha: 1, beta: 0.5, pad: 3, offset: 7 }, 801, true);
+    checkPacked(wasm, { transA: true, transB: false, m: 130, n: 2055, k: 513, alpha: -1, beta: 0, pad: 1, offset: 2 }, 802, false, 1);
+    checkPacked(wasm, { transA: false, transB: true, m: 32, n: 1024, k: 256, alpha: 1, beta: 1, pad: 0, offset: 0 }, 803, true, 3);
+    checkPacked(wasm, { transA: false, transB: false, m: 32, n: 256, k: 1024, alpha: 1, beta: 0, pad: 0, offset: 0 }, 804, true, 3);
+  });
+
+  test('wasm gemmPacked gives the bits of wasm gemm beyond the small-m paths', () => {
+    const random = rng(811);
+    const [m, n, k] = [37, 2061, 270];
+    const a = randomArray(m * k, random), b = randomArray(n * k, random);
+    const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+    wasm.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, c1, 0, n);
+    const packed = wasm.packB(true, k, n, b, 0, k);
+    wasm.gemmPacked(false, m, n, k, 1, a, 0, k, packed, 0, c2, 0, n);
+    wasm.releasePacked(packed);
+    expectClose('gemmPacked vs gemm', c2, c1, () => 0);
+  });
+
+  test('the reference backend (float32 and float64), and float64 through the wasm backend', () => {
+    checkPacked(jsKernels, { transA: true, transB: true, m: 17, n: 3, k: 65, alpha: 2.5, beta: 0.3, pad: 1, offset: 2 }, 821, false);
+    const a = Float64Array.from({ length: 12 }, (_, i) => i / 3);
+    const c1 = new Float64Array(9), c2 = new Float64Array(9);
+    const packed = wasm.packB(true, 4, 3, a, 0, 4);
+    assert.equal(packed.dtype, 'float64');
+    wasm.gemmPacked(false, 3, 3, 4, 1, a, 0, 4, packed, 0, c1, 0, 3);
+    jsKernels.gemm(false, true, 3, 3, 4, 1, a, 0, 4, a, 0, 4, 0, c2, 0, 3);
+    assert.deepEqual(c1, c2);
+  });
+
+  test('a product whose n or k differ from the packed B is refused', () => {
+    for (const kernels of [wasm, jsKernels]) {
+      const packed = kernels.packB(false, 3, 4, new Float32Array(12), 0, 4);
+      assert.throws(
+        () => kernels.gemmPacked(false, 1, 5, 3, 1, new Float32Array(3), 0, 3, packed, 0, new Float32Array(5), 0, 5),
+        /packed B is \[k=3, n=4\] but the product asks for \[k=3, n=5\]/,
+      );
+      kernels.releasePacked(packed);
+    }
+  });
+
+  test('packing a resident B that makes the memory grow still reads B', () => {
+    const plain = loadWasmKernelsSync(false);
+    const [k, n] = [64, 40];
+    const random = rng(831);
+    const b = randomArray(k * n, random);
+    const bBuffer = plain.allocate(k * n, 'float32');
+    bBuffer.view().set(b);
+    // Fill the memory up to its end, so that the packed block must grow it.
+    const free = (plain.heap.memory.buffer.byteLength - plain.heap.used) / 4;
+    const filler = plain.allocate(Math.max(1, free - 100), 'float32');
+    const before = plain.heap.memory.buffer.byteLength;
+    const packed = plain.packB(false, k, n, bBuffer.view(), 0, n);
+    assert.ok(plain.heap.memory.buffer.byteLength > before, 'packB grew the memory');
+    const a = randomArray(3 * k, random);
+    const got = new Float32Array(3 * n), want = new Float32Array(3 * n);
+    plain.gemmPacked(false, 3, n, k, 1, a, 0, k, packed, 0, got, 0, n);
+    jsKernels.gemm(false, false, 3, n, k, 1, a, 0, k, b, 0, n, 0, want, 0, n);
+    expectClose('packed after growth', got, want, () => 1e-5);
+    plain.releasePacked(packed);
+    plain.release(filler);
+    plain.release(bBuffer);
+  });
+});
+
 // ---- elementwise, reductions ----
 
 /** Runs `call` on both backends over copies of `inputs` and compares every array afterwards. */
@@ -414,11 +561,12 @@ describe('wasm memory', () => {
 
 // ---- threads ----
 
-describe('wasm gemm on helper threads', () => {
+describe('wasm kernels on helper threads', () => {
   test('gives bit-identical results for 1 and 2 threads, split by rows or by columns', async () => {
     const threaded = loadWasmKernelsSync(true);
     const single = loadWasmKernelsSync(false);
     await threaded.setThreads(2);
+    threaded.adaptiveThreads = false; // share every large GEMM, however busy the machine
     try {
       assert.equal(threaded.threads, 2);
       const cases: GemmCase[] = [
@@ -427,6 +575,12 @@ describe('wasm gemm on helper threads', () => {
         { transA: true, transB: true, m: 300, n: 301, k: 33, alpha: 2, beta: 0.5, pad: 0, offset: 0 },
         { transA: false, transB: false, m: 32, n: 1024, k: 256, alpha: 1, beta: 1, pad: 0, offset: 0 },
       ];
+      cases.push(
+        { transA: false, transB: true, m: 5, n: 4100, k: 301, alpha: 1, beta: 0.5, pad: 2, offset: 1 }, // small-m path, columns
+        { transA: false, transB: false, m: 3, n: 2050, k: 1030, alpha: -1, beta: 0, pad: 0, offset: 3 }, // small-m path, columns
+        { transA: false, transB: false, m: 1030, n: 70, k: 129, alpha: 1, beta: 0.5, pad: 1, offset: 2 }, // rows, B packed once
+        { transA: true, transB: true, m: 517, n: 33, k: 300, alpha: 1, beta: 0, pad: 0, offset: 0 }, // rows, B packed once
+      );
       for (const [i, t] of cases.entries()) {
         for (const resident of [false, true]) {
           const one = runGemm(single, t, 50 + i, resident).c;
@@ -434,10 +588,70 @@ describe('wasm gemm on helper threads', () => {
           expectClose(`threaded gemm case ${i} resident=${resident}`, two, one, () => 0);
         }
       }
+      // Packed products, cut by columns (few rows) and by rows (many).
+      const packedCases: [number, number, number, boolean, boolean][] = [
+        [32, 1024, 256, false, true], [64, 517, 2048, false, false], [300, 1029, 70, true, true], [1029, 40, 300, false, false],
+      ];
+      for (const [i, [m, n, k, transA, transB]] of packedCases.entries()) {
+        const random = rng(90 + i);
+        const a = randomArray(m * k, random), b = randomArray(n * k, random), c = randomArray(m * n, random);
+        const results = [single, threaded].map((kernels) => {
+          const out = Float32Array.from(c);
+          const packed = kernels.packB(transB, k, n, b, 0, transB ? k : n);
+          kernels.gemmPacked(transA, m, n, k, 0.5, a, 0, transA ? m : k, packed, 0.25, out, 0, n);
+          kernels.releasePacked(packed);
+          return out;
+        });
+        expectClose(`threaded gemmPacked case ${i}`, results[1]!, results[0]!, () => 0);
+      }
+      // The helper took part (it claims chunks once the system runs it: give a busy machine time).
+      const deadline = performance.now() + 10_000;
+      while (threaded.helperChunks === 0 && performance.now() < deadline) runGemm(threaded, cases[0]!, 1, true);
+      assert.ok(threaded.helperChunks > 0, 'the helper thread computed no chunk');
     } finally {
       await threaded.setThreads(1);
     }
     assert.equal(threaded.threads, 1);
+  });
+
+  test('LSTM and GRU steps cut into batch rows give bit-identical results for 1 and 2 threads', async () => {
+    const threaded = loadWasmKernelsSync(true);
+    const single = loadWasmKernelsSync(false);
+    await threaded.setThreads(2);
+    threaded.adaptiveThreads = false;
+    try {
+      const random = rng(123);
+      const [batch, hidden] = [37, 129]; // 4773 units: shared; 37 rows in uneven chunks
+      const s = batch * hidden;
+      const same = (label: string, inputs: Float32Array[], call: (k: Kernels, arrays: Float32Array[]) => void): void => {
+        const one = inputs.map((x) => Float32Array.from(x));
+        const two = inputs.map((x) => Float32Array.from(x));
+        call(single, one);
+        call(threaded, two);
+        one.forEach((want, i) => expectClose(`${label} (array ${i})`, two[i]!, want, () => 0));
+      };
+      const before = threaded.helperChunks;
+      for (const peephole of [false, true]) {
+        const gates = randomArray(1 + 4 * s, random, 3), cPrev = randomArray(2 + s, random, 2), peep = randomArray(3 + 3 * hidden, random);
+        same(`lstmForward peephole=${peephole}`, [gates, cPrev, new Float32Array(s), new Float32Array(s + 1), peep],
+          (k, [g, cp, c, h, p]) => k.lstmForward(batch, hidden, g!, 1, cp!, 2, c!, 0, h!, 1, peephole ? p! : null, 3));
+        const g = Float32Array.from(gates), c = new Float32Array(s);
+        jsKernels.lstmForward(batch, hidden, g, 1, cPrev, 2, c, 0, new Float32Array(s), 0, peephole ? peep : null, 3);
+        same(`lstmBackward peephole=${peephole}`,
+          [g, cPrev, c, randomArray(s, random), randomArray(s + 2, random), new Float32Array(1 + 4 * s), peep, randomArray(3 * hidden, random)],
+          (k, [gg, cp, cc, dh, dc, dG, p, dP]) => k.lstmBackward(batch, hidden, gg!, 1, cp!, 2, cc!, 0, dh!, 0, dc!, 2, dG!, 1,
+            peephole ? p! : null, 3, peephole ? dP! : null, 0));
+      }
+      const gi = randomArray(2 + 3 * s, random, 3), gh = randomArray(3 * s, random, 3), hPrev = randomArray(s + 1, random);
+      same('gruForward', [gi, gh, hPrev, new Float32Array(s + 3)], (k, [a, b, hp, h]) => k.gruForward(batch, hidden, a!, 2, b!, 0, hp!, 1, h!, 3));
+      const act = Float32Array.from(gi);
+      jsKernels.gruForward(batch, hidden, act, 2, gh, 0, hPrev, 1, new Float32Array(s), 0);
+      same('gruBackward', [act, gh, hPrev, randomArray(s, random), new Float32Array(2 + 3 * s), new Float32Array(3 * s + 1), new Float32Array(s)],
+        (k, [a, b, hp, dh, dGi, dGh, dhp]) => k.gruBackward(batch, hidden, a!, 2, b!, 0, hp!, 1, dh!, 0, dGi!, 2, dGh!, 1, dhp!, 0));
+      assert.ok(threaded.helperChunks >= before, 'helper chunk count only grows');
+    } finally {
+      await threaded.setThreads(1);
+    }
   });
 
   test('plain memory refuses helper threads with a hint', async () => {

@@ -28,6 +28,16 @@ export interface KernelBuffer {
   view(): FloatArray;
 }
 
+/** op(B) of a GEMM prepared once for many products (Kernels.packB). Opaque: only the backend that
+ * made it reads it. */
+export interface PackedMatrix {
+  readonly transB: boolean;
+  /** op(B) is [k, n]. */
+  readonly k: number;
+  readonly n: number;
+  readonly dtype: DType;
+}
+
 export interface Kernels {
   readonly name: 'js' | 'wasm';
 
@@ -48,6 +58,25 @@ export interface Kernels {
     b: FloatArray, bOffset: number, ldb: number,
     beta: number, c: FloatArray, cOffset: number, ldc: number,
   ): void;
+
+  /**
+   * Prepares op(B) ([k, n]; with transB, B is stored [n, k]) once for many gemmPacked calls with the
+   * same B, such as a recurrent layer's weights over its time steps: the wasm backend packs it into
+   * the layout its register tiles read, so the per-call packing of gemm disappears. May allocate
+   * backend memory, so call it before taking views that must stay valid. B must not change while
+   * the packed matrix is in use (the reference backend keeps B itself and reads it at each call).
+   */
+  packB(transB: boolean, k: number, n: number, b: FloatArray, bOffset: number, ldb: number): PackedMatrix;
+  /** gemm(transA, packed.transB, m, n, k, alpha, A, B, beta, C) with B given packed; n and k must be
+   * the packed matrix's. */
+  gemmPacked(
+    transA: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, aOffset: number, lda: number,
+    packed: PackedMatrix,
+    beta: number, c: FloatArray, cOffset: number, ldc: number,
+  ): void;
+  /** Returns a packed matrix's memory. Using it afterwards is undefined. */
+  releasePacked(packed: PackedMatrix): void;
 
   /** rows of x ([rows, cols], row stride cols) += v ([cols]). */
   addRowVector(rows: number, cols: number, x: FloatArray, xOffset: number, v: FloatArray, vOffset: number): void;

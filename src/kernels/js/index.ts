@@ -4,7 +4,7 @@
  * against.
  */
 import type { DType, FloatArray, KernelBuffer, Kernels } from '../contract.js';
-import { gemm } from './gemm.js';
+import { gemm, gemmPacked, packB } from './gemm.js';
 import { lstmBackward, lstmForward } from './lstm.js';
 import { gruBackward, gruForward } from './gru.js';
 
@@ -26,6 +26,9 @@ export const jsKernels: Kernels = {
   release: () => {},
 
   gemm,
+  packB,
+  gemmPacked,
+  releasePacked: () => {},
 
   addRowVector(rows, cols, x, xOffset, v, vOffset) {
     for (let r = 0; r < rows; r++) {

@@ -7,6 +7,15 @@ export interface WasmExports {
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number,
   ): void;
+  /** Bytes of op(B) [k, n] packed by packB. */
+  packedBBytes(k: number, n: number): number;
+  packB(transB: number, k: number, n: number, b: number, ldb: number, dst: number): void;
+  gemmPacked(
+    transA: number, m: number, n: number, k: number, alpha: number, a: number, lda: number, packed: number,
+    beta: number, c: number, ldc: number, colStart: number, colEnd: number, work: number,
+  ): void;
+  /** Chunk `index` of the job shared by threads at `job` (assembly/threads.ts). */
+  runChunk(job: number, index: number, work: number): void;
   addRowVector(rows: number, cols: number, x: number, v: number): void;
   sumRows(rows: number, cols: number, x: number, out: number, accumulate: number): void;
   axpy(n: number, alpha: number, x: number, y: number): void;

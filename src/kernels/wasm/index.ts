@@ -6,19 +6,24 @@
  * forbid synchronous compilation of large modules on the main thread, so there the application
  * calls `await initWasm()` (exported by src/kernels/index.ts) once before training.
  */
-import type { DType, FloatArray, KernelBuffer, Kernels } from '../contract.js';
+import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix } from '../contract.js';
+import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import type { WasmExports } from './exports.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
 import { Staging } from './staging.js';
-import { GemmThreads } from './threads.js';
+import { GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
 
 /** Elements spanned by a row-major [rows, cols] matrix with row stride ld. */
 const span = (rows: number, cols: number, ld: number): number => (rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0);
+
+/** Whether a GEMM writes its whole C span without reading it (beta = 0, rows without gaps), so that a
+ * staged C need not be copied in. */
+const overwrites = (m: number, n: number, ldc: number, beta: number): boolean => beta === 0 && (ldc === n || m === 1);
 
 /** The wasm kernels plus what tests and benchmarks need to look inside. */
 export interface WasmKernels extends Kernels {
@@ -35,6 +40,19 @@ export interface WasmKernels extends Kernels {
    * missing (a browser page that is not cross-origin isolated) only 1 is accepted.
    */
   setThreads(threads: number): Promise<void>;
+  /** Chunks of shared work (GEMMs, recurrent steps) that helper threads computed so far (0 without helpers). */
+  readonly helperChunks: number;
+  /**
+   * Whether sharing pauses while helpers keep running late, as they do when every core is busy with
+   * other work (default true). Off, all large enough work is shared: for tests and benchmarks.
+   */
+  adaptiveThreads: boolean;
+}
+
+/** op(B) packed in linear memory (assembly/gemm.ts packB). */
+class WasmPacked implements PackedMatrix {
+  readonly dtype = 'float32' as const;
+  constructor(readonly transB: boolean, readonly k: number, readonly n: number, readonly ptr: number, readonly bytes: number) {}
 }
 
 export function createWasmKernels(instance: WasmInstance): WasmKernels {
@@ -48,7 +66,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   // Users never call dispose(): a buffer nobody references any more (a dropped model, optimizer or
   // workspace) returns its memory when collected. release() does it at once and cancels this.
   const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
-  const released = new WeakSet<KernelBuffer>();
+  const released = new WeakSet<KernelBuffer | PackedMatrix>();
+  let adaptive = true;
 
   return {
     name: 'wasm',
@@ -58,6 +77,19 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     get threads() {
       return pool ? pool.count : 1;
+    },
+
+    get helperChunks() {
+      return pool ? pool.helperChunks : 0;
+    },
+
+    get adaptiveThreads() {
+      return adaptive;
+    },
+
+    set adaptiveThreads(on: boolean) {
+      adaptive = on;
+      if (pool) pool.adaptive = on;
     },
 
     async setThreads(threads) {
@@ -89,11 +121,51 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.begin('gemm')
         .arg(a as Float32Array, aOffset, useAB ? (transA ? span(k, m, lda) : span(m, k, lda)) : 0, false)
         .arg(b as Float32Array, bOffset, useAB ? (transB ? span(n, k, ldb) : span(k, n, ldb)) : 0, false)
-        .arg(c, cOffset, span(m, n, ldc), true)
+        .arg(c, cOffset, span(m, n, ldc), true, !overwrites(m, n, ldc, beta))
         .bind();
-      const args = [+transA, +transB, m, n, k, alpha, stage.ptr(0), lda, stage.ptr(1), ldb, beta, stage.ptr(2), ldc] as const;
-      if (!pool?.run([...args], gemmWork)) w.gemm(...args, gemmWork);
+      const pa = stage.ptr(0), pb = stage.ptr(1), pc = stage.ptr(2);
+      if (!pool?.gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork)) {
+        w.gemm(+transA, +transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork);
+      }
       stage.finish();
+    },
+
+    packB(transB, k, n, b, bOffset, ldb) {
+      if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
+      // Addresses first (resident B, or B copied to scratch), then the block: growing the memory
+      // for it may detach the caller's views but never moves the bytes they address.
+      stage.begin('packB').arg(b, bOffset, transB ? span(n, k, ldb) : span(k, n, ldb), false).bind();
+      const bytes = w.packedBBytes(k, n);
+      const ptr = heap.alloc(bytes);
+      if (k > 0 && n > 0) w.packB(+transB, k, n, stage.ptr(0), ldb, ptr);
+      stage.finish();
+      const packed = new WasmPacked(transB, k, n, ptr, bytes);
+      collected.register(packed, { ptr, bytes }, packed);
+      return packed;
+    },
+
+    gemmPacked(transA, m, n, k, alpha, a, aOffset, lda, packed, beta, c, cOffset, ldc) {
+      if (!(packed instanceof WasmPacked)) return jsKernels.gemmPacked(transA, m, n, k, alpha, a, aOffset, lda, packed, beta, c, cOffset, ldc);
+      checkPackedShape(packed, n, k);
+      if (f64(c) || f64(a)) throw new Error('gemmPacked: a float32 packed matrix takes float32 A and C');
+      if (released.has(packed)) throw new Error('gemmPacked: this packed matrix was released');
+      const useA = k > 0 && alpha !== 0 && m > 0 && n > 0;
+      stage.begin('gemmPacked')
+        .arg(a, aOffset, useA ? (transA ? span(k, m, lda) : span(m, k, lda)) : 0, false)
+        .arg(c, cOffset, span(m, n, ldc), true, !overwrites(m, n, ldc, beta))
+        .bind();
+      const pa = stage.ptr(0), pc = stage.ptr(1);
+      if (!pool?.gemmPacked(transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, gemmWork)) {
+        w.gemmPacked(+transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, 0, n, gemmWork);
+      }
+      stage.finish();
+    },
+
+    releasePacked(packed) {
+      if (!(packed instanceof WasmPacked) || released.has(packed)) return;
+      released.add(packed);
+      collected.unregister(packed);
+      heap.release(packed.ptr, packed.bytes);
     },
 
     addRowVector(rows, cols, x, xOffset, v, vOffset) {
@@ -105,7 +177,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     sumRows(rows, cols, x, xOffset, out, outOffset, accumulate) {
       if (f64(out)) return jsKernels.sumRows(rows, cols, x, xOffset, out, outOffset, accumulate);
-      stage.begin('sumRows').arg(x as Float32Array, xOffset, rows * cols, false).arg(out, outOffset, cols, true).bind();
+      stage.begin('sumRows').arg(x as Float32Array, xOffset, rows * cols, false).arg(out, outOffset, cols, true, accumulate).bind();
       w.sumRows(rows, cols, stage.ptr(0), stage.ptr(1), +accumulate);
       stage.finish();
     },
@@ -162,7 +234,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(hRaw as Float32Array, hRawOffset, state, true)
         .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
         .bind();
-      w.lstmForward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4));
+      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4)] as const;
+      if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, ptrs, gemmWork)) w.lstmForward(batch, hidden, ...ptrs);
       stage.finish();
     },
 
@@ -187,10 +260,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
         .arg(peep ? (dPeep as Float32Array | null) : null, dPeepOffset, 3 * hidden, true)
         .bind();
-      w.lstmBackward(
-        batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5),
-        stage.ptr(6), stage.ptr(7),
-      );
+      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5)] as const;
+      // Peepholes sum their gradient over the batch: that stays on one thread, in row order.
+      if (peep || !pool?.steps(KIND_LSTM_BACKWARD, batch, hidden, ptrs, gemmWork)) w.lstmBackward(batch, hidden, ...ptrs, stage.ptr(6), stage.ptr(7));
       stage.finish();
     },
 
@@ -203,7 +275,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(hPrev as Float32Array, hPrevOffset, state, false)
         .arg(h as Float32Array, hOffset, state, true)
         .bind();
-      w.gruForward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3));
+      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3)] as const;
+      if (!pool?.steps(KIND_GRU_FORWARD, batch, hidden, ptrs, gemmWork)) w.gruForward(batch, hidden, ...ptrs);
       stage.finish();
     },
 
@@ -223,7 +296,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(dGh as Float32Array, dGhOffset, 3 * state, true)
         .arg(dhPrev as Float32Array, dhPrevOffset, state, true)
         .bind();
-      w.gruBackward(batch, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6));
+      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6)] as const;
+      if (!pool?.steps(KIND_GRU_BACKWARD, batch, hidden, ptrs, gemmWork)) w.gruBackward(batch, hidden, ...ptrs);
       stage.finish();
     },
 
@@ -234,8 +308,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.begin('softmaxCrossEntropy')
         .arg(logits, logitsOffset, rows * classes, false)
         .arg(targets, 0, rows, false)
-        .arg(loss as Float32Array, lossOffset, rows, true)
-        .arg(dLogits as Float32Array | null, dLogitsOffset, rows * classes, true)
+        .arg(loss as Float32Array, lossOffset, rows, true, false)
+        .arg(dLogits as Float32Array | null, dLogitsOffset, rows * classes, true, false)
         .bind();
       w.softmaxCrossEntropy(rows, classes, stage.ptr(0), stage.ptr(1), ignoreIndex, stage.ptr(2), stage.ptr(3));
       stage.finish();

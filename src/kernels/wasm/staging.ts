@@ -19,6 +19,7 @@ export class Staging {
   private readonly offsets = new Float64Array(MAX_ARGS);
   private readonly lengths = new Float64Array(MAX_ARGS);
   private readonly writes = new Uint8Array(MAX_ARGS);
+  private readonly reads = new Uint8Array(MAX_ARGS);
   private readonly resident = new Uint8Array(MAX_ARGS);
   private readonly ptrs = new Float64Array(MAX_ARGS);
   private count = 0;
@@ -35,8 +36,9 @@ export class Staging {
   }
 
   /** Adds an argument: `length` elements from `offset` are read (and written back when `write`). A
-   * null array (an absent optional argument) gets address 0. */
-  arg(array: Staged | null, offset: number, length: number, write: boolean): this {
+   * null array (an absent optional argument) gets address 0. `read = false` says the kernel writes
+   * every one of the `length` elements before reading any (no copy in). */
+  arg(array: Staged | null, offset: number, length: number, write: boolean, read = true): this {
     const i = this.count++;
     if (array !== null && length > 0 && (offset < 0 || offset + length > array.length)) {
       const hint = array.length === 0
@@ -50,6 +52,7 @@ export class Staging {
     this.offsets[i] = offset;
     this.lengths[i] = array === null ? 0 : length;
     this.writes[i] = write ? 1 : 0;
+    this.reads[i] = read ? 1 : 0;
     return this;
   }
 
@@ -78,8 +81,10 @@ export class Staging {
       const offset = this.offsets[i]!;
       const length = this.lengths[i]!;
       this.ptrs[i] = cursor;
-      const heap = array instanceof Int32Array ? this.heap.i32() : this.heap.f32();
-      heap.set(array.subarray(offset, offset + length), cursor >>> 2);
+      if (this.reads[i]) {
+        const heap = array instanceof Int32Array ? this.heap.i32() : this.heap.f32();
+        heap.set(array.subarray(offset, offset + length), cursor >>> 2);
+      }
       cursor += alignUp(length * 4);
     }
     return this;

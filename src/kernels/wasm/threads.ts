@@ -1,9 +1,12 @@
 /**
- * Helper threads for large GEMMs. Each worker instantiates the same module over the same shared
- * memory and sleeps on a small control block; a GEMM is cut into blocks of whole output tiles (rows
- * of C in multiples of MR, or columns in multiples of NR), the main thread computes the first block
- * and each ready worker one more. Every element of C is computed by the same instruction sequence
- * whatever block it falls in, so results are bit for bit the same for any number of threads.
+ * Helper threads for large GEMMs and the recurrent step kernels. Each worker instantiates the same
+ * module over the same shared memory and sleeps on a small control block. A job is cut into chunks
+ * (GEMMs: whole output tiles, rows of C in multiples of MR or columns in multiples of NR; steps:
+ * whole batch rows) and every thread, the calling one included, claims chunks until none are left:
+ * a helper that the operating system has not scheduled (a busy machine) costs only its share of the
+ * speed-up, because the caller takes its chunks. Every element is computed by the same instruction
+ * sequence whatever chunk it falls in (a chunk never takes a product below gemm's small-m threshold,
+ * where another kernel would run), so results are bit for bit the same for any number of threads.
  *
  * Workers come from `node:worker_threads` in Node and from Web Workers (a blob URL) in browsers; both
  * need the shared-memory build (module.ts). Nothing here is needed for one thread.
@@ -11,47 +14,95 @@
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
 
-// Control block: one per worker, Int32 slots (floats share the slot through a Float32Array view).
-const SEQ = 0; //    job number, bumped by the main thread to start a job
-const DONE = 1; //   last job finished, written by the worker
-const READY = 2; //  1 once the worker has instantiated the module
-const FAILED = 3; // 1 if a job threw
-const ARGS = 4; //   gemm's 14 arguments, in order (alpha and beta as f32)
-const CONTROL_BYTES = 128;
+// Control block, Int32 slots.
+//
+// Claiming: CLAIM holds (tag << INDEX_BITS) | next chunk index, and a chunk is taken by a
+// compare-and-swap that bumps the index. Between jobs CLAIM is closed (a fresh tag with the index at
+// its maximum) while the next job's arguments, COUNT and DONE are written, then opened with another
+// fresh tag: a thread that read the old word can then neither claim with it (the swap fails) nor
+// mistake a stale index for a chunk of the new job.
+const CLAIM = 0;
+const DONE = 1; //   chunks finished in the current job
+const COUNT = 2; //  chunks in the current job
+const FAILED = 3; // 1 if a chunk threw
+const READY = 4; //  workers that have instantiated the module
+const JOB = 8; //    the job read by runChunk (assembly/threads.ts): kind, split, chunk, up to 13 args
+const CONTROL_INTS = 32;
+const INDEX_BITS = 10;
+const INDEX_MASK = (1 << INDEX_BITS) - 1;
+const TAG_LIMIT = 1 << (31 - INDEX_BITS);
+/** The largest chunk count (chunk indices must stay below INDEX_MASK, the closed state). */
+const MAX_CHUNKS = INDEX_MASK - 1;
 
-/** Register-tile sizes of assembly/gemm.ts: blocks are cut on these multiples. */
+/** Job kinds of assembly/threads.ts. */
+export const KIND_GEMM = 0;
+export const KIND_GEMM_PACKED = 1;
+export const KIND_LSTM_FORWARD = 2;
+export const KIND_LSTM_BACKWARD = 3;
+export const KIND_GRU_FORWARD = 4;
+export const KIND_GRU_BACKWARD = 5;
+/** Fewest units (batch x hidden) of a recurrent step shared by threads. */
+const MIN_SPLIT_UNITS = 4096;
+
+/** Register-tile sizes of assembly/gemm.ts: chunks are cut on these multiples. */
 const MR = 4;
 const NR = 8;
+/** Rows of C from which a product over a packed B is cut by rows rather than columns. */
+const PACKED_ROW_SPLIT_M = 16;
+/** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
+const PACKED_MIN_CHUNK_ROWS = 8;
 /** Below this many multiply-adds a GEMM stays on one thread: waking a worker costs microseconds. */
 const MIN_SPLIT_WORK = 1 << 21;
+/** gemm's small-m threshold (assembly/gemm-small.ts): such products stream B from memory, and two
+ * cores stream faster than one, so they are shared from this many elements of B on. */
+const SMALL_M = 8;
+const MIN_SPLIT_STREAM = 1 << 16;
+/** Chunks per thread: more than one, so a thread that starts late leaves its share to the others. */
+const CHUNKS_PER_THREAD = 4;
+/** Narrowest column chunk: each chunk packs its own copy of A, which must stay cheap beside it. */
+const MIN_CHUNK_COLUMNS = 64;
+/** Fewest rows in a chunk (above gemm's small-m threshold, so every chunk takes the packed path). */
+const MIN_CHUNK_ROWS = 64;
+/** Largest B (bytes packed) that a gemm cut by rows packs once for all threads. */
+const MAX_SHARED_PACK = 64 << 20;
+/** How long an idle worker spins before sleeping (ms): a recurrent layer issues a GEMM per step. */
+const WORKER_SPIN_MS = 0.2;
+/** Shared GEMMs after which a run of late helpers stops the sharing for a while (see Backoff). */
+const BACKOFF_FIRST = 32;
+const BACKOFF_MAX = 4096;
 
-// The worker's whole program. It spins briefly before sleeping, because a recurrent layer issues
-// GEMMs back to back, one per time step.
+// The worker's whole program: claim chunks of each new job until none are left, then wait.
 const WORKER_SOURCE = `
-const start = ({ module, memory, control }) => {
-  const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
-  const f32 = new Float32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
-  Atomics.store(i32, ${READY}, 1);
+const start = ({ module, memory, control, work }) => {
+  const { runChunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
+  Atomics.add(i32, ${READY}, 1);
   Atomics.notify(i32, ${READY});
-  let seen = 0;
+  let seen = Atomics.load(i32, ${CLAIM}) >>> ${INDEX_BITS};
   for (;;) {
-    const spinUntil = performance.now() + 0.2;
-    while (Atomics.load(i32, ${SEQ}) === seen && performance.now() < spinUntil);
-    Atomics.wait(i32, ${SEQ}, seen);
-    seen = Atomics.load(i32, ${SEQ});
-    const a = ${ARGS};
-    try {
-      gemm(i32[a], i32[a + 1], i32[a + 2], i32[a + 3], i32[a + 4], f32[a + 5], i32[a + 6], i32[a + 7],
-        i32[a + 8], i32[a + 9], f32[a + 10], i32[a + 11], i32[a + 12], i32[a + 13]);
-    } catch {
-      Atomics.store(i32, ${FAILED}, 1);
+    let word = Atomics.load(i32, ${CLAIM});
+    const spinUntil = performance.now() + ${WORKER_SPIN_MS};
+    while (word >>> ${INDEX_BITS} === seen) {
+      if (performance.now() > spinUntil) Atomics.wait(i32, ${CLAIM}, word);
+      word = Atomics.load(i32, ${CLAIM});
     }
-    Atomics.store(i32, ${DONE}, seen);
-    Atomics.notify(i32, ${DONE});
+    seen = word >>> ${INDEX_BITS};
+    for (;;) {
+      word = Atomics.load(i32, ${CLAIM});
+      const index = word & ${INDEX_MASK};
+      if (word >>> ${INDEX_BITS} !== seen || index >= Atomics.load(i32, ${COUNT})) break;
+      if (Atomics.compareExchange(i32, ${CLAIM}, word, word + 1) !== word) continue;
+      try {
+        runChunk(control + ${JOB * 4}, index, work);
+      } catch {
+        Atomics.store(i32, ${FAILED}, 1);
+      }
+      if (Atomics.add(i32, ${DONE}, 1) + 1 === Atomics.load(i32, ${COUNT})) Atomics.notify(i32, ${DONE});
+    }
   }
 };
-if (typeof self === 'undefined') require('node:worker_threads').parentPort.once('message', start);
+// import(), not require: an eval'd worker runs as a module when the main program does.
+if (typeof self === 'undefined') import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', start));
 else self.onmessage = (event) => start(event.data);
 `;
 
@@ -60,24 +111,30 @@ interface WorkerHandle {
   terminate(): unknown;
 }
 
-interface Helper {
-  readonly worker: WorkerHandle;
-  readonly control: number;
-  readonly work: number;
-  seq: number;
+/** A worker and a way to hear that it failed (an uncaught error in a worker must not end the
+ * process: the thread count just falls back). */
+interface Spawned {
+  worker: WorkerHandle;
+  onError(listener: (error: unknown) => void): void;
 }
 
-async function spawnWorker(): Promise<WorkerHandle> {
+interface Helper {
+  readonly worker: WorkerHandle;
+  readonly work: number;
+}
+
+async function spawnWorker(): Promise<Spawned> {
   if (typeof process === 'object' && process.versions?.node !== undefined) {
     // A variable specifier keeps browser bundlers from trying to resolve the Node module.
     const specifier = 'node:worker_threads';
     const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref(); // an idle helper must not keep the process alive
-    return worker;
+    return { worker, onError: (listener) => worker.on('error', listener) };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  return new Worker(url);
+  const worker = new Worker(url);
+  return { worker, onError: (listener) => worker.addEventListener('error', listener) };
 }
 
 /** Atomics.wait is refused on browsers' main threads, which then spin instead. */
@@ -90,14 +147,59 @@ function mainThreadMayBlock(): boolean {
   }
 }
 
-export type GemmArgs = [
-  transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-  a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
-];
+const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
+
+/**
+ * Helpers pay only when a core is free for them. On a busy machine the operating system preempts a
+ * helper in the middle of a chunk, and the caller, out of chunks, waits for it for a time slice. So
+ * each shared GEMM is watched: when the caller waits for a helper much longer than a chunk takes,
+ * three times in a row, GEMMs run on the calling thread alone for a while (longer after each such
+ * run, shorter again after good ones). Results are the same either way.
+ */
+class Backoff {
+  /** Off: always share (tests that must see the shared path). */
+  enabled = true;
+  private strikes = 0;
+  private skip = 0;
+  private length = BACKOFF_FIRST;
+
+  /** Whether to share the next GEMM. */
+  share(): boolean {
+    if (this.skip === 0 || !this.enabled) return true;
+    this.skip--;
+    return false;
+  }
+
+  /** After a shared GEMM: `ownMs` the caller spent on its chunks, `waitMs` it then waited. */
+  report(ownMs: number, ownChunks: number, waitMs: number): void {
+    const chunkMs = ownChunks > 0 ? ownMs / ownChunks : 0;
+    if (waitMs > Math.max(2 * chunkMs, 0.2 * ownMs) + 0.02) {
+      if (++this.strikes >= 3) {
+        this.strikes = 0;
+        this.skip = this.length;
+        this.length = Math.min(BACKOFF_MAX, this.length * 2);
+      }
+    } else {
+      this.strikes = 0;
+      this.length = Math.max(BACKOFF_FIRST, this.length >> 1);
+    }
+  }
+}
 
 export class GemmThreads {
   private readonly helpers: Helper[] = [];
   private readonly mayBlock = mainThreadMayBlock();
+  private control = 0;
+  /** Over the control block; a shared memory's old buffers stay valid when it grows. */
+  private i32 = new Int32Array(0);
+  private f32 = new Float32Array(0);
+  private tag = 0;
+  private shared = { ptr: 0, bytes: 0 };
+  private readonly backoff = new Backoff();
+  private helped = 0;
+  private resizing: Promise<void> = Promise.resolve();
+  /** Why the last helper that died did (reported by whenReady). */
+  private failure: unknown = null;
 
   constructor(
     private readonly heap: LinearMemory,
@@ -107,103 +209,220 @@ export class GemmThreads {
 
   /** Threads a GEMM may use now: this one plus the helpers that are ready. */
   get count(): number {
-    let ready = 1;
-    for (const h of this.helpers) if (Atomics.load(this.controlI32(h), READY) === 1) ready++;
-    return ready;
+    return this.helpers.length === 0 ? 1 : 1 + Math.min(this.helpers.length, Atomics.load(this.i32, READY));
+  }
+
+  /** Whether sharing pauses while helpers run late (the default; see Backoff). */
+  set adaptive(on: boolean) {
+    this.backoff.enabled = on;
+  }
+
+  /** Chunks the helpers computed so far (diagnostics, tests). */
+  get helperChunks(): number {
+    return this.helped;
   }
 
   /** Starts or stops helpers so that `threads` threads compute large GEMMs; resolves once the new
-   * helpers are ready. */
-  async resize(threads: number): Promise<void> {
+   * helpers are ready. Calls take effect in order (the default count is set asynchronously at
+   * startup, and a caller's own count must win over it). */
+  resize(threads: number): Promise<void> {
+    const next = this.resizing.then(() => this.applyResize(threads));
+    this.resizing = next.catch(() => {});
+    return next;
+  }
+
+  private async applyResize(threads: number): Promise<void> {
     const want = Math.max(0, Math.floor(threads) - 1);
+    if (want > 0 && this.control === 0) {
+      this.control = this.heap.alloc(CONTROL_INTS * 4);
+      this.i32 = new Int32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
+      this.f32 = new Float32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
+      this.i32.fill(0);
+      this.close();
+    }
     while (this.helpers.length > want) {
       const h = this.helpers.pop()!;
       await h.worker.terminate();
-      this.heap.release(h.control, CONTROL_BYTES);
+      Atomics.sub(this.i32, READY, 1);
       this.heap.release(h.work, this.workBytes);
     }
-    const started: Helper[] = [];
     while (this.helpers.length < want) {
-      const control = this.heap.alloc(CONTROL_BYTES);
-      new Int32Array(this.heap.memory.buffer, control, CONTROL_BYTES / 4).fill(0);
-      const h: Helper = { worker: await spawnWorker(), control, work: this.heap.alloc(this.workBytes), seq: 0 };
-      h.worker.postMessage({ module: this.instance.module, memory: this.instance.memory, control });
+      const spawned = await spawnWorker();
+      const h: Helper = { worker: spawned.worker, work: this.heap.alloc(this.workBytes) };
+      spawned.onError((error) => this.lose(h, error));
+      h.worker.postMessage({ module: this.instance.module, memory: this.instance.memory, control: this.control, work: h.work });
       this.helpers.push(h);
-      started.push(h);
     }
-    for (const h of started) await this.whenReady(h);
+    await this.whenReady(want);
+  }
+
+  /** A helper died (it failed to start, most likely): it leaves the pool. A chunk it had claimed
+   * cannot be pending: runChunk's own errors are caught inside the worker. */
+  private lose(h: Helper, error: unknown): void {
+    const i = this.helpers.indexOf(h);
+    if (i < 0) return;
+    this.helpers.splice(i, 1);
+    this.failure = error;
+    void h.worker.terminate();
   }
 
   /**
-   * C = alpha op(A) op(B) + beta C over all ready threads (addresses in bytes). Returns false, having
-   * done nothing, when the GEMM is too small to share or no helper is ready.
+   * C = alpha op(A) op(B) + beta C over all threads (addresses in bytes). Returns false, having done
+   * nothing, when the GEMM is too small to share or there are no helpers.
    */
-  run(args: GemmArgs, mainWork: number): boolean {
-    const [transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc] = args;
-    if (m * n * k < MIN_SPLIT_WORK) return false;
-    const ready = this.helpers.filter((h) => Atomics.load(this.controlI32(h), READY) === 1);
-    // Cut the longer side of C into one block of whole tiles per thread.
-    const byRows = m >= n;
-    const tile = byRows ? MR : NR;
-    const size = byRows ? m : n;
-    const threads = Math.min(ready.length + 1, Math.floor(size / tile));
-    if (threads < 2) return false;
-    const block = Math.ceil(size / threads / tile) * tile;
-    const part = (t: number): GemmArgs | null => {
-      const start = t * block;
-      const len = Math.min(size, start + block) - start;
-      if (len <= 0) return null;
-      if (byRows) {
-        const aAt = a + (transA ? start * 4 : start * lda * 4);
-        return [transA, transB, len, n, k, alpha, aAt, lda, b, ldb, beta, c + start * ldc * 4, ldc];
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, mainWork: number,
+  ): boolean {
+    if (this.helpers.length === 0 || k <= 0 || alpha === 0) return false;
+    const streams = m <= SMALL_M && !transA;
+    if (streams ? n * k < MIN_SPLIT_STREAM : m * n * k < MIN_SPLIT_WORK) return false;
+    if (!this.backoff.share()) return false;
+    if (n >= m) {
+      const size = this.columnChunk(n);
+      if (size >= n) return false;
+      this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return this.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
+    }
+    // Cut by rows: op(B) is packed once, here, for all threads (each would otherwise pack all of it).
+    const size = this.rowChunk(m);
+    if (size >= m) return false;
+    const bytes = this.instance.exports.packedBBytes(k, n);
+    if (bytes > MAX_SHARED_PACK) return false;
+    const packed = this.sharedPack(bytes);
+    this.instance.exports.packB(+transB, k, n, b, ldb, packed);
+    this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
+    return this.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
+  }
+
+  /** gemmPacked over all threads; false when too small to share. */
+  gemmPacked(
+    transA: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, packed: number, beta: number, c: number, ldc: number, mainWork: number,
+  ): boolean {
+    if (this.helpers.length === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
+    if (!this.backoff.share()) return false;
+    // B is packed already: cutting rows duplicates no packing (each chunk packs its own rows of A)
+    // and each chunk streams all of B, which at 8 rows or more per chunk is cheap beside the
+    // arithmetic. Cutting columns would pack all of A again for every chunk.
+    const byRows = m >= PACKED_ROW_SPLIT_M;
+    const size = byRows ? this.rowChunk(m, PACKED_MIN_CHUNK_ROWS) : this.columnChunk(n);
+    if (size >= (byRows ? m : n)) return false;
+    this.gemmArgs(transA, false, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
+    return this.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
+  }
+
+  /**
+   * One recurrent step kernel (KIND_LSTM_FORWARD...) over all threads, in chunks of batch rows;
+   * `args` are the kernel's pointer arguments after batch and hidden. False when too small to share.
+   */
+  steps(kind: number, batch: number, hidden: number, args: readonly number[], mainWork: number): boolean {
+    if (this.helpers.length === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
+    if (!this.backoff.share()) return false;
+    const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
+    const { i32 } = this;
+    i32[JOB + 3] = batch;
+    i32[JOB + 4] = hidden;
+    for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
+    return this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+  }
+
+  private gemmArgs(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+  ): void {
+    const { i32, f32 } = this;
+    i32[JOB + 3] = +transA;
+    i32[JOB + 4] = +transB;
+    i32[JOB + 5] = m;
+    i32[JOB + 6] = n;
+    i32[JOB + 7] = k;
+    f32[JOB + 8] = alpha;
+    i32[JOB + 9] = a;
+    i32[JOB + 10] = lda;
+    i32[JOB + 11] = b;
+    i32[JOB + 12] = ldb;
+    f32[JOB + 13] = beta;
+    i32[JOB + 14] = c;
+    i32[JOB + 15] = ldc;
+  }
+
+  private columnChunk(n: number): number {
+    return Math.max(MIN_CHUNK_COLUMNS, ceilTo(n / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), NR));
+  }
+
+  private rowChunk(m: number, least = MIN_CHUNK_ROWS): number {
+    return Math.max(least, ceilTo(m / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
+  }
+
+  private sharedPack(bytes: number): number {
+    if (bytes > this.shared.bytes) {
+      if (this.shared.bytes > 0) this.heap.release(this.shared.ptr, this.shared.bytes);
+      this.shared = { ptr: this.heap.alloc(bytes), bytes };
+    }
+    return this.shared.ptr;
+  }
+
+  /** Runs the job whose arguments are in place, `count` chunks of `size`, on every thread. */
+  private run(kind: number, split: number, size: number, count: number, mainWork: number): boolean {
+    const { i32 } = this;
+    if (count > MAX_CHUNKS) throw new Error(`GemmThreads: ${count} chunks exceed the ${MAX_CHUNKS} a job may have`);
+    i32[JOB] = kind;
+    i32[JOB + 1] = split;
+    i32[JOB + 2] = size;
+    // CLAIM is closed since the last job ended, so no thread can claim while these change.
+    Atomics.store(i32, COUNT, count);
+    Atomics.store(i32, DONE, 0);
+    Atomics.store(i32, CLAIM, this.nextTag() << INDEX_BITS); // opens the job
+    Atomics.notify(i32, CLAIM);
+    const { runChunk } = this.instance.exports;
+    const job = this.control + JOB * 4;
+    let failure: unknown = null;
+    let own = 0;
+    const start = performance.now();
+    for (;;) {
+      const word = Atomics.load(i32, CLAIM);
+      const index = word & INDEX_MASK;
+      if (index >= count) break;
+      if (Atomics.compareExchange(i32, CLAIM, word, word + 1) !== word) continue;
+      try {
+        runChunk(job, index, mainWork);
+      } catch (error) {
+        failure = error;
       }
-      const bAt = b + (transB ? start * ldb * 4 : start * 4);
-      return [transA, transB, m, len, k, alpha, a, lda, bAt, ldb, beta, c + start * 4, ldc];
-    };
-    const busy: Helper[] = [];
-    for (let t = 1; t < threads; t++) {
-      const job = part(t);
-      const h = ready[t - 1]!;
-      if (!job) break;
-      const i32 = this.controlI32(h);
-      const f32 = new Float32Array(i32.buffer, i32.byteOffset, i32.length);
-      job.forEach((v, i) => {
-        if (i === 5 || i === 10) f32[ARGS + i] = v;
-        else i32[ARGS + i] = v;
-      });
-      i32[ARGS + 13] = h.work;
-      h.seq++;
-      Atomics.store(i32, SEQ, h.seq);
-      Atomics.notify(i32, SEQ);
-      busy.push(h);
+      Atomics.add(i32, DONE, 1);
+      own++;
     }
-    this.instance.exports.gemm(...part(0)!, mainWork);
-    let failed = false;
-    for (const h of busy) {
-      const i32 = this.controlI32(h);
-      this.waitFor(i32, h.seq);
-      if (Atomics.exchange(i32, FAILED, 0) !== 0) failed = true;
+    const ownEnd = performance.now();
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(i32, DONE);
+      if (done === count) break;
+      if (done > count) throw new Error(`GemmThreads: ${done} chunks finished of ${count} (a claiming bug)`);
+      if (this.mayBlock && spins > 2000) Atomics.wait(i32, DONE, done, 1);
     }
-    if (failed) throw new Error('gemm: a helper thread failed (a bad address or size reached the kernel)');
+    this.close();
+    this.backoff.report(ownEnd - start, own, performance.now() - ownEnd);
+    this.helped += count - own;
+    if (failure !== null) throw failure;
+    if (Atomics.exchange(i32, FAILED, 0) !== 0) throw new Error('wasm kernels: a helper thread failed (a bad address or size reached a kernel)');
     return true;
   }
 
-  private controlI32(h: Helper): Int32Array {
-    // The control block sits below any later growth, so a view over the current buffer always covers it.
-    return new Int32Array(this.heap.memory.buffer, h.control, CONTROL_BYTES / 4);
+  /** Makes nothing claimable (a fresh tag with the index at its maximum) until the next job opens. */
+  private close(): void {
+    Atomics.store(this.i32, CLAIM, (this.nextTag() << INDEX_BITS) | INDEX_MASK);
   }
 
-  private waitFor(i32: Int32Array, seq: number): void {
-    for (let spins = 0; ; spins++) {
-      const done = Atomics.load(i32, DONE);
-      if (done === seq) return;
-      if (this.mayBlock && spins > 1000) Atomics.wait(i32, DONE, done, 1);
-    }
+  private nextTag(): number {
+    this.tag = (this.tag + 1) % TAG_LIMIT || 1;
+    return this.tag;
   }
 
-  private async whenReady(h: Helper): Promise<void> {
+  private async whenReady(helpers: number): Promise<void> {
     const deadline = performance.now() + 30_000;
-    while (Atomics.load(this.controlI32(h), READY) !== 1) {
+    for (;;) {
+      if (this.helpers.length < helpers) throw new Error(`GemmThreads: a helper thread failed to start: ${String(this.failure)}`);
+      if (helpers === 0 || Atomics.load(this.i32, READY) >= helpers) return;
       if (performance.now() > deadline) throw new Error('GemmThreads: a worker did not start within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 1));
     }

@@ -2,16 +2,17 @@
  * One recurrent layer in one direction as ONE autograd node (DESIGN decision 2).
  *
  * Forward: one GEMM projects the inputs of all time steps at once; then per step one GEMM adds the
- * recurrent term and one fused kernel applies the gate nonlinearities and the state update. What the
- * backward needs (gate activations, states) stays in a workspace allocated once per call in the
+ * recurrent term and one fused kernel applies the gate nonlinearities and the state update. The
+ * recurrent weights are packed once per call (Kernels.packB) for the per-step GEMMs. What the
+ * backward needs (gate activations, states) stays in a workspace taken once per call in the
  * kernels' memory. Backward walks time in reverse with the fused gate-gradient kernel and one GEMM per
  * step for the recurrent gradient, then one GEMM each for the input-weight, recurrent-weight and input
- * gradients over all steps.
+ * gradients over all steps (skipping the gradients no input needs).
  *
  * Time runs in "processing order": for the reverse direction the input is copied reversed into the
  * workspace, so the core loop is the same for both directions.
  */
-import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels } from '../../kernels/index.js';
+import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
@@ -68,65 +69,163 @@ function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatAr
   }
 }
 
+/**
+ * The buffers of one layer call. Calls come in the same few shapes (every step of a training loop,
+ * every token of a generation), so released buffers wait in a pool for the next call instead of going
+ * back to the allocator, and a buffer the call writes in full is not zero-filled (`take(n, false)`).
+ */
 class Workspace {
   private readonly buffers: KernelBuffer[] = [];
-  constructor(private readonly kernels: Kernels, private readonly dtype: DType) {}
-  take(length: number): KernelBuffer {
-    const b = this.kernels.allocate(length, this.dtype);
+  constructor(private readonly pool: SparePool) {}
+  take(length: number, zeroed = true): KernelBuffer {
+    const b = this.pool.take(length, zeroed);
     this.buffers.push(b);
     return b;
   }
   release(): void {
-    for (const b of this.buffers.splice(0)) this.kernels.release(b);
+    for (const b of this.buffers.splice(0)) this.pool.put(b);
   }
+}
+
+/** Released workspace buffers by length, for one backend and dtype, up to a bound in bytes. */
+class SparePool {
+  private readonly spares = new Map<number, KernelBuffer[]>();
+  private bytes = 0;
+  constructor(readonly kernels: Kernels, private readonly dtype: DType) {}
+
+  take(length: number, zeroed: boolean): KernelBuffer {
+    const b = this.spares.get(length)?.pop();
+    if (!b) return this.kernels.allocate(length, this.dtype);
+    this.bytes -= this.size(b);
+    if (zeroed) b.view().fill(0);
+    return b;
+  }
+
+  put(b: KernelBuffer): void {
+    if (this.bytes + this.size(b) > SPARE_LIMIT_BYTES) {
+      this.kernels.release(b);
+      return;
+    }
+    const list = this.spares.get(b.length);
+    if (list) list.push(b);
+    else this.spares.set(b.length, [b]);
+    this.bytes += this.size(b);
+  }
+
+  private size(b: KernelBuffer): number {
+    return b.length * (this.dtype === 'float64' ? 8 : 4);
+  }
+}
+
+/** What the pools may hold: a little more than the largest training workloads' workspaces. */
+const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
+const pools = new Map<string, SparePool>();
+
+function poolFor(k: Kernels, dtype: DType): SparePool {
+  const key = `${k.name}:${dtype}`;
+  let pool = pools.get(key);
+  if (pool?.kernels !== k) {
+    // A backend loaded anew (tests do) gets a pool of its own.
+    pool = new SparePool(k, dtype);
+    pools.set(key, pool);
+  }
+  return pool;
 }
 
 // Workspaces of graphs that are dropped without a backward pass are returned when collected.
 const orphanedWorkspaces = new FinalizationRegistry<Workspace>((ws) => ws.release());
 
+/**
+ * The recurrent weights in the form the per-step GEMMs take. With more than one step they are
+ * packed once for all steps; packing allocates kernel memory, so this runs before any view is taken.
+ */
+interface StepWeights {
+  hh: PackedMatrix | null;
+  hr: PackedMatrix | null;
+}
+
+function packStepWeights(g: Geometry, k: Kernels, w: DirectionWeights, transposed: boolean): StepWeights {
+  if (g.T < 2) return { hh: null, hr: null };
+  const { H, P, G } = g;
+  // Forward: h W_hh^T (B stored [GH, P]) and hRaw W_hr^T; backward: dGates W_hh and dh W_hr.
+  const hh = transposed ? k.packB(true, P, G * H, w.weightHh.data, 0, P) : k.packB(false, G * H, P, w.weightHh.data, 0, P);
+  const hr = !w.weightHr ? null : transposed ? k.packB(true, H, P, w.weightHr.data, 0, H) : k.packB(false, P, H, w.weightHr.data, 0, H);
+  return { hh, hr };
+}
+
+function releaseStepWeights(k: Kernels, sw: StepWeights): void {
+  if (sw.hh) k.releasePacked(sw.hh);
+  if (sw.hr) k.releasePacked(sw.hr);
+}
+
+/** C[m, n] = A[m, kk] op(W) + beta C with W packed when the call has one, else straight from W. */
+function stepGemm(
+  k: Kernels, packed: PackedMatrix | null, transB: boolean, m: number, n: number, kk: number,
+  a: FloatArray, aOffset: number, wData: FloatArray, beta: number, c: FloatArray, cOffset: number,
+): void {
+  if (packed) k.gemmPacked(false, m, n, kk, 1, a, aOffset, kk, packed, beta, c, cOffset, n);
+  else k.gemm(false, transB, m, n, kk, 1, a, aOffset, kk, wData, 0, transB ? kk : n, beta, c, cOffset, n);
+}
+
 function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved): void {
   const { T, B, I, H, P, G, kind } = g;
   const GH = G * H;
-  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-  const cells = saved.cells?.view() ?? null;
-  const hRaw = saved.hRaw?.view() ?? null;
-  const gh = saved.gh?.view() ?? null;
-  const wIh = w.weightIh.data, wHh = w.weightHh.data;
-  // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T (+ biases).
-  k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
-  if (w.biasIh) k.addRowVector(T * B, GH, gates, 0, w.biasIh.data, 0);
-  // b_hh folds into the projection except for GRU, whose n gate needs it inside r * (W_hn h + b_hn).
-  if (w.biasHh && kind !== 'gru') k.addRowVector(T * B, GH, gates, 0, w.biasHh.data, 0);
-  const peep = saved.peep?.view() ?? null;
-  const wHr = w.weightHr?.data ?? null;
-  const bHh = w.biasHh?.data ?? null;
-  for (let s = 0; s < T; s++) {
-    const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
-    if (kind === 'gru') {
-      k.gemm(false, true, B, GH, P, 1, states, hPrev, P, wHh, 0, P, 0, gh!, gOff, GH);
-      if (bHh) k.addRowVector(B, GH, gh!, gOff, bHh, 0);
-      k.gruForward(B, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
-      continue;
+  const sw = packStepWeights(g, k, w, true);
+  try {
+    const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
+    const cells = saved.cells?.view() ?? null;
+    const hRaw = saved.hRaw?.view() ?? null;
+    const gh = saved.gh?.view() ?? null;
+    const wIh = w.weightIh.data, wHh = w.weightHh.data;
+    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T (+ biases).
+    k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+    if (w.biasIh) k.addRowVector(T * B, GH, gates, 0, w.biasIh.data, 0);
+    // b_hh folds into the projection except for GRU, whose n gate needs it inside r * (W_hn h + b_hn).
+    if (w.biasHh && kind !== 'gru') k.addRowVector(T * B, GH, gates, 0, w.biasHh.data, 0);
+    const peep = saved.peep?.view() ?? null;
+    const wHr = w.weightHr?.data ?? null;
+    const bHh = w.biasHh?.data ?? null;
+    for (let s = 0; s < T; s++) {
+      const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
+      if (kind === 'gru') {
+        stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 0, gh!, gOff);
+        if (bHh) k.addRowVector(B, GH, gh!, gOff, bHh, 0);
+        k.gruForward(B, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
+        continue;
+      }
+      stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 1, gates, gOff);
+      if (kind === 'lstm') {
+        const raw = hRaw ?? states;
+        const rawOff = hRaw ? s * B * H : hNext;
+        k.lstmForward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
+        if (hRaw) stepGemm(k, sw.hr, true, B, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
+      } else {
+        k.rnnForward(B * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
+        states.set(gates.subarray(gOff, gOff + B * H), hNext);
+      }
     }
-    k.gemm(false, true, B, GH, P, 1, states, hPrev, P, wHh, 0, P, 1, gates, gOff, GH);
-    if (kind === 'lstm') {
-      const raw = hRaw ?? states;
-      const rawOff = hRaw ? s * B * H : hNext;
-      k.lstmForward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
-      if (hRaw) k.gemm(false, true, B, P, H, 1, hRaw, rawOff, H, wHr!, 0, H, 0, states, hNext, P);
-    } else {
-      k.rnnForward(B * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
-      states.set(gates.subarray(gOff, gOff + B * H), hNext);
-    }
+  } finally {
+    releaseStepWeights(k, sw);
   }
 }
 
+/** Which gradients the graph wants (inputs that do not require one are skipped). */
+interface Needs {
+  x: boolean;
+  weightIh: boolean;
+  weightHh: boolean;
+  biasIh: boolean;
+  biasHh: boolean;
+  weightHr: boolean;
+}
+
+/** Gradients by input; null where not needed or absent. */
 interface Gradients {
-  x: FloatArray;
+  x: FloatArray | null;
   h0: FloatArray;
   c0: FloatArray | null;
-  weightIh: FloatArray;
-  weightHh: FloatArray;
+  weightIh: FloatArray | null;
+  weightHh: FloatArray | null;
   biasIh: FloatArray | null;
   biasHh: FloatArray | null;
   weightHr: FloatArray | null;
@@ -134,85 +233,95 @@ interface Gradients {
 }
 
 function runBackward(
-  g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved, ws: Workspace, dtype: DType,
+  g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved, ws: Workspace, dtype: DType, need: Needs,
   dOutput: FloatArray | null, dHn: FloatArray | null, dCn: FloatArray | null,
 ): Gradients {
   const { T, B, I, H, P, G, kind } = g;
   const GH = G * H;
   const rows = T * B;
-  // Allocate everything first: views taken afterwards stay valid through the loop.
-  const dGatesBuf = ws.take(rows * GH);
-  const dGhBuf = kind === 'gru' ? ws.take(rows * GH) : null;
-  const dOutBuf = ws.take(rows * P);
-  const dhBuf = ws.take(B * P);
-  const dcBuf = kind === 'lstm' ? ws.take(B * H) : null;
-  const dhRawBuf = w.weightHr ? ws.take(B * H) : null;
-  const dhAllBuf = w.weightHr ? ws.take(rows * P) : null;
-  const dhPrevBuf = kind === 'gru' ? ws.take(B * H) : null;
-  const dPeepBuf = w.peephole ? ws.take(3 * H) : null;
-  const dxBuf = ws.take(rows * I);
-  // Weight gradients are computed in the workspace too: no kernel call here touches memory outside
-  // the backend's, so no call can grow memory under the views taken below.
-  const dWihBuf = ws.take(GH * I), dWhhBuf = ws.take(GH * P);
-  const dBihBuf = w.biasIh ? ws.take(GH) : null, dBhhBuf = w.biasHh ? ws.take(GH) : null;
-  const dWhrBuf = w.weightHr ? ws.take(P * H) : null;
+  // Allocate everything first (packing included): views taken afterwards stay valid through the loop.
+  // `false`: written in full before being read, so not zero-filled.
+  const sw = packStepWeights(g, k, w, false);
+  try {
+    const dGatesBuf = ws.take(rows * GH, false);
+    const dGhBuf = kind === 'gru' ? ws.take(rows * GH, false) : null;
+    const dOutBuf = ws.take(rows * P, dOutput === null);
+    const dhBuf = ws.take(B * P, dHn === null);
+    const dcBuf = kind === 'lstm' ? ws.take(B * H, dCn === null) : null;
+    const dhRawBuf = w.weightHr ? ws.take(B * H, false) : null;
+    const dhAllBuf = w.weightHr ? ws.take(rows * P, false) : null;
+    const dhPrevBuf = kind === 'gru' ? ws.take(B * H, false) : null;
+    const dPeepBuf = w.peephole ? ws.take(3 * H) : null;
+    const dxBuf = need.x ? ws.take(rows * I, false) : null;
+    // Weight gradients are computed in the workspace too: no kernel call here touches memory outside
+    // the backend's, so no call can grow memory under the views taken below.
+    const dWihBuf = need.weightIh ? ws.take(GH * I, false) : null, dWhhBuf = need.weightHh ? ws.take(GH * P, false) : null;
+    const dBihBuf = w.biasIh && need.biasIh ? ws.take(GH, false) : null, dBhhBuf = w.biasHh && need.biasHh ? ws.take(GH, false) : null;
+    const dWhrBuf = w.weightHr && need.weightHr ? ws.take(P * H, false) : null;
 
-  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-  const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
-  const dGates = dGatesBuf.view(), dGh = dGhBuf?.view() ?? null, dOut = dOutBuf.view();
-  const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhRaw = dhRawBuf?.view() ?? null;
-  const dhAll = dhAllBuf?.view() ?? null, dhPrev = dhPrevBuf?.view() ?? null, dPeep = dPeepBuf?.view() ?? null;
-  const wIh = w.weightIh.data, wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, peep = saved.peep?.view() ?? null;
+    const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
+    const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
+    const dGates = dGatesBuf.view(), dGh = dGhBuf?.view() ?? null, dOut = dOutBuf.view();
+    const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhRaw = dhRawBuf?.view() ?? null;
+    const dhAll = dhAllBuf?.view() ?? null, dhPrev = dhPrevBuf?.view() ?? null, dPeep = dPeepBuf?.view() ?? null;
+    const wIh = w.weightIh.data, wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, peep = saved.peep?.view() ?? null;
 
-  if (dOutput) copyTimeMajor(g, P, dOutput, dOut, true);
-  if (dHn) dh.set(dHn);
-  if (dc && dCn) dc.set(dCn);
+    if (dOutput) copyTimeMajor(g, P, dOutput, dOut, true);
+    if (dHn) dh.set(dHn);
+    if (dc && dCn) dc.set(dCn);
 
-  for (let s = T - 1; s >= 0; s--) {
-    const gOff = s * B * GH, hPrev = s * B * P;
-    k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
-    if (kind === 'lstm') {
-      let dRaw = dh;
-      if (dhRaw && dhAll) {
-        dhAll.set(dh, s * B * P);
-        k.gemm(false, false, B, H, P, 1, dh, 0, P, wHr!, 0, H, 0, dhRaw, 0, H);
-        dRaw = dhRaw;
+    for (let s = T - 1; s >= 0; s--) {
+      const gOff = s * B * GH, hPrev = s * B * P;
+      k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
+      if (kind === 'lstm') {
+        let dRaw = dh;
+        if (dhRaw && dhAll) {
+          dhAll.set(dh, s * B * P);
+          stepGemm(k, sw.hr, false, B, H, P, dh, 0, wHr!, 0, dhRaw, 0);
+          dRaw = dhRaw;
+        }
+        k.lstmBackward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
+        stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
+      } else if (kind === 'gru') {
+        k.gruBackward(B, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
+        dh.set(dhPrev!);
+        stepGemm(k, sw.hh, false, B, P, GH, dGh!, gOff, wHh, 1, dh, 0);
+      } else {
+        k.rnnBackward(B * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
+        stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
       }
-      k.lstmBackward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
-      k.gemm(false, false, B, P, GH, 1, dGates, gOff, GH, wHh, 0, P, 0, dh, 0, P);
-    } else if (kind === 'gru') {
-      k.gruBackward(B, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
-      dh.set(dhPrev!);
-      k.gemm(false, false, B, P, GH, 1, dGh!, gOff, GH, wHh, 0, P, 1, dh, 0, P);
-    } else {
-      k.rnnBackward(B * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
-      k.gemm(false, false, B, P, GH, 1, dGates, gOff, GH, wHh, 0, P, 0, dh, 0, P);
     }
-  }
 
-  const dHhGates = dGh ?? dGates;
-  const dWih = dWihBuf.view(), dWhh = dWhhBuf.view(), dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
-  const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf.view();
-  // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
-  k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
-  k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
-  if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
-  if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
-  if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
-  k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
-  const out: Gradients = {
-    x: allocateArray(rows * I, dtype),
-    h0: dh.slice(),
-    c0: dc ? dc.slice() : null,
-    weightIh: dWih.slice(),
-    weightHh: dWhh.slice(),
-    biasIh: dBih ? dBih.slice() : null,
-    biasHh: dBhh ? dBhh.slice() : null,
-    weightHr: dWhr ? dWhr.slice() : null,
-    peephole: dPeep ? dPeep.slice() : null,
-  };
-  copyTimeMajor(g, I, dxp, out.x, false);
-  return out;
+    const dHhGates = dGh ?? dGates;
+    const dWih = dWihBuf?.view() ?? null, dWhh = dWhhBuf?.view() ?? null;
+    const dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
+    const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf?.view() ?? null;
+    // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
+    if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
+    if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
+    if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
+    if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
+    if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
+    if (dxp) k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
+    let gx: FloatArray | null = null;
+    if (dxp) {
+      gx = allocateArray(rows * I, dtype);
+      copyTimeMajor(g, I, dxp, gx, false);
+    }
+    return {
+      x: gx,
+      h0: dh.slice(),
+      c0: dc ? dc.slice() : null,
+      weightIh: dWih ? dWih.slice() : null,
+      weightHh: dWhh ? dWhh.slice() : null,
+      biasIh: dBih ? dBih.slice() : null,
+      biasHh: dBhh ? dBhh.slice() : null,
+      weightHr: dWhr ? dWhr.slice() : null,
+      peephole: dPeep ? dPeep.slice() : null,
+    };
+  } finally {
+    releaseStepWeights(k, sw);
+  }
 }
 
 /**
@@ -229,20 +338,24 @@ export function recurrentDirection(
   const g: Geometry = { kind, T, B, I, H, P, G, reverse };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
-  const ws = new Workspace(k, dtype);
+  const ws = new Workspace(poolFor(k, dtype));
+  // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).
   const saved: Saved = {
-    x: ws.take(T * B * I),
-    gates: ws.take(T * B * G * H),
-    gh: kind === 'gru' ? ws.take(T * B * G * H) : null,
-    states: ws.take((T + 1) * B * P),
-    cells: kind === 'lstm' ? ws.take((T + 1) * B * H) : null,
-    hRaw: w.weightHr ? ws.take(T * B * H) : null,
-    peep: w.peephole ? ws.take(3 * H) : null,
+    x: ws.take(T * B * I, false),
+    gates: ws.take(T * B * G * H, false),
+    gh: kind === 'gru' ? ws.take(T * B * G * H, false) : null,
+    states: ws.take((T + 1) * B * P, false),
+    cells: kind === 'lstm' ? ws.take((T + 1) * B * H, false) : null,
+    hRaw: w.weightHr ? ws.take(T * B * H, false) : null,
+    peep: w.peephole ? ws.take(3 * H, false) : null,
   };
   if (saved.peep) w.peephole!.forEach((p, i) => saved.peep!.view().set(p.data, i * H));
   copyTimeMajor(g, I, x.data, saved.x.view(), true);
   saved.states.view().set(h0.data);
-  if (saved.cells && c0) saved.cells.view().set(c0.data);
+  if (saved.cells) {
+    if (c0) saved.cells.view().set(c0.data);
+    else saved.cells.view().fill(0, 0, B * H);
+  }
   runForward(g, k, w, saved);
 
   const output = new Tensor(allocateArray(T * B * P, dtype), [T, B, P]);
@@ -260,24 +373,29 @@ export function recurrentDirection(
   }
 
   // The three outputs share one node: each records the same backward, which fires once with the
-  // gradients of all outputs gathered (see the collector below).
+  // gradients of all outputs gathered (see wireOutputs).
   const token = {};
   let done = false;
   const backwardAll = (grads: (Tensor | null)[]): (Tensor | null)[] => {
     if (done) throw new Error(`${kind.toUpperCase()}: backward through the same recurrent call twice is not supported (its saved activations were freed)`);
     done = true;
-    const r = runBackward(g, k, w, saved, ws, dtype, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
+    const need: Needs = {
+      x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
+      biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
+    };
+    const r = runBackward(g, k, w, saved, ws, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     orphanedWorkspaces.unregister(token);
     ws.release();
-    const gradsByInput = [
-      new Tensor(r.x, x.shape), new Tensor(r.h0, h0.shape), ...(c0 ? [new Tensor(r.c0!, c0.shape)] : []),
-      new Tensor(r.weightIh, w.weightIh.shape), new Tensor(r.weightHh, w.weightHh.shape),
-      ...(w.biasIh ? [new Tensor(r.biasIh!, w.biasIh.shape)] : []), ...(w.biasHh ? [new Tensor(r.biasHh!, w.biasHh.shape)] : []),
-      ...(w.weightHr ? [new Tensor(r.weightHr!, w.weightHr.shape)] : []), ...(w.peephole ? w.peephole.map((p, i) => new Tensor(r.peephole!.slice(i * H, (i + 1) * H), p.shape)) : []),
+    const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
+    return [
+      grad(r.x, x), grad(r.h0, h0), ...(c0 ? [grad(r.c0, c0)] : []),
+      grad(r.weightIh, w.weightIh), grad(r.weightHh, w.weightHh),
+      ...(w.biasIh ? [grad(r.biasIh, w.biasIh)] : []), ...(w.biasHh ? [grad(r.biasHh, w.biasHh)] : []),
+      ...(w.weightHr ? [grad(r.weightHr, w.weightHr)] : []),
+      ...(w.peephole ? w.peephole.map((p, i) => new Tensor(r.peephole!.slice(i * H, (i + 1) * H), p.shape)) : []),
     ];
-    return gradsByInput;
   };
-  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll);
+  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll, dtype);
   // The joint tensor lives exactly as long as the graph that can still run this backward.
   orphanedWorkspaces.register(joint, ws, token);
   return result;
@@ -285,39 +403,32 @@ export function recurrentDirection(
 
 /**
  * Autograd sees single-output nodes. A recurrent call has up to three outputs (output, h, c), so we
- * record one node on a hidden "joint" tensor and give each output a cheap node that forwards its
- * gradient into the joint one; the joint node then runs the fused backward once with all of them.
+ * record one node on a hidden, empty "joint" tensor and give each output a node that leaves its
+ * gradient with the joint node (and passes on an empty one); autograd runs those first, since they
+ * were computed from the joint tensor, and then the joint node runs the fused backward once with the
+ * gradients gathered (null for an output that got none). Nothing of the outputs' size is allocated.
  */
 function wireOutputs(
-  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
+  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[], dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {
-  const sizes = outputs.map((t) => t.size);
-  const total = sizes.reduce((p, q) => p + q, 0);
-  const dtype = outputs[0]!.dtype;
-  const joint = record(new Tensor(allocateArray(total, dtype), [total]), {
+  const gathered: (Tensor | null)[] = outputs.map(() => null);
+  const empty = (): Tensor => new Tensor(allocateArray(0, dtype), [0]);
+  const joint = record(empty(), {
     name, inputs,
-    backward: (gJoint) => {
-      let offset = 0;
-      const grads = sizes.map((n, i) => {
-        const part = new Tensor(gJoint.data.subarray(offset, offset + n), outputs[i]!.shape);
-        offset += n;
-        return part;
-      });
+    backward: () => {
+      const grads = gathered.slice();
+      gathered.fill(null);
       return backwardAll(grads);
     },
   });
-  let offset = 0;
-  const wired = outputs.map((t, i) => {
-    const start = offset;
-    offset += sizes[i]!;
-    return record(t, {
+  const wired = outputs.map((t, i) =>
+    record(t, {
       name: `${name}[${i}]`, inputs: [joint],
       backward: (g) => {
-        const full = new Tensor(allocateArray(total, dtype), [total]);
-        full.data.set(g.data, start);
-        return [full];
+        gathered[i] = g;
+        return [empty()];
       },
-    });
-  });
+    }),
+  );
   return { result: { output: wired[0]!, h: wired[1]!, c: wired[2] ?? null }, joint };
 }

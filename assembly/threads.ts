@@ -1,0 +1,73 @@
+// Work shared by threads: a job is cut into chunks that threads claim one at a time (the claiming is
+// done in JavaScript, src/kernels/wasm/threads.ts). The job lies in memory as i32 slots (f32 where
+// noted), written by the JavaScript side, which mirrors these offsets:
+//
+//   KIND   which kernel (below)
+//   SPLIT  GEMMs: 0 = chunks are rows of C, 1 = columns
+//   CHUNK  rows (or columns) per chunk
+//   ARGS.. the kernel's arguments in the order of its signature, pointers as byte addresses
+//
+// A chunk computes exactly what the whole call computes for its rows (or columns), with the same
+// instructions, so results do not depend on how many threads took part.
+
+import { gemmChunk } from './gemm';
+import { gruBackward, gruForward } from './gru';
+import { lstmBackward, lstmForward } from './lstm';
+
+export const JOB_KIND = 0;
+export const JOB_SPLIT = 1;
+export const JOB_CHUNK = 2;
+export const JOB_ARGS = 3;
+
+export const KIND_GEMM = 0; //          transA, transB, m, n, k, alpha (f32), a, lda, b, ldb, beta (f32), c, ldc
+export const KIND_GEMM_PACKED = 1; //   the same, b = packed B (assembly/gemm.ts packB), ldb unused
+export const KIND_LSTM_FORWARD = 2; //  batch, hidden, gates, cPrev, c, hRaw, peep: chunks of batch rows
+export const KIND_LSTM_BACKWARD = 3; // batch, hidden, gates, cPrev, c, dhRaw, dc, dGates (no peepholes)
+export const KIND_GRU_FORWARD = 4; //   batch, hidden, gi, gh, hPrev, h
+export const KIND_GRU_BACKWARD = 5; //  batch, hidden, gi, gh, hPrev, dh, dGi, dGh, dhPrev
+
+@inline function slot(job: usize, i: i32): i32 {
+  return load<i32>(job + (<usize>i << 2));
+}
+
+@inline function arg(job: usize, i: i32): i32 {
+  return slot(job, JOB_ARGS + i);
+}
+
+@inline function argF(job: usize, i: i32): f32 {
+  return load<f32>(job + (<usize>(JOB_ARGS + i) << 2));
+}
+
+/** Runs chunk `index` of the job at `job`, with this thread's GEMM workspace. */
+export function runChunk(job: usize, index: i32, work: usize): void {
+  const kind = slot(job, JOB_KIND);
+  const size = slot(job, JOB_CHUNK);
+  if (kind == KIND_GEMM || kind == KIND_GEMM_PACKED) {
+    gemmChunk(
+      kind == KIND_GEMM_PACKED, slot(job, JOB_SPLIT) == 1, size, index,
+      arg(job, 0) != 0, arg(job, 1) != 0, arg(job, 2), arg(job, 3), arg(job, 4), argF(job, 5),
+      <usize>arg(job, 6), arg(job, 7), <usize>arg(job, 8), arg(job, 9), argF(job, 10), <usize>arg(job, 11), arg(job, 12), work,
+    );
+    return;
+  }
+  // Recurrent steps: chunks of batch rows; every state argument advances by whole rows.
+  const batch = arg(job, 0), hidden = arg(job, 1);
+  const start = index * size;
+  const rows = min(batch, start + size) - start;
+  const row = <usize>start * hidden * 4; // bytes of `start` rows of one hidden-wide block
+  if (kind == KIND_LSTM_FORWARD) {
+    lstmForward(rows, hidden, <usize>arg(job, 2) + 4 * row, <usize>arg(job, 3) + row, <usize>arg(job, 4) + row, <usize>arg(job, 5) + row, <usize>arg(job, 6));
+  } else if (kind == KIND_LSTM_BACKWARD) {
+    lstmBackward(
+      rows, hidden, <usize>arg(job, 2) + 4 * row, <usize>arg(job, 3) + row, <usize>arg(job, 4) + row, <usize>arg(job, 5) + row,
+      <usize>arg(job, 6) + row, <usize>arg(job, 7) + 4 * row, 0, 0,
+    );
+  } else if (kind == KIND_GRU_FORWARD) {
+    gruForward(rows, hidden, <usize>arg(job, 2) + 3 * row, <usize>arg(job, 3) + 3 * row, <usize>arg(job, 4) + row, <usize>arg(job, 5) + row);
+  } else if (kind == KIND_GRU_BACKWARD) {
+    gruBackward(
+      rows, hidden, <usize>arg(job, 2) + 3 * row, <usize>arg(job, 3) + 3 * row, <usize>arg(job, 4) + row, <usize>arg(job, 5) + row,
+      <usize>arg(job, 6) + 3 * row, <usize>arg(job, 7) + 3 * row, <usize>arg(job, 8) + row,
+    );
+  }
+}
