@@ -17,6 +17,11 @@ import { loadLanes, storeLanes } from './lanes';
 /** Rows of A up to which gemm takes these paths instead of packing. */
 export const SMALL_M = 8;
 
+/** SMALL_M, for the JavaScript side (threads must not cut a product across this threshold). */
+export function gemmSmallRows(): i32 {
+  return SMALL_M;
+}
+
 // ---- C = alpha A B^T + beta C, B stored [n, k] ----
 
 export function smallTimesTransposed(

@@ -3,6 +3,7 @@
 
 export { gemm, gemmWorkspaceBytes, packB, packedBBytes, gemmPacked } from './gemm';
 export { runChunk } from './threads';
+export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';

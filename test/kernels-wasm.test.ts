@@ -7,6 +7,7 @@ import type { FloatArray, KernelBuffer, Kernels } from '../src/kernels/contract.
 import { jsKernels } from '../src/kernels/js/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from '../src/kernels/wasm/index.js';
 import { getBackend, initWasm, kernelsFor, setThreads } from '../src/kernels/index.js';
+import { Chooser } from '../src/kernels/wasm/threads.js';
 
 const wasm = loadWasmKernelsSync();
 const EPS = 2 ** -24;
@@ -652,6 +653,34 @@ describe('wasm kernels on helper threads', () => {
     } finally {
       await threaded.setThreads(1);
     }
+  });
+
+  test('each shape is shared only where measured faster, with probes that follow a change of load', () => {
+    const chooser = new Chooser();
+    // Runs `calls` calls of a shape taking `sharedMs` shared and `aloneMs` alone; returns the shared count.
+    const run = (key: string, calls: number, sharedMs: number, aloneMs: number): number => {
+      let shared = 0;
+      for (let i = 0; i < calls; i++) {
+        const share = chooser.share(key);
+        if (share) shared++;
+        chooser.record(key, share, share ? sharedMs : aloneMs);
+      }
+      return shared;
+    };
+    // A free core: sharing halves the time, so nearly every call is shared (a few probes run alone).
+    const quiet = run('a', 1000, 1, 2);
+    assert.ok(quiet > 960 && quiet < 1000, `quiet machine: ${quiet} of 1000 shared`);
+    // The machine gets busy: shared calls now take longer than alone; the probes notice.
+    const busy = run('a', 1000, 3, 2);
+    assert.ok(busy < 60, `busy machine: ${busy} of 1000 shared`);
+    // Quiet again: back to sharing within a few probes.
+    const again = run('a', 1000, 1, 2);
+    assert.ok(again > 900, `quiet again: ${again} of 1000 shared`);
+    // Not clearly faster (within 10%): alone, which spares the helper's spinning.
+    assert.ok(run('b', 500, 0.95, 1) < 40);
+    // Off: always shared.
+    chooser.enabled = false;
+    assert.equal(run('c', 100, 5, 1), 100);
   });
 
   test('plain memory refuses helper threads with a hint', async () => {

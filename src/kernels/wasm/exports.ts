@@ -7,6 +7,8 @@ export interface WasmExports {
     transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number,
   ): void;
+  /** Rows of A up to which gemm streams B instead of packing it (assembly/gemm-small.ts). */
+  gemmSmallRows(): number;
   /** Bytes of op(B) [k, n] packed by packB. */
   packedBBytes(k: number, n: number): number;
   packB(transB: number, k: number, n: number, b: number, ldb: number, dst: number): void;

@@ -53,9 +53,8 @@ const PACKED_ROW_SPLIT_M = 16;
 const PACKED_MIN_CHUNK_ROWS = 8;
 /** Below this many multiply-adds a GEMM stays on one thread: waking a worker costs microseconds. */
 const MIN_SPLIT_WORK = 1 << 21;
-/** gemm's small-m threshold (assembly/gemm-small.ts): such products stream B from memory, and two
- * cores stream faster than one, so they are shared from this many elements of B on. */
-const SMALL_M = 8;
+/** Products of at most gemm's small-m rows (assembly/gemm-small.ts) stream B from memory, and two
+ * cores may stream faster than one: they are shared from this many elements of B on. */
 const MIN_SPLIT_STREAM = 1 << 16;
 /** Chunks per thread: more than one, so a thread that starts late leaves its share to the others. */
 const CHUNKS_PER_THREAD = 4;
@@ -65,11 +64,19 @@ const MIN_CHUNK_COLUMNS = 64;
 const MIN_CHUNK_ROWS = 64;
 /** Largest B (bytes packed) that a gemm cut by rows packs once for all threads. */
 const MAX_SHARED_PACK = 64 << 20;
-/** How long an idle worker spins before sleeping (ms): a recurrent layer issues a GEMM per step. */
-const WORKER_SPIN_MS = 0.2;
-/** Shared GEMMs after which a run of late helpers stops the sharing for a while (see Backoff). */
-const BACKOFF_FIRST = 32;
-const BACKOFF_MAX = 4096;
+/** How long an idle worker spins before sleeping (ms): a recurrent layer issues a GEMM per step, and
+ * generation a few per token, with some JavaScript between them. */
+const WORKER_SPIN_MS = 0.3;
+/** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
+const MAIN_SPIN_MS = 0.5;
+/** One call in this many of a shape at first, later up to one in PROBE_EVERY_MAX, runs the way that
+ * is not preferred, so the choice follows the load (see Chooser). */
+const PROBE_EVERY = 16;
+const PROBE_EVERY_MAX = 256;
+/** Sharing is preferred when it takes at most this fraction of the time alone. */
+const SHARE_IF_FASTER = 0.9;
+/** Shapes remembered (a model has a few dozen; the table starts over past this). */
+const MAX_SHAPES = 256;
 
 // The worker's whole program: claim chunks of each new job until none are left, then wait.
 const WORKER_SOURCE = `
@@ -150,40 +157,67 @@ function mainThreadMayBlock(): boolean {
 const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
 
 /**
- * Helpers pay only when a core is free for them. On a busy machine the operating system preempts a
- * helper in the middle of a chunk, and the caller, out of chunks, waits for it for a time slice. So
- * each shared GEMM is watched: when the caller waits for a helper much longer than a chunk takes,
- * three times in a row, GEMMs run on the calling thread alone for a while (longer after each such
- * run, shorter again after good ones). Results are the same either way.
+ * Helpers pay only when a core is free for them. On a busy machine a helper gets little time, the
+ * caller takes almost all chunks anyway, and the helper's spinning between jobs takes CPU time from
+ * the caller: sharing then makes training slower, not faster (measured: half the speed with two
+ * other busy processes on two cores). So the choice is measured, per job shape (a recurrent model
+ * repeats a few dozen shapes thousands of times): each shape keeps a running time alone and a
+ * running time shared, is shared only when that is clearly faster, and now and then a call goes the
+ * other way (a probe) so the choice follows the load. Results are the same either way.
  */
-class Backoff {
-  /** Off: always share (tests that must see the shared path). */
+export class Chooser {
+  /** Off: always share (tests and benchmarks that must see the shared path). */
   enabled = true;
-  private strikes = 0;
-  private skip = 0;
-  private length = BACKOFF_FIRST;
+  private readonly shapes = new Map<string, ShapeTimes>();
 
-  /** Whether to share the next GEMM. */
-  share(): boolean {
-    if (this.skip === 0 || !this.enabled) return true;
-    this.skip--;
-    return false;
+  /** Whether to share this call of the shape `key`. */
+  share(key: string): boolean {
+    if (!this.enabled) return true;
+    let t = this.shapes.get(key);
+    if (!t) {
+      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+      t = { alone: NaN, shared: NaN, interval: PROBE_EVERY, untilProbe: PROBE_EVERY, probing: false };
+      this.shapes.set(key, t);
+    }
+    if (Number.isNaN(t.shared)) return true;
+    if (Number.isNaN(t.alone)) return false;
+    const preferShared = t.shared <= SHARE_IF_FASTER * t.alone;
+    t.probing = --t.untilProbe <= 0;
+    if (t.probing) t.untilProbe = t.interval;
+    return t.probing ? !preferShared : preferShared;
   }
 
-  /** After a shared GEMM: `ownMs` the caller spent on its chunks, `waitMs` it then waited. */
-  report(ownMs: number, ownChunks: number, waitMs: number): void {
-    const chunkMs = ownChunks > 0 ? ownMs / ownChunks : 0;
-    if (waitMs > Math.max(2 * chunkMs, 0.2 * ownMs) + 0.02) {
-      if (++this.strikes >= 3) {
-        this.strikes = 0;
-        this.skip = this.length;
-        this.length = Math.min(BACKOFF_MAX, this.length * 2);
-      }
-    } else {
-      this.strikes = 0;
-      this.length = Math.max(BACKOFF_FIRST, this.length >> 1);
+  /** A call of `key` took `ms`, shared or alone. One slow call (a pause, a preemption) moves the
+   * running time by at most half. A probe that confirms the choice spaces the probes out (up to
+   * PROBE_EVERY_MAX calls apart); one that speaks against it brings them back to PROBE_EVERY. */
+  record(key: string, shared: boolean, ms: number): void {
+    const t = this.shapes.get(key);
+    if (!t) return;
+    const before = t.shared <= SHARE_IF_FASTER * t.alone;
+    const old = shared ? t.shared : t.alone;
+    const next = Number.isNaN(old) ? ms : old + 0.25 * (Math.min(ms, 3 * old) - old);
+    if (shared) t.shared = next;
+    else t.alone = next;
+    if (t.probing) {
+      // Judged by this call alone, so that a change of load is probed again soon even before the
+      // running times have crossed.
+      t.probing = false;
+      const sampleSaysShared = shared ? ms <= SHARE_IF_FASTER * t.alone : t.shared <= SHARE_IF_FASTER * ms;
+      t.interval = sampleSaysShared === before ? Math.min(PROBE_EVERY_MAX, t.interval * 2) : PROBE_EVERY;
+      t.untilProbe = t.interval;
     }
   }
+}
+
+interface ShapeTimes {
+  /** Running times (ms) of a call alone and shared; NaN until measured. */
+  alone: number;
+  shared: number;
+  /** Calls between probes, and calls left until the next one. */
+  interval: number;
+  untilProbe: number;
+  /** Whether the call in flight is a probe. */
+  probing: boolean;
 }
 
 export class GemmThreads {
@@ -195,7 +229,9 @@ export class GemmThreads {
   private f32 = new Float32Array(0);
   private tag = 0;
   private shared = { ptr: 0, bytes: 0 };
-  private readonly backoff = new Backoff();
+  private readonly chooser = new Chooser();
+  /** gemm's small-m threshold: row chunks (of MIN_CHUNK_ROWS or more) never fall to it. */
+  private readonly smallRows: number;
   private helped = 0;
   private resizing: Promise<void> = Promise.resolve();
   /** Why the last helper that died did (reported by whenReady). */
@@ -205,16 +241,19 @@ export class GemmThreads {
     private readonly heap: LinearMemory,
     private readonly instance: WasmInstance,
     private readonly workBytes: number,
-  ) {}
+  ) {
+    this.smallRows = instance.exports.gemmSmallRows();
+    if (this.smallRows >= MIN_CHUNK_ROWS) throw new Error('GemmThreads: row chunks must stay above gemm\'s small-m threshold');
+  }
 
   /** Threads a GEMM may use now: this one plus the helpers that are ready. */
   get count(): number {
     return this.helpers.length === 0 ? 1 : 1 + Math.min(this.helpers.length, Atomics.load(this.i32, READY));
   }
 
-  /** Whether sharing pauses while helpers run late (the default; see Backoff). */
+  /** Whether each shape is shared only where measured faster (the default; see Chooser). */
   set adaptive(on: boolean) {
-    this.backoff.enabled = on;
+    this.chooser.enabled = on;
   }
 
   /** Chunks the helpers computed so far (diagnostics, tests). */
@@ -267,64 +306,94 @@ export class GemmThreads {
   }
 
   /**
-   * C = alpha op(A) op(B) + beta C over all threads (addresses in bytes). Returns false, having done
-   * nothing, when the GEMM is too small to share or there are no helpers.
+   * C = alpha op(A) op(B) + beta C (addresses in bytes), on all threads or on this one, whichever
+   * this shape has been faster with. Returns false, having done nothing, when the GEMM is too small
+   * to share or there are no helpers: the caller then runs it.
    */
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
     if (this.helpers.length === 0 || k <= 0 || alpha === 0) return false;
-    const streams = m <= SMALL_M && !transA;
+    const streams = m <= this.smallRows && !transA;
     if (streams ? n * k < MIN_SPLIT_STREAM : m * n * k < MIN_SPLIT_WORK) return false;
-    if (!this.backoff.share()) return false;
-    if (n >= m) {
-      const size = this.columnChunk(n);
-      if (size >= n) return false;
-      this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return this.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
-    }
-    // Cut by rows: op(B) is packed once, here, for all threads (each would otherwise pack all of it).
-    const size = this.rowChunk(m);
-    if (size >= m) return false;
-    const bytes = this.instance.exports.packedBBytes(k, n);
+    const byColumns = n >= m;
+    const size = byColumns ? this.columnChunk(n) : this.rowChunk(m);
+    if (size >= (byColumns ? n : m)) return false;
+    const bytes = byColumns ? 0 : this.instance.exports.packedBBytes(k, n);
     if (bytes > MAX_SHARED_PACK) return false;
-    const packed = this.sharedPack(bytes);
-    this.instance.exports.packB(+transB, k, n, b, ldb, packed);
-    this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-    return this.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
+    const e = this.instance.exports;
+    const key = `g${+transA}${+transB}:${m}:${n}:${k}`;
+    const start = performance.now();
+    const shared = this.chooser.share(key);
+    if (!shared) {
+      e.gemm(+transA, +transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, mainWork);
+    } else if (byColumns) {
+      this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      this.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
+    } else {
+      // Cut by rows: op(B) is packed once, here, for all threads (each would otherwise pack all of it).
+      const packed = this.sharedPack(bytes);
+      e.packB(+transB, k, n, b, ldb, packed);
+      this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
+      this.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
+    }
+    this.chooser.record(key, shared, performance.now() - start);
+    return true;
   }
 
-  /** gemmPacked over all threads; false when too small to share. */
+  /** gemmPacked, as gemm above; false when too small to share. */
   gemmPacked(
     transA: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, packed: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
     if (this.helpers.length === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
-    if (!this.backoff.share()) return false;
     // B is packed already: cutting rows duplicates no packing (each chunk packs its own rows of A)
     // and each chunk streams all of B, which at 8 rows or more per chunk is cheap beside the
     // arithmetic. Cutting columns would pack all of A again for every chunk.
     const byRows = m >= PACKED_ROW_SPLIT_M;
     const size = byRows ? this.rowChunk(m, PACKED_MIN_CHUNK_ROWS) : this.columnChunk(n);
     if (size >= (byRows ? m : n)) return false;
-    this.gemmArgs(transA, false, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-    return this.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
+    const key = `p${+transA}:${m}:${n}:${k}`;
+    const start = performance.now();
+    const shared = this.chooser.share(key);
+    if (!shared) {
+      this.instance.exports.gemmPacked(+transA, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, n, mainWork);
+    } else {
+      this.gemmArgs(transA, false, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
+      this.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
+    }
+    this.chooser.record(key, shared, performance.now() - start);
+    return true;
   }
 
   /**
-   * One recurrent step kernel (KIND_LSTM_FORWARD...) over all threads, in chunks of batch rows;
-   * `args` are the kernel's pointer arguments after batch and hidden. False when too small to share.
+   * One recurrent step kernel (KIND_LSTM_FORWARD...), in chunks of batch rows on all threads or
+   * whole on this one; `args` are the kernel's pointer arguments after batch and hidden (for the LSTM
+   * backward, without peepholes). False when too small to share.
    */
   steps(kind: number, batch: number, hidden: number, args: readonly number[], mainWork: number): boolean {
     if (this.helpers.length === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
-    if (!this.backoff.share()) return false;
-    const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
-    const { i32 } = this;
-    i32[JOB + 3] = batch;
-    i32[JOB + 4] = hidden;
-    for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
-    return this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+    const key = `s${kind}:${batch}:${hidden}`;
+    const start = performance.now();
+    const shared = this.chooser.share(key);
+    if (!shared) {
+      const e = this.instance.exports;
+      const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0] = args;
+      if (kind === KIND_LSTM_FORWARD) e.lstmForward(batch, hidden, p0, p1, p2, p3, p4);
+      else if (kind === KIND_LSTM_BACKWARD) e.lstmBackward(batch, hidden, p0, p1, p2, p3, p4, p5, 0, 0);
+      else if (kind === KIND_GRU_FORWARD) e.gruForward(batch, hidden, p0, p1, p2, p3);
+      else e.gruBackward(batch, hidden, p0, p1, p2, p3, p4, p5, p6);
+    } else {
+      const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
+      const { i32 } = this;
+      i32[JOB + 3] = batch;
+      i32[JOB + 4] = hidden;
+      for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
+      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+    }
+    this.chooser.record(key, shared, performance.now() - start);
+    return true;
   }
 
   private gemmArgs(
@@ -364,7 +433,7 @@ export class GemmThreads {
   }
 
   /** Runs the job whose arguments are in place, `count` chunks of `size`, on every thread. */
-  private run(kind: number, split: number, size: number, count: number, mainWork: number): boolean {
+  private run(kind: number, split: number, size: number, count: number, mainWork: number): void {
     const { i32 } = this;
     if (count > MAX_CHUNKS) throw new Error(`GemmThreads: ${count} chunks exceed the ${MAX_CHUNKS} a job may have`);
     i32[JOB] = kind;
@@ -379,7 +448,6 @@ export class GemmThreads {
     const job = this.control + JOB * 4;
     let failure: unknown = null;
     let own = 0;
-    const start = performance.now();
     for (;;) {
       const word = Atomics.load(i32, CLAIM);
       const index = word & INDEX_MASK;
@@ -393,19 +461,19 @@ export class GemmThreads {
       Atomics.add(i32, DONE, 1);
       own++;
     }
-    const ownEnd = performance.now();
-    for (let spins = 0; ; spins++) {
+    // The helpers' last chunks end soon: spin (waking from a sleep costs tens of microseconds, more
+    // in a virtual machine), and sleep only once a helper is clearly late.
+    const spinUntil = performance.now() + MAIN_SPIN_MS;
+    for (;;) {
       const done = Atomics.load(i32, DONE);
       if (done === count) break;
       if (done > count) throw new Error(`GemmThreads: ${done} chunks finished of ${count} (a claiming bug)`);
-      if (this.mayBlock && spins > 2000) Atomics.wait(i32, DONE, done, 1);
+      if (this.mayBlock && performance.now() > spinUntil) Atomics.wait(i32, DONE, done, 1);
     }
     this.close();
-    this.backoff.report(ownEnd - start, own, performance.now() - ownEnd);
     this.helped += count - own;
     if (failure !== null) throw failure;
     if (Atomics.exchange(i32, FAILED, 0) !== 0) throw new Error('wasm kernels: a helper thread failed (a bad address or size reached a kernel)');
-    return true;
   }
 
   /** Makes nothing claimable (a fresh tag with the index at its maximum) until the next job opens. */

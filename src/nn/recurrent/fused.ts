@@ -364,10 +364,14 @@ export function recurrentDirection(
   const h = new Tensor(statesView.slice(T * B * P, (T + 1) * B * P), [B, P]);
   const c = saved.cells ? new Tensor(saved.cells.view().slice(T * B * H, (T + 1) * B * H), [B, H]) : null;
 
+  // Under noGrad (generation: one call per token) nothing below is needed.
+  if (!isGradEnabled()) {
+    ws.release();
+    return { output, h, c };
+  }
   const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
   const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
-  const needsGrad = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!needsGrad) {
+  if (!inputs.some((t) => t.requiresGrad)) {
     ws.release();
     return { output, h, c };
   }
