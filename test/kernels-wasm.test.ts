@@ -655,32 +655,35 @@ describe('wasm kernels on helper threads', () => {
     }
   });
 
-  test('each shape is shared only where measured faster, with probes that follow a change of load', () => {
-    const chooser = new Chooser();
-    // Runs `calls` calls of a shape taking `sharedMs` shared and `aloneMs` alone; returns the shared count.
-    const run = (key: string, calls: number, sharedMs: number, aloneMs: number): number => {
+  test('shareable work is shared only while measured faster, and the choice follows a change of load', () => {
+    let clock = 0;
+    const chooser = new Chooser(() => clock);
+    // `calls` calls (1 ms apart) alternating two shapes that take `sharedMs` shared, `aloneMs` alone;
+    // returns how many were shared.
+    const run = (calls: number, sharedMs: number, aloneMs: number): number => {
       let shared = 0;
       for (let i = 0; i < calls; i++) {
-        const share = chooser.share(key);
+        const share = chooser.share();
         if (share) shared++;
-        chooser.record(key, share, share ? sharedMs : aloneMs);
+        const scale = i % 2 === 0 ? 1 : 3;
+        chooser.record(i % 2 === 0 ? 'small' : 'large', share, scale * (share ? sharedMs : aloneMs));
+        clock += 1;
       }
       return shared;
     };
-    // A free core: sharing halves the time, so nearly every call is shared (a few probes run alone).
-    const quiet = run('a', 1000, 1, 2);
-    assert.ok(quiet > 960 && quiet < 1000, `quiet machine: ${quiet} of 1000 shared`);
-    // The machine gets busy: shared calls now take longer than alone; the probes notice.
-    const busy = run('a', 1000, 3, 2);
-    assert.ok(busy < 60, `busy machine: ${busy} of 1000 shared`);
-    // Quiet again: back to sharing within a few probes.
-    const again = run('a', 1000, 1, 2);
-    assert.ok(again > 900, `quiet again: ${again} of 1000 shared`);
-    // Not clearly faster (within 10%): alone, which spares the helper's spinning.
-    assert.ok(run('b', 500, 0.95, 1) < 40);
+    // A free core: sharing halves the time; after the first probe, phases of sharing grow longer.
+    const quiet = run(20_000, 1, 2);
+    assert.ok(quiet > 18_000, `quiet machine: ${quiet} of 20000 shared`);
+    // The machine gets busy: shared calls take longer than alone; the next probe switches.
+    const busy = run(60_000, 3, 2);
+    assert.ok(busy < 40_000, `busy machine: ${busy} of 60000 shared`);
+    const settled = run(20_000, 3, 2);
+    assert.ok(settled < 2_000, `busy machine, settled: ${settled} of 20000 shared`);
+    // Not clearly faster (within 10%): the current way stays.
+    assert.ok(run(20_000, 1.95, 2) < 2_000);
     // Off: always shared.
     chooser.enabled = false;
-    assert.equal(run('c', 100, 5, 1), 100);
+    assert.equal(run(100, 5, 1), 100);
   });
 
   test('plain memory refuses helper threads with a hint', async () => {

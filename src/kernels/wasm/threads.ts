@@ -69,14 +69,15 @@ const MAX_SHARED_PACK = 64 << 20;
 const WORKER_SPIN_MS = 0.3;
 /** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
 const MAIN_SPIN_MS = 0.5;
-/** One call in this many of a shape at first, later up to one in PROBE_EVERY_MAX, runs the way that
- * is not preferred, so the choice follows the load (see Chooser). */
-const PROBE_EVERY = 16;
-const PROBE_EVERY_MAX = 256;
-/** Sharing is preferred when it takes at most this fraction of the time alone. */
-const SHARE_IF_FASTER = 0.9;
-/** Shapes remembered (a model has a few dozen; the table starts over past this). */
-const MAX_SHAPES = 256;
+/** Choosing between sharing and not (see Chooser): the first exploit phase (ms), the longest one
+ * after confirmations, the probe phase (longer until it has timed every shape, up to the maximum),
+ * the fewest calls in a phase, and the margin to switch. */
+const EXPLOIT_FIRST_MS = 1000;
+const EXPLOIT_MAX_MS = 8000;
+const PROBE_MS = 250;
+const PROBE_MAX_MS = 3000;
+const MIN_PHASE_CALLS = 64;
+const SWITCH_IF_FASTER = 0.9;
 
 // The worker's whole program: claim chunks of each new job until none are left, then wait.
 const WORKER_SOURCE = `
@@ -160,64 +161,91 @@ const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
  * Helpers pay only when a core is free for them. On a busy machine a helper gets little time, the
  * caller takes almost all chunks anyway, and the helper's spinning between jobs takes CPU time from
  * the caller: sharing then makes training slower, not faster (measured: half the speed with two
- * other busy processes on two cores). So the choice is measured, per job shape (a recurrent model
- * repeats a few dozen shapes thousands of times): each shape keeps a running time alone and a
- * running time shared, is shared only when that is clearly faster, and now and then a call goes the
- * other way (a probe) so the choice follows the load. Results are the same either way.
+ * other busy processes on two cores). And what sharing gains shows only when it is steady: the
+ * helper awake, its caches warm. So the choice is measured in phases: all shareable work goes one
+ * way (shared, or alone) for an exploit phase, then the other way for a short probe phase; each job
+ * shape's mean time in both is weighted by how often the exploit phase ran it, and the faster way
+ * wins, clearly (by 10%), or the current way stays. A confirmed choice earns a longer phase before
+ * the next probe. Results are the same either way.
  */
 export class Chooser {
   /** Off: always share (tests and benchmarks that must see the shared path). */
   enabled = true;
-  private readonly shapes = new Map<string, ShapeTimes>();
+  private sharing = true;
+  private probing = false;
+  private phaseEnd = -1;
+  private phaseCalls = 0;
+  private exploitMs = EXPLOIT_FIRST_MS;
+  private current = new Map<string, PhaseTimes>();
+  private exploited = new Map<string, PhaseTimes>();
 
-  /** Whether to share this call of the shape `key`. */
-  share(key: string): boolean {
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Whether to share the next call. */
+  share(): boolean {
     if (!this.enabled) return true;
-    let t = this.shapes.get(key);
-    if (!t) {
-      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
-      t = { alone: NaN, shared: NaN, interval: PROBE_EVERY, untilProbe: PROBE_EVERY, probing: false };
-      this.shapes.set(key, t);
-    }
-    if (Number.isNaN(t.shared)) return true;
-    if (Number.isNaN(t.alone)) return false;
-    const preferShared = t.shared <= SHARE_IF_FASTER * t.alone;
-    t.probing = --t.untilProbe <= 0;
-    if (t.probing) t.untilProbe = t.interval;
-    return t.probing ? !preferShared : preferShared;
+    const now = this.now();
+    if (this.phaseEnd < 0) this.phaseEnd = now + this.exploitMs;
+    else if (now >= this.phaseEnd && this.phaseCalls >= MIN_PHASE_CALLS && (!this.probing || this.probeCovers(now))) this.endPhase(now);
+    this.phaseCalls++;
+    return this.sharing;
   }
 
-  /** A call of `key` took `ms`, shared or alone. One slow call (a pause, a preemption) moves the
-   * running time by at most half. A probe that confirms the choice spaces the probes out (up to
-   * PROBE_EVERY_MAX calls apart); one that speaks against it brings them back to PROBE_EVERY. */
+  /** Whether the probe has timed every shape the exploit phase ran (a training step may be longer
+   * than the probe), or has run long enough. */
+  private probeCovers(now: number): boolean {
+    if (now >= this.phaseEnd - PROBE_MS + PROBE_MAX_MS) return true;
+    for (const [key, e] of this.exploited) if (e.calls > 0 && !(this.current.get(key)?.calls)) return false;
+    return true;
+  }
+
+  /** A call of shape `key` took `ms`, shared or alone. The first call of a shape in a phase is not
+   * counted: it may wake a sleeping helper, or find caches filled by the other way. */
   record(key: string, shared: boolean, ms: number): void {
-    const t = this.shapes.get(key);
-    if (!t) return;
-    const before = t.shared <= SHARE_IF_FASTER * t.alone;
-    const old = shared ? t.shared : t.alone;
-    const next = Number.isNaN(old) ? ms : old + 0.25 * (Math.min(ms, 3 * old) - old);
-    if (shared) t.shared = next;
-    else t.alone = next;
-    if (t.probing) {
-      // Judged by this call alone, so that a change of load is probed again soon even before the
-      // running times have crossed.
-      t.probing = false;
-      const sampleSaysShared = shared ? ms <= SHARE_IF_FASTER * t.alone : t.shared <= SHARE_IF_FASTER * ms;
-      t.interval = sampleSaysShared === before ? Math.min(PROBE_EVERY_MAX, t.interval * 2) : PROBE_EVERY;
-      t.untilProbe = t.interval;
+    if (!this.enabled || shared !== this.sharing) return;
+    const t = this.current.get(key);
+    if (!t) {
+      this.current.set(key, { sum: 0, calls: 0 });
+      return;
     }
+    t.sum += ms;
+    t.calls++;
+  }
+
+  private endPhase(now: number): void {
+    if (!this.probing) {
+      this.exploited = this.current;
+      this.startPhase(now, !this.sharing, PROBE_MS, true);
+      return;
+    }
+    // The probe is over: the time the exploit phase's mix of calls would take either way.
+    let exploitTime = 0;
+    let probeTime = 0;
+    for (const [key, e] of this.exploited) {
+      const p = this.current.get(key);
+      if (!p || p.calls === 0 || e.calls === 0) continue;
+      exploitTime += e.sum; // = e.calls * (e.sum / e.calls)
+      probeTime += e.calls * (p.sum / p.calls);
+    }
+    const better = probeTime > 0 && probeTime < SWITCH_IF_FASTER * exploitTime;
+    if (better) this.exploitMs = EXPLOIT_FIRST_MS;
+    else this.exploitMs = Math.min(EXPLOIT_MAX_MS, 2 * this.exploitMs);
+    this.startPhase(now, better ? this.sharing : !this.sharing, this.exploitMs, false);
+  }
+
+  private startPhase(now: number, sharing: boolean, ms: number, probing: boolean): void {
+    this.sharing = sharing;
+    this.probing = probing;
+    this.phaseEnd = now + ms;
+    this.phaseCalls = 0;
+    this.current = new Map();
   }
 }
 
-interface ShapeTimes {
-  /** Running times (ms) of a call alone and shared; NaN until measured. */
-  alone: number;
-  shared: number;
-  /** Calls between probes, and calls left until the next one. */
-  interval: number;
-  untilProbe: number;
-  /** Whether the call in flight is a probe. */
-  probing: boolean;
+interface PhaseTimes {
+  /** Total time (ms) and number of the counted calls of one shape in one phase. */
+  sum: number;
+  calls: number;
 }
 
 export class GemmThreads {
@@ -325,7 +353,7 @@ export class GemmThreads {
     const e = this.instance.exports;
     const key = `g${+transA}${+transB}:${m}:${n}:${k}`;
     const start = performance.now();
-    const shared = this.chooser.share(key);
+    const shared = this.chooser.share();
     if (!shared) {
       e.gemm(+transA, +transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, mainWork);
     } else if (byColumns) {
@@ -356,7 +384,7 @@ export class GemmThreads {
     if (size >= (byRows ? m : n)) return false;
     const key = `p${+transA}:${m}:${n}:${k}`;
     const start = performance.now();
-    const shared = this.chooser.share(key);
+    const shared = this.chooser.share();
     if (!shared) {
       this.instance.exports.gemmPacked(+transA, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, n, mainWork);
     } else {
@@ -376,7 +404,7 @@ export class GemmThreads {
     if (this.helpers.length === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
     const key = `s${kind}:${batch}:${hidden}`;
     const start = performance.now();
-    const shared = this.chooser.share(key);
+    const shared = this.chooser.share();
     if (!shared) {
       const e = this.instance.exports;
       const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0] = args;
