@@ -1,35 +1,19 @@
 // Bad input gets one clear message naming the file, line or option, exit code 1, no stack trace,
 // and nothing written to --out.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import tonejs from '@tonejs/midi';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-errors-'));
 const RUN = join(TMP, 'series-run');
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<CliRun> => runCli(args);
 
 const file = (name: string, content: string | Uint8Array): string => {
   const path = join(TMP, name);

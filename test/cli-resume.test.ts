@@ -1,41 +1,24 @@
 // --resume continues the exact trajectory: a run stopped (by --steps, or by Ctrl-C, which saves
 // before exiting) and resumed writes the same history as a run that was never stopped.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readSafetensorsMetadata } from '../src/io/index.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-resume-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI; `interrupt` sends SIGINT once stdout shows that many step events (with --json). */
-function cli(args: string[], interrupt?: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (interrupt !== undefined && !sent && (stdout.match(/"event":"step"/g) ?? []).length >= interrupt) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+function cli(args: string[], interrupt?: number): Promise<CliRun> {
+  let sent = false;
+  return runCli(args, (stdout, child) => {
+    if (interrupt !== undefined && !sent && (stdout.match(/"event":"step"/g) ?? []).length >= interrupt) {
+      sent = true;
+      child.kill('SIGINT');
+    }
   });
 }
 

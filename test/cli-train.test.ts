@@ -3,37 +3,20 @@
 // output parses: config and checkpoints, well-formed SVG, MIDI re-read by the MIDI library, and the
 // one-JSON-object-per-line output of --json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import tonejs from '@tonejs/midi';
 import { readSafetensorsMetadata } from '../src/io/index.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-cli-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli(args);
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function ok(run: Run, what: string): Run {
+function ok(run: CliRun, what: string): CliRun {
   assert.equal(run.code, 0, `${what} failed (exit ${run.code}):\n${run.stderr}`);
   return run;
 }
