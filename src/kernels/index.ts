@@ -7,7 +7,7 @@
  * synchronous compilation of large modules on the main thread: there, call `await initWasm()` once at
  * startup; until then float32 runs on the TypeScript kernels.
  */
-import type { DType, KernelBuffer, Kernels } from './contract.js';
+import type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
@@ -108,9 +108,20 @@ export function sliceBuffer(parent: KernelBuffer, offset: number, length: number
   if (offset < 0 || length < 0 || offset + length > parent.length) {
     throw new Error(`sliceBuffer: window [${offset}, ${offset + length}) does not fit a buffer of ${parent.length}`);
   }
+  // The window is re-cut only when the parent's view changes (after memory growth), since parameter
+  // tensors over windows are read on every step.
+  let parentView: FloatArray | null = null;
+  let window: FloatArray | null = null;
   return {
     length,
     dtype: parent.dtype,
-    view: () => parent.view().subarray(offset, offset + length),
+    view: () => {
+      const current = parent.view();
+      if (current !== parentView) {
+        parentView = current;
+        window = current.subarray(offset, offset + length);
+      }
+      return window!;
+    },
   };
 }

@@ -3,6 +3,9 @@ import type { DType, FloatArray, KernelBuffer } from '../kernels/index.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
+import { allocateArray } from './arrays.js';
+
+export { allocateArray };
 
 export interface CreateOptions {
   dtype?: DType;
@@ -14,11 +17,6 @@ export interface RandomOptions extends CreateOptions {
 }
 
 type Nested = number | readonly Nested[];
-
-export function allocateArray(size: number, dtype: DType = 'float32'): FloatArray {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
-}
 
 function inferShape(data: Nested, where: string): number[] {
   const shape: number[] = [];

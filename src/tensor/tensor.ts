@@ -8,15 +8,21 @@
  * Ops and methods such as `t.mul(u)` are attached by src/ops (DESIGN decision 4); this file knows
  * nothing of them.
  */
-import type { DType, FloatArray, KernelBuffer } from '../kernels/index.js';
+import { kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
+import { withTemporaryArrays } from './arrays.js';
 
 /** One recorded operation: its inputs and the rule that maps the output gradient to input gradients. */
 export interface GradNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
-  /** Returns one gradient per input (null where the input needs none). Runs with gradients off. */
+  /**
+   * Returns one gradient per input (null where the input needs none). Runs with gradients off. A
+   * gradient for a leaf input may borrow memory the node owns (a workspace) until afterBackward.
+   */
   backward(gradOutput: Tensor): (Tensor | null)[];
+  /** Called once autograd has taken what backward returned: the node may reuse borrowed memory. */
+  afterBackward?(): void;
 }
 
 let gradEnabled = true;
@@ -49,6 +55,8 @@ export class Tensor {
   gradFn: GradNode | null = null;
   private _requiresGrad = false;
   private readonly storage: FloatArray | KernelBuffer;
+  /** Where `.grad` of a parameter in kernel memory lives, kept across zeroGrad() (see accumulateGrad). */
+  private gradBuffer: KernelBuffer | null = null;
 
   constructor(storage: FloatArray | KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}) {
     const length = storage.length;
@@ -157,6 +165,28 @@ export class Tensor {
     }
     runBackward(this, seed);
   }
+
+  /**
+   * Adds one gradient into `.grad` (autograd calls this for leaves). A tensor whose storage lives in
+   * kernel memory (a parameter) keeps its gradient there too, in one buffer for its whole life: the
+   * optimizer kernels then read it in place, and a training step allocates nothing for it. That
+   * buffer is reused by the first backward after zeroGrad() sets `.grad` to null, so a gradient kept
+   * past zeroGrad() must be cloned. Other leaves get a new array, as in PyTorch.
+   */
+  accumulateGrad(gradient: Tensor): void {
+    if (this.grad !== null) {
+      accumulateInto(this.grad.data, gradient.data);
+      return;
+    }
+    if (ArrayBuffer.isView(this.storage)) {
+      this.grad = new Tensor(gradient.data.slice(), this.shape);
+      return;
+    }
+    // Allocating may grow kernel memory, so the gradient's data is read only afterwards.
+    this.gradBuffer ??= kernelsFor(this.dtype).allocate(this.size, this.dtype);
+    this.gradBuffer.view().set(gradient.data);
+    this.grad = new Tensor(this.gradBuffer, this.shape);
+  }
 }
 
 /** Adds src into dst element by element (same shape, same dtype). */
@@ -183,34 +213,47 @@ function runBackward(root: Tensor, seed: Tensor): void {
 
   // Phase 2: walk it in reverse, handing each node the sum of the gradients of its output.
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
-  noGrad(() => {
+  // Every array made from here on is a temporary: leaves copy their gradients out (accumulateGrad).
+  noGrad(() => withTemporaryArrays(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k]!;
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
-      if (t.gradFn === null) {
-        if (t.grad === null) t.grad = new Tensor(g.data.slice(), t.shape);
-        else accumulateInto(t.grad.data, g.data);
+      const node = t.gradFn;
+      if (node === null) {
+        t.accumulateGrad(g); // only the root can get here: other leaves are served right away below
         continue;
       }
-      const inputGrads = t.gradFn.backward(g);
-      t.gradFn.inputs.forEach((input, i) => {
-        const gi = inputGrads[i];
-        if (!gi || !input.requiresGrad) return;
-        if (gi.size !== input.size) {
-          throw new Error(`autograd: ${t.gradFn!.name} returned a gradient of shape ${formatShape(gi.shape)} for an input of shape ${formatShape(input.shape)}`);
-        }
-        const previous = grads.get(input);
-        if (previous) {
-          // Copy before accumulating: a backward rule may return a tensor it shares with another input.
-          const sum = new Tensor(previous.data.slice(), input.shape);
-          accumulateInto(sum.data, gi.data);
-          grads.set(input, sum);
-        } else grads.set(input, gi.shape.length === input.shape.length ? gi : new Tensor(gi.data, input.shape));
-      });
+      try {
+        const inputGrads = node.backward(g);
+        node.inputs.forEach((input, i) => {
+          const gi = inputGrads[i];
+          if (!gi || !input.requiresGrad) return;
+          if (gi.size !== input.size) {
+            throw new Error(`autograd: ${node.name} returned a gradient of shape ${formatShape(gi.shape)} for an input of shape ${formatShape(input.shape)}`);
+          }
+          // A leaf has no backward of its own, so its gradient can be added in now, while memory the
+          // node lent for it is still valid; interior tensors wait for all their contributions.
+          if (input.gradFn === null) input.accumulateGrad(gi);
+          else addPending(grads, input, gi);
+        });
+      } finally {
+        node.afterBackward?.();
+      }
     }
-  });
+  }));
+}
+
+/** Adds one contribution to an interior tensor's gradient. */
+function addPending(grads: Map<Tensor, Tensor>, input: Tensor, gi: Tensor): void {
+  const previous = grads.get(input);
+  if (previous) {
+    // Copy before accumulating: a backward rule may return a tensor it shares with another input.
+    const sum = new Tensor(previous.data.slice(), input.shape);
+    accumulateInto(sum.data, gi.data);
+    grads.set(input, sum);
+  } else grads.set(input, gi.shape.length === input.shape.length ? gi : new Tensor(gi.data, input.shape));
 }
 
 /** Records `output = op(inputs)` on the tape when gradients are on and some input requires them. */

@@ -22,17 +22,29 @@ export class LinearMemory {
   private i32View: Int32Array;
   /** Every buffer this memory has had: views over an earlier shared buffer still address it. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /**
+   * memory.buffer as of the last growth. Only grow() below grows the memory (kernels never do), so
+   * this stays current; reading it is much cheaper than the `buffer` getter, which kernel calls would
+   * otherwise pay several times each (a shared memory's getter is the slowest).
+   */
+  private current: ArrayBufferLike;
 
   constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
     this.top = alignUp(heapBase);
-    this.f32View = new Float32Array(memory.buffer);
-    this.i32View = new Int32Array(memory.buffer);
-    this.buffers.add(memory.buffer);
+    this.current = memory.buffer;
+    this.f32View = new Float32Array(this.current);
+    this.i32View = new Int32Array(this.current);
+    this.buffers.add(this.current);
+  }
+
+  /** The memory's buffer now (see `current`). */
+  get buffer(): ArrayBufferLike {
+    return this.current;
   }
 
   /** Whether a typed array over this buffer lives in this memory (its byteOffset is an address). */
   owns(buffer: ArrayBufferLike): boolean {
-    return buffer === this.memory.buffer || this.buffers.has(buffer);
+    return buffer === this.current || this.buffers.has(buffer);
   }
 
   /** Bytes handed out so far (the high-water mark), for tests and diagnostics. */
@@ -46,14 +58,14 @@ export class LinearMemory {
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) return reused;
     const ptr = this.top;
-    const have = this.memory.buffer.byteLength;
+    const have = this.current.byteLength;
     if (ptr + size > have) this.grow(Math.ceil((ptr + size - have) / PAGE));
     this.top = ptr + size;
     return ptr;
   }
 
   private grow(neededPages: number): void {
-    const have = this.memory.buffer.byteLength / PAGE;
+    const have = this.current.byteLength / PAGE;
     try {
       // Half again at least, so a run of allocations grows the memory a few times, not each time.
       this.memory.grow(Math.max(neededPages, Math.ceil(have / 2)));
@@ -65,7 +77,8 @@ export class LinearMemory {
         throw new RangeError(`recurrent: WebAssembly memory cannot grow to ${mib} MiB (${String(error)})`);
       }
     }
-    this.buffers.add(this.memory.buffer);
+    this.current = this.memory.buffer;
+    this.buffers.add(this.current);
   }
 
   /** Returns a block from alloc(bytes) to its size's free list (or to the top if it is the last one). */
@@ -82,18 +95,18 @@ export class LinearMemory {
 
   /** The whole memory as f32, re-derived after growth. */
   f32(): Float32Array {
-    if (this.f32View.buffer !== this.memory.buffer) this.refresh();
+    if (this.f32View.buffer !== this.current) this.refresh();
     return this.f32View;
   }
 
   i32(): Int32Array {
-    if (this.i32View.buffer !== this.memory.buffer) this.refresh();
+    if (this.i32View.buffer !== this.current) this.refresh();
     return this.i32View;
   }
 
   private refresh(): void {
-    this.f32View = new Float32Array(this.memory.buffer);
-    this.i32View = new Int32Array(this.memory.buffer);
+    this.f32View = new Float32Array(this.current);
+    this.i32View = new Int32Array(this.current);
   }
 }
 
@@ -103,12 +116,12 @@ export class WasmBuffer implements KernelBuffer {
   private array: Float32Array;
 
   constructor(private readonly heap: LinearMemory, readonly ptr: number, readonly length: number) {
-    this.array = new Float32Array(heap.memory.buffer, ptr, length);
+    this.array = new Float32Array(heap.buffer, ptr, length);
   }
 
   view(): Float32Array {
-    if (this.array.buffer !== this.heap.memory.buffer) {
-      this.array = new Float32Array(this.heap.memory.buffer, this.ptr, this.length);
+    if (this.array.buffer !== this.heap.buffer) {
+      this.array = new Float32Array(this.heap.buffer, this.ptr, this.length);
     }
     return this.array;
   }

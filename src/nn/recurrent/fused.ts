@@ -12,7 +12,7 @@
  * Time runs in "processing order": for the reverse direction the input is copied reversed into the
  * workspace, so the core loop is the same for both directions.
  */
-import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix } from '../../kernels/index.js';
+import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
@@ -219,17 +219,18 @@ interface Needs {
   weightHr: boolean;
 }
 
-/** Gradients by input; null where not needed or absent. */
+/** Gradients by input; null where not needed or absent. Weight gradients stay in the call's workspace
+ * (borrowed until the node's afterBackward); x, h0 and c0 get arrays of their own. */
 interface Gradients {
   x: FloatArray | null;
   h0: FloatArray;
   c0: FloatArray | null;
-  weightIh: FloatArray | null;
-  weightHh: FloatArray | null;
-  biasIh: FloatArray | null;
-  biasHh: FloatArray | null;
-  weightHr: FloatArray | null;
-  peephole: FloatArray | null;
+  weightIh: KernelBuffer | null;
+  weightHh: KernelBuffer | null;
+  biasIh: KernelBuffer | null;
+  biasHh: KernelBuffer | null;
+  weightHr: KernelBuffer | null;
+  peephole: KernelBuffer | null;
 }
 
 function runBackward(
@@ -312,12 +313,7 @@ function runBackward(
       x: gx,
       h0: dh.slice(),
       c0: dc ? dc.slice() : null,
-      weightIh: dWih ? dWih.slice() : null,
-      weightHh: dWhh ? dWhh.slice() : null,
-      biasIh: dBih ? dBih.slice() : null,
-      biasHh: dBhh ? dBhh.slice() : null,
-      weightHr: dWhr ? dWhr.slice() : null,
-      peephole: dPeep ? dPeep.slice() : null,
+      weightIh: dWihBuf, weightHh: dWhhBuf, biasIh: dBihBuf, biasHh: dBhhBuf, weightHr: dWhrBuf, peephole: dPeepBuf,
     };
   } finally {
     releaseStepWeights(k, sw);
@@ -387,19 +383,22 @@ export function recurrentDirection(
       x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
       biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
     };
-    const r = runBackward(g, k, w, saved, ws, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     orphanedWorkspaces.unregister(token);
-    ws.release();
+    const r = runBackward(g, k, w, saved, ws, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
+    // Autograd adds a leaf's gradient in before afterBackward releases the workspace; anything else
+    // may wait for other contributions, so it gets a copy.
+    const weightGrad = (buffer: KernelBuffer | null, like: Tensor): Tensor | null =>
+      !buffer ? null : like.isLeaf ? new Tensor(buffer, like.shape) : new Tensor(buffer.view().slice(), like.shape);
     return [
       grad(r.x, x), grad(r.h0, h0), ...(c0 ? [grad(r.c0, c0)] : []),
-      grad(r.weightIh, w.weightIh), grad(r.weightHh, w.weightHh),
-      ...(w.biasIh ? [grad(r.biasIh, w.biasIh)] : []), ...(w.biasHh ? [grad(r.biasHh, w.biasHh)] : []),
-      ...(w.weightHr ? [grad(r.weightHr, w.weightHr)] : []),
-      ...(w.peephole ? w.peephole.map((p, i) => new Tensor(r.peephole!.slice(i * H, (i + 1) * H), p.shape)) : []),
+      weightGrad(r.weightIh, w.weightIh), weightGrad(r.weightHh, w.weightHh),
+      ...(w.biasIh ? [weightGrad(r.biasIh, w.biasIh)] : []), ...(w.biasHh ? [weightGrad(r.biasHh, w.biasHh)] : []),
+      ...(w.weightHr ? [weightGrad(r.weightHr, w.weightHr)] : []),
+      ...(w.peephole ? w.peephole.map((p, i) => weightGrad(sliceBuffer(r.peephole!, i * H, H), p)) : []),
     ];
   };
-  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll, dtype);
+  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll, () => ws.release(), dtype);
   // The joint tensor lives exactly as long as the graph that can still run this backward.
   orphanedWorkspaces.register(joint, ws, token);
   return result;
@@ -413,7 +412,8 @@ export function recurrentDirection(
  * gradients gathered (null for an output that got none). Nothing of the outputs' size is allocated.
  */
 function wireOutputs(
-  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[], dtype: DType,
+  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
+  afterBackward: () => void, dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {
   const gathered: (Tensor | null)[] = outputs.map(() => null);
   const empty = (): Tensor => new Tensor(allocateArray(0, dtype), [0]);
@@ -424,6 +424,7 @@ function wireOutputs(
       gathered.fill(null);
       return backwardAll(grads);
     },
+    afterBackward,
   });
   const wired = outputs.map((t, i) =>
     record(t, {
