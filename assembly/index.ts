@@ -7,6 +7,7 @@ export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';
+export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';
 export { adamUpdate } from './adam';
 export { mathMap } from './math';

@@ -142,6 +142,28 @@ function gemmSection(results) {
   ].join('\n');
 }
 
+/**
+ * What WebAssembly can reach at best on W5, the compute-bound workload: both threads at the f32x4
+ * mul+add peak that bench/gemm.mjs measured in this run, with no time for anything but arithmetic.
+ * Node 20 has no relaxed SIMD, so no fused multiply-add: a peer with FMA has twice the ceiling.
+ */
+function ceilingSection(results) {
+  const peak = results.gemm?.ok ? parseGemm(results.gemm.output).peakGflops : null;
+  const torch = cellOf(results, 'W5', 'pytorch/1t');
+  const ours = cellOf(results, 'W5', OURS);
+  if (!peak || !torch) return null;
+  const flops = w5FlopsPerStep();
+  const threads = ours?.threads ?? 2;
+  const ceiling = (threads * peak * 1e9) / flops;
+  const torchGflops = (torch.rate * flops) / 1e9;
+  return [
+    `W5 is bound by arithmetic: ${formatNumber(flops / 1e9)} GFLOP per step. This run measured the f32x4 mul+add peak at ${formatNumber(peak)} GFLOPS per thread, so ${threads} threads doing nothing but arithmetic would reach ${formatNumber(ceiling)} steps/s. PyTorch on one thread ran ${formatNumber(torch.rate)} steps/s (${formatNumber(torchGflops)} GFLOPS, with AVX2/AVX-512 fused multiply-add), ${formatRatio(torch.rate / ceiling)} that ceiling.` +
+      (ours ? ` Ours: ${formatNumber(ours.rate)} steps/s, ${Math.round((100 * ours.rate) / ceiling)}% of the ceiling.` : ''),
+    '',
+    'Where PyTorch is above that ceiling, the W5 target (PyTorch\'s single-thread speed) is out of reach for WebAssembly on this machine: fused multiply-add would need relaxed SIMD, which Node 20 lacks and which the kernels must not use anyway (Chromium has it, and results must be the same in both).',
+  ].join('\n');
+}
+
 const method = (p) => `## How it is measured
 
 - One "step" is forward + backward + optimizer update on one batch (W4: one generated token). Every
@@ -195,6 +217,7 @@ export function renderReport(results) {
     '',
     gemmSection(results),
     '',
+    ...(ceilingSection(results) ? ['## The ceiling without fused multiply-add (W5)', '', ceilingSection(results), ''] : []),
     method(PROFILES[results.profile]),
     '',
   ].join('\n');

@@ -449,6 +449,111 @@ describe('wasm LSTM and GRU steps match the reference', () => {
   });
 });
 
+describe('wasm whole-sequence loops give the bits of the step-by-step loop', () => {
+  const random = rng(7);
+  const kinds = [
+    { kind: 0, name: 'rnn tanh', G: 1 }, { kind: 1, name: 'rnn relu', G: 1 },
+    { kind: 2, name: 'lstm', G: 4 }, { kind: 2, name: 'lstm peephole', G: 4 }, { kind: 3, name: 'gru', G: 3 },
+  ] as const;
+
+  /** The loop src/nn/recurrent/fused.ts runs when a backend has no sequence kernels. */
+  function stepsForward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Record<string, Float32Array | null>): void {
+    const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
+    const packed = k.packB(true, H, GH, wHh, 0, H);
+    for (let s = 0; s < T; s++) {
+      const gOff = s * B * GH, hPrev = s * B * H, hNext = (s + 1) * B * H;
+      if (kind === 3) {
+        k.gemmPacked(false, B, GH, H, 1, a.states!, hPrev, H, packed, 0, a.gh!, gOff, GH);
+        k.addRowVector(B, GH, a.gh!, gOff, a.biasHh!, 0);
+        k.gruForward(B, H, a.gates!, gOff, a.gh!, gOff, a.states!, hPrev, a.states!, hNext);
+        continue;
+      }
+      k.gemmPacked(false, B, GH, H, 1, a.states!, hPrev, H, packed, 1, a.gates!, gOff, GH);
+      if (kind === 2) k.lstmForward(B, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.states!, hNext, a.peep ?? null, 0);
+      else {
+        k.rnnForward(B * H, kind as 0 | 1, a.gates!, gOff);
+        a.states!.set(a.gates!.subarray(gOff, gOff + B * H), hNext);
+      }
+    }
+    k.releasePacked(packed);
+  }
+
+  function stepsBackward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Record<string, Float32Array | null>): void {
+    const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
+    const packed = k.packB(false, GH, H, wHh, 0, H);
+    for (let s = T - 1; s >= 0; s--) {
+      const gOff = s * B * GH;
+      k.axpy(B * H, 1, a.dOut!, s * B * H, a.dh!, 0);
+      if (kind === 2) {
+        k.lstmBackward(B, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.dh!, 0, a.dc!, 0, a.dGates!, gOff, a.peep ?? null, 0, a.dPeep ?? null, 0);
+        k.gemmPacked(false, B, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
+      } else if (kind === 3) {
+        k.gruBackward(B, H, a.gates!, gOff, a.gh!, gOff, a.states!, s * B * H, a.dh!, 0, a.dGates!, gOff, a.dGh!, gOff, a.dhPrev!, 0);
+        a.dh!.set(a.dhPrev!);
+        k.gemmPacked(false, B, H, GH, 1, a.dGh!, gOff, GH, packed, 1, a.dh!, 0, H);
+      } else {
+        k.rnnBackward(B * H, kind as 0 | 1, a.states!, (s + 1) * B * H, a.dh!, 0, a.dGates!, gOff);
+        k.gemmPacked(false, B, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
+      }
+    }
+    k.releasePacked(packed);
+  }
+
+  const copyAll = (a: Record<string, Float32Array | null>) =>
+    Object.fromEntries(Object.entries(a).map(([key, v]) => [key, v ? Float32Array.from(v) : null]));
+
+  test('RNN (tanh, relu), LSTM (with and without peepholes) and GRU, forward and backward', () => {
+    for (const { kind, name, G } of kinds) {
+      for (const B of [1, 3]) {
+        for (const H of [1, 3, 17]) {
+          const T = 5, GH = G * H, label = `${name} B=${B} H=${H}`;
+          const wHh = randomArray(GH * H, random);
+          const peephole = name === 'lstm peephole';
+          const inputs: Record<string, Float32Array | null> = {
+            gates: randomArray(T * B * GH, random, 2),
+            gh: kind === 3 ? new Float32Array(T * B * GH) : null,
+            states: Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)),
+            cells: kind === 2 ? Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)) : null,
+            biasHh: kind === 3 ? randomArray(GH, random) : null,
+            peep: peephole ? randomArray(3 * H, random) : null,
+          };
+          const stepwise = copyAll(inputs);
+          stepsForward(wasm, kind, T, B, H, wHh, stepwise);
+          const whole = copyAll(inputs);
+          const packedT = wasm.packB(true, H, GH, wHh, 0, H);
+          assert.equal(wasm.sequenceForward!(kind, T, B, H, packedT, whole.gates!, whole.gh ?? null, whole.states!, whole.cells ?? null, whole.biasHh ?? null, whole.peep ?? null), true, `${label}: taken`);
+          wasm.releasePacked(packedT);
+          for (const key of ['gates', 'gh', 'states', 'cells']) assert.deepEqual(whole[key], stepwise[key], `${label} forward: ${key}`);
+
+          const grads: Record<string, Float32Array | null> = {
+            ...stepwise,
+            dOut: randomArray(T * B * H, random),
+            dh: randomArray(B * H, random),
+            dc: kind === 2 ? randomArray(B * H, random) : null,
+            dGates: new Float32Array(T * B * GH),
+            dGh: kind === 3 ? new Float32Array(T * B * GH) : null,
+            dhPrev: kind === 3 ? new Float32Array(B * H) : null,
+            dPeep: peephole ? new Float32Array(3 * H) : null,
+          };
+          const stepBack = copyAll(grads);
+          stepsBackward(wasm, kind, T, B, H, wHh, stepBack);
+          const wholeBack = copyAll(grads);
+          const packed = wasm.packB(false, GH, H, wHh, 0, H);
+          const g = wholeBack;
+          assert.equal(wasm.sequenceBackward!(kind, T, B, H, packed, g.gates!, g.gh ?? null, g.states!, g.cells ?? null, g.dOut!, g.dh!, g.dc ?? null, g.dGates!, g.dGh ?? null, g.dhPrev ?? null, g.peep ?? null, g.dPeep ?? null), true);
+          wasm.releasePacked(packed);
+          for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dPeep']) assert.deepEqual(wholeBack[key], stepBack[key], `${label} backward: ${key}`);
+        }
+      }
+    }
+  });
+
+  test('the reference backend has no sequence kernels, so layers run their own loop there', () => {
+    assert.equal(jsKernels.sequenceForward, undefined);
+    assert.equal(jsKernels.sequenceBackward, undefined);
+  });
+});
+
 // ---- loss and optimizer ----
 
 describe('wasm softmaxCrossEntropy and adamUpdate match the reference', () => {

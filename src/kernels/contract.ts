@@ -18,6 +18,8 @@
  * (3*hidden). Row strides of gate buffers are 4*hidden / 3*hidden, of state buffers `hidden`.
  */
 export type FloatArray = Float32Array | Float64Array;
+/** The cell of a whole-sequence kernel: 0 tanh RNN, 1 ReLU RNN, 2 LSTM, 3 GRU. */
+export type SequenceKind = 0 | 1 | 2 | 3;
 export type DType = 'float32' | 'float64';
 
 /** A long-lived buffer owned by a module or optimizer. `view()` re-derives the array on each access
@@ -155,6 +157,33 @@ export interface Kernels {
     dGh: FloatArray, dGhOffset: number,
     dhPrev: FloatArray, dhPrevOffset: number,
   ): void;
+
+  // ---- whole time loops (optional) ----
+  /**
+   * The forward time loop of one layer direction without projection, in one call: for each step s,
+   * the recurrent GEMM from states[s] with `packed` (W_hh^T, from packB(true, ...)) and the step
+   * kernel above, exactly as a caller would issue them one by one (same results, bit for bit).
+   * gates [T, B, G*H] holds the input projections (both biases folded in, except GRU's b_hh, given
+   * as biasHh); states [T+1, B, H] holds h0 and receives h1..hT; cells (LSTM) likewise; gh (GRU)
+   * receives h W_hh^T + b_hh per step. Arrays start at offset 0. Returns false, having done nothing,
+   * when the backend would rather the caller ran the steps (work it shares across threads per step).
+   */
+  sequenceForward?(
+    kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,
+    gates: FloatArray, gh: FloatArray | null, states: FloatArray, cells: FloatArray | null,
+    biasHh: FloatArray | null, peep: FloatArray | null,
+  ): boolean;
+  /**
+   * The backward time loop matching sequenceForward, from dh (dL/dh_T in, dL/dh0 out) and dc (LSTM,
+   * likewise): per step dh += dOut[s], the step's backward kernel into dGates[s] (and dGh[s] for
+   * GRU, with dhPrev as its scratch), then dh = dGates[s] W_hh with `packed` from packB(false, ...).
+   */
+  sequenceBackward?(
+    kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,
+    gates: FloatArray, gh: FloatArray | null, states: FloatArray, cells: FloatArray | null,
+    dOut: FloatArray, dh: FloatArray, dc: FloatArray | null, dGates: FloatArray, dGh: FloatArray | null,
+    dhPrev: FloatArray | null, peep: FloatArray | null, dPeep: FloatArray | null,
+  ): boolean;
 
   // ---- losses ----
   /**

@@ -103,6 +103,7 @@ export class Module {
     return this.train(false);
   }
 
+  /** Drops every parameter's gradient (see Optimizer.zeroGrad for what the next backward reuses). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }

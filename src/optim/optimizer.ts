@@ -95,7 +95,9 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /**
    * Drops every parameter's gradient. Parity note: this is PyTorch 2's default (`set_to_none=True`);
-   * PyTorch 1.13 zero-filled by default. The next backward allocates fresh gradients either way.
+   * PyTorch 1.13 zero-filled by default. A parameter in kernel memory (wasm) keeps its gradient's
+   * memory, and the next backward writes the new gradient there (Tensor.accumulateGrad), so clone() a
+   * gradient you want to keep past zeroGrad().
    */
   zeroGrad(): void {
     for (const group of this.paramGroups) for (const p of group.params) p.grad = null;

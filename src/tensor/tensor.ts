@@ -64,7 +64,8 @@ export class Tensor {
       throw new Error(`Tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, storage has ${length}`);
     }
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
+    // Shapes are shared between tensors (views, results of the same shape): a frozen one is kept.
+    this.shape = Object.isFrozen(shape) ? (shape as readonly number[]) : Object.freeze([...shape]);
     this.dtype = 'dtype' in storage && typeof storage.dtype === 'string' ? storage.dtype : dtypeOf(storage as FloatArray);
     if (options.requiresGrad) this.requiresGrad = true;
   }

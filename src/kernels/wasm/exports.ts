@@ -35,6 +35,15 @@ export interface WasmExports {
     batch: number, hidden: number, gi: number, gh: number, hPrev: number, dh: number,
     dGi: number, dGh: number, dhPrev: number,
   ): void;
+  sequenceForward(
+    kind: number, steps: number, batch: number, hidden: number, packed: number,
+    gates: number, gh: number, states: number, cells: number, biasHh: number, peep: number, work: number,
+  ): void;
+  sequenceBackward(
+    kind: number, steps: number, batch: number, hidden: number, packed: number,
+    gates: number, gh: number, states: number, cells: number, dOut: number, dh: number, dc: number,
+    dGates: number, dGh: number, dhPrev: number, peep: number, dPeep: number, work: number,
+  ): void;
   softmaxCrossEntropy(
     rows: number, classes: number, logits: number, targets: number, ignoreIndex: number, loss: number, dLogits: number,
   ): void;

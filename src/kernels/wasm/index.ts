@@ -301,6 +301,52 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
 
+    sequenceForward(kind, steps, batch, hidden, packed, gates, gh, states, cells, biasHh, peep) {
+      if (!(packed instanceof WasmPacked) || f64(gates) || pool?.sharesSteps(batch, hidden, packed.n)) return false;
+      const G = packed.n / hidden;
+      const state = batch * hidden;
+      stage.begin('sequenceForward')
+        .arg(gates, 0, steps * batch * G * hidden, true)
+        .arg(gh as Float32Array | null, 0, steps * batch * G * hidden, true, false)
+        .arg(states as Float32Array, 0, (steps + 1) * state, true)
+        .arg(cells as Float32Array | null, 0, (steps + 1) * state, true)
+        .arg(biasHh as Float32Array | null, 0, G * hidden, false)
+        .arg(peep as Float32Array | null, 0, 3 * hidden, false)
+        .bind();
+      w.sequenceForward(
+        kind, steps, batch, hidden, packed.ptr,
+        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), gemmWork,
+      );
+      stage.finish();
+      return true;
+    },
+
+    sequenceBackward(kind, steps, batch, hidden, packed, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep) {
+      if (!(packed instanceof WasmPacked) || f64(gates) || pool?.sharesSteps(batch, hidden, packed.k)) return false;
+      const G = packed.k / hidden;
+      const state = batch * hidden, all = steps * batch * G * hidden;
+      stage.begin('sequenceBackward')
+        .arg(gates, 0, all, false)
+        .arg(gh as Float32Array | null, 0, all, false)
+        .arg(states as Float32Array, 0, (steps + 1) * state, false)
+        .arg(cells as Float32Array | null, 0, (steps + 1) * state, false)
+        .arg(dOut as Float32Array, 0, steps * state, false)
+        .arg(dh as Float32Array, 0, state, true)
+        .arg(dc as Float32Array | null, 0, state, true)
+        .arg(dGates as Float32Array, 0, all, true, false)
+        .arg(dGh as Float32Array | null, 0, all, true, false)
+        .arg(dhPrev as Float32Array | null, 0, state, true, false)
+        .arg(peep as Float32Array | null, 0, 3 * hidden, false)
+        .arg(peep ? (dPeep as Float32Array | null) : null, 0, 3 * hidden, true)
+        .bind();
+      w.sequenceBackward(
+        kind, steps, batch, hidden, packed.ptr, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4),
+        stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stage.ptr(9), stage.ptr(10), stage.ptr(11), gemmWork,
+      );
+      stage.finish();
+      return true;
+    },
+
     softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset) {
       if (f64(logits)) {
         return jsKernels.softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset);

@@ -370,6 +370,14 @@ export class GemmThreads {
     return true;
   }
 
+  /**
+   * Whether a recurrent time step of this size (its GEMM of batch x gateWidth x hidden, its step kernel
+   * over batch x hidden units) could be shared: when not, a whole time loop may run in one call.
+   */
+  sharesSteps(batch: number, hidden: number, gateWidth: number): boolean {
+    return this.helpers.length > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
+  }
+
   /** gemmPacked, as gemm above; false when too small to share. */
   gemmPacked(
     transA: boolean, m: number, n: number, k: number, alpha: number,

@@ -12,7 +12,7 @@
  * Time runs in "processing order": for the reverse direction the input is copied reversed into the
  * workspace, so the core loop is the same for both directions.
  */
-import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix } from '../../kernels/index.js';
+import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
@@ -59,9 +59,15 @@ interface Saved {
 
 const timeOf = (g: Geometry, s: number): number => (g.reverse ? g.T - 1 - s : s);
 
+const sequenceKind = (kind: CellKind): SequenceKind => (kind === 'rnn_tanh' ? 0 : kind === 'rnn_relu' ? 1 : kind === 'lstm' ? 2 : 3);
+
 /** Copies [T, B, width] rows between time order and processing order. */
 function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {
   const block = g.B * width;
+  if (!g.reverse) {
+    dst.set(src.subarray(0, g.T * block));
+    return;
+  }
   for (let s = 0; s < g.T; s++) {
     const t = timeOf(g, s);
     const [from, to] = toProcessing ? [t, s] : [s, t];
@@ -185,6 +191,7 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
     const peep = saved.peep?.view() ?? null;
     const wHr = w.weightHr?.data ?? null;
     const bHh = w.biasHh?.data ?? null;
+    if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep)) return;
     for (let s = 0; s < T; s++) {
       const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
       if (kind === 'gru') {
@@ -271,7 +278,10 @@ function runBackward(
     if (dHn) dh.set(dHn);
     if (dc && dCn) dc.set(dCn);
 
-    for (let s = T - 1; s >= 0; s--) {
+    const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
+      sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep,
+    );
+    for (let s = whole ? -1 : T - 1; s >= 0; s--) {
       const gOff = s * B * GH, hPrev = s * B * P;
       k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
       if (kind === 'lstm') {
