@@ -146,3 +146,54 @@ test('unbatched input [seq, features] and omitted states', () => {
   const [ob] = gru.forward(randn([5, 2]).reshape([5, 1, 2]));
   assert.deepEqual(ob.shape, [5, 1, 3]);
 });
+
+/** One-hot rows (the first one all zero when there are several), as a text model feeds characters:
+ * the layer gathers columns. */
+function oneHotInput(T: number, B: number, I: number, dtype: 'float32' | 'float64'): Tensor {
+  const data = dtype === 'float64' ? new Float64Array(T * B * I) : new Float32Array(T * B * I);
+  for (let row = T * B > 1 ? 1 : 0; row < T * B; row++) data[row * I + ((row * 7 + 2) % I)] = 1;
+  return new Tensor(data, [T, B, I], { requiresGrad: true });
+}
+
+for (const kind of ['rnn_tanh', 'lstm', 'gru'] as const) {
+  for (const [T, B] of [[4, 3], [1, 1]] as const) {
+    test(`fused ${kind} with one-hot input [${T}, ${B}, 5] (gather path) matches the op-by-op reference`, () => {
+      const I = 5, H = 4;
+      const w = makeWeights({ kind }, I, H);
+      const x = oneHotInput(T, B, I, 'float64');
+      const h0 = r([B, H]), c0 = kind === 'lstm' ? r([B, H]) : null;
+      const inputs = allInputs(x, h0, c0, w);
+      const cot = randn([T, B, H], { dtype: 'float64', generator: gen });
+      const run = (f: typeof recurrentDirection) => {
+        for (const t of inputs) t.grad = null;
+        const out = f(kind, x, h0, c0, w, T > 1);
+        out.output.mul(cot).sum().backward();
+        return { value: out.output.data, grads: inputs.map((t) => t.grad!.data) };
+      };
+      const fused = run(recurrentDirection);
+      const ref = run(reference.runDirection);
+      assert.ok(maxDiff(fused.value, ref.value) < 1e-12, `value: max diff ${maxDiff(fused.value, ref.value)}`);
+      fused.grads.forEach((g, i) => assert.ok(maxDiff(g, ref.grads[i]!) < 1e-10, `gradient of input ${i}: max diff ${maxDiff(g, ref.grads[i]!)}`));
+      // Columns of W_ih that no row selects get no gradient; the selected ones do.
+      const dWih = fused.grads[inputs.indexOf(w.weightIh)]!;
+      assert.ok(dWih.some((v) => v !== 0));
+    });
+  }
+}
+
+test('one-hot input in float32 on the default backend agrees with the float64 reference', () => {
+  const T = 6, B = 4, I = 9, H = 8;
+  const w64 = makeWeights({ kind: 'lstm' }, I, H);
+  const to32 = (t: Tensor | null): Tensor | null => (t ? new Tensor(Float32Array.from(t.data), t.shape, { requiresGrad: true }) : null);
+  const w32: DirectionWeights = {
+    weightIh: to32(w64.weightIh)!, weightHh: to32(w64.weightHh)!, biasIh: to32(w64.biasIh), biasHh: to32(w64.biasHh), weightHr: null, peephole: null,
+  };
+  const h0 = new Tensor(new Float32Array(B * H), [B, H]), c0 = new Tensor(new Float32Array(B * H), [B, H]);
+  const out32 = recurrentDirection('lstm', oneHotInput(T, B, I, 'float32'), h0, c0, w32, false);
+  out32.output.sum().backward();
+  const h064 = new Tensor(new Float64Array(B * H), [B, H]), c064 = new Tensor(new Float64Array(B * H), [B, H]);
+  const out64 = reference.runDirection('lstm', oneHotInput(T, B, I, 'float64'), h064, c064, w64, false);
+  out64.output.sum().backward();
+  assert.ok(maxDiff(out32.output.data, out64.output.data) < 1e-5, `values: ${maxDiff(out32.output.data, out64.output.data)}`);
+  assert.ok(maxDiff(w32.weightIh.grad!.data, w64.weightIh.grad!.data) < 1e-4, `dW_ih: ${maxDiff(w32.weightIh.grad!.data, w64.weightIh.grad!.data)}`);
+});

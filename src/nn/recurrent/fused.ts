@@ -14,6 +14,7 @@
  */
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
+import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 
@@ -55,6 +56,8 @@ interface Saved {
   cells: KernelBuffer | null; // LSTM: [T+1, B, H]
   hRaw: KernelBuffer | null; // LSTM with projection: [T, B, H] before W_hr
   peep: KernelBuffer | null; // peephole weights gathered contiguously: [w_ci | w_cf | w_co]
+  /** One-hot input rows: their columns, and room for W_ih^T (forward) and dW_ih^T (backward). */
+  oneHot: { ids: Int32Array; scratch: KernelBuffer } | null;
 }
 
 const timeOf = (g: Geometry, s: number): number => (g.reverse ? g.T - 1 - s : s);
@@ -183,8 +186,12 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
     const hRaw = saved.hRaw?.view() ?? null;
     const gh = saved.gh?.view() ?? null;
     const wIh = w.weightIh.data, wHh = w.weightHh.data;
-    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T (+ biases).
-    k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T (+ biases); for one-hot rows,
+    // columns of W_ih.
+    if (saved.oneHot) {
+      const { ids, scratch } = saved.oneHot;
+      gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null);
+    } else k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
     if (w.biasIh) k.addRowVector(T * B, GH, gates, 0, w.biasIh.data, 0);
     // b_hh folds into the projection except for GRU, whose n gate needs it inside r * (W_hn h + b_hn).
     if (w.biasHh && kind !== 'gru') k.addRowVector(T * B, GH, gates, 0, w.biasHh.data, 0);
@@ -308,7 +315,11 @@ function runBackward(
     const dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
     const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf?.view() ?? null;
     // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
-    if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
+    if (dWih && saved.oneHot) {
+      const scratch = saved.oneHot.scratch.view();
+      scratch.fill(0);
+      scatterColumns(k, saved.oneHot.ids, dGates, GH, I, dWih, scratch);
+    } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
     if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
     if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
     if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
@@ -354,9 +365,12 @@ export function recurrentDirection(
     cells: kind === 'lstm' ? ws.take((T + 1) * B * H, false) : null,
     hRaw: w.weightHr ? ws.take(T * B * H, false) : null,
     peep: w.peephole ? ws.take(3 * H, false) : null,
+    oneHot: null,
   };
   if (saved.peep) w.peephole!.forEach((p, i) => saved.peep!.view().set(p.data, i * H));
   copyTimeMajor(g, I, x.data, saved.x.view(), true);
+  const ids = oneHotRows(saved.x.view(), T * B, I);
+  if (ids) saved.oneHot = { ids, scratch: ws.take(I * G * H, false) };
   saved.states.view().set(h0.data);
   if (saved.cells) {
     if (c0) saved.cells.view().set(c0.data);
