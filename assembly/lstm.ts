@@ -26,7 +26,7 @@ export function lstmForward(batch: i32, hidden: i32, gates: usize, cPrev: usize,
 }
 
 /** Units j..j+n-1 (n <= 4) of one batch row; o4 = 4j bytes. */
-@inline function lstmForwardLanes(g: usize, cPrev: usize, c: usize, hRaw: usize, peep: usize, hb: usize, o4: usize, n: i32, hasPeep: bool): void {
+@inline export function lstmForwardLanes(g: usize, cPrev: usize, c: usize, hRaw: usize, peep: usize, hb: usize, o4: usize, n: i32, hasPeep: bool): void {
   const cp = loadLanes(cPrev + o4, n);
   let pi = loadLanes(g + o4, n);
   let pf = loadLanes(g + hb + o4, n);

@@ -428,6 +428,42 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     }
   });
 
+  test('lstmStep (the fused T = 1 step): the bits of the separate wasm calls, close to the reference', () => {
+    for (const batch of [1, 3]) {
+      for (const input of ODD_SIZES) {
+        for (const hidden of ODD_SIZES) {
+          for (const bias of [true, false]) {
+            const label = `lstmStep batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
+            const s = batch * hidden, G = 4 * hidden;
+            const x = randomArray(2 + batch * input, random), h = randomArray(1 + s, random), cPrev = randomArray(3 + s, random, 2);
+            const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
+            const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
+            const separate = (k: Kernels): [Float32Array, Float32Array] => {
+              const gates = new Float32Array(batch * G), c = new Float32Array(s), hOut = new Float32Array(s);
+              k.gemm(false, true, batch, G, input, 1, x, 2, input, wIh, 0, input, 0, gates, 0, G);
+              if (bIh) k.addRowVector(batch, G, gates, 0, bIh, 0);
+              if (bHh) k.addRowVector(batch, G, gates, 0, bHh, 0);
+              k.gemm(false, true, batch, G, hidden, 1, h, 1, hidden, wHh, 0, hidden, 1, gates, 0, G);
+              k.lstmForward(batch, hidden, gates, 0, cPrev, 3, c, 0, hOut, 0, null, 0);
+              return [c, hOut];
+            };
+            const c = randomArray(1 + s, random), hOut = randomArray(2 + s, random);
+            const cBefore = c[0]!, hBefore = hOut[0]!;
+            wasm.lstmStep!(batch, input, hidden, x, 2, h, 1, wIh, wHh, bIh, bHh, cPrev, 3, c, 1, hOut, 2);
+            assert.equal(c[0], cBefore, `${label}: wrote before its offset`);
+            assert.equal(hOut[0], hBefore, `${label}: wrote before its offset`);
+            const [cWasm, hWasm] = separate(wasm);
+            expectClose(`${label} c (wasm calls)`, c.subarray(1), cWasm, () => 0);
+            expectClose(`${label} h (wasm calls)`, hOut.subarray(2), hWasm, () => 0);
+            const [cRef, hRef] = separate(jsKernels);
+            expectClose(`${label} c (reference)`, c.subarray(1), cRef, (i) => 1e-5 + 1e-5 * Math.abs(cRef[i]!));
+            expectClose(`${label} h (reference)`, hOut.subarray(2), hRef, (i) => 1e-5 + 1e-5 * Math.abs(hRef[i]!));
+          }
+        }
+      }
+    }
+  });
+
   test('gruForward and gruBackward', () => {
     for (const batch of [1, 3]) {
       for (const hidden of ODD_SIZES) {
@@ -718,6 +754,40 @@ describe('wasm kernels on helper threads', () => {
       await threaded.setThreads(1);
     }
     assert.equal(threaded.threads, 1);
+  });
+
+  test('the fused LSTM step cut into hidden units gives bit-identical results for 1 and 2 threads', async () => {
+    const threaded = loadWasmKernelsSync(true);
+    const single = loadWasmKernelsSync(false);
+    await threaded.setThreads(2);
+    threaded.adaptiveThreads = false;
+    try {
+      const random = rng(321);
+      const before = threaded.helperChunks;
+      // Shared from 2^17 weights: hidden 200 cuts into chunks of 32 units (the last one short), 131
+      // leaves a tail of 3 units; input 65 is the one-hot vocabulary of generation.
+      for (const [batch, input, hidden] of [[1, 65, 200], [3, 300, 131], [1, 512, 512]] as const) {
+        const s = batch * hidden, G = 4 * hidden;
+        const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
+        const wIh = randomArray(G * input, random, 0.2), wHh = randomArray(G * hidden, random, 0.2);
+        const bIh = randomArray(G, random), bHh = randomArray(G, random);
+        const [one, two] = [single, threaded].map((k) => {
+          const c = new Float32Array(s), hOut = new Float32Array(s);
+          for (let r = 0; r < 3; r++) k.lstmStep!(batch, input, hidden, x, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, c, 0, hOut, 0);
+          return [c, hOut];
+        });
+        expectClose(`lstmStep ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
+        expectClose(`lstmStep ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
+      }
+      const deadline = performance.now() + 10_000;
+      const [x, h, w] = [new Float32Array(65), new Float32Array(512), new Float32Array(2048 * 512)];
+      while (threaded.helperChunks === before && performance.now() < deadline) {
+        threaded.lstmStep!(1, 65, 512, x, 0, h, 0, new Float32Array(2048 * 65), w, null, null, h, 0, new Float32Array(512), 0, new Float32Array(512), 0);
+      }
+      assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the fused step');
+    } finally {
+      await threaded.setThreads(1);
+    }
   });
 
   test('LSTM and GRU steps cut into batch rows give bit-identical results for 1 and 2 threads', async () => {

@@ -113,6 +113,19 @@ export interface Kernels {
     peep: FloatArray | null, peepOffset: number,
   ): void;
   /**
+   * Optional (the wasm backend has it): one whole LSTM step without peepholes or projection, for the
+   * no-gradient T = 1 path (generation), fused so that threads share it in one job: gates (scratch,
+   * [batch, 4*hidden]) = x W_ih^T + b_ih + b_hh, then += h W_hh^T, then lstmForward into c and
+   * hOut ([batch, hidden]). Bit for bit the result of those separate calls (gemm, addRowVector twice,
+   * gemm with beta 1, lstmForward); biases may be null.
+   */
+  lstmStep?(
+    batch: number, input: number, hidden: number,
+    x: FloatArray, xOffset: number, h: FloatArray, hOffset: number,
+    wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
+    cPrev: FloatArray, cPrevOffset: number, c: FloatArray, cOffset: number, hOut: FloatArray, hOutOffset: number,
+  ): void;
+  /**
    * Backward of one step. Inputs: activated `gates`, cPrev, c, dhRaw (gradient w.r.t. hRaw), and dc
    * (gradient flowing into c from step t+1; overwritten with the gradient w.r.t. cPrev). Writes
    * dGates [batch, 4*hidden] (gradients w.r.t. the pre-activations). With peepholes, accumulates into

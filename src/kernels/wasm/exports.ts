@@ -26,6 +26,10 @@ export interface WasmExports {
   rnnForward(n: number, activation: number, pre: number): void;
   rnnBackward(n: number, activation: number, h: number, dh: number, dPre: number): void;
   lstmForward(batch: number, hidden: number, gates: number, cPrev: number, c: number, hRaw: number, peep: number): void;
+  lstmStepUnits(
+    batch: number, input: number, hidden: number, x: number, h: number, wIh: number, wHh: number, bIh: number, bHh: number,
+    cPrev: number, c: number, hOut: number, gates: number, u0: number, u1: number, work: number,
+  ): void;
   lstmBackward(
     batch: number, hidden: number, gates: number, cPrev: number, c: number, dhRaw: number, dc: number,
     dGates: number, peep: number, dPeep: number,

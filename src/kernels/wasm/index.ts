@@ -68,6 +68,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
   const released = new WeakSet<KernelBuffer | PackedMatrix>();
   let adaptive = true;
+  // lstmStep's gates scratch (grown on demand; never handed out).
+  let stepGates = { ptr: 0, bytes: 0 };
 
   return {
     name: 'wasm',
@@ -236,6 +238,33 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .bind();
       const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4)] as const;
       if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, ptrs, gemmWork)) w.lstmForward(batch, hidden, ...ptrs);
+      stage.finish();
+    },
+
+    lstmStep(batch, input, hidden, x, xOffset, h, hOffset, wIh, wHh, bIh, bHh, cPrev, cPrevOffset, c, cOffset, hOut, hOutOffset) {
+      if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
+      const state = batch * hidden, G = 4 * hidden;
+      // The scratch first: growing memory after bind() would move nothing, but keep the order of packB.
+      const gatesBytes = batch * G * 4;
+      if (gatesBytes > stepGates.bytes) {
+        if (stepGates.bytes > 0) heap.release(stepGates.ptr, stepGates.bytes);
+        stepGates = { ptr: heap.alloc(gatesBytes), bytes: gatesBytes };
+      }
+      stage.begin('lstmStep')
+        .arg(x as Float32Array, xOffset, batch * input, false)
+        .arg(h as Float32Array, hOffset, state, false)
+        .arg(wIh as Float32Array, 0, G * input, false)
+        .arg(wHh as Float32Array, 0, G * hidden, false)
+        .arg(bIh as Float32Array | null, 0, G, false)
+        .arg(bHh as Float32Array | null, 0, G, false)
+        .arg(cPrev as Float32Array, cPrevOffset, state, false)
+        .arg(c, cOffset, state, true, false)
+        .arg(hOut as Float32Array, hOutOffset, state, true, false)
+        .bind();
+      const ptrs = [
+        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stepGates.ptr,
+      ] as const;
+      if (!pool?.lstmStep(batch, input, hidden, ptrs, gemmWork)) w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
       stage.finish();
     },
 

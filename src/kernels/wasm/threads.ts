@@ -41,6 +41,11 @@ export const KIND_LSTM_FORWARD = 2;
 export const KIND_LSTM_BACKWARD = 3;
 export const KIND_GRU_FORWARD = 4;
 export const KIND_GRU_BACKWARD = 5;
+export const KIND_LSTM_STEP = 6;
+/** Fewest weights (4 hidden x (input + hidden)) of a fused LSTM step shared by threads. */
+const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
+/** Hidden units per chunk of a fused LSTM step: a multiple of 8 (gemm-small's column groups). */
+const STEP_UNIT_MULTIPLE = 8;
 /** Fewest units (batch x hidden) of a recurrent step shared by threads. */
 const MIN_SPLIT_UNITS = 4096;
 
@@ -427,6 +432,32 @@ export class GemmThreads {
       i32[JOB + 4] = hidden;
       for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
       this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+    }
+    this.chooser.record(key, shared, performance.now() - start);
+    return true;
+  }
+
+  /**
+   * One fused LSTM step (assembly/lstm-step.ts) in chunks of hidden units on all threads, or whole on
+   * this one; `args` are x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates. False when too small to share.
+   */
+  lstmStep(batch: number, input: number, hidden: number, args: readonly number[], mainWork: number): boolean {
+    if (this.helpers.length === 0 || 4 * hidden * (input + hidden) < MIN_SPLIT_STEP_WEIGHTS) return false;
+    const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
+    if (size >= hidden) return false;
+    const key = `l:${batch}:${input}:${hidden}`;
+    const start = performance.now();
+    const shared = this.chooser.share();
+    if (!shared) {
+      const [x = 0, h = 0, wIh = 0, wHh = 0, bIh = 0, bHh = 0, cPrev = 0, c = 0, hOut = 0, gates = 0] = args;
+      this.instance.exports.lstmStepUnits(batch, input, hidden, x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates, 0, hidden, mainWork);
+    } else {
+      const { i32 } = this;
+      i32[JOB + 3] = batch;
+      i32[JOB + 4] = input;
+      i32[JOB + 5] = hidden;
+      for (let i = 0; i < args.length; i++) i32[JOB + 6 + i] = args[i]!;
+      this.run(KIND_LSTM_STEP, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;

@@ -341,6 +341,34 @@ function runBackward(
   }
 }
 
+/** Batch rows up to which a single LSTM step without gradients runs as one fused call (Kernels.lstmStep):
+ * generation. Larger batches share the GEMMs by rows (packing B), which the fused call does not. */
+const FUSED_STEP_MAX_BATCH = 8;
+
+/** Whether the call must record a node (some input needs a gradient and gradients are on). */
+function wantsGraph(x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): boolean {
+  if (!isGradEnabled()) return false;
+  return x.requiresGrad || h0.requiresGrad || (c0?.requiresGrad ?? false) || w.weightIh.requiresGrad || w.weightHh.requiresGrad
+    || (w.biasIh?.requiresGrad ?? false) || (w.biasHh?.requiresGrad ?? false);
+}
+
+/**
+ * One LSTM step (T = 1) with nothing to record: one fused kernel call (input projection, biases,
+ * recurrent product and gates; threads share it by hidden units) straight from the caller's arrays,
+ * with no workspace. The same arithmetic as runForward's, bit for bit.
+ */
+function fusedStep(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): DirectionResult {
+  const { B, I, H } = g;
+  const output = new Tensor(allocateArray(B * H, 'float32'), [1, B, H]);
+  const c = new Tensor(allocateArray(B * H, 'float32'), [B, H]);
+  const cPrev = c0 ? c0.data : allocateArray(B * H, 'float32');
+  k.lstmStep!(
+    B, I, H, x.data, 0, h0.data, 0, w.weightIh.data, w.weightHh.data, w.biasIh?.data ?? null, w.biasHh?.data ?? null,
+    cPrev, 0, c.data, 0, output.data, 0,
+  );
+  return { output, h: new Tensor(output.data.slice(), [B, H]), c };
+}
+
 /**
  * Runs one direction of one layer over x [T, B, I] from h0 [B, P] (and c0 [B, H] for LSTM), recording
  * one autograd node when gradients are needed.
@@ -355,6 +383,9 @@ export function recurrentDirection(
   const g: Geometry = { kind, T, B, I, H, P, G, reverse };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
+  if (T === 1 && kind === 'lstm' && B <= FUSED_STEP_MAX_BATCH && !w.weightHr && !w.peephole && k.lstmStep && dtype === 'float32' && !wantsGraph(x, h0, c0, w)) {
+    return fusedStep(k, g, x, h0, c0, w);
+  }
   const ws = new Workspace(poolFor(k, dtype));
   // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).
   const saved: Saved = {
