@@ -5,18 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nn, optim, tensor, randn, Generator, noGrad, Tensor } from './helpers/api.js';
 import { recurrentDirection, type DirectionWeights } from '../src/nn/index.js';
-import { getBackend, setBackend, type BackendName } from '../src/kernels/index.js';
+import { backends, onBackend } from './helpers/backends.js';
 
-const defaultBackend = getBackend();
-const backends: BackendName[] = defaultBackend === 'wasm' ? ['js', 'wasm'] : ['js'];
-const onBackend = (backend: BackendName, fn: () => void) => () => {
-  setBackend(backend);
-  try {
-    fn();
-  } finally {
-    setBackend(defaultBackend);
-  }
-};
 
 const isPlainArray = (t: Tensor): boolean => ArrayBuffer.isView(t.rawStorage);
 

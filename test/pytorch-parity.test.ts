@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
-import { getBackend, setBackend, type BackendName } from '../src/kernels/index.js';
+import { backends, onBackend } from './helpers/backends.js';
 import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
 import { nn, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
@@ -27,16 +27,6 @@ function paramsOf(tensors: Record<string, Tensor>): Record<string, Tensor> {
 }
 
 // The same cases run on every backend that loaded (the TypeScript reference and WebAssembly).
-const defaultBackend = getBackend();
-const backends: BackendName[] = defaultBackend === 'wasm' ? ['js', 'wasm'] : ['js'];
-const onBackend = (backend: BackendName, fn: () => void) => () => {
-  setBackend(backend);
-  try {
-    fn();
-  } finally {
-    setBackend(defaultBackend);
-  }
-};
 
 for (const backend of backends) for (const name of layerCases) {
   test(`PyTorch parity (${backend} backend): ${name}`, onBackend(backend, () => {

@@ -345,13 +345,6 @@ function runBackward(
  * generation. Larger batches share the GEMMs by rows (packing B), which the fused call does not. */
 const FUSED_STEP_MAX_BATCH = 8;
 
-/** Whether the call must record a node (some input needs a gradient and gradients are on). */
-function wantsGraph(x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): boolean {
-  if (!isGradEnabled()) return false;
-  return x.requiresGrad || h0.requiresGrad || (c0?.requiresGrad ?? false) || w.weightIh.requiresGrad || w.weightHh.requiresGrad
-    || (w.biasIh?.requiresGrad ?? false) || (w.biasHh?.requiresGrad ?? false);
-}
-
 /**
  * One LSTM step (T = 1) with nothing to record: one fused kernel call (input projection, biases,
  * recurrent product and gates; threads share it by hidden units) straight from the caller's arrays,
@@ -383,7 +376,11 @@ export function recurrentDirection(
   const g: Geometry = { kind, T, B, I, H, P, G, reverse };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
-  if (T === 1 && kind === 'lstm' && B <= FUSED_STEP_MAX_BATCH && !w.weightHr && !w.peephole && k.lstmStep && dtype === 'float32' && !wantsGraph(x, h0, c0, w)) {
+  const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
+  const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
+  // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
+  const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (T === 1 && kind === 'lstm' && B <= FUSED_STEP_MAX_BATCH && !w.weightHr && !w.peephole && k.lstmStep && dtype === 'float32' && !records) {
     return fusedStep(k, g, x, h0, c0, w);
   }
   const ws = new Workspace(poolFor(k, dtype));
@@ -415,14 +412,7 @@ export function recurrentDirection(
   const h = new Tensor(statesView.slice(T * B * P, (T + 1) * B * P), [B, P]);
   const c = saved.cells ? new Tensor(saved.cells.view().slice(T * B * H, (T + 1) * B * H), [B, H]) : null;
 
-  // Under noGrad (generation: one call per token) nothing below is needed.
-  if (!isGradEnabled()) {
-    ws.release();
-    return { output, h, c };
-  }
-  const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
-  const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
-  if (!inputs.some((t) => t.requiresGrad)) {
+  if (!records) {
     ws.release();
     return { output, h, c };
   }
