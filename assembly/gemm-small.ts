@@ -51,7 +51,7 @@ export function smallTimesTransposed(
 }
 
 /** [sum of x0's lanes, ..., sum of x3's lanes], each as (l0 + l2) + (l1 + l3). */
-@inline function sums4(x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+@inline export function sums4(x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   const u01 = f32x4.add(v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), v128.shuffle<f32>(x0, x1, 2, 6, 3, 7));
   const u23 = f32x4.add(v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), v128.shuffle<f32>(x2, x3, 2, 6, 3, 7));
   return f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));

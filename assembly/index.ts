@@ -6,7 +6,7 @@ export { runChunk } from './threads';
 export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
-export { lstmStepUnits } from './lstm-step';
+export { lstmStepUnits, lstmStepGroupedUnits } from './lstm-step';
 export { gruForward, gruBackward } from './gru';
 export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';

@@ -91,7 +91,9 @@ function runChild(name, command, args, env, timeoutSeconds) {
 function planCells(opts, available) {
   const cells = [];
   for (const id of opts.workloads) {
-    for (const variant of available.threads ? ['wasm', 'wasm-1t', 'js'] : ['wasm', 'js']) {
+    const variants = available.threads ? ['wasm', 'wasm-1t', 'js'] : ['wasm', 'js'];
+    if (id === 'W4') variants.splice(1, 0, 'wasm-forward'); // generation without the stepper API
+    for (const variant of variants) {
       cells.push({ lib: 'recurrent', variant, workload: id, env: variant === 'js' ? { RECURRENT_BACKEND: 'js' } : {} });
     }
     if (available.pytorch) for (const t of [1, 2]) cells.push({ lib: 'pytorch', variant: `${t}t`, workload: id, threads: t });

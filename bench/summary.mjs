@@ -8,6 +8,7 @@ export const cellKey = (cell) => `${cell.lib}/${cell.variant}`;
 /** Display names for the table, in the order rows appear. */
 export const LIBRARIES = {
   'recurrent/wasm': 'recurrent (wasm)',
+  'recurrent/wasm-forward': 'recurrent (wasm, forward per token)',
   'recurrent/wasm-1t': 'recurrent (wasm, 1 thread)',
   'recurrent/js': 'recurrent (js)',
   'pytorch/1t': 'PyTorch, 1 thread',

@@ -464,6 +464,49 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     }
   });
 
+  test('lstmStepPrepared (weights grouped once; one-hot inputs as tokens): the bits of lstmStep', () => {
+    for (const batch of [1, 3]) {
+      for (const input of ODD_SIZES) {
+        for (const hidden of [...ODD_SIZES, 8, 24]) {
+          for (const bias of [true, false]) {
+            const label = `lstmStepPrepared batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
+            const s = batch * hidden, G = 4 * hidden;
+            const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
+            const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
+            const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
+            const tokens = Int32Array.from({ length: batch }, (_, b) => (b * 5 + input - 1) % input);
+            const oneHot = new Float32Array(batch * input);
+            tokens.forEach((t, b) => (oneHot[b * input + t] = 1));
+            for (const [name, dense] of [['dense', x], ['tokens', oneHot]] as const) {
+              const want = [new Float32Array(s), new Float32Array(s)] as const;
+              wasm.lstmStep!(batch, input, hidden, dense, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, want[0], 0, want[1], 0);
+              const step = wasm.prepareLstmStep!(input, hidden, wIh, wHh, bIh, bHh, name === 'tokens');
+              // Changing the weights afterwards changes nothing: the step holds a copy.
+              const wHhAfter = wHh.slice();
+              wHh.fill(7);
+              const c = new Float32Array(s), hOut = new Float32Array(s);
+              wasm.lstmStepPrepared!(step, batch, name === 'tokens' ? null : dense, name === 'tokens' ? tokens : null, h, cPrev, c, hOut);
+              wHh.set(wHhAfter);
+              expectClose(`${label} ${name} c`, c, want[0], () => 0);
+              expectClose(`${label} ${name} h`, hOut, want[1], () => 0);
+              wasm.releasePrepared!(step);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test('lstmStepPrepared refuses a token out of range, the wrong input kind and a released step', () => {
+    const step = wasm.prepareLstmStep!(5, 3, new Float32Array(60), new Float32Array(36), null, null, true);
+    const state = (): Float32Array => new Float32Array(3);
+    assert.throws(() => wasm.lstmStepPrepared!(step, 1, null, Int32Array.of(5), state(), state(), state(), state()), /token 0 must be in \[0, 5\), got 5/);
+    assert.throws(() => wasm.lstmStepPrepared!(step, 1, new Float32Array(5), null, state(), state(), state(), state()), /prepared for tokens/);
+    assert.throws(() => wasm.prepareLstmStep!(5, 3, new Float32Array(59), new Float32Array(36), null, null, true), /weights must be \[12, 5\], \[12, 3\]/);
+    wasm.releasePrepared!(step);
+    assert.throws(() => wasm.lstmStepPrepared!(step, 1, null, Int32Array.of(0), state(), state(), state(), state()), /released/);
+  });
+
   test('gruForward and gruBackward', () => {
     for (const batch of [1, 3]) {
       for (const hidden of ODD_SIZES) {
@@ -785,6 +828,39 @@ describe('wasm kernels on helper threads', () => {
         threaded.lstmStep!(1, 65, 512, x, 0, h, 0, new Float32Array(2048 * 65), w, null, null, h, 0, new Float32Array(512), 0, new Float32Array(512), 0);
       }
       assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the fused step');
+    } finally {
+      await threaded.setThreads(1);
+    }
+  });
+
+  test('the prepared LSTM step cut into hidden units gives bit-identical results for 1 and 2 threads', async () => {
+    const threaded = loadWasmKernelsSync(true);
+    const single = loadWasmKernelsSync(false);
+    await threaded.setThreads(2);
+    threaded.adaptiveThreads = false;
+    try {
+      const random = rng(654);
+      const before = threaded.helperChunks;
+      for (const [batch, input, hidden, tokens] of [[1, 65, 200, true], [3, 300, 131, false], [1, 512, 512, false], [2, 65, 512, true]] as const) {
+        const s = batch * hidden, G = 4 * hidden;
+        const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
+        const wIh = randomArray(G * input, random, 0.2), wHh = randomArray(G * hidden, random, 0.2);
+        const bIh = randomArray(G, random), bHh = randomArray(G, random);
+        const ids = Int32Array.from({ length: batch }, (_, b) => (7 * b + 3) % input);
+        const [one, two] = [single, threaded].map((k) => {
+          const step = k.prepareLstmStep!(input, hidden, wIh, wHh, bIh, bHh, tokens);
+          const c = new Float32Array(s), hOut = new Float32Array(s);
+          for (let r = 0; r < 3; r++) k.lstmStepPrepared!(step, batch, tokens ? null : x, tokens ? ids : null, h, cPrev, c, hOut);
+          return [c, hOut];
+        });
+        expectClose(`prepared step ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
+        expectClose(`prepared step ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
+      }
+      const step = threaded.prepareLstmStep!(512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, false);
+      const [x, out] = [new Float32Array(512), new Float32Array(512)];
+      const deadline = performance.now() + 10_000;
+      while (threaded.helperChunks === before && performance.now() < deadline) threaded.lstmStepPrepared!(step, 1, x, null, x, x, out, out);
+      assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the prepared step');
     } finally {
       await threaded.setThreads(1);
     }

@@ -1,6 +1,8 @@
 // This library's side of the workloads, through its public API from dist/ (the shipped code).
 // Variants: wasm (the default backend, on every core when the build has threads), wasm-1t (one
 // thread) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
+// W4 generates through LSTM.stepper (the generation API); wasm-forward runs the same network through
+// forward() one step at a time instead, to show what the stepper saves.
 import os from 'node:os';
 import { generator, makeBatch } from '../data.mjs';
 import { WORKLOADS } from '../workloads.mjs';
@@ -41,7 +43,7 @@ function trainer(modules, opt, loss, clip) {
   };
 }
 
-export async function setup(id) {
+export async function setup(id, variant) {
   const w = WORKLOADS[id];
   switch (id) {
     case 'W1': {
@@ -78,15 +80,26 @@ export async function setup(id) {
       const head = new nn.Linear(w.hidden, w.vocab);
       lstm.eval();
       head.eval();
-      const x = new Float32Array(w.vocab);
-      let state = null;
+      if (variant === 'wasm-forward') {
+        // The same network through forward(), one step [1, 1, vocab] at a time with the state carried.
+        const x = new Float32Array(w.vocab);
+        let state = null;
+        return generator((token, fresh) => noGrad(() => {
+          if (fresh) state = null;
+          x.fill(0);
+          x[token] = 1;
+          const [out, next] = lstm.forward(tensor(x, [1, 1, w.vocab]), state);
+          state = next;
+          return head.forward(out).data;
+        }));
+      }
+      // The generation API: weights prepared once, state kept in wasm memory, the token as an index.
+      const stepper = lstm.stepper({ tokens: true });
+      const ids = [0];
       return generator((token, fresh) => noGrad(() => {
-        if (fresh) state = null;
-        x.fill(0);
-        x[token] = 1;
-        const [out, next] = lstm.forward(tensor(x, [1, 1, w.vocab]), state);
-        state = next;
-        return head.forward(out).data;
+        if (fresh) stepper.reset();
+        ids[0] = token;
+        return head.forward(stepper.step(ids)).data;
       }));
     }
     case 'W5': {

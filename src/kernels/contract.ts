@@ -40,6 +40,16 @@ export interface PackedMatrix {
   readonly dtype: DType;
 }
 
+/** An LSTM direction's weights copied once for single steps without gradients (Kernels.prepareLstmStep).
+ * A copy: later changes to the layer's tensors are not seen. Opaque: only the backend that made it
+ * reads it. */
+export interface PreparedLstmStep {
+  readonly input: number;
+  readonly hidden: number;
+  /** Steps take one-hot inputs as the index of each row's 1 (Kernels.lstmStepPrepared's `tokens`). */
+  readonly tokens: boolean;
+}
+
 export interface Kernels {
   readonly name: 'js' | 'wasm';
 
@@ -125,6 +135,24 @@ export interface Kernels {
     wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
     cPrev: FloatArray, cPrevOffset: number, c: FloatArray, cOffset: number, hOut: FloatArray, hOutOffset: number,
   ): void;
+  /**
+   * Optional (the wasm backend has it): copies one LSTM direction's weights (no peepholes or
+   * projection; float32) into a layout for lstmStepPrepared. With `tokens`, steps take one-hot inputs
+   * as indices. Release with releasePrepared (or drop it: the memory returns when it is collected).
+   */
+  prepareLstmStep?(
+    input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null, tokens: boolean,
+  ): PreparedLstmStep;
+  /**
+   * lstmStep over prepared weights, bit for bit: x is [batch, input], or null and `tokens` holds each
+   * row's index of the 1 in [0, input) when the step was prepared for tokens. h, cPrev, c and hOut are
+   * [batch, hidden] from offset 0.
+   */
+  lstmStepPrepared?(
+    step: PreparedLstmStep, batch: number, x: FloatArray | null, tokens: Int32Array | null,
+    h: FloatArray, cPrev: FloatArray, c: FloatArray, hOut: FloatArray,
+  ): void;
+  releasePrepared?(step: PreparedLstmStep): void;
   /**
    * Backward of one step. Inputs: activated `gates`, cPrev, c, dhRaw (gradient w.r.t. hRaw), and dc
    * (gradient flowing into c from step t+1; overwritten with the gradient w.r.t. cPrev). Writes

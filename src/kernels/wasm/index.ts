@@ -6,15 +6,18 @@
  * forbid synchronous compilation of large modules on the main thread, so there the application
  * calls `await initWasm()` (exported by src/kernels/index.ts) once before training.
  */
-import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix } from '../contract.js';
+import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedLstmStep } from '../contract.js';
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import type { WasmExports } from './exports.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
+import { prepareLstmStep, WasmPreparedLstmStep } from './prepared-step.js';
 import { Staging } from './staging.js';
-import { GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD } from './threads.js';
+import {
+  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_LSTM_STEP_GROUPED,
+} from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
 
@@ -66,10 +69,18 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   // Users never call dispose(): a buffer nobody references any more (a dropped model, optimizer or
   // workspace) returns its memory when collected. release() does it at once and cancels this.
   const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
-  const released = new WeakSet<KernelBuffer | PackedMatrix>();
+  const released = new WeakSet<KernelBuffer | PackedMatrix | PreparedLstmStep>();
   let adaptive = true;
-  // lstmStep's gates scratch (grown on demand; never handed out).
+  // The gates scratch of lstmStep and lstmStepPrepared (grown on demand; never handed out).
   let stepGates = { ptr: 0, bytes: 0 };
+  const gatesScratch = (batch: number, hidden: number): number => {
+    const bytes = batch * 4 * hidden * 4;
+    if (bytes > stepGates.bytes) {
+      if (stepGates.bytes > 0) heap.release(stepGates.ptr, stepGates.bytes);
+      stepGates = { ptr: heap.alloc(bytes), bytes };
+    }
+    return stepGates.ptr;
+  };
 
   return {
     name: 'wasm',
@@ -245,11 +256,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
       const state = batch * hidden, G = 4 * hidden;
       // The scratch first: growing memory after bind() would move nothing, but keep the order of packB.
-      const gatesBytes = batch * G * 4;
-      if (gatesBytes > stepGates.bytes) {
-        if (stepGates.bytes > 0) heap.release(stepGates.ptr, stepGates.bytes);
-        stepGates = { ptr: heap.alloc(gatesBytes), bytes: gatesBytes };
-      }
+      const gates = gatesScratch(batch, hidden);
       stage.begin('lstmStep')
         .arg(x as Float32Array, xOffset, batch * input, false)
         .arg(h as Float32Array, hOffset, state, false)
@@ -262,10 +269,55 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(hOut as Float32Array, hOutOffset, state, true, false)
         .bind();
       const ptrs = [
-        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stepGates.ptr,
+        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), gates,
       ] as const;
-      if (!pool?.lstmStep(batch, input, hidden, ptrs, gemmWork)) w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
+      if (!pool?.lstmStep(KIND_LSTM_STEP, batch, input, hidden, ptrs, gemmWork)) w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
       stage.finish();
+    },
+
+    prepareLstmStep(input, hidden, wIh, wHh, bIh, bHh, tokens) {
+      const step = prepareLstmStep(heap, input, hidden, wIh, wHh, bIh, bHh, tokens);
+      collected.register(step, { ptr: step.ptr, bytes: step.bytes }, step);
+      return step;
+    },
+
+    lstmStepPrepared(step, batch, x, tokens, h, cPrev, c, hOut) {
+      if (!(step instanceof WasmPreparedLstmStep)) throw new Error('lstmStepPrepared: the step was prepared by another backend');
+      if (released.has(step)) throw new Error('lstmStepPrepared: this prepared step was released');
+      const { input, hidden } = step;
+      if (step.tokens ? !tokens || tokens.length < batch : !x) {
+        throw new Error(`lstmStepPrepared: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
+      }
+      if (tokens) {
+        for (let b = 0; b < batch; b++) {
+          const t = tokens[b]!;
+          if (!(t >= 0 && t < input)) throw new RangeError(`lstmStepPrepared: token ${b} must be in [0, ${input}), got ${t}`);
+        }
+      }
+      const state = batch * hidden;
+      const gates = gatesScratch(batch, hidden);
+      stage.begin('lstmStepPrepared')
+        .arg(step.tokens ? null : (x as Float32Array), 0, batch * input, false)
+        .arg(tokens, 0, batch, false)
+        .arg(h as Float32Array, 0, state, false)
+        .arg(cPrev as Float32Array, 0, state, false)
+        .arg(c as Float32Array, 0, state, true, false)
+        .arg(hOut as Float32Array, 0, state, true, false)
+        .bind();
+      const ptrs = [
+        stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh, stage.ptr(3), stage.ptr(4), stage.ptr(5), gates,
+      ] as const;
+      if (!pool?.lstmStep(KIND_LSTM_STEP_GROUPED, batch, step.tokens ? 0 : input, hidden, ptrs, gemmWork)) {
+        w.lstmStepGroupedUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
+      }
+      stage.finish();
+    },
+
+    releasePrepared(step) {
+      if (!(step instanceof WasmPreparedLstmStep) || released.has(step)) return;
+      released.add(step);
+      collected.unregister(step);
+      heap.release(step.ptr, step.bytes);
     },
 
     lstmBackward(

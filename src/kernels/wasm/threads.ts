@@ -42,6 +42,7 @@ export const KIND_LSTM_BACKWARD = 3;
 export const KIND_GRU_FORWARD = 4;
 export const KIND_GRU_BACKWARD = 5;
 export const KIND_LSTM_STEP = 6;
+export const KIND_LSTM_STEP_GROUPED = 7;
 /** Fewest weights (4 hidden x (input + hidden)) of a fused LSTM step shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a fused LSTM step: a multiple of 8 (gemm-small's column groups). */
@@ -438,26 +439,29 @@ export class GemmThreads {
   }
 
   /**
-   * One fused LSTM step (assembly/lstm-step.ts) in chunks of hidden units on all threads, or whole on
-   * this one; `args` are x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates. False when too small to share.
+   * One fused LSTM step (assembly/lstm-step.ts; KIND_LSTM_STEP, or KIND_LSTM_STEP_GROUPED over
+   * prepared weights) in chunks of hidden units on all threads, or whole on this one; `args` are the
+   * kernel's from x to gates. `input` is 0 for one-hot inputs given as tokens (no input product).
+   * False when too small to share.
    */
-  lstmStep(batch: number, input: number, hidden: number, args: readonly number[], mainWork: number): boolean {
+  lstmStep(kind: number, batch: number, input: number, hidden: number, args: readonly number[], mainWork: number): boolean {
     if (this.helpers.length === 0 || 4 * hidden * (input + hidden) < MIN_SPLIT_STEP_WEIGHTS) return false;
     const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
     if (size >= hidden) return false;
-    const key = `l:${batch}:${input}:${hidden}`;
+    const key = `l${kind}:${batch}:${input}:${hidden}`;
     const start = performance.now();
     const shared = this.chooser.share();
     if (!shared) {
-      const [x = 0, h = 0, wIh = 0, wHh = 0, bIh = 0, bHh = 0, cPrev = 0, c = 0, hOut = 0, gates = 0] = args;
-      this.instance.exports.lstmStepUnits(batch, input, hidden, x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates, 0, hidden, mainWork);
+      const all = [batch, input, hidden, ...args, 0, hidden, mainWork] as const;
+      if (kind === KIND_LSTM_STEP_GROUPED) (this.instance.exports.lstmStepGroupedUnits as (...a: number[]) => void)(...all);
+      else (this.instance.exports.lstmStepUnits as (...a: number[]) => void)(...all);
     } else {
       const { i32 } = this;
       i32[JOB + 3] = batch;
       i32[JOB + 4] = input;
       i32[JOB + 5] = hidden;
       for (let i = 0; i < args.length; i++) i32[JOB + 6 + i] = args[i]!;
-      this.run(KIND_LSTM_STEP, 0, size, Math.ceil(hidden / size), mainWork);
+      this.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;

@@ -1,4 +1,5 @@
 export { RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type LSTMOptions, type GRUOptions } from './layers.js';
+export { RecurrentStepper, type StepperOptions } from './stepper.js';
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export { recurrentDirection, gateCount, type CellKind, type DirectionWeights } from './fused.js';
 export * as reference from './reference.js';

@@ -19,6 +19,7 @@ import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
+import { RecurrentStepper, type StepperOptions } from './stepper.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -88,6 +89,16 @@ abstract class RecurrentBase extends Module {
     }
     this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator);
     for (const [name, t] of this.weights) this.registerParameter(name, t);
+  }
+
+  /**
+   * An object that runs this layer one time step at a time without gradients (generation), keeping
+   * the state: `stepper.step(x)` gives what forward gives for that step, bit for bit, fast. It copies
+   * the weights now: make a new one after they change. Dropout is not applied (inference).
+   */
+  stepper(options: StepperOptions = {}): RecurrentStepper {
+    const weights = Array.from({ length: this.numLayers }, (_, layer) => directionWeights(this.weights, suffixOf(layer, 0)));
+    return new RecurrentStepper(this.layerName, this.spec, weights, options);
   }
 
   /** Size of h: projSize when projecting, else hiddenSize. */
