@@ -1,5 +1,5 @@
 // Training recipes shared by the CLI and the playground: no file system, no terminal, no DOM.
-export { SequenceModel, CELLS, detachState, isLstm, checkModelConfig } from './model.js';
+export { SequenceModel, ModelStepper, CELLS, detachState, isLstm, checkModelConfig } from './model.js';
 export type { CellType, ModelConfig, ModelInput, RecurrentState, SequenceInput } from './model.js';
 export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig } from './task.js';
 export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, OptimizerName } from './task.js';

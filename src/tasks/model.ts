@@ -5,8 +5,8 @@
  * equivalent torch.nn model.
  */
 import '../ops/index.js';
-import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN } from '../nn/index.js';
-import { tensor, type Generator, type Tensor } from '../tensor/index.js';
+import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, type RecurrentStepper } from '../nn/index.js';
+import { noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
 import { oneHot } from '../data/index.js';
 import { checkChoice, checkInteger, checkProbability } from './checks.js';
 
@@ -117,6 +117,51 @@ export class SequenceModel extends Module {
     }
     if (this.embedding) return this.embedding.forward(data, [steps, batch]);
     return tensor(oneHot(data, cfg.classes), [steps, batch, cfg.classes]);
+  }
+}
+
+/**
+ * Generation from a model, one step at a time without gradients: a prime of any length runs through
+ * forward (the whole-sequence kernels), then each step goes through the recurrent layer's stepper
+ * (weights prepared once; the numbers forward gives, bit for bit). A bidirectional model cannot be
+ * stepped that way and keeps calling forward on one step. Make it after model.eval(): dropout is
+ * not applied. It is a snapshot of the weights, like the layer's stepper.
+ */
+export class ModelStepper {
+  private readonly layer: RecurrentStepper | null;
+  private readonly tokens: boolean;
+  private state: RecurrentState | null = null;
+
+  constructor(private readonly model: SequenceModel) {
+    const input = model.config.input;
+    this.tokens = input.kind === 'classes' && input.embedding === 0;
+    this.layer = model.config.bidirectional ? null : model.rnn.stepper({ tokens: this.tokens });
+  }
+
+  /** Reads `input` (batch 1, any number of steps) on from the current state; returns its outputs
+   * [steps, 1, outputSize]. */
+  prime(input: SequenceInput): Tensor {
+    const { output, state } = noGrad(() => this.model.forward(input, this.layer ? this.layer.state : this.state));
+    if (this.layer) this.layer.reset(state);
+    else this.state = state;
+    return output;
+  }
+
+  /** One step (batch 1): returns the outputs [1, 1, outputSize]. */
+  step(input: SequenceInput): Tensor {
+    if (input.steps !== 1 || input.batch !== 1) throw new Error(`ModelStepper: step takes 1 step of batch 1, got ${input.steps} × ${input.batch}`);
+    if (!this.layer) return this.prime(input);
+    const { model } = this;
+    return noGrad(() => {
+      const x = this.tokens ? input.data : model.embedding ? model.embedding.forward(input.data as Int32Array, [1, 1]).data : input.data;
+      const features = this.layer!.step(x);
+      return model.head.forward(features.reshape([1, 1, features.shape[1]!]));
+    });
+  }
+
+  /** Returns the prepared weights and state to the kernels' memory now. */
+  dispose(): void {
+    this.layer?.dispose();
   }
 }
 

@@ -12,7 +12,7 @@ import { Generator, noGrad, tensor, type Tensor } from '../tensor/index.js';
 import { DataRng, melodyToNotes, notesToMelody, notesToPianoRoll, pianoRollToNotes } from '../data/index.js';
 import type { PitchRange, StepNote } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
-import type { ModelConfig, RecurrentState, SequenceModel } from './model.js';
+import { ModelStepper, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
 import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
@@ -242,8 +242,9 @@ export function generateMusic(model: SequenceModel, summary: MusicSummary, opts:
   if (prime.ids) ids.set(prime.ids);
   else rows.set(prime.rows!);
   model.eval();
-  noGrad(() => {
-    let { output, state } = model.forward({ data: prime.ids ?? prime.rows!, steps: prime.steps, batch: 1 });
+  const stepper = new ModelStepper(model);
+  try {
+    let output = stepper.prime({ data: prime.ids ?? prime.rows!, steps: prime.steps, batch: 1 });
     for (let s = prime.steps; s < total; s++) {
       const logits = output.data.subarray(output.size - classes);
       let next: Int32Array | Float32Array;
@@ -254,9 +255,11 @@ export function generateMusic(model: SequenceModel, summary: MusicSummary, opts:
         rows.set(sampleBernoulli(logits, opts.temperature, sampler), s * pitches);
         next = rows.slice(s * pitches, (s + 1) * pitches);
       }
-      ({ output, state } = model.forward({ data: next, steps: 1, batch: 1 }, state));
+      output = stepper.step({ data: next, steps: 1, batch: 1 });
     }
-  });
+  } finally {
+    stepper.dispose();
+  }
   const notes =
     encoding === 'mono'
       ? melodyToNotes({ low, pitches, rest: pitches, hold: pitches + 1, classes, ids })

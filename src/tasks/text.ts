@@ -9,7 +9,7 @@ import { crossEntropy } from '../nn/index.js';
 import { Generator, noGrad } from '../tensor/index.js';
 import { LanguageModelBatches, Vocabulary, type VocabularyJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
-import { detachState, isLstm, stateFromTensors, stateTensors, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
+import { detachState, isLstm, ModelStepper, stateFromTensors, stateTensors, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleClass, type SamplingOptions } from './sampling.js';
 import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
 import { stateFromJSON, stateToJSON } from './state-json.js';
@@ -167,15 +167,18 @@ export function generateText(model: SequenceModel, vocabulary: Vocabulary, optio
   const generator = new Generator(options.seed);
   const out: number[] = [];
   model.eval();
-  noGrad(() => {
-    let { output, state } = model.forward({ data: primeIds, steps: primeIds.length, batch: 1 });
+  const stepper = new ModelStepper(model);
+  try {
+    let output = stepper.prime({ data: primeIds, steps: primeIds.length, batch: 1 });
     for (let i = 0; i < options.length; i++) {
       const logits = output.data.subarray(output.size - vocabulary.size);
       const id = sampleClass(logits, options, generator);
       out.push(id);
-      ({ output, state } = model.forward({ data: Int32Array.of(id), steps: 1, batch: 1 }, state));
+      output = stepper.step({ data: Int32Array.of(id), steps: 1, batch: 1 });
     }
-  });
+  } finally {
+    stepper.dispose();
+  }
   return options.prime + vocabulary.decode(out);
 }
 
