@@ -937,6 +937,25 @@ describe('wasm kernels on helper threads', () => {
     assert.equal(run(100, 5, 1), 100);
   });
 
+  test('probing costs little when each step is long (W5: a few large calls per step)', () => {
+    let clock = 0;
+    const chooser = new Chooser(() => clock);
+    // One training step: an input projection, 100 recurrent products, a weight gradient; sharing
+    // halves each. Time that ran alone, the slow way, is what probing cost.
+    const calls: [string, number][] = [['projection', 20], ...Array.from({ length: 100 }, (): [string, number] => ['step', 2.5]), ['gradient', 40]];
+    let alone = 0;
+    while (clock < 120_000) {
+      for (const [key, sharedMs] of calls) {
+        const share = chooser.share();
+        const ms = share ? sharedMs : 2 * sharedMs;
+        if (!share) alone += ms;
+        chooser.record(key, share, ms);
+        clock += ms;
+      }
+    }
+    assert.ok(alone < 0.06 * clock, `${((100 * alone) / clock).toFixed(1)}% of the time ran alone while probing`);
+  });
+
   test('plain memory refuses helper threads with a hint', async () => {
     await assert.rejects(loadWasmKernelsSync(false).setThreads(2), /cross-origin isolated/);
   });

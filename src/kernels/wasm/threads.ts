@@ -84,6 +84,14 @@ const PROBE_MS = 250;
 const PROBE_MAX_MS = 3000;
 const MIN_PHASE_CALLS = 64;
 const SWITCH_IF_FASTER = 0.9;
+/** After a probe that confirmed the current way, the next exploit phase lasts at least this many
+ * times the probe: a probe that had to run a long training step the slow way to time every shape
+ * (W5: ~1 s) then costs a few percent, not a third of the time. */
+const EXPLOIT_PER_PROBE = 32;
+const EXPLOIT_LONGEST_MS = 60_000;
+/** A call at least this long is timed even when it is the first of its shape in a phase: waking a
+ * helper (tens of microseconds) does not bias it, and long steps then need fewer calls to probe. */
+const LONG_CALL_MS = 1;
 
 // The worker's whole program: claim chunks of each new job until none are left, then wait.
 const WORKER_SOURCE = `
@@ -172,13 +180,15 @@ const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
  * way (shared, or alone) for an exploit phase, then the other way for a short probe phase; each job
  * shape's mean time in both is weighted by how often the exploit phase ran it, and the faster way
  * wins, clearly (by 10%), or the current way stays. A confirmed choice earns a longer phase before
- * the next probe. Results are the same either way.
+ * the next probe: twice the last, and at least 32 times the probe, so that probing costs little
+ * however long the steps are. Results are the same either way.
  */
 export class Chooser {
   /** Off: always share (tests and benchmarks that must see the shared path). */
   enabled = true;
   private sharing = true;
   private probing = false;
+  private phaseStart = 0;
   private phaseEnd = -1;
   private phaseCalls = 0;
   private exploitMs = EXPLOIT_FIRST_MS;
@@ -211,7 +221,7 @@ export class Chooser {
     if (!this.enabled || shared !== this.sharing) return;
     const t = this.current.get(key);
     if (!t) {
-      this.current.set(key, { sum: 0, calls: 0 });
+      this.current.set(key, ms >= LONG_CALL_MS ? { sum: ms, calls: 1 } : { sum: 0, calls: 0 });
       return;
     }
     t.sum += ms;
@@ -234,14 +244,16 @@ export class Chooser {
       probeTime += e.calls * (p.sum / p.calls);
     }
     const better = probeTime > 0 && probeTime < SWITCH_IF_FASTER * exploitTime;
+    const probeMs = now - this.phaseStart;
     if (better) this.exploitMs = EXPLOIT_FIRST_MS;
-    else this.exploitMs = Math.min(EXPLOIT_MAX_MS, 2 * this.exploitMs);
+    else this.exploitMs = Math.max(Math.min(EXPLOIT_MAX_MS, 2 * this.exploitMs), Math.min(EXPLOIT_LONGEST_MS, EXPLOIT_PER_PROBE * probeMs));
     this.startPhase(now, better ? this.sharing : !this.sharing, this.exploitMs, false);
   }
 
   private startPhase(now: number, sharing: boolean, ms: number, probing: boolean): void {
     this.sharing = sharing;
     this.probing = probing;
+    this.phaseStart = now;
     this.phaseEnd = now + ms;
     this.phaseCalls = 0;
     this.current = new Map();
