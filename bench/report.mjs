@@ -181,7 +181,9 @@ const method = (p) => `## How it is measured
   cannot install here).
 - ONNX Runtime runs bench/models/w4.onnx (tools/make_w4_onnx.py exports the W4 network from PyTorch):
   one session.run per token with h and c fed back. All W4 cells sample with the same JavaScript code
-  (PyTorch with torch.multinomial).
+  (PyTorch with torch.multinomial). Ours generates through \`lstm.stepper({ tokens: true })\` (weights
+  prepared once, as an ONNX Runtime session prepares its own; the token as an index); the row
+  *forward per token* runs the same network through \`lstm.forward\` on one step at a time.
 - PyTorch runs bench/pytorch.py with OpenBLAS's pthread build, OMP_WAIT_POLICY=PASSIVE, and the
   machine's OPENBLAS_CORETYPE pin removed for that process (OpenBLAS then picks its own kernel, named
   above).
