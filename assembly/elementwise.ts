@@ -68,12 +68,16 @@ export function sumSquares(n: i32, x: usize): f64 {
 export function rnnForward(n: i32, activation: i32, pre: usize): void {
   let i = 0;
   if (activation == 0) {
-    for (; i + 4 <= n; i += 4) storeLanes(at(pre, i), tanh4(loadLanes(at(pre, i), 4)), 4);
-    if (i < n) storeLanes(at(pre, i), tanh4(loadLanes(at(pre, i), n - i)), n - i);
+    for (; i + 4 <= n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), 4), true), 4);
+    if (i < n) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), true), n - i);
   } else {
-    // pmax(0, v) = 0 < v ? v : 0 maps NaN to 0, like the reference's `v > 0 ? v : 0`.
-    for (; i < n; i += 4) storeLanes(at(pre, i), f32x4.pmax(f32x4.splat(0), loadLanes(at(pre, i), n - i)), n - i);
+    for (; i < n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), false), n - i);
   }
+}
+
+/** tanh, or ReLU as pmax(0, v) = 0 < v ? v : 0, which maps NaN to 0 like the reference's `v > 0 ? v : 0`. */
+@inline export function rnnLanes(v: v128, tanh: bool): v128 {
+  return tanh ? tanh4(v) : f32x4.pmax(f32x4.splat(0), v);
 }
 
 /** dPre = dh * act'(h) from the activated h; dPre may alias dh (each lane is read before written). */

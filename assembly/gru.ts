@@ -21,7 +21,7 @@ export function gruForward(batch: i32, hidden: i32, gi: usize, gh: usize, hPrev:
 }
 
 /** Units j..j+n-1 (n <= 4) of one batch row; o4 = 4j. */
-@inline function gruForwardLanes(xi: usize, xh: usize, hPrev: usize, h: usize, hb: usize, o4: usize, n: i32): void {
+@inline export function gruForwardLanes(xi: usize, xh: usize, hPrev: usize, h: usize, hb: usize, o4: usize, n: i32): void {
   const r = sigmoid4(f32x4.add(loadLanes(xi + o4, n), loadLanes(xh + o4, n)));
   const z = sigmoid4(f32x4.add(loadLanes(xi + hb + o4, n), loadLanes(xh + hb + o4, n)));
   const nn = tanh4(f32x4.add(loadLanes(xi + 2 * hb + o4, n), f32x4.mul(r, loadLanes(xh + 2 * hb + o4, n))));

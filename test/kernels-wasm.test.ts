@@ -3,7 +3,7 @@
 // padded row strides. A mismatch prints the largest difference and the first bad elements.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FloatArray, KernelBuffer, Kernels } from '../src/kernels/contract.js';
+import type { FloatArray, KernelBuffer, Kernels, SequenceKind } from '../src/kernels/contract.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from '../src/kernels/wasm/index.js';
 import { getBackend, initWasm, kernelsFor, setThreads } from '../src/kernels/index.js';
@@ -464,32 +464,61 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     }
   });
 
-  test('lstmStepPrepared (weights grouped once; one-hot inputs as tokens): the bits of lstmStep', () => {
-    for (const batch of [1, 3]) {
-      for (const input of ODD_SIZES) {
-        for (const hidden of [...ODD_SIZES, 8, 24]) {
-          for (const bias of [true, false]) {
-            const label = `lstmStepPrepared batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
-            const s = batch * hidden, G = 4 * hidden;
-            const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
-            const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
-            const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
-            const tokens = Int32Array.from({ length: batch }, (_, b) => (b * 5 + input - 1) % input);
-            const oneHot = new Float32Array(batch * input);
-            tokens.forEach((t, b) => (oneHot[b * input + t] = 1));
-            for (const [name, dense] of [['dense', x], ['tokens', oneHot]] as const) {
-              const want = [new Float32Array(s), new Float32Array(s)] as const;
-              wasm.lstmStep!(batch, input, hidden, dense, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, want[0], 0, want[1], 0);
-              const step = wasm.prepareLstmStep!(input, hidden, wIh, wHh, bIh, bHh, name === 'tokens');
-              // Changing the weights afterwards changes nothing: the step holds a copy.
-              const wHhAfter = wHh.slice();
-              wHh.fill(7);
-              const c = new Float32Array(s), hOut = new Float32Array(s);
-              wasm.lstmStepPrepared!(step, batch, name === 'tokens' ? null : dense, name === 'tokens' ? tokens : null, h, cPrev, c, hOut);
-              wHh.set(wHhAfter);
-              expectClose(`${label} ${name} c`, c, want[0], () => 0);
-              expectClose(`${label} ${name} h`, hOut, want[1], () => 0);
-              wasm.releasePrepared!(step);
+  test('stepPrepared (weights grouped once; one-hot inputs as tokens): the bits of the T = 1 calls, every cell', () => {
+    // What the layers' T = 1 forward runs (src/nn/recurrent/fused.ts), call by call.
+    const unprepared = (
+      cell: SequenceKind, batch: number, input: number, hidden: number, x: Float32Array, h: Float32Array, cPrev: Float32Array,
+      wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+    ): [Float32Array, Float32Array | null] => {
+      const s = batch * hidden;
+      if (cell === 2) {
+        const c = new Float32Array(s), hOut = new Float32Array(s);
+        wasm.lstmStep!(batch, input, hidden, x, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, c, 0, hOut, 0);
+        return [hOut, c];
+      }
+      const G = (cell === 3 ? 3 : 1) * hidden;
+      const gates = new Float32Array(batch * G);
+      wasm.gemm(false, true, batch, G, input, 1, x, 0, input, wIh, 0, input, 0, gates, 0, G);
+      if (bIh) wasm.addRowVector(batch, G, gates, 0, bIh, 0);
+      if (cell === 3) {
+        const gh = new Float32Array(batch * G), hOut = new Float32Array(s);
+        wasm.gemm(false, true, batch, G, hidden, 1, h, 0, hidden, wHh, 0, hidden, 0, gh, 0, G);
+        if (bHh) wasm.addRowVector(batch, G, gh, 0, bHh, 0);
+        wasm.gruForward(batch, hidden, gates, 0, gh, 0, h, 0, hOut, 0);
+        return [hOut, null];
+      }
+      if (bHh) wasm.addRowVector(batch, G, gates, 0, bHh, 0);
+      wasm.gemm(false, true, batch, G, hidden, 1, h, 0, hidden, wHh, 0, hidden, 1, gates, 0, G);
+      wasm.rnnForward(s, cell, gates, 0);
+      return [gates, null];
+    };
+    for (const cell of [0, 1, 2, 3] as const) {
+      const gateCount = [1, 1, 4, 3][cell]!;
+      for (const batch of [1, 3]) {
+        for (const input of ODD_SIZES) {
+          for (const hidden of [...ODD_SIZES, 8, 24]) {
+            for (const bias of [true, false]) {
+              const label = `stepPrepared cell=${cell} batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
+              const s = batch * hidden, G = gateCount * hidden;
+              const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
+              const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
+              const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
+              const tokens = Int32Array.from({ length: batch }, (_, b) => (b * 5 + input - 1) % input);
+              const oneHot = new Float32Array(batch * input);
+              tokens.forEach((t, b) => (oneHot[b * input + t] = 1));
+              for (const [name, dense] of [['dense', x], ['tokens', oneHot]] as const) {
+                const [hWant, cWant] = unprepared(cell, batch, input, hidden, dense, h, cPrev, wIh, wHh, bIh, bHh);
+                const step = wasm.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, name === 'tokens');
+                // Changing the weights afterwards changes nothing: the step holds a copy.
+                const wHhAfter = wHh.slice();
+                wHh.fill(7);
+                const c = cell === 2 ? new Float32Array(s) : null, hOut = new Float32Array(s);
+                wasm.stepPrepared!(step, batch, name === 'tokens' ? null : dense, name === 'tokens' ? tokens : null, h, cell === 2 ? cPrev : null, c, hOut);
+                wHh.set(wHhAfter);
+                expectClose(`${label} ${name} h`, hOut, hWant, () => 0);
+                if (c) expectClose(`${label} ${name} c`, c, cWant!, () => 0);
+                wasm.releasePrepared!(step);
+              }
             }
           }
         }
@@ -497,14 +526,15 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     }
   });
 
-  test('lstmStepPrepared refuses a token out of range, the wrong input kind and a released step', () => {
-    const step = wasm.prepareLstmStep!(5, 3, new Float32Array(60), new Float32Array(36), null, null, true);
+  test('stepPrepared refuses a token out of range, the wrong input kind, a missing cell state and a released step', () => {
+    const step = wasm.prepareStep!(2, 5, 3, new Float32Array(60), new Float32Array(36), null, null, true);
     const state = (): Float32Array => new Float32Array(3);
-    assert.throws(() => wasm.lstmStepPrepared!(step, 1, null, Int32Array.of(5), state(), state(), state(), state()), /token 0 must be in \[0, 5\), got 5/);
-    assert.throws(() => wasm.lstmStepPrepared!(step, 1, new Float32Array(5), null, state(), state(), state(), state()), /prepared for tokens/);
-    assert.throws(() => wasm.prepareLstmStep!(5, 3, new Float32Array(59), new Float32Array(36), null, null, true), /weights must be \[12, 5\], \[12, 3\]/);
+    assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(5), state(), state(), state(), state()), /token 0 must be in \[0, 5\), got 5/);
+    assert.throws(() => wasm.stepPrepared!(step, 1, new Float32Array(5), null, state(), state(), state(), state()), /prepared for tokens/);
+    assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(0), state(), null, null, state()), /an LSTM step takes cPrev and c/);
+    assert.throws(() => wasm.prepareStep!(2, 5, 3, new Float32Array(59), new Float32Array(36), null, null, true), /weights must be \[12, 5\], \[12, 3\]/);
     wasm.releasePrepared!(step);
-    assert.throws(() => wasm.lstmStepPrepared!(step, 1, null, Int32Array.of(0), state(), state(), state(), state()), /released/);
+    assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(0), state(), state(), state(), state()), /released/);
   });
 
   test('gruForward and gruBackward', () => {
@@ -833,7 +863,7 @@ describe('wasm kernels on helper threads', () => {
     }
   });
 
-  test('the prepared LSTM step cut into hidden units gives bit-identical results for 1 and 2 threads', async () => {
+  test('the prepared step cut into hidden units gives bit-identical results for 1 and 2 threads, every cell', async () => {
     const threaded = loadWasmKernelsSync(true);
     const single = loadWasmKernelsSync(false);
     await threaded.setThreads(2);
@@ -841,25 +871,28 @@ describe('wasm kernels on helper threads', () => {
     try {
       const random = rng(654);
       const before = threaded.helperChunks;
-      for (const [batch, input, hidden, tokens] of [[1, 65, 200, true], [3, 300, 131, false], [1, 512, 512, false], [2, 65, 512, true]] as const) {
-        const s = batch * hidden, G = 4 * hidden;
-        const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
-        const wIh = randomArray(G * input, random, 0.2), wHh = randomArray(G * hidden, random, 0.2);
-        const bIh = randomArray(G, random), bHh = randomArray(G, random);
-        const ids = Int32Array.from({ length: batch }, (_, b) => (7 * b + 3) % input);
-        const [one, two] = [single, threaded].map((k) => {
-          const step = k.prepareLstmStep!(input, hidden, wIh, wHh, bIh, bHh, tokens);
-          const c = new Float32Array(s), hOut = new Float32Array(s);
-          for (let r = 0; r < 3; r++) k.lstmStepPrepared!(step, batch, tokens ? null : x, tokens ? ids : null, h, cPrev, c, hOut);
-          return [c, hOut];
-        });
-        expectClose(`prepared step ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
-        expectClose(`prepared step ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
+      const shapes = [[1, 65, 200, true], [3, 300, 131, false], [1, 512, 512, false], [2, 65, 512, true]] as const;
+      for (const cell of [0, 1, 2, 3] as const) {
+        for (const [batch, input, hidden, tokens] of shapes) {
+          const s = batch * hidden, G = [1, 1, 4, 3][cell]! * hidden;
+          const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
+          const wIh = randomArray(G * input, random, 0.2), wHh = randomArray(G * hidden, random, 0.2);
+          const bIh = randomArray(G, random), bHh = randomArray(G, random);
+          const ids = Int32Array.from({ length: batch }, (_, b) => (7 * b + 3) % input);
+          const [one, two] = [single, threaded].map((k) => {
+            const step = k.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, tokens);
+            const c = cell === 2 ? new Float32Array(s) : null, hOut = new Float32Array(s);
+            for (let r = 0; r < 3; r++) k.stepPrepared!(step, batch, tokens ? null : x, tokens ? ids : null, h, c ? cPrev : null, c, hOut);
+            return [c ?? new Float32Array(0), hOut];
+          });
+          expectClose(`prepared step cell ${cell} ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
+          expectClose(`prepared step cell ${cell} ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
+        }
       }
-      const step = threaded.prepareLstmStep!(512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, false);
+      const step = threaded.prepareStep!(2, 512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, false);
       const [x, out] = [new Float32Array(512), new Float32Array(512)];
       const deadline = performance.now() + 10_000;
-      while (threaded.helperChunks === before && performance.now() < deadline) threaded.lstmStepPrepared!(step, 1, x, null, x, x, out, out);
+      while (threaded.helperChunks === before && performance.now() < deadline) threaded.stepPrepared!(step, 1, x, null, x, x, out, out);
       assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the prepared step');
     } finally {
       await threaded.setThreads(1);

@@ -40,13 +40,14 @@ export interface PackedMatrix {
   readonly dtype: DType;
 }
 
-/** An LSTM direction's weights copied once for single steps without gradients (Kernels.prepareLstmStep).
- * A copy: later changes to the layer's tensors are not seen. Opaque: only the backend that made it
- * reads it. */
-export interface PreparedLstmStep {
+/** A recurrent direction's weights copied once for single steps without gradients
+ * (Kernels.prepareStep). A copy: later changes to the layer's tensors are not seen. Opaque: only the
+ * backend that made it reads it. */
+export interface PreparedStep {
+  readonly cell: SequenceKind;
   readonly input: number;
   readonly hidden: number;
-  /** Steps take one-hot inputs as the index of each row's 1 (Kernels.lstmStepPrepared's `tokens`). */
+  /** Steps take one-hot inputs as the index of each row's 1 (Kernels.stepPrepared's `tokens`). */
   readonly tokens: boolean;
 }
 
@@ -136,23 +137,25 @@ export interface Kernels {
     cPrev: FloatArray, cPrevOffset: number, c: FloatArray, cOffset: number, hOut: FloatArray, hOutOffset: number,
   ): void;
   /**
-   * Optional (the wasm backend has it): copies one LSTM direction's weights (no peepholes or
-   * projection; float32) into a layout for lstmStepPrepared. With `tokens`, steps take one-hot inputs
-   * as indices. Release with releasePrepared (or drop it: the memory returns when it is collected).
+   * Optional (the wasm backend has it): copies one direction's weights (RNN, GRU, or LSTM without
+   * peepholes or projection; float32) into a layout for stepPrepared. With `tokens`, steps take
+   * one-hot inputs as indices. Release with releasePrepared (or drop it: the memory returns when it is
+   * collected).
    */
-  prepareLstmStep?(
-    input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null, tokens: boolean,
-  ): PreparedLstmStep;
+  prepareStep?(
+    cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
+    tokens: boolean,
+  ): PreparedStep;
   /**
-   * lstmStep over prepared weights, bit for bit: x is [batch, input], or null and `tokens` holds each
-   * row's index of the 1 in [0, input) when the step was prepared for tokens. h, cPrev, c and hOut are
-   * [batch, hidden] from offset 0.
+   * One step over prepared weights, bit for bit the layer's T = 1 forward: x is [batch, input], or
+   * null and `tokens` holds each row's index of the 1 in [0, input) when the step was prepared for
+   * tokens. h and hOut are [batch, hidden]; an LSTM reads cPrev and writes c (null otherwise).
    */
-  lstmStepPrepared?(
-    step: PreparedLstmStep, batch: number, x: FloatArray | null, tokens: Int32Array | null,
-    h: FloatArray, cPrev: FloatArray, c: FloatArray, hOut: FloatArray,
+  stepPrepared?(
+    step: PreparedStep, batch: number, x: FloatArray | null, tokens: Int32Array | null,
+    h: FloatArray, cPrev: FloatArray | null, c: FloatArray | null, hOut: FloatArray,
   ): void;
-  releasePrepared?(step: PreparedLstmStep): void;
+  releasePrepared?(step: PreparedStep): void;
   /**
    * Backward of one step. Inputs: activated `gates`, cPrev, c, dhRaw (gradient w.r.t. hRaw), and dc
    * (gradient flowing into c from step t+1; overwritten with the gradient w.r.t. cPrev). Writes

@@ -12,7 +12,7 @@ import { jsKernels } from './js/index.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
-export type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedLstmStep, SequenceKind } from './contract.js';
+export type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep, SequenceKind } from './contract.js';
 export { jsKernels } from './js/index.js';
 
 export type BackendName = 'js' | 'wasm';

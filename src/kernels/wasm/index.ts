@@ -6,17 +6,17 @@
  * forbid synchronous compilation of large modules on the main thread, so there the application
  * calls `await initWasm()` (exported by src/kernels/index.ts) once before training.
  */
-import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedLstmStep } from '../contract.js';
+import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep } from '../contract.js';
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import type { WasmExports } from './exports.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
-import { prepareLstmStep, WasmPreparedLstmStep } from './prepared-step.js';
+import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
 import { Staging } from './staging.js';
 import {
-  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_LSTM_STEP_GROUPED,
+  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_STEP_GROUPED,
 } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
@@ -69,12 +69,12 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   // Users never call dispose(): a buffer nobody references any more (a dropped model, optimizer or
   // workspace) returns its memory when collected. release() does it at once and cancels this.
   const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
-  const released = new WeakSet<KernelBuffer | PackedMatrix | PreparedLstmStep>();
+  const released = new WeakSet<KernelBuffer | PackedMatrix | PreparedStep>();
   let adaptive = true;
-  // The gates scratch of lstmStep and lstmStepPrepared (grown on demand; never handed out).
+  // The gates scratch of lstmStep and stepPrepared (grown on demand; never handed out).
   let stepGates = { ptr: 0, bytes: 0 };
-  const gatesScratch = (batch: number, hidden: number): number => {
-    const bytes = batch * 4 * hidden * 4;
+  const gatesScratch = (floats: number): number => {
+    const bytes = floats * 4;
     if (bytes > stepGates.bytes) {
       if (stepGates.bytes > 0) heap.release(stepGates.ptr, stepGates.bytes);
       stepGates = { ptr: heap.alloc(bytes), bytes };
@@ -256,7 +256,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
       const state = batch * hidden, G = 4 * hidden;
       // The scratch first: growing memory after bind() would move nothing, but keep the order of packB.
-      const gates = gatesScratch(batch, hidden);
+      const gates = gatesScratch(batch * G);
       stage.begin('lstmStep')
         .arg(x as Float32Array, xOffset, batch * input, false)
         .arg(h as Float32Array, hOffset, state, false)
@@ -271,50 +271,55 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const ptrs = [
         stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), gates,
       ] as const;
-      if (!pool?.lstmStep(KIND_LSTM_STEP, batch, input, hidden, ptrs, gemmWork)) w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
+      if (!pool?.unitStep(KIND_LSTM_STEP, hidden, G * (input + hidden), [batch, input, hidden, ...ptrs], gemmWork)) {
+        w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
+      }
       stage.finish();
     },
 
-    prepareLstmStep(input, hidden, wIh, wHh, bIh, bHh, tokens) {
-      const step = prepareLstmStep(heap, input, hidden, wIh, wHh, bIh, bHh, tokens);
+    prepareStep(cell, input, hidden, wIh, wHh, bIh, bHh, tokens) {
+      const step = prepareStep(heap, cell, input, hidden, wIh, wHh, bIh, bHh, tokens);
       collected.register(step, { ptr: step.ptr, bytes: step.bytes }, step);
       return step;
     },
 
-    lstmStepPrepared(step, batch, x, tokens, h, cPrev, c, hOut) {
-      if (!(step instanceof WasmPreparedLstmStep)) throw new Error('lstmStepPrepared: the step was prepared by another backend');
-      if (released.has(step)) throw new Error('lstmStepPrepared: this prepared step was released');
-      const { input, hidden } = step;
+    stepPrepared(step, batch, x, tokens, h, cPrev, c, hOut) {
+      if (!(step instanceof WasmPreparedStep)) throw new Error('stepPrepared: the step was prepared by another backend');
+      if (released.has(step)) throw new Error('stepPrepared: this prepared step was released');
+      const { cell, input, hidden } = step;
       if (step.tokens ? !tokens || tokens.length < batch : !x) {
-        throw new Error(`lstmStepPrepared: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
+        throw new Error(`stepPrepared: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
       }
       if (tokens) {
         for (let b = 0; b < batch; b++) {
           const t = tokens[b]!;
-          if (!(t >= 0 && t < input)) throw new RangeError(`lstmStepPrepared: token ${b} must be in [0, ${input}), got ${t}`);
+          if (!(t >= 0 && t < input)) throw new RangeError(`stepPrepared: token ${b} must be in [0, ${input}), got ${t}`);
         }
       }
-      const state = batch * hidden;
-      const gates = gatesScratch(batch, hidden);
-      stage.begin('lstmStepPrepared')
+      const lstm = cell === 2;
+      if (lstm !== (cPrev !== null && c !== null)) throw new Error('stepPrepared: an LSTM step takes cPrev and c, other cells neither');
+      const state = batch * hidden, G = gatesOf(cell) * hidden;
+      // Scratch: gates, and for GRU the recurrent part beside it.
+      const gates = gatesScratch(batch * G * (cell === 3 ? 2 : 1));
+      stage.begin('stepPrepared')
         .arg(step.tokens ? null : (x as Float32Array), 0, batch * input, false)
         .arg(tokens, 0, batch, false)
         .arg(h as Float32Array, 0, state, false)
-        .arg(cPrev as Float32Array, 0, state, false)
-        .arg(c as Float32Array, 0, state, true, false)
+        .arg(cPrev as Float32Array | null, 0, state, false)
+        .arg(c as Float32Array | null, 0, state, true, false)
         .arg(hOut as Float32Array, 0, state, true, false)
         .bind();
-      const ptrs = [
-        stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh, stage.ptr(3), stage.ptr(4), stage.ptr(5), gates,
+      const args = [
+        cell, batch, input, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh,
+        stage.ptr(3), stage.ptr(4), stage.ptr(5), gates, gates + batch * G * 4,
       ] as const;
-      if (!pool?.lstmStep(KIND_LSTM_STEP_GROUPED, batch, step.tokens ? 0 : input, hidden, ptrs, gemmWork)) {
-        w.lstmStepGroupedUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
-      }
+      const weights = G * ((step.tokens ? 0 : input) + hidden);
+      if (!pool?.unitStep(KIND_STEP_GROUPED, hidden, weights, args, gemmWork)) w.stepGroupedUnits(...args, 0, hidden, gemmWork);
       stage.finish();
     },
 
     releasePrepared(step) {
-      if (!(step instanceof WasmPreparedLstmStep) || released.has(step)) return;
+      if (!(step instanceof WasmPreparedStep) || released.has(step)) return;
       released.add(step);
       collected.unregister(step);
       heap.release(step.ptr, step.bytes);

@@ -1,19 +1,23 @@
 /**
- * An LSTM layer's weights copied once into the layout of assembly/lstm-step.ts's grouped step
+ * A recurrent layer's weights copied once into the layout of assembly/prepared-step.ts
  * (generation: one token at a time reads every weight once per token, so the layout that streams
  * fastest pays for its copy after a few tokens). Each gate block of a [4 * hidden, k] matrix is cut
  * into groups of 8 rows stored interleaved by 4 columns, zero-padded to whole groups and whole
  * 4-column steps; with one-hot inputs W_ih is stored transposed instead, one contiguous column per
  * token.
  */
-import type { FloatArray, PreparedLstmStep } from '../contract.js';
+import type { FloatArray, PreparedStep, SequenceKind } from '../contract.js';
 import type { LinearMemory } from './memory.js';
 
 /** Floats of one gate block of `hidden` rows by k columns in the grouped layout. */
 const blockFloats = (hidden: number, k: number): number => Math.ceil(hidden / 8) * 8 * (Math.ceil(k / 4) * 4);
 
-export class WasmPreparedLstmStep implements PreparedLstmStep {
+/** Gate blocks per cell (SequenceKind: tanh RNN, ReLU RNN, LSTM, GRU). */
+export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3][cell]!;
+
+export class WasmPreparedStep implements PreparedStep {
   constructor(
+    readonly cell: SequenceKind,
     readonly input: number,
     readonly hidden: number,
     readonly tokens: boolean,
@@ -27,11 +31,11 @@ export class WasmPreparedLstmStep implements PreparedLstmStep {
   ) {}
 }
 
-/** Writes W [4 * hidden, k] (row-major) grouped at float index `at` of `dst` (already zeroed). */
-function writeGrouped(dst: Float32Array, at: number, w: FloatArray, hidden: number, k: number): void {
+/** Writes W [G * hidden, k] (row-major) grouped at float index `at` of `dst` (already zeroed). */
+function writeGrouped(dst: Float32Array, at: number, w: FloatArray, G: number, hidden: number, k: number): void {
   const kp = Math.ceil(k / 4) * 4;
   const groups = Math.ceil(hidden / 8);
-  for (let g = 0; g < 4; g++) {
+  for (let g = 0; g < G; g++) {
     for (let u = 0; u < hidden; u++) {
       const src = (g * hidden + u) * k;
       const base = at + (g * groups + (u >> 3)) * 8 * kp + (u & 7) * 4;
@@ -40,17 +44,18 @@ function writeGrouped(dst: Float32Array, at: number, w: FloatArray, hidden: numb
   }
 }
 
-/** Copies the weights of one LSTM direction into a fresh block of `heap` (zero padding included). */
-export function prepareLstmStep(
-  heap: LinearMemory, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray,
+/** Copies the weights of one direction into a fresh block of `heap` (zero padding included). */
+export function prepareStep(
+  heap: LinearMemory, cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray,
   bIh: FloatArray | null, bHh: FloatArray | null, tokens: boolean,
-): WasmPreparedLstmStep {
-  const G = 4 * hidden;
+): WasmPreparedStep {
+  const gates = gatesOf(cell);
+  const G = gates * hidden;
   if (wIh.length !== G * input || wHh.length !== G * hidden || (bIh && bIh.length !== G) || (bHh && bHh.length !== G)) {
-    throw new Error(`prepareLstmStep: weights must be [${G}, ${input}], [${G}, ${hidden}] and biases [${G}]`);
+    throw new Error(`prepareStep: weights must be [${G}, ${input}], [${G}, ${hidden}] and biases [${G}]`);
   }
-  const ihFloats = tokens ? input * G : 4 * blockFloats(hidden, input);
-  const hhFloats = 4 * blockFloats(hidden, hidden);
+  const ihFloats = tokens ? input * G : gates * blockFloats(hidden, input);
+  const hhFloats = gates * blockFloats(hidden, hidden);
   const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0);
   const bytes = floats * 4;
   const ptr = heap.alloc(bytes);
@@ -60,9 +65,9 @@ export function prepareLstmStep(
   if (tokens) {
     for (let row = 0; row < G; row++) for (let t = 0; t < input; t++) f32[at + t * G + row] = wIh[row * input + t]!;
   } else {
-    writeGrouped(f32, at, wIh, hidden, input);
+    writeGrouped(f32, at, wIh, gates, hidden, input);
   }
-  writeGrouped(f32, at + ihFloats, wHh, hidden, hidden);
+  writeGrouped(f32, at + ihFloats, wHh, gates, hidden, hidden);
   let next = at + ihFloats + hhFloats;
   const bias = (b: FloatArray | null): number => {
     if (!b) return 0;
@@ -71,5 +76,5 @@ export function prepareLstmStep(
     return (next - G) * 4;
   };
   const bIhPtr = bias(bIh), bHhPtr = bias(bHh);
-  return new WasmPreparedLstmStep(input, hidden, tokens, ptr, bytes, ptr, ptr + ihFloats * 4, bIhPtr, bHhPtr);
+  return new WasmPreparedStep(cell, input, hidden, tokens, ptr, bytes, ptr, ptr + ihFloats * 4, bIhPtr, bHhPtr);
 }

@@ -26,7 +26,7 @@ const DONE = 1; //   chunks finished in the current job
 const COUNT = 2; //  chunks in the current job
 const FAILED = 3; // 1 if a chunk threw
 const READY = 4; //  workers that have instantiated the module
-const JOB = 8; //    the job read by runChunk (assembly/threads.ts): kind, split, chunk, up to 13 args
+const JOB = 8; //    the job read by runChunk (assembly/threads.ts): kind, split, chunk, up to 16 args
 const CONTROL_INTS = 32;
 const INDEX_BITS = 10;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
@@ -42,7 +42,7 @@ export const KIND_LSTM_BACKWARD = 3;
 export const KIND_GRU_FORWARD = 4;
 export const KIND_GRU_BACKWARD = 5;
 export const KIND_LSTM_STEP = 6;
-export const KIND_LSTM_STEP_GROUPED = 7;
+export const KIND_STEP_GROUPED = 7;
 /** Fewest weights (4 hidden x (input + hidden)) of a fused LSTM step shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a fused LSTM step: a multiple of 8 (gemm-small's column groups). */
@@ -451,28 +451,24 @@ export class GemmThreads {
   }
 
   /**
-   * One fused LSTM step (assembly/lstm-step.ts; KIND_LSTM_STEP, or KIND_LSTM_STEP_GROUPED over
-   * prepared weights) in chunks of hidden units on all threads, or whole on this one; `args` are the
-   * kernel's from x to gates. `input` is 0 for one-hot inputs given as tokens (no input product).
-   * False when too small to share.
+   * A recurrent step cut into chunks of hidden units (assembly/lstm-step.ts, KIND_LSTM_STEP, or
+   * assembly/prepared-step.ts, KIND_STEP_GROUPED) on all threads; `args` are the kernel's arguments
+   * up to the unit range, which comes last. `weights` (gate rows x (input + hidden) read per batch
+   * row) decides whether sharing can pay. False when too small to share: the caller runs it whole.
    */
-  lstmStep(kind: number, batch: number, input: number, hidden: number, args: readonly number[], mainWork: number): boolean {
-    if (this.helpers.length === 0 || 4 * hidden * (input + hidden) < MIN_SPLIT_STEP_WEIGHTS) return false;
+  unitStep(kind: number, hidden: number, weights: number, args: readonly number[], mainWork: number): boolean {
+    if (this.helpers.length === 0 || weights < MIN_SPLIT_STEP_WEIGHTS) return false;
     const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
     if (size >= hidden) return false;
-    const key = `l${kind}:${batch}:${input}:${hidden}`;
+    const key = `u${kind}:${args[0]}:${args[1]}:${weights}`;
     const start = performance.now();
     const shared = this.chooser.share();
     if (!shared) {
-      const all = [batch, input, hidden, ...args, 0, hidden, mainWork] as const;
-      if (kind === KIND_LSTM_STEP_GROUPED) (this.instance.exports.lstmStepGroupedUnits as (...a: number[]) => void)(...all);
-      else (this.instance.exports.lstmStepUnits as (...a: number[]) => void)(...all);
+      const whole = kind === KIND_STEP_GROUPED ? this.instance.exports.stepGroupedUnits : this.instance.exports.lstmStepUnits;
+      (whole as (...a: number[]) => void)(...args, 0, hidden, mainWork);
     } else {
       const { i32 } = this;
-      i32[JOB + 3] = batch;
-      i32[JOB + 4] = input;
-      i32[JOB + 5] = hidden;
-      for (let i = 0; i < args.length; i++) i32[JOB + 6 + i] = args[i]!;
+      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
       this.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);

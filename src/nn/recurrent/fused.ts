@@ -62,7 +62,7 @@ interface Saved {
 
 const timeOf = (g: Geometry, s: number): number => (g.reverse ? g.T - 1 - s : s);
 
-const sequenceKind = (kind: CellKind): SequenceKind => (kind === 'rnn_tanh' ? 0 : kind === 'rnn_relu' ? 1 : kind === 'lstm' ? 2 : 3);
+export const sequenceKind = (kind: CellKind): SequenceKind => (kind === 'rnn_tanh' ? 0 : kind === 'rnn_relu' ? 1 : kind === 'lstm' ? 2 : 3);
 
 /** Copies [T, B, width] rows between time order and processing order. */
 function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {

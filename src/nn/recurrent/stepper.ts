@@ -6,17 +6,17 @@
  *
  * Why a separate object rather than forward(): batch-1 generation reads every weight once per token,
  * so its speed is the speed of streaming the weights. The stepper holds them in the layout that
- * streams fastest (Kernels.prepareLstmStep: groups of 8 rows interleaved), keeps the state in the
+ * streams fastest (Kernels.prepareStep: groups of 8 rows interleaved), keeps the state in the
  * kernels' memory, and with `tokens` reads one column of the first layer's W_ih instead of a product
  * with a one-hot vector. The price is that it is a snapshot: changes to the layer's weights after
  * stepper() are not seen (make a new stepper after training). Layers or backends without the
- * prepared kernels (GRU, RNN, projections, peepholes, float64, the js backend) step through the
+ * prepared kernels (projections, peepholes, float64, the js backend) step through the
  * fused layer code on a copy of the weights, with the same snapshot semantics.
  */
-import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedLstmStep } from '../../kernels/index.js';
+import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
 import { formatShape, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
 import { positiveInt } from '../checks.js';
-import { recurrentDirection, type DirectionWeights } from './fused.js';
+import { recurrentDirection, sequenceKind, type DirectionWeights } from './fused.js';
 import type { LayoutSpec } from './layout.js';
 
 export interface StepperOptions {
@@ -30,7 +30,7 @@ export interface StepperOptions {
 }
 
 /** One layer's weights as the stepper holds them: prepared for the fused kernel, or copied tensors. */
-type LayerWeights = { prepared: PreparedLstmStep } | { copy: DirectionWeights };
+type LayerWeights = { prepared: PreparedStep } | { copy: DirectionWeights };
 
 export class RecurrentStepper {
   readonly batch: number;
@@ -62,12 +62,12 @@ export class RecurrentStepper {
     this.dtype = dtype;
     this.kernels = kernelsFor(dtype);
     const k = this.kernels;
-    const preparable = spec.kind === 'lstm' && !spec.projSize && !spec.peephole && dtype === 'float32' && k.prepareLstmStep && k.lstmStepPrepared;
+    const preparable = !spec.projSize && !spec.peephole && dtype === 'float32' && k.prepareStep && k.stepPrepared;
     this.layers = weights.map((w, layer): LayerWeights => preparable
       ? {
-        prepared: k.prepareLstmStep!(
-          w.weightIh.shape[1]!, spec.hiddenSize, w.weightIh.data, w.weightHh.data, w.biasIh?.data ?? null, w.biasHh?.data ?? null,
-          this.tokens && layer === 0,
+        prepared: k.prepareStep!(
+          sequenceKind(spec.kind), w.weightIh.shape[1]!, spec.hiddenSize, w.weightIh.data, w.weightHh.data,
+          w.biasIh?.data ?? null, w.biasHh?.data ?? null, this.tokens && layer === 0,
         ),
       }
       : { copy: copyWeights(w) });
@@ -82,13 +82,13 @@ export class RecurrentStepper {
       if (lstm) this.c.push(state(H));
       if (preparable) {
         this.next.h.push(state(P));
-        this.next.c.push(state(H));
+        if (lstm) this.next.c.push(state(H));
       }
     }
   }
 
-  /** Whether steps run the prepared kernel (an LSTM without projection or peepholes, float32, on a
-   * backend that has it) rather than the fused layer code on a copy of the weights. */
+  /** Whether steps run the prepared kernel (float32, no projection or peepholes, on a backend that
+   * has it) rather than the fused layer code on a copy of the weights. */
   get fast(): boolean {
     return 'prepared' in this.layers[0]!;
   }
@@ -111,15 +111,18 @@ export class RecurrentStepper {
         const weights = this.layers[layer]!;
         const layerInput = layer === 0 ? x : this.h[layer - 1]!.view();
         if ('prepared' in weights) {
-          const hNew = this.next.h[layer]!, cNew = this.next.c[layer]!;
+          const hNew = this.next.h[layer]!, cNew = this.next.c[layer] ?? null;
           const dense = layerInput;
-          this.kernels.lstmStepPrepared!(
-            weights.prepared, batch, dense, dense ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]!.view(), cNew.view(), hNew.view(),
+          this.kernels.stepPrepared!(
+            weights.prepared, batch, dense, dense ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
+            cNew?.view() ?? null, hNew.view(),
           );
           this.next.h[layer] = this.h[layer]!;
-          this.next.c[layer] = this.c[layer]!;
           this.h[layer] = hNew;
-          this.c[layer] = cNew;
+          if (cNew) {
+            this.next.c[layer] = this.c[layer]!;
+            this.c[layer] = cNew;
+          }
         } else {
           const inputSize = layer === 0 ? spec.inputSize : P;
           const xt = new Tensor(layerInput ?? this.oneHot(), [1, batch, inputSize]);
