@@ -112,9 +112,8 @@ export class RecurrentStepper {
         const layerInput = layer === 0 ? x : this.h[layer - 1]!.view();
         if ('prepared' in weights) {
           const hNew = this.next.h[layer]!, cNew = this.next.c[layer] ?? null;
-          const dense = layerInput;
           this.kernels.stepPrepared!(
-            weights.prepared, batch, dense, dense ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
+            weights.prepared, batch, layerInput, layerInput ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
             cNew?.view() ?? null, hNew.view(),
           );
           this.next.h[layer] = this.h[layer]!;
@@ -204,6 +203,7 @@ export class RecurrentStepper {
       return input.data;
     }
     if (input.length !== want[0]! * want[1]!) throw new Error(`${this.name}.stepper: input must hold ${formatShape(want)} = ${want[0]! * want[1]!} numbers, got ${input.length}`);
+    if (input instanceof (this.dtype === 'float64' ? Float64Array : Float32Array)) return input as FloatArray;
     const dense = this.dtype === 'float64' ? new Float64Array(input.length) : new Float32Array(input.length);
     dense.set(input);
     return dense;
