@@ -64,12 +64,13 @@ function groupDot(k: i32, a: usize, w: usize, out: usize): void {
 /**
  * One step of `cell` for units [u0, u1) (u0 a multiple of 8) of every batch row, over grouped
  * weights. x is [batch, input] (or 0 with `tokens`, [batch] i32 indices into the transposed W_ih);
- * h [batch, hidden]. LSTM: cPrev to c and hOut, `gates` [batch, 4 * hidden] scratch. GRU: hOut,
+ * h [batch, hidden]. LSTM: cPrev to c and hOut, `gates` [batch, 4 * hidden] scratch, `peep` the
+ * peephole weights [3 * hidden] (w_ci, w_cf, w_co) or 0. GRU: hOut,
  * `gates` and `gh` [batch, 3 * hidden] scratch. RNN: hOut, `gates` [batch, hidden] scratch.
  */
 export function stepGroupedUnits(
   cell: i32, batch: i32, input: i32, hidden: i32, x: usize, tokens: usize, h: usize, wIh: usize, wHh: usize,
-  bIh: usize, bHh: usize, cPrev: usize, c: usize, hOut: usize, gates: usize, gh: usize, u0: i32, u1: i32, sums: usize,
+  bIh: usize, bHh: usize, peep: usize, cPrev: usize, c: usize, hOut: usize, gates: usize, gh: usize, u0: i32, u1: i32, sums: usize,
 ): void {
   if (u1 <= u0 || batch <= 0) return;
   const G = cell == LSTM ? 4 : cell == GRU ? 3 : 1;
@@ -129,7 +130,10 @@ export function stepGroupedUnits(
     const s = <usize>b * hb;
     // Whole vectors with a constant lane count (plain loads and stores once inlined), then the tail.
     let j = u0;
-    if (cell == LSTM) {
+    if (cell == LSTM && peep) {
+      for (; j + 4 <= u1; j += 4) lstmForwardLanes(gRow, cPrev + s, c + s, hOut + s, peep, hb, <usize>j << 2, 4, true);
+      if (j < u1) lstmForwardLanes(gRow, cPrev + s, c + s, hOut + s, peep, hb, <usize>j << 2, u1 - j, true);
+    } else if (cell == LSTM) {
       for (; j + 4 <= u1; j += 4) lstmForwardLanes(gRow, cPrev + s, c + s, hOut + s, 0, hb, <usize>j << 2, 4, false);
       if (j < u1) lstmForwardLanes(gRow, cPrev + s, c + s, hOut + s, 0, hb, <usize>j << 2, u1 - j, false);
     } else if (cell == GRU) {

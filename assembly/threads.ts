@@ -28,7 +28,7 @@ export const KIND_LSTM_BACKWARD = 3; // batch, hidden, gates, cPrev, c, dhRaw, d
 export const KIND_GRU_FORWARD = 4; //   batch, hidden, gi, gh, hPrev, h
 export const KIND_GRU_BACKWARD = 5; //  batch, hidden, gi, gh, hPrev, dh, dGi, dGh, dhPrev
 export const KIND_LSTM_STEP = 6; //     batch, input, hidden, x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates: chunks of hidden units
-export const KIND_STEP_GROUPED = 7; //  cell, batch, input, hidden, x, tokens, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates, gh: the same
+export const KIND_STEP_GROUPED = 7; //  cell, batch, input, hidden, x, tokens, h, wIh, wHh, bIh, bHh, peep, cPrev, c, hOut, gates, gh: the same
 
 @inline function slot(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2));
@@ -70,7 +70,7 @@ export function runChunk(job: usize, index: i32, work: usize): void {
     stepGroupedUnits(
       arg(job, 0), arg(job, 1), arg(job, 2), hidden, <usize>arg(job, 4), <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
       <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12), <usize>arg(job, 13),
-      <usize>arg(job, 14), <usize>arg(job, 15), u0, min(hidden, u0 + size), work,
+      <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), u0, min(hidden, u0 + size), work,
     );
     return;
   }

@@ -468,15 +468,15 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     // What the layers' T = 1 forward runs (src/nn/recurrent/fused.ts), call by call.
     const unprepared = (
       cell: SequenceKind, batch: number, input: number, hidden: number, x: Float32Array, h: Float32Array, cPrev: Float32Array,
-      wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+      wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null, peep: Float32Array | null,
     ): [Float32Array, Float32Array | null] => {
       const s = batch * hidden;
-      if (cell === 2) {
+      if (cell === 2 && !peep) {
         const c = new Float32Array(s), hOut = new Float32Array(s);
         wasm.lstmStep!(batch, input, hidden, x, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, c, 0, hOut, 0);
         return [hOut, c];
       }
-      const G = (cell === 3 ? 3 : 1) * hidden;
+      const G = [1, 1, 4, 3][cell]! * hidden;
       const gates = new Float32Array(batch * G);
       wasm.gemm(false, true, batch, G, input, 1, x, 0, input, wIh, 0, input, 0, gates, 0, G);
       if (bIh) wasm.addRowVector(batch, G, gates, 0, bIh, 0);
@@ -489,26 +489,32 @@ describe('wasm LSTM and GRU steps match the reference', () => {
       }
       if (bHh) wasm.addRowVector(batch, G, gates, 0, bHh, 0);
       wasm.gemm(false, true, batch, G, hidden, 1, h, 0, hidden, wHh, 0, hidden, 1, gates, 0, G);
+      if (cell === 2) {
+        const c = new Float32Array(s), hOut = new Float32Array(s);
+        wasm.lstmForward(batch, hidden, gates, 0, cPrev, 0, c, 0, hOut, 0, peep, 0);
+        return [hOut, c];
+      }
       wasm.rnnForward(s, cell, gates, 0);
       return [gates, null];
     };
-    for (const cell of [0, 1, 2, 3] as const) {
+    for (const [cell, peepholes] of [[0, false], [1, false], [2, false], [2, true], [3, false]] as const) {
       const gateCount = [1, 1, 4, 3][cell]!;
       for (const batch of [1, 3]) {
         for (const input of ODD_SIZES) {
           for (const hidden of [...ODD_SIZES, 8, 24]) {
             for (const bias of [true, false]) {
-              const label = `stepPrepared cell=${cell} batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
+              const label = `stepPrepared cell=${cell} peepholes=${peepholes} batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
               const s = batch * hidden, G = gateCount * hidden;
               const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
               const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
               const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
+              const peep = peepholes ? randomArray(3 * hidden, random) : null;
               const tokens = Int32Array.from({ length: batch }, (_, b) => (b * 5 + input - 1) % input);
               const oneHot = new Float32Array(batch * input);
               tokens.forEach((t, b) => (oneHot[b * input + t] = 1));
               for (const [name, dense] of [['dense', x], ['tokens', oneHot]] as const) {
-                const [hWant, cWant] = unprepared(cell, batch, input, hidden, dense, h, cPrev, wIh, wHh, bIh, bHh);
-                const step = wasm.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, name === 'tokens');
+                const [hWant, cWant] = unprepared(cell, batch, input, hidden, dense, h, cPrev, wIh, wHh, bIh, bHh, peep);
+                const step = wasm.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, peep, name === 'tokens');
                 // Changing the weights afterwards changes nothing: the step holds a copy.
                 const wHhAfter = wHh.slice();
                 wHh.fill(7);
@@ -527,12 +533,13 @@ describe('wasm LSTM and GRU steps match the reference', () => {
   });
 
   test('stepPrepared refuses a token out of range, the wrong input kind, a missing cell state and a released step', () => {
-    const step = wasm.prepareStep!(2, 5, 3, new Float32Array(60), new Float32Array(36), null, null, true);
+    const step = wasm.prepareStep!(2, 5, 3, new Float32Array(60), new Float32Array(36), null, null, null, true);
     const state = (): Float32Array => new Float32Array(3);
     assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(5), state(), state(), state(), state()), /token 0 must be in \[0, 5\), got 5/);
     assert.throws(() => wasm.stepPrepared!(step, 1, new Float32Array(5), null, state(), state(), state(), state()), /prepared for tokens/);
     assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(0), state(), null, null, state()), /an LSTM step takes cPrev and c/);
-    assert.throws(() => wasm.prepareStep!(2, 5, 3, new Float32Array(59), new Float32Array(36), null, null, true), /weights must be \[12, 5\], \[12, 3\]/);
+    assert.throws(() => wasm.prepareStep!(2, 5, 3, new Float32Array(59), new Float32Array(36), null, null, null, true), /weights must be \[12, 5\], \[12, 3\]/);
+    assert.throws(() => wasm.prepareStep!(3, 5, 3, new Float32Array(45), new Float32Array(27), null, null, new Float32Array(9), true), /peephole weights are an LSTM's \[9\]/);
     wasm.releasePrepared!(step);
     assert.throws(() => wasm.stepPrepared!(step, 1, null, Int32Array.of(0), state(), state(), state(), state()), /released/);
   });
@@ -880,7 +887,7 @@ describe('wasm kernels on helper threads', () => {
           const bIh = randomArray(G, random), bHh = randomArray(G, random);
           const ids = Int32Array.from({ length: batch }, (_, b) => (7 * b + 3) % input);
           const [one, two] = [single, threaded].map((k) => {
-            const step = k.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, tokens);
+            const step = k.prepareStep!(cell, input, hidden, wIh, wHh, bIh, bHh, cell === 2 ? randomArray(3 * hidden, rng(hidden)) : null, tokens);
             const c = cell === 2 ? new Float32Array(s) : null, hOut = new Float32Array(s);
             for (let r = 0; r < 3; r++) k.stepPrepared!(step, batch, tokens ? null : x, tokens ? ids : null, h, c ? cPrev : null, c, hOut);
             return [c ?? new Float32Array(0), hOut];
@@ -889,7 +896,7 @@ describe('wasm kernels on helper threads', () => {
           expectClose(`prepared step cell ${cell} ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
         }
       }
-      const step = threaded.prepareStep!(2, 512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, false);
+      const step = threaded.prepareStep!(2, 512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, null, false);
       const [x, out] = [new Float32Array(512), new Float32Array(512)];
       const deadline = performance.now() + 10_000;
       while (threaded.helperChunks === before && performance.now() < deadline) threaded.stepPrepared!(step, 1, x, null, x, x, out, out);

@@ -80,7 +80,7 @@ for (const backend of backends) {
           for (const tokens of [false, true]) {
             const layer = c.make(dtype);
             const stepper = layer.stepper({ batch, tokens });
-            const fast = backend === 'wasm' && dtype === 'float32' && !layer.projSize && !(layer instanceof LSTM && layer.peephole);
+            const fast = backend === 'wasm' && dtype === 'float32' && !layer.projSize;
             assert.equal(stepper.fast, fast, 'which path the stepper takes');
             run(layer, stepper, batch, 6, tokens);
             stepper.dispose();

@@ -138,13 +138,13 @@ export interface Kernels {
   ): void;
   /**
    * Optional (the wasm backend has it): copies one direction's weights (RNN, GRU, or LSTM without
-   * peepholes or projection; float32) into a layout for stepPrepared. With `tokens`, steps take
-   * one-hot inputs as indices. Release with releasePrepared (or drop it: the memory returns when it is
-   * collected).
+   * projection, with peepholes `peep` [3 * hidden] = w_ci, w_cf, w_co or without; float32) into a
+   * layout for stepPrepared. With `tokens`, steps take one-hot inputs as indices. Release with
+   * releasePrepared (or drop it: the memory returns when it is collected).
    */
   prepareStep?(
     cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
-    tokens: boolean,
+    peep: FloatArray | null, tokens: boolean,
   ): PreparedStep;
   /**
    * One step over prepared weights, bit for bit the layer's T = 1 forward: x is [batch, input], or

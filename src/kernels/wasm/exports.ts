@@ -32,7 +32,7 @@ export interface WasmExports {
   ): void;
   stepGroupedUnits(
     cell: number, batch: number, input: number, hidden: number, x: number, tokens: number, h: number, wIh: number, wHh: number,
-    bIh: number, bHh: number, cPrev: number, c: number, hOut: number, gates: number, gh: number, u0: number, u1: number, sums: number,
+    bIh: number, bHh: number, peep: number, cPrev: number, c: number, hOut: number, gates: number, gh: number, u0: number, u1: number, sums: number,
   ): void;
   lstmBackward(
     batch: number, hidden: number, gates: number, cPrev: number, c: number, dhRaw: number, dc: number,

@@ -277,8 +277,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
 
-    prepareStep(cell, input, hidden, wIh, wHh, bIh, bHh, tokens) {
-      const step = prepareStep(heap, cell, input, hidden, wIh, wHh, bIh, bHh, tokens);
+    prepareStep(cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens) {
+      const step = prepareStep(heap, cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens);
       collected.register(step, { ptr: step.ptr, bytes: step.bytes }, step);
       return step;
     },
@@ -310,7 +310,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(hOut as Float32Array, 0, state, true, false)
         .bind();
       const args = [
-        cell, batch, input, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh,
+        cell, batch, input, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh, step.peep,
         stage.ptr(3), stage.ptr(4), stage.ptr(5), gates, gates + batch * G * 4,
       ] as const;
       const weights = G * ((step.tokens ? 0 : input) + hidden);

@@ -28,6 +28,7 @@ export class WasmPreparedStep implements PreparedStep {
     readonly wHh: number,
     readonly bIh: number,
     readonly bHh: number,
+    readonly peep: number,
   ) {}
 }
 
@@ -47,16 +48,17 @@ function writeGrouped(dst: Float32Array, at: number, w: FloatArray, G: number, h
 /** Copies the weights of one direction into a fresh block of `heap` (zero padding included). */
 export function prepareStep(
   heap: LinearMemory, cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray,
-  bIh: FloatArray | null, bHh: FloatArray | null, tokens: boolean,
+  bIh: FloatArray | null, bHh: FloatArray | null, peep: FloatArray | null, tokens: boolean,
 ): WasmPreparedStep {
   const gates = gatesOf(cell);
   const G = gates * hidden;
   if (wIh.length !== G * input || wHh.length !== G * hidden || (bIh && bIh.length !== G) || (bHh && bHh.length !== G)) {
     throw new Error(`prepareStep: weights must be [${G}, ${input}], [${G}, ${hidden}] and biases [${G}]`);
   }
+  if (peep && (cell !== 2 || peep.length !== 3 * hidden)) throw new Error(`prepareStep: peephole weights are an LSTM's [${3 * hidden}]`);
   const ihFloats = tokens ? input * G : gates * blockFloats(hidden, input);
   const hhFloats = gates * blockFloats(hidden, hidden);
-  const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0);
+  const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0) + (peep ? 3 * hidden : 0);
   const bytes = floats * 4;
   const ptr = heap.alloc(bytes);
   const f32 = heap.f32();
@@ -69,12 +71,12 @@ export function prepareStep(
   }
   writeGrouped(f32, at + ihFloats, wHh, gates, hidden, hidden);
   let next = at + ihFloats + hhFloats;
-  const bias = (b: FloatArray | null): number => {
-    if (!b) return 0;
-    f32.set(b, next);
-    next += G;
-    return (next - G) * 4;
+  const vector = (v: FloatArray | null): number => {
+    if (!v) return 0;
+    f32.set(v, next);
+    next += v.length;
+    return (next - v.length) * 4;
   };
-  const bIhPtr = bias(bIh), bHhPtr = bias(bHh);
-  return new WasmPreparedStep(cell, input, hidden, tokens, ptr, bytes, ptr, ptr + ihFloats * 4, bIhPtr, bHhPtr);
+  const bIhPtr = vector(bIh), bHhPtr = vector(bHh), peepPtr = vector(peep);
+  return new WasmPreparedStep(cell, input, hidden, tokens, ptr, bytes, ptr, ptr + ihFloats * 4, bIhPtr, bHhPtr, peepPtr);
 }

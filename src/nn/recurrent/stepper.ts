@@ -10,7 +10,7 @@
  * kernels' memory, and with `tokens` reads one column of the first layer's W_ih instead of a product
  * with a one-hot vector. The price is that it is a snapshot: changes to the layer's weights after
  * stepper() are not seen (make a new stepper after training). Layers or backends without the
- * prepared kernels (projections, peepholes, float64, the js backend) step through the
+ * prepared kernels (projections, float64, the js backend) step through the
  * fused layer code on a copy of the weights, with the same snapshot semantics.
  */
 import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
@@ -62,12 +62,19 @@ export class RecurrentStepper {
     this.dtype = dtype;
     this.kernels = kernelsFor(dtype);
     const k = this.kernels;
-    const preparable = !spec.projSize && !spec.peephole && dtype === 'float32' && k.prepareStep && k.stepPrepared;
+    const preparable = !spec.projSize && dtype === 'float32' && k.prepareStep && k.stepPrepared;
+    const H = spec.hiddenSize;
+    const peepholes = (w: DirectionWeights): Float32Array | null => {
+      if (!w.peephole) return null;
+      const all = new Float32Array(3 * H);
+      w.peephole.forEach((p, i) => all.set(p.data, i * H));
+      return all;
+    };
     this.layers = weights.map((w, layer): LayerWeights => preparable
       ? {
         prepared: k.prepareStep!(
-          sequenceKind(spec.kind), w.weightIh.shape[1]!, spec.hiddenSize, w.weightIh.data, w.weightHh.data,
-          w.biasIh?.data ?? null, w.biasHh?.data ?? null, this.tokens && layer === 0,
+          sequenceKind(spec.kind), w.weightIh.shape[1]!, H, w.weightIh.data, w.weightHh.data,
+          w.biasIh?.data ?? null, w.biasHh?.data ?? null, peepholes(w), this.tokens && layer === 0,
         ),
       }
       : { copy: copyWeights(w) });
@@ -76,7 +83,7 @@ export class RecurrentStepper {
       this.owned.push(buffer);
       return buffer;
     };
-    const P = this.outputSize, H = spec.hiddenSize, lstm = spec.kind === 'lstm';
+    const P = this.outputSize, lstm = spec.kind === 'lstm';
     for (let layer = 0; layer < spec.numLayers; layer++) {
       this.h.push(state(P));
       if (lstm) this.c.push(state(H));
@@ -87,8 +94,8 @@ export class RecurrentStepper {
     }
   }
 
-  /** Whether steps run the prepared kernel (float32, no projection or peepholes, on a backend that
-   * has it) rather than the fused layer code on a copy of the weights. */
+  /** Whether steps run the prepared kernel (float32, no projection, on a backend that has it) rather
+   * than the fused layer code on a copy of the weights. */
   get fast(): boolean {
     return 'prepared' in this.layers[0]!;
   }
