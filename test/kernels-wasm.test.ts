@@ -754,6 +754,49 @@ describe('wasm memory', () => {
     wasm.release(x);
   });
 
+  test('prepareStep, stepPrepared and lstmStep take views of a plain memory that their own allocations grow', () => {
+    // A plain (not shared) memory detaches its views when it grows: what a browser page without
+    // cross-origin isolation has. Weights and state live in the memory, which is full, so the
+    // prepared copy and the gates scratch must grow it.
+    const k = loadWasmKernelsSync(false);
+    const random = rng(77);
+    const [input, hidden] = [33, 40];
+    const G = 4 * hidden;
+    const resident = (n: number, scale = 0.5): KernelBuffer => {
+      const b = k.allocate(n, 'float32');
+      b.view().set(randomArray(n, random, scale));
+      return b;
+    };
+    const wIh = resident(G * input), wHh = resident(G * hidden), bIh = resident(G), bHh = resident(G), peep = resident(3 * hidden);
+    const x = resident(input), h = resident(hidden), cPrev = resident(hidden), c = k.allocate(hidden, 'float32'), hOut = k.allocate(hidden, 'float32');
+    const fill = (): void => {
+      const slack = k.heap.buffer.byteLength - k.heap.used;
+      if (slack > 0) k.heap.alloc(slack);
+    };
+    fill();
+    const before = k.heap.buffer.byteLength;
+    const step = k.prepareStep!(2, input, hidden, wIh.view(), wHh.view(), bIh.view(), bHh.view(), peep.view(), false);
+    assert.ok(k.heap.buffer.byteLength > before, 'the preparation grew the memory');
+    fill();
+    k.stepPrepared!(step, 1, x.view(), null, h.view(), cPrev.view(), c.view(), hOut.view());
+    const want = [new Float32Array(hidden), new Float32Array(hidden)] as const;
+    const gates = new Float32Array(G);
+    k.gemm(false, true, 1, G, input, 1, x.view(), 0, input, wIh.view(), 0, input, 0, gates, 0, G);
+    k.addRowVector(1, G, gates, 0, bIh.view(), 0);
+    k.addRowVector(1, G, gates, 0, bHh.view(), 0);
+    k.gemm(false, true, 1, G, hidden, 1, h.view(), 0, hidden, wHh.view(), 0, hidden, 1, gates, 0, G);
+    k.lstmForward(1, hidden, gates, 0, cPrev.view(), 0, want[0], 0, want[1], 0, peep.view(), 0);
+    expectClose('stepPrepared on a grown plain memory: c', c.view(), want[0], () => 0);
+    expectClose('stepPrepared on a grown plain memory: h', hOut.view(), want[1], () => 0);
+    // lstmStep's gates scratch, grown for a larger batch, after its arguments were bound.
+    fill();
+    const batch = 9, xs = resident(batch * input), hs = resident(batch * hidden), cs = resident(batch * hidden);
+    fill();
+    const cOut = new Float32Array(batch * hidden), hNew = new Float32Array(batch * hidden);
+    k.lstmStep!(batch, input, hidden, xs.view(), 0, hs.view(), 0, wIh.view(), wHh.view(), bIh.view(), bHh.view(), cs.view(), 0, cOut, 0, hNew, 0);
+    assert.ok(hNew.every(Number.isFinite) && hNew.some((v) => v !== 0), 'lstmStep wrote finite states');
+  });
+
   test('float64 arrays go to the reference kernels', () => {
     const a = Float64Array.from({ length: 12 }, (_, i) => i / 3);
     const c1 = new Float64Array(9);

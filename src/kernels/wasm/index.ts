@@ -255,8 +255,6 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     lstmStep(batch, input, hidden, x, xOffset, h, hOffset, wIh, wHh, bIh, bHh, cPrev, cPrevOffset, c, cOffset, hOut, hOutOffset) {
       if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
       const state = batch * hidden, G = 4 * hidden;
-      // The scratch first: growing memory after bind() would move nothing, but keep the order of packB.
-      const gates = gatesScratch(batch * G);
       stage.begin('lstmStep')
         .arg(x as Float32Array, xOffset, batch * input, false)
         .arg(h as Float32Array, hOffset, state, false)
@@ -268,6 +266,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(c, cOffset, state, true, false)
         .arg(hOut as Float32Array, hOutOffset, state, true, false)
         .bind();
+      // The scratch after bind() (as packB): growing a plain memory detaches the caller's views of it,
+      // which bind() has already turned into addresses.
+      const gates = gatesScratch(batch * G);
       const ptrs = [
         stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), gates,
       ] as const;
@@ -299,8 +300,6 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const lstm = cell === 2;
       if (lstm !== (cPrev !== null && c !== null)) throw new Error('stepPrepared: an LSTM step takes cPrev and c, other cells neither');
       const state = batch * hidden, G = gatesOf(cell) * hidden;
-      // Scratch: gates, and for GRU the recurrent part beside it.
-      const gates = gatesScratch(batch * G * (cell === 3 ? 2 : 1));
       stage.begin('stepPrepared')
         .arg(step.tokens ? null : (x as Float32Array), 0, batch * input, false)
         .arg(tokens, 0, batch, false)
@@ -309,6 +308,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(c as Float32Array | null, 0, state, true, false)
         .arg(hOut as Float32Array, 0, state, true, false)
         .bind();
+      // Scratch (after bind(), as in lstmStep): gates, and for GRU the recurrent part beside it.
+      const gates = gatesScratch(batch * G * (cell === 3 ? 2 : 1));
       const args = [
         cell, batch, input, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh, step.peep,
         stage.ptr(3), stage.ptr(4), stage.ptr(5), gates, gates + batch * G * 4,

@@ -60,8 +60,17 @@ export function prepareStep(
   const hhFloats = gates * blockFloats(hidden, hidden);
   const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0) + (peep ? 3 * hidden : 0);
   const bytes = floats * 4;
+  // Arrays that are views of this memory (a layer's weights) by address, before the allocation: if it
+  // grows a plain memory, those views are detached.
+  // (A detached view reads as empty: its length too must be taken before.)
+  const resident = [wIh, wHh, bIh, bHh, peep].map((a) => (a && heap.owns(a.buffer) ? { at: a.byteOffset >>> 2, length: a.length } : null));
   const ptr = heap.alloc(bytes);
   const f32 = heap.f32();
+  const source = <T extends FloatArray | null>(a: T, i: number): T => {
+    const r = resident[i];
+    return (r ? f32.subarray(r.at, r.at + r.length) : a) as T;
+  };
+  [wIh, wHh, bIh, bHh, peep] = [source(wIh, 0), source(wHh, 1), source(bIh, 2), source(bHh, 3), source(peep, 4)];
   const at = ptr >>> 2;
   f32.fill(0, at, at + floats);
   if (tokens) {

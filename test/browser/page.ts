@@ -1,0 +1,16 @@
+// The browser side of test/browser.test.ts: runs the workload on the page's main thread and leaves
+// the result (or the error) where the test reads it.
+import * as lib from '../../src/index.js';
+import { runWorkload } from './workload.js';
+
+declare global {
+  interface Window {
+    workloadDone?: { result?: unknown; error?: string; isolated: boolean };
+  }
+}
+
+const threads = Number(new URLSearchParams(location.search).get('threads') ?? '1');
+runWorkload(lib, threads).then(
+  (result) => (window.workloadDone = { result, isolated: crossOriginIsolated }),
+  (error: unknown) => (window.workloadDone = { error: String((error as Error)?.stack ?? error), isolated: crossOriginIsolated }),
+);
