@@ -43,9 +43,10 @@ export const KIND_GRU_FORWARD = 4;
 export const KIND_GRU_BACKWARD = 5;
 export const KIND_LSTM_STEP = 6;
 export const KIND_STEP_GROUPED = 7;
-/** Fewest weights (4 hidden x (input + hidden)) of a fused LSTM step shared by threads. */
+/** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
-/** Hidden units per chunk of a fused LSTM step: a multiple of 8 (gemm-small's column groups). */
+/** Hidden units per chunk of a step cut by units: a multiple of 8 (gemm-small's column groups, the
+ * prepared layout's row groups). */
 const STEP_UNIT_MULTIPLE = 8;
 /** Fewest units (batch x hidden) of a recurrent step shared by threads. */
 const MIN_SPLIT_UNITS = 4096;
