@@ -164,7 +164,7 @@ function ceilingSection(results) {
   ].join('\n');
 }
 
-const method = (p) => `## How it is measured
+const method = (p, passes) => `## How it is measured
 
 - One "step" is forward + backward + optimizer update on one batch (W4: one generated token). Every
   library gets the same shapes and the same seeded inputs (bench/data.mjs); each cell runs in its own
@@ -172,7 +172,10 @@ const method = (p) => `## How it is measured
 - Each cell warms up for about ${p.warmup} s (WebAssembly code tiers up while it runs), then times
   rounds of about ${p.round} s for about ${p.budget} s and reports the median round. A cell whose first
   call takes over ${p.slowCutoff} s is reported from that one call, and one with fewer than five rounds
-  is marked *short sample*: that keeps the slow peers time-boxed.
+  is marked *short sample*: that keeps the slow peers time-boxed.${passes > 1 ? `
+- This run made ${passes} passes over all cells, every other one in reverse order, and each cell shows
+  its fastest pass, for every library alike (bench/results.json keeps every pass): the host is
+  shared, and its slow periods last tens of seconds.` : ''}
 - brain.js has no batches: it trains one sequence at a time with its own update, so its W1, W3 and W5
   figures are equivalents (sequences per second ÷ batch); its RNN is ReLU only (W2).
 - TF.js uses tfjs-layers on the cpu and wasm backends with glorotUniform recurrent initialisers (the
@@ -191,7 +194,7 @@ const method = (p) => `## How it is measured
   allocator's high-water mark.
 
 Reproduce: \`npm run bench\` (the peers install into bench/node_modules on first use),
-\`npm run bench -- --quick\`, \`--only W1,W4\`, \`--peers none\`.`;
+\`npm run bench -- --quick\`, \`--only W1,W4\`, \`--peers none\`, \`--passes 2\`.`;
 
 export function renderReport(results) {
   return [
@@ -220,7 +223,7 @@ export function renderReport(results) {
     gemmSection(results),
     '',
     ...(ceilingSection(results) ? ['## The ceiling without fused multiply-add (W5)', '', ceilingSection(results), ''] : []),
-    method(PROFILES[results.profile]),
+    method(PROFILES[results.profile], results.passes ?? 1),
     '',
   ].join('\n');
 }
