@@ -41,10 +41,10 @@ function setupSection(results) {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}. Load average at the start: ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(', ')} (the machine is shared; each cell's load average is in the JSON).`,
     `- recurrent ${results.library.version} at commit ${results.library.commit}${results.library.uncommittedChanges ? ' plus uncommitted changes in src/ or assembly/' : ''}, measured from dist/ built ${results.dist.builtAt}${results.dist.stale ? ' (older than the sources: stale)' : ''}${results.dist.buildFailed ? '; npm run build failed at the start of the run, so the dist/ already there was measured' : ''}.`,
     results.cells.some((c) => c.variant === 'wasm-1t')
-      ? `- Our wasm cells run with ${ourThreads(results)} threads (the build's setThreads, one per core); the "wasm, 1 thread" rows with one.`
+      ? `- Our wasm cells run with ${ourThreads(results) === '?' ? 'one thread per core (setThreads; the count in effect was not recorded in this run)' : `${ourThreads(results)} threads (the build's setThreads, one per core)`}; the "wasm, 1 thread" rows with one.`
       : '- Our wasm cells run on one thread (this build offers no threads).',
     `- Peers: ${versions(results) || 'none'}.`,
-    `- Run: ${results.date}, profile \`${results.profile}\`${results.complete ? '' : ' (partial run)'}, ${results.cells.length} cells, each in its own process, one after the other; ${minutes(results)} minutes in all.`,
+    `- Run: ${results.date}, profile \`${results.profile}\`${results.complete ? '' : ' (partial run)'}, ${results.cells.length} cells${(results.passes ?? 1) > 1 ? ` × ${results.passes} passes` : ''}, each in its own process, one after the other; ${minutes(results)} minutes in all.`,
   ];
   if (torch?.blas) {
     lines.push(`- PyTorch BLAS: ${torch.blas.config ?? torch.blas.mapped?.join(', ')}${torch.blas.corename ? `, kernel ${torch.blas.corename}` : ''} (from the libraries mapped into its process), OMP_WAIT_POLICY=PASSIVE, threads set per cell.`);

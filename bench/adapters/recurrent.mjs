@@ -11,19 +11,20 @@ const lib = await import('../../dist/index.js');
 const { nn, optim, tensor, noGrad, setBackend, getBackend } = lib;
 const kernels = await import('../../dist/kernels/index.js');
 
-/** Where the build offers a thread count: the public setter first, else the wasm kernels' own. */
+/** Where the build offers a thread count: the public setter (which resolves to the count in effect)
+ * first, else the wasm kernels' own. */
 export function threadControl() {
-  if (typeof lib.setThreads === 'function') return { set: (n) => lib.setThreads(n), get: () => lib.getThreads?.() };
   const wasm = kernels.kernelsFor('float32');
-  if (wasm.name === 'wasm' && typeof wasm.setThreads === 'function') return { set: (n) => wasm.setThreads(n), get: () => wasm.threads };
+  if (typeof lib.setThreads === 'function') return { set: (n) => lib.setThreads(n) };
+  if (wasm.name === 'wasm' && typeof wasm.setThreads === 'function') return { set: async (n) => (await wasm.setThreads(n), wasm.threads) };
   return null;
 }
 
 export async function info(variant) {
   setBackend(variant.startsWith('wasm') ? 'wasm' : variant);
   const control = variant.startsWith('wasm') ? threadControl() : null;
-  if (control) await control.set(variant === 'wasm-1t' ? 1 : os.availableParallelism());
-  return { backend: getBackend(), threads: control ? control.get() ?? null : 1 };
+  const threads = control ? await control.set(variant === 'wasm-1t' ? 1 : os.availableParallelism()) : 1;
+  return { backend: getBackend(), threads: threads ?? null };
 }
 
 /** The wasm heap: the allocator's high-water mark and the linear memory's size (null on the js backend). */
