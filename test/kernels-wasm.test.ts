@@ -887,7 +887,7 @@ describe('wasm kernels on helper threads', () => {
     try {
       const random = rng(321);
       const before = threaded.helperChunks;
-      // Shared from 2^17 weights: hidden 200 cuts into chunks of 32 units (the last one short), 131
+      // Shared from 2^17 weights: hidden 200 cuts into chunks of 56 units (the last one short), 131
       // leaves a tail of 3 units; input 65 is the one-hot vocabulary of generation.
       for (const [batch, input, hidden] of [[1, 65, 200], [3, 300, 131], [1, 512, 512]] as const) {
         const s = batch * hidden, G = 4 * hidden;
