@@ -322,7 +322,9 @@ function runBackward(
     } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
     if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
     if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
-    if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
+    // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied rather than redone.
+    if (dBhh && dBih && dHhGates === dGates) dBhh.set(dBih);
+    else if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
     if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
     if (dxp) k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
     let gx: FloatArray | null = null;
