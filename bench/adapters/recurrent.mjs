@@ -14,8 +14,8 @@ const kernels = await import('../../dist/kernels/index.js');
 /** Where the build offers a thread count: the public setter (which resolves to the count in effect)
  * first, else the wasm kernels' own. */
 export function threadControl() {
-  const wasm = kernels.kernelsFor('float32');
   if (typeof lib.setThreads === 'function') return { set: (n) => lib.setThreads(n) };
+  const wasm = kernels.kernelsFor('float32');
   if (wasm.name === 'wasm' && typeof wasm.setThreads === 'function') return { set: async (n) => (await wasm.setThreads(n), wasm.threads) };
   return null;
 }

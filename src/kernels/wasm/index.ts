@@ -70,6 +70,17 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   // workspace) returns its memory when collected. release() does it at once and cancels this.
   const collected = new FinalizationRegistry<{ ptr: number; bytes: number }>(({ ptr, bytes }) => heap.release(ptr, bytes));
   const released = new WeakSet<KernelBuffer | PackedMatrix | PreparedStep>();
+  /** `handle`'s block returns to the heap when the handle is collected, unless released first. */
+  const owned = (handle: KernelBuffer | PackedMatrix | PreparedStep, ptr: number, bytes: number): void => {
+    collected.register(handle, { ptr, bytes }, handle);
+  };
+  /** Returns `handle`'s block now, once (a second release, or the collector later, does nothing). */
+  const releaseOnce = (handle: KernelBuffer | PackedMatrix | PreparedStep, ptr: number, bytes: number): void => {
+    if (released.has(handle)) return;
+    released.add(handle);
+    collected.unregister(handle);
+    heap.release(ptr, bytes);
+  };
   let adaptive = true;
   // The gates scratch of lstmStep and stepPrepared (grown on demand; never handed out).
   let stepGates = { ptr: 0, bytes: 0 };
@@ -117,15 +128,12 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const ptr = heap.alloc(length * 4);
       const buffer = new WasmBuffer(heap, ptr, length);
       buffer.view().fill(0);
-      collected.register(buffer, { ptr, bytes: length * 4 }, buffer);
+      owned(buffer, ptr, length * 4);
       return buffer;
     },
 
     release(buffer) {
-      if (!(buffer instanceof WasmBuffer) || released.has(buffer)) return;
-      released.add(buffer);
-      collected.unregister(buffer);
-      heap.release(buffer.ptr, buffer.length * 4);
+      if (buffer instanceof WasmBuffer) releaseOnce(buffer, buffer.ptr, buffer.length * 4);
     },
 
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
@@ -153,7 +161,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (k > 0 && n > 0) w.packB(+transB, k, n, stage.ptr(0), ldb, ptr);
       stage.finish();
       const packed = new WasmPacked(transB, k, n, ptr, bytes);
-      collected.register(packed, { ptr, bytes }, packed);
+      owned(packed, ptr, bytes);
       return packed;
     },
 
@@ -175,10 +183,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     releasePacked(packed) {
-      if (!(packed instanceof WasmPacked) || released.has(packed)) return;
-      released.add(packed);
-      collected.unregister(packed);
-      heap.release(packed.ptr, packed.bytes);
+      if (packed instanceof WasmPacked) releaseOnce(packed, packed.ptr, packed.bytes);
     },
 
     addRowVector(rows, cols, x, xOffset, v, vOffset) {
@@ -279,8 +284,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     prepareStep(cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens) {
-      const step = prepareStep(heap, cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens);
-      collected.register(step, { ptr: step.ptr, bytes: step.bytes }, step);
+      const step = prepareStep(heap, stage, cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens);
+      owned(step, step.ptr, step.bytes);
       return step;
     },
 
@@ -320,10 +325,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     releasePrepared(step) {
-      if (!(step instanceof WasmPreparedStep) || released.has(step)) return;
-      released.add(step);
-      collected.unregister(step);
-      heap.release(step.ptr, step.bytes);
+      if (step instanceof WasmPreparedStep) releaseOnce(step, step.ptr, step.bytes);
     },
 
     lstmBackward(

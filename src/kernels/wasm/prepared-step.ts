@@ -8,6 +8,7 @@
  */
 import type { FloatArray, PreparedStep, SequenceKind } from '../contract.js';
 import type { LinearMemory } from './memory.js';
+import type { Staging } from './staging.js';
 
 /** Floats of one gate block of `hidden` rows by k columns in the grouped layout. */
 const blockFloats = (hidden: number, k: number): number => Math.ceil(hidden / 8) * 8 * (Math.ceil(k / 4) * 4);
@@ -47,7 +48,7 @@ function writeGrouped(dst: Float32Array, at: number, w: FloatArray, G: number, h
 
 /** Copies the weights of one direction into a fresh block of `heap` (zero padding included). */
 export function prepareStep(
-  heap: LinearMemory, cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray,
+  heap: LinearMemory, stage: Staging, cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray,
   bIh: FloatArray | null, bHh: FloatArray | null, peep: FloatArray | null, tokens: boolean,
 ): WasmPreparedStep {
   const gates = gatesOf(cell);
@@ -60,17 +61,18 @@ export function prepareStep(
   const hhFloats = gates * blockFloats(hidden, hidden);
   const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0) + (peep ? 3 * hidden : 0);
   const bytes = floats * 4;
-  // Arrays that are views of this memory (a layer's weights) by address, before the allocation: if it
-  // grows a plain memory, those views are detached.
-  // (A detached view reads as empty: its length too must be taken before.)
-  const resident = [wIh, wHh, bIh, bHh, peep].map((a) => (a && heap.owns(a.buffer) ? { at: a.byteOffset >>> 2, length: a.length } : null));
+  // The sources by address first (Staging), then the block: if the allocation grows a plain memory,
+  // views of it (a layer's weights) are detached (and read as empty), but their addresses still hold
+  // the numbers.
+  const lengths = [wIh, wHh, bIh, bHh, peep].map((a) => a?.length ?? 0);
+  stage.begin('prepareStep');
+  [wIh, wHh, bIh, bHh, peep].forEach((a, i) => stage.arg(a as Float32Array | null, 0, lengths[i]!, false));
+  stage.bind();
   const ptr = heap.alloc(bytes);
   const f32 = heap.f32();
-  const source = <T extends FloatArray | null>(a: T, i: number): T => {
-    const r = resident[i];
-    return (r ? f32.subarray(r.at, r.at + r.length) : a) as T;
-  };
-  [wIh, wHh, bIh, bHh, peep] = [source(wIh, 0), source(wHh, 1), source(bIh, 2), source(bHh, 3), source(peep, 4)];
+  const source = (i: number): Float32Array | null =>
+    lengths[i] ? f32.subarray(stage.ptr(i) >>> 2, (stage.ptr(i) >>> 2) + lengths[i]!) : null;
+  [wIh, wHh, bIh, bHh, peep] = [source(0)!, source(1)!, source(2), source(3), source(4)];
   const at = ptr >>> 2;
   f32.fill(0, at, at + floats);
   if (tokens) {
@@ -87,5 +89,6 @@ export function prepareStep(
     return (next - v.length) * 4;
   };
   const bIhPtr = vector(bIh), bHhPtr = vector(bHh), peepPtr = vector(peep);
+  stage.finish();
   return new WasmPreparedStep(cell, input, hidden, tokens, ptr, bytes, ptr, ptr + ihFloats * 4, bIhPtr, bHhPtr, peepPtr);
 }
