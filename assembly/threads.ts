@@ -15,6 +15,7 @@ import { gruBackward, gruForward } from './gru';
 import { lstmBackward, lstmForward } from './lstm';
 import { lstmStepUnits } from './lstm-step';
 import { stepGroupedUnits } from './prepared-step';
+import { sequenceBackwardRows, sequenceForwardRows } from './sequence';
 
 export const JOB_KIND = 0;
 export const JOB_SPLIT = 1;
@@ -29,6 +30,8 @@ export const KIND_GRU_FORWARD = 4; //   batch, hidden, gi, gh, hPrev, h
 export const KIND_GRU_BACKWARD = 5; //  batch, hidden, gi, gh, hPrev, dh, dGi, dGh, dhPrev
 export const KIND_LSTM_STEP = 6; //     batch, input, hidden, x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates: chunks of hidden units
 export const KIND_STEP_GROUPED = 7; //  cell, batch, input, hidden, x, tokens, h, wIh, wHh, bIh, bHh, peep, cPrev, c, hOut, gates, gh: the same
+export const KIND_SEQUENCE_FORWARD = 8; //  sequenceForward's arguments (assembly/sequence.ts): chunks of batch rows
+export const KIND_SEQUENCE_BACKWARD = 9; // sequenceBackward's arguments: the same
 
 @inline function slot(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2));
@@ -72,6 +75,25 @@ export function runChunk(job: usize, index: i32, work: usize): void {
       <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12), <usize>arg(job, 13),
       <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), u0, min(hidden, u0 + size), work,
     );
+    return;
+  }
+  if (kind == KIND_SEQUENCE_FORWARD || kind == KIND_SEQUENCE_BACKWARD) {
+    const batch = arg(job, 2);
+    const row0 = index * size;
+    const rows = min(batch, row0 + size) - row0;
+    const kindOf = arg(job, 0), steps = arg(job, 1), hidden = arg(job, 3), packed = <usize>arg(job, 4);
+    if (kind == KIND_SEQUENCE_FORWARD) {
+      sequenceForwardRows(
+        kindOf, steps, batch, row0, rows, hidden, packed, <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
+        <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), work,
+      );
+    } else {
+      sequenceBackwardRows(
+        kindOf, steps, batch, row0, rows, hidden, packed, <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
+        <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12),
+        <usize>arg(job, 13), <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), work,
+      );
+    }
     return;
   }
   // Recurrent steps: chunks of batch rows; every state argument advances by whole rows.

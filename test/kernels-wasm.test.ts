@@ -565,15 +565,70 @@ describe('wasm LSTM and GRU steps match the reference', () => {
   });
 });
 
+// Whole-sequence loops (sequenceForward/sequenceBackward): their inputs, and calls that pack W_hh.
+type Arrays = Record<string, Float32Array | null>;
+const SEQUENCE_KINDS = [
+  { kind: 0, name: 'rnn tanh', G: 1 }, { kind: 1, name: 'rnn relu', G: 1 },
+  { kind: 2, name: 'lstm', G: 4 }, { kind: 2, name: 'lstm peephole', G: 4 }, { kind: 3, name: 'gru', G: 3 },
+] as const;
+const copyAll = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([key, v]) => [key, v ? Float32Array.from(v) : null]));
+
+/** A forward loop's arrays: projections in gates, h0 (and c0) in the first rows of states (cells). */
+function sequenceInputs(kind: number, G: number, peephole: boolean, T: number, B: number, H: number, random: () => number): Arrays {
+  const GH = G * H;
+  return {
+    gates: randomArray(T * B * GH, random, 2),
+    gh: kind === 3 ? new Float32Array(T * B * GH) : null,
+    states: Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)),
+    cells: kind === 2 ? Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)) : null,
+    biasHh: kind === 3 ? randomArray(GH, random) : null,
+    peep: peephole ? randomArray(3 * H, random) : null,
+  };
+}
+
+/** A backward loop's arrays, after the forward loop that left `forward`. */
+function sequenceGradients(forward: Arrays, kind: number, G: number, peephole: boolean, T: number, B: number, H: number, random: () => number): Arrays {
+  const GH = G * H;
+  return {
+    ...forward,
+    dOut: randomArray(T * B * H, random),
+    dh: randomArray(B * H, random),
+    dc: kind === 2 ? randomArray(B * H, random) : null,
+    dGates: new Float32Array(T * B * GH),
+    dGh: kind === 3 ? new Float32Array(T * B * GH) : null,
+    dhPrev: kind === 3 ? new Float32Array(B * H) : null,
+    dPeep: peephole ? new Float32Array(3 * H) : null,
+  };
+}
+
+function sequenceForwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): boolean {
+  const GH = wHh.length / H;
+  const packed = k.packB(true, H, GH, wHh, 0, H);
+  try {
+    return k.sequenceForward!(kind, T, B, H, packed, a.gates!, a.gh ?? null, a.states!, a.cells ?? null, a.biasHh ?? null, a.peep ?? null);
+  } finally {
+    k.releasePacked(packed);
+  }
+}
+
+function sequenceBackwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): boolean {
+  const GH = wHh.length / H;
+  const packed = k.packB(false, GH, H, wHh, 0, H);
+  try {
+    return k.sequenceBackward!(
+      kind, T, B, H, packed, a.gates!, a.gh ?? null, a.states!, a.cells ?? null, a.dOut!, a.dh!, a.dc ?? null, a.dGates!,
+      a.dGh ?? null, a.dhPrev ?? null, a.peep ?? null, a.dPeep ?? null,
+    );
+  } finally {
+    k.releasePacked(packed);
+  }
+}
+
 describe('wasm whole-sequence loops give the bits of the step-by-step loop', () => {
   const random = rng(7);
-  const kinds = [
-    { kind: 0, name: 'rnn tanh', G: 1 }, { kind: 1, name: 'rnn relu', G: 1 },
-    { kind: 2, name: 'lstm', G: 4 }, { kind: 2, name: 'lstm peephole', G: 4 }, { kind: 3, name: 'gru', G: 3 },
-  ] as const;
 
   /** The loop src/nn/recurrent/fused.ts runs when a backend has no sequence kernels. */
-  function stepsForward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Record<string, Float32Array | null>): void {
+  function stepsForward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): void {
     const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
     const packed = k.packB(true, H, GH, wHh, 0, H);
     for (let s = 0; s < T; s++) {
@@ -594,7 +649,7 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
     k.releasePacked(packed);
   }
 
-  function stepsBackward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Record<string, Float32Array | null>): void {
+  function stepsBackward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): void {
     const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
     const packed = k.packB(false, GH, H, wHh, 0, H);
     for (let s = T - 1; s >= 0; s--) {
@@ -615,49 +670,25 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
     k.releasePacked(packed);
   }
 
-  const copyAll = (a: Record<string, Float32Array | null>) =>
-    Object.fromEntries(Object.entries(a).map(([key, v]) => [key, v ? Float32Array.from(v) : null]));
-
   test('RNN (tanh, relu), LSTM (with and without peepholes) and GRU, forward and backward', () => {
-    for (const { kind, name, G } of kinds) {
+    for (const { kind, name, G } of SEQUENCE_KINDS) {
       for (const B of [1, 3]) {
         for (const H of [1, 3, 17]) {
           const T = 5, GH = G * H, label = `${name} B=${B} H=${H}`;
           const wHh = randomArray(GH * H, random);
           const peephole = name === 'lstm peephole';
-          const inputs: Record<string, Float32Array | null> = {
-            gates: randomArray(T * B * GH, random, 2),
-            gh: kind === 3 ? new Float32Array(T * B * GH) : null,
-            states: Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)),
-            cells: kind === 2 ? Float32Array.from({ length: (T + 1) * B * H }, (_, i) => (i < B * H ? 2 * random() - 1 : 0)) : null,
-            biasHh: kind === 3 ? randomArray(GH, random) : null,
-            peep: peephole ? randomArray(3 * H, random) : null,
-          };
+          const inputs = sequenceInputs(kind, G, peephole, T, B, H, random);
           const stepwise = copyAll(inputs);
           stepsForward(wasm, kind, T, B, H, wHh, stepwise);
           const whole = copyAll(inputs);
-          const packedT = wasm.packB(true, H, GH, wHh, 0, H);
-          assert.equal(wasm.sequenceForward!(kind, T, B, H, packedT, whole.gates!, whole.gh ?? null, whole.states!, whole.cells ?? null, whole.biasHh ?? null, whole.peep ?? null), true, `${label}: taken`);
-          wasm.releasePacked(packedT);
+          assert.equal(sequenceForwardOn(wasm, kind, T, B, H, wHh, whole), true, `${label}: taken`);
           for (const key of ['gates', 'gh', 'states', 'cells']) assert.deepEqual(whole[key], stepwise[key], `${label} forward: ${key}`);
 
-          const grads: Record<string, Float32Array | null> = {
-            ...stepwise,
-            dOut: randomArray(T * B * H, random),
-            dh: randomArray(B * H, random),
-            dc: kind === 2 ? randomArray(B * H, random) : null,
-            dGates: new Float32Array(T * B * GH),
-            dGh: kind === 3 ? new Float32Array(T * B * GH) : null,
-            dhPrev: kind === 3 ? new Float32Array(B * H) : null,
-            dPeep: peephole ? new Float32Array(3 * H) : null,
-          };
+          const grads = sequenceGradients(stepwise, kind, G, peephole, T, B, H, random);
           const stepBack = copyAll(grads);
           stepsBackward(wasm, kind, T, B, H, wHh, stepBack);
           const wholeBack = copyAll(grads);
-          const packed = wasm.packB(false, GH, H, wHh, 0, H);
-          const g = wholeBack;
-          assert.equal(wasm.sequenceBackward!(kind, T, B, H, packed, g.gates!, g.gh ?? null, g.states!, g.cells ?? null, g.dOut!, g.dh!, g.dc ?? null, g.dGates!, g.dGh ?? null, g.dhPrev ?? null, g.peep ?? null, g.dPeep ?? null), true);
-          wasm.releasePacked(packed);
+          assert.equal(sequenceBackwardOn(wasm, kind, T, B, H, wHh, wholeBack), true);
           for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dPeep']) assert.deepEqual(wholeBack[key], stepBack[key], `${label} backward: ${key}`);
         }
       }
@@ -984,6 +1015,49 @@ describe('wasm kernels on helper threads', () => {
       same('gruBackward', [act, gh, hPrev, randomArray(s, random), new Float32Array(2 + 3 * s), new Float32Array(3 * s + 1), new Float32Array(s)],
         (k, [a, b, hp, dh, dGi, dGh, dhp]) => k.gruBackward(batch, hidden, a!, 2, b!, 0, hp!, 1, dh!, 0, dGi!, 2, dGh!, 1, dhp!, 0));
       assert.ok(threaded.helperChunks >= before, 'helper chunk count only grows');
+    } finally {
+      await threaded.setThreads(1);
+    }
+  });
+
+  test('whole time loops cut into batch rows give bit-identical results for 1 and 2 threads, every cell', async () => {
+    const threaded = loadWasmKernelsSync(true);
+    const single = loadWasmKernelsSync(false);
+    await threaded.setThreads(2);
+    threaded.adaptiveThreads = false;
+    try {
+      const random = rng(321);
+      // 37 rows: chunks of 20 and 17, the second ending in a partial 4-row tile; 37 x 129 units are
+      // enough to share a step, so the loop is shared too.
+      const [T, B, H] = [4, 37, 129];
+      for (const { kind, name, G } of SEQUENCE_KINDS) {
+        const peephole = name === 'lstm peephole';
+        const wHh = randomArray(G * H * H, random, 0.2);
+        const inputs = sequenceInputs(kind, G, peephole, T, B, H, random);
+        const [one, two] = [copyAll(inputs), copyAll(inputs)];
+        assert.equal(sequenceForwardOn(single, kind, T, B, H, wHh, one), true);
+        assert.equal(sequenceForwardOn(threaded, kind, T, B, H, wHh, two), true, `${name}: a shareable forward loop runs whole`);
+        for (const key of ['gates', 'gh', 'states', 'cells']) expectClose(`${name} forward: ${key}`, two[key] ?? [], one[key] ?? [], () => 0);
+
+        const grads = sequenceGradients(one, kind, G, peephole, T, B, H, random);
+        const [backOne, backTwo] = [copyAll(grads), copyAll(grads)];
+        assert.equal(sequenceBackwardOn(single, kind, T, B, H, wHh, backOne), true);
+        // The peephole gradient sums over rows: that backward loop goes step by step instead.
+        assert.equal(sequenceBackwardOn(threaded, kind, T, B, H, wHh, backTwo), !peephole, `${name}: backward loop taken`);
+        if (peephole) continue;
+        for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dhPrev']) expectClose(`${name} backward: ${key}`, backTwo[key] ?? [], backOne[key] ?? [], () => 0);
+      }
+      // The helper took part (a helper that sleeps may wake after the caller took every chunk).
+      const before = threaded.helperChunks;
+      const deadline = performance.now() + 10_000;
+      const wHh = randomArray(4 * H * H, random, 0.2);
+      while (threaded.helperChunks === before && performance.now() < deadline) {
+        sequenceForwardOn(threaded, 2, T, B, H, wHh, sequenceInputs(2, 4, false, T, B, H, random));
+      }
+      assert.ok(threaded.helperChunks > before, 'the helper thread ran no rows of a time loop');
+      // A batch too small to give each thread 8 rows is left to the step-by-step loop.
+      const small = sequenceInputs(2, 4, false, 2, 14, 512, random);
+      assert.equal(sequenceForwardOn(threaded, 2, 2, 14, 512, randomArray(4 * 512 * 512, random, 0.05), small), false);
     } finally {
       await threaded.setThreads(1);
     }

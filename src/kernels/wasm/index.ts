@@ -16,7 +16,8 @@ import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
 import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
 import { Staging } from './staging.js';
 import {
-  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_STEP_GROUPED,
+  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
+  KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
 } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
@@ -391,7 +392,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     sequenceForward(kind, steps, batch, hidden, packed, gates, gh, states, cells, biasHh, peep) {
-      if (!(packed instanceof WasmPacked) || f64(gates) || pool?.sharesSteps(batch, hidden, packed.n)) return false;
+      if (!(packed instanceof WasmPacked) || f64(gates)) return false;
+      // A step big enough to share runs whole here only if the threads can share the whole loop.
+      const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.n);
+      if (threaded && !pool.sharesSequence(batch)) return false;
       const G = packed.n / hidden;
       const state = batch * hidden;
       stage.begin('sequenceForward')
@@ -402,16 +406,18 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(biasHh as Float32Array | null, 0, G * hidden, false)
         .arg(peep as Float32Array | null, 0, 3 * hidden, false)
         .bind();
-      w.sequenceForward(
-        kind, steps, batch, hidden, packed.ptr,
-        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), gemmWork,
-      );
+      const args = [kind, steps, batch, hidden, packed.ptr, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5)];
+      if (threaded) pool.sequence(KIND_SEQUENCE_FORWARD, batch, args, gemmWork);
+      else (w.sequenceForward as (...a: number[]) => void)(...args, gemmWork);
       stage.finish();
       return true;
     },
 
     sequenceBackward(kind, steps, batch, hidden, packed, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep) {
-      if (!(packed instanceof WasmPacked) || f64(gates) || pool?.sharesSteps(batch, hidden, packed.k)) return false;
+      if (!(packed instanceof WasmPacked) || f64(gates)) return false;
+      // The peephole gradient sums over batch rows: shared by rows, it would sum in another order.
+      const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.k);
+      if (threaded && (peep || !pool.sharesSequence(batch))) return false;
       const G = packed.k / hidden;
       const state = batch * hidden, all = steps * batch * G * hidden;
       stage.begin('sequenceBackward')
@@ -428,10 +434,12 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(peep as Float32Array | null, 0, 3 * hidden, false)
         .arg(peep ? (dPeep as Float32Array | null) : null, 0, 3 * hidden, true)
         .bind();
-      w.sequenceBackward(
+      const args = [
         kind, steps, batch, hidden, packed.ptr, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4),
-        stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stage.ptr(9), stage.ptr(10), stage.ptr(11), gemmWork,
-      );
+        stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stage.ptr(9), stage.ptr(10), stage.ptr(11),
+      ];
+      if (threaded) pool.sequence(KIND_SEQUENCE_BACKWARD, batch, args, gemmWork);
+      else (w.sequenceBackward as (...a: number[]) => void)(...args, gemmWork);
       stage.finish();
       return true;
     },

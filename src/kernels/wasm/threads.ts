@@ -43,6 +43,8 @@ export const KIND_GRU_FORWARD = 4;
 export const KIND_GRU_BACKWARD = 5;
 export const KIND_LSTM_STEP = 6;
 export const KIND_STEP_GROUPED = 7;
+export const KIND_SEQUENCE_FORWARD = 8;
+export const KIND_SEQUENCE_BACKWARD = 9;
 /** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a step cut by units: a multiple of 8 (gemm-small's column groups, the
@@ -58,6 +60,9 @@ const NR = 8;
 const PACKED_ROW_SPLIT_M = 16;
 /** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
 const PACKED_MIN_CHUNK_ROWS = 8;
+/** Fewest batch rows per thread for a time loop shared by rows: each thread's per-step products
+ * stream all of W_hh, as the per-step path's row chunks do from this size on. */
+const MIN_SEQUENCE_ROWS = PACKED_MIN_CHUNK_ROWS;
 /** Below this many multiply-adds a GEMM stays on one thread: waking a worker costs microseconds. */
 const MIN_SPLIT_WORK = 1 << 21;
 /** Products of at most gemm's small-m rows (assembly/gemm-small.ts) stream B from memory, and two
@@ -393,10 +398,43 @@ export class GemmThreads {
 
   /**
    * Whether a recurrent time step of this size (its GEMM of batch x gateWidth x hidden, its step kernel
-   * over batch x hidden units) could be shared: when not, a whole time loop may run in one call.
+   * over batch x hidden units) could be shared: when not, a whole time loop runs in one call on this
+   * thread; when so, on all threads if sharesSequence accepts the batch, else step by step.
    */
   sharesSteps(batch: number, hidden: number, gateWidth: number): boolean {
     return this.helpers.length > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
+  }
+
+  /** Whether a whole time loop of this batch can be shared by rows (sequence below). */
+  sharesSequence(batch: number): boolean {
+    return this.helpers.length > 0 && Math.ceil(batch / (this.helpers.length + 1)) >= MIN_SEQUENCE_ROWS;
+  }
+
+  /**
+   * A whole recurrent time loop (assembly/sequence.ts: KIND_SEQUENCE_FORWARD or _BACKWARD, `args` in
+   * the order of sequenceForward's or sequenceBackward's arguments up to the workspace), on all
+   * threads or whole on this one, whichever this shape has been faster with. Shared, the chunks are
+   * ranges of batch rows, each for the whole sequence: rows never meet in the recurrence, so no
+   * thread waits for another until the end, where a step-by-step loop hands out two jobs a step.
+   * Only for batches that sharesSequence accepts and, backwards, for cells without peepholes.
+   */
+  sequence(kind: number, batch: number, args: readonly number[], mainWork: number): void {
+    // Two chunks per thread, as elsewhere: W1's loops (batch 32) ran 10% faster in chunks of 8 rows
+    // than of 16 in alternated runs, and a late helper leaves less to wait for.
+    const size = Math.max(MIN_SEQUENCE_ROWS, ceilTo(batch / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
+    const key = `q${kind}:${args.slice(0, 4).join(':')}`; // cell, steps, batch, hidden
+    const start = performance.now();
+    const shared = size < batch && this.chooser.share();
+    if (!shared) {
+      const e = this.instance.exports;
+      const whole = kind === KIND_SEQUENCE_FORWARD ? e.sequenceForward : e.sequenceBackward;
+      (whole as (...a: number[]) => void)(...args, mainWork);
+    } else {
+      const { i32 } = this;
+      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
+      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+    }
+    this.chooser.record(key, shared, performance.now() - start);
   }
 
   /** gemmPacked, as gemm above; false when too small to share. */
