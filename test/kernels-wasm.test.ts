@@ -1095,22 +1095,31 @@ describe('wasm kernels on helper threads', () => {
   });
 
   test('probing costs little when each step is long (W5: a few large calls per step)', () => {
-    let clock = 0;
-    const chooser = new Chooser(() => clock);
-    // One training step: an input projection, 100 recurrent products, a weight gradient; sharing
-    // halves each. Time that ran alone, the slow way, is what probing cost.
-    const calls: [string, number][] = [['projection', 20], ...Array.from({ length: 100 }, (): [string, number] => ['step', 2.5]), ['gradient', 40]];
-    let alone = 0;
-    while (clock < 120_000) {
-      for (const [key, sharedMs] of calls) {
-        const share = chooser.share();
-        const ms = share ? sharedMs : 2 * sharedMs;
-        if (!share) alone += ms;
-        chooser.record(key, share, ms);
-        clock += ms;
+    // One training step, step by step (an input projection, 100 recurrent products, a weight
+    // gradient) or with whole time loops (five calls); sharing halves each call. Time that ran alone,
+    // the slow way, is what probing cost: over two minutes, and over the first 15 s (a benchmark's
+    // warm-up and timed rounds).
+    const schedules: Record<string, [string, number][]> = {
+      'step by step': [['projection', 20], ...Array.from({ length: 100 }, (): [string, number] => ['step', 2.5]), ['gradient', 40]],
+      'whole loops': [['projection', 45], ['forward loop', 80], ['backward loop', 80], ['input gradient', 45], ['hidden gradient', 90]],
+    };
+    for (const [name, calls] of Object.entries(schedules)) {
+      for (const [horizon, most] of [[15_000, 0.1], [120_000, 0.05]] as const) {
+        let clock = 0;
+        const chooser = new Chooser(() => clock);
+        let alone = 0;
+        while (clock < horizon) {
+          for (const [key, sharedMs] of calls) {
+            const share = chooser.share();
+            const ms = share ? sharedMs : 2 * sharedMs;
+            if (!share) alone += ms;
+            chooser.record(key, share, ms);
+            clock += ms;
+          }
+        }
+        assert.ok(alone < most * clock, `${name}, ${horizon / 1000} s: ${((100 * alone) / clock).toFixed(1)}% of the time ran alone while probing`);
       }
     }
-    assert.ok(alone < 0.06 * clock, `${((100 * alone) / clock).toFixed(1)}% of the time ran alone while probing`);
   });
 
   test('plain memory refuses helper threads with a hint', async () => {

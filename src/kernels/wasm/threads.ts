@@ -91,6 +91,9 @@ const EXPLOIT_MAX_MS = 8000;
 const PROBE_MS = 250;
 const PROBE_MAX_MS = 3000;
 const MIN_PHASE_CALLS = 64;
+/** ...or this many calls of LONG_CALL_MS or more: a training step whose time loops run whole (W5:
+ * five calls, 0.4 s) would otherwise probe for 13 steps, alone for most of a benchmark's run. */
+const MIN_PHASE_LONG_CALLS = 8;
 const SWITCH_IF_FASTER = 0.9;
 /** After a probe that confirmed the current way, the next exploit phase lasts at least this many
  * times the probe: a probe that had to run a long training step the slow way to time every shape
@@ -199,6 +202,7 @@ export class Chooser {
   private phaseStart = 0;
   private phaseEnd = -1;
   private phaseCalls = 0;
+  private phaseLongCalls = 0;
   private exploitMs = EXPLOIT_FIRST_MS;
   private current = new Map<string, PhaseTimes>();
   private exploited = new Map<string, PhaseTimes>();
@@ -210,9 +214,13 @@ export class Chooser {
     if (!this.enabled) return true;
     const now = this.now();
     if (this.phaseEnd < 0) this.phaseEnd = now + this.exploitMs;
-    else if (now >= this.phaseEnd && this.phaseCalls >= MIN_PHASE_CALLS && (!this.probing || this.probeCovers(now))) this.endPhase(now);
+    else if (now >= this.phaseEnd && this.enoughCalls() && (!this.probing || this.probeCovers(now))) this.endPhase(now);
     this.phaseCalls++;
     return this.sharing;
+  }
+
+  private enoughCalls(): boolean {
+    return this.phaseCalls >= MIN_PHASE_CALLS || this.phaseLongCalls >= MIN_PHASE_LONG_CALLS;
   }
 
   /** Whether the probe has timed every shape the exploit phase ran (a training step may be longer
@@ -227,6 +235,7 @@ export class Chooser {
    * counted: it may wake a sleeping helper, or find caches filled by the other way. */
   record(key: string, shared: boolean, ms: number): void {
     if (!this.enabled || shared !== this.sharing) return;
+    if (ms >= LONG_CALL_MS) this.phaseLongCalls++;
     const t = this.current.get(key);
     if (!t) {
       this.current.set(key, ms >= LONG_CALL_MS ? { sum: ms, calls: 1 } : { sum: 0, calls: 0 });
@@ -264,6 +273,7 @@ export class Chooser {
     this.phaseStart = now;
     this.phaseEnd = now + ms;
     this.phaseCalls = 0;
+    this.phaseLongCalls = 0;
     this.current = new Map();
   }
 }
