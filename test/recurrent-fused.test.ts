@@ -147,6 +147,28 @@ test('unbatched input [seq, features] and omitted states', () => {
   assert.deepEqual(ob.shape, [5, 1, 3]);
 });
 
+test('omitted states are zeros on every call; returned final states are the call\'s own', () => {
+  for (const numLayers of [1, 2]) {
+    const lstm = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers, generator: new Generator(3) });
+    const x = randn([4, 2, 2], { generator: gen });
+    const zeros = [new Tensor(new Float32Array(numLayers * 6), [numLayers, 2, 3]), new Tensor(new Float32Array(numLayers * 6), [numLayers, 2, 3])] as [Tensor, Tensor];
+    const [out1, [h1, c1]] = lstm.forward(x);
+    const kept = [Float32Array.from(h1.data), Float32Array.from(c1.data)];
+    // A caller writing into the returned states changes neither the next call nor the zeros it starts from.
+    h1.data.fill(7);
+    c1.data.fill(7);
+    const [out2, [h2, c2]] = lstm.forward(x);
+    const [out3, [h3, c3]] = lstm.forward(x, zeros);
+    assert.deepEqual(out2.data, out1.data, `${numLayers} layer(s): output`);
+    assert.deepEqual(h2.data, kept[0], `${numLayers} layer(s): h_n`);
+    assert.deepEqual(c2.data, kept[1], `${numLayers} layer(s): c_n`);
+    assert.deepEqual([out3.data, h3.data, c3.data], [out2.data, h2.data, c2.data], `${numLayers} layer(s): explicit zeros`);
+    // A batch of another size gets zeros of its own shape.
+    const [, [h4]] = lstm.forward(randn([4, 5, 2], { generator: gen }));
+    assert.deepEqual(h4.shape, [numLayers, 5, 3]);
+  }
+});
+
 /** One-hot rows (the first one all zero when there are several), as a text model feeds characters:
  * the layer gathers columns. */
 function oneHotInput(T: number, B: number, I: number, dtype: 'float32' | 'float64'): Tensor {

@@ -106,6 +106,9 @@ test('ops: values of broadcasting, reductions, shape ops and softmax', () => {
   assert.deepEqual(a.transpose().toArray(), [[1, 4], [2, 5], [3, 6]]);
   assert.deepEqual(a.reshape([3, -1]).shape, [3, 2]);
   assert.deepEqual(a.narrow(1, 1, 2).toArray(), [[2, 3], [5, 6]]);
+  // All of a dimension: a view, as PyTorch's narrow is (and as reshape is here).
+  assert.equal(a.narrow(0, 0, 2).data, a.data);
+  assert.notEqual(a.narrow(0, 1, 1).data, a.data);
   assert.deepEqual(ops.cat([a, a], 0).shape, [4, 3]);
   assert.deepEqual(ops.stack([a, a], 2).shape, [2, 3, 2]);
   assert.deepEqual(a.split(2, 1).map((t) => t.shape), [[2, 2], [2, 1]]);

@@ -210,7 +210,8 @@ export interface Kernels {
    * gates [T, B, G*H] holds the input projections (both biases folded in, except GRU's b_hh, given
    * as biasHh); states [T+1, B, H] holds h0 and receives h1..hT; cells (LSTM) likewise; gh (GRU)
    * receives h W_hh^T + b_hh per step. Arrays start at offset 0. Returns false, having done nothing,
-   * when the backend would rather the caller ran the steps (work it shares across threads per step).
+   * when the backend would rather the caller ran the steps (work it shares across threads per step,
+   * such as a batch too small to share the whole loop by rows).
    */
   sequenceForward?(
     kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,
@@ -221,6 +222,7 @@ export interface Kernels {
    * The backward time loop matching sequenceForward, from dh (dL/dh_T in, dL/dh0 out) and dc (LSTM,
    * likewise): per step dh += dOut[s], the step's backward kernel into dGates[s] (and dGh[s] for
    * GRU, with dhPrev as its scratch), then dh = dGates[s] W_hh with `packed` from packB(false, ...).
+   * Returns false, having done nothing, as sequenceForward does.
    */
   sequenceBackward?(
     kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,

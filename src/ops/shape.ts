@@ -84,6 +84,8 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
     throw new Error(`narrow: start ${start} and length ${length} do not fit dimension ${d} of size ${size} (shape ${formatShape(a.shape)})`);
   }
+  // The whole dimension: a view, as reshape is (a recurrent layer narrows its one state this way).
+  if (s === 0 && length === size) return reshape(a, a.shape);
   const { outer, inner } = blocks(a.shape, d);
   const outShape = a.shape.map((x, i) => (i === d ? length : x));
   const out = newTensor(outShape, a);

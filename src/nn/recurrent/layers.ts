@@ -12,7 +12,7 @@
  * w_cf c_{t-1}, and o sees w_co c_t, as in the ONNX LSTM.
  */
 import type { DType } from '../../kernels/index.js';
-import { cat, narrow, permute, reshape, stack } from '../../ops/index.js';
+import { cat, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
 import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
 import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
@@ -101,6 +101,18 @@ abstract class RecurrentBase extends Module {
     return new RecurrentStepper(this.layerName, this.spec, weights, options);
   }
 
+  /** The zero initial states of the last shapes used: only ever read, so kept rather than made anew
+   * each call (a small model's training step is short enough for that to show). */
+  private readonly zeroStates = new Map<number, Tensor>();
+
+  private zeroState(shape: [number, number, number]): Tensor {
+    const kept = this.zeroStates.get(shape[2]);
+    if (kept && kept.shape[1] === shape[1]) return kept;
+    const made = zeros(shape, { dtype: this.dtype });
+    this.zeroStates.set(shape[2], made);
+    return made;
+  }
+
   /** Size of h: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.projSize || this.hiddenSize;
@@ -128,7 +140,7 @@ abstract class RecurrentBase extends Module {
     const D = this.spec.directions, L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
     const stateShape = (size: number): number[] => (batched ? [L * D, B, size] : [L * D, size]);
     const checkState = (label: string, t: Tensor | undefined | null, size: number): Tensor => {
-      if (!t) return zeros([L * D, B, size], { dtype: this.dtype });
+      if (!t) return this.zeroState([L * D, B, size]);
       const want = stateShape(size);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new Error(`${name}: ${label} must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
@@ -158,8 +170,10 @@ abstract class RecurrentBase extends Module {
     let output = x;
     if (!batched) output = reshape(output, [T, D * P]);
     else if (this.batchFirst) output = permute(output, [1, 0, 2]);
-    const hn = stack(hs, 0);
-    const cn = cs.length ? stack(cs, 0) : null;
+    // One layer and direction: its final states need no copy (they are this call's own tensors).
+    const stacked = (states: Tensor[]): Tensor => (states.length === 1 ? unsqueeze(states[0]!, 0) : stack(states, 0));
+    const hn = stacked(hs);
+    const cn = cs.length ? stacked(cs) : null;
     return {
       output,
       h: batched ? hn : reshape(hn, [L * D, P]),
