@@ -164,7 +164,7 @@ function ceilingSection(results) {
   ].join('\n');
 }
 
-const method = (p, passes) => `## How it is measured
+const method = (p, passes, rotated) => `## How it is measured
 
 - One "step" is forward + backward + optimizer update on one batch (W4: one generated token). Every
   library gets the same shapes and the same seeded inputs (bench/data.mjs); each cell runs in its own
@@ -173,7 +173,7 @@ const method = (p, passes) => `## How it is measured
   rounds of about ${p.round} s for about ${p.budget} s and reports the median round. A cell whose first
   call takes over ${p.slowCutoff} s is reported from that one call, and one with fewer than five rounds
   is marked *short sample*: that keeps the slow peers time-boxed.${passes > 1 ? `
-- This run made ${passes} passes over all cells, every other one in reverse order, and each cell shows
+- This run made ${passes} passes over all cells, ${rotated ? "each starting at another point of the same order (a cell's passes lie at least half a pass apart)" : 'every other one in reverse order'}, and each cell shows
   its fastest pass, for every library alike (bench/results.json keeps every pass): the host is
   shared, and its slow periods last tens of seconds.` : ''}
 - brain.js has no batches: it trains one sequence at a time with its own update, so its W1, W3 and W5
@@ -223,7 +223,7 @@ export function renderReport(results) {
     gemmSection(results),
     '',
     ...(ceilingSection(results) ? ['## The ceiling without fused multiply-add (W5)', '', ceilingSection(results), ''] : []),
-    method(PROFILES[results.profile], results.passes ?? 1),
+    method(PROFILES[results.profile], results.passes ?? 1, results.passOrder !== undefined),
     '',
   ].join('\n');
 }

@@ -5,9 +5,11 @@
 //   npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch]
 //                    [--passes N] [--no-build] [--out FILE] [--doc | --no-doc]
 //
-// --passes N runs every cell N times, every other pass in reverse order, and keeps each cell's
-// fastest pass (every library alike): the host is shared, and a slow period of tens of seconds that
-// falls on one library's cell in one pass rarely falls on it in both.
+// --passes N runs every cell N times and keeps each cell's fastest pass (every library alike): the
+// host is shared, and a slow period that falls on one library's cell in one pass rarely falls on it
+// in both. Pass p runs the same order starting p/N of the way round, so a cell's passes lie at least
+// half a pass apart in time (earlier runs reversed every other pass instead: the last workload of one
+// pass was then the first of the next, and one busy period took both its passes).
 //
 // A run of everything at the full profile writes bench/results.json and docs/performance.md; a
 // partial or quick run writes bench/results-partial.json (ignored by git) unless --out says otherwise.
@@ -22,6 +24,12 @@ import { WORKLOAD_IDS, WORKLOADS } from './workloads.mjs';
 
 const ALL_PEERS = ['pytorch', 'onnxruntime', 'tfjs', 'brain'];
 const USAGE = 'usage: npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch] [--passes N] [--no-build] [--out FILE] [--doc|--no-doc]';
+
+/** The plan's cells in pass `pass` of `passes`: the plan's order, starting pass/passes of the way round. */
+function passOrder(count, pass, passes) {
+  const start = Math.floor((pass * count) / passes);
+  return Array.from({ length: count }, (_, i) => (start + i) % count);
+}
 
 function parseArgs(argv) {
   const opts = { profile: 'full', workloads: WORKLOAD_IDS, peers: ALL_PEERS, passes: 1, build: true, out: null, doc: null };
@@ -180,8 +188,7 @@ async function main() {
   const runs = plan.map(() => []);
   let n = 0;
   for (let pass = 0; pass < opts.passes; pass++) {
-    const order = plan.map((_, i) => i);
-    if (pass % 2 === 1) order.reverse();
+    const order = passOrder(plan.length, pass, opts.passes);
     for (const i of order) {
       const cell = plan[i];
       const load = os.loadavg()[0];
@@ -212,6 +219,7 @@ async function main() {
 
   const results = {
     schema: 1, date: started.toISOString(), finished: new Date().toISOString(), profile: opts.profile, passes: opts.passes,
+    passOrder: 'rotated',
     complete: opts.complete, workloads: opts.workloads, peers: opts.peers, unavailable,
     ...machineInfo(), dist, pytorch, cells, memory, gemm,
   };
