@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FloatArray, KernelBuffer, Kernels, SequenceKind } from '../src/kernels/contract.js';
 import { jsKernels } from '../src/kernels/js/index.js';
-import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from '../src/kernels/wasm/index.js';
+import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { getBackend, initWasm, kernelsFor, setThreads } from '../src/kernels/index.js';
 import { Chooser } from '../src/kernels/wasm/threads.js';
 
@@ -857,13 +857,33 @@ describe('wasm memory', () => {
 
 // ---- threads ----
 
+/** Runs `body` with kernels on two threads that share every shareable call however busy the machine
+ * (adaptive sharing off), and kernels on one; returns the threaded kernels, back on one thread. */
+async function onOneAndTwoThreads(body: (threaded: WasmKernels, single: WasmKernels) => void): Promise<WasmKernels> {
+  const threaded = loadWasmKernelsSync(true);
+  const single = loadWasmKernelsSync(false);
+  await threaded.setThreads(2);
+  threaded.adaptiveThreads = false;
+  try {
+    body(threaded, single);
+  } finally {
+    await threaded.setThreads(1);
+  }
+  return threaded;
+}
+
+/** Repeats `call` until the helper thread computes a chunk of it, for up to 10 s: a helper claims
+ * chunks once the system runs it, and one that sleeps may wake after the caller took every chunk. */
+function helperTakesPart(threaded: WasmKernels, what: string, call: () => unknown): void {
+  const before = threaded.helperChunks;
+  const deadline = performance.now() + 10_000;
+  while (threaded.helperChunks === before && performance.now() < deadline) call();
+  assert.ok(threaded.helperChunks > before, `the helper thread computed no chunk of ${what}`);
+}
+
 describe('wasm kernels on helper threads', () => {
   test('gives bit-identical results for 1 and 2 threads, split by rows or by columns', async () => {
-    const threaded = loadWasmKernelsSync(true);
-    const single = loadWasmKernelsSync(false);
-    await threaded.setThreads(2);
-    threaded.adaptiveThreads = false; // share every large GEMM, however busy the machine
-    try {
+    const kernels = await onOneAndTwoThreads((threaded, single) => {
       assert.equal(threaded.threads, 2);
       const cases: GemmCase[] = [
         { transA: false, transB: true, m: 37, n: 1029, k: 65, alpha: 1, beta: 0, pad: 1, offset: 3 }, // columns
@@ -900,24 +920,14 @@ describe('wasm kernels on helper threads', () => {
         });
         expectClose(`threaded gemmPacked case ${i}`, results[1]!, results[0]!, () => 0);
       }
-      // The helper took part (it claims chunks once the system runs it: give a busy machine time).
-      const deadline = performance.now() + 10_000;
-      while (threaded.helperChunks === 0 && performance.now() < deadline) runGemm(threaded, cases[0]!, 1, true);
-      assert.ok(threaded.helperChunks > 0, 'the helper thread computed no chunk');
-    } finally {
-      await threaded.setThreads(1);
-    }
-    assert.equal(threaded.threads, 1);
+      helperTakesPart(threaded, 'a GEMM', () => runGemm(threaded, cases[0]!, 1, true));
+    });
+    assert.equal(kernels.threads, 1);
   });
 
   test('the fused LSTM step cut into hidden units gives bit-identical results for 1 and 2 threads', async () => {
-    const threaded = loadWasmKernelsSync(true);
-    const single = loadWasmKernelsSync(false);
-    await threaded.setThreads(2);
-    threaded.adaptiveThreads = false;
-    try {
+    await onOneAndTwoThreads((threaded, single) => {
       const random = rng(321);
-      const before = threaded.helperChunks;
       // Shared from 2^17 weights: hidden 200 cuts into chunks of 56 units (the last one short), 131
       // leaves a tail of 3 units; input 65 is the one-hot vocabulary of generation.
       for (const [batch, input, hidden] of [[1, 65, 200], [3, 300, 131], [1, 512, 512]] as const) {
@@ -933,25 +943,16 @@ describe('wasm kernels on helper threads', () => {
         expectClose(`lstmStep ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
         expectClose(`lstmStep ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
       }
-      const deadline = performance.now() + 10_000;
       const [x, h, w] = [new Float32Array(65), new Float32Array(512), new Float32Array(2048 * 512)];
-      while (threaded.helperChunks === before && performance.now() < deadline) {
+      helperTakesPart(threaded, 'the fused step', () => {
         threaded.lstmStep!(1, 65, 512, x, 0, h, 0, new Float32Array(2048 * 65), w, null, null, h, 0, new Float32Array(512), 0, new Float32Array(512), 0);
-      }
-      assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the fused step');
-    } finally {
-      await threaded.setThreads(1);
-    }
+      });
+    });
   });
 
   test('the prepared step cut into hidden units gives bit-identical results for 1 and 2 threads, every cell', async () => {
-    const threaded = loadWasmKernelsSync(true);
-    const single = loadWasmKernelsSync(false);
-    await threaded.setThreads(2);
-    threaded.adaptiveThreads = false;
-    try {
+    await onOneAndTwoThreads((threaded, single) => {
       const random = rng(654);
-      const before = threaded.helperChunks;
       const shapes = [[1, 65, 200, true], [3, 300, 131, false], [1, 512, 512, false], [2, 65, 512, true]] as const;
       for (const cell of [0, 1, 2, 3] as const) {
         for (const [batch, input, hidden, tokens] of shapes) {
@@ -972,20 +973,12 @@ describe('wasm kernels on helper threads', () => {
       }
       const step = threaded.prepareStep!(2, 512, 512, new Float32Array(2048 * 512), new Float32Array(2048 * 512), null, null, null, false);
       const [x, out] = [new Float32Array(512), new Float32Array(512)];
-      const deadline = performance.now() + 10_000;
-      while (threaded.helperChunks === before && performance.now() < deadline) threaded.stepPrepared!(step, 1, x, null, x, x, out, out);
-      assert.ok(threaded.helperChunks > before, 'the helper thread computed no chunk of the prepared step');
-    } finally {
-      await threaded.setThreads(1);
-    }
+      helperTakesPart(threaded, 'the prepared step', () => threaded.stepPrepared!(step, 1, x, null, x, x, out, out));
+    });
   });
 
   test('LSTM and GRU steps cut into batch rows give bit-identical results for 1 and 2 threads', async () => {
-    const threaded = loadWasmKernelsSync(true);
-    const single = loadWasmKernelsSync(false);
-    await threaded.setThreads(2);
-    threaded.adaptiveThreads = false;
-    try {
+    await onOneAndTwoThreads((threaded, single) => {
       const random = rng(123);
       const [batch, hidden] = [37, 129]; // 4773 units: shared; 37 rows in uneven chunks
       const s = batch * hidden;
@@ -1015,20 +1008,14 @@ describe('wasm kernels on helper threads', () => {
       same('gruBackward', [act, gh, hPrev, randomArray(s, random), new Float32Array(2 + 3 * s), new Float32Array(3 * s + 1), new Float32Array(s)],
         (k, [a, b, hp, dh, dGi, dGh, dhp]) => k.gruBackward(batch, hidden, a!, 2, b!, 0, hp!, 1, dh!, 0, dGi!, 2, dGh!, 1, dhp!, 0));
       assert.ok(threaded.helperChunks >= before, 'helper chunk count only grows');
-    } finally {
-      await threaded.setThreads(1);
-    }
+    });
   });
 
   test('whole time loops cut into batch rows give bit-identical results for 1 and 2 threads, every cell', async () => {
-    const threaded = loadWasmKernelsSync(true);
-    const single = loadWasmKernelsSync(false);
-    await threaded.setThreads(2);
-    threaded.adaptiveThreads = false;
-    try {
+    await onOneAndTwoThreads((threaded, single) => {
       const random = rng(321);
-      // 37 rows: chunks of 20 and 17, the second ending in a partial 4-row tile; 37 x 129 units are
-      // enough to share a step, so the loop is shared too.
+      // 37 rows: chunks of 12, 12, 12 and 1 (a partial 4-row tile); 37 x 129 units are enough to
+      // share a step, so the loop is shared too.
       const [T, B, H] = [4, 37, 129];
       for (const { kind, name, G } of SEQUENCE_KINDS) {
         const peephole = name === 'lstm peephole';
@@ -1047,20 +1034,12 @@ describe('wasm kernels on helper threads', () => {
         if (peephole) continue;
         for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dhPrev']) expectClose(`${name} backward: ${key}`, backTwo[key] ?? [], backOne[key] ?? [], () => 0);
       }
-      // The helper took part (a helper that sleeps may wake after the caller took every chunk).
-      const before = threaded.helperChunks;
-      const deadline = performance.now() + 10_000;
       const wHh = randomArray(4 * H * H, random, 0.2);
-      while (threaded.helperChunks === before && performance.now() < deadline) {
-        sequenceForwardOn(threaded, 2, T, B, H, wHh, sequenceInputs(2, 4, false, T, B, H, random));
-      }
-      assert.ok(threaded.helperChunks > before, 'the helper thread ran no rows of a time loop');
+      helperTakesPart(threaded, 'a time loop', () => sequenceForwardOn(threaded, 2, T, B, H, wHh, sequenceInputs(2, 4, false, T, B, H, random)));
       // A batch too small to give each thread 8 rows is left to the step-by-step loop.
       const small = sequenceInputs(2, 4, false, 2, 14, 512, random);
       assert.equal(sequenceForwardOn(threaded, 2, 2, 14, 512, randomArray(4 * 512 * 512, random, 0.05), small), false);
-    } finally {
-      await threaded.setThreads(1);
-    }
+    });
   });
 
   test('shareable work is shared only while measured faster, and the choice follows a change of load', () => {
