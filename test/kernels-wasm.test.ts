@@ -1014,7 +1014,7 @@ describe('wasm kernels on helper threads', () => {
   test('whole time loops cut into batch rows give bit-identical results for 1 and 2 threads, every cell', async () => {
     await onOneAndTwoThreads((threaded, single) => {
       const random = rng(321);
-      // 37 rows: chunks of 12, 12, 12 and 1 (a partial 4-row tile); 37 x 129 units are enough to
+      // 37 rows: chunks of 8, 8, 8, 8 and 5 (a 4-row tile and a row left over); 37 x 129 units are enough to
       // share a step, so the loop is shared too.
       const [T, B, H] = [4, 37, 129];
       for (const { kind, name, G } of SEQUENCE_KINDS) {

@@ -56,6 +56,9 @@ const MIN_SPLIT_UNITS = 4096;
 /** Register-tile sizes of assembly/gemm.ts: chunks are cut on these multiples. */
 const MR = 4;
 const NR = 8;
+/** Rows of A that assembly/gemm.ts packs at a time: each such block streams all of (packed) B, so
+ * row chunks of whole blocks cost nothing beside one big chunk. */
+const MC = 128;
 /** Rows of C from which a product over a packed B is cut by rows rather than columns. */
 const PACKED_ROW_SPLIT_M = 16;
 /** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
@@ -72,6 +75,11 @@ const MIN_SPLIT_STREAM = 1 << 16;
  * few, because each chunk of a product over a packed B packs its own copy of A (W1's per-step
  * products, [32 x 256] x [256 x 1024]: 2 rather than 4 measured 2-12% faster in three paired runs). */
 const CHUNKS_PER_THREAD = 2;
+/** ...except where smaller chunks cost nothing (row chunks of whole MC blocks; a time loop's rows,
+ * whose per-step products run as fast per row at 4 rows as at 64): there a thread that falls behind
+ * (a busy host takes a core for milliseconds) leaves less for the others to wait for. Paired runs
+ * against two chunks per thread, alternating in one process: W1 +5% to +10%, W3 and W5 +3%. */
+const FINE_CHUNKS_PER_THREAD = 4;
 /** Narrowest column chunk: each chunk packs its own copy of A, which must stay cheap beside it. */
 const MIN_CHUNK_COLUMNS = 64;
 /** Fewest rows in a chunk (above gemm's small-m threshold, so every chunk takes the packed path). */
@@ -429,9 +437,9 @@ export class GemmThreads {
    * Only for batches that sharesSequence accepts and, backwards, for cells without peepholes.
    */
   sequence(kind: number, batch: number, args: readonly number[], mainWork: number): void {
-    // Two chunks per thread, as elsewhere: W1's loops (batch 32) ran 10% faster in chunks of 8 rows
-    // than of 16 in alternated runs, and a late helper leaves less to wait for.
-    const size = Math.max(MIN_SEQUENCE_ROWS, ceilTo(batch / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
+    // Fine chunks: W1's loops (batch 32) ran 10% faster in chunks of 8 rows than of 16 and faster
+    // again in chunks of 4, and a late helper leaves less to wait for.
+    const size = ceilTo(batch / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD), MR);
     const key = `q${kind}:${args.slice(0, 4).join(':')}`; // cell, steps, batch, hidden
     const start = performance.now();
     const shared = size < batch && this.chooser.share();
@@ -551,6 +559,8 @@ export class GemmThreads {
   }
 
   private rowChunk(m: number, least = MIN_CHUNK_ROWS): number {
+    const fine = m / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD);
+    if (fine >= MC) return ceilTo(fine, MC);
     return Math.max(least, ceilTo(m / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
   }
 
