@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { Generator, gradcheck, randn, Tensor } from '../src/tensor/index.js';
 import '../src/ops/index.js';
 import { GRU, LSTM, LSTMCell, RNN, GRUCell, RNNCell, recurrentDirection, gateCount, reference, type CellKind, type DirectionWeights } from '../src/nn/index.js';
+import { gatherColumns } from '../src/nn/recurrent/one-hot.js';
+import { jsKernels } from '../src/kernels/js/index.js';
 
 const gen = new Generator(7);
 const r = (shape: number[], scale = 0.5): Tensor => randn(shape, { dtype: 'float64', generator: gen, std: scale, requiresGrad: true });
@@ -202,6 +204,25 @@ for (const kind of ['rnn_tanh', 'lstm', 'gru'] as const) {
     });
   }
 }
+
+test('gathering one-hot columns with the biases gives the bits of a gather and two addRowVector passes', () => {
+  const n = 19, width = 7;
+  const random = (size: number, seed: number): Float32Array => Float32Array.from({ length: size }, (_, i) => Math.sin(i * 12.9898 + seed) * 3.7);
+  const w = random(n * width, 1), bIh = random(n, 2), bHh = random(n, 3);
+  // More rows than columns takes the transposed table; fewer reads W_ih in place. Row 1 is all zero.
+  for (const rows of [12, 4]) {
+    const ids = Int32Array.from({ length: rows }, (_, r) => (r === 1 ? -1 : (r * 5 + 3) % width));
+    const scratch = rows > width ? new Float32Array(width * n) : null;
+    for (const biases of [[bIh, bHh], [bIh, null], [null, bHh]]) {
+      const expected = new Float32Array(rows * n);
+      gatherColumns(ids, w, n, width, expected, scratch ? new Float32Array(width * n) : null);
+      for (const b of biases) if (b) jsKernels.addRowVector(rows, n, expected, 0, b, 0);
+      const fused = new Float32Array(rows * n);
+      gatherColumns(ids, w, n, width, fused, scratch, biases);
+      assert.deepEqual(fused, expected, `${rows} rows, biases ${biases.map((b) => (b ? 'yes' : 'no')).join('/')}`);
+    }
+  }
+});
 
 test('one-hot input in float32 on the default backend agrees with the float64 reference', () => {
   const T = 6, B = 4, I = 9, H = 8;

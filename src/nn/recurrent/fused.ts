@@ -186,15 +186,17 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
     const hRaw = saved.hRaw?.view() ?? null;
     const gh = saved.gh?.view() ?? null;
     const wIh = w.weightIh.data, wHh = w.weightHh.data;
-    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T (+ biases); for one-hot rows,
-    // columns of W_ih.
+    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T + biases; for one-hot rows,
+    // columns of W_ih, biases added in the same pass. b_hh folds into the projection except for GRU,
+    // whose n gate needs it inside r * (W_hn h + b_hn).
+    const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
     if (saved.oneHot) {
       const { ids, scratch } = saved.oneHot;
-      gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null);
-    } else k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
-    if (w.biasIh) k.addRowVector(T * B, GH, gates, 0, w.biasIh.data, 0);
-    // b_hh folds into the projection except for GRU, whose n gate needs it inside r * (W_hn h + b_hn).
-    if (w.biasHh && kind !== 'gru') k.addRowVector(T * B, GH, gates, 0, w.biasHh.data, 0);
+      gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null, biases);
+    } else {
+      k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+      for (const bias of biases) if (bias) k.addRowVector(T * B, GH, gates, 0, bias, 0);
+    }
     const peep = saved.peep?.view() ?? null;
     const wHr = w.weightHr?.data ?? null;
     const bHh = w.biasHh?.data ?? null;

@@ -30,16 +30,34 @@ export function oneHotRows(x: FloatArray, rows: number, width: number): Int32Arr
 }
 
 /**
- * out[r, :] = w[:, ids[r]] for w [n, width] (zeros where ids[r] = -1). Through w^T ([width, n] in
- * `scratch`) when there are enough rows to pay for the transpose, so each row is one contiguous copy.
+ * out[r, :] = w[:, ids[r]] (zeros where ids[r] = -1) + biases[0] + biases[1], added in that order and
+ * rounded to out's precision after each add, as separate addRowVector passes would: the same bits in
+ * one pass over out instead of three. Through w^T ([width, n] in `scratch`, the biases added there)
+ * when there are enough rows to pay for the transpose, so each row is one contiguous copy.
  */
-export function gatherColumns(ids: Int32Array, w: FloatArray, n: number, width: number, out: FloatArray, scratch: FloatArray | null): void {
+export function gatherColumns(
+  ids: Int32Array, w: FloatArray, n: number, width: number, out: FloatArray, scratch: FloatArray | null,
+  biases: readonly (FloatArray | null)[] = [],
+): void {
   const rows = ids.length;
+  const added = biases.filter((b): b is FloatArray => b !== null);
+  const round = out instanceof Float32Array ? Math.fround : (v: number): number => v;
+  const biased = (value: number, j: number): number => {
+    for (const b of added) value = round(value + b[j]!);
+    return value;
+  };
+  const zeroRow = (o: number): void => {
+    if (added.length === 0) out.fill(0, o, o + n);
+    else for (let j = 0; j < n; j++) out[o + j] = biased(0, j);
+  };
   if (scratch) {
     transpose(w, n, width, scratch);
+    for (const b of added) {
+      for (let id = 0; id < width; id++) for (let j = 0, o = id * n; j < n; j++) scratch[o + j] = round(scratch[o + j]! + b[j]!);
+    }
     for (let r = 0; r < rows; r++) {
       const id = ids[r]!;
-      if (id < 0) out.fill(0, r * n, (r + 1) * n);
+      if (id < 0) zeroRow(r * n);
       else out.set(scratch.subarray(id * n, (id + 1) * n), r * n);
     }
     return;
@@ -47,8 +65,8 @@ export function gatherColumns(ids: Int32Array, w: FloatArray, n: number, width: 
   for (let r = 0; r < rows; r++) {
     const id = ids[r]!;
     const o = r * n;
-    if (id < 0) out.fill(0, o, o + n);
-    else for (let j = 0; j < n; j++) out[o + j] = w[j * width + id]!;
+    if (id < 0) zeroRow(o);
+    else for (let j = 0; j < n; j++) out[o + j] = biased(w[j * width + id]!, j);
   }
 }
 
