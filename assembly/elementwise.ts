@@ -40,6 +40,15 @@ export function axpy(n: i32, alpha: f32, x: usize, y: usize): void {
   }
 }
 
+/** dst row ids[r] += src row r, rows in order; ids of -1 are skipped (the caller checked the rest). */
+export function scatterAddRows(rows: i32, cols: i32, ids: usize, src: usize, dst: usize): void {
+  const rowBytes = <usize>cols * 4;
+  for (let r = 0; r < rows; r++) {
+    const id = load<i32>(ids + (<usize>r << 2));
+    if (id >= 0) axpy(cols, 1, src + <usize>r * rowBytes, dst + <usize>id * rowBytes);
+  }
+}
+
 /** x *= alpha. */
 export function scale(n: i32, alpha: f32, x: usize): void {
   const va = f32x4.splat(alpha);

@@ -4,7 +4,7 @@
 export { gemm, gemmWorkspaceBytes, packB, packedBBytes, gemmPacked } from './gemm';
 export { runChunk } from './threads';
 export { gemmSmallRows } from './gemm-small';
-export { addRowVector, sumRows, axpy, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
+export { addRowVector, sumRows, axpy, scatterAddRows, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { lstmStepUnits } from './lstm-step';
 export { stepGroupedUnits } from './prepared-step';

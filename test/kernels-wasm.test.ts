@@ -344,6 +344,29 @@ describe('wasm elementwise kernels match the reference', () => {
     }
   });
 
+  test('scatterAddRows: the bits of one axpy per row in order, ids repeated or -1, and a clear error for a bad id', () => {
+    for (const cols of ODD_SIZES) {
+      const rows = 23, dstRows = 5;
+      const ids = Int32Array.from({ length: rows }, (_, r) => (r % 6 === 5 ? -1 : (r * 3) % dstRows));
+      const src = randomArray(2 + rows * cols, random), dst = randomArray(1 + dstRows * cols, random);
+      const byAxpy = Float32Array.from(dst);
+      for (let r = 0; r < rows; r++) if (ids[r]! >= 0) wasm.axpy(cols, 1, src, 2 + r * cols, byAxpy, 1 + ids[r]! * cols);
+      for (const k of [wasm, jsKernels]) {
+        const out = Float32Array.from(dst);
+        k.scatterAddRows(rows, cols, ids, src, 2, out, 1, dstRows);
+        assert.deepEqual(out, byAxpy, `${k.name} cols=${cols}`);
+      }
+    }
+    for (const k of [wasm, jsKernels]) {
+      const dst = new Float32Array(6);
+      assert.throws(() => k.scatterAddRows(2, 3, Int32Array.of(0, 2), new Float32Array(6), 0, dst, 0, 2),
+        /scatterAddRows: ids\[1\] must be -1 or a row of dst in \[0, 2\), got 2/);
+      assert.throws(() => k.scatterAddRows(2, 3, Int32Array.of(-2, 0), new Float32Array(6), 0, dst, 0, 2), /ids\[0\] .* got -2/);
+      assert.throws(() => k.scatterAddRows(3, 3, Int32Array.of(0, 1), new Float32Array(9), 0, dst, 0, 2), /ids must have at least 3 entries/);
+      assert.deepEqual(dst, new Float32Array(6), `${k.name}: nothing written before the error`);
+    }
+  });
+
   test('rnnForward and rnnBackward (tanh, relu), dPre aliasing dh', () => {
     for (const n of ODD_SIZES) {
       for (const act of [0, 1] as const) {

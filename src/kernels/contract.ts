@@ -97,6 +97,14 @@ export interface Kernels {
   sumRows(rows: number, cols: number, x: FloatArray, xOffset: number, out: FloatArray, outOffset: number, accumulate: boolean): void;
   /** y[i] += alpha * x[i] for i < n. */
   axpy(n: number, alpha: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): void;
+  /**
+   * dst[ids[r], :] += src[r, :] for r = 0..rows-1 in that order, skipping rows whose id is -1 (dst is
+   * [dstRows, cols]; any other id outside [0, dstRows) is a RangeError). What a one-hot layer's dW_ih
+   * is, in one call: the bits of one axpy (alpha 1) per row, in row order.
+   */
+  scatterAddRows(
+    rows: number, cols: number, ids: Int32Array, src: FloatArray, srcOffset: number, dst: FloatArray, dstOffset: number, dstRows: number,
+  ): void;
   /** Sum of squares of x[0..n). Returned as a JS number (accumulated in float64). */
   sumSquares(n: number, x: FloatArray, xOffset: number): number;
   /** x[i] *= alpha for i < n. */
@@ -252,3 +260,4 @@ export interface Kernels {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
   ): void;
 }
+

@@ -6,6 +6,7 @@
 import type { DType, FloatArray, KernelBuffer, Kernels } from '../contract.js';
 import { gemm, gemmPacked, packB } from './gemm.js';
 import { lstmBackward, lstmForward } from './lstm.js';
+import { scatterAddRows } from './scatter.js';
 import { gruBackward, gruForward } from './gru.js';
 
 class TypedArrayBuffer implements KernelBuffer {
@@ -48,6 +49,8 @@ export const jsKernels: Kernels = {
   axpy(n, alpha, x, xOffset, y, yOffset) {
     for (let i = 0; i < n; i++) y[yOffset + i]! += alpha * x[xOffset + i]!;
   },
+
+  scatterAddRows,
 
   sumSquares(n, x, xOffset) {
     let s = 0;

@@ -21,6 +21,7 @@ export interface WasmExports {
   addRowVector(rows: number, cols: number, x: number, v: number): void;
   sumRows(rows: number, cols: number, x: number, out: number, accumulate: number): void;
   axpy(n: number, alpha: number, x: number, y: number): void;
+  scatterAddRows(rows: number, cols: number, ids: number, src: number, dst: number): void;
   scale(n: number, alpha: number, x: number): void;
   sumSquares(n: number, x: number): number;
   rnnForward(n: number, activation: number, pre: number): void;

@@ -9,6 +9,7 @@
 import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep } from '../contract.js';
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
+import { checkScatterIds } from '../js/scatter.js';
 import type { WasmExports } from './exports.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
@@ -198,6 +199,19 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(out)) return jsKernels.sumRows(rows, cols, x, xOffset, out, outOffset, accumulate);
       stage.begin('sumRows').arg(x as Float32Array, xOffset, rows * cols, false).arg(out, outOffset, cols, true, accumulate).bind();
       w.sumRows(rows, cols, stage.ptr(0), stage.ptr(1), +accumulate);
+      stage.finish();
+    },
+
+    scatterAddRows(rows, cols, ids, src, srcOffset, dst, dstOffset, dstRows) {
+      if (f64(dst)) return jsKernels.scatterAddRows(rows, cols, ids, src, srcOffset, dst, dstOffset, dstRows);
+      checkScatterIds(ids, rows, dstRows);
+      const active = rows > 0 && cols > 0;
+      stage.begin('scatterAddRows')
+        .arg(ids, 0, active ? rows : 0, false)
+        .arg(src as Float32Array, srcOffset, active ? rows * cols : 0, false)
+        .arg(dst, dstOffset, active ? dstRows * cols : 0, true)
+        .bind();
+      if (active) w.scatterAddRows(rows, cols, stage.ptr(0), stage.ptr(1), stage.ptr(2));
       stage.finish();
     },
 

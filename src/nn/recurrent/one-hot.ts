@@ -80,10 +80,7 @@ export const gatherNeedsScratch = (rows: number, width: number): boolean => rows
 export function scatterColumns(
   k: Kernels, ids: Int32Array, dOut: FloatArray, n: number, width: number, dW: FloatArray, scratch: FloatArray,
 ): void {
-  for (let r = 0; r < ids.length; r++) {
-    const id = ids[r]!;
-    if (id >= 0) k.axpy(n, 1, dOut, r * n, scratch, id * n);
-  }
+  k.scatterAddRows(ids.length, n, ids, dOut, 0, scratch, 0, width);
   transpose(scratch, width, n, dW);
 }
 
