@@ -4,7 +4,7 @@
 // full build also compiles the WebAssembly kernels, which is `npm run build`'s job, not a test's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -23,7 +23,7 @@ function skipReason(): string | false {
 const skip = skipReason();
 
 test('the built bin trains, evaluates and reports errors like the source', { skip }, () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; version: string };
   assert.equal(join(ROOT, pkg.bin['recurrent']!), BIN);
   const tmp = mkdtempSync(join(tmpdir(), 'recurrent-bin-'));
   try {
@@ -42,6 +42,13 @@ test('the built bin trains, evaluates and reports errors like the source', { ski
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--hidden/);
     assert.equal(run('--version').stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    if (process.platform !== 'win32') {
+      // As npx and a shell run it: through its #! line, which needs the executable bit.
+      assert.notEqual(statSync(BIN).mode & 0o111, 0, 'dist/cli/main.js is not executable: run npm run build (it marks the bin)');
+      const direct = spawnSync(BIN, ['--version'], { cwd: tmp, encoding: 'utf8' });
+      assert.equal(direct.status, 0, String(direct.error ?? direct.stderr));
+      assert.equal(direct.stdout.trim(), pkg.version);
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
