@@ -17,7 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, ensureBuilt } from './prepare.mjs';
-import { WORKLOAD_IDS, WORKLOADS } from './workloads.mjs';
+import { WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
 const USAGE = 'usage: npm run bench:compare -- <git ref> [--only W1,W3] [--blocks N] [--block-ms MS] [--forced]';
 
@@ -30,11 +30,8 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
       return v;
     };
-    if (arg === '--only') {
-      opts.only = value().split(',').filter(Boolean);
-      const unknown = opts.only.filter((id) => !WORKLOAD_IDS.includes(id));
-      if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
-    } else if (arg === '--blocks') {
+    if (arg === '--only') opts.only = parseWorkloadList(value());
+    else if (arg === '--blocks') {
       opts.blocks = Number(value());
       if (!Number.isInteger(opts.blocks) || opts.blocks < 4 || opts.blocks > 1000) throw new Error(`--blocks must be an integer from 4 to 1000\n${USAGE}`);
     } else if (arg === '--block-ms') {

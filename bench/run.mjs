@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { RESULT_PREFIX } from './measure.mjs';
 import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensurePeers, pytorchEnv } from './prepare.mjs';
 import { parseGemm, textReport } from './summary.mjs';
-import { WORKLOAD_IDS, WORKLOADS } from './workloads.mjs';
+import { WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
 const ALL_PEERS = ['pytorch', 'onnxruntime', 'tfjs', 'brain'];
 const USAGE = 'usage: npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch] [--passes N] [--no-build] [--out FILE] [--doc|--no-doc]';
@@ -41,11 +41,8 @@ function parseArgs(argv) {
       return v;
     };
     if (arg === '--quick') opts.profile = 'quick';
-    else if (arg === '--only') {
-      opts.workloads = value().split(',').map((s) => s.trim().toUpperCase());
-      const unknown = opts.workloads.filter((w) => !WORKLOADS[w]);
-      if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
-    } else if (arg === '--peers') {
+    else if (arg === '--only') opts.workloads = parseWorkloadList(value());
+    else if (arg === '--peers') {
       const v = value();
       opts.peers = v === 'none' ? [] : v === 'all' ? ALL_PEERS : v.split(',').map((s) => s.trim());
       const unknown = opts.peers.filter((p) => !ALL_PEERS.includes(p));

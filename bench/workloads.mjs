@@ -70,3 +70,11 @@ export function w1MemoryNeed() {
   };
   return { parameterCount: parameters, parts, total: Object.values(parts).reduce((s, x) => s + x, 0) };
 }
+
+/** The workloads named by an --only value ("W1,w4"), or an error naming the unknown ones. */
+export function parseWorkloadList(text) {
+  const ids = text.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const unknown = ids.filter((id) => !WORKLOADS[id]);
+  if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
+  return ids;
+}

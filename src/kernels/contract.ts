@@ -260,4 +260,3 @@ export interface Kernels {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
   ): void;
 }
-

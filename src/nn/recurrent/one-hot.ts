@@ -52,9 +52,7 @@ export function gatherColumns(
   };
   if (scratch) {
     transpose(w, n, width, scratch);
-    for (const b of added) {
-      for (let id = 0; id < width; id++) for (let j = 0, o = id * n; j < n; j++) scratch[o + j] = round(scratch[o + j]! + b[j]!);
-    }
+    if (added.length > 0) for (let o = 0; o < width * n; o += n) for (let j = 0; j < n; j++) scratch[o + j] = biased(scratch[o + j]!, j);
     for (let r = 0; r < rows; r++) {
       const id = ids[r]!;
       if (id < 0) zeroRow(r * n);
