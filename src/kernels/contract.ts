@@ -57,7 +57,8 @@ export interface Kernels {
   /** A zero-filled buffer that lives as long as its owner (parameters, gradients, optimizer state,
    * workspaces). float64 buffers are always plain typed arrays. */
   allocate(length: number, dtype: DType): KernelBuffer;
-  /** Returns a buffer's memory to the backend. Using the buffer afterwards is undefined. */
+  /** Returns a buffer's memory to the backend (once: a second release does nothing). Its view()
+   * throws from then on, on every backend. */
   release(buffer: KernelBuffer): void;
 
   /**

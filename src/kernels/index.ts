@@ -102,6 +102,16 @@ if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
     });
 }
 
+/**
+ * Whether a typed array is a view of the WebAssembly backend's memory rather than an array of its
+ * own. Such a view must not outlive the kernel call it was taken for: growing the memory detaches it
+ * (plain memory) or leaves it short (shared memory), and released blocks are reused.
+ */
+export function isKernelMemoryView(array: FloatArray): boolean {
+  const wasm = registry.get('wasm') as WasmKernels | undefined;
+  return wasm !== undefined && wasm.heap.owns(array.buffer);
+}
+
 /** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views
  * (a recurrent layer's weights in PyTorch's flat order). */
 export function sliceBuffer(parent: KernelBuffer, offset: number, length: number): KernelBuffer {

@@ -26,6 +26,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    this.checkNotDisposed('Linear');
     if (x.shape[x.shape.length - 1] !== this.inFeatures) {
       throw new Error(`Linear: input must be [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);
     }
@@ -49,6 +50,7 @@ export class Embedding extends Module {
 
   /** Looks up rows: indices of any shape give [...shape, embeddingDim]. */
   forward(indices: Tensor | Int32Array | readonly number[], shape?: readonly number[]): Tensor {
+    this.checkNotDisposed('Embedding');
     const idxShape = shape ?? (indices instanceof Tensor ? indices.shape : [indices.length]);
     const flat = indices instanceof Tensor ? indices.data : indices;
     for (let i = 0; i < flat.length; i++) {

@@ -2,7 +2,7 @@
  * Module: a tree of named parameters and sub-modules, with PyTorch's naming (`lstm.weight_ih_l0`),
  * state dicts and train/eval modes. Parameters register in order, so iteration order is PyTorch's.
  */
-import { kernelsFor, type DType } from '../kernels/index.js';
+import { kernelsFor, type DType, type KernelBuffer, type Kernels } from '../kernels/index.js';
 import { formatShape, fromBuffer, noGrad, type Tensor } from '../tensor/index.js';
 
 export class Module {
@@ -10,12 +10,52 @@ export class Module {
   private readonly ownParameters = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
   private readonly childModules = new Map<string, Module>();
+  /** Kernel memory this module allocated (its parameters' storage), with the backend that did. */
+  private readonly ownedMemory: { buffer: KernelBuffer; kernels: Kernels }[] = [];
+  private disposedModule = false;
 
   /** Creates a zero parameter in the kernels' long-lived memory and registers it. */
   protected createParameter(name: string, shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const size = shape.reduce((p, q) => p * q, 1);
-    const t = fromBuffer(kernelsFor(dtype).allocate(size, dtype), shape, { requiresGrad: true });
+    const t = fromBuffer(this.allocateOwned(size, dtype), shape, { requiresGrad: true });
     return this.registerParameter(name, t);
+  }
+
+  /** A zero-filled buffer in kernel memory that lives until this module is disposed (or collected). */
+  protected allocateOwned(length: number, dtype: DType): KernelBuffer {
+    const kernels = kernelsFor(dtype);
+    const buffer = kernels.allocate(length, dtype);
+    this.ownedMemory.push({ buffer, kernels });
+    return buffer;
+  }
+
+  /** Whether dispose() has been called. */
+  get disposed(): boolean {
+    return this.disposedModule;
+  }
+
+  /**
+   * Gives the kernel memory of this module and its sub-modules back now: parameters, their
+   * gradients, and whatever their calls still hold. Optional: a module nobody references is
+   * collected anyway, but programs that build and drop many models (a playground, a search over
+   * sizes) should not wait for the collector. Using the module or its parameters afterwards throws.
+   */
+  dispose(): void {
+    for (const [, m] of this.namedModules()) m.releaseMemory();
+  }
+
+  /** This module's part of dispose() (sub-modules are reached by dispose itself); once. Subclasses
+   * that hold more kernel memory release it too and call super. */
+  protected releaseMemory(): void {
+    if (this.disposedModule) return;
+    this.disposedModule = true;
+    for (const p of this.ownParameters.values()) p.releaseGradMemory();
+    for (const { buffer, kernels } of this.ownedMemory.splice(0)) kernels.release(buffer);
+  }
+
+  /** Throws the use-after-dispose error (call at the top of forward). */
+  protected checkNotDisposed(where: string): void {
+    if (this.disposedModule) throw new Error(`${where}: this module was disposed (dispose() gave its memory back); build a new one`);
   }
 
   registerParameter(name: string, tensor: Tensor): Tensor {

@@ -51,6 +51,7 @@ export abstract class Optimizer<H extends { lr: number }> {
   readonly defaults: H;
   private readonly state = new Map<Tensor, ParamState>();
   private readonly hyperKeys: readonly string[];
+  private disposedOptimizer = false;
 
   /**
    * `builtin` lists every hyper-parameter with PyTorch's default (undefined where PyTorch has none);
@@ -74,6 +75,7 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** One update of every parameter that has a gradient; parameters whose grad is null are skipped. */
   step(): void {
+    this.checkNotDisposed('step');
     // Check everything before changing anything, so a bad group or gradient leaves no half-done step.
     this.paramGroups.forEach((group, i) => this.checkHyper(this.groupWhere(i), group));
     for (const group of this.paramGroups) {
@@ -105,6 +107,7 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** A snapshot: the tensors are copies, so training on does not change a state dict already taken. */
   stateDict(): OptimizerStateDict {
+    this.checkNotDisposed('stateDict');
     const state: Record<string, Tensor> = {};
     const steps: Record<string, number> = {};
     const paramGroups: OptimizerMeta['paramGroups'] = [];
@@ -131,6 +134,7 @@ export abstract class Optimizer<H extends { lr: number }> {
    * before anything changes, since the dict may come from a file.
    */
   loadStateDict(dict: OptimizerStateDict): void {
+    this.checkNotDisposed('loadStateDict');
     const where = `${this.name}.loadStateDict`;
     if (!isPlainObject(dict) || !isPlainObject(dict.state) || !isPlainObject(dict.meta)) {
       throw new Error(`${where}: expected { state, meta } as returned by stateDict()`);
@@ -241,6 +245,27 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   protected hasBuffer(state: ParamState, name: string): boolean {
     return state.buffers.has(name);
+  }
+
+  /** Whether dispose() has been called. */
+  get disposed(): boolean {
+    return this.disposedOptimizer;
+  }
+
+  /**
+   * Gives the kernel memory of the optimizer's state (moments, step counts) back now rather than
+   * when the optimizer is collected; the parameters are untouched. Using the optimizer afterwards
+   * throws.
+   */
+  dispose(): void {
+    if (this.disposedOptimizer) return;
+    this.disposedOptimizer = true;
+    for (const st of this.state.values()) for (const owned of st.buffers.values()) releaseBuffer(owned);
+    this.state.clear();
+  }
+
+  private checkNotDisposed(method: string): void {
+    if (this.disposedOptimizer) throw new Error(`${this.name}.${method}: this optimizer was disposed; build a new one`);
   }
 
   private groupWhere(index: number): string {

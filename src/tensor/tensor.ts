@@ -8,7 +8,7 @@
  * Ops and methods such as `t.mul(u)` are attached by src/ops (DESIGN decision 4); this file knows
  * nothing of them.
  */
-import { kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
+import { isKernelMemoryView, kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { withTemporaryArrays } from './arrays.js';
 
@@ -62,6 +62,12 @@ export class Tensor {
     const length = storage.length;
     if (sizeOf(shape) !== length) {
       throw new Error(`Tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, storage has ${length}`);
+    }
+    if (ArrayBuffer.isView(storage) && isKernelMemoryView(storage)) {
+      throw new Error(
+        'Tensor: the array is a view of the kernels\' WebAssembly memory, which a later allocation can detach or reuse; '
+        + 'make the tensor over the KernelBuffer itself (fromBuffer) or over a copy (view.slice())',
+      );
     }
     this.storage = storage;
     // Shapes are shared between tensors (views, results of the same shape): a frozen one is kept.
@@ -187,6 +193,13 @@ export class Tensor {
     this.gradBuffer ??= kernelsFor(this.dtype).allocate(this.size, this.dtype);
     this.gradBuffer.view().set(gradient.data);
     this.grad = new Tensor(this.gradBuffer, this.shape);
+  }
+
+  /** Drops the gradient and gives back the kernel memory it lives in (Module.dispose). */
+  releaseGradMemory(): void {
+    this.grad = null;
+    if (this.gradBuffer) kernelsFor(this.gradBuffer.dtype).release(this.gradBuffer);
+    this.gradBuffer = null;
   }
 }
 

@@ -4,18 +4,24 @@
  * against.
  */
 import type { DType, FloatArray, KernelBuffer, Kernels } from '../contract.js';
+import { RELEASED_MESSAGE } from '../released.js';
 import { gemm, gemmPacked, packB } from './gemm.js';
 import { lstmBackward, lstmForward } from './lstm.js';
 import { scatterAddRows } from './scatter.js';
 import { gruBackward, gruForward } from './gru.js';
 
 class TypedArrayBuffer implements KernelBuffer {
-  private readonly array: FloatArray;
+  private array: FloatArray | null;
   constructor(readonly length: number, readonly dtype: DType) {
     this.array = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
   }
   view(): FloatArray {
+    if (this.array === null) throw new Error(RELEASED_MESSAGE);
     return this.array;
+  }
+  /** The array goes to the garbage collector; like wasm memory, it can no longer be read. */
+  release(): void {
+    this.array = null;
   }
 }
 
@@ -24,7 +30,9 @@ export const jsKernels: Kernels = {
   name: 'js',
 
   allocate: (length, dtype) => new TypedArrayBuffer(length, dtype),
-  release: () => {},
+  release: (buffer) => {
+    if (buffer instanceof TypedArrayBuffer) buffer.release();
+  },
 
   gemm,
   packB,

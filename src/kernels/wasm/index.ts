@@ -135,7 +135,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     release(buffer) {
-      if (buffer instanceof WasmBuffer) releaseOnce(buffer, buffer.ptr, buffer.length * 4);
+      if (!(buffer instanceof WasmBuffer)) return;
+      releaseOnce(buffer, buffer.ptr, buffer.length * 4);
+      buffer.markReleased();
     },
 
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {

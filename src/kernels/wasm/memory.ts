@@ -1,13 +1,15 @@
 /**
- * The JavaScript side owns the kernels' linear memory: a bump allocator with free lists by exact
- * size (long-lived buffers come and go in few distinct sizes: parameters, gradients, optimizer
- * state, workspaces), growing the memory when the top passes its end.
+ * The JavaScript side owns the kernels' linear memory: blocks come from a list of free blocks
+ * (smallest that fits; released neighbours merge, and a free block at the top lowers the top) or
+ * from the top, which grows the memory when it passes its end. Memory never shrinks (WebAssembly has
+ * no way to), but a program whose buffers come and go keeps reusing the same region.
  *
  * Growing replaces memory.buffer. A plain memory detaches every typed array made over the old buffer;
  * a shared one leaves them valid but short. Either way views are not kept across calls: they are
  * re-derived (cheaply, once per growth) from the current buffer.
  */
 import type { KernelBuffer } from '../contract.js';
+import { RELEASED_MESSAGE } from '../released.js';
 
 const PAGE = 65536;
 /** Every block starts on a cache line, which also keeps SIMD loads aligned. */
@@ -17,7 +19,14 @@ export const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALI
 
 export class LinearMemory {
   private top: number;
-  private readonly free = new Map<number, number[]>();
+  /**
+   * Free blocks below `top`, sorted by address, never adjacent (neighbours merge on release): a
+   * block freed by a call of one length serves a later call of another, so sequences of varying
+   * length reuse memory instead of each length keeping blocks of its own.
+   */
+  private readonly freeStarts: number[] = [];
+  private readonly freeSizes: number[] = [];
+  private freeTotal = 0;
   private f32View: Float32Array;
   private i32View: Int32Array;
   /** Every buffer this memory has had: views over an earlier shared buffer still address it. */
@@ -47,20 +56,50 @@ export class LinearMemory {
     return buffer === this.current || this.buffers.has(buffer);
   }
 
-  /** Bytes handed out so far (the high-water mark), for tests and diagnostics. */
+  /** The top of the allocated region (freed blocks below it included), for tests and diagnostics. */
   get used(): number {
     return this.top;
   }
 
+  /** Bytes handed out and not yet released. */
+  get inUse(): number {
+    return this.top - this.freeTotal;
+  }
+
   /** A block of at least `bytes` bytes (not zeroed). May grow the memory. */
   alloc(bytes: number): number {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new RangeError(`recurrent: cannot allocate ${bytes} bytes of WebAssembly memory`);
     const size = alignUp(Math.max(bytes, 1));
-    const reused = this.free.get(size)?.pop();
-    if (reused !== undefined) return reused;
+    const reused = this.takeFree(size);
+    if (reused >= 0) return reused;
     const ptr = this.top;
     const have = this.current.byteLength;
     if (ptr + size > have) this.grow(Math.ceil((ptr + size - have) / PAGE));
     this.top = ptr + size;
+    return ptr;
+  }
+
+  /** The smallest free block that fits (its front part; the rest stays free), or -1. */
+  private takeFree(size: number): number {
+    let best = -1;
+    for (let i = 0; i < this.freeSizes.length; i++) {
+      const s = this.freeSizes[i]!;
+      if (s >= size && (best < 0 || s < this.freeSizes[best]!)) {
+        best = i;
+        if (s === size) break;
+      }
+    }
+    if (best < 0) return -1;
+    const ptr = this.freeStarts[best]!;
+    const rest = this.freeSizes[best]! - size;
+    if (rest > 0) {
+      this.freeStarts[best] = ptr + size;
+      this.freeSizes[best] = rest;
+    } else {
+      this.freeStarts.splice(best, 1);
+      this.freeSizes.splice(best, 1);
+    }
+    this.freeTotal -= size;
     return ptr;
   }
 
@@ -81,16 +120,47 @@ export class LinearMemory {
     this.buffers.add(this.current);
   }
 
-  /** Returns a block from alloc(bytes) to its size's free list (or to the top if it is the last one). */
+  /** Returns a block from alloc(bytes): it merges with free neighbours, and the top comes down when
+   * the block (so merged) ends there. */
   release(ptr: number, bytes: number): void {
-    const size = alignUp(Math.max(bytes, 1));
-    if (ptr + size === this.top) {
-      this.top = ptr;
+    let start = ptr;
+    let size = alignUp(Math.max(bytes, 1));
+    if (start < 0 || start + size > this.top) {
+      throw new RangeError(`recurrent: released block [${start}, ${start + size}) lies outside the allocated region [0, ${this.top})`);
+    }
+    // Binary search: the first free block after `start`.
+    let lo = 0, hi = this.freeStarts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.freeStarts[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = lo - 1;
+    if (prev >= 0 && this.freeStarts[prev]! + this.freeSizes[prev]! > start) {
+      throw new RangeError(`recurrent: block at ${start} released twice`);
+    }
+    if (lo < this.freeStarts.length && start + size > this.freeStarts[lo]!) throw new RangeError(`recurrent: block at ${start} released twice`);
+    this.freeTotal += size;
+    let at = lo;
+    if (prev >= 0 && this.freeStarts[prev]! + this.freeSizes[prev]! === start) {
+      start = this.freeStarts[prev]!;
+      size += this.freeSizes[prev]!;
+      this.freeStarts.splice(prev, 1);
+      this.freeSizes.splice(prev, 1);
+      at = prev;
+    }
+    if (at < this.freeStarts.length && start + size === this.freeStarts[at]!) {
+      size += this.freeSizes[at]!;
+      this.freeStarts.splice(at, 1);
+      this.freeSizes.splice(at, 1);
+    }
+    if (start + size === this.top) {
+      this.top = start;
+      this.freeTotal -= size;
       return;
     }
-    const list = this.free.get(size);
-    if (list) list.push(ptr);
-    else this.free.set(size, [ptr]);
+    this.freeStarts.splice(at, 0, start);
+    this.freeSizes.splice(at, 0, size);
   }
 
   /** The whole memory as f32, re-derived after growth. */
@@ -114,6 +184,7 @@ export class LinearMemory {
 export class WasmBuffer implements KernelBuffer {
   readonly dtype = 'float32' as const;
   private array: Float32Array;
+  private released = false;
 
   constructor(private readonly heap: LinearMemory, readonly ptr: number, readonly length: number) {
     this.array = new Float32Array(heap.buffer, ptr, length);
@@ -121,8 +192,17 @@ export class WasmBuffer implements KernelBuffer {
 
   view(): Float32Array {
     if (this.array.buffer !== this.heap.buffer) {
+      // Released buffers hold an empty array over a buffer of their own, so this check costs nothing
+      // on the path every kernel call takes.
+      if (this.released) throw new Error(RELEASED_MESSAGE);
       this.array = new Float32Array(this.heap.buffer, this.ptr, this.length);
     }
     return this.array;
+  }
+
+  /** From now on view() throws: the block may belong to someone else. */
+  markReleased(): void {
+    this.released = true;
+    this.array = new Float32Array(0);
   }
 }

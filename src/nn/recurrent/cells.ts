@@ -10,6 +10,8 @@ import { oneOf, positiveInt } from '../checks.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights } from './layout.js';
+import { disposeGraphs } from './saved-graphs.js';
+import { flushSpareBuffers } from './workspace.js';
 
 export interface CellOptions {
   bias?: boolean;
@@ -30,12 +32,22 @@ abstract class CellBase extends Module {
     positiveInt(cellName, 'hiddenSize', hiddenSize);
     this.dtype = oneOf(cellName, 'dtype', options.dtype ?? 'float32', ['float32', 'float64'] as const);
     const spec = { kind, inputSize, hiddenSize, numLayers: 1, directions: 1, bias: options.bias ?? true, projSize: 0, peephole: options.peephole ?? false };
-    this.weights = allocateWeights(directionEntries(spec, inputSize, ''), hiddenSize, this.dtype, options.generator ?? defaultGenerator);
+    this.weights = allocateWeights(
+      directionEntries(spec, inputSize, ''), hiddenSize, this.dtype, options.generator ?? defaultGenerator, (n, dtype) => this.allocateOwned(n, dtype),
+    );
     for (const [name, t] of this.weights) this.registerParameter(name, t);
+  }
+
+  protected override releaseMemory(): void {
+    if (this.disposed) return;
+    super.releaseMemory();
+    disposeGraphs([this.weights.get('weight_ih')!]);
+    flushSpareBuffers();
   }
 
   protected step(x: Tensor, h: Tensor | undefined, c: Tensor | undefined | null): { h: Tensor; c: Tensor | null } {
     const name = this.cellName;
+    this.checkNotDisposed(name);
     if (x.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype}, got ${x.dtype}`);
     const batched = x.shape.length === 2;
     if ((!batched && x.shape.length !== 1) || x.shape[x.shape.length - 1] !== this.inputSize) {

@@ -15,6 +15,8 @@
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
+import { graphBackpropagated, trackGraph } from './saved-graphs.js';
+import { workspaceFor, type Workspace } from './workspace.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 
@@ -77,72 +79,6 @@ function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatAr
     dst.set(src.subarray(from * block, (from + 1) * block), to * block);
   }
 }
-
-/**
- * The buffers of one layer call. Calls come in the same few shapes (every step of a training loop,
- * every token of a generation), so released buffers wait in a pool for the next call instead of going
- * back to the allocator, and a buffer the call writes in full is not zero-filled (`take(n, false)`).
- */
-class Workspace {
-  private readonly buffers: KernelBuffer[] = [];
-  constructor(private readonly pool: SparePool) {}
-  take(length: number, zeroed = true): KernelBuffer {
-    const b = this.pool.take(length, zeroed);
-    this.buffers.push(b);
-    return b;
-  }
-  release(): void {
-    for (const b of this.buffers.splice(0)) this.pool.put(b);
-  }
-}
-
-/** Released workspace buffers by length, for one backend and dtype, up to a bound in bytes. */
-class SparePool {
-  private readonly spares = new Map<number, KernelBuffer[]>();
-  private bytes = 0;
-  constructor(readonly kernels: Kernels, private readonly dtype: DType) {}
-
-  take(length: number, zeroed: boolean): KernelBuffer {
-    const b = this.spares.get(length)?.pop();
-    if (!b) return this.kernels.allocate(length, this.dtype);
-    this.bytes -= this.size(b);
-    if (zeroed) b.view().fill(0);
-    return b;
-  }
-
-  put(b: KernelBuffer): void {
-    if (this.bytes + this.size(b) > SPARE_LIMIT_BYTES) {
-      this.kernels.release(b);
-      return;
-    }
-    const list = this.spares.get(b.length);
-    if (list) list.push(b);
-    else this.spares.set(b.length, [b]);
-    this.bytes += this.size(b);
-  }
-
-  private size(b: KernelBuffer): number {
-    return b.length * (this.dtype === 'float64' ? 8 : 4);
-  }
-}
-
-/** What the pools may hold: a little more than the largest training workloads' workspaces. */
-const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
-const pools = new Map<string, SparePool>();
-
-function poolFor(k: Kernels, dtype: DType): SparePool {
-  const key = `${k.name}:${dtype}`;
-  let pool = pools.get(key);
-  if (pool?.kernels !== k) {
-    // A backend loaded anew (tests do) gets a pool of its own.
-    pool = new SparePool(k, dtype);
-    pools.set(key, pool);
-  }
-  return pool;
-}
-
-// Workspaces of graphs that are dropped without a backward pass are returned when collected.
-const orphanedWorkspaces = new FinalizationRegistry<Workspace>((ws) => ws.release());
 
 /**
  * The recurrent weights in the form the per-step GEMMs take. With more than one step they are
@@ -387,7 +323,7 @@ export function recurrentDirection(
   if (T === 1 && kind === 'lstm' && B <= FUSED_STEP_MAX_BATCH && !w.weightHr && !w.peephole && k.lstmStep && dtype === 'float32' && !records) {
     return fusedStep(k, g, x, h0, c0, w);
   }
-  const ws = new Workspace(poolFor(k, dtype));
+  const ws = workspaceFor(k, dtype);
   // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).
   const saved: Saved = {
     x: ws.take(T * B * I, false),
@@ -423,17 +359,18 @@ export function recurrentDirection(
 
   // The three outputs share one node: each records the same backward, which fires once with the
   // gradients of all outputs gathered (see wireOutputs).
-  const token = {};
-  let done = false;
+  const name = kind.toUpperCase();
   const backwardAll = (grads: (Tensor | null)[]): (Tensor | null)[] => {
-    if (done) throw new Error(`${kind.toUpperCase()}: backward through the same recurrent call twice is not supported (its saved activations were freed)`);
-    done = true;
+    graph.checkUsable();
     const need: Needs = {
       x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
       biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
     };
-    orphanedWorkspaces.unregister(token);
-    const r = runBackward(g, k, w, saved, ws, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
+    // Backward temporaries come from a workspace of their own, so a retained graph keeps only what
+    // its forward saved.
+    const temp = workspaceFor(k, dtype);
+    backwardTemps = temp;
+    const r = runBackward(g, k, w, saved, temp, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
     // Autograd adds a leaf's gradient in before afterBackward releases the workspace; anything else
     // may wait for other contributions, so it gets a copy.
@@ -447,9 +384,14 @@ export function recurrentDirection(
       ...(w.peephole ? w.peephole.map((p, i) => weightGrad(sliceBuffer(r.peephole!, i * H, H), p)) : []),
     ];
   };
-  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll, () => ws.release(), dtype);
-  // The joint tensor lives exactly as long as the graph that can still run this backward.
-  orphanedWorkspaces.register(joint, ws, token);
+  let backwardTemps: Workspace | null = null;
+  const afterBackward = (retained?: boolean): void => {
+    backwardTemps?.release();
+    backwardTemps = null;
+    graphBackpropagated(graph, retained === true);
+  };
+  const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, backwardAll, afterBackward, dtype);
+  const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
 }
 
@@ -462,7 +404,7 @@ export function recurrentDirection(
  */
 function wireOutputs(
   name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
-  afterBackward: () => void, dtype: DType,
+  afterBackward: (retained?: boolean) => void, dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {
   const gathered: (Tensor | null)[] = outputs.map(() => null);
   const empty = (): Tensor => new Tensor(allocateArray(0, dtype), [0]);

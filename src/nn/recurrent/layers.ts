@@ -19,7 +19,9 @@ import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
+import { disposeGraphs } from './saved-graphs.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
+import { flushSpareBuffers } from './workspace.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -87,7 +89,7 @@ abstract class RecurrentBase extends Module {
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let d = 0; d < this.spec.directions; d++) entries.push(...directionEntries(this.spec, layerInputSize(this.spec, layer), suffixOf(layer, d)));
     }
-    this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator);
+    this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator, (n, dtype) => this.allocateOwned(n, dtype));
     for (const [name, t] of this.weights) this.registerParameter(name, t);
   }
 
@@ -97,6 +99,7 @@ abstract class RecurrentBase extends Module {
    * the weights now: make a new one after they change. Dropout is not applied (inference).
    */
   stepper(options: StepperOptions = {}): RecurrentStepper {
+    this.checkNotDisposed(`${this.layerName}.stepper`);
     const weights = Array.from({ length: this.numLayers }, (_, layer) => directionWeights(this.weights, suffixOf(layer, 0)));
     return new RecurrentStepper(this.layerName, this.spec, weights, options);
   }
@@ -113,6 +116,13 @@ abstract class RecurrentBase extends Module {
     return made;
   }
 
+  protected override releaseMemory(): void {
+    if (this.disposed) return;
+    super.releaseMemory();
+    disposeGraphs([...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t));
+    flushSpareBuffers();
+  }
+
   /** Size of h: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.projSize || this.hiddenSize;
@@ -121,6 +131,7 @@ abstract class RecurrentBase extends Module {
   /** Checks shapes and runs all layers; returns time-major-aware output and stacked final states. */
   protected run(input: Tensor, h0: Tensor | undefined, c0: Tensor | undefined | null): { output: Tensor; h: Tensor; c: Tensor | null } {
     const name = this.layerName;
+    this.checkNotDisposed(name);
     const isLstm = this.spec.kind === 'lstm';
     if (input.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype} like the layer's weights, got ${input.dtype}`);
     const batched = input.shape.length === 3;

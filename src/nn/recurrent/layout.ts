@@ -3,7 +3,7 @@
  * weight_ih, weight_hh, bias_ih, bias_hh, weight_hr (projection), then our peephole weights
  * weight_ci, weight_cf, weight_co. All of them are windows of one contiguous buffer.
  */
-import { kernelsFor, sliceBuffer, type DType } from '../../kernels/index.js';
+import { sliceBuffer, type DType, type KernelBuffer } from '../../kernels/index.js';
 import { fromBuffer, type Generator, type Tensor } from '../../tensor/index.js';
 import { uniform_ } from '../init.js';
 import { gateCount, type CellKind, type DirectionWeights } from './fused.js';
@@ -42,10 +42,13 @@ export function directionEntries(spec: LayoutSpec, layerInput: number, suffix: s
 export const layerInputSize = (spec: LayoutSpec, layer: number): number =>
   layer === 0 ? spec.inputSize : spec.directions * (spec.projSize || spec.hiddenSize);
 
-/** Allocates one buffer for all entries, initialises U(-1/sqrt(H), 1/sqrt(H)) in order, returns named views. */
-export function allocateWeights(entries: Entry[], hiddenSize: number, dtype: DType, generator: Generator): Map<string, Tensor> {
+/** Initialises U(-1/sqrt(H), 1/sqrt(H)) in order one buffer for all entries (from `allocate`), and
+ * returns the named views. */
+export function allocateWeights(
+  entries: Entry[], hiddenSize: number, dtype: DType, generator: Generator, allocate: (length: number, dtype: DType) => KernelBuffer,
+): Map<string, Tensor> {
   const total = entries.reduce((n, e) => n + e.shape.reduce((p, q) => p * q, 1), 0);
-  const buffer = kernelsFor(dtype).allocate(total, dtype);
+  const buffer = allocate(total, dtype);
   const bound = 1 / Math.sqrt(hiddenSize);
   const out = new Map<string, Tensor>();
   let offset = 0;

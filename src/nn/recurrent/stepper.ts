@@ -14,7 +14,7 @@
  * fused layer code on a copy of the weights, with the same snapshot semantics.
  */
 import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
-import { formatShape, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
+import { formatShape, fromBuffer, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
 import { positiveInt } from '../checks.js';
 import { recurrentDirection, sequenceKind, type DirectionWeights } from './fused.js';
 import type { LayoutSpec } from './layout.js';
@@ -116,8 +116,8 @@ export class RecurrentStepper {
     noGrad(() => {
       for (let layer = 0; layer < this.layers.length; layer++) {
         const weights = this.layers[layer]!;
-        const layerInput = layer === 0 ? x : this.h[layer - 1]!.view();
         if ('prepared' in weights) {
+          const layerInput = layer === 0 ? x : this.h[layer - 1]!.view();
           const hNew = this.next.h[layer]!, cNew = this.next.c[layer] ?? null;
           this.kernels.stepPrepared!(
             weights.prepared, batch, layerInput, layerInput ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
@@ -130,10 +130,11 @@ export class RecurrentStepper {
             this.c[layer] = cNew;
           }
         } else {
-          const inputSize = layer === 0 ? spec.inputSize : P;
-          const xt = new Tensor(layerInput ?? this.oneHot(), [1, batch, inputSize]);
-          const c = spec.kind === 'lstm' ? new Tensor(this.c[layer]!.view(), [batch, spec.hiddenSize]) : null;
-          const r = recurrentDirection(spec.kind, xt, new Tensor(this.h[layer]!.view(), [batch, P]), c, weights.copy, false);
+          // Tensors over the buffers, not over views of them: the call allocates, which may grow
+          // (and, plain, detach) the memory the views were taken from.
+          const xt = layer === 0 ? new Tensor(x ? x.slice() : this.oneHot(), [1, batch, spec.inputSize]) : fromBuffer(this.h[layer - 1]!, [1, batch, P]);
+          const c = spec.kind === 'lstm' ? fromBuffer(this.c[layer]!, [batch, spec.hiddenSize]) : null;
+          const r = recurrentDirection(spec.kind, xt, fromBuffer(this.h[layer]!, [batch, P]), c, weights.copy, false);
           this.h[layer]!.view().set(r.h.data);
           if (r.c) this.c[layer]!.view().set(r.c.data);
         }
