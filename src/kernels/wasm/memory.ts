@@ -27,6 +27,7 @@ export class LinearMemory {
   private readonly freeStarts: number[] = [];
   private readonly freeSizes: number[] = [];
   private freeTotal = 0;
+  private highWater = 0;
   private f32View: Float32Array;
   private i32View: Int32Array;
   /** Every buffer this memory has had: views over an earlier shared buffer still address it. */
@@ -61,6 +62,15 @@ export class LinearMemory {
     return this.top;
   }
 
+  /** The highest top since the last resetPeak() (or since the start). */
+  get peak(): number {
+    return this.highWater;
+  }
+
+  resetPeak(): void {
+    this.highWater = this.top;
+  }
+
   /** Bytes handed out and not yet released. */
   get inUse(): number {
     return this.top - this.freeTotal;
@@ -76,6 +86,7 @@ export class LinearMemory {
     const have = this.current.byteLength;
     if (ptr + size > have) this.grow(Math.ceil((ptr + size - have) / PAGE));
     this.top = ptr + size;
+    if (this.top > this.highWater) this.highWater = this.top;
     return ptr;
   }
 

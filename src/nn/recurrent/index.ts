@@ -3,3 +3,4 @@ export { RecurrentStepper, type StepperOptions } from './stepper.js';
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export { recurrentDirection, gateCount, type CellKind, type DirectionWeights } from './fused.js';
 export * as reference from './reference.js';
+export { setPendingGraphLimit, getPendingGraphLimit } from './saved-graphs.js';

@@ -36,13 +36,13 @@ export class SavedGraph {
   }
 }
 
-let pendingGraphLimit = 4;
+let pendingGraphLimit = 3;
 
 /**
  * How many recorded calls of one recurrent layer (and direction) keep their saved activations while
- * no backward has reached them and no newer call depends on them (default 4). Raise it to
- * backpropagate once through many independent calls of one layer (a shared encoder applied to more
- * than four inputs); each kept call holds its layer's activations for a whole sequence.
+ * no backward has reached them and no newer call depends on them (default 3: a siamese or triplet
+ * network applies one encoder to two or three inputs). Raise it to backpropagate once through more
+ * independent calls of one layer; each kept call holds its layer's activations for a whole sequence.
  */
 export function setPendingGraphLimit(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setPendingGraphLimit: n must be a positive integer, got ${String(n)}`);
