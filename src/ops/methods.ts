@@ -1,6 +1,7 @@
 /**
  * Attaches the ops to Tensor as chained methods (t.mul(u).sum()), as TF.js does, so that the tensor
- * layer never imports the ops layer (DESIGN decision 4). Importing this module once is enough.
+ * layer never imports the ops layer (docs/architecture.md, "Tensor methods come from the ops
+ * layer"). Importing this module once is enough.
  */
 import type { DType } from '../kernels/index.js';
 import { Tensor, type Shape } from '../tensor/index.js';

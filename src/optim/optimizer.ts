@@ -3,8 +3,8 @@
  * checkpoints can save. Subclasses supply only their hyper-parameter checks, the names of their state
  * buffers and the update rule for one parameter.
  *
- * Optimizers see lists of parameter tensors, never modules (DESIGN: optim knows nothing of modules'
- * internals). State buffers come from the kernels layer's allocator: they live as long as the
+ * Optimizers see lists of parameter tensors, never modules (docs/architecture.md: optim knows
+ * nothing of modules' internals). State buffers come from the kernels layer's allocator: they live as long as the
  * optimizer, in wasm memory when that backend is active.
  */
 import { kernelsFor, type KernelBuffer, type Kernels } from '../kernels/index.js';

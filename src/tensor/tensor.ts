@@ -5,8 +5,8 @@
  * the kernels layer's allocator (long-lived parameters and state in wasm memory). `.data` is obtained on
  * access so that wasm memory growth never leaves a caller with a detached view.
  *
- * Ops and methods such as `t.mul(u)` are attached by src/ops (DESIGN decision 4); this file knows
- * nothing of them.
+ * Ops and methods such as `t.mul(u)` are attached by src/ops (docs/architecture.md, "Tensor methods
+ * come from the ops layer"); this file knows nothing of them.
  */
 import { isKernelMemoryView, kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';

@@ -1,5 +1,6 @@
 /**
- * One recurrent layer in one direction as ONE autograd node (DESIGN decision 2).
+ * One recurrent layer in one direction as ONE autograd node (docs/architecture.md, "One autograd
+ * node per layer and direction").
  *
  * Forward: one GEMM projects the inputs of all time steps at once; then per step one GEMM adds the
  * recurrent term and one fused kernel applies the gate nonlinearities and the state update. The
