@@ -116,6 +116,13 @@ function memorySection(results) {
         ? `WebAssembly heap high-water mark: ${mb(m.wasmHeap.used)} allocated (${formatRatio(m.wasmHeap.used / m.need.total)} the need), linear memory ${mb(m.wasmHeap.memoryBytes)}.`
         : 'No WebAssembly heap on this backend.'),
     );
+    if (m.ungraded) {
+      const u = m.ungraded;
+      lines.push(
+        `- **Heap after ${u.calls} ungraded forwards** (W1's network called with gradients on and no backward, as an evaluation loop that forgets noGrad does; no gc()): ` +
+        `${mb(u.heapInUse)} still allocated in the wasm heap, its top ${mb(u.heapTop)} higher, RSS ${mb(u.rssGrowth)} higher (${u.seconds.toFixed(1)} s).`,
+      );
+    }
     if (lines.length === 1) {
       lines.unshift(
         `The need is computed from the shapes: ${m.need.parameterCount.toLocaleString('en-US')} parameters (${mb(p.parameters)}), as many gradients (${mb(p.gradients)}), ` +
