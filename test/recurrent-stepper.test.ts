@@ -6,71 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator, noGrad, randn, tensor, type Tensor } from '../src/tensor/index.js';
 import '../src/ops/index.js';
-import { GRU, LSTM, RNN, type RecurrentStepper } from '../src/nn/index.js';
+import { GRU, LSTM } from '../src/nn/index.js';
+import * as optim from '../src/optim/index.js';
 import { kernelsFor } from '../src/kernels/index.js';
 import { backends, onBackend } from './helpers/backends.js';
-
-type Layer = LSTM | GRU | RNN;
-type State = Tensor | [Tensor, Tensor] | null;
-
-interface Case { name: string; make: (dtype: 'float32' | 'float64') => Layer }
-const gen = (): Generator => new Generator(11);
-const cases: Case[] = [
-  { name: 'LSTM 2 layers', make: (dtype) => new LSTM({ inputSize: 7, hiddenSize: 17, numLayers: 2, dtype, generator: gen() }) },
-  { name: 'LSTM hidden 1, no bias', make: (dtype) => new LSTM({ inputSize: 3, hiddenSize: 1, bias: false, dtype, generator: gen() }) },
-  { name: 'LSTM hidden 65 (shared by threads above 2^17 weights: not here)', make: (dtype) => new LSTM({ inputSize: 65, hiddenSize: 65, dtype, generator: gen() }) },
-  { name: 'LSTM with peepholes', make: (dtype) => new LSTM({ inputSize: 7, hiddenSize: 5, numLayers: 2, peephole: true, dtype, generator: gen() }) },
-  { name: 'LSTM with projection', make: (dtype) => new LSTM({ inputSize: 7, hiddenSize: 6, projSize: 3, numLayers: 2, dtype, generator: gen() }) },
-  { name: 'GRU 2 layers', make: (dtype) => new GRU({ inputSize: 7, hiddenSize: 9, numLayers: 2, dtype, generator: gen() }) },
-  { name: 'RNN relu', make: (dtype) => new RNN({ inputSize: 7, hiddenSize: 4, nonlinearity: 'relu', dtype, generator: gen() }) },
-];
-
-/** forward on one step [1, batch, input] with the state carried (what the stepper must reproduce). */
-function forwardStep(layer: Layer, x: Tensor, state: State): { out: Tensor; state: State } {
-  return noGrad(() => {
-    if (layer instanceof LSTM) {
-      const [out, next] = layer.forward(x, state as [Tensor, Tensor] | null);
-      return { out, state: next };
-    }
-    const [out, h] = layer.forward(x, (state as Tensor | null) ?? undefined);
-    return { out, state: h };
-  });
-}
-
-function assertSameBits(label: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
-  assert.equal(got.length, want.length, `${label}: length`);
-  for (let i = 0; i < got.length; i++) {
-    if (got[i] !== want[i]) assert.fail(`${label}: element ${i} is ${got[i]}, forward gives ${want[i]}`);
-  }
-}
-
-function assertSameState(label: string, got: State, want: State): void {
-  const g = Array.isArray(got) ? got : [got!];
-  const w = Array.isArray(want) ? want : [want!];
-  assert.equal(g.length, w.length);
-  g.forEach((t, i) => {
-    assert.deepEqual(t.shape, w[i]!.shape, `${label}: state ${i} shape`);
-    assertSameBits(`${label}: state ${i}`, t.data, w[i]!.data);
-  });
-}
-
-function run(layer: Layer, stepper: RecurrentStepper, batch: number, steps: number, tokens: boolean): void {
-  const I = layer.inputSize;
-  let state: State = null;
-  const random = new Generator(5);
-  for (let t = 0; t < steps; t++) {
-    const ids = Array.from({ length: batch }, () => Math.floor(random.uniform() * I));
-    const x = tokens
-      ? tensor(new Float32Array(batch * I).map((_, i) => (ids[Math.floor(i / I)] === i % I ? 1 : 0)), [1, batch, I], { dtype: layer.dtype })
-      : randn([1, batch, I], { generator: random, dtype: layer.dtype });
-    const want = forwardStep(layer, x, state);
-    state = want.state;
-    const got = stepper.step(tokens ? ids : x.data);
-    assert.deepEqual(got.shape, [batch, layer.outputSize]);
-    assertSameBits(`step ${t}`, got.data, want.out.data);
-  }
-  assertSameState('final state', stepper.state, state);
-}
+import { assertSameBits, assertSameState, cases, forwardStep, gen, run, type Layer, type State } from './helpers/stepping.js';
+import { withWasmMemory } from './helpers/wasm-memory.js';
 
 for (const backend of backends) {
   for (const c of cases) {
@@ -159,3 +100,84 @@ test('bad arguments get clear errors', () => {
   tokens.dispose();
   assert.throws(() => tokens.step([0]), /used after dispose/);
 });
+
+/** forward on one step with gradients recorded: the workspace path, which the prepared path must match. */
+function recordedStep(layer: Layer, x: Tensor, state: State): { out: Tensor; state: State } {
+  const detach = (s: State): State => (s === null ? null : Array.isArray(s) ? [s[0].detach(), s[1].detach()] : s.detach());
+  if (layer instanceof LSTM) {
+    const [out, next] = layer.forward(x, state as [Tensor, Tensor] | null);
+    assert.ok(out.requiresGrad, 'the comparison runs the recorded path');
+    return { out, state: detach(next) };
+  }
+  const [out, h] = layer.forward(x, (state as Tensor | null) ?? undefined);
+  return { out, state: detach(h) };
+}
+
+for (const c of cases) {
+  test(`${c.name}: forward on single steps without gradients (weights prepared once) gives the recorded path's bits, batch 1, 3 and 8, dense and one-hot`, () => {
+    for (const batch of [1, 3, 8]) {
+      for (const oneHot of [false, true]) {
+        const layer = c.make('float32');
+        const I = layer.inputSize;
+        const random = new Generator(batch);
+        let fast: State = null;
+        let recorded: State = null;
+        for (let t = 0; t < 4; t++) {
+          const x = oneHot
+            ? tensor(new Float32Array(batch * I).map((_, i) => (i % I === (Math.floor(i / I) * 5 + t) % I ? 1 : 0)), [1, batch, I])
+            : randn([1, batch, I], { generator: random });
+          const got = forwardStep(layer, x, fast);
+          const want = recordedStep(layer, x, recorded);
+          assertSameBits(`batch ${batch}${oneHot ? ', one-hot' : ''}, step ${t}`, got.out.data, want.out.data);
+          fast = got.state;
+          recorded = want.state;
+        }
+        assertSameState(`batch ${batch} final state`, fast, recorded);
+        layer.dispose();
+      }
+    }
+  });
+}
+
+test('forward on single steps sees every change of the weights: optimizer steps, loadStateDict, in-place writes with bumpVersion()', () => {
+  const layer = new LSTM({ inputSize: 4, hiddenSize: 8, numLayers: 2, generator: gen() });
+  const x = randn([1, 2, 4], { generator: new Generator(3) });
+  const check = (label: string): number[] => {
+    const got = forwardStep(layer, x, null).out.data;
+    assertSameBits(label, got, recordedStep(layer, x, null).out.data);
+    return [...got];
+  };
+  const first = check('before any change');
+  const opt = new optim.SGD(layer.parameters(), { lr: 0.5 });
+  recordedStep(layer, x, null).out.sum().backward();
+  opt.step();
+  const afterStep = check('after an optimizer step');
+  assert.notDeepEqual(afterStep, first);
+  const saved = Object.fromEntries(Object.entries(layer.stateDict()).map(([k, t]) => [k, t.clone()]));
+  layer.stateDict()['bias_hh_l1']!.data.fill(0.7);
+  layer.stateDict()['bias_hh_l1']!.bumpVersion();
+  assert.notDeepEqual(check('after a write through .data and bumpVersion()'), afterStep);
+  layer.loadStateDict(saved);
+  assert.deepEqual(check('after loadStateDict'), afterStep);
+});
+
+for (const memory of ['shared', 'plain'] as const) {
+  test(`${memory} memory, growing at every allocation: stepper and forward step by step give the same bits`, { skip: kernelsFor('float32').name !== 'wasm' }, () => {
+    withWasmMemory(memory, (heap) => {
+      heap.growOnEveryAlloc = true;
+      try {
+        for (const c of cases) {
+          for (const tokens of [false, true]) {
+            const layer = c.make('float32');
+            const stepper = layer.stepper({ batch: 2, tokens });
+            run(layer, stepper, 2, 3, tokens);
+            stepper.dispose();
+            layer.dispose();
+          }
+        }
+      } finally {
+        heap.growOnEveryAlloc = false;
+      }
+    });
+  });
+}

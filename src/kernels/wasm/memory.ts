@@ -27,6 +27,12 @@ export class LinearMemory {
   private readonly freeStarts: number[] = [];
   private readonly freeSizes: number[] = [];
   private freeTotal = 0;
+  /**
+   * Tests: every allocation comes from the top and grows the memory, so that every view taken before
+   * it is detached (plain memory) or stale (shared): code that holds a view across an allocation
+   * then fails where it would fail once in a while in a real program.
+   */
+  growOnEveryAlloc = false;
   private highWater = 0;
   private f32View: Float32Array;
   private i32View: Int32Array;
@@ -80,11 +86,12 @@ export class LinearMemory {
   alloc(bytes: number): number {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new RangeError(`recurrent: cannot allocate ${bytes} bytes of WebAssembly memory`);
     const size = alignUp(Math.max(bytes, 1));
-    const reused = this.takeFree(size);
+    const reused = this.growOnEveryAlloc ? -1 : this.takeFree(size);
     if (reused >= 0) return reused;
     const ptr = this.top;
     const have = this.current.byteLength;
-    if (ptr + size > have) this.grow(Math.ceil((ptr + size - have) / PAGE));
+    if (this.growOnEveryAlloc) this.grow(Math.ceil(Math.max(ptr + size - have, 0) / PAGE) + 1, false);
+    else if (ptr + size > have) this.grow(Math.ceil((ptr + size - have) / PAGE));
     this.top = ptr + size;
     if (this.top > this.highWater) this.highWater = this.top;
     return ptr;
@@ -114,11 +121,11 @@ export class LinearMemory {
     return ptr;
   }
 
-  private grow(neededPages: number): void {
+  private grow(neededPages: number, generous = true): void {
     const have = this.current.byteLength / PAGE;
     try {
       // Half again at least, so a run of allocations grows the memory a few times, not each time.
-      this.memory.grow(Math.max(neededPages, Math.ceil(have / 2)));
+      this.memory.grow(generous ? Math.max(neededPages, Math.ceil(have / 2)) : neededPages);
     } catch {
       try {
         this.memory.grow(neededPages); // the generous step may pass the maximum where this does not

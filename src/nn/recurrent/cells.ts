@@ -10,6 +10,7 @@ import { oneOf, positiveInt } from '../checks.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights } from './layout.js';
+import { releasePreparedSteps } from './prepared-steps.js';
 import { disposeGraphs } from './saved-graphs.js';
 import { flushSpareBuffers } from './workspace.js';
 
@@ -41,7 +42,9 @@ abstract class CellBase extends Module {
   protected override releaseMemory(): void {
     if (this.disposed) return;
     super.releaseMemory();
-    disposeGraphs([this.weights.get('weight_ih')!]);
+    const owners = [this.weights.get('weight_ih')!];
+    disposeGraphs(owners);
+    releasePreparedSteps(owners);
     flushSpareBuffers();
   }
 

@@ -16,6 +16,7 @@
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
+import { PREPARED_STEP_MAX_BATCH, preparedStep } from './prepared-steps.js';
 import { graphBackpropagated, trackGraph } from './saved-graphs.js';
 import { workspaceFor, type Workspace } from './workspace.js';
 
@@ -282,25 +283,22 @@ function runBackward(
   }
 }
 
-/** Batch rows up to which a single LSTM step without gradients runs as one fused call (Kernels.lstmStep):
- * generation. Larger batches share the GEMMs by rows (packing B), which the fused call does not. */
-const FUSED_STEP_MAX_BATCH = 8;
-
 /**
- * One LSTM step (T = 1) with nothing to record: one fused kernel call (input projection, biases,
- * recurrent product and gates; threads share it by hidden units) straight from the caller's arrays,
- * with no workspace. The same arithmetic as runForward's, bit for bit.
+ * One step (T = 1) with nothing to record: one kernel call over weights prepared once and kept while
+ * they are unchanged (prepared-steps.ts), straight from the caller's arrays, with no workspace. The
+ * same arithmetic as runForward's, bit for bit.
  */
-function fusedStep(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): DirectionResult {
-  const { B, I, H } = g;
-  const output = new Tensor(allocateArray(B * H, 'float32'), [1, B, H]);
-  const c = new Tensor(allocateArray(B * H, 'float32'), [B, H]);
-  const cPrev = c0 ? c0.data : allocateArray(B * H, 'float32');
-  k.lstmStep!(
-    B, I, H, x.data, 0, h0.data, 0, w.weightIh.data, w.weightHh.data, w.biasIh?.data ?? null, w.biasHh?.data ?? null,
-    cPrev, 0, c.data, 0, output.data, 0,
-  );
-  return { output, h: new Tensor(output.data.slice(), [B, H]), c };
+function preparedForward(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): DirectionResult {
+  const { kind, B, I, H } = g;
+  const ids = oneHotRows(x.data, B, I);
+  const tokens = ids !== null && ids.every((id) => id >= 0);
+  // Preparing may allocate kernel memory: every view is taken after it.
+  const step = preparedStep(k, kind, w, tokens);
+  const output = allocateArray(B * H, 'float32');
+  const c = kind === 'lstm' ? allocateArray(B * H, 'float32') : null;
+  const cPrev = c === null ? null : c0 ? c0.data : allocateArray(B * H, 'float32');
+  k.stepPrepared!(step, B, tokens ? null : x.data, tokens ? ids : null, h0.data, cPrev, c, output);
+  return { output: new Tensor(output, [1, B, H]), h: new Tensor(output.slice(), [B, H]), c: c && new Tensor(c, [B, H]) };
 }
 
 /**
@@ -321,8 +319,8 @@ export function recurrentDirection(
   const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
   // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
   const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (T === 1 && kind === 'lstm' && B <= FUSED_STEP_MAX_BATCH && !w.weightHr && !w.peephole && k.lstmStep && dtype === 'float32' && !records) {
-    return fusedStep(k, g, x, h0, c0, w);
+  if (T === 1 && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
+    return preparedForward(k, g, x, h0, c0, w);
   }
   const ws = workspaceFor(k, dtype);
   // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).

@@ -19,6 +19,7 @@ import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
+import { releasePreparedSteps } from './prepared-steps.js';
 import { disposeGraphs } from './saved-graphs.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
 import { flushSpareBuffers } from './workspace.js';
@@ -119,7 +120,9 @@ abstract class RecurrentBase extends Module {
   protected override releaseMemory(): void {
     if (this.disposed) return;
     super.releaseMemory();
-    disposeGraphs([...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t));
+    const owners = [...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t);
+    disposeGraphs(owners);
+    releasePreparedSteps(owners);
     flushSpareBuffers();
   }
 
