@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arange, eye, full, Generator, manualSeed, noGrad, ones, rand, randn, tensor, zeros, ops } from './helpers/api.js';
+import { arange, eye, full, Generator, gradcheck, manualSeed, nn, noGrad, ones, rand, randn, tensor, Tensor, zeros, ops } from './helpers/api.js';
+import { record } from '../src/tensor/index.js';
 
 test('creation: dtype follows the data or the option; shapes are inferred or given', () => {
   const a = tensor([[1, 2, 3], [4, 5, 6]]);
@@ -123,4 +124,137 @@ test('ops: values of broadcasting, reductions, shape ops and softmax', () => {
   assert.throws(() => a.reshape([4, -1]), /cannot reshape a tensor of shape \[2, 3\]/);
   assert.throws(() => a.sum(2), /dim must be in \[-2, 1\]/);
   assert.throws(() => a.indexSelect(0, [2]), /index 2 at position 0 is out of range/);
+});
+
+const SECOND_BACKWARD = /^Error: backward: trying to backward through the graph a second time \(its saved values were freed after the first backward\); call backward\(undefined, \{ retainGraph: true \}\) the first time if you need to$/;
+
+test('autograd: a second backward through saved values throws before touching any gradient, as in PyTorch', () => {
+  const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = x.mul(x).sum();
+  y.backward();
+  assert.deepEqual([...x.grad!.data], [2, 4, 6]);
+  assert.throws(() => y.backward(), (e: Error) => SECOND_BACKWARD.test(String(e)));
+  assert.deepEqual([...x.grad!.data], [2, 4, 6], 'the refused pass added nothing');
+
+  // A new graph on top of a freed node reaches it too; checked before the new nodes run.
+  const z = tensor([5], undefined, { requiresGrad: true });
+  const m = x.exp();
+  m.sum().backward();
+  const before = [...x.grad!.data];
+  assert.throws(() => m.sum().add(z.mul(z).sum()).backward(), /second time/);
+  assert.equal(z.grad, null, 'the fresh branch got no gradient either');
+  assert.deepEqual([...x.grad!.data], before);
+});
+
+test('autograd: retainGraph keeps the graph for another pass; the last pass frees it', () => {
+  const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = x.mul(x).tanh().sum();
+  y.backward(undefined, { retainGraph: true });
+  const once = [...x.grad!.data];
+  y.backward(undefined, { retainGraph: true });
+  y.backward();
+  x.grad!.data.forEach((v, i) => assert.ok(Math.abs(v - 3 * once[i]!) < 1e-6, `grad[${i}] = ${v}, want ${3 * once[i]!}`));
+  assert.throws(() => y.backward(), /second time/);
+  assert.throws(() => y.backward(undefined, { retainGraph: 'yes' as unknown as boolean }), /options\.retainGraph must be true or false, got yes/);
+  assert.throws(() => y.backward(undefined, null as unknown as object), /options must be an object/);
+});
+
+test('autograd: nodes that saved nothing can run again (PyTorch: add, sum, reshape)', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  const y = x.add(1).reshape([2, 1]).sum();
+  y.backward();
+  y.backward();
+  assert.deepEqual([...x.grad!.data], [2, 2]);
+});
+
+test('autograd: afterBackward hears whether the graph is retained, and backward never runs on a freed node', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  const calls: string[] = [];
+  const out = record(new Tensor(new Float32Array([3]), []), {
+    name: 'probe', inputs: [x],
+    backward: (g) => {
+      calls.push('backward');
+      return [tensor([g.item(), g.item()])];
+    },
+    afterBackward: (retained) => calls.push(`after(${retained})`),
+  });
+  out.backward(undefined, { retainGraph: true });
+  out.backward();
+  assert.throws(() => out.backward(), /second time/);
+  assert.deepEqual(calls, ['backward', 'after(true)', 'backward', 'after(false)']);
+});
+
+test('versions: views share a counter with their storage; clones and fresh tensors start at 0', () => {
+  const t = tensor([1, 2, 3, 4]);
+  const view = t.reshape([2, 2]);
+  const detached = t.detach();
+  const copy = t.clone();
+  assert.deepEqual([t.version, view.version, detached.version, copy.version], [0, 0, 0, 0]);
+  view.bumpVersion();
+  assert.deepEqual([t.version, view.version, detached.version, copy.version], [1, 1, 1, 0]);
+  t.bumpVersion();
+  assert.equal(detached.reshape([4, 1]).version, 2, 'a view made after the writes sees them');
+  assert.equal(new Tensor(t.rawStorage, [4]).version, 2, 'any tensor over the same storage shares the counter');
+});
+
+test('versions: a saved tensor changed in place makes backward throw, naming the op and the versions', () => {
+  const w = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const p = tensor([4, 5, 6]);
+  const y = w.mul(p).sum();
+  p.reshape([3, 1]).bumpVersion(); // through a view: same storage, same counter
+  assert.throws(() => y.backward(), (e: Error) => e.message === 'backward: a tensor saved by mul for the backward pass was modified in place after it was used (version 0, now 1); clone it before modifying, or modify it after backward()');
+  assert.equal(w.grad, null, 'nothing ran');
+
+  // Outputs that the backward reads count too (exp saves its result)...
+  const e = w.exp();
+  e.bumpVersion();
+  assert.throws(() => e.sum().backward(), /saved by exp .*\(version 0, now 1\)/);
+  // ...while ops that save nothing do not care (add), as in PyTorch.
+  const q = tensor([1, 1, 1]);
+  const z = w.add(q).sum();
+  q.bumpVersion();
+  z.backward();
+  assert.deepEqual([...w.grad!.data], [1, 1, 1]);
+});
+
+test('versions: what each op saves is declared (linear, matmul, softmax, where, pow, div, mseLoss)', () => {
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, 'a' | 'b' | 'out'][] = [
+    ['linear', (a, b) => ops.linear(a, b), 'b'],
+    ['matmul', (a, b) => a.matmul(b), 'a'],
+    ['softmax', (a) => a.softmax(1), 'out'],
+    ['logSoftmax', (a) => a.logSoftmax(1), 'out'],
+    ['where', (a, b) => ops.where(b, a, 0), 'b'],
+    ['pow', (a, b) => a.pow(b), 'b'],
+    ['div', (a, b) => a.div(b), 'b'],
+    ['mseLoss', (a, b) => nn.mseLoss(a, b), 'b'],
+  ];
+  for (const [name, f, changed] of cases) {
+    const a = tensor([[0.5, 1], [1.5, 2]], undefined, { requiresGrad: true });
+    const b = tensor([[1, 0.5], [2, 1]]);
+    const out = f(a, b);
+    ({ a, b, out } as Record<string, Tensor>)[changed]!.bumpVersion();
+    assert.throws(() => out.sum().backward(), new RegExp(`saved by ${name} for the backward pass`), name);
+  }
+});
+
+test('versions: accumulating into a gradient bumps it; gradcheck announces each perturbation', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  x.mul(3).sum().backward();
+  const g = x.grad!;
+  assert.equal(g.version, 0);
+  x.mul(3).sum().backward();
+  assert.equal(g.version, 1, 'added into in place');
+
+  // A layer caching prepared weights on the version must never see new values under an old version.
+  const w = tensor([0.5, -1], undefined, { dtype: 'float64', requiresGrad: true });
+  const seen: { version: number; values: number[] }[] = [];
+  assert.equal(gradcheck((t) => {
+    seen.push({ version: t!.version, values: [...t!.data] });
+    return t!.mul(t!).sum();
+  }, [w]), true);
+  assert.equal(seen.length, 1 + 2 * w.size);
+  for (let i = 1; i < seen.length; i++) {
+    assert.notEqual(seen[i]!.version, seen[i - 1]!.version, `call ${i} sees other values than call ${i - 1}, so another version`);
+  }
+  assert.deepEqual([...w.data], [0.5, -1], 'the values are restored');
 });

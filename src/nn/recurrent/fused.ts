@@ -1,5 +1,6 @@
 /**
- * One recurrent layer in one direction as ONE autograd node (DESIGN decision 2).
+ * One recurrent layer in one direction as ONE autograd node (not one per step and gate: the fused
+ * kernels below need the whole sequence at once).
  *
  * Forward: one GEMM projects the inputs of all time steps at once; then per step one GEMM adds the
  * recurrent term and one fused kernel applies the gate nonlinearities and the state update. The
@@ -91,8 +92,13 @@ class Workspace {
     this.buffers.push(b);
     return b;
   }
-  release(): void {
-    for (const b of this.buffers.splice(0)) this.pool.put(b);
+  /** How many buffers the workspace holds: a mark for release(from). */
+  get count(): number {
+    return this.buffers.length;
+  }
+  /** Returns the buffers taken since the mark `from` (all of them by default) to the pool. */
+  release(from = 0): void {
+    for (const b of this.buffers.splice(from)) this.pool.put(b);
   }
 }
 
@@ -425,14 +431,14 @@ export function recurrentDirection(
   // gradients of all outputs gathered (see wireOutputs).
   const token = {};
   let done = false;
+  // Buffers from here on belong to one backward pass (what the forward saved comes before).
+  const savedCount = ws.count;
   const backwardAll = (grads: (Tensor | null)[]): (Tensor | null)[] => {
     if (done) throw new Error(`${kind.toUpperCase()}: backward through the same recurrent call twice is not supported (its saved activations were freed)`);
-    done = true;
     const need: Needs = {
       x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
       biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
     };
-    orphanedWorkspaces.unregister(token);
     const r = runBackward(g, k, w, saved, ws, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
     // Autograd adds a leaf's gradient in before afterBackward releases the workspace; anything else
@@ -447,7 +453,18 @@ export function recurrentDirection(
       ...(w.peephole ? w.peephole.map((p, i) => weightGrad(sliceBuffer(r.peephole!, i * H, H), p)) : []),
     ];
   };
-  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, backwardAll, () => ws.release(), dtype);
+  const afterBackward = (retained: boolean): void => {
+    if (retained) {
+      ws.release(savedCount); // a retained graph keeps the forward's buffers for the next pass
+      return;
+    }
+    done = true;
+    orphanedWorkspaces.unregister(token);
+    ws.release();
+  };
+  // The backward reads x through its copy in the workspace, but the weights in place.
+  const savedTensors = [x, ...weightList];
+  const { result, joint } = wireOutputs(kind.toUpperCase(), [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
   // The joint tensor lives exactly as long as the graph that can still run this backward.
   orphanedWorkspaces.register(joint, ws, token);
   return result;
@@ -461,8 +478,8 @@ export function recurrentDirection(
  * gradients gathered (null for an output that got none). Nothing of the outputs' size is allocated.
  */
 function wireOutputs(
-  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
-  afterBackward: () => void, dtype: DType,
+  name: string, outputs: Tensor[], inputs: Tensor[], saved: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
+  afterBackward: (retained: boolean) => void, dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {
   const gathered: (Tensor | null)[] = outputs.map(() => null);
   const empty = (): Tensor => new Tensor(allocateArray(0, dtype), [0]);
@@ -474,7 +491,7 @@ function wireOutputs(
       return backwardAll(grads);
     },
     afterBackward,
-  });
+  }, saved);
   const wired = outputs.map((t, i) =>
     record(t, {
       name: `${name}[${i}]`, inputs: [joint],
