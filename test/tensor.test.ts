@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arange, eye, full, Generator, gradcheck, manualSeed, nn, noGrad, ones, rand, randn, tensor, Tensor, zeros, ops } from './helpers/api.js';
+import { arange, eye, fromArray, full, Generator, gradcheck, manualSeed, nn, noGrad, ones, rand, randn, tensor, Tensor, zeros, ops } from './helpers/api.js';
 import { record } from '../src/tensor/index.js';
 
 test('creation: dtype follows the data or the option; shapes are inferred or given', () => {
@@ -235,6 +235,29 @@ test('versions: what each op saves is declared (linear, matmul, softmax, where, 
     ({ a, b, out } as Record<string, Tensor>)[changed]!.bumpVersion();
     assert.throws(() => out.sum().backward(), new RegExp(`saved by ${name} for the backward pass`), name);
   }
+});
+
+test('tensor() copies a typed array; fromArray shares it', () => {
+  const data = new Float32Array([1, 2, 3, 4]);
+  const copied = tensor(data, [2, 2]);
+  const shared = fromArray(data, [2, 2]);
+  data[0] = 9;
+  assert.equal(copied.data[0], 1);
+  assert.equal(shared.data[0], 9);
+  assert.equal(shared.data, data);
+  assert.deepEqual(fromArray(new Float64Array(3)).shape, [3]);
+  assert.equal(fromArray(new Float64Array(3)).dtype, 'float64');
+  assert.throws(() => fromArray(new Float32Array(3), [2, 2]), /fromArray: shape \[2, 2\] needs 4 elements, the array has 3/);
+  assert.throws(() => fromArray([1, 2] as unknown as Float32Array), /fromArray: expected a Float32Array or Float64Array, got Array/);
+  assert.throws(() => fromArray(new Int32Array(2) as unknown as Float32Array), /got Int32Array/);
+
+  // The reason: a batch buffer refilled between forward and backward must not reach the gradients.
+  const batch = new Float32Array([1, 2, 3]);
+  const w = tensor([0, 0, 0], undefined, { requiresGrad: true });
+  const loss = w.mul(tensor(batch)).sum();
+  batch.fill(-5);
+  loss.backward();
+  assert.deepEqual([...w.grad!.data], [1, 2, 3]);
 });
 
 test('versions: accumulating into a gradient bumps it; gradcheck announces each perturbation', () => {
