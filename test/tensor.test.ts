@@ -217,7 +217,7 @@ test('versions: a saved tensor changed in place makes backward throw, naming the
   assert.deepEqual([...w.grad!.data], [1, 1, 1]);
 });
 
-test('versions: what each op saves is declared (linear, matmul, softmax, where, pow, div, mseLoss)', () => {
+test('versions: what each op saves is declared (linear, matmul, softmax, where, pow, div, mseLoss, max)', () => {
   const cases: [string, (a: Tensor, b: Tensor) => Tensor, 'a' | 'b' | 'out'][] = [
     ['linear', (a, b) => ops.linear(a, b), 'b'],
     ['matmul', (a, b) => a.matmul(b), 'a'],
@@ -227,6 +227,7 @@ test('versions: what each op saves is declared (linear, matmul, softmax, where, 
     ['pow', (a, b) => a.pow(b), 'b'],
     ['div', (a, b) => a.div(b), 'b'],
     ['mseLoss', (a, b) => nn.mseLoss(a, b), 'b'],
+    ['max', (a) => a.max(), 'a'],
   ];
   for (const [name, f, changed] of cases) {
     const a = tensor([[0.5, 1], [1.5, 2]], undefined, { requiresGrad: true });
@@ -280,4 +281,58 @@ test('versions: accumulating into a gradient bumps it; gradcheck announces each 
     assert.notEqual(seen[i]!.version, seen[i - 1]!.version, `call ${i} sees other values than call ${i - 1}, so another version`);
   }
   assert.deepEqual([...w.data], [0.5, -1], 'the values are restored');
+});
+
+test('parity: argmax counts NaN as the largest value (the first NaN wins) and gives ties to the first', () => {
+  const nan = NaN;
+  assert.deepEqual(tensor([1, nan, 3]).argmax(0).toArray(), 1);
+  assert.deepEqual(tensor([nan, 1, nan]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([[1, nan, 3], [5, 2, nan]]).argmax(1).toArray(), [1, 2]);
+  assert.deepEqual(tensor([[1, nan], [2, 0]]).argmax(0).toArray(), [1, 0]);
+  assert.deepEqual(tensor([3, 1, 3]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([-Infinity, -Infinity]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([[1, nan, 3]]).argmax(1, true).toArray(), [[1]]);
+  // max/min with a dim propagate NaN and route the gradient to the first NaN, as torch.max(x, dim).
+  for (const name of ['max', 'min'] as const) {
+    const x = tensor([[1, nan, -3, nan]], undefined, { requiresGrad: true });
+    const m = x[name](1);
+    assert.ok(Number.isNaN(m.item()), `${name} is NaN`);
+    m.sum().backward();
+    assert.deepEqual([...x.grad!.data], [0, 1, 0, 0], name);
+  }
+});
+
+test('parity: max/min gradients go to one element with a dim, and are shared by ties over all dims or a list (PyTorch 1.13)', () => {
+  const gradOf = (values: number[][], f: (x: Tensor) => Tensor): number[][] => {
+    const x = tensor(values, undefined, { requiresGrad: true });
+    f(x).sum().backward();
+    return x.grad!.toArray() as number[][];
+  };
+  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max()), [[0, 0.5, 0.5]]);
+  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max(1)), [[0, 1, 0]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 2]], (x) => x.max([0, 1])), [[0, 0.5], [0.5, 0]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min([0])), [[1, 0], [0, 1]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min()), [[0.5, 0], [0, 0.5]]);
+  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max()), [[0.5, 0, 0.5]]);
+  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max(1)), [[1, 0, 0]]);
+  assert.deepEqual(gradOf([[2, 5], [7, 7]], (x) => x.max(1, true).mul(tensor([[1], [4]]))), [[0, 1], [4, 0]]);
+});
+
+test('parity: expand checks every dimension and names both shapes', () => {
+  assert.throws(() => tensor([1, 2, 3]).expand([1]), (e: Error) =>
+    e.message === 'expand: the expanded size of the tensor (1) must match the existing size (3) at non-singleton dimension 0 (target shape [1], tensor shape [3])');
+  assert.throws(() => ones([2, 3]).expand([4, 3, 2]), /expand: the expanded size of the tensor \(2\) must match the existing size \(3\) at non-singleton dimension 2 \(target shape \[4, 3, 2\], tensor shape \[2, 3\]\)/);
+  assert.throws(() => ones([2, 3]).expand([3]), /expand: the target shape has 1 dimension\(s\), fewer than the tensor's 2 \(target shape \[3\], tensor shape \[2, 3\]\)/);
+  assert.throws(() => ones([3]).expand([-1, 3]), /expand: size -1 is not allowed at dimension 0, a new leading dimension/);
+  assert.throws(() => ones([3]).expand([-1, 4]), /must match the existing size \(3\) at non-singleton dimension 1/, 'checked from the last dimension, as PyTorch');
+  assert.throws(() => ones([3, 1]).expand([3, -2]), /expand: size -2 at dimension 1 is not a size/);
+  assert.throws(() => ones([3, 1]).expand([3, 1.5]), /size 1.5 at dimension 1 is not a size/);
+  assert.deepEqual(ones([3]).expand([2, 3]).shape, [2, 3]);
+  assert.deepEqual(ones([3]).expand([3]).shape, [3]);
+  assert.deepEqual(ones([3, 1]).expand([3, 0]).shape, [3, 0]);
+  const z = ones([1, 3], { requiresGrad: true });
+  const e = z.expand([4, -1]);
+  assert.deepEqual(e.shape, [4, 3]);
+  e.sum().backward();
+  assert.deepEqual(z.grad!.toArray(), [[4, 4, 4]]);
 });
