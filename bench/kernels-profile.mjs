@@ -20,7 +20,7 @@ const roundsWanted = Number(flag('rounds', '7'));
 const load = async (path) => import(`../src/${path}.ts`).catch(() => import(`../dist/${path}.js`));
 const lib = await load('index');
 const kernelsIndex = await load('kernels/index');
-const { nn, optim, tensor, noGrad, setBackend } = lib;
+const { nn, optim, tensor, fromArray, noGrad, setBackend } = lib;
 if (flag('backend')) setBackend(flag('backend'));
 await kernelsIndex.setThreads(threads);
 const k = kernelsIndex.kernelsFor('float32');
@@ -98,7 +98,7 @@ if (only.includes('W4')) {
   const step = () => noGrad(() => {
     x.fill(0);
     x[token] = 1;
-    const [out, next] = lstm.forward(tensor(x, [1, 1, w.vocab]), state);
+    const [out, next] = lstm.forward(fromArray(x, [1, 1, w.vocab]), state); // refilled per token, read only here
     state = next;
     const logits = head.forward(out).data;
     token = logits[0] > logits[1] ? 3 : 5;

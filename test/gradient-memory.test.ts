@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { nn, optim, tensor, randn, Generator, noGrad, Tensor } from './helpers/api.js';
 import { recurrentDirection, type DirectionWeights } from '../src/nn/index.js';
 import { backends, onBackend } from './helpers/backends.js';
+import { kernelsFor } from '../src/kernels/index.js';
 
 
 const isPlainArray = (t: Tensor): boolean => ArrayBuffer.isView(t.rawStorage);
@@ -70,6 +71,37 @@ for (const backend of backends) {
         assert.ok(Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want)), `${name}[${i}]: ${v} vs ${want}`);
       });
     }
+  }));
+}
+
+for (const backend of backends) {
+  test(`${backend}: backward passes over a retained graph reuse their workspace; weights stepped before backward are refused`, onBackend(backend, () => {
+    const lstm = new nn.LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, generator: new Generator(7) });
+    const x = randn([6, 2, 3], { generator: new Generator(8) });
+    const loss = lstmLoss(lstm, x);
+    loss.backward(undefined, { retainGraph: true });
+    const once = [...lstm.parameters()].map((p) => Float32Array.from(p.grad!.data));
+    const heap = (kernelsFor('float32') as { heap?: { used: number } }).heap;
+    const passes = 20;
+    let usedAfterFirst = 0;
+    for (let k = 1; k < passes; k++) {
+      loss.backward(undefined, { retainGraph: true });
+      if (k === 1) usedAfterFirst = heap?.used ?? 0;
+    }
+    // Each pass's buffers go back to the pool: the 20th pass allocates no more than the 2nd did.
+    if (heap) assert.equal(heap.used, usedAfterFirst, 'kernel memory high-water mark after 20 retained passes');
+    [...lstm.parameters()].forEach((p, i) => p.grad!.data.forEach((v, j) => {
+      const want = passes * once[i]![j]!;
+      assert.ok(Math.abs(v - want) <= 1e-4 * (1 + Math.abs(want)), `parameter ${i}[${j}]: ${v} vs ${want}`);
+    }));
+
+    // The classic mistake: an optimizer step between forward and backward.
+    const opt = new optim.SGD([...lstm.parameters()], { lr: 0.1 });
+    const next = lstmLoss(lstm, x);
+    opt.step();
+    opt.zeroGrad();
+    assert.throws(() => next.backward(), /a tensor saved by LSTM for the backward pass was modified in place after it was used \(version 1, now 2\)/);
+    for (const p of lstm.parameters()) assert.equal(p.grad, null, 'the refused pass wrote no gradient');
   }));
 }
 

@@ -93,6 +93,21 @@ test('Module: stateDict keys, strict loading lists every problem at once, train/
   assert.ok(net.parameters().every((p) => p.grad === null));
 });
 
+test('loadStateDict and the initialisers bump the versions of the parameters they write', () => {
+  const lin = new nn.Linear(2, 1);
+  const before = [lin.weight.version, lin.bias!.version];
+  assert.ok(before.every((v) => v >= 1), `the initialiser wrote them: versions ${before}`);
+  lin.loadStateDict({ weight: tensor([[1, 2]]), bias: tensor([3]) });
+  assert.deepEqual([lin.weight.version, lin.bias!.version], [before[0]! + 1, before[1]! + 1]);
+  lin.loadStateDict({ weight: tensor([[1, 2]]) }, { strict: false });
+  assert.deepEqual([lin.weight.version, lin.bias!.version], [before[0]! + 2, before[1]! + 1], 'a key left out is not written');
+  const t = tensor([1, 2]);
+  nn.init.fill_(t, 0);
+  nn.init.uniform_(t, 0, 1);
+  nn.init.normal_(t);
+  assert.equal(t.version, 3);
+});
+
 test('loadStateDict converts float64 values into float32 parameters', () => {
   const lin = new nn.Linear(2, 1);
   lin.loadStateDict({ weight: tensor(new Float64Array([0.5, -0.25]), [1, 2]), bias: tensor(new Float64Array([1]), [1]) });

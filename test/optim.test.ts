@@ -7,6 +7,7 @@ import {
   Adam, AdamW, clipGradNorm, clipGradValue, CosineAnnealingLR, RMSprop, SGD, StepLR, type Optimizer,
 } from '../src/optim/index.js';
 import { tensor, type Tensor } from '../src/tensor/index.js';
+import { Linear } from '../src/nn/index.js';
 import { assertClose } from './helpers/close.js';
 
 const fixture = (name: string): Uint8Array => readFileSync(new URL(`./fixtures/${name}.safetensors`, import.meta.url));
@@ -140,6 +141,32 @@ describe('step', () => {
     const sd = opt.stateDict();
     assert.deepEqual(Object.keys(sd.state).sort(), ['0.exp_avg', '0.exp_avg_sq']);
     assert.deepEqual(sd.meta.steps, { 0: 1 });
+  });
+
+  test('every optimizer bumps the version of each parameter it updates, on every backend', () => {
+    const configs: [string, Record<string, unknown>][] = [
+      ['SGD', { lr: 0.1 }], ['SGD', { lr: 0.1, momentum: 0.9, nesterov: true }], ['Adam', {}], ['Adam', { amsgrad: true }],
+      ['AdamW', {}], ['RMSprop', { momentum: 0.5, centered: true }],
+    ];
+    for (const backend of backends()) {
+      withBackend(backend, () => {
+        for (const [kind, options] of configs) {
+          const where = `${backend} ${kind} ${JSON.stringify(options)}`;
+          // Parameters in kernel memory, as modules make them (Adam's update then runs in the kernels).
+          const lin = new Linear(3, 2);
+          const [w, b] = [lin.weight, lin.bias!];
+          const opt = make(kind, [w, b], options);
+          const view = w.reshape([6]);
+          const [w0, b0] = [w.version, b.version];
+          w.grad = tensor([1, -2, 3, -4, 5, -6], [2, 3]);
+          opt.step();
+          opt.step();
+          assert.equal(w.version, w0 + 2, `${where}: two steps, two writes`);
+          assert.equal(view.version, w0 + 2, `${where}: a view shares the count`);
+          assert.equal(b.version, b0, `${where}: a parameter without a gradient is not written`);
+        }
+      });
+    }
   });
 
   test('param groups keep their own hyper-parameters and a mutable lr', () => {
@@ -393,6 +420,20 @@ describe('clipGradNorm', () => {
     assert.throws(() => clipGradNorm([p], NaN), /maxNorm must be a number >= 0, got NaN/);
     assert.throws(() => clipGradNorm([p], 1, 0), /clipGradNorm: normType must be a positive number or Infinity, got 0/);
     assert.throws(() => clipGradNorm([p, 'x' as unknown as Tensor], 1), /clipGradNorm: parameter 1 must be a Tensor, got x/);
+  });
+});
+
+describe('gradient clipping and versions', () => {
+  test('clipGradNorm bumps the version of the gradients it scales (as torch\'s in-place mul_), and only those', () => {
+    const p = param([0, 0]);
+    p.grad = tensor([3, 4]);
+    const g = p.grad;
+    clipGradNorm([p], 10);
+    assert.equal(g.version, 0, 'below maxNorm nothing is written');
+    clipGradNorm([p], 1);
+    assert.equal(g.version, 1);
+    clipGradValue([p], 0.1);
+    assert.equal(g.version, 2);
   });
 });
 

@@ -240,3 +240,37 @@ test('one-hot input in float32 on the default backend agrees with the float64 re
   assert.ok(maxDiff(out32.output.data, out64.output.data) < 1e-5, `values: ${maxDiff(out32.output.data, out64.output.data)}`);
   assert.ok(maxDiff(w32.weightIh.grad!.data, w64.weightIh.grad!.data) < 1e-4, `dW_ih: ${maxDiff(w32.weightIh.grad!.data, w64.weightIh.grad!.data)}`);
 });
+
+for (const c of [...cases, { kind: 'gru' as const, oneHot: true }, { kind: 'lstm' as const, oneHot: true }]) {
+  const oneHot = 'oneHot' in c;
+  const label = `${c.kind}${'peephole' in c && c.peephole ? ' peephole' : ''}${'proj' in c && c.proj ? ' proj' : ''}${'bias' in c && c.bias === false ? ' no bias' : ''}${oneHot ? ' one-hot' : ''}`;
+  test(`fused ${label}: retainGraph runs the recurrent node again with the same gradients; then it is freed`, () => {
+    const T = 4, B = 2, I = 5, H = 3, P = ('proj' in c && c.proj) || H;
+    const w = makeWeights(c, I, H);
+    const x = oneHot ? oneHotInput(T, B, I, 'float64') : r([T, B, I], 1);
+    const h0 = r([B, P]), c0 = c.kind === 'lstm' ? r([B, H]) : null;
+    const inputs = allInputs(x, h0, c0, w);
+    const out = recurrentDirection(c.kind, x, h0, c0, w, true);
+    let loss = out.output.tanh().sum().add(out.h.mul(out.h).sum());
+    if (out.c) loss = loss.add(out.c.sum());
+    loss.backward(undefined, { retainGraph: true });
+    const once = inputs.map((t) => Float64Array.from(t.grad!.data));
+    loss.backward(undefined, { retainGraph: true });
+    loss.backward();
+    inputs.forEach((t, i) => assert.ok(maxDiff(t.grad!.data, once[i]!.map((v) => 3 * v)) < 1e-12, `input ${i}: three passes give three times the gradient`));
+    assert.throws(() => loss.backward(), /trying to backward through the graph a second time/);
+    assert.throws(() => out.output.sum().backward(), /second time/, 'another output of the same call reaches the freed node');
+    inputs.forEach((t, i) => assert.ok(maxDiff(t.grad!.data, once[i]!.map((v) => 3 * v)) < 1e-12, `input ${i}: untouched by the refused passes`));
+  });
+}
+
+test('fused node: weights or input changed in place between forward and backward make backward throw', () => {
+  for (const changed of ['weightHh', 'x'] as const) {
+    const w = makeWeights({ kind: 'lstm' }, 3, 2);
+    const x = r([3, 1, 3], 1), h0 = r([1, 2]), c0 = r([1, 2]);
+    const out = recurrentDirection('lstm', x, h0, c0, w, false);
+    (changed === 'x' ? x : w[changed]).bumpVersion();
+    assert.throws(() => out.output.sum().backward(), /^Error: backward: a tensor saved by LSTM for the backward pass was modified in place after it was used \(version 0, now 1\)/, changed);
+    assert.equal(w.weightIh.grad, null, `${changed}: nothing ran`);
+  }
+});

@@ -49,3 +49,23 @@ for (const cell of CELLS) {
     }
   }
 }
+
+test('SequenceModel shares a dense input array without a copy, yet refilling it before backward() changes no gradient', () => {
+  for (const cell of CELLS) {
+    const model = new SequenceModel(
+      { cell, hiddenSize: 4, numLayers: 2, dropout: 0, bidirectional: true, input: { kind: 'dense', size: 3 }, outputSize: 2 }, new Generator(5),
+    );
+    const data = Float32Array.from({ length: 5 * 2 * 3 }, (_, i) => Math.sin(i));
+    const gradients = (refill: boolean): number[][] => {
+      model.zeroGrad();
+      const { output } = model.forward({ data, steps: 5, batch: 2 });
+      const loss = output.mul(output).sum();
+      const kept = data.slice();
+      if (refill) data.fill(7); // the next batch arrives in the same buffer
+      loss.backward();
+      data.set(kept);
+      return model.parameters().map((p) => [...p.grad!.data]);
+    };
+    assert.deepEqual(gradients(true), gradients(false), cell);
+  }
+});

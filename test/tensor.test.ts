@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arange, eye, full, Generator, manualSeed, noGrad, ones, rand, randn, tensor, zeros, ops } from './helpers/api.js';
+import { arange, eye, fromArray, full, Generator, gradcheck, manualSeed, nn, noGrad, ones, rand, randn, tensor, Tensor, zeros, ops } from './helpers/api.js';
+import { record } from '../src/tensor/index.js';
 
 test('creation: dtype follows the data or the option; shapes are inferred or given', () => {
   const a = tensor([[1, 2, 3], [4, 5, 6]]);
@@ -123,4 +124,215 @@ test('ops: values of broadcasting, reductions, shape ops and softmax', () => {
   assert.throws(() => a.reshape([4, -1]), /cannot reshape a tensor of shape \[2, 3\]/);
   assert.throws(() => a.sum(2), /dim must be in \[-2, 1\]/);
   assert.throws(() => a.indexSelect(0, [2]), /index 2 at position 0 is out of range/);
+});
+
+const SECOND_BACKWARD = /^Error: backward: trying to backward through the graph a second time \(its saved values were freed after the first backward\); call backward\(undefined, \{ retainGraph: true \}\) the first time if you need to$/;
+
+test('autograd: a second backward through saved values throws before touching any gradient, as in PyTorch', () => {
+  const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = x.mul(x).sum();
+  y.backward();
+  assert.deepEqual([...x.grad!.data], [2, 4, 6]);
+  assert.throws(() => y.backward(), (e: Error) => SECOND_BACKWARD.test(String(e)));
+  assert.deepEqual([...x.grad!.data], [2, 4, 6], 'the refused pass added nothing');
+
+  // A new graph on top of a freed node reaches it too; checked before the new nodes run.
+  const z = tensor([5], undefined, { requiresGrad: true });
+  const m = x.exp();
+  m.sum().backward();
+  const before = [...x.grad!.data];
+  assert.throws(() => m.sum().add(z.mul(z).sum()).backward(), /second time/);
+  assert.equal(z.grad, null, 'the fresh branch got no gradient either');
+  assert.deepEqual([...x.grad!.data], before);
+});
+
+test('autograd: retainGraph keeps the graph for another pass; the last pass frees it', () => {
+  const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = x.mul(x).tanh().sum();
+  y.backward(undefined, { retainGraph: true });
+  const once = [...x.grad!.data];
+  y.backward(undefined, { retainGraph: true });
+  y.backward();
+  x.grad!.data.forEach((v, i) => assert.ok(Math.abs(v - 3 * once[i]!) < 1e-6, `grad[${i}] = ${v}, want ${3 * once[i]!}`));
+  assert.throws(() => y.backward(), /second time/);
+  assert.throws(() => y.backward(undefined, { retainGraph: 'yes' as unknown as boolean }), /options\.retainGraph must be true or false, got yes/);
+  assert.throws(() => y.backward(undefined, null as unknown as object), /options must be an object/);
+});
+
+test('autograd: nodes that saved nothing can run again (PyTorch: add, sum, reshape)', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  const y = x.add(1).reshape([2, 1]).sum();
+  y.backward();
+  y.backward();
+  assert.deepEqual([...x.grad!.data], [2, 2]);
+});
+
+test('autograd: afterBackward hears whether the graph is retained, and backward never runs on a freed node', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  const calls: string[] = [];
+  const out = record(new Tensor(new Float32Array([3]), []), {
+    name: 'probe', inputs: [x],
+    backward: (g) => {
+      calls.push('backward');
+      return [tensor([g.item(), g.item()])];
+    },
+    afterBackward: (retained) => calls.push(`after(${retained})`),
+  });
+  out.backward(undefined, { retainGraph: true });
+  out.backward();
+  assert.throws(() => out.backward(), /second time/);
+  assert.deepEqual(calls, ['backward', 'after(true)', 'backward', 'after(false)']);
+});
+
+test('versions: views share a counter with their storage; clones and fresh tensors start at 0', () => {
+  const t = tensor([1, 2, 3, 4]);
+  const view = t.reshape([2, 2]);
+  const detached = t.detach();
+  const copy = t.clone();
+  assert.deepEqual([t.version, view.version, detached.version, copy.version], [0, 0, 0, 0]);
+  view.bumpVersion();
+  assert.deepEqual([t.version, view.version, detached.version, copy.version], [1, 1, 1, 0]);
+  t.bumpVersion();
+  assert.equal(detached.reshape([4, 1]).version, 2, 'a view made after the writes sees them');
+  assert.equal(new Tensor(t.rawStorage, [4]).version, 2, 'any tensor over the same storage shares the counter');
+});
+
+test('versions: a saved tensor changed in place makes backward throw, naming the op and the versions', () => {
+  const w = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const p = tensor([4, 5, 6]);
+  const y = w.mul(p).sum();
+  p.reshape([3, 1]).bumpVersion(); // through a view: same storage, same counter
+  assert.throws(() => y.backward(), (e: Error) => e.message === 'backward: a tensor saved by mul for the backward pass was modified in place after it was used (version 0, now 1); clone it before modifying, or modify it after backward()');
+  assert.equal(w.grad, null, 'nothing ran');
+
+  // Outputs that the backward reads count too (exp saves its result)...
+  const e = w.exp();
+  e.bumpVersion();
+  assert.throws(() => e.sum().backward(), /saved by exp .*\(version 0, now 1\)/);
+  // ...while ops that save nothing do not care (add), as in PyTorch.
+  const q = tensor([1, 1, 1]);
+  const z = w.add(q).sum();
+  q.bumpVersion();
+  z.backward();
+  assert.deepEqual([...w.grad!.data], [1, 1, 1]);
+});
+
+test('versions: what each op saves is declared (linear, matmul, softmax, where, pow, div, mseLoss, max)', () => {
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, 'a' | 'b' | 'out'][] = [
+    ['linear', (a, b) => ops.linear(a, b), 'b'],
+    ['matmul', (a, b) => a.matmul(b), 'a'],
+    ['softmax', (a) => a.softmax(1), 'out'],
+    ['logSoftmax', (a) => a.logSoftmax(1), 'out'],
+    ['where', (a, b) => ops.where(b, a, 0), 'b'],
+    ['pow', (a, b) => a.pow(b), 'b'],
+    ['div', (a, b) => a.div(b), 'b'],
+    ['mseLoss', (a, b) => nn.mseLoss(a, b), 'b'],
+    ['max', (a) => a.max(), 'a'],
+  ];
+  for (const [name, f, changed] of cases) {
+    const a = tensor([[0.5, 1], [1.5, 2]], undefined, { requiresGrad: true });
+    const b = tensor([[1, 0.5], [2, 1]]);
+    const out = f(a, b);
+    ({ a, b, out } as Record<string, Tensor>)[changed]!.bumpVersion();
+    assert.throws(() => out.sum().backward(), new RegExp(`saved by ${name} for the backward pass`), name);
+  }
+});
+
+test('tensor() copies a typed array; fromArray shares it', () => {
+  const data = new Float32Array([1, 2, 3, 4]);
+  const copied = tensor(data, [2, 2]);
+  const shared = fromArray(data, [2, 2]);
+  data[0] = 9;
+  assert.equal(copied.data[0], 1);
+  assert.equal(shared.data[0], 9);
+  assert.equal(shared.data, data);
+  assert.deepEqual(fromArray(new Float64Array(3)).shape, [3]);
+  assert.equal(fromArray(new Float64Array(3)).dtype, 'float64');
+  assert.throws(() => fromArray(new Float32Array(3), [2, 2]), /fromArray: shape \[2, 2\] needs 4 elements, the array has 3/);
+  assert.throws(() => fromArray([1, 2] as unknown as Float32Array), /fromArray: expected a Float32Array or Float64Array, got Array/);
+  assert.throws(() => fromArray(new Int32Array(2) as unknown as Float32Array), /got Int32Array/);
+
+  // The reason: a batch buffer refilled between forward and backward must not reach the gradients.
+  const batch = new Float32Array([1, 2, 3]);
+  const w = tensor([0, 0, 0], undefined, { requiresGrad: true });
+  const loss = w.mul(tensor(batch)).sum();
+  batch.fill(-5);
+  loss.backward();
+  assert.deepEqual([...w.grad!.data], [1, 2, 3]);
+});
+
+test('versions: accumulating into a gradient bumps it; gradcheck announces each perturbation', () => {
+  const x = tensor([1, 2], undefined, { requiresGrad: true });
+  x.mul(3).sum().backward();
+  const g = x.grad!;
+  assert.equal(g.version, 0);
+  x.mul(3).sum().backward();
+  assert.equal(g.version, 1, 'added into in place');
+
+  // A layer caching prepared weights on the version must never see new values under an old version.
+  const w = tensor([0.5, -1], undefined, { dtype: 'float64', requiresGrad: true });
+  const seen: { version: number; values: number[] }[] = [];
+  assert.equal(gradcheck((t) => {
+    seen.push({ version: t!.version, values: [...t!.data] });
+    return t!.mul(t!).sum();
+  }, [w]), true);
+  assert.equal(seen.length, 1 + 2 * w.size);
+  for (let i = 1; i < seen.length; i++) {
+    assert.notEqual(seen[i]!.version, seen[i - 1]!.version, `call ${i} sees other values than call ${i - 1}, so another version`);
+  }
+  assert.deepEqual([...w.data], [0.5, -1], 'the values are restored');
+});
+
+test('parity: argmax counts NaN as the largest value (the first NaN wins) and gives ties to the first', () => {
+  const nan = NaN;
+  assert.deepEqual(tensor([1, nan, 3]).argmax(0).toArray(), 1);
+  assert.deepEqual(tensor([nan, 1, nan]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([[1, nan, 3], [5, 2, nan]]).argmax(1).toArray(), [1, 2]);
+  assert.deepEqual(tensor([[1, nan], [2, 0]]).argmax(0).toArray(), [1, 0]);
+  assert.deepEqual(tensor([3, 1, 3]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([-Infinity, -Infinity]).argmax(0).toArray(), 0);
+  assert.deepEqual(tensor([[1, nan, 3]]).argmax(1, true).toArray(), [[1]]);
+  // max/min with a dim propagate NaN and route the gradient to the first NaN, as torch.max(x, dim).
+  for (const name of ['max', 'min'] as const) {
+    const x = tensor([[1, nan, -3, nan]], undefined, { requiresGrad: true });
+    const m = x[name](1);
+    assert.ok(Number.isNaN(m.item()), `${name} is NaN`);
+    m.sum().backward();
+    assert.deepEqual([...x.grad!.data], [0, 1, 0, 0], name);
+  }
+});
+
+test('parity: max/min gradients go to one element with a dim, and are shared by ties over all dims or a list (PyTorch 1.13)', () => {
+  const gradOf = (values: number[][], f: (x: Tensor) => Tensor): number[][] => {
+    const x = tensor(values, undefined, { requiresGrad: true });
+    f(x).sum().backward();
+    return x.grad!.toArray() as number[][];
+  };
+  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max()), [[0, 0.5, 0.5]]);
+  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max(1)), [[0, 1, 0]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 2]], (x) => x.max([0, 1])), [[0, 0.5], [0.5, 0]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min([0])), [[1, 0], [0, 1]]);
+  assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min()), [[0.5, 0], [0, 0.5]]);
+  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max()), [[0.5, 0, 0.5]]);
+  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max(1)), [[1, 0, 0]]);
+  assert.deepEqual(gradOf([[2, 5], [7, 7]], (x) => x.max(1, true).mul(tensor([[1], [4]]))), [[0, 1], [4, 0]]);
+});
+
+test('parity: expand checks every dimension and names both shapes', () => {
+  assert.throws(() => tensor([1, 2, 3]).expand([1]), (e: Error) =>
+    e.message === 'expand: the expanded size of the tensor (1) must match the existing size (3) at non-singleton dimension 0 (target shape [1], tensor shape [3])');
+  assert.throws(() => ones([2, 3]).expand([4, 3, 2]), /expand: the expanded size of the tensor \(2\) must match the existing size \(3\) at non-singleton dimension 2 \(target shape \[4, 3, 2\], tensor shape \[2, 3\]\)/);
+  assert.throws(() => ones([2, 3]).expand([3]), /expand: the target shape has 1 dimension\(s\), fewer than the tensor's 2 \(target shape \[3\], tensor shape \[2, 3\]\)/);
+  assert.throws(() => ones([3]).expand([-1, 3]), /expand: size -1 is not allowed at dimension 0, a new leading dimension/);
+  assert.throws(() => ones([3]).expand([-1, 4]), /must match the existing size \(3\) at non-singleton dimension 1/, 'checked from the last dimension, as PyTorch');
+  assert.throws(() => ones([3, 1]).expand([3, -2]), /expand: size -2 at dimension 1 is not a size/);
+  assert.throws(() => ones([3, 1]).expand([3, 1.5]), /size 1.5 at dimension 1 is not a size/);
+  assert.deepEqual(ones([3]).expand([2, 3]).shape, [2, 3]);
+  assert.deepEqual(ones([3]).expand([3]).shape, [3]);
+  assert.deepEqual(ones([3, 1]).expand([3, 0]).shape, [3, 0]);
+  const z = ones([1, 3], { requiresGrad: true });
+  const e = z.expand([4, -1]);
+  assert.deepEqual(e.shape, [4, 3]);
+  e.sum().backward();
+  assert.deepEqual(z.grad!.toArray(), [[4, 4, 4]]);
 });

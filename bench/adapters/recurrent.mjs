@@ -8,7 +8,7 @@ import { generator, makeBatch } from '../data.mjs';
 import { WORKLOADS } from '../workloads.mjs';
 
 const lib = await import('../../dist/index.js');
-const { nn, optim, tensor, noGrad, setBackend, getBackend } = lib;
+const { nn, optim, tensor, fromArray, noGrad, setBackend, getBackend } = lib;
 const kernels = await import('../../dist/kernels/index.js');
 
 /** Where the build offers a thread count: the public setter (which resolves to the count in effect)
@@ -89,7 +89,8 @@ export async function setup(id, variant) {
           if (fresh) state = null;
           x.fill(0);
           x[token] = 1;
-          const [out, next] = lstm.forward(tensor(x, [1, 1, w.vocab]), state);
+          // The one-hot buffer is refilled per token and read only by this forward: shared, not copied.
+          const [out, next] = lstm.forward(fromArray(x, [1, 1, w.vocab]), state);
           state = next;
           return head.forward(out).data;
         }));

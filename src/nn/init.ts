@@ -6,6 +6,7 @@ export function uniform_(t: Tensor, low: number, high: number, generator: Genera
     const d = t.data;
     for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * generator.uniform();
   });
+  t.bumpVersion();
   return t;
 }
 
@@ -14,10 +15,12 @@ export function normal_(t: Tensor, mean = 0, std = 1, generator: Generator = def
     const d = t.data;
     for (let i = 0; i < d.length; i++) d[i] = mean + std * generator.normal();
   });
+  t.bumpVersion();
   return t;
 }
 
 export function fill_(t: Tensor, value: number): Tensor {
   t.data.fill(value);
+  t.bumpVersion();
   return t;
 }

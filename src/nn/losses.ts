@@ -57,7 +57,7 @@ function reducedMse(input: Tensor, target: Tensor, reduction: 'mean' | 'sum'): T
       };
       return [input.requiresGrad ? gradient(1) : null, target.requiresGrad ? gradient(-1) : null];
     },
-  });
+  }, [input, target]);
 }
 
 /** Binary cross-entropy on logits, computed stably: max(x,0) - x*y + log(1 + exp(-|x|)). */

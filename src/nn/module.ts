@@ -128,7 +128,9 @@ export class Module {
     noGrad(() => {
       for (const [k, t] of Object.entries(own)) {
         const src = dict[k];
-        if (src) t.data.set(src.data);
+        if (!src) continue;
+        t.data.set(src.data);
+        t.bumpVersion();
       }
     });
     return { missing, unexpected };

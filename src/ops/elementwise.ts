@@ -43,7 +43,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   return record(binaryForward('mul', x, y, (p, q) => p * q), {
     name: 'mul', inputs: [x, y],
     backward: (g) => [sumToShape(mul(g, y), x.shape), sumToShape(mul(g, x), y.shape)],
-  });
+  }, [x, y]);
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
@@ -51,7 +51,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   return record(binaryForward('div', x, y, (p, q) => p / q), {
     name: 'div', inputs: [x, y],
     backward: (g) => [sumToShape(div(g, y), x.shape), sumToShape(neg(div(mul(g, x), mul(y, y))), y.shape)],
-  });
+  }, [x, y]);
 }
 
 /** a ** b; b may be a number or a tensor (then a must be positive where its gradient is needed). */
@@ -63,7 +63,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
       sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape),
       y.requiresGrad ? sumToShape(mul(g, mul(pow(x, y), log(x))), y.shape) : null,
     ],
-  });
+  }, [x, y]);
 }
 
 /** Elementwise maximum / minimum; the gradient goes to the larger (smaller) operand, halves on ties. */
@@ -75,7 +75,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
       sumToShape(mul(g, binaryForward('maximum', x, y, (p, q) => (p > q ? 1 : p === q ? 0.5 : 0))), x.shape),
       sumToShape(mul(g, binaryForward('maximum', x, y, (p, q) => (q > p ? 1 : p === q ? 0.5 : 0))), y.shape),
     ],
-  });
+  }, [x, y]);
 }
 
 function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -84,25 +84,27 @@ function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   return [asTensor(a, like), asTensor(b, like)];
 }
 
-/** value(x) and derivative(x, y) where y = value(x). */
+/** value(x) and derivative(x, y) where y = value(x); `reads` says which of x and y the derivative
+ * uses, so that only those are saved for backward (and checked against in-place changes). */
 interface UnaryRule {
   value: (x: number) => number;
   derivative: (x: number, y: number) => number;
+  reads: 'x' | 'y' | 'nothing';
 }
 
 const sigmoidValue = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 const unaryRules = {
-  neg: { value: (x) => -x, derivative: () => -1 },
-  exp: { value: Math.exp, derivative: (_x, y) => y },
-  log: { value: Math.log, derivative: (x) => 1 / x },
-  sqrt: { value: Math.sqrt, derivative: (_x, y) => 0.5 / y },
-  abs: { value: Math.abs, derivative: (x) => Math.sign(x) },
-  tanh: { value: Math.tanh, derivative: (_x, y) => 1 - y * y },
-  sigmoid: { value: sigmoidValue, derivative: (_x, y) => y * (1 - y) },
-  relu: { value: (x) => (x > 0 ? x : 0), derivative: (x) => (x > 0 ? 1 : 0) },
-  sin: { value: Math.sin, derivative: (x) => Math.cos(x) },
-  cos: { value: Math.cos, derivative: (x) => -Math.sin(x) },
+  neg: { value: (x) => -x, derivative: () => -1, reads: 'nothing' },
+  exp: { value: Math.exp, derivative: (_x, y) => y, reads: 'y' },
+  log: { value: Math.log, derivative: (x) => 1 / x, reads: 'x' },
+  sqrt: { value: Math.sqrt, derivative: (_x, y) => 0.5 / y, reads: 'y' },
+  abs: { value: Math.abs, derivative: (x) => Math.sign(x), reads: 'x' },
+  tanh: { value: Math.tanh, derivative: (_x, y) => 1 - y * y, reads: 'y' },
+  sigmoid: { value: sigmoidValue, derivative: (_x, y) => y * (1 - y), reads: 'y' },
+  relu: { value: (x) => (x > 0 ? x : 0), derivative: (x) => (x > 0 ? 1 : 0), reads: 'x' },
+  sin: { value: Math.sin, derivative: (x) => Math.cos(x), reads: 'x' },
+  cos: { value: Math.cos, derivative: (x) => -Math.sin(x), reads: 'x' },
 } satisfies Record<string, UnaryRule>;
 
 export type UnaryName = keyof typeof unaryRules;
@@ -119,7 +121,7 @@ function unary(name: string, rule: UnaryRule, a: Tensor): Tensor {
       for (let i = 0; i < d.length; i++) d[i] = gd[i]! * rule.derivative(xv[i]!, yv[i]!);
       return [dx];
     },
-  });
+  }, rule.reads === 'x' ? [a] : rule.reads === 'y' ? [out] : undefined);
 }
 
 export const neg = (a: Tensor): Tensor => unary('neg', unaryRules.neg, a);
@@ -136,7 +138,7 @@ export const cos = (a: Tensor): Tensor => unary('cos', unaryRules.cos, a);
 /** Limits values to [min, max]; the gradient is zero where a limit applied. */
 export function clamp(a: Tensor, min = -Infinity, max = Infinity): Tensor {
   if (Number.isNaN(min) || Number.isNaN(max) || min > max) throw new Error(`clamp: need min <= max, got min ${min}, max ${max}`);
-  return unary('clamp', { value: (x) => Math.min(max, Math.max(min, x)), derivative: (x) => (x >= min && x <= max ? 1 : 0) }, a);
+  return unary('clamp', { value: (x) => Math.min(max, Math.max(min, x)), derivative: (x) => (x >= min && x <= max ? 1 : 0), reads: 'x' }, a);
 }
 
 /** Picks a where condition is non-zero, else b (broadcasting all three). */
@@ -161,5 +163,5 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
       }
       return [sumToShape(gx, x.shape), sumToShape(gy, y.shape)];
     },
-  });
+  }, [condition]);
 }

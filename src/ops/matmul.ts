@@ -40,7 +40,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       a.requiresGrad ? sumToShape(batchedGemm(g, b, false, true), a.shape) : null,
       b.requiresGrad ? sumToShape(batchedGemm(a, g, true, false), b.shape) : null,
     ],
-  });
+  }, [a, b]);
 }
 
 /** y = x W^T + b over the last dimension of x; W is [out, in] as in PyTorch's Linear. */
@@ -79,6 +79,6 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
       }
       return bias ? grads : grads.slice(0, 2);
     },
-  });
+  }, [x, weight]);
 }
 

@@ -76,22 +76,49 @@ function extreme(name: string, a: Tensor, dims: Dims, keepDim: boolean, better: 
       winner[k] = i;
     }
   }
+  if (typeof dims === 'number') {
+    // torch.max(x, dim): the gradient goes to the element whose index the reduction reports.
+    return record(out, {
+      name, inputs: [a],
+      backward: (g) => {
+        const dx = newTensor(a.shape, a);
+        const gd = g.data, d = dx.data;
+        for (let k = 0; k < winner.length; k++) d[winner[k]!] = gd[k]!;
+        return [dx];
+      },
+    });
+  }
+  // torch.max(x) and torch.amax(x, dims): the gradient is shared evenly by all the extreme elements.
   return record(out, {
     name, inputs: [a],
     backward: (g) => {
       const dx = newTensor(a.shape, a);
-      const gd = g.data, d = dx.data;
-      for (let k = 0; k < winner.length; k++) d[winner[k]!] = gd[k]!;
+      const xv = a.data, ov = out.data, gd = g.data, d = dx.data;
+      const ties = new Int32Array(ov.length);
+      const isExtreme = (i: number, k: number): boolean => xv[i] === ov[k] || (Number.isNaN(xv[i]!) && Number.isNaN(ov[k]!));
+      for (let i = 0; i < xv.length; i++) if (isExtreme(i, offsets[i]!)) ties[offsets[i]!]!++;
+      for (let i = 0; i < xv.length; i++) {
+        const k = offsets[i]!;
+        if (isExtreme(i, k)) d[i] = gd[k]! / ties[k]!;
+      }
       return [dx];
     },
-  });
+  }, [a, out]);
 }
 
-/** Largest values over dims; the gradient goes to the first maximal element. */
+/**
+ * Largest values over dims. With one dim given as a number (torch.max(x, dim)) the gradient goes to
+ * the first maximal element; over all dims or a list of dims (torch.max(x), torch.amax) it is shared
+ * evenly by the maximal elements. NaN counts as the largest value.
+ */
 export const max = (a: Tensor, dims?: Dims, keepDim = false): Tensor => extreme('max', a, dims, keepDim, (x, b) => x > b);
+/** Smallest values over dims; the gradient as for max. NaN counts as the smallest value. */
 export const min = (a: Tensor, dims?: Dims, keepDim = false): Tensor => extreme('min', a, dims, keepDim, (x, b) => x < b);
 
-/** Indices of the largest values along one dimension (no gradient), as a float tensor of integers. */
+/**
+ * Indices of the largest values along one dimension (no gradient), as a float tensor of integers. As
+ * in PyTorch, NaN counts as larger than any number (the first NaN wins), and ties go to the first.
+ */
 export function argmax(a: Tensor, dim: number, keepDim = false): Tensor {
   const d = normDim(dim, a.shape.length, 'argmax');
   const size = a.shape[d]!;
@@ -103,7 +130,14 @@ export function argmax(a: Tensor, dim: number, keepDim = false): Tensor {
   for (let p = 0; p < outer; p++) {
     for (let q = 0; q < inner; q++) {
       let best = 0;
-      for (let j = 1; j < size; j++) if (x[(p * size + j) * inner + q]! > x[(p * size + best) * inner + q]!) best = j;
+      let bestValue = x[p * size * inner + q]!;
+      for (let j = 1; j < size && !Number.isNaN(bestValue); j++) {
+        const v = x[(p * size + j) * inner + q]!;
+        if (v > bestValue || Number.isNaN(v)) {
+          best = j;
+          bestValue = v;
+        }
+      }
       o[p * inner + q] = best;
     }
   }

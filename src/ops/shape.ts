@@ -233,9 +233,32 @@ export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
   });
 }
 
-/** Broadcasts to a larger shape (a copy; the gradient sums back). */
+/**
+ * Broadcasts to a larger shape (a copy; the gradient sums back), with torch.expand's rules: new
+ * dimensions go in front, -1 keeps a dimension's size, and only dimensions of size 1 can change.
+ */
 export function expand(a: Tensor, shape: Shape): Tensor {
-  const outShape = shape.map((s, i) => (s === -1 ? a.shape[i - (shape.length - a.shape.length)] ?? 1 : s));
+  const lead = shape.length - a.shape.length;
+  const problem = (what: string): Error => new Error(`expand: ${what} (target shape ${formatShape(shape)}, tensor shape ${formatShape(a.shape)})`);
+  if (lead < 0) {
+    throw problem(`the target shape has ${shape.length} dimension(s), fewer than the tensor's ${a.shape.length}`);
+  }
+  // From the last dimension, as PyTorch checks, so both report the same dimension first.
+  const outShape = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const size = shape[i]!;
+    if (!Number.isInteger(size) || size < -1) throw problem(`size ${size} at dimension ${i} is not a size (use -1 to keep one)`);
+    if (i < lead) {
+      if (size === -1) throw problem(`size -1 is not allowed at dimension ${i}, a new leading dimension`);
+      outShape[i] = size;
+      continue;
+    }
+    const existing = a.shape[i - lead]!;
+    if (size !== -1 && existing !== 1 && size !== existing) {
+      throw problem(`the expanded size of the tensor (${size}) must match the existing size (${existing}) at non-singleton dimension ${i}`);
+    }
+    outShape[i] = size === -1 ? existing : size;
+  }
   const zeros = newTensor(outShape, a);
   // a + zeros broadcasts a and records the gradient rule (sum back to a's shape).
   return addBroadcast(a, zeros);

@@ -42,7 +42,7 @@ export function logSoftmax(a: Tensor, dim = -1): Tensor {
       });
       return [dx];
     },
-  });
+  }, [out]);
 }
 
 export function softmax(a: Tensor, dim = -1): Tensor {
@@ -66,5 +66,5 @@ export function softmax(a: Tensor, dim = -1): Tensor {
       });
       return [dx];
     },
-  });
+  }, [out]);
 }

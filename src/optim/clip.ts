@@ -58,7 +58,12 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
     return total;
   }
   const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) for (const g of grads) kernelsFor(g.dtype).scale(g.size, coef, g.data, 0);
+  if (coef < 1) {
+    for (const g of grads) {
+      kernelsFor(g.dtype).scale(g.size, coef, g.data, 0);
+      g.bumpVersion(); // as PyTorch's in-place mul_ does: a graph that saved this gradient must see it
+    }
+  }
   return total;
 }
 
@@ -75,6 +80,7 @@ export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: numb
       if (x > clipValue) d[i] = clipValue;
       else if (x < -clipValue) d[i] = -clipValue;
     }
+    g.bumpVersion();
   }
 }
 

@@ -3,9 +3,9 @@
  * checkpoints can save. Subclasses supply only their hyper-parameter checks, the names of their state
  * buffers and the update rule for one parameter.
  *
- * Optimizers see lists of parameter tensors, never modules (docs/architecture.md: optim knows
- * nothing of modules' internals). State buffers come from the kernels layer's allocator: they live as long as the
- * optimizer, in wasm memory when that backend is active.
+ * Optimizers see lists of parameter tensors, never modules, so that any tensors can be optimized and
+ * optim never depends on nn. State buffers come from the kernels layer's allocator: they live as
+ * long as the optimizer, in wasm memory when that backend is active.
  */
 import { kernelsFor, type KernelBuffer, type Kernels } from '../kernels/index.js';
 import { formatShape, fromBuffer, sameShape, Tensor } from '../tensor/index.js';
@@ -91,6 +91,9 @@ export abstract class Optimizer<H extends { lr: number }> {
         }
         st.step += 1;
         this.update(p, p.grad, st, group);
+        // Here rather than in each update rule, so that no optimizer (kernel-written ones included)
+        // can forget it: caches of prepared weights and autograd's saved-tensor check read it.
+        p.bumpVersion();
       }
     }
   }

@@ -6,7 +6,7 @@
  * answer: a centred moving average with the best window for the same validation signals.
  */
 import { mseLoss } from '../nn/index.js';
-import { noGrad, tensor } from '../tensor/index.js';
+import { fromArray, noGrad } from '../tensor/index.js';
 import { addNoise, bestMovingAverage, DataRng, movingAverage, randomSineMixture, randomWindows, snrDb, stackTimeMajor, ZScore } from '../data/index.js';
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
@@ -188,7 +188,8 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
       model.train();
       const pairs = noisyPairs(trainSignals(), snr, rng);
       const { output } = model.forward({ data: stackTimeMajor(pairs.noisy), steps: seqLen, batch });
-      return mseLoss(output, tensor(stackTimeMajor(pairs.clean), [seqLen, batch, 1]));
+      // A fresh array nobody else holds: shared rather than copied.
+      return mseLoss(output, fromArray(stackTimeMajor(pairs.clean), [seqLen, batch, 1]));
     },
 
     evaluate() {

@@ -6,7 +6,7 @@
  */
 import '../ops/index.js';
 import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, type RecurrentStepper } from '../nn/index.js';
-import { noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
+import { fromArray, noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
 import { oneHot } from '../data/index.js';
 import { checkChoice, checkInteger, checkProbability } from './checks.js';
 
@@ -110,13 +110,15 @@ export class SequenceModel extends Module {
       if (!(data instanceof Float32Array) || data.length !== steps * batch * cfg.size) {
         throw new Error(`SequenceModel: expected ${steps}×${batch}×${cfg.size} dense values, received ${data.length}`);
       }
-      return tensor(data, [steps, batch, cfg.size]);
+      // Shared, not copied: the recurrent layer copies its input into its own workspace, so a caller
+      // refilling `data` before backward() changes nothing the graph reads.
+      return fromArray(data, [steps, batch, cfg.size]);
     }
     if (!(data instanceof Int32Array) || data.length !== steps * batch) {
       throw new Error(`SequenceModel: expected ${steps}×${batch} class ids, received ${data.length}`);
     }
     if (this.embedding) return this.embedding.forward(data, [steps, batch]);
-    return tensor(oneHot(data, cfg.classes), [steps, batch, cfg.classes]);
+    return fromArray(oneHot(data, cfg.classes), [steps, batch, cfg.classes]);
   }
 }
 
@@ -181,7 +183,7 @@ export function stateTensors(state: RecurrentState | null, prefix: string): Reco
 export function stateFromTensors(tensors: Record<string, Tensor>, prefix: string, lstm: boolean): RecurrentState | null {
   const h = tensors[`${prefix}.h`];
   if (!h) return null;
-  const own = (t: Tensor): Tensor => tensor(Float32Array.from(t.data), t.shape);
+  const own = (t: Tensor): Tensor => tensor(t.data, t.shape, { dtype: 'float32' });
   if (!lstm) return own(h);
   const c = tensors[`${prefix}.c`];
   if (!c) throw new Error(`checkpoint: '${prefix}.h' is present but '${prefix}.c' is missing`);

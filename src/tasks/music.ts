@@ -8,7 +8,7 @@
  * (nats), so `nll` compares runs within one encoding.
  */
 import { bceWithLogits, crossEntropy } from '../nn/index.js';
-import { Generator, noGrad, tensor, type Tensor } from '../tensor/index.js';
+import { fromArray, Generator, noGrad, type Tensor } from '../tensor/index.js';
 import { DataRng, melodyToNotes, notesToMelody, notesToPianoRoll, pianoRollToNotes } from '../data/index.js';
 import type { PitchRange, StepNote } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
@@ -306,7 +306,8 @@ function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, le
 /** Negative log-likelihood per time step (nats) of outputs [len, B, classes]. */
 function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor {
   if (targets instanceof Int32Array) return crossEntropy(output.reshape([len * B, c.classes]), targets);
-  return bceWithLogits(output, tensor(targets, [len, B, c.pitches]), 'sum').mul(1 / (len * B));
+  // The window's own fresh array: shared rather than copied.
+  return bceWithLogits(output, fromArray(targets, [len, B, c.pitches]), 'sum').mul(1 / (len * B));
 }
 
 /** One stream through steps [from, to), carrying the state from chunk to chunk. */

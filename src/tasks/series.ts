@@ -6,7 +6,7 @@
  * forecasts a model must beat: the last value, and the value one season (the data's frequency) ago.
  */
 import { mseLoss } from '../nn/index.js';
-import { noGrad, tensor, type Tensor } from '../tensor/index.js';
+import { fromArray, noGrad, type Tensor } from '../tensor/index.js';
 import { baselineScores, DataRng, mae, rmse, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
@@ -74,7 +74,8 @@ export function seriesModel(model: SequenceModel, summary: SeriesSummary, seqLen
 /** Model predictions (z-scale) for every step of a batch of windows: [seqLen, batch, 1]. */
 function predictWindows(m: SeriesModel, inputs: Float32Array, count: number): Tensor {
   const { output } = m.model.forward({ data: inputs, steps: m.seqLen, batch: count });
-  return m.target === 'delta' ? output.add(tensor(inputs, [m.seqLen, count, 1])) : output;
+  // add reads its operands only here (it saves nothing for backward), so the caller's array can be shared.
+  return m.target === 'delta' ? output.add(fromArray(inputs, [m.seqLen, count, 1])) : output;
 }
 
 /** One-step-ahead predictions (z-scale) of zs[from..], each from the seqLen values before it. */
@@ -191,7 +192,7 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
       const starts = new Int32Array(batch);
       for (let b = 0; b < batch; b++) starts[b] = rng.int(windows);
       const wb = windowBatch(train, starts, seqLen);
-      return mseLoss(predict(wb.inputs, batch), tensor(wb.targets, [seqLen, batch, 1]));
+      return mseLoss(predict(wb.inputs, batch), fromArray(wb.targets, [seqLen, batch, 1])); // a fresh array: shared
     },
 
     evaluate() {

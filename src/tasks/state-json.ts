@@ -25,7 +25,7 @@ export function stateFromJSON(json: unknown): Record<string, Tensor> {
       v !== null && Array.isArray(v.shape) && Array.isArray(v.data) && v.shape.every((d) => Number.isInteger(d) && d >= 0) &&
       v.data.every((x) => typeof x === 'number') && v.shape.reduce((p, d) => p * d, 1) === v.data.length;
     if (!ok) throw new Error(`checkpoint: carried state '${name}' must be { shape, data } with matching sizes`);
-    out[name] = tensor(Float32Array.from(v!.data!), v!.shape!);
+    out[name] = tensor(v!.data!, v!.shape!);
   }
   return out;
 }

@@ -44,8 +44,10 @@ function flattenInto(data: Nested, shape: number[], dim: number, out: FloatArray
 }
 
 /**
- * A tensor from nested arrays or a typed array. A typed array is used as is (not copied) unless a
- * different dtype is asked for; its shape defaults to 1-D.
+ * A tensor from nested arrays or a typed array; its shape defaults to the nesting (1-D for a typed
+ * array). The data is always copied, as torch.tensor copies, so refilling the array afterwards (a
+ * batch buffer reused between steps) cannot change the tensor or the gradients of a graph that saved
+ * it. To share a typed array on purpose, without the copy, use fromArray.
  */
 export function tensor(data: Nested | FloatArray | readonly number[], shape?: Shape, options: CreateOptions = {}): Tensor {
   const where = 'tensor';
@@ -53,9 +55,8 @@ export function tensor(data: Nested | FloatArray | readonly number[], shape?: Sh
   let finalShape: number[];
   if (ArrayBuffer.isView(data)) {
     if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`${where}: typed array data must be Float32Array or Float64Array`);
-    const wanted = options.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
-    storage = (wanted === 'float64') === data instanceof Float64Array ? data : allocateArray(data.length, wanted);
-    if (storage !== data) storage.set(data);
+    storage = allocateArray(data.length, options.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32'));
+    storage.set(data);
     finalShape = shape ? [...shape] : [data.length];
   } else {
     const inferred = inferShape(data as Nested, where);
@@ -68,6 +69,27 @@ export function tensor(data: Nested | FloatArray | readonly number[], shape?: Sh
     throw new Error(`${where}: shape ${formatShape(finalShape)} needs ${sizeOf(finalShape)} elements, data has ${storage.length}`);
   }
   return new Tensor(storage, finalShape, { requiresGrad: options.requiresGrad ?? false });
+}
+
+/**
+ * A tensor over the caller's typed array without copying it, as torch.from_numpy: the two share
+ * memory, so a write to either shows in the other. Only for arrays left alone while a graph that uses
+ * the tensor may still run backward (a buffer refilled before backward() corrupts the gradients of
+ * ops that saved it); tensor() makes a copy instead. The dtype follows the array; the shape defaults
+ * to 1-D.
+ */
+export function fromArray(data: FloatArray, shape?: Shape): Tensor {
+  const where = 'fromArray';
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    const kind = data === null || typeof data !== 'object' ? String(data) : (data as object).constructor?.name ?? 'an object';
+    throw new Error(`${where}: expected a Float32Array or Float64Array, got ${kind}`);
+  }
+  const finalShape = shape ? [...shape] : [data.length];
+  checkShape(finalShape, where);
+  if (sizeOf(finalShape) !== data.length) {
+    throw new Error(`${where}: shape ${formatShape(finalShape)} needs ${sizeOf(finalShape)} elements, the array has ${data.length}`);
+  }
+  return new Tensor(data, finalShape);
 }
 
 /** A tensor over a long-lived kernel buffer (parameters and state in wasm memory). */

@@ -40,12 +40,17 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       const analytic = input.grad?.data ?? new Float64Array(input.size);
       const data = input.data;
       for (let i = 0; i < input.size; i++) {
+        // Each write is announced, so that fn never sees weights cached from before it (a layer may
+        // keep prepared weights keyed on the version).
         const saved = data[i]!;
         data[i] = saved + eps;
+        input.bumpVersion();
         const plus = weightedSum(fn(...inputs), cotangent);
         data[i] = saved - eps;
+        input.bumpVersion();
         const minus = weightedSum(fn(...inputs), cotangent);
         data[i] = saved;
+        input.bumpVersion();
         const numeric = (plus - minus) / (2 * eps);
         const a = analytic[i]!;
         const diff = Math.abs(a - numeric);

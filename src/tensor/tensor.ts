@@ -7,6 +7,10 @@
  *
  * Ops and methods such as `t.mul(u)` are attached by src/ops (docs/architecture.md, "Tensor methods
  * come from the ops layer"); this file knows nothing of them.
+ *
+ * Autograd follows PyTorch's rules for reuse: a node's saved tensors are freed by the backward that
+ * runs it (unless it retains the graph), and a saved tensor changed in place since the node recorded
+ * it (its version counter moved) makes backward throw rather than compute a wrong gradient.
  */
 import { isKernelMemoryView, kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
@@ -21,9 +25,33 @@ export interface GradNode {
    * gradient for a leaf input may borrow memory the node owns (a workspace) until afterBackward.
    */
   backward(gradOutput: Tensor): (Tensor | null)[];
-  /** Called once autograd has taken what backward returned: the node may reuse borrowed memory. */
-  afterBackward?(): void;
+  /**
+   * Called once after each run of backward, when autograd has taken what it returned: the node may
+   * reuse borrowed memory, and free what it saved for backward when `retained` is false (autograd
+   * never runs its backward again then: a later pass that reaches it throws first).
+   */
+  afterBackward?(retained: boolean): void;
 }
+
+/**
+ * What autograd keeps on a node that saved something for its backward (record's `saved` tensors, or
+ * memory it frees in afterBackward): the saved tensors' versions when recorded, and whether a backward
+ * without retainGraph has run it. Nodes that saved nothing can run again, as in PyTorch.
+ */
+interface SavingNode extends GradNode {
+  savedTensors?: readonly Tensor[] | null;
+  savedVersions?: number[] | null;
+  freed?: boolean;
+}
+
+/** A counter that views of one storage share (PyTorch's `_version`), created at the first write. */
+interface VersionCounter {
+  value: number;
+}
+
+// Keyed by the storage object, so every tensor over it (reshape, detach, a second fromBuffer) finds
+// the same counter, and the counter goes when the storage does.
+const versionCounters = new WeakMap<object, VersionCounter>();
 
 let gradEnabled = true;
 
@@ -57,6 +85,8 @@ export class Tensor {
   private readonly storage: FloatArray | KernelBuffer;
   /** Where `.grad` of a parameter in kernel memory lives, kept across zeroGrad() (see accumulateGrad). */
   private gradBuffer: KernelBuffer | null = null;
+  /** This storage's counter once one exists (cached: a parameter's is read on every step). */
+  private versionCounter: VersionCounter | undefined = undefined;
 
   constructor(storage: FloatArray | KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}) {
     const length = storage.length;
@@ -106,6 +136,28 @@ export class Tensor {
     this._requiresGrad = value;
   }
 
+  /**
+   * How many times the library has written this tensor's storage in place (optimizer steps,
+   * loadStateDict, checkpoint restore, initialisers, gradient clipping and accumulation). Views that
+   * share the storage share the count. Writes through `.data` are not seen: call bumpVersion() after
+   * them, so that caches keyed on the version and autograd's saved-tensor check notice.
+   */
+  get version(): number {
+    const counter = this.versionCounter ?? (this.versionCounter = versionCounters.get(this.storage));
+    return counter === undefined ? 0 : counter.value;
+  }
+
+  /** Records one in-place write to the storage (see `version`). */
+  bumpVersion(): void {
+    let counter = this.versionCounter ?? versionCounters.get(this.storage);
+    if (counter === undefined) {
+      counter = { value: 0 };
+      versionCounters.set(this.storage, counter);
+    }
+    this.versionCounter = counter;
+    counter.value++;
+  }
+
   /** True for tensors created by the user (not by a recorded op). */
   get isLeaf(): boolean {
     return this.gradFn === null;
@@ -148,8 +200,19 @@ export class Tensor {
    * Reverse-mode differentiation from this tensor. A scalar needs no gradient argument; any other
    * tensor needs one of its own shape (the vector in the vector-Jacobian product). Gradients accumulate
    * into `.grad` of the leaves that require them.
+   *
+   * As in PyTorch, the pass frees what the nodes it runs saved for it, so a second backward through
+   * them throws; `retainGraph: true` keeps them for another pass (the last pass should leave it false,
+   * which frees them).
    */
-  backward(gradient?: Tensor): void {
+  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    if (typeof options !== 'object' || options === null) {
+      throw new Error(`Tensor.backward: options must be an object such as { retainGraph: true }, got ${String(options)}`);
+    }
+    const retainGraph = options.retainGraph ?? false;
+    if (typeof retainGraph !== 'boolean') {
+      throw new Error(`Tensor.backward: options.retainGraph must be true or false, got ${String(retainGraph)}`);
+    }
     if (!this.requiresGrad) {
       throw new Error('Tensor.backward: this tensor does not require gradients (no input requires them, or it was computed under noGrad)');
     }
@@ -170,7 +233,7 @@ export class Tensor {
       }
       seed = gradient;
     }
-    runBackward(this, seed);
+    runBackward(this, seed, retainGraph);
   }
 
   /**
@@ -183,6 +246,7 @@ export class Tensor {
   accumulateGrad(gradient: Tensor): void {
     if (this.grad !== null) {
       accumulateInto(this.grad.data, gradient.data);
+      this.grad.bumpVersion();
       return;
     }
     if (ArrayBuffer.isView(this.storage)) {
@@ -193,6 +257,8 @@ export class Tensor {
     this.gradBuffer ??= kernelsFor(this.dtype).allocate(this.size, this.dtype);
     this.gradBuffer.view().set(gradient.data);
     this.grad = new Tensor(this.gradBuffer, this.shape);
+    // The buffer is rewritten under any gradient tensor of an earlier pass still held.
+    this.grad.bumpVersion();
   }
 
   /** Drops the gradient and gives back the kernel memory it lives in (Module.dispose). */
@@ -208,8 +274,9 @@ function accumulateInto(dst: FloatArray, src: FloatArray): void {
   for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
 }
 
-function runBackward(root: Tensor, seed: Tensor): void {
-  // Phase 1: order the recorded graph so every tensor comes after all the tensors computed from it.
+function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
+  // Phase 1: order the recorded graph so every tensor comes after all the tensors computed from it,
+  // and refuse a graph that cannot be run before any gradient is touched.
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
   const stack: [Tensor, boolean][] = [[root, false]];
@@ -221,6 +288,7 @@ function runBackward(root: Tensor, seed: Tensor): void {
     }
     if (visited.has(t)) continue;
     visited.add(t);
+    if (t.gradFn !== null) checkRunnable(t.gradFn);
     stack.push([t, true]);
     for (const input of t.gradFn?.inputs ?? []) if (input.requiresGrad && !visited.has(input)) stack.push([input, false]);
   }
@@ -253,10 +321,37 @@ function runBackward(root: Tensor, seed: Tensor): void {
           else addPending(grads, input, gi);
         });
       } finally {
-        node.afterBackward?.();
+        if (!retainGraph) markFreed(node);
+        node.afterBackward?.(retainGraph);
       }
     }
   }));
+}
+
+/** Throws when a node's backward cannot give the right gradient: freed by an earlier pass, or a
+ * tensor it saved was written in place since. */
+function checkRunnable(node: SavingNode): void {
+  if (node.freed) {
+    throw new Error('backward: trying to backward through the graph a second time (its saved values were freed after the first backward); call backward(undefined, { retainGraph: true }) the first time if you need to');
+  }
+  const saved = node.savedTensors;
+  if (!saved) return;
+  const versions = node.savedVersions!;
+  for (let i = 0; i < saved.length; i++) {
+    const now = saved[i]!.version;
+    if (now !== versions[i]) {
+      throw new Error(`backward: a tensor saved by ${node.name} for the backward pass was modified in place after it was used (version ${versions[i]}, now ${now}); clone it before modifying, or modify it after backward()`);
+    }
+  }
+}
+
+function markFreed(node: SavingNode): void {
+  // Only nodes that saved something are freed (PyTorch lets a pass through, say, an add run again).
+  if (node.savedTensors || node.afterBackward) {
+    node.freed = true;
+    node.savedTensors = null;
+    node.savedVersions = null;
+  }
 }
 
 /** Adds one contribution to an interior tensor's gradient. */
@@ -270,9 +365,22 @@ function addPending(grads: Map<Tensor, Tensor>, input: Tensor, gi: Tensor): void
   } else grads.set(input, gi.shape.length === input.shape.length ? gi : new Tensor(gi.data, input.shape));
 }
 
-/** Records `output = op(inputs)` on the tape when gradients are on and some input requires them. */
-export function record(output: Tensor, node: GradNode): Tensor {
+const NOTHING_SAVED: readonly Tensor[] = Object.freeze([]);
+
+/**
+ * Records `output = op(inputs)` on the tape when gradients are on and some input requires them.
+ * `saved` lists the tensors (inputs or the output) whose values the node's backward reads: their
+ * versions are noted now and checked before the backward runs.
+ */
+export function record(output: Tensor, node: GradNode, saved: readonly Tensor[] = NOTHING_SAVED): Tensor {
   if (gradEnabled && node.inputs.some((t) => t.requiresGrad)) {
+    if (saved.length > 0) {
+      const versions = new Array<number>(saved.length);
+      for (let i = 0; i < saved.length; i++) versions[i] = saved[i]!.version;
+      const saving = node as SavingNode;
+      saving.savedTensors = saved;
+      saving.savedVersions = versions;
+    }
     output.gradFn = node;
     output.requiresGrad = true;
   }

@@ -384,12 +384,14 @@ export function recurrentDirection(
     ];
   };
   let backwardTemps: Workspace | null = null;
-  const afterBackward = (retained?: boolean): void => {
+  const afterBackward = (retained: boolean): void => {
     backwardTemps?.release();
     backwardTemps = null;
-    graphBackpropagated(graph, retained === true);
+    graphBackpropagated(graph, retained);
   };
-  const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, backwardAll, afterBackward, dtype);
+  // The backward reads x through its copy in the workspace, but the weights in place.
+  const savedTensors = [x, ...weightList];
+  const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
   const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
 }
@@ -402,8 +404,8 @@ export function recurrentDirection(
  * gradients gathered (null for an output that got none). Nothing of the outputs' size is allocated.
  */
 function wireOutputs(
-  name: string, outputs: Tensor[], inputs: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
-  afterBackward: (retained?: boolean) => void, dtype: DType,
+  name: string, outputs: Tensor[], inputs: Tensor[], saved: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
+  afterBackward: (retained: boolean) => void, dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {
   const gathered: (Tensor | null)[] = outputs.map(() => null);
   const empty = (): Tensor => new Tensor(allocateArray(0, dtype), [0]);
@@ -415,7 +417,7 @@ function wireOutputs(
       return backwardAll(grads);
     },
     afterBackward,
-  });
+  }, saved);
   const wired = outputs.map((t, i) =>
     record(t, {
       name: `${name}[${i}]`, inputs: [joint],
