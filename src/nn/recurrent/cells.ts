@@ -10,7 +10,7 @@ import { oneOf, positiveInt } from '../checks.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights } from './layout.js';
-import { releasePreparedSteps } from './prepared-steps.js';
+import { releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs } from './saved-graphs.js';
 import { flushSpareBuffers } from './workspace.js';
 
@@ -44,7 +44,7 @@ abstract class CellBase extends Module {
     super.releaseMemory();
     const owners = [this.weights.get('weight_ih')!];
     disposeGraphs(owners);
-    releasePreparedSteps(owners);
+    releasePreparedWeights(owners);
     flushSpareBuffers();
   }
 

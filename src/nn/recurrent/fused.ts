@@ -16,7 +16,7 @@
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
-import { PREPARED_STEP_MAX_BATCH, preparedStep } from './prepared-steps.js';
+import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep } from './prepared-weights.js';
 import { graphBackpropagated, trackGraph } from './saved-graphs.js';
 import { workspaceFor, type Workspace } from './workspace.js';
 
@@ -83,26 +83,12 @@ function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatAr
 }
 
 /**
- * The recurrent weights in the form the per-step GEMMs take. With more than one step they are
- * packed once for all steps; packing allocates kernel memory, so this runs before any view is taken.
+ * The recurrent weights in the form the per-step GEMMs take: with more than one step, packed (kept
+ * across calls while the weights are unchanged, prepared-weights.ts); packing allocates kernel
+ * memory, so this runs before any view is taken.
  */
-interface StepWeights {
-  hh: PackedMatrix | null;
-  hr: PackedMatrix | null;
-}
-
-function packStepWeights(g: Geometry, k: Kernels, w: DirectionWeights, transposed: boolean): StepWeights {
-  if (g.T < 2) return { hh: null, hr: null };
-  const { H, P, G } = g;
-  // Forward: h W_hh^T (B stored [GH, P]) and hRaw W_hr^T; backward: dGates W_hh and dh W_hr.
-  const hh = transposed ? k.packB(true, P, G * H, w.weightHh.data, 0, P) : k.packB(false, G * H, P, w.weightHh.data, 0, P);
-  const hr = !w.weightHr ? null : transposed ? k.packB(true, H, P, w.weightHr.data, 0, H) : k.packB(false, P, H, w.weightHr.data, 0, H);
-  return { hh, hr };
-}
-
-function releaseStepWeights(k: Kernels, sw: StepWeights): void {
-  if (sw.hh) k.releasePacked(sw.hh);
-  if (sw.hr) k.releasePacked(sw.hr);
+function stepWeights(g: Geometry, k: Kernels, w: DirectionWeights, transposed: boolean): { hh: PackedMatrix | null; hr: PackedMatrix | null } {
+  return g.T < 2 ? { hh: null, hr: null } : packedStepWeights(k, w, transposed);
 }
 
 /** C[m, n] = A[m, kk] op(W) + beta C with W packed when the call has one, else straight from W. */
@@ -117,49 +103,45 @@ function stepGemm(
 function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved): void {
   const { T, B, I, H, P, G, kind } = g;
   const GH = G * H;
-  const sw = packStepWeights(g, k, w, true);
-  try {
-    const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-    const cells = saved.cells?.view() ?? null;
-    const hRaw = saved.hRaw?.view() ?? null;
-    const gh = saved.gh?.view() ?? null;
-    const wIh = w.weightIh.data, wHh = w.weightHh.data;
-    // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T + biases; for one-hot rows,
-    // columns of W_ih, biases added in the same pass. b_hh folds into the projection except for GRU,
-    // whose n gate needs it inside r * (W_hn h + b_hn).
-    const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
-    if (saved.oneHot) {
-      const { ids, scratch } = saved.oneHot;
-      gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null, biases);
+  const sw = stepWeights(g, k, w, true);
+  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
+  const cells = saved.cells?.view() ?? null;
+  const hRaw = saved.hRaw?.view() ?? null;
+  const gh = saved.gh?.view() ?? null;
+  const wIh = w.weightIh.data, wHh = w.weightHh.data;
+  // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T + biases; for one-hot rows,
+  // columns of W_ih, biases added in the same pass. b_hh folds into the projection except for GRU,
+  // whose n gate needs it inside r * (W_hn h + b_hn).
+  const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
+  if (saved.oneHot) {
+    const { ids, scratch } = saved.oneHot;
+    gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null, biases);
+  } else {
+    k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+    for (const bias of biases) if (bias) k.addRowVector(T * B, GH, gates, 0, bias, 0);
+  }
+  const peep = saved.peep?.view() ?? null;
+  const wHr = w.weightHr?.data ?? null;
+  const bHh = w.biasHh?.data ?? null;
+  if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep)) return;
+  for (let s = 0; s < T; s++) {
+    const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
+    if (kind === 'gru') {
+      stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 0, gh!, gOff);
+      if (bHh) k.addRowVector(B, GH, gh!, gOff, bHh, 0);
+      k.gruForward(B, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
+      continue;
+    }
+    stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 1, gates, gOff);
+    if (kind === 'lstm') {
+      const raw = hRaw ?? states;
+      const rawOff = hRaw ? s * B * H : hNext;
+      k.lstmForward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
+      if (hRaw) stepGemm(k, sw.hr, true, B, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
     } else {
-      k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
-      for (const bias of biases) if (bias) k.addRowVector(T * B, GH, gates, 0, bias, 0);
+      k.rnnForward(B * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
+      states.set(gates.subarray(gOff, gOff + B * H), hNext);
     }
-    const peep = saved.peep?.view() ?? null;
-    const wHr = w.weightHr?.data ?? null;
-    const bHh = w.biasHh?.data ?? null;
-    if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep)) return;
-    for (let s = 0; s < T; s++) {
-      const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
-      if (kind === 'gru') {
-        stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 0, gh!, gOff);
-        if (bHh) k.addRowVector(B, GH, gh!, gOff, bHh, 0);
-        k.gruForward(B, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
-        continue;
-      }
-      stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 1, gates, gOff);
-      if (kind === 'lstm') {
-        const raw = hRaw ?? states;
-        const rawOff = hRaw ? s * B * H : hNext;
-        k.lstmForward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
-        if (hRaw) stepGemm(k, sw.hr, true, B, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
-      } else {
-        k.rnnForward(B * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
-        states.set(gates.subarray(gOff, gOff + B * H), hNext);
-      }
-    }
-  } finally {
-    releaseStepWeights(k, sw);
   }
 }
 
@@ -196,91 +178,87 @@ function runBackward(
   const rows = T * B;
   // Allocate everything first (packing included): views taken afterwards stay valid through the loop.
   // `false`: written in full before being read, so not zero-filled.
-  const sw = packStepWeights(g, k, w, false);
-  try {
-    const dGatesBuf = ws.take(rows * GH, false);
-    const dGhBuf = kind === 'gru' ? ws.take(rows * GH, false) : null;
-    const dOutBuf = ws.take(rows * P, dOutput === null);
-    const dhBuf = ws.take(B * P, dHn === null);
-    const dcBuf = kind === 'lstm' ? ws.take(B * H, dCn === null) : null;
-    const dhRawBuf = w.weightHr ? ws.take(B * H, false) : null;
-    const dhAllBuf = w.weightHr ? ws.take(rows * P, false) : null;
-    const dhPrevBuf = kind === 'gru' ? ws.take(B * H, false) : null;
-    const dPeepBuf = w.peephole ? ws.take(3 * H) : null;
-    const dxBuf = need.x ? ws.take(rows * I, false) : null;
-    // Weight gradients are computed in the workspace too: no kernel call here touches memory outside
-    // the backend's, so no call can grow memory under the views taken below.
-    const dWihBuf = need.weightIh ? ws.take(GH * I, false) : null, dWhhBuf = need.weightHh ? ws.take(GH * P, false) : null;
-    const dBihBuf = w.biasIh && need.biasIh ? ws.take(GH, false) : null, dBhhBuf = w.biasHh && need.biasHh ? ws.take(GH, false) : null;
-    const dWhrBuf = w.weightHr && need.weightHr ? ws.take(P * H, false) : null;
+  const sw = stepWeights(g, k, w, false);
+  const dGatesBuf = ws.take(rows * GH, false);
+  const dGhBuf = kind === 'gru' ? ws.take(rows * GH, false) : null;
+  const dOutBuf = ws.take(rows * P, dOutput === null);
+  const dhBuf = ws.take(B * P, dHn === null);
+  const dcBuf = kind === 'lstm' ? ws.take(B * H, dCn === null) : null;
+  const dhRawBuf = w.weightHr ? ws.take(B * H, false) : null;
+  const dhAllBuf = w.weightHr ? ws.take(rows * P, false) : null;
+  const dhPrevBuf = kind === 'gru' ? ws.take(B * H, false) : null;
+  const dPeepBuf = w.peephole ? ws.take(3 * H) : null;
+  const dxBuf = need.x ? ws.take(rows * I, false) : null;
+  // Weight gradients are computed in the workspace too: no kernel call here touches memory outside
+  // the backend's, so no call can grow memory under the views taken below.
+  const dWihBuf = need.weightIh ? ws.take(GH * I, false) : null, dWhhBuf = need.weightHh ? ws.take(GH * P, false) : null;
+  const dBihBuf = w.biasIh && need.biasIh ? ws.take(GH, false) : null, dBhhBuf = w.biasHh && need.biasHh ? ws.take(GH, false) : null;
+  const dWhrBuf = w.weightHr && need.weightHr ? ws.take(P * H, false) : null;
 
-    const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-    const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
-    const dGates = dGatesBuf.view(), dGh = dGhBuf?.view() ?? null, dOut = dOutBuf.view();
-    const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhRaw = dhRawBuf?.view() ?? null;
-    const dhAll = dhAllBuf?.view() ?? null, dhPrev = dhPrevBuf?.view() ?? null, dPeep = dPeepBuf?.view() ?? null;
-    const wIh = w.weightIh.data, wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, peep = saved.peep?.view() ?? null;
+  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
+  const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
+  const dGates = dGatesBuf.view(), dGh = dGhBuf?.view() ?? null, dOut = dOutBuf.view();
+  const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhRaw = dhRawBuf?.view() ?? null;
+  const dhAll = dhAllBuf?.view() ?? null, dhPrev = dhPrevBuf?.view() ?? null, dPeep = dPeepBuf?.view() ?? null;
+  const wIh = w.weightIh.data, wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, peep = saved.peep?.view() ?? null;
 
-    if (dOutput) copyTimeMajor(g, P, dOutput, dOut, true);
-    if (dHn) dh.set(dHn);
-    if (dc && dCn) dc.set(dCn);
+  if (dOutput) copyTimeMajor(g, P, dOutput, dOut, true);
+  if (dHn) dh.set(dHn);
+  if (dc && dCn) dc.set(dCn);
 
-    const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
-      sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep,
-    );
-    for (let s = whole ? -1 : T - 1; s >= 0; s--) {
-      const gOff = s * B * GH, hPrev = s * B * P;
-      k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
-      if (kind === 'lstm') {
-        let dRaw = dh;
-        if (dhRaw && dhAll) {
-          dhAll.set(dh, s * B * P);
-          stepGemm(k, sw.hr, false, B, H, P, dh, 0, wHr!, 0, dhRaw, 0);
-          dRaw = dhRaw;
-        }
-        k.lstmBackward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
-        stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
-      } else if (kind === 'gru') {
-        k.gruBackward(B, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
-        dh.set(dhPrev!);
-        stepGemm(k, sw.hh, false, B, P, GH, dGh!, gOff, wHh, 1, dh, 0);
-      } else {
-        k.rnnBackward(B * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
-        stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
+  const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
+    sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep,
+  );
+  for (let s = whole ? -1 : T - 1; s >= 0; s--) {
+    const gOff = s * B * GH, hPrev = s * B * P;
+    k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
+    if (kind === 'lstm') {
+      let dRaw = dh;
+      if (dhRaw && dhAll) {
+        dhAll.set(dh, s * B * P);
+        stepGemm(k, sw.hr, false, B, H, P, dh, 0, wHr!, 0, dhRaw, 0);
+        dRaw = dhRaw;
       }
+      k.lstmBackward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
+      stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
+    } else if (kind === 'gru') {
+      k.gruBackward(B, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
+      dh.set(dhPrev!);
+      stepGemm(k, sw.hh, false, B, P, GH, dGh!, gOff, wHh, 1, dh, 0);
+    } else {
+      k.rnnBackward(B * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
+      stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
     }
-
-    const dHhGates = dGh ?? dGates;
-    const dWih = dWihBuf?.view() ?? null, dWhh = dWhhBuf?.view() ?? null;
-    const dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
-    const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf?.view() ?? null;
-    // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
-    if (dWih && saved.oneHot) {
-      const scratch = saved.oneHot.scratch.view();
-      scratch.fill(0);
-      scatterColumns(k, saved.oneHot.ids, dGates, GH, I, dWih, scratch);
-    } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
-    if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
-    if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
-    // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied rather than redone.
-    if (dBhh && dBih && dHhGates === dGates) dBhh.set(dBih);
-    else if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
-    if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
-    if (dxp) k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
-    let gx: FloatArray | null = null;
-    if (dxp) {
-      gx = allocateArray(rows * I, dtype);
-      copyTimeMajor(g, I, dxp, gx, false);
-    }
-    return {
-      x: gx,
-      h0: dh.slice(),
-      c0: dc ? dc.slice() : null,
-      weightIh: dWihBuf, weightHh: dWhhBuf, biasIh: dBihBuf, biasHh: dBhhBuf, weightHr: dWhrBuf, peephole: dPeepBuf,
-    };
-  } finally {
-    releaseStepWeights(k, sw);
   }
+
+  const dHhGates = dGh ?? dGates;
+  const dWih = dWihBuf?.view() ?? null, dWhh = dWhhBuf?.view() ?? null;
+  const dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
+  const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf?.view() ?? null;
+  // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
+  if (dWih && saved.oneHot) {
+    const scratch = saved.oneHot.scratch.view();
+    scratch.fill(0);
+    scatterColumns(k, saved.oneHot.ids, dGates, GH, I, dWih, scratch);
+  } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
+  if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
+  if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
+  // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied rather than redone.
+  if (dBhh && dBih && dHhGates === dGates) dBhh.set(dBih);
+  else if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
+  if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
+  if (dxp) k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
+  let gx: FloatArray | null = null;
+  if (dxp) {
+    gx = allocateArray(rows * I, dtype);
+    copyTimeMajor(g, I, dxp, gx, false);
+  }
+  return {
+    x: gx,
+    h0: dh.slice(),
+    c0: dc ? dc.slice() : null,
+    weightIh: dWihBuf, weightHh: dWhhBuf, biasIh: dBihBuf, biasHh: dBhhBuf, weightHr: dWhrBuf, peephole: dPeepBuf,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
-import { releasePreparedSteps } from './prepared-steps.js';
+import { releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs } from './saved-graphs.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
 import { flushSpareBuffers } from './workspace.js';
@@ -122,7 +122,7 @@ abstract class RecurrentBase extends Module {
     super.releaseMemory();
     const owners = [...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t);
     disposeGraphs(owners);
-    releasePreparedSteps(owners);
+    releasePreparedWeights(owners);
     flushSpareBuffers();
   }
 
