@@ -8,10 +8,10 @@ import {
   type StatefulModel,
 } from '../src/io/index.js';
 import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, writeFileAtomic } from '../src/io/node.js';
-import { Linear, mseLoss } from '../src/nn/index.js';
+import { Linear, LSTM, mseLoss } from '../src/nn/index.js';
 import '../src/ops/index.js';
-import { Adam, CosineAnnealingLR, SGD, type SchedulerState } from '../src/optim/index.js';
-import { Generator, tensor, type Tensor } from '../src/tensor/index.js';
+import { Adam, CosineAnnealingLR, SGD, type OptimizerMeta, type SchedulerState } from '../src/optim/index.js';
+import { Generator, randn, tensor, type Tensor } from '../src/tensor/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recurrent-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -220,6 +220,74 @@ describe('damaged and foreign files', () => {
     assert.deepEqual([...t.model.w.data], before);
     assert.deepEqual(t.optimizer.stateDict().state, {});
     await assert.rejects(loadCheckpoint(join(dir, 'missing.safetensors'), t), /loadCheckpoint: cannot read .*missing\.safetensors: ENOENT/);
+  });
+});
+
+describe('restore is all or nothing', () => {
+  /** An LSTM (parameters in kernel memory) and Adam, after `steps` training steps from `seed`. */
+  const trained = (seed: number, steps: number): { model: LSTM; optimizer: Adam; generator: Generator } => {
+    const generator = new Generator(seed);
+    const model = new LSTM({ inputSize: 3, hiddenSize: 2, generator });
+    const optimizer = new Adam(model.parameters(), { lr: 0.05 });
+    for (let s = 0; s < steps; s++) {
+      optimizer.zeroGrad();
+      const [out] = model.forward(randn([4, 2, 3], { generator }));
+      out.mul(out).sum().backward();
+      optimizer.step();
+    }
+    return { model, optimizer, generator };
+  };
+  /** Every byte the targets hold: parameters, their versions, optimizer buffers and JSON state, RNG. */
+  const snapshot = (t: ReturnType<typeof trained>): unknown => {
+    const bytes = (x: Tensor): number[] => [...new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength)];
+    const optimizerState = t.optimizer.stateDict();
+    return {
+      params: Object.entries(t.model.stateDict()).map(([name, p]) => [name, p.version, bytes(p)]),
+      buffers: Object.entries(optimizerState.state).map(([name, b]) => [name, bytes(b)]),
+      meta: JSON.stringify(optimizerState.meta),
+      rng: t.generator.getState(),
+    };
+  };
+  const source = trained(1, 3);
+  const bytes = encodeCheckpoint({ model: source.model, optimizer: source.optimizer, step: 3, generator: source.generator });
+  const tensors = loadSafetensors(bytes);
+  const metadata = readSafetensorsMetadata(bytes);
+  const optimizerMeta = JSON.parse(metadata.optimizer!) as OptimizerMeta;
+  const damaged = (patch: { tensors?: Record<string, Tensor | null>; meta?: Partial<OptimizerMeta> }): Uint8Array => {
+    const merged: Record<string, Tensor> = { ...tensors };
+    for (const [name, t] of Object.entries(patch.tensors ?? {})) {
+      if (t) merged[name] = t;
+      else delete merged[name];
+    }
+    return saveSafetensors(merged, { ...metadata, optimizer: JSON.stringify({ ...optimizerMeta, ...patch.meta }) });
+  };
+
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['an optimizer buffer of the wrong shape', damaged({ tensors: { 'optimizer.1.exp_avg': tensor([1, 2, 3, 4, 5]) } }),
+      /^restoreCheckpoint: Adam\.loadStateDict: state '1\.exp_avg' has shape \[5\], its parameter has shape \[8, 2\]$/],
+    ['a missing optimizer buffer', damaged({ tensors: { 'optimizer.2.exp_avg_sq': null } }),
+      /^restoreCheckpoint: Adam\.loadStateDict: parameter 2 has taken steps but the state lacks '2\.exp_avg_sq'$/],
+    ['a negative step count', damaged({ meta: { steps: { ...optimizerMeta.steps, 3: -1 } } }),
+      /^restoreCheckpoint: Adam\.loadStateDict: the step count of parameter 3 must be an integer >= 0, got -1$/],
+    ['another optimizer', damaged({ meta: { optimizer: 'SGD' } }),
+      /^restoreCheckpoint: Adam\.loadStateDict: the state was saved by optimizer "SGD", this is Adam$/],
+    ['a model tensor of the wrong shape', damaged({ tensors: { 'model.bias_hh_l0': tensor([1, 2]) } }),
+      /^restoreCheckpoint: LSTM\.loadStateDict: shape mismatches: bias_hh_l0: expected \[8\], got \[2\]$/],
+  ];
+  for (const [what, file, error] of cases) {
+    test(`${what}: a clear error, and the model, optimizer and generator keep every byte`, () => {
+      const target = trained(2, 2);
+      const before = snapshot(target);
+      assert.throws(() => restoreCheckpoint(file, target), (e: Error) => error.test(e.message) || assert.fail(`got: ${e.message}`));
+      assert.deepEqual(snapshot(target), before);
+    });
+  }
+
+  test('a good file restores every part and bumps the versions of the parameters it writes', () => {
+    const target = trained(2, 2);
+    const versions = target.model.parameters().map((p) => p.version);
+    restoreCheckpoint(bytes, target);
+    assert.deepEqual(snapshot(target), { ...(snapshot(source) as object), params: (snapshot(source) as { params: unknown[][] }).params.map((entry, i) => [entry[0], versions[i]! + 1, entry[2]]) });
   });
 });
 

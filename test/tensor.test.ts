@@ -157,6 +157,15 @@ test('autograd: retainGraph keeps the graph for another pass; the last pass free
   assert.throws(() => y.backward(), /second time/);
   assert.throws(() => y.backward(undefined, { retainGraph: 'yes' as unknown as boolean }), /options\.retainGraph must be true or false, got yes/);
   assert.throws(() => y.backward(undefined, null as unknown as object), /options must be an object/);
+
+  // A retained graph still checks its saved tensors on the next pass, as PyTorch does.
+  const w = tensor([1, 2], undefined, { requiresGrad: true });
+  const p = tensor([3, 4]);
+  const z = w.mul(p).sum();
+  z.backward(undefined, { retainGraph: true });
+  p.bumpVersion();
+  assert.throws(() => z.backward(), /saved by mul for the backward pass was modified in place after it was used \(version 0, now 1\)/);
+  assert.deepEqual([...w.grad!.data], [3, 4]);
 });
 
 test('autograd: nodes that saved nothing can run again (PyTorch: add, sum, reshape)', () => {

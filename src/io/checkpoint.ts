@@ -15,16 +15,21 @@ import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './saf
 export const CHECKPOINT_FORMAT = 'recurrent-checkpoint';
 export const CHECKPOINT_VERSION = '1';
 
-/** What a model must offer (nn.Module does). */
+/**
+ * What a model must offer (nn.Module does). checkStateDict, when present, throws what loadStateDict
+ * would and changes nothing: restoreCheckpoint calls it before loading any part.
+ */
 export interface StatefulModel {
   stateDict(): Record<string, Tensor>;
   loadStateDict(dict: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
+  checkStateDict?(dict: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
 }
 
-/** What an optimizer must offer (every optim.Optimizer does). */
+/** What an optimizer must offer (every optim.Optimizer does, checkStateDict included). */
 export interface StatefulOptimizer {
   stateDict(): OptimizerStateDict;
   loadStateDict(dict: OptimizerStateDict): void;
+  checkStateDict?(dict: OptimizerStateDict): void;
 }
 
 /** A random generator whose state can be saved (tensor.Generator). */
@@ -136,13 +141,19 @@ export function decodeCheckpoint(bytes: Uint8Array, where = 'decodeCheckpoint'):
 
 /**
  * Restores a checkpoint into a model (and optimizer and generator, when given) and returns the step
- * and extra data. The whole file is checked first; each target then checks its part before changing.
+ * and extra data. All or nothing: the file (step, RNG state) and every target's part (the model's
+ * keys and shapes, the optimizer's groups, buffers and step counts) are checked before any target
+ * changes, so a bad optimizer state cannot leave a half-restored model. A custom target without
+ * checkStateDict is checked only by its own loadStateDict, in the order model, optimizer, generator.
  */
 export function restoreCheckpoint(bytes: Uint8Array, targets: RestoreTargets, where = 'restoreCheckpoint'): { step: number; extra: unknown } {
   const decoded = decodeCheckpoint(bytes, where);
   if (targets.optimizer && !decoded.optimizer) throw new Error(`${where}: an optimizer was given but the checkpoint holds no optimizer state`);
   if (targets.generator && !decoded.rng) throw new Error(`${where}: a generator was given but the checkpoint holds no RNG state`);
-  targets.model.loadStateDict(decoded.model, { strict: targets.strict ?? true });
+  const strict = targets.strict ?? true;
+  inContext(where, () => targets.model.checkStateDict?.(decoded.model, { strict }));
+  if (targets.optimizer) inContext(where, () => targets.optimizer!.checkStateDict?.(decoded.optimizer!));
+  targets.model.loadStateDict(decoded.model, { strict });
   if (targets.optimizer) targets.optimizer.loadStateDict(decoded.optimizer!);
   if (targets.generator) targets.generator.setState(decoded.rng!);
   return { step: decoded.step, extra: decoded.extra };

@@ -108,9 +108,29 @@ export class Module {
 
   /**
    * Copies values from a state dict (dtypes converted as needed). Strict by default: missing,
-   * unexpected and mis-shaped keys are all listed in one error, and nothing is changed.
+   * unexpected and mis-shaped keys are all listed in one error, and nothing is changed. Each
+   * parameter written gets a new version.
    */
   loadStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const result = this.checkStateDict(dict, options);
+    const own = this.stateDict();
+    noGrad(() => {
+      for (const [k, t] of Object.entries(own)) {
+        const src = dict[k];
+        if (!src) continue;
+        t.data.set(src.data);
+        t.bumpVersion();
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Throws what loadStateDict would throw for this dict, changing nothing; otherwise returns the keys
+   * it would skip. Lets a caller check several parts (a checkpoint's model and optimizer) before
+   * loading any.
+   */
+  checkStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -125,14 +145,6 @@ export class Module {
     if ((strict && problems.length) || misShaped.length) {
       throw new Error(`${this.constructor.name}.loadStateDict: ${problems.join('. ')}`);
     }
-    noGrad(() => {
-      for (const [k, t] of Object.entries(own)) {
-        const src = dict[k];
-        if (!src) continue;
-        t.data.set(src.data);
-        t.bumpVersion();
-      }
-    });
     return { missing, unexpected };
   }
 

@@ -137,6 +137,19 @@ export abstract class Optimizer<H extends { lr: number }> {
    * before anything changes, since the dict may come from a file.
    */
   loadStateDict(dict: OptimizerStateDict): void {
+    this.prepareLoad(dict)();
+  }
+
+  /**
+   * Throws what loadStateDict would throw for this dict, changing nothing. Lets a caller check
+   * several parts (a checkpoint's model and optimizer) before loading any.
+   */
+  checkStateDict(dict: OptimizerStateDict): void {
+    this.prepareLoad(dict);
+  }
+
+  /** Checks a state dict completely and returns the function that loads it (it only copies and allocates). */
+  private prepareLoad(dict: OptimizerStateDict): () => void {
     this.checkNotDisposed('loadStateDict');
     const where = `${this.name}.loadStateDict`;
     if (!isPlainObject(dict) || !isPlainObject(dict.state) || !isPlainObject(dict.meta)) {
@@ -210,7 +223,11 @@ export abstract class Optimizer<H extends { lr: number }> {
       if (missing.length > 0) throw new Error(`${where}: parameter ${id} has taken steps but the state lacks ${missing.map((n) => `'${id}.${n}'`).join(', ')}`);
     }
 
-    // Everything checked: commit.
+    // Everything checked: the commit.
+    return () => this.commitLoad(hypers, byIndex, steps, buffers);
+  }
+
+  private commitLoad(hypers: H[], byIndex: Map<number, { param: Tensor; hyper: H }>, steps: Map<number, number>, buffers: Map<number, Map<string, Tensor>>): void {
     this.paramGroups.forEach((group, g) => Object.assign(group, hypers[g]));
     for (const [id, { param }] of byIndex) {
       const step = steps.get(id);

@@ -22,6 +22,7 @@ export interface TaskOptimizer {
   zeroGrad(): void;
   stateDict(): OptimizerStateDict;
   loadStateDict(dict: OptimizerStateDict): void;
+  checkStateDict(dict: OptimizerStateDict): void;
 }
 
 /** Options every recipe shares. */
