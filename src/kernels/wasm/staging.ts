@@ -62,6 +62,23 @@ export const overwrite = <Names extends readonly string[]>(
 /** Scratch floats for the call (after the arrays in the spec; its address follows theirs). */
 export const scratch = <Names extends readonly string[]>(length: Length<Names>): Arg<Names> => argOf(length, false, false, null, true);
 
+/** Elements up to which a copy is a loop: creating a subarray view for set() costs about as much as
+ * copying 30 floats one by one (V8, 2025). */
+const SHORT_COPY = 16;
+
+/** dst[to..] = src[from..] over `length` elements, creating no view for short runs or whole arrays.
+ * The loop keeps every bit of a float but a signaling NaN's before V8 optimizes it (quieted, as any
+ * arithmetic on it would). */
+function copyElements(src: Staged, from: number, dst: Staged, to: number, length: number): void {
+  if (length <= SHORT_COPY) {
+    for (let j = 0; j < length; j++) dst[to + j] = src[from + j]!;
+  } else if (from === 0 && length === src.length) {
+    dst.set(src, to);
+  } else {
+    dst.set(src.subarray(from, from + length), to);
+  }
+}
+
 const MAX_SIZES = 10;
 const MAX_ADDRESSES = 14;
 
@@ -92,7 +109,10 @@ export class KernelArgs<Names extends readonly string[]> {
     if (entries.slice(this.arrays).some(([, a]) => !a.scratch)) throw new Error(`${kernel}: scratch comes after the arrays`);
     if (sizeNames.length > MAX_SIZES || entries.length > MAX_ADDRESSES) throw new Error(`${kernel}: too many sizes or arguments`);
     this.names = entries.map(([name]) => name);
-    const sizes = {};
+    // An object of a class of its own: specs that name the same size would otherwise add different
+    // getters along the same map transitions from {}, which sends V8 to dictionary mode, where the
+    // getters are called rather than inlined into the length functions.
+    const sizes = new (class {})();
     sizeNames.forEach((name, i) => Object.defineProperty(sizes, name, { get: () => callSizes[i]!, enumerable: true }));
     this.sizes = sizes as Sizes<Names>;
     // Stored against any sizes: a spec's functions only ever see its own sizes object.
@@ -209,8 +229,7 @@ export class Staging {
       const i = this.copyArg[c]!;
       if (spec.copyBack[i]) {
         const heap = array instanceof Int32Array ? this.heap.i32() : this.heap.f32();
-        const start = this.addresses[i]! >>> 2;
-        array.set(heap.subarray(start, start + this.copyLength[c]!), this.copyOffset[c]!);
+        copyElements(heap, this.addresses[i]! >>> 2, array, this.copyOffset[c]!, this.copyLength[c]!);
       }
       this.copyArrays[c] = null;
     }
@@ -239,7 +258,7 @@ export class Staging {
       const overwritten = spec.overwrittenWhen[i];
       if (overwritten ? !overwritten(spec.sizes) : spec.copyIn[i]) {
         const heap = array instanceof Int32Array ? this.heap.i32() : this.heap.f32();
-        heap.set(array.subarray(offset, offset + length), cursor >>> 2);
+        copyElements(array, offset, heap, cursor >>> 2, length);
       }
       cursor += alignUp(length * 4);
     }
