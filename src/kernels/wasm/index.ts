@@ -128,10 +128,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
       if (f64(c)) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-      const [pa, pb, pc] = stage.begin(GEMM, +transA, +transB, m, n, k, alpha, lda, ldb, beta, ldc)
-        .arg(a, aOffset).arg(b, bOffset).arg(c, cOffset).bind();
-      if (!pool?.gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork)) {
-        w.gemm(+transA, +transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork);
+      const p = stage.begin(GEMM, +transA, +transB, m, n, k, alpha, lda, ldb, beta, ldc).arg(a, aOffset).arg(b, bOffset).arg(c, cOffset).bind();
+      if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
+        w.gemm(+transA, +transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork);
       }
       stage.finish();
     },
@@ -140,7 +139,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
       // B's address first, then the block: growing the memory for it may detach the caller's views
       // but never moves the bytes they address.
-      const [pb] = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind();
+      const pb = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind()[0];
       const bytes = w.packedBBytes(k, n);
       const ptr = heap.alloc(bytes);
       if (k > 0 && n > 0) w.packB(+transB, k, n, pb, ldb, ptr);
@@ -155,9 +154,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       checkPackedShape(packed, n, k);
       if (f64(c) || f64(a)) throw new Error('gemmPacked: a float32 packed matrix takes float32 A and C');
       if (released.has(packed)) throw new Error('gemmPacked: this packed matrix was released');
-      const [pa, pc] = stage.begin(GEMM_PACKED, +transA, m, n, k, alpha, lda, beta, ldc).arg(a, aOffset).arg(c, cOffset).bind();
-      if (!pool?.gemmPacked(transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, gemmWork)) {
-        w.gemmPacked(+transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, 0, n, gemmWork);
+      const p = stage.begin(GEMM_PACKED, +transA, m, n, k, alpha, lda, beta, ldc).arg(a, aOffset).arg(c, cOffset).bind();
+      if (!pool?.gemmPacked(transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, gemmWork)) {
+        w.gemmPacked(+transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, 0, n, gemmWork);
       }
       stage.finish();
     },
