@@ -3,7 +3,7 @@
 // padded row strides. A mismatch prints the largest difference and the first bad elements.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FloatArray, KernelBuffer, Kernels, SequenceKind } from '../src/kernels/contract.js';
+import type { FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep, SequenceKind } from '../src/kernels/contract.js';
 import { jsKernels } from '../src/kernels/js/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { getBackend, initWasm, kernelsFor, setThreads } from '../src/kernels/index.js';
@@ -750,6 +750,182 @@ describe('wasm softmaxCrossEntropy and adamUpdate match the reference', () => {
           (w) => relative(w, 2e-6, 1e-7));
       }
     }
+  });
+});
+
+// ---- staging: resident and plain arrays ----
+
+type Staged = Float32Array | Int32Array;
+
+/** One kernel call over arrays that the test places (in wasm memory or not); `prepare` makes what
+ * the call needs beside them (a packed matrix, prepared weights) before any array is placed, from
+ * arrays in memory, so that the call's staging allocates its scratch first. */
+interface StagingCase {
+  kernel: string;
+  /** The call's arrays before it (each run works on copies). */
+  arrays: Staged[];
+  prepare?: (k: WasmKernels) => unknown;
+  call: (k: WasmKernels, a: Staged[], prepared: unknown) => unknown;
+}
+
+/** A copy of `array` in `k`'s memory (for what a case prepares: no staging scratch before the call). */
+const inMemory = (k: WasmKernels, array: Float32Array): Float32Array => residentCopy(k, array).view() as Float32Array;
+
+/** Calls of every staged kernel with offsets, tails past the used span and sizes off the SIMD width. */
+function stagingCases(): StagingCase[] {
+  const random = rng(2024);
+  const f = (n: number, scale = 1): Float32Array => randomArray(n, random, scale);
+  const F = (a: Staged): Float32Array => a as Float32Array;
+  const I = (a: Staged): Int32Array => a as Int32Array;
+  const [M, N, K, B, H, X, T] = [3, 5, 7, 3, 5, 6, 4];
+  const OFF = 2;
+  const wHhLstm = f(4 * H * H, 0.5), wHhGru = f(3 * H * H, 0.5), bPacked = f(OFF + N * K);
+  const weights = { wIh: f(4 * H * X, 0.5), wHh: f(4 * H * H, 0.5), bIh: f(4 * H), bHh: f(4 * H), peep: f(3 * H) };
+  const gruWeights = { wIh: f(3 * H * X, 0.5), wHh: f(3 * H * H, 0.5), bIh: f(3 * H), bHh: f(3 * H) };
+  const lstmState = [f(B * H), f(B * H, 2), f(B * H), f(B * H)]; // h, cPrev, c, hOut
+  const stepInput = f(B * X);
+  return [
+    { kernel: 'gemm (C read)', arrays: [f(OFF + M * K + 1), f(OFF + N * K), f(OFF + M * (N + 2) + 3)],
+      call: (k, [a, b, c]) => k.gemm(false, true, M, N, K, 0.5, F(a!), OFF, K, F(b!), OFF, K, 0.25, F(c!), OFF, N + 2) },
+    { kernel: 'gemm (C overwritten)', arrays: [f(K * M), f(K * N), f(OFF + M * N + 1)],
+      call: (k, [a, b, c]) => k.gemm(true, false, M, N, K, 1, F(a!), 0, M, F(b!), 0, N, 0, F(c!), OFF, N) },
+    { kernel: 'packB', arrays: [f(OFF + N * K + 1)],
+      call: (k, [b]) => {
+        const packed = k.packB(true, K, N, F(b!), OFF, K);
+        const c = new Float32Array(M * N);
+        k.gemmPacked(false, M, N, K, 1, bPacked.subarray(0, M * K), 0, K, packed, 0, c, 0, N);
+        k.releasePacked(packed);
+        return c;
+      } },
+    { kernel: 'gemmPacked', arrays: [f(OFF + M * K), f(OFF + M * N + 2)],
+      prepare: (k) => k.packB(true, K, N, inMemory(k, bPacked), OFF, K),
+      call: (k, [a, c], packed) => k.gemmPacked(false, M, N, K, 1, F(a!), OFF, K, packed as PackedMatrix, 1, F(c!), OFF, N) },
+    { kernel: 'addRowVector', arrays: [f(OFF + M * N + 1), f(1 + N)], call: (k, [x, v]) => k.addRowVector(M, N, F(x!), OFF, F(v!), 1) },
+    { kernel: 'sumRows', arrays: [f(OFF + M * N), f(1 + N)], call: (k, [x, out]) => k.sumRows(M, N, F(x!), OFF, F(out!), 1, false) },
+    { kernel: 'sumRows (accumulating)', arrays: [f(M * N), f(N + 1)], call: (k, [x, out]) => k.sumRows(M, N, F(x!), 0, F(out!), 0, true) },
+    { kernel: 'scatterAddRows', arrays: [Int32Array.of(2, -1, 0, 2, 1), f(OFF + 5 * N), f(1 + 3 * N + 1)],
+      call: (k, [ids, src, dst]) => k.scatterAddRows(5, N, I(ids!), F(src!), OFF, F(dst!), 1, 3) },
+    { kernel: 'axpy', arrays: [f(OFF + 17), f(1 + 17 + 1)], call: (k, [x, y]) => k.axpy(17, -0.75, F(x!), OFF, F(y!), 1) },
+    { kernel: 'sumSquares', arrays: [f(OFF + 17 + 1)], call: (k, [x]) => k.sumSquares(17, F(x!), OFF) },
+    { kernel: 'scale', arrays: [f(OFF + 17 + 1)], call: (k, [x]) => k.scale(17, 1.5, F(x!), OFF) },
+    { kernel: 'rnnForward', arrays: [f(OFF + 17 + 1, 3)], call: (k, [pre]) => k.rnnForward(17, 0, F(pre!), OFF) },
+    { kernel: 'rnnBackward', arrays: [f(17), f(OFF + 17), f(1 + 17 + 1)],
+      call: (k, [h, dh, dPre]) => k.rnnBackward(17, 1, F(h!), 0, F(dh!), OFF, F(dPre!), 1) },
+    { kernel: 'lstmForward', arrays: [f(OFF + 4 * B * H, 3), f(1 + B * H, 2), f(B * H + 1), f(OFF + B * H), f(3 * H)],
+      call: (k, [g, cPrev, c, hRaw, peep]) => k.lstmForward(B, H, F(g!), OFF, F(cPrev!), 1, F(c!), 0, F(hRaw!), OFF, F(peep!), 0) },
+    { kernel: 'lstmBackward',
+      arrays: [Float32Array.from(f(OFF + 4 * B * H), Math.abs), f(B * H), f(1 + B * H), f(B * H), f(OFF + B * H), f(4 * B * H + 1), f(3 * H), f(3 * H)],
+      call: (k, [g, cPrev, c, dh, dc, dG, peep, dPeep]) =>
+        k.lstmBackward(B, H, F(g!), OFF, F(cPrev!), 0, F(c!), 1, F(dh!), 0, F(dc!), OFF, F(dG!), 0, F(peep!), 0, F(dPeep!), 0) },
+    { kernel: 'lstmStep', arrays: [f(OFF + B * X), ...lstmState],
+      call: (k, [x, h, cPrev, c, hOut]) =>
+        k.lstmStep!(B, X, H, F(x!), OFF, F(h!), 0, weights.wIh, weights.wHh, weights.bIh, weights.bHh, F(cPrev!), 0, F(c!), 0, F(hOut!), 0) },
+    { kernel: 'prepareStep', arrays: [weights.wIh, weights.wHh, weights.bIh, weights.bHh, weights.peep],
+      call: (k, [wIh, wHh, bIh, bHh, peep]) => {
+        // The prepared copy's allocation may grow the memory: the step's own arrays are plain.
+        const step = k.prepareStep!(2, X, H, F(wIh!), F(wHh!), F(bIh!), F(bHh!), F(peep!), false);
+        const [x, h, cPrev, c, hOut] = [stepInput, ...lstmState].map((a) => F(a).slice());
+        k.stepPrepared!(step, B, x!, null, h!, cPrev!, c!, hOut!);
+        k.releasePrepared!(step);
+        return [c, hOut].map((a) => bits(a!));
+      } },
+    { kernel: 'stepPrepared (LSTM, peepholes)', arrays: [stepInput, ...lstmState],
+      prepare: (k) => k.prepareStep!(2, X, H, ...([weights.wIh, weights.wHh, weights.bIh, weights.bHh, weights.peep].map((w) => inMemory(k, w)) as [
+        Float32Array, Float32Array, Float32Array, Float32Array, Float32Array]), false),
+      call: (k, [x, h, cPrev, c, hOut], step) => k.stepPrepared!(step as PreparedStep, B, F(x!), null, F(h!), F(cPrev!), F(c!), F(hOut!)) },
+    { kernel: 'stepPrepared (GRU, tokens)', arrays: [Int32Array.of(5, 0, 3), f(B * H), f(B * H)],
+      prepare: (k) => k.prepareStep!(3, X, H, inMemory(k, gruWeights.wIh), inMemory(k, gruWeights.wHh), inMemory(k, gruWeights.bIh), inMemory(k, gruWeights.bHh), null, true),
+      call: (k, [tokens, h, hOut], step) => k.stepPrepared!(step as PreparedStep, B, null, I(tokens!), F(h!), null, null, F(hOut!)) },
+    { kernel: 'gruForward', arrays: [f(OFF + 3 * B * H, 3), f(3 * B * H, 3), f(1 + B * H), f(B * H + 2)],
+      call: (k, [gi, gh, hPrev, h]) => k.gruForward(B, H, F(gi!), OFF, F(gh!), 0, F(hPrev!), 1, F(h!), 0) },
+    { kernel: 'gruBackward', arrays: [Float32Array.from(f(3 * B * H), Math.abs), f(3 * B * H), f(B * H), f(OFF + B * H), f(3 * B * H), f(1 + 3 * B * H), f(B * H)],
+      call: (k, [gi, gh, hPrev, dh, dGi, dGh, dhPrev]) =>
+        k.gruBackward(B, H, F(gi!), 0, F(gh!), 0, F(hPrev!), 0, F(dh!), OFF, F(dGi!), 0, F(dGh!), 1, F(dhPrev!), 0) },
+    { kernel: 'sequenceForward (LSTM, peepholes)', arrays: [f(T * B * 4 * H + 1, 2), f((T + 1) * B * H), f((T + 1) * B * H + 1), f(3 * H)],
+      prepare: (k) => k.packB(true, H, 4 * H, inMemory(k, wHhLstm), 0, H),
+      call: (k, [gates, states, cells, peep], packed) =>
+        k.sequenceForward!(2, T, B, H, packed as PackedMatrix, F(gates!), null, F(states!), F(cells!), null, F(peep!)) },
+    { kernel: 'sequenceBackward (GRU)',
+      arrays: [Float32Array.from(f(T * B * 3 * H), Math.abs), f(T * B * 3 * H), f((T + 1) * B * H), f(T * B * H), f(B * H), f(T * B * 3 * H), f(T * B * 3 * H + 1), f(B * H)],
+      prepare: (k) => k.packB(false, 3 * H, H, inMemory(k, wHhGru), 0, H),
+      call: (k, [gates, gh, states, dOut, dh, dGates, dGh, dhPrev], packed) =>
+        k.sequenceBackward!(3, T, B, H, packed as PackedMatrix, F(gates!), F(gh!), F(states!), null, F(dOut!), F(dh!), null,
+          F(dGates!), F(dGh!), F(dhPrev!), null, null) },
+    { kernel: 'softmaxCrossEntropy', arrays: [f(OFF + M * N, 5), Int32Array.of(1, -100, 4), f(1 + M), f(M * N + 1)],
+      call: (k, [logits, targets, loss, d]) => k.softmaxCrossEntropy(M, N, F(logits!), OFF, I(targets!), -100, F(loss!), 1, F(d!), 0) },
+    { kernel: 'adamUpdate', arrays: [f(17), f(17), f(17, 0.1), Float32Array.from(f(17, 0.01), Math.abs)],
+      call: (k, [p, g, m, v]) => k.adamUpdate(17, F(p!), F(g!), F(m!), F(v!), 1e-3, 0.9, 0.999, 1e-8, 0.01, true, 3) },
+  ];
+}
+
+/** `array`'s contents in a block of `k`'s memory; `view()` follows the memory across growth. */
+function residentCopy(k: WasmKernels, array: Staged): { view: () => Staged } {
+  const buffer = k.allocate(array.length, 'float32');
+  const floats = (): Float32Array => buffer.view() as Float32Array;
+  const view = array instanceof Int32Array ? (): Staged => new Int32Array(floats().buffer, floats().byteOffset, array.length) : floats;
+  (view() as Float32Array | Int32Array).set(array as never);
+  return { view };
+}
+
+/** Runs a case with its arrays resident where `resident(i)` says, else plain; returns every array
+ * after the call (read back from memory for resident ones), the call's result and whether the memory
+ * grew during the call. `full` fills the memory first, so that the call's first allocation grows it. */
+function runStaged(k: WasmKernels, c: StagingCase, resident: (i: number) => boolean, full = false): { arrays: Staged[]; result: unknown; grew: boolean } {
+  const prepared = c.prepare?.(k);
+  const placed = c.arrays.map((a, i) => (resident(i) ? residentCopy(k, a) : { view: ((copy: Staged) => () => copy)(a.slice()) }));
+  if (full) {
+    const slack = k.heap.buffer.byteLength - k.heap.used;
+    if (slack > 0) k.heap.alloc(slack);
+  }
+  const before = k.heap.buffer.byteLength;
+  const result = c.call(k, placed.map((p) => p.view()), prepared);
+  return { arrays: placed.map((p) => p.view().slice()), result: result instanceof Float32Array ? bits(result) : result, grew: k.heap.buffer.byteLength > before };
+}
+
+const bits = (a: Staged): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length).slice();
+
+function assertSameBits(label: string, got: ReturnType<typeof runStaged>, want: ReturnType<typeof runStaged>): void {
+  assert.equal(got.arrays.length, want.arrays.length);
+  got.arrays.forEach((a, i) => assert.deepEqual(bits(a), bits(want.arrays[i]!), `${label}: array ${i}`));
+  assert.deepEqual(got.result, want.result, `${label}: result`);
+}
+
+describe('wasm staging', () => {
+  const cases = stagingCases();
+
+  test('plain typed arrays, read and written, give the bits of arrays in wasm memory (every kernel)', () => {
+    for (const c of cases) {
+      const resident = runStaged(wasm, c, () => true);
+      const plain = runStaged(wasm, c, () => false);
+      assertSameBits(`${c.kernel}, plain`, plain, resident);
+    }
+  });
+
+  test('a plain memory that grows between binding and the scratch allocation gives the same bits', () => {
+    // Fresh plain-memory kernels per call: a full memory and no scratch yet, so that the call's copies
+    // (or its gates scratch) must grow the memory, which detaches the views of its resident arrays.
+    const want = new Map(cases.map((c) => [c, runStaged(wasm, c, () => true)]));
+    for (const c of cases) {
+      for (const [pattern, resident] of [['even resident', (i: number) => i % 2 === 0], ['odd resident', (i: number) => i % 2 === 1]] as const) {
+        const label = `${c.kernel}, ${pattern}`;
+        const got = runStaged(loadWasmKernelsSync(false), c, resident, true);
+        assertSameBits(label, got, want.get(c)!);
+        const copies = c.arrays.some((_, i) => !resident(i));
+        if (copies || c.kernel.startsWith('lstmStep') || c.kernel.startsWith('stepPrepared')) assert.ok(got.grew, `${label}: the memory grew`);
+      }
+    }
+  });
+
+  test('an array too short for the call is named in the error, with its kernel', () => {
+    const a = (n: number): Float32Array => new Float32Array(n);
+    assert.throws(() => wasm.lstmForward(2, 4, a(32), 0, a(7), 0, a(8), 0, a(8), 0, null, 0),
+      /^RangeError: lstmForward: cPrev needs elements \[0, 8\) but its array has length 7$/);
+    assert.throws(() => wasm.gemm(false, false, 2, 3, 4, 1, a(8), 0, 4, a(12), 0, 3, 0, a(10), 5, 3),
+      /^RangeError: gemm: c needs elements \[5, 11\) but its array has length 10$/);
+    assert.throws(() => wasm.adamUpdate(5, a(5), a(5), a(4), a(5), 1e-3, 0.9, 0.999, 1e-8, 0, false, 1), /adamUpdate: m needs elements \[0, 5\)/);
+    assert.throws(() => wasm.softmaxCrossEntropy(3, 2, a(6), 0, new Int32Array(2), -1, a(3), 0, null, 0), /softmaxCrossEntropy: targets needs elements \[0, 3\)/);
+    assert.throws(() => wasm.lstmStep!(1, 2, 3, a(2), 0, a(3), 0, a(24), a(35), null, null, a(3), 0, a(3), 0, a(3), 0), /lstmStep: wHh needs elements \[0, 36\)/);
+    assert.throws(() => wasm.scale(4, 2, a(3), 1), /scale: x needs elements \[1, 5\)/);
   });
 });
 

@@ -11,6 +11,11 @@ import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
 import type { WasmExports } from './exports.js';
+import {
+  ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, LSTM_STEP, PACK_B,
+  RNN_BACKWARD, RNN_FORWARD, SCALE, SCATTER_ADD_ROWS, SEQUENCE_BACKWARD, SEQUENCE_FORWARD, SOFTMAX_CROSS_ENTROPY, STEP_PREPARED, SUM_ROWS,
+  SUM_SQUARES,
+} from './kernel-args.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
@@ -22,13 +27,6 @@ import {
 } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
-
-/** Elements spanned by a row-major [rows, cols] matrix with row stride ld. */
-const span = (rows: number, cols: number, ld: number): number => (rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0);
-
-/** Whether a GEMM writes its whole C span without reading it (beta = 0, rows without gaps), so that a
- * staged C need not be copied in. */
-const overwrites = (m: number, n: number, ldc: number, beta: number): boolean => beta === 0 && (ldc === n || m === 1);
 
 /** The wasm kernels plus what tests and benchmarks need to look inside. */
 export interface WasmKernels extends Kernels {
@@ -84,16 +82,6 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     heap.release(ptr, bytes);
   };
   let adaptive = true;
-  // The gates scratch of lstmStep and stepPrepared (grown on demand; never handed out).
-  let stepGates = { ptr: 0, bytes: 0 };
-  const gatesScratch = (floats: number): number => {
-    const bytes = floats * 4;
-    if (bytes > stepGates.bytes) {
-      if (stepGates.bytes > 0) heap.release(stepGates.ptr, stepGates.bytes);
-      stepGates = { ptr: heap.alloc(bytes), bytes };
-    }
-    return stepGates.ptr;
-  };
 
   return {
     name: 'wasm',
@@ -142,27 +130,21 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
       if (f64(c)) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-      const useAB = k > 0 && alpha !== 0 && m > 0 && n > 0;
-      stage.begin('gemm')
-        .arg(a as Float32Array, aOffset, useAB ? (transA ? span(k, m, lda) : span(m, k, lda)) : 0, false)
-        .arg(b as Float32Array, bOffset, useAB ? (transB ? span(n, k, ldb) : span(k, n, ldb)) : 0, false)
-        .arg(c, cOffset, span(m, n, ldc), true, !overwrites(m, n, ldc, beta))
-        .bind();
-      const pa = stage.ptr(0), pb = stage.ptr(1), pc = stage.ptr(2);
-      if (!pool?.gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork)) {
-        w.gemm(+transA, +transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, gemmWork);
+      const p = stage.begin(GEMM, +transA, +transB, m, n, k, alpha, lda, ldb, beta, ldc).arg(a, aOffset).arg(b, bOffset).arg(c, cOffset).bind();
+      if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
+        w.gemm(+transA, +transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork);
       }
       stage.finish();
     },
 
     packB(transB, k, n, b, bOffset, ldb) {
       if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
-      // Addresses first (resident B, or B copied to scratch), then the block: growing the memory
-      // for it may detach the caller's views but never moves the bytes they address.
-      stage.begin('packB').arg(b, bOffset, transB ? span(n, k, ldb) : span(k, n, ldb), false).bind();
+      // B's address first, then the block: growing the memory for it may detach the caller's views
+      // but never moves the bytes they address.
+      const pb = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind()[0];
       const bytes = w.packedBBytes(k, n);
       const ptr = heap.alloc(bytes);
-      if (k > 0 && n > 0) w.packB(+transB, k, n, stage.ptr(0), ldb, ptr);
+      if (k > 0 && n > 0) w.packB(+transB, k, n, pb, ldb, ptr);
       stage.finish();
       const packed = new WasmPacked(transB, k, n, ptr, bytes);
       owned(packed, ptr, bytes);
@@ -174,14 +156,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       checkPackedShape(packed, n, k);
       if (f64(c) || f64(a)) throw new Error('gemmPacked: a float32 packed matrix takes float32 A and C');
       if (released.has(packed)) throw new Error('gemmPacked: this packed matrix was released');
-      const useA = k > 0 && alpha !== 0 && m > 0 && n > 0;
-      stage.begin('gemmPacked')
-        .arg(a, aOffset, useA ? (transA ? span(k, m, lda) : span(m, k, lda)) : 0, false)
-        .arg(c, cOffset, span(m, n, ldc), true, !overwrites(m, n, ldc, beta))
-        .bind();
-      const pa = stage.ptr(0), pc = stage.ptr(1);
-      if (!pool?.gemmPacked(transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, gemmWork)) {
-        w.gemmPacked(+transA, m, n, k, alpha, pa, lda, packed.ptr, beta, pc, ldc, 0, n, gemmWork);
+      const p = stage.begin(GEMM_PACKED, +transA, m, n, k, alpha, lda, beta, ldc).arg(a, aOffset).arg(c, cOffset).bind();
+      if (!pool?.gemmPacked(transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, gemmWork)) {
+        w.gemmPacked(+transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, 0, n, gemmWork);
       }
       stage.finish();
     },
@@ -192,68 +169,56 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     addRowVector(rows, cols, x, xOffset, v, vOffset) {
       if (f64(x)) return jsKernels.addRowVector(rows, cols, x, xOffset, v, vOffset);
-      stage.begin('addRowVector').arg(x, xOffset, rows * cols, true).arg(v as Float32Array, vOffset, rows > 0 ? cols : 0, false).bind();
-      w.addRowVector(rows, cols, stage.ptr(0), stage.ptr(1));
+      const p = stage.begin(ADD_ROW_VECTOR, rows, cols).arg(x, xOffset).arg(v, vOffset).bind();
+      w.addRowVector(rows, cols, p[0], p[1]);
       stage.finish();
     },
 
     sumRows(rows, cols, x, xOffset, out, outOffset, accumulate) {
       if (f64(out)) return jsKernels.sumRows(rows, cols, x, xOffset, out, outOffset, accumulate);
-      stage.begin('sumRows').arg(x as Float32Array, xOffset, rows * cols, false).arg(out, outOffset, cols, true, accumulate).bind();
-      w.sumRows(rows, cols, stage.ptr(0), stage.ptr(1), +accumulate);
+      const p = stage.begin(SUM_ROWS, rows, cols, +accumulate).arg(x, xOffset).arg(out, outOffset).bind();
+      w.sumRows(rows, cols, p[0], p[1], +accumulate);
       stage.finish();
     },
 
     scatterAddRows(rows, cols, ids, src, srcOffset, dst, dstOffset, dstRows) {
       if (f64(dst)) return jsKernels.scatterAddRows(rows, cols, ids, src, srcOffset, dst, dstOffset, dstRows);
       checkScatterIds(ids, rows, dstRows);
-      const active = rows > 0 && cols > 0;
-      stage.begin('scatterAddRows')
-        .arg(ids, 0, active ? rows : 0, false)
-        .arg(src as Float32Array, srcOffset, active ? rows * cols : 0, false)
-        .arg(dst, dstOffset, active ? dstRows * cols : 0, true)
-        .bind();
-      if (active) w.scatterAddRows(rows, cols, stage.ptr(0), stage.ptr(1), stage.ptr(2));
+      const p = stage.begin(SCATTER_ADD_ROWS, rows, cols, dstRows).arg(ids).arg(src, srcOffset).arg(dst, dstOffset).bind();
+      if (rows > 0 && cols > 0) w.scatterAddRows(rows, cols, p[0], p[1], p[2]);
       stage.finish();
     },
 
     axpy(n, alpha, x, xOffset, y, yOffset) {
       if (f64(y)) return jsKernels.axpy(n, alpha, x, xOffset, y, yOffset);
-      stage.begin('axpy').arg(x as Float32Array, xOffset, n, false).arg(y, yOffset, n, true).bind();
-      w.axpy(n, alpha, stage.ptr(0), stage.ptr(1));
+      const p = stage.begin(AXPY, n).arg(x, xOffset).arg(y, yOffset).bind();
+      w.axpy(n, alpha, p[0], p[1]);
       stage.finish();
     },
 
     sumSquares(n, x, xOffset) {
       if (f64(x)) return jsKernels.sumSquares(n, x, xOffset);
-      stage.begin('sumSquares').arg(x, xOffset, n, false).bind();
-      const s = w.sumSquares(n, stage.ptr(0));
+      const s = w.sumSquares(n, stage.begin(SUM_SQUARES, n).arg(x, xOffset).bind()[0]);
       stage.finish();
       return s;
     },
 
     scale(n, alpha, x, xOffset) {
       if (f64(x)) return jsKernels.scale(n, alpha, x, xOffset);
-      stage.begin('scale').arg(x, xOffset, n, true).bind();
-      w.scale(n, alpha, stage.ptr(0));
+      w.scale(n, alpha, stage.begin(SCALE, n).arg(x, xOffset).bind()[0]);
       stage.finish();
     },
 
     rnnForward(n, activation, pre, preOffset) {
       if (f64(pre)) return jsKernels.rnnForward(n, activation, pre, preOffset);
-      stage.begin('rnnForward').arg(pre, preOffset, n, true).bind();
-      w.rnnForward(n, activation, stage.ptr(0));
+      w.rnnForward(n, activation, stage.begin(RNN_FORWARD, n).arg(pre, preOffset).bind()[0]);
       stage.finish();
     },
 
     rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset) {
       if (f64(dPre)) return jsKernels.rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset);
-      stage.begin('rnnBackward')
-        .arg(h as Float32Array, hOffset, n, false)
-        .arg(dh as Float32Array, dhOffset, n, false)
-        .arg(dPre, dPreOffset, n, true)
-        .bind();
-      w.rnnBackward(n, activation, stage.ptr(0), stage.ptr(1), stage.ptr(2));
+      const p = stage.begin(RNN_BACKWARD, n).arg(h, hOffset).arg(dh, dhOffset).arg(dPre, dPreOffset).bind();
+      w.rnnBackward(n, activation, p[0], p[1], p[2]);
       stage.finish();
     },
 
@@ -261,42 +226,19 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(gates)) {
         return jsKernels.lstmForward(batch, hidden, gates, gatesOffset, cPrev, cPrevOffset, c, cOffset, hRaw, hRawOffset, peep, peepOffset);
       }
-      const state = batch * hidden;
-      stage.begin('lstmForward')
-        .arg(gates, gatesOffset, 4 * state, true)
-        .arg(cPrev as Float32Array, cPrevOffset, state, false)
-        .arg(c as Float32Array, cOffset, state, true)
-        .arg(hRaw as Float32Array, hRawOffset, state, true)
-        .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
-        .bind();
-      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4)] as const;
-      if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, ptrs, gemmWork)) w.lstmForward(batch, hidden, ...ptrs);
+      const p = stage.begin(LSTM_FORWARD, batch, hidden)
+        .arg(gates, gatesOffset).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hRaw, hRawOffset).arg(peep, peepOffset).bind();
+      if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
       stage.finish();
     },
 
     lstmStep(batch, input, hidden, x, xOffset, h, hOffset, wIh, wHh, bIh, bHh, cPrev, cPrevOffset, c, cOffset, hOut, hOutOffset) {
       if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
-      const state = batch * hidden, G = 4 * hidden;
-      stage.begin('lstmStep')
-        .arg(x as Float32Array, xOffset, batch * input, false)
-        .arg(h as Float32Array, hOffset, state, false)
-        .arg(wIh as Float32Array, 0, G * input, false)
-        .arg(wHh as Float32Array, 0, G * hidden, false)
-        .arg(bIh as Float32Array | null, 0, G, false)
-        .arg(bHh as Float32Array | null, 0, G, false)
-        .arg(cPrev as Float32Array, cPrevOffset, state, false)
-        .arg(c, cOffset, state, true, false)
-        .arg(hOut as Float32Array, hOutOffset, state, true, false)
+      const p = stage.begin(LSTM_STEP, batch, input, hidden)
+        .arg(x, xOffset).arg(h, hOffset).arg(wIh).arg(wHh).arg(bIh).arg(bHh).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hOut, hOutOffset)
         .bind();
-      // The scratch after bind() (as packB): growing a plain memory detaches the caller's views of it,
-      // which bind() has already turned into addresses.
-      const gates = gatesScratch(batch * G);
-      const ptrs = [
-        stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), gates,
-      ] as const;
-      if (!pool?.unitStep(KIND_LSTM_STEP, hidden, G * (input + hidden), [batch, input, hidden, ...ptrs], gemmWork)) {
-        w.lstmStepUnits(batch, input, hidden, ...ptrs, 0, hidden, gemmWork);
-      }
+      const args = [batch, input, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]] as const;
+      if (!pool?.unitStep(KIND_LSTM_STEP, hidden, 4 * hidden * (input + hidden), args, gemmWork)) w.lstmStepUnits(...args, 0, hidden, gemmWork);
       stage.finish();
     },
 
@@ -321,20 +263,11 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       }
       const lstm = cell === 2;
       if (lstm !== (cPrev !== null && c !== null)) throw new Error('stepPrepared: an LSTM step takes cPrev and c, other cells neither');
-      const state = batch * hidden, G = gatesOf(cell) * hidden;
-      stage.begin('stepPrepared')
-        .arg(step.tokens ? null : (x as Float32Array), 0, batch * input, false)
-        .arg(tokens, 0, batch, false)
-        .arg(h as Float32Array, 0, state, false)
-        .arg(cPrev as Float32Array | null, 0, state, false)
-        .arg(c as Float32Array | null, 0, state, true, false)
-        .arg(hOut as Float32Array, 0, state, true, false)
-        .bind();
-      // Scratch (after bind(), as in lstmStep): gates, and for GRU the recurrent part beside it.
-      const gates = gatesScratch(batch * G * (cell === 3 ? 2 : 1));
+      const G = gatesOf(cell) * hidden;
+      const p = stage.begin(STEP_PREPARED, batch, input, hidden, G, +(cell === 3))
+        .arg(step.tokens ? null : x).arg(tokens).arg(h).arg(cPrev).arg(c).arg(hOut).bind();
       const args = [
-        cell, batch, input, hidden, stage.ptr(0), stage.ptr(1), stage.ptr(2), step.wIh, step.wHh, step.bIh, step.bHh, step.peep,
-        stage.ptr(3), stage.ptr(4), stage.ptr(5), gates, gates + batch * G * 4,
+        cell, batch, input, hidden, p[0], p[1], p[2], step.wIh, step.wHh, step.bIh, step.bHh, step.peep, p[3], p[4], p[5], p[6], p[7],
       ] as const;
       const weights = G * ((step.tokens ? 0 : input) + hidden);
       if (!pool?.unitStep(KIND_STEP_GROUPED, hidden, weights, args, gemmWork)) w.stepGroupedUnits(...args, 0, hidden, gemmWork);
@@ -355,34 +288,22 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
           dGates, dGatesOffset, peep, peepOffset, dPeep, dPeepOffset,
         );
       }
-      const state = batch * hidden;
-      stage.begin('lstmBackward')
-        .arg(gates, gatesOffset, 4 * state, false)
-        .arg(cPrev as Float32Array, cPrevOffset, state, false)
-        .arg(c as Float32Array, cOffset, state, false)
-        .arg(dhRaw as Float32Array, dhRawOffset, state, false)
-        .arg(dc as Float32Array, dcOffset, state, true)
-        .arg(dGates as Float32Array, dGatesOffset, 4 * state, true)
-        .arg(peep as Float32Array | null, peepOffset, 3 * hidden, false)
-        .arg(peep ? (dPeep as Float32Array | null) : null, dPeepOffset, 3 * hidden, true)
+      const p = stage.begin(LSTM_BACKWARD, batch, hidden)
+        .arg(gates, gatesOffset).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(dhRaw, dhRawOffset).arg(dc, dcOffset)
+        .arg(dGates, dGatesOffset).arg(peep, peepOffset).arg(peep ? dPeep : null, dPeepOffset)
         .bind();
-      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5)] as const;
-      // Peepholes sum their gradient over the batch: that stays on one thread, in row order.
-      if (peep || !pool?.steps(KIND_LSTM_BACKWARD, batch, hidden, ptrs, gemmWork)) w.lstmBackward(batch, hidden, ...ptrs, stage.ptr(6), stage.ptr(7));
+      // Peepholes sum their gradient over the batch: that stays on one thread, in row order. Without
+      // them, the last two addresses that the threads get are 0.
+      if (peep || !pool?.steps(KIND_LSTM_BACKWARD, batch, hidden, p, gemmWork)) {
+        w.lstmBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+      }
       stage.finish();
     },
 
     gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset) {
       if (f64(gi)) return jsKernels.gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset);
-      const state = batch * hidden;
-      stage.begin('gruForward')
-        .arg(gi, giOffset, 3 * state, true)
-        .arg(gh as Float32Array, ghOffset, 3 * state, false)
-        .arg(hPrev as Float32Array, hPrevOffset, state, false)
-        .arg(h as Float32Array, hOffset, state, true)
-        .bind();
-      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3)] as const;
-      if (!pool?.steps(KIND_GRU_FORWARD, batch, hidden, ptrs, gemmWork)) w.gruForward(batch, hidden, ...ptrs);
+      const p = stage.begin(GRU_FORWARD, batch, hidden).arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(h, hOffset).bind();
+      if (!pool?.steps(KIND_GRU_FORWARD, batch, hidden, p, gemmWork)) w.gruForward(batch, hidden, p[0], p[1], p[2], p[3]);
       stage.finish();
     },
 
@@ -392,18 +313,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
           batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, dh, dhOffset, dGi, dGiOffset, dGh, dGhOffset, dhPrev, dhPrevOffset,
         );
       }
-      const state = batch * hidden;
-      stage.begin('gruBackward')
-        .arg(gi, giOffset, 3 * state, false)
-        .arg(gh as Float32Array, ghOffset, 3 * state, false)
-        .arg(hPrev as Float32Array, hPrevOffset, state, false)
-        .arg(dh as Float32Array, dhOffset, state, false)
-        .arg(dGi as Float32Array, dGiOffset, 3 * state, true)
-        .arg(dGh as Float32Array, dGhOffset, 3 * state, true)
-        .arg(dhPrev as Float32Array, dhPrevOffset, state, true)
+      const p = stage.begin(GRU_BACKWARD, batch, hidden)
+        .arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(dh, dhOffset).arg(dGi, dGiOffset).arg(dGh, dGhOffset).arg(dhPrev, dhPrevOffset)
         .bind();
-      const ptrs = [stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5), stage.ptr(6)] as const;
-      if (!pool?.steps(KIND_GRU_BACKWARD, batch, hidden, ptrs, gemmWork)) w.gruBackward(batch, hidden, ...ptrs);
+      if (!pool?.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
       stage.finish();
     },
 
@@ -412,19 +325,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       // A step big enough to share runs whole here only if the threads can share the whole loop.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.n);
       if (threaded && !pool.sharesSequence(batch)) return false;
-      const G = packed.n / hidden;
-      const state = batch * hidden;
-      stage.begin('sequenceForward')
-        .arg(gates, 0, steps * batch * G * hidden, true)
-        .arg(gh as Float32Array | null, 0, steps * batch * G * hidden, true, false)
-        .arg(states as Float32Array, 0, (steps + 1) * state, true)
-        .arg(cells as Float32Array | null, 0, (steps + 1) * state, true)
-        .arg(biasHh as Float32Array | null, 0, G * hidden, false)
-        .arg(peep as Float32Array | null, 0, 3 * hidden, false)
-        .bind();
-      const args = [kind, steps, batch, hidden, packed.ptr, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4), stage.ptr(5)];
-      if (threaded) pool.sequence(KIND_SEQUENCE_FORWARD, batch, args, gemmWork);
-      else (w.sequenceForward as (...a: number[]) => void)(...args, gemmWork);
+      const p = stage.begin(SEQUENCE_FORWARD, steps, batch, hidden, packed.n)
+        .arg(gates).arg(gh).arg(states).arg(cells).arg(biasHh).arg(peep).bind();
+      if (threaded) pool.sequence(KIND_SEQUENCE_FORWARD, batch, [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5]], gemmWork);
+      else w.sequenceForward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], gemmWork);
       stage.finish();
       return true;
     },
@@ -434,28 +338,15 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       // The peephole gradient sums over batch rows: shared by rows, it would sum in another order.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.k);
       if (threaded && (peep || !pool.sharesSequence(batch))) return false;
-      const G = packed.k / hidden;
-      const state = batch * hidden, all = steps * batch * G * hidden;
-      stage.begin('sequenceBackward')
-        .arg(gates, 0, all, false)
-        .arg(gh as Float32Array | null, 0, all, false)
-        .arg(states as Float32Array, 0, (steps + 1) * state, false)
-        .arg(cells as Float32Array | null, 0, (steps + 1) * state, false)
-        .arg(dOut as Float32Array, 0, steps * state, false)
-        .arg(dh as Float32Array, 0, state, true)
-        .arg(dc as Float32Array | null, 0, state, true)
-        .arg(dGates as Float32Array, 0, all, true, false)
-        .arg(dGh as Float32Array | null, 0, all, true, false)
-        .arg(dhPrev as Float32Array | null, 0, state, true, false)
-        .arg(peep as Float32Array | null, 0, 3 * hidden, false)
-        .arg(peep ? (dPeep as Float32Array | null) : null, 0, 3 * hidden, true)
+      const p = stage.begin(SEQUENCE_BACKWARD, steps, batch, hidden, packed.k)
+        .arg(gates).arg(gh).arg(states).arg(cells).arg(dOut).arg(dh).arg(dc).arg(dGates).arg(dGh).arg(dhPrev).arg(peep).arg(peep ? dPeep : null)
         .bind();
-      const args = [
-        kind, steps, batch, hidden, packed.ptr, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), stage.ptr(4),
-        stage.ptr(5), stage.ptr(6), stage.ptr(7), stage.ptr(8), stage.ptr(9), stage.ptr(10), stage.ptr(11),
-      ];
-      if (threaded) pool.sequence(KIND_SEQUENCE_BACKWARD, batch, args, gemmWork);
-      else (w.sequenceBackward as (...a: number[]) => void)(...args, gemmWork);
+      if (threaded) {
+        const args = [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]];
+        pool.sequence(KIND_SEQUENCE_BACKWARD, batch, args, gemmWork);
+      } else {
+        w.sequenceBackward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], gemmWork);
+      }
       stage.finish();
       return true;
     },
@@ -464,13 +355,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(logits)) {
         return jsKernels.softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset);
       }
-      stage.begin('softmaxCrossEntropy')
-        .arg(logits, logitsOffset, rows * classes, false)
-        .arg(targets, 0, rows, false)
-        .arg(loss as Float32Array, lossOffset, rows, true, false)
-        .arg(dLogits as Float32Array | null, dLogitsOffset, rows * classes, true, false)
-        .bind();
-      w.softmaxCrossEntropy(rows, classes, stage.ptr(0), stage.ptr(1), ignoreIndex, stage.ptr(2), stage.ptr(3));
+      const p = stage.begin(SOFTMAX_CROSS_ENTROPY, rows, classes)
+        .arg(logits, logitsOffset).arg(targets).arg(loss, lossOffset).arg(dLogits, dLogitsOffset).bind();
+      w.softmaxCrossEntropy(rows, classes, p[0], p[1], ignoreIndex, p[2], p[3]);
       stage.finish();
     },
 
@@ -480,16 +367,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const stepSize = lr / (1 - beta1 ** step);
       const bias2Sqrt = Math.sqrt(1 - beta2 ** step);
       const decay = decoupled ? 1 - lr * weightDecay : 1;
-      stage.begin('adamUpdate')
-        .arg(param, 0, n, true)
-        .arg(grad as Float32Array, 0, n, false)
-        .arg(m as Float32Array, 0, n, true)
-        .arg(v as Float32Array, 0, n, true)
-        .bind();
-      w.adamUpdate(
-        n, stage.ptr(0), stage.ptr(1), stage.ptr(2), stage.ptr(3), beta1, beta2, eps, weightDecay, +decoupled, decay,
-        stepSize, bias2Sqrt,
-      );
+      const p = stage.begin(ADAM_UPDATE, n).arg(param).arg(grad).arg(m).arg(v).bind();
+      w.adamUpdate(n, p[0], p[1], p[2], p[3], beta1, beta2, eps, weightDecay, +decoupled, decay, stepSize, bias2Sqrt);
       stage.finish();
     },
   };

@@ -8,6 +8,7 @@
  */
 import type { FloatArray, PreparedStep, SequenceKind } from '../contract.js';
 import type { LinearMemory } from './memory.js';
+import { PREPARE_STEP } from './kernel-args.js';
 import type { Staging } from './staging.js';
 
 /** Floats of one gate block of `hidden` rows by k columns in the grouped layout. */
@@ -61,18 +62,14 @@ export function prepareStep(
   const hhFloats = gates * blockFloats(hidden, hidden);
   const floats = ihFloats + hhFloats + (bIh ? G : 0) + (bHh ? G : 0) + (peep ? 3 * hidden : 0);
   const bytes = floats * 4;
-  // The sources by address first (Staging), then the block: if the allocation grows a plain memory,
-  // views of it (a layer's weights) are detached (and read as empty), but their addresses still hold
-  // the numbers.
-  const lengths = [wIh, wHh, bIh, bHh, peep].map((a) => a?.length ?? 0);
-  stage.begin('prepareStep');
-  [wIh, wHh, bIh, bHh, peep].forEach((a, i) => stage.arg(a as Float32Array | null, 0, lengths[i]!, false));
-  stage.bind();
+  // The sources by address (bind()), then the block: if the allocation grows a plain memory, views of
+  // it (a layer's weights) are detached, but their addresses still hold the numbers.
+  const p = stage.begin(PREPARE_STEP, G, input, hidden).arg(wIh).arg(wHh).arg(bIh).arg(bHh).arg(peep).bind();
   const ptr = heap.alloc(bytes);
   const f32 = heap.f32();
-  const source = (i: number): Float32Array | null =>
-    lengths[i] ? f32.subarray(stage.ptr(i) >>> 2, (stage.ptr(i) >>> 2) + lengths[i]!) : null;
-  [wIh, wHh, bIh, bHh, peep] = [source(0)!, source(1)!, source(2), source(3), source(4)];
+  const source = (address: number, length: number): Float32Array | null =>
+    address ? f32.subarray(address >>> 2, (address >>> 2) + length) : null;
+  [wIh, wHh, bIh, bHh, peep] = [source(p[0], G * input)!, source(p[1], G * hidden)!, source(p[2], G), source(p[3], G), source(p[4], 3 * hidden)];
   const at = ptr >>> 2;
   f32.fill(0, at, at + floats);
   if (tokens) {
