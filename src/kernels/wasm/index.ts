@@ -17,9 +17,10 @@ import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
 import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
 import { Staging } from './staging.js';
 import {
-  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
+  KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
   KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
-} from './threads.js';
+} from './assembly-constants.generated.js';
+import { GemmThreads } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
 

@@ -11,6 +11,10 @@
  * Workers come from `node:worker_threads` in Node and from Web Workers (a blob URL) in browsers; both
  * need the shared-memory build (module.ts). Nothing here is needed for one thread.
  */
+import {
+  JOB_ARGS, JOB_CHUNK, JOB_KIND, JOB_SPLIT, KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD,
+  KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, MC, MR, NR,
+} from './assembly-constants.generated.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
 
@@ -34,17 +38,6 @@ const TAG_LIMIT = 1 << (31 - INDEX_BITS);
 /** The largest chunk count (chunk indices must stay below INDEX_MASK, the closed state). */
 const MAX_CHUNKS = INDEX_MASK - 1;
 
-/** Job kinds of assembly/threads.ts. */
-export const KIND_GEMM = 0;
-export const KIND_GEMM_PACKED = 1;
-export const KIND_LSTM_FORWARD = 2;
-export const KIND_LSTM_BACKWARD = 3;
-export const KIND_GRU_FORWARD = 4;
-export const KIND_GRU_BACKWARD = 5;
-export const KIND_LSTM_STEP = 6;
-export const KIND_STEP_GROUPED = 7;
-export const KIND_SEQUENCE_FORWARD = 8;
-export const KIND_SEQUENCE_BACKWARD = 9;
 /** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a step cut by units: a multiple of 8 (gemm-small's column groups, the
@@ -53,12 +46,6 @@ const STEP_UNIT_MULTIPLE = 8;
 /** Fewest units (batch x hidden) of a recurrent step shared by threads. */
 const MIN_SPLIT_UNITS = 4096;
 
-/** Register-tile sizes of assembly/gemm.ts: chunks are cut on these multiples. */
-const MR = 4;
-const NR = 8;
-/** Rows of A that assembly/gemm.ts packs at a time: each such block streams all of (packed) B, so
- * row chunks of whole blocks cost nothing beside one big chunk. */
-const MC = 128;
 /** Rows of C from which a product over a packed B is cut by rows rather than columns. */
 const PACKED_ROW_SPLIT_M = 16;
 /** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
@@ -449,7 +436,7 @@ export class GemmThreads {
       (whole as (...a: number[]) => void)(...args, mainWork);
     } else {
       const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
+      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + i] = args[i]!;
       this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
@@ -500,9 +487,9 @@ export class GemmThreads {
     } else {
       const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
       const { i32 } = this;
-      i32[JOB + 3] = batch;
-      i32[JOB + 4] = hidden;
-      for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
+      i32[JOB + JOB_ARGS] = batch;
+      i32[JOB + JOB_ARGS + 1] = hidden;
+      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + 2 + i] = args[i]!;
       this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
@@ -527,7 +514,7 @@ export class GemmThreads {
       (whole as (...a: number[]) => void)(...args, 0, hidden, mainWork);
     } else {
       const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
+      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + i] = args[i]!;
       this.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
@@ -539,19 +526,20 @@ export class GemmThreads {
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
     const { i32, f32 } = this;
-    i32[JOB + 3] = +transA;
-    i32[JOB + 4] = +transB;
-    i32[JOB + 5] = m;
-    i32[JOB + 6] = n;
-    i32[JOB + 7] = k;
-    f32[JOB + 8] = alpha;
-    i32[JOB + 9] = a;
-    i32[JOB + 10] = lda;
-    i32[JOB + 11] = b;
-    i32[JOB + 12] = ldb;
-    f32[JOB + 13] = beta;
-    i32[JOB + 14] = c;
-    i32[JOB + 15] = ldc;
+    const at = JOB + JOB_ARGS;
+    i32[at + 0] = +transA;
+    i32[at + 1] = +transB;
+    i32[at + 2] = m;
+    i32[at + 3] = n;
+    i32[at + 4] = k;
+    f32[at + 5] = alpha;
+    i32[at + 6] = a;
+    i32[at + 7] = lda;
+    i32[at + 8] = b;
+    i32[at + 9] = ldb;
+    f32[at + 10] = beta;
+    i32[at + 11] = c;
+    i32[at + 12] = ldc;
   }
 
   private columnChunk(n: number): number {
@@ -576,9 +564,9 @@ export class GemmThreads {
   private run(kind: number, split: number, size: number, count: number, mainWork: number): void {
     const { i32 } = this;
     if (count > MAX_CHUNKS) throw new Error(`GemmThreads: ${count} chunks exceed the ${MAX_CHUNKS} a job may have`);
-    i32[JOB] = kind;
-    i32[JOB + 1] = split;
-    i32[JOB + 2] = size;
+    i32[JOB + JOB_KIND] = kind;
+    i32[JOB + JOB_SPLIT] = split;
+    i32[JOB + JOB_CHUNK] = size;
     // CLAIM is closed since the last job ended, so no thread can claim while these change.
     Atomics.store(i32, COUNT, count);
     Atomics.store(i32, DONE, 0);
