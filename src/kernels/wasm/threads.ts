@@ -17,6 +17,7 @@ import {
 } from './assembly-constants.generated.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
+import { Chooser } from './chooser.js';
 
 // Control block, Int32 slots.
 //
@@ -78,27 +79,6 @@ const MAX_SHARED_PACK = 64 << 20;
 const WORKER_SPIN_MS = 0.3;
 /** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
 const MAIN_SPIN_MS = 0.5;
-/** Choosing between sharing and not (see Chooser): the first exploit phase (ms), the longest one
- * after confirmations, the probe phase (longer until it has timed every shape, up to the maximum),
- * the fewest calls in a phase, and the margin to switch. */
-const EXPLOIT_FIRST_MS = 1000;
-const EXPLOIT_MAX_MS = 8000;
-const PROBE_MS = 250;
-const PROBE_MAX_MS = 3000;
-const MIN_PHASE_CALLS = 64;
-/** ...or this many calls of LONG_CALL_MS or more: a training step whose time loops run whole (W5:
- * five calls, 0.4 s) would otherwise probe for 13 steps, alone for most of a benchmark's run. */
-const MIN_PHASE_LONG_CALLS = 8;
-const SWITCH_IF_FASTER = 0.9;
-/** After a probe that confirmed the current way, the next exploit phase lasts at least this many
- * times the probe: a probe that had to run a long training step the slow way to time every shape
- * (W5: ~1 s) then costs a few percent, not a third of the time. */
-const EXPLOIT_PER_PROBE = 32;
-const EXPLOIT_LONGEST_MS = 60_000;
-/** A call at least this long is timed even when it is the first of its shape in a phase: waking a
- * helper (tens of microseconds) does not bias it, and long steps then need fewer calls to probe. */
-const LONG_CALL_MS = 1;
-
 // The worker's whole program: claim chunks of each new job until none are left, then wait.
 const WORKER_SOURCE = `
 const start = ({ module, memory, control, work }) => {
@@ -176,108 +156,6 @@ function mainThreadMayBlock(): boolean {
 }
 
 const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
-
-/**
- * Helpers pay only when a core is free for them. On a busy machine a helper gets little time, the
- * caller takes almost all chunks anyway, and the helper's spinning between jobs takes CPU time from
- * the caller: sharing then makes training slower, not faster (measured: half the speed with two
- * other busy processes on two cores). And what sharing gains shows only when it is steady: the
- * helper awake, its caches warm. So the choice is measured in phases: all shareable work goes one
- * way (shared, or alone) for an exploit phase, then the other way for a short probe phase; each job
- * shape's mean time in both is weighted by how often the exploit phase ran it, and the faster way
- * wins, clearly (by 10%), or the current way stays. A confirmed choice earns a longer phase before
- * the next probe: twice the last, and at least 32 times the probe, so that probing costs little
- * however long the steps are. Results are the same either way.
- */
-export class Chooser {
-  /** Off: always share (tests and benchmarks that must see the shared path). */
-  enabled = true;
-  private sharing = true;
-  private probing = false;
-  private phaseStart = 0;
-  private phaseEnd = -1;
-  private phaseCalls = 0;
-  private phaseLongCalls = 0;
-  private exploitMs = EXPLOIT_FIRST_MS;
-  private current = new Map<string, PhaseTimes>();
-  private exploited = new Map<string, PhaseTimes>();
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
-
-  /** Whether to share the next call. */
-  share(): boolean {
-    if (!this.enabled) return true;
-    const now = this.now();
-    if (this.phaseEnd < 0) this.phaseEnd = now + this.exploitMs;
-    else if (now >= this.phaseEnd && this.enoughCalls() && (!this.probing || this.probeCovers(now))) this.endPhase(now);
-    this.phaseCalls++;
-    return this.sharing;
-  }
-
-  private enoughCalls(): boolean {
-    return this.phaseCalls >= MIN_PHASE_CALLS || this.phaseLongCalls >= MIN_PHASE_LONG_CALLS;
-  }
-
-  /** Whether the probe has timed every shape the exploit phase ran (a training step may be longer
-   * than the probe), or has run long enough. */
-  private probeCovers(now: number): boolean {
-    if (now >= this.phaseEnd - PROBE_MS + PROBE_MAX_MS) return true;
-    for (const [key, e] of this.exploited) if (e.calls > 0 && !(this.current.get(key)?.calls)) return false;
-    return true;
-  }
-
-  /** A call of shape `key` took `ms`, shared or alone. The first call of a shape in a phase is not
-   * counted: it may wake a sleeping helper, or find caches filled by the other way. */
-  record(key: string, shared: boolean, ms: number): void {
-    if (!this.enabled || shared !== this.sharing) return;
-    if (ms >= LONG_CALL_MS) this.phaseLongCalls++;
-    const t = this.current.get(key);
-    if (!t) {
-      this.current.set(key, ms >= LONG_CALL_MS ? { sum: ms, calls: 1 } : { sum: 0, calls: 0 });
-      return;
-    }
-    t.sum += ms;
-    t.calls++;
-  }
-
-  private endPhase(now: number): void {
-    if (!this.probing) {
-      this.exploited = this.current;
-      this.startPhase(now, !this.sharing, PROBE_MS, true);
-      return;
-    }
-    // The probe is over: the time the exploit phase's mix of calls would take either way.
-    let exploitTime = 0;
-    let probeTime = 0;
-    for (const [key, e] of this.exploited) {
-      const p = this.current.get(key);
-      if (!p || p.calls === 0 || e.calls === 0) continue;
-      exploitTime += e.sum; // = e.calls * (e.sum / e.calls)
-      probeTime += e.calls * (p.sum / p.calls);
-    }
-    const better = probeTime > 0 && probeTime < SWITCH_IF_FASTER * exploitTime;
-    const probeMs = now - this.phaseStart;
-    if (better) this.exploitMs = EXPLOIT_FIRST_MS;
-    else this.exploitMs = Math.max(Math.min(EXPLOIT_MAX_MS, 2 * this.exploitMs), Math.min(EXPLOIT_LONGEST_MS, EXPLOIT_PER_PROBE * probeMs));
-    this.startPhase(now, better ? this.sharing : !this.sharing, this.exploitMs, false);
-  }
-
-  private startPhase(now: number, sharing: boolean, ms: number, probing: boolean): void {
-    this.sharing = sharing;
-    this.probing = probing;
-    this.phaseStart = now;
-    this.phaseEnd = now + ms;
-    this.phaseCalls = 0;
-    this.phaseLongCalls = 0;
-    this.current = new Map();
-  }
-}
-
-interface PhaseTimes {
-  /** Total time (ms) and number of the counted calls of one shape in one phase. */
-  sum: number;
-  calls: number;
-}
 
 export class GemmThreads {
   private readonly helpers: Helper[] = [];
