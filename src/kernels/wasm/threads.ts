@@ -8,36 +8,20 @@
  * sequence whatever chunk it falls in (a chunk never takes a product below gemm's small-m threshold,
  * where another kernel would run), so results are bit for bit the same for any number of threads.
  *
- * Workers come from `node:worker_threads` in Node and from Web Workers (a blob URL) in browsers; both
- * need the shared-memory build (module.ts). Nothing here is needed for one thread.
+ * The helpers' side is worker.ts, how they start spawn.ts, the slots they share control-block.ts.
+ * Nothing here is needed for one thread.
  */
 import {
   JOB_ARGS, JOB_CHUNK, JOB_KIND, JOB_SPLIT, KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD,
   KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, MC, MR, NR,
 } from './assembly-constants.generated.js';
+import { Chooser } from './chooser.js';
+import {
+  CLAIM, CONTROL_INTS, CONTROL_LAYOUT, COUNT, DONE, FAILED, INDEX_BITS, INDEX_MASK, JOB, MAX_CHUNKS, READY, TAG_LIMIT,
+} from './control-block.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
-import { Chooser } from './chooser.js';
-
-// Control block, Int32 slots.
-//
-// Claiming: CLAIM holds (tag << INDEX_BITS) | next chunk index, and a chunk is taken by a
-// compare-and-swap that bumps the index. Between jobs CLAIM is closed (a fresh tag with the index at
-// its maximum) while the next job's arguments, COUNT and DONE are written, then opened with another
-// fresh tag: a thread that read the old word can then neither claim with it (the swap fails) nor
-// mistake a stale index for a chunk of the new job.
-const CLAIM = 0;
-const DONE = 1; //   chunks finished in the current job
-const COUNT = 2; //  chunks in the current job
-const FAILED = 3; // 1 if a chunk threw
-const READY = 4; //  workers that have instantiated the module
-const JOB = 8; //    the job read by runChunk (assembly/threads.ts): kind, split, chunk, up to 17 args
-const CONTROL_INTS = 32;
-const INDEX_BITS = 10;
-const INDEX_MASK = (1 << INDEX_BITS) - 1;
-const TAG_LIMIT = 1 << (31 - INDEX_BITS);
-/** The largest chunk count (chunk indices must stay below INDEX_MASK, the closed state). */
-const MAX_CHUNKS = INDEX_MASK - 1;
+import { spawnHelper, type HelperWorker } from './spawn.js';
 
 /** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
@@ -59,14 +43,11 @@ const MIN_SPLIT_WORK = 1 << 21;
 /** Products of at most gemm's small-m rows (assembly/gemm-small.ts) stream B from memory, and two
  * cores may stream faster than one: they are shared from this many elements of B on. */
 const MIN_SPLIT_STREAM = 1 << 16;
-/** Chunks per thread: more than one, so a thread that starts late leaves its share to the others;
- * few, because each chunk of a product over a packed B packs its own copy of A (W1's per-step
- * products, [32 x 256] x [256 x 1024]: 2 rather than 4 measured 2-12% faster in three paired runs). */
+/** Chunks per thread: more than one, so a late thread leaves its share to the others; few, because
+ * each chunk of a product over a packed B packs its own copy of A. */
 const CHUNKS_PER_THREAD = 2;
 /** ...except where smaller chunks cost nothing (row chunks of whole MC blocks; a time loop's rows,
- * whose per-step products run as fast per row at 4 rows as at 64): there a thread that falls behind
- * (a busy host takes a core for milliseconds) leaves less for the others to wait for. Paired runs
- * against two chunks per thread, alternating in one process: W1 +5% to +10%, W3 and W5 +3%. */
+ * whose products run as fast per row at 4 rows as at 64): a thread that falls behind leaves less. */
 const FINE_CHUNKS_PER_THREAD = 4;
 /** Narrowest column chunk: each chunk packs its own copy of A, which must stay cheap beside it. */
 const MIN_CHUNK_COLUMNS = 64;
@@ -79,70 +60,9 @@ const MAX_SHARED_PACK = 64 << 20;
 const WORKER_SPIN_MS = 0.3;
 /** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
 const MAIN_SPIN_MS = 0.5;
-// The worker's whole program: claim chunks of each new job until none are left, then wait.
-const WORKER_SOURCE = `
-const start = ({ module, memory, control, work }) => {
-  const { runChunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
-  Atomics.add(i32, ${READY}, 1);
-  Atomics.notify(i32, ${READY});
-  let seen = Atomics.load(i32, ${CLAIM}) >>> ${INDEX_BITS};
-  for (;;) {
-    let word = Atomics.load(i32, ${CLAIM});
-    const spinUntil = performance.now() + ${WORKER_SPIN_MS};
-    while (word >>> ${INDEX_BITS} === seen) {
-      if (performance.now() > spinUntil) Atomics.wait(i32, ${CLAIM}, word);
-      word = Atomics.load(i32, ${CLAIM});
-    }
-    seen = word >>> ${INDEX_BITS};
-    for (;;) {
-      word = Atomics.load(i32, ${CLAIM});
-      const index = word & ${INDEX_MASK};
-      if (word >>> ${INDEX_BITS} !== seen || index >= Atomics.load(i32, ${COUNT})) break;
-      if (Atomics.compareExchange(i32, ${CLAIM}, word, word + 1) !== word) continue;
-      try {
-        runChunk(control + ${JOB * 4}, index, work);
-      } catch {
-        Atomics.store(i32, ${FAILED}, 1);
-      }
-      if (Atomics.add(i32, ${DONE}, 1) + 1 === Atomics.load(i32, ${COUNT})) Atomics.notify(i32, ${DONE});
-    }
-  }
-};
-// import(), not require: an eval'd worker runs as a module when the main program does.
-if (typeof self === 'undefined') import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', start));
-else self.onmessage = (event) => start(event.data);
-`;
-
-interface WorkerHandle {
-  postMessage(message: unknown): void;
-  terminate(): unknown;
-}
-
-/** A worker and a way to hear that it failed (an uncaught error in a worker must not end the
- * process: the thread count just falls back). */
-interface Spawned {
-  worker: WorkerHandle;
-  onError(listener: (error: unknown) => void): void;
-}
-
 interface Helper {
-  readonly worker: WorkerHandle;
+  readonly worker: HelperWorker;
   readonly work: number;
-}
-
-async function spawnWorker(): Promise<Spawned> {
-  if (typeof process === 'object' && process.versions?.node !== undefined) {
-    // A variable specifier keeps browser bundlers from trying to resolve the Node module.
-    const specifier = 'node:worker_threads';
-    const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref(); // an idle helper must not keep the process alive
-    return { worker, onError: (listener) => worker.on('error', listener) };
-  }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  return { worker, onError: (listener) => worker.addEventListener('error', listener) };
 }
 
 /** Atomics.wait is refused on browsers' main threads, which then spin instead. */
@@ -223,10 +143,11 @@ export class GemmThreads {
       this.heap.release(h.work, this.workBytes);
     }
     while (this.helpers.length < want) {
-      const spawned = await spawnWorker();
-      const h: Helper = { worker: spawned.worker, work: this.heap.alloc(this.workBytes) };
-      spawned.onError((error) => this.lose(h, error));
-      h.worker.postMessage({ module: this.instance.module, memory: this.instance.memory, control: this.control, work: h.work });
+      const work = this.heap.alloc(this.workBytes);
+      const { module, memory } = this.instance;
+      const worker = await spawnHelper({ module, memory, control: this.control, work, layout: CONTROL_LAYOUT, spinMs: WORKER_SPIN_MS });
+      const h: Helper = { worker, work };
+      worker.onError((error) => this.lose(h, error));
       this.helpers.push(h);
     }
     await this.whenReady(want);
