@@ -9,6 +9,7 @@
  */
 import type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
+import { checkThreadCount, parseThreadsVariable } from './thread-count.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
@@ -75,9 +76,11 @@ export async function initWasm(): Promise<BackendName> {
  * count in effect: 1 where there is no wasm backend or no shared memory (a browser page that is not
  * cross-origin isolated). The default in Node is 2 where there are two cores or more (measured: 1.3x
  * to 1.7x on the training workloads; sharing pauses by itself while other processes keep the cores
- * busy), overridden by RECURRENT_THREADS; elsewhere it is 1.
+ * busy), overridden by RECURRENT_THREADS; elsewhere it is 1. Rejects unless `threads` is a whole
+ * number from 1 to 128.
  */
 export async function setThreads(threads: number): Promise<number> {
+  checkThreadCount('setThreads', threads);
   const wasm = registry.get('wasm') as WasmKernels | undefined;
   if (!wasm || (!wasm.shared && threads > 1)) return 1;
   await wasm.setThreads(threads);
@@ -85,18 +88,29 @@ export async function setThreads(threads: number): Promise<number> {
 }
 
 /** The default thread count in Node: RECURRENT_THREADS, else up to 2 (never more than the cores). */
-async function defaultThreads(): Promise<number> {
+function defaultThreads(cores: number): number {
+  const fallback = Math.min(2, cores);
   const fromEnv = env?.env?.['RECURRENT_THREADS'];
-  if (fromEnv !== undefined && fromEnv !== '') return Number(fromEnv);
+  if (fromEnv === undefined || fromEnv === '') return fallback;
+  const parsed = parseThreadsVariable(fromEnv);
+  if ('threads' in parsed) return parsed.threads;
+  console.warn(`recurrent: ${parsed.error}; using ${fallback} thread${fallback === 1 ? '' : 's'}`);
+  return fallback;
+}
+
+async function coreCount(): Promise<number> {
   // A variable specifier keeps browser bundlers from trying to resolve the Node module.
   const specifier = 'node:os';
   const os = (await import(/* @vite-ignore */ specifier)) as typeof import('node:os');
-  return Math.min(2, os.availableParallelism());
+  return os.availableParallelism();
 }
 
 if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
-  defaultThreads()
-    .then((threads) => (threads > 1 ? setThreads(threads) : 1))
+  coreCount()
+    .then((cores) => {
+      const threads = defaultThreads(cores);
+      return threads > 1 ? setThreads(threads) : 1;
+    })
     .catch((error: unknown) => {
       console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
     });

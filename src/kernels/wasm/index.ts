@@ -10,6 +10,7 @@ import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedSt
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
+import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
@@ -120,6 +121,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     async setThreads(threads) {
+      checkThreadCount('setThreads', threads);
       if (pool) return pool.resize(threads);
       if (threads > 1) {
         throw new Error(`setThreads(${threads}): threads need shared WebAssembly memory, which this page lacks (serve it cross-origin isolated)`);

@@ -1,0 +1,47 @@
+// The helper-thread pool's life: which thread counts are accepted, when helpers start, and what
+// happens when one dies or is removed while work is shared. (That results are the same bits on one
+// thread and two is tested kernel by kernel in kernels-wasm.test.ts.) Whatever could hang runs in a
+// child process with a deadline, so that a regression fails instead of stalling the test run.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setThreads } from '../src/kernels/index.js';
+import { loadWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { lastJsonLine, runNodeScript } from './helpers/node-script.js';
+
+const BAD_COUNTS: [unknown, string][] = [[NaN, 'NaN'], [0, '0'], [-1, '-1'], [1.5, '1.5'], ['2', '"2" (a string)']];
+
+describe('thread counts', () => {
+  test('setThreads rejects what is not a positive integer, naming the value, before and after helpers exist', { timeout: 30_000 }, async () => {
+    const kernels = loadWasmKernelsSync(true);
+    for (const helpers of [false, true]) {
+      if (helpers) assert.equal(await setThreads(2), 2);
+      for (const [value, shown] of BAD_COUNTS) {
+        const message = `setThreads: threads must be a positive integer, got ${shown}`;
+        await assert.rejects(setThreads(value as number), { name: 'RangeError', message });
+        await assert.rejects(kernels.setThreads(value as number), { name: 'RangeError', message });
+      }
+      await assert.rejects(setThreads(129), { message: 'setThreads: threads must be at most 128, got 129' });
+    }
+    assert.equal(await setThreads(1), 1, 'a good count still takes effect after rejected ones');
+  });
+
+  test('a bad RECURRENT_THREADS warns in one line and leaves the default', { timeout: 60_000 }, async () => {
+    const script = `
+      import { availableParallelism } from 'node:os';
+      import { kernelsFor } from './src/kernels/index.js';
+      const kernels = kernelsFor('float32');
+      const want = Math.min(2, availableParallelism());
+      const started = performance.now();
+      const report = () => console.log(JSON.stringify({ threads: kernels.threads, want }));
+      const poll = () => (kernels.threads >= want || performance.now() - started > 20_000 ? report() : setTimeout(poll, 10));
+      poll();
+    `;
+    for (const bad of ['abc', '0', '-2', '1.5', '999']) {
+      const run = await runNodeScript(['--input-type=module', '-e', script], 40_000, { RECURRENT_THREADS: bad, RECURRENT_BACKEND: undefined });
+      const { threads, want } = lastJsonLine<{ threads: number; want: number }>(run, `RECURRENT_THREADS=${bad}`);
+      assert.equal(threads, want, `RECURRENT_THREADS=${bad}: the default count`);
+      const warning = `recurrent: RECURRENT_THREADS must be a whole number from 1 to 128, got ${JSON.stringify(bad)}; using ${want} thread${want === 1 ? '' : 's'}`;
+      assert.deepEqual(run.stderr.trim().split('\n'), [warning]);
+    }
+  });
+});
