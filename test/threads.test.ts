@@ -3,10 +3,13 @@
 // thread and two is tested kernel by kernel in kernels-wasm.test.ts.) Whatever could hang runs in a
 // child process with a deadline, so that a regression fails instead of stalling the test run.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { setThreads } from '../src/kernels/index.js';
 import { loadWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { lastJsonLine, runNodeScript } from './helpers/node-script.js';
+import { ROOT } from './helpers/cli.js';
+import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
 
 const BAD_COUNTS: [unknown, string][] = [[NaN, 'NaN'], [0, '0'], [-1, '-1'], [1.5, '1.5'], ['2', '"2" (a string)']];
 
@@ -37,11 +40,47 @@ describe('thread counts', () => {
       poll();
     `;
     for (const bad of ['abc', '0', '-2', '1.5', '999']) {
-      const run = await runNodeScript(['--input-type=module', '-e', script], 40_000, { RECURRENT_THREADS: bad, RECURRENT_BACKEND: undefined });
+      const run = await runNodeScript([...TSX, '--input-type=module', '-e', script], 40_000, { RECURRENT_THREADS: bad, RECURRENT_BACKEND: undefined });
       const { threads, want } = lastJsonLine<{ threads: number; want: number }>(run, `RECURRENT_THREADS=${bad}`);
       assert.equal(threads, want, `RECURRENT_THREADS=${bad}: the default count`);
       const warning = `recurrent: RECURRENT_THREADS must be a whole number from 1 to 128, got ${JSON.stringify(bad)}; using ${want} thread${want === 1 ? '' : 's'}`;
       assert.deepEqual(run.stderr.trim().split('\n'), [warning]);
     }
+  });
+});
+
+interface SyncTraining {
+  backend: string;
+  threads: number;
+  helperChunks: number;
+}
+
+/** The default thread count, or 2 named explicitly on a one-core machine (whose default is 1). */
+const twoThreadsByDefault = { RECURRENT_THREADS: availableParallelism() >= 2 ? undefined : '2', RECURRENT_BACKEND: undefined };
+
+describe('helpers start at import', () => {
+  test("a synchronous script's first forward and backward pass (W5's shape) is shared with a helper", { timeout: 120_000 }, async () => {
+    const run = await runNodeScript([...TSX, 'test/helpers/sync-training.ts'], 100_000, twoThreadsByDefault);
+    const result = lastJsonLine<SyncTraining>(run, 'test/helpers/sync-training.ts');
+    assert.equal(result.backend, 'wasm');
+    assert.ok(result.helperChunks > 0, `no chunk of the first pass ran on a helper: ${JSON.stringify(result)}`);
+    assert.equal(result.threads, 2);
+  });
+
+  const built = existsSync(`${ROOT}/dist/index.js`);
+  test('the same from the built package (the helper program as tsc emits it)', { timeout: 120_000, skip: built ? false : 'dist/ is missing: run `npm run build` (npm ci does it)' }, async () => {
+    const script = `
+      import { nn, randn } from 'recurrent';
+      import { kernelsFor } from './dist/kernels/index.js';
+      const lstm = new nn.LSTM({ inputSize: 256, hiddenSize: 512 });
+      const [out] = lstm.forward(randn([50, 64, 256]));
+      out.mul(out).sum().backward();
+      const kernels = kernelsFor('float32');
+      console.log(JSON.stringify({ backend: kernels.name, threads: kernels.threads, helperChunks: kernels.helperChunks }));
+    `;
+    const run = await runNodeScript(['--input-type=module', '-e', script], 100_000, twoThreadsByDefault);
+    const result = lastJsonLine<SyncTraining>(run, 'a synchronous script on dist/');
+    assert.equal(result.backend, 'wasm');
+    assert.ok(result.helperChunks > 0, `no chunk of the first pass ran on a helper: ${JSON.stringify(result)}`);
   });
 });

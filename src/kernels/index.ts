@@ -74,10 +74,11 @@ export async function initWasm(): Promise<BackendName> {
  * Runs large float32 GEMMs and the recurrent step kernels of the WebAssembly backend on `threads`
  * threads (helper workers over shared memory; results are identical for any count). Resolves to the
  * count in effect: 1 where there is no wasm backend or no shared memory (a browser page that is not
- * cross-origin isolated). The default in Node is 2 where there are two cores or more (measured: 1.3x
- * to 1.7x on the training workloads; sharing pauses by itself while other processes keep the cores
- * busy), overridden by RECURRENT_THREADS; elsewhere it is 1. Rejects unless `threads` is a whole
- * number from 1 to 128.
+ * cross-origin isolated). The default in Node is 2 where there are two cores or more (sharing pauses
+ * by itself while other processes keep the cores busy), overridden by RECURRENT_THREADS, and set at
+ * import: helpers exist before the first kernel call, so a program need not await anything. Elsewhere
+ * it is 1. Where Node can start workers synchronously, the new helpers exist when this returns, and
+ * the promise says when they are ready. Rejects unless `threads` is a whole number from 1 to 128.
  */
 export async function setThreads(threads: number): Promise<number> {
   checkThreadCount('setThreads', threads);
@@ -98,22 +99,30 @@ function defaultThreads(cores: number): number {
   return fallback;
 }
 
-async function coreCount(): Promise<number> {
+/** The cores, now where Node hands out built-in modules synchronously: then helpers start before
+ * the first kernel call, and a program that never awaits still gets them. */
+function coreCount(): number | Promise<number> {
+  const getBuiltin = (env as { getBuiltinModule?: (id: string) => unknown } | undefined)?.getBuiltinModule;
+  const os = getBuiltin?.call(env, 'node:os') as typeof import('node:os') | undefined;
+  if (os) return os.availableParallelism();
   // A variable specifier keeps browser bundlers from trying to resolve the Node module.
   const specifier = 'node:os';
-  const os = (await import(/* @vite-ignore */ specifier)) as typeof import('node:os');
-  return os.availableParallelism();
+  return import(/* @vite-ignore */ specifier).then((loaded: typeof import('node:os')) => loaded.availableParallelism());
+}
+
+function startDefaultThreads(cores: number): void {
+  const threads = defaultThreads(cores);
+  if (threads > 1) {
+    setThreads(threads).catch((error: unknown) => {
+      console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
+    });
+  }
 }
 
 if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
-  coreCount()
-    .then((cores) => {
-      const threads = defaultThreads(cores);
-      return threads > 1 ? setThreads(threads) : 1;
-    })
-    .catch((error: unknown) => {
-      console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
-    });
+  const cores = coreCount();
+  if (typeof cores === 'number') startDefaultThreads(cores);
+  else cores.then(startDefaultThreads, (error: unknown) => console.warn(`recurrent: running the kernels on one thread (${String(error)})`));
 }
 
 /** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views

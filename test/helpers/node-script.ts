@@ -1,8 +1,10 @@
-// Runs a script in a fresh Node process (through tsx, so it may import the TypeScript sources), for
-// tests of what happens at import or of what could otherwise hang the test process itself: a child
-// that overruns its deadline is killed and reported, never waited for.
+// Runs a script in a fresh Node process, for tests of what happens at import or of what could
+// otherwise hang the test process itself: a child that overruns its deadline is killed and
+// reported, never waited for.
 import { spawn } from 'node:child_process';
 import { ROOT } from './cli.js';
+
+export const TSX = ['--import', 'tsx'];
 
 export interface ScriptRun {
   code: number | null;
@@ -12,8 +14,8 @@ export interface ScriptRun {
   stderr: string;
 }
 
-/** `node --import tsx <args>` in the repository, killed after `deadlineMs`. `env` replaces the
- * environment's variables it names (undefined removes one). */
+/** `node <args>` in the repository (TSX: the arguments that let it import TypeScript sources),
+ * killed after `deadlineMs`. `env` replaces the environment's variables it names (undefined removes one). */
 export function runNodeScript(args: string[], deadlineMs: number, env: Record<string, string | undefined> = {}): Promise<ScriptRun> {
   const childEnv = { ...process.env };
   for (const [name, value] of Object.entries(env)) {
@@ -21,7 +23,7 @@ export function runNodeScript(args: string[], deadlineMs: number, env: Record<st
     else childEnv[name] = value;
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: childEnv, timeout: deadlineMs, killSignal: 'SIGKILL' });
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, timeout: deadlineMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

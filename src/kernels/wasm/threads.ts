@@ -21,7 +21,8 @@ import {
 } from './control-block.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
-import { spawnHelper, type HelperWorker } from './spawn.js';
+import { spawnHelper, spawnHelperNow, type HelperWorker } from './spawn.js';
+import type { HelperStart } from './worker.js';
 
 /** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
@@ -91,6 +92,7 @@ export class GemmThreads {
   private readonly smallRows: number;
   private helped = 0;
   private resizing: Promise<void> = Promise.resolve();
+  private pendingResizes = 0;
   /** Why the last helper that died did (reported by whenReady). */
   private failure: unknown = null;
 
@@ -118,12 +120,18 @@ export class GemmThreads {
     return this.helped;
   }
 
-  /** Starts or stops helpers so that `threads` threads compute large GEMMs; resolves once the new
-   * helpers are ready. Calls take effect in order (the default count is set asynchronously at
-   * startup, and a caller's own count must win over it). */
+  /**
+   * Starts or stops helpers so that `threads` threads share the work; resolves once the new helpers
+   * are ready. Calls take effect in order. With none pending, this one starts at once: where workers
+   * can be started synchronously (Node), its helpers exist when this returns, and join the work as
+   * soon as they are ready, whether or not the caller ever awaits (a synchronous training script).
+   */
   resize(threads: number): Promise<void> {
-    const next = this.resizing.then(() => this.applyResize(threads));
-    this.resizing = next.catch(() => {});
+    const next = this.pendingResizes === 0 ? this.applyResize(threads) : this.resizing.then(() => this.applyResize(threads));
+    this.pendingResizes++;
+    this.resizing = next.catch(() => {}).then(() => {
+      this.pendingResizes--;
+    });
     return next;
   }
 
@@ -145,7 +153,8 @@ export class GemmThreads {
     while (this.helpers.length < want) {
       const work = this.heap.alloc(this.workBytes);
       const { module, memory } = this.instance;
-      const worker = await spawnHelper({ module, memory, control: this.control, work, layout: CONTROL_LAYOUT, spinMs: WORKER_SPIN_MS });
+      const start: HelperStart = { module, memory, control: this.control, work, layout: CONTROL_LAYOUT, spinMs: WORKER_SPIN_MS };
+      const worker = spawnHelperNow(start) ?? (await spawnHelper(start));
       const h: Helper = { worker, work };
       worker.onError((error) => this.lose(h, error));
       this.helpers.push(h);
