@@ -84,3 +84,39 @@ describe('helpers start at import', () => {
     assert.ok(result.helperChunks > 0, `no chunk of the first pass ran on a helper: ${JSON.stringify(result)}`);
   });
 });
+
+interface Outcomes {
+  correct: number;
+  wrong: number;
+  errors: string[];
+}
+
+describe('helpers that die or are removed', () => {
+  test('a helper that dies holding a chunk: the call fails naming it, and later calls run correctly on the threads left', { timeout: 120_000 }, async () => {
+    const run = await runNodeScript([...TSX, 'test/helpers/thread-failures.ts', 'killed'], 100_000);
+    const result = lastJsonLine<{
+      error: string | null; threadsAfterError: number; afterError: Outcomes & { errors: number }; workspaceFreed: boolean; threadsRestored: number;
+      restoredHelperChunks: number; outcomes: Outcomes;
+    }>(run, 'thread-failures.ts killed');
+    assert.match(
+      result.error ?? 'no error',
+      /^wasm kernels: helper thread 1 \(chunk \d+\) did not finish 1 chunk of a shared gemm job within \d+ ms; it was stopped, and the kernels go on with 1 thread$/,
+    );
+    assert.equal(result.outcomes.wrong, 0, 'no call returned a wrong result');
+    assert.equal(result.threadsAfterError, 1);
+    assert.deepEqual(result.afterError, { correct: 5, wrong: 0, errors: 0 }, 'calls after the error');
+    assert.equal(result.workspaceFreed, true, "the dead helper's workspace returns to the heap");
+    assert.equal(result.threadsRestored, 2, 'setThreads(2) starts a new helper');
+    assert.ok(result.restoredHelperChunks > 0);
+  });
+
+  test('shrinking the pool while shared calls go on: every call gives the right bits, none hangs', { timeout: 120_000 }, async () => {
+    const run = await runNodeScript([...TSX, 'test/helpers/thread-failures.ts', 'shrink'], 100_000);
+    const result = lastJsonLine<{ rounds: number; threads: number; outcomes: Outcomes }>(run, 'thread-failures.ts shrink');
+    assert.equal(result.rounds, 11);
+    assert.equal(result.threads, 1);
+    assert.deepEqual(result.outcomes.errors, []);
+    assert.equal(result.outcomes.wrong, 0);
+    assert.ok(result.outcomes.correct >= 11 * 5 * 3, `${result.outcomes.correct} correct calls`);
+  });
+});

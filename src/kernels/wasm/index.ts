@@ -21,6 +21,7 @@ import {
   KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
   KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
 } from './assembly-constants.generated.js';
+import type { ThreadTestHooks } from './pool.js';
 import { GemmThreads } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
@@ -54,6 +55,8 @@ export interface WasmKernels extends Kernels {
    * other work (default true). Off, all large enough work is shared: for tests and benchmarks.
    */
   adaptiveThreads: boolean;
+  /** Hooks for tests that must make a helper thread fail (null without shared memory): not for applications. */
+  readonly threadTestHooks: ThreadTestHooks | null;
 }
 
 /** op(B) packed in linear memory (assembly/gemm.ts packB). */
@@ -109,6 +112,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     get helperChunks() {
       return pool ? pool.helperChunks : 0;
+    },
+
+    get threadTestHooks() {
+      return pool ? pool.testHooks : null;
     },
 
     get adaptiveThreads() {

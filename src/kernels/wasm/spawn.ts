@@ -8,9 +8,9 @@ import { helperSource, type HelperStart } from './worker.js';
 export interface HelperWorker {
   /** Stops the worker; in Node, resolves once its thread has exited. */
   terminate(): unknown;
-  /** Hears that the worker failed: an uncaught error in a worker must not end the process, the
-   * pool just loses that helper. */
-  onError(listener: (error: unknown) => void): void;
+  /** Hears that the worker failed or exited, with why: an uncaught error in a worker must not end
+   * the process, the pool just loses that helper. */
+  onGone(listener: (reason: string) => void): void;
 }
 
 type NodeWorkerThreads = typeof import('node:worker_threads');
@@ -27,7 +27,13 @@ function workerThreadsNow(): NodeWorkerThreads | undefined {
 function spawnInNode(threads: NodeWorkerThreads, start: HelperStart): HelperWorker {
   const worker = new threads.Worker(helperSource(), { eval: true, workerData: start });
   worker.unref(); // an idle helper must not keep the process alive
-  return { terminate: () => worker.terminate(), onError: (listener) => worker.on('error', listener) };
+  return {
+    terminate: () => worker.terminate(),
+    onGone: (listener) => {
+      worker.on('error', (error) => listener(String(error)));
+      worker.on('exit', (code) => listener(`it exited with code ${code}`));
+    },
+  };
 }
 
 let blobUrl: string | null = null;
@@ -36,7 +42,10 @@ function spawnInBrowser(start: HelperStart): HelperWorker {
   blobUrl ??= URL.createObjectURL(new Blob([helperSource()], { type: 'text/javascript' }));
   const worker = new Worker(blobUrl);
   worker.postMessage(start);
-  return { terminate: () => worker.terminate(), onError: (listener) => worker.addEventListener('error', listener) };
+  return {
+    terminate: () => worker.terminate(),
+    onGone: (listener) => worker.addEventListener('error', (event) => listener(event.message || 'the worker failed')),
+  };
 }
 
 /** Starts a helper now, or returns null where that cannot be done synchronously (browsers, and

@@ -8,31 +8,30 @@
  * sequence whatever chunk it falls in (a chunk never takes a product below gemm's small-m threshold,
  * where another kernel would run), so results are bit for bit the same for any number of threads.
  *
- * The helpers' side is worker.ts, how they start spawn.ts, the slots they share control-block.ts.
- * Nothing here is needed for one thread.
+ * This module cuts work into jobs; pool.ts runs them on the helpers (worker.ts), through the slots
+ * of control-block.ts. Nothing here is needed for one thread.
  */
 import {
-  JOB_ARGS, JOB_CHUNK, JOB_KIND, JOB_SPLIT, KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD,
-  KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, MC, MR, NR,
+  KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, MC,
+  MR, NR,
 } from './assembly-constants.generated.js';
 import { Chooser } from './chooser.js';
-import {
-  CLAIM, CONTROL_INTS, CONTROL_LAYOUT, COUNT, DONE, FAILED, INDEX_BITS, INDEX_MASK, JOB, MAX_CHUNKS, READY, TAG_LIMIT,
-} from './control-block.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
-import { spawnHelper, spawnHelperNow, type HelperWorker } from './spawn.js';
-import type { HelperStart } from './worker.js';
+import { HelperPool, type ThreadTestHooks } from './pool.js';
 
-/** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
+/** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by
+ * threads: a smaller step is over before waking a helper could pay. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a step cut by units: a multiple of 8 (gemm-small's column groups, the
  * prepared layout's row groups). */
 const STEP_UNIT_MULTIPLE = 8;
-/** Fewest units (batch x hidden) of a recurrent step shared by threads. */
+/** Fewest units (batch x hidden) of a recurrent step shared by threads: fewer are over before
+ * waking a helper could pay. */
 const MIN_SPLIT_UNITS = 4096;
 
-/** Rows of C from which a product over a packed B is cut by rows rather than columns. */
+/** Rows of C from which a product over a packed B is cut by rows rather than columns: two chunks
+ * of PACKED_MIN_CHUNK_ROWS at least. */
 const PACKED_ROW_SPLIT_M = 16;
 /** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
 const PACKED_MIN_CHUNK_ROWS = 8;
@@ -54,60 +53,32 @@ const FINE_CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_COLUMNS = 64;
 /** Fewest rows in a chunk (above gemm's small-m threshold, so every chunk takes the packed path). */
 const MIN_CHUNK_ROWS = 64;
-/** Largest B (bytes packed) that a gemm cut by rows packs once for all threads. */
+/** Largest B (bytes packed) that a gemm cut by rows packs once for all threads: the copy stays
+ * allocated for the next product. */
 const MAX_SHARED_PACK = 64 << 20;
-/** How long an idle worker spins before sleeping (ms): a recurrent layer issues a GEMM per step, and
- * generation a few per token, with some JavaScript between them. */
-const WORKER_SPIN_MS = 0.3;
-/** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
-const MAIN_SPIN_MS = 0.5;
-interface Helper {
-  readonly worker: HelperWorker;
-  readonly work: number;
-}
-
-/** Atomics.wait is refused on browsers' main threads, which then spin instead. */
-function mainThreadMayBlock(): boolean {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
 
 export class GemmThreads {
-  private readonly helpers: Helper[] = [];
-  private readonly mayBlock = mainThreadMayBlock();
-  private control = 0;
-  /** Over the control block; a shared memory's old buffers stay valid when it grows. */
-  private i32 = new Int32Array(0);
-  private f32 = new Float32Array(0);
-  private tag = 0;
-  private shared = { ptr: 0, bytes: 0 };
+  private readonly pool: HelperPool;
   private readonly chooser = new Chooser();
   /** gemm's small-m threshold: row chunks (of MIN_CHUNK_ROWS or more) never fall to it. */
   private readonly smallRows: number;
-  private helped = 0;
-  private resizing: Promise<void> = Promise.resolve();
-  private pendingResizes = 0;
-  /** Why the last helper that died did (reported by whenReady). */
-  private failure: unknown = null;
+  private shared = { ptr: 0, bytes: 0 };
 
   constructor(
     private readonly heap: LinearMemory,
     private readonly instance: WasmInstance,
-    private readonly workBytes: number,
+    workBytes: number,
   ) {
+    this.pool = new HelperPool(heap, instance, workBytes);
     this.smallRows = instance.exports.gemmSmallRows();
     if (this.smallRows >= MIN_CHUNK_ROWS) throw new Error('GemmThreads: row chunks must stay above gemm\'s small-m threshold');
   }
 
-  /** Threads a GEMM may use now: this one plus the helpers that are ready. */
+  /** Threads that share work now: this one plus the helpers that are ready. */
   get count(): number {
-    return this.helpers.length === 0 ? 1 : 1 + Math.min(this.helpers.length, Atomics.load(this.i32, READY));
+    return this.pool.threads;
   }
 
   /** Whether each shape is shared only where measured faster (the default; see Chooser). */
@@ -117,59 +88,22 @@ export class GemmThreads {
 
   /** Chunks the helpers computed so far (diagnostics, tests). */
   get helperChunks(): number {
-    return this.helped;
+    return this.pool.helperChunks;
   }
 
-  /**
-   * Starts or stops helpers so that `threads` threads share the work; resolves once the new helpers
-   * are ready. Calls take effect in order. With none pending, this one starts at once: where workers
-   * can be started synchronously (Node), its helpers exist when this returns, and join the work as
-   * soon as they are ready, whether or not the caller ever awaits (a synchronous training script).
-   */
+  /** What tests use to make a helper fail (pool.ts). */
+  get testHooks(): ThreadTestHooks {
+    return this.pool;
+  }
+
+  /** See HelperPool.resize: `threads` threads share the work, starting at once where it can. */
   resize(threads: number): Promise<void> {
-    const next = this.pendingResizes === 0 ? this.applyResize(threads) : this.resizing.then(() => this.applyResize(threads));
-    this.pendingResizes++;
-    this.resizing = next.catch(() => {}).then(() => {
-      this.pendingResizes--;
-    });
-    return next;
+    return this.pool.resize(threads);
   }
 
-  private async applyResize(threads: number): Promise<void> {
-    const want = Math.max(0, Math.floor(threads) - 1);
-    if (want > 0 && this.control === 0) {
-      this.control = this.heap.alloc(CONTROL_INTS * 4);
-      this.i32 = new Int32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
-      this.f32 = new Float32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
-      this.i32.fill(0);
-      this.close();
-    }
-    while (this.helpers.length > want) {
-      const h = this.helpers.pop()!;
-      await h.worker.terminate();
-      Atomics.sub(this.i32, READY, 1);
-      this.heap.release(h.work, this.workBytes);
-    }
-    while (this.helpers.length < want) {
-      const work = this.heap.alloc(this.workBytes);
-      const { module, memory } = this.instance;
-      const start: HelperStart = { module, memory, control: this.control, work, layout: CONTROL_LAYOUT, spinMs: WORKER_SPIN_MS };
-      const worker = spawnHelperNow(start) ?? (await spawnHelper(start));
-      const h: Helper = { worker, work };
-      worker.onError((error) => this.lose(h, error));
-      this.helpers.push(h);
-    }
-    await this.whenReady(want);
-  }
-
-  /** A helper died (it failed to start, most likely): it leaves the pool. A chunk it had claimed
-   * cannot be pending: runChunk's own errors are caught inside the worker. */
-  private lose(h: Helper, error: unknown): void {
-    const i = this.helpers.indexOf(h);
-    if (i < 0) return;
-    this.helpers.splice(i, 1);
-    this.failure = error;
-    void h.worker.terminate();
+  /** Helpers in the pool (ready or starting): work is cut for them and this thread. */
+  private get helpers(): number {
+    return this.pool.helperCount;
   }
 
   /**
@@ -181,7 +115,7 @@ export class GemmThreads {
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
-    if (this.helpers.length === 0 || k <= 0 || alpha === 0) return false;
+    if (this.helpers === 0 || k <= 0 || alpha === 0) return false;
     const streams = m <= this.smallRows && !transA;
     if (streams ? n * k < MIN_SPLIT_STREAM : m * n * k < MIN_SPLIT_WORK) return false;
     const byColumns = n >= m;
@@ -197,13 +131,13 @@ export class GemmThreads {
       e.gemm(+transA, +transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, mainWork);
     } else if (byColumns) {
       this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      this.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
+      this.pool.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
     } else {
       // Cut by rows: op(B) is packed once, here, for all threads (each would otherwise pack all of it).
       const packed = this.sharedPack(bytes);
       e.packB(+transB, k, n, b, ldb, packed);
       this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-      this.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
+      this.pool.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -215,12 +149,12 @@ export class GemmThreads {
    * thread; when so, on all threads if sharesSequence accepts the batch, else step by step.
    */
   sharesSteps(batch: number, hidden: number, gateWidth: number): boolean {
-    return this.helpers.length > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
+    return this.helpers > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
   }
 
   /** Whether a whole time loop of this batch can be shared by rows (sequence below). */
   sharesSequence(batch: number): boolean {
-    return this.helpers.length > 0 && Math.ceil(batch / (this.helpers.length + 1)) >= MIN_SEQUENCE_ROWS;
+    return this.helpers > 0 && Math.ceil(batch / (this.helpers + 1)) >= MIN_SEQUENCE_ROWS;
   }
 
   /**
@@ -232,9 +166,9 @@ export class GemmThreads {
    * Only for batches that sharesSequence accepts and, backwards, for cells without peepholes.
    */
   sequence(kind: number, batch: number, args: readonly number[], mainWork: number): void {
-    // Fine chunks: W1's loops (batch 32) ran 10% faster in chunks of 8 rows than of 16 and faster
-    // again in chunks of 4, and a late helper leaves less to wait for.
-    const size = ceilTo(batch / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD), MR);
+    // Fine chunks: a loop's products run as fast per row at 4 rows as at 16, and a late helper
+    // leaves less to wait for.
+    const size = ceilTo(batch / ((this.helpers + 1) * FINE_CHUNKS_PER_THREAD), MR);
     const key = `q${kind}:${args.slice(0, 4).join(':')}`; // cell, steps, batch, hidden
     const start = performance.now();
     const shared = size < batch && this.chooser.share();
@@ -243,9 +177,9 @@ export class GemmThreads {
       const whole = kind === KIND_SEQUENCE_FORWARD ? e.sequenceForward : e.sequenceBackward;
       (whole as (...a: number[]) => void)(...args, mainWork);
     } else {
-      const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+      const { i32, at } = this.pool.jobArgs;
+      for (let i = 0; i < args.length; i++) i32[at + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
   }
@@ -255,7 +189,7 @@ export class GemmThreads {
     transA: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, packed: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
-    if (this.helpers.length === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
+    if (this.helpers === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
     // B is packed already: cutting rows duplicates no packing (each chunk packs its own rows of A)
     // and each chunk streams all of B, which at 8 rows or more per chunk is cheap beside the
     // arithmetic. Cutting columns would pack all of A again for every chunk.
@@ -269,7 +203,7 @@ export class GemmThreads {
       this.instance.exports.gemmPacked(+transA, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, n, mainWork);
     } else {
       this.gemmArgs(transA, false, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-      this.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
+      this.pool.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -281,7 +215,7 @@ export class GemmThreads {
    * backward, without peepholes). False when too small to share.
    */
   steps(kind: number, batch: number, hidden: number, args: readonly number[], mainWork: number): boolean {
-    if (this.helpers.length === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
+    if (this.helpers === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
     const key = `s${kind}:${batch}:${hidden}`;
     const start = performance.now();
     const shared = this.chooser.share();
@@ -293,12 +227,12 @@ export class GemmThreads {
       else if (kind === KIND_GRU_FORWARD) e.gruForward(batch, hidden, p0, p1, p2, p3);
       else e.gruBackward(batch, hidden, p0, p1, p2, p3, p4, p5, p6);
     } else {
-      const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
-      const { i32 } = this;
-      i32[JOB + JOB_ARGS] = batch;
-      i32[JOB + JOB_ARGS + 1] = hidden;
-      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + 2 + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+      const size = Math.ceil(batch / ((this.helpers + 1) * 2));
+      const { i32, at } = this.pool.jobArgs;
+      i32[at] = batch;
+      i32[at + 1] = hidden;
+      for (let i = 0; i < args.length; i++) i32[at + 2 + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -311,8 +245,8 @@ export class GemmThreads {
    * row) decides whether sharing can pay. False when too small to share: the caller runs it whole.
    */
   unitStep(kind: number, hidden: number, weights: number, args: readonly number[], mainWork: number): boolean {
-    if (this.helpers.length === 0 || weights < MIN_SPLIT_STEP_WEIGHTS) return false;
-    const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
+    if (this.helpers === 0 || weights < MIN_SPLIT_STEP_WEIGHTS) return false;
+    const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
     if (size >= hidden) return false;
     const key = `u${kind}:${args[0]}:${args[1]}:${weights}`;
     const start = performance.now();
@@ -321,9 +255,9 @@ export class GemmThreads {
       const whole = kind === KIND_STEP_GROUPED ? this.instance.exports.stepGroupedUnits : this.instance.exports.lstmStepUnits;
       (whole as (...a: number[]) => void)(...args, 0, hidden, mainWork);
     } else {
-      const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + JOB_ARGS + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
+      const { i32, at } = this.pool.jobArgs;
+      for (let i = 0; i < args.length; i++) i32[at + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -333,8 +267,7 @@ export class GemmThreads {
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
-    const { i32, f32 } = this;
-    const at = JOB + JOB_ARGS;
+    const { i32, f32, at } = this.pool.jobArgs;
     i32[at + 0] = +transA;
     i32[at + 1] = +transB;
     i32[at + 2] = m;
@@ -351,13 +284,13 @@ export class GemmThreads {
   }
 
   private columnChunk(n: number): number {
-    return Math.max(MIN_CHUNK_COLUMNS, ceilTo(n / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), NR));
+    return Math.max(MIN_CHUNK_COLUMNS, ceilTo(n / ((this.helpers + 1) * CHUNKS_PER_THREAD), NR));
   }
 
   private rowChunk(m: number, least = MIN_CHUNK_ROWS): number {
-    const fine = m / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD);
+    const fine = m / ((this.helpers + 1) * FINE_CHUNKS_PER_THREAD);
     if (fine >= MC) return ceilTo(fine, MC);
-    return Math.max(least, ceilTo(m / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
+    return Math.max(least, ceilTo(m / ((this.helpers + 1) * CHUNKS_PER_THREAD), MR));
   }
 
   private sharedPack(bytes: number): number {
@@ -366,69 +299,5 @@ export class GemmThreads {
       this.shared = { ptr: this.heap.alloc(bytes), bytes };
     }
     return this.shared.ptr;
-  }
-
-  /** Runs the job whose arguments are in place, `count` chunks of `size`, on every thread. */
-  private run(kind: number, split: number, size: number, count: number, mainWork: number): void {
-    const { i32 } = this;
-    if (count > MAX_CHUNKS) throw new Error(`GemmThreads: ${count} chunks exceed the ${MAX_CHUNKS} a job may have`);
-    i32[JOB + JOB_KIND] = kind;
-    i32[JOB + JOB_SPLIT] = split;
-    i32[JOB + JOB_CHUNK] = size;
-    // CLAIM is closed since the last job ended, so no thread can claim while these change.
-    Atomics.store(i32, COUNT, count);
-    Atomics.store(i32, DONE, 0);
-    Atomics.store(i32, CLAIM, this.nextTag() << INDEX_BITS); // opens the job
-    Atomics.notify(i32, CLAIM);
-    const { runChunk } = this.instance.exports;
-    const job = this.control + JOB * 4;
-    let failure: unknown = null;
-    let own = 0;
-    for (;;) {
-      const word = Atomics.load(i32, CLAIM);
-      const index = word & INDEX_MASK;
-      if (index >= count) break;
-      if (Atomics.compareExchange(i32, CLAIM, word, word + 1) !== word) continue;
-      try {
-        runChunk(job, index, mainWork);
-      } catch (error) {
-        failure = error;
-      }
-      Atomics.add(i32, DONE, 1);
-      own++;
-    }
-    // The helpers' last chunks end soon: spin (waking from a sleep costs tens of microseconds, more
-    // in a virtual machine), and sleep only once a helper is clearly late.
-    const spinUntil = performance.now() + MAIN_SPIN_MS;
-    for (;;) {
-      const done = Atomics.load(i32, DONE);
-      if (done === count) break;
-      if (done > count) throw new Error(`GemmThreads: ${done} chunks finished of ${count} (a claiming bug)`);
-      if (this.mayBlock && performance.now() > spinUntil) Atomics.wait(i32, DONE, done, 1);
-    }
-    this.close();
-    this.helped += count - own;
-    if (failure !== null) throw failure;
-    if (Atomics.exchange(i32, FAILED, 0) !== 0) throw new Error('wasm kernels: a helper thread failed (a bad address or size reached a kernel)');
-  }
-
-  /** Makes nothing claimable (a fresh tag with the index at its maximum) until the next job opens. */
-  private close(): void {
-    Atomics.store(this.i32, CLAIM, (this.nextTag() << INDEX_BITS) | INDEX_MASK);
-  }
-
-  private nextTag(): number {
-    this.tag = (this.tag + 1) % TAG_LIMIT || 1;
-    return this.tag;
-  }
-
-  private async whenReady(helpers: number): Promise<void> {
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      if (this.helpers.length < helpers) throw new Error(`GemmThreads: a helper thread failed to start: ${String(this.failure)}`);
-      if (helpers === 0 || Atomics.load(this.i32, READY) >= helpers) return;
-      if (performance.now() > deadline) throw new Error('GemmThreads: a worker did not start within 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
   }
 }

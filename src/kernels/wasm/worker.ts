@@ -1,7 +1,7 @@
 /**
  * The program of a helper thread. A helper instantiates the kernels module over the shared memory,
- * then claims chunks of each job that the calling thread opens (threads.ts) until none are left,
- * and waits for the next one.
+ * then claims chunks of each job that the calling thread opens (pool.ts) until none are left, and
+ * waits for the next one.
  *
  * Workers run these functions from their source text (helperSource), not as imports, so each must
  * be self-contained: it may use its parameters and the globals of a worker, nothing from this module
@@ -19,6 +19,8 @@ export interface HelperStart {
   readonly memory: WebAssembly.Memory;
   /** Byte address of the control block. */
   readonly control: number;
+  /** Byte address of this helper's own slots. */
+  readonly slots: number;
   /** Byte address of this helper's GEMM workspace. */
   readonly work: number;
   readonly layout: ControlLayout;
@@ -30,36 +32,54 @@ interface HelperExports {
   runChunk(job: number, index: number, work: number): void;
 }
 
-/** The helper's whole life: claim chunks of each new job until none are left, then wait. */
+/**
+ * The helper's whole life: claim chunks of each new job until none are left, then wait for the next;
+ * return once retired (the protocol is described in control-block.ts).
+ */
 export function runHelper(start: HelperStart): void {
-  const { layout: slot, spinMs } = start;
+  const { layout: at, spinMs } = start;
   const exports = new WebAssembly.Instance(start.module, { env: { memory: start.memory } }).exports as unknown as HelperExports;
-  const control = new Int32Array(start.memory.buffer, start.control, slot.ints);
-  const job = start.control + 4 * slot.job;
-  const mask = (1 << slot.indexBits) - 1;
-  Atomics.add(control, slot.ready, 1);
-  Atomics.notify(control, slot.ready);
-  let seen = Atomics.load(control, slot.claim) >>> slot.indexBits;
+  const control = new Int32Array(start.memory.buffer, start.control, at.controlInts);
+  const mine = new Int32Array(start.memory.buffer, start.slots, at.helperInts);
+  const job = start.control + 4 * at.job;
+  const bits = at.indexBits;
+  const mask = (1 << bits) - 1;
+  Atomics.store(mine, at.holding, -1);
+  Atomics.store(mine, at.ready, 1);
+  let seen = Atomics.load(control, at.claim) >>> bits;
   for (;;) {
-    let word = Atomics.load(control, slot.claim);
+    let word = Atomics.load(control, at.claim);
     const spinUntil = performance.now() + spinMs;
-    while (word >>> slot.indexBits === seen) {
-      if (performance.now() > spinUntil) Atomics.wait(control, slot.claim, word);
-      word = Atomics.load(control, slot.claim);
+    while (word >>> bits === seen) {
+      if (Atomics.load(mine, at.state) === at.retired) return;
+      if (performance.now() > spinUntil) Atomics.wait(control, at.claim, word);
+      word = Atomics.load(control, at.claim);
     }
-    seen = word >>> slot.indexBits;
+    seen = word >>> bits;
+    if (Atomics.compareExchange(mine, at.state, at.idle, at.claiming) !== at.idle) return;
     for (;;) {
-      word = Atomics.load(control, slot.claim);
+      word = Atomics.load(control, at.claim);
       const index = word & mask;
-      if (word >>> slot.indexBits !== seen || index >= Atomics.load(control, slot.count)) break;
-      if (Atomics.compareExchange(control, slot.claim, word, word + 1) !== word) continue;
+      if (word >>> bits !== seen || index >= Atomics.load(control, at.count)) break;
+      if (Atomics.compareExchange(control, at.claim, word, word + 1) !== word) continue;
+      Atomics.store(mine, at.holding, index);
+      // The test hook of control-block.ts: exit holding the chunk.
+      if (Atomics.load(control, at.abandon) !== 0 && Atomics.compareExchange(control, at.abandon, 1, 0) === 1) return;
       try {
         exports.runChunk(job, index, start.work);
       } catch {
-        Atomics.store(control, slot.failed, 1);
+        Atomics.store(control, at.failed, seen);
       }
-      if (Atomics.add(control, slot.done, 1) + 1 === Atomics.load(control, slot.count)) Atomics.notify(control, slot.done);
+      Atomics.store(mine, at.holding, -1);
+      for (;;) {
+        const done = Atomics.load(control, at.done);
+        if (done >>> bits !== seen) break; // the caller gave up on this job
+        if (Atomics.compareExchange(control, at.done, done, done + 1) !== done) continue;
+        if ((done & mask) + 1 === Atomics.load(control, at.count)) Atomics.notify(control, at.done);
+        break;
+      }
     }
+    if (Atomics.compareExchange(mine, at.state, at.claiming, at.idle) !== at.claiming) return;
   }
 }
 
@@ -72,7 +92,11 @@ interface NodeProcess {
 export function helperEntry(run: (start: HelperStart) => void): void {
   const nodeProcess = (globalThis as { process?: NodeProcess }).process;
   if (nodeProcess?.versions?.node === undefined) {
-    (globalThis as unknown as { onmessage: (event: MessageEvent<HelperStart>) => void }).onmessage = (event) => run(event.data);
+    const scope = globalThis as unknown as { onmessage: (event: MessageEvent<HelperStart>) => void; close(): void };
+    scope.onmessage = (event) => {
+      run(event.data);
+      scope.close();
+    };
     return;
   }
   const threads = nodeProcess.getBuiltinModule?.('node:worker_threads') as { workerData: HelperStart } | undefined;
