@@ -6,8 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { setThreads } from '../src/kernels/index.js';
+import { CONTROL_INTS, CONTROL_LAYOUT, HELPER_INTS, READY } from '../src/kernels/wasm/control-block.js';
 import { loadWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { LinearMemory } from '../src/kernels/wasm/memory.js';
+import { instantiateWasmSync } from '../src/kernels/wasm/module.js';
+import { helperSource } from '../src/kernels/wasm/worker.js';
 import { ROOT } from './helpers/cli.js';
 import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
 
@@ -82,6 +87,41 @@ describe('helpers start at import', () => {
     const result = lastJsonLine<SyncTraining>(run, 'a synchronous script on dist/');
     assert.equal(result.backend, 'wasm');
     assert.ok(result.helperChunks > 0, `no chunk of the first pass ran on a helper: ${JSON.stringify(result)}`);
+  });
+});
+
+describe('Node without process.getBuiltinModule (before 20.16)', () => {
+  test('the default and setThreads start helpers asynchronously, as before', { timeout: 120_000 }, async () => {
+    const script = `
+      delete process.getBuiltinModule;
+      const { kernelsFor, setThreads } = await import('./src/kernels/index.js');
+      const kernels = kernelsFor('float32');
+      const threads = await setThreads(2);
+      kernels.adaptiveThreads = false;
+      const a = new Float32Array(256 * 256).fill(0.5), c = new Float32Array(256 * 256);
+      const deadline = performance.now() + 20_000;
+      while (kernels.helperChunks === 0 && performance.now() < deadline) kernels.gemm(false, false, 256, 256, 256, 1, a, 0, 256, a, 0, 256, 0, c, 0, 256);
+      console.log(JSON.stringify({ threads, helperChunks: kernels.helperChunks, c0: c[0] }));
+    `;
+    const run = await runNodeScript([...TSX, '--input-type=module', '-e', script], 100_000, { RECURRENT_BACKEND: undefined });
+    const result = lastJsonLine<{ threads: number; helperChunks: number; c0: number }>(run, 'without getBuiltinModule');
+    assert.deepEqual({ ...result, helperChunks: result.helperChunks > 0 }, { threads: 2, helperChunks: true, c0: 64 });
+  });
+
+  test('a helper finds its start data through import() when its thread lacks it', { timeout: 30_000 }, async () => {
+    const instance = instantiateWasmSync(true);
+    const heap = new LinearMemory(instance.memory, instance.exports.heapBase());
+    const control = heap.alloc(CONTROL_INTS * 4), slots = heap.alloc(HELPER_INTS * 4), work = heap.alloc(instance.exports.gemmWorkspaceBytes());
+    const mine = new Int32Array(instance.memory.buffer, slots, HELPER_INTS);
+    const start = { module: instance.module, memory: instance.memory, control, slots, work, layout: CONTROL_LAYOUT, spinMs: 0.3 };
+    const worker = new Worker(`delete process.getBuiltinModule;\n${helperSource()}`, { eval: true, workerData: start });
+    try {
+      const deadline = performance.now() + 20_000;
+      while (Atomics.load(mine, READY) !== 1 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(Atomics.load(mine, READY), 1, 'the helper instantiated the module');
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 
