@@ -110,19 +110,17 @@ function coreCount(): number | Promise<number> {
   return import(/* @vite-ignore */ specifier).then((loaded: typeof import('node:os')) => loaded.availableParallelism());
 }
 
+const warnOneThread = (error: unknown): void => console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
+
 function startDefaultThreads(cores: number): void {
   const threads = defaultThreads(cores);
-  if (threads > 1) {
-    setThreads(threads).catch((error: unknown) => {
-      console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
-    });
-  }
+  if (threads > 1) setThreads(threads).catch(warnOneThread);
 }
 
 if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
   const cores = coreCount();
   if (typeof cores === 'number') startDefaultThreads(cores);
-  else cores.then(startDefaultThreads, (error: unknown) => console.warn(`recurrent: running the kernels on one thread (${String(error)})`));
+  else cores.then(startDefaultThreads, warnOneThread);
 }
 
 /** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views
