@@ -1,6 +1,7 @@
 // Work shared by threads: a job is cut into chunks that threads claim one at a time (the claiming is
 // done in JavaScript, src/kernels/wasm/threads.ts). The job lies in memory as i32 slots (f32 where
-// noted), written by the JavaScript side, which mirrors these offsets:
+// noted), written by the JavaScript side, which reads these offsets and kinds from the copy that
+// scripts/build-wasm.mjs generates (src/kernels/wasm/assembly-constants.generated.ts):
 //
 //   KIND   which kernel (below)
 //   SPLIT  GEMMs: 0 = chunks are rows of C, 1 = columns

@@ -7,7 +7,7 @@ import type { FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep, Seq
 import { jsKernels } from '../src/kernels/js/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { getBackend, initWasm, kernelsFor, setThreads } from '../src/kernels/index.js';
-import { Chooser } from '../src/kernels/wasm/threads.js';
+import { Chooser } from '../src/kernels/wasm/chooser.js';
 
 const wasm = loadWasmKernelsSync();
 const EPS = 2 ** -24;

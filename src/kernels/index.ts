@@ -9,6 +9,7 @@
  */
 import type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
+import { checkThreadCount, parseThreadsVariable } from './thread-count.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
@@ -73,11 +74,14 @@ export async function initWasm(): Promise<BackendName> {
  * Runs large float32 GEMMs and the recurrent step kernels of the WebAssembly backend on `threads`
  * threads (helper workers over shared memory; results are identical for any count). Resolves to the
  * count in effect: 1 where there is no wasm backend or no shared memory (a browser page that is not
- * cross-origin isolated). The default in Node is 2 where there are two cores or more (measured: 1.3x
- * to 1.7x on the training workloads; sharing pauses by itself while other processes keep the cores
- * busy), overridden by RECURRENT_THREADS; elsewhere it is 1.
+ * cross-origin isolated). The default in Node is 2 where there are two cores or more (sharing pauses
+ * by itself while other processes keep the cores busy), overridden by RECURRENT_THREADS, and set at
+ * import: helpers exist before the first kernel call, so a program need not await anything. Elsewhere
+ * it is 1. Where Node can start workers synchronously, the new helpers exist when this returns, and
+ * the promise says when they are ready. Rejects unless `threads` is a whole number from 1 to 128.
  */
 export async function setThreads(threads: number): Promise<number> {
+  checkThreadCount('setThreads', threads);
   const wasm = registry.get('wasm') as WasmKernels | undefined;
   if (!wasm || (!wasm.shared && threads > 1)) return 1;
   await wasm.setThreads(threads);
@@ -85,21 +89,38 @@ export async function setThreads(threads: number): Promise<number> {
 }
 
 /** The default thread count in Node: RECURRENT_THREADS, else up to 2 (never more than the cores). */
-async function defaultThreads(): Promise<number> {
+function defaultThreads(cores: number): number {
+  const fallback = Math.min(2, cores);
   const fromEnv = env?.env?.['RECURRENT_THREADS'];
-  if (fromEnv !== undefined && fromEnv !== '') return Number(fromEnv);
+  if (fromEnv === undefined || fromEnv === '') return fallback;
+  const parsed = parseThreadsVariable(fromEnv);
+  if ('threads' in parsed) return parsed.threads;
+  console.warn(`recurrent: ${parsed.error}; using ${fallback} thread${fallback === 1 ? '' : 's'}`);
+  return fallback;
+}
+
+/** The cores, now where Node hands out built-in modules synchronously: then helpers start before
+ * the first kernel call, and a program that never awaits still gets them. */
+function coreCount(): number | Promise<number> {
+  const getBuiltin = (env as { getBuiltinModule?: (id: string) => unknown } | undefined)?.getBuiltinModule;
+  const os = getBuiltin?.call(env, 'node:os') as typeof import('node:os') | undefined;
+  if (os) return os.availableParallelism();
   // A variable specifier keeps browser bundlers from trying to resolve the Node module.
   const specifier = 'node:os';
-  const os = (await import(/* @vite-ignore */ specifier)) as typeof import('node:os');
-  return Math.min(2, os.availableParallelism());
+  return import(/* @vite-ignore */ specifier).then((loaded: typeof import('node:os')) => loaded.availableParallelism());
+}
+
+const warnOneThread = (error: unknown): void => console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
+
+function startDefaultThreads(cores: number): void {
+  const threads = defaultThreads(cores);
+  if (threads > 1) setThreads(threads).catch(warnOneThread);
 }
 
 if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
-  defaultThreads()
-    .then((threads) => (threads > 1 ? setThreads(threads) : 1))
-    .catch((error: unknown) => {
-      console.warn(`recurrent: running the kernels on one thread (${String(error)})`);
-    });
+  const cores = coreCount();
+  if (typeof cores === 'number') startDefaultThreads(cores);
+  else cores.then(startDefaultThreads, warnOneThread);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedSt
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
+import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
   ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, LSTM_STEP, PACK_B,
@@ -22,9 +23,11 @@ import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
 import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
 import { Staging } from './staging.js';
 import {
-  GemmThreads, KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
+  KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
   KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
-} from './threads.js';
+} from './assembly-constants.generated.js';
+import type { ThreadTestHooks } from './pool.js';
+import { GemmThreads } from './threads.js';
 
 export { sharedMemorySupported, wasmSimdSupported } from './module.js';
 
@@ -50,6 +53,8 @@ export interface WasmKernels extends Kernels {
    * other work (default true). Off, all large enough work is shared: for tests and benchmarks.
    */
   adaptiveThreads: boolean;
+  /** Hooks for tests that must make a helper thread fail (null without shared memory): not for applications. */
+  readonly threadTestHooks: ThreadTestHooks | null;
 }
 
 /** op(B) packed in linear memory (assembly/gemm.ts packB). */
@@ -97,6 +102,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       return pool ? pool.helperChunks : 0;
     },
 
+    get threadTestHooks() {
+      return pool ? pool.testHooks : null;
+    },
+
     get adaptiveThreads() {
       return adaptive;
     },
@@ -107,6 +116,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     async setThreads(threads) {
+      checkThreadCount('setThreads', threads);
       if (pool) return pool.resize(threads);
       if (threads > 1) {
         throw new Error(`setThreads(${threads}): threads need shared WebAssembly memory, which this page lacks (serve it cross-origin isolated)`);

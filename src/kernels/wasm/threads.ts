@@ -8,58 +8,30 @@
  * sequence whatever chunk it falls in (a chunk never takes a product below gemm's small-m threshold,
  * where another kernel would run), so results are bit for bit the same for any number of threads.
  *
- * Workers come from `node:worker_threads` in Node and from Web Workers (a blob URL) in browsers; both
- * need the shared-memory build (module.ts). Nothing here is needed for one thread.
+ * This module cuts work into jobs; pool.ts runs them on the helpers (worker.ts), through the slots
+ * of control-block.ts. Nothing here is needed for one thread.
  */
+import {
+  KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, MC,
+  MR, NR,
+} from './assembly-constants.generated.js';
+import { Chooser } from './chooser.js';
 import type { LinearMemory } from './memory.js';
 import type { WasmInstance } from './module.js';
+import { HelperPool, type ThreadTestHooks } from './pool.js';
 
-// Control block, Int32 slots.
-//
-// Claiming: CLAIM holds (tag << INDEX_BITS) | next chunk index, and a chunk is taken by a
-// compare-and-swap that bumps the index. Between jobs CLAIM is closed (a fresh tag with the index at
-// its maximum) while the next job's arguments, COUNT and DONE are written, then opened with another
-// fresh tag: a thread that read the old word can then neither claim with it (the swap fails) nor
-// mistake a stale index for a chunk of the new job.
-const CLAIM = 0;
-const DONE = 1; //   chunks finished in the current job
-const COUNT = 2; //  chunks in the current job
-const FAILED = 3; // 1 if a chunk threw
-const READY = 4; //  workers that have instantiated the module
-const JOB = 8; //    the job read by runChunk (assembly/threads.ts): kind, split, chunk, up to 17 args
-const CONTROL_INTS = 32;
-const INDEX_BITS = 10;
-const INDEX_MASK = (1 << INDEX_BITS) - 1;
-const TAG_LIMIT = 1 << (31 - INDEX_BITS);
-/** The largest chunk count (chunk indices must stay below INDEX_MASK, the closed state). */
-const MAX_CHUNKS = INDEX_MASK - 1;
-
-/** Job kinds of assembly/threads.ts. */
-export const KIND_GEMM = 0;
-export const KIND_GEMM_PACKED = 1;
-export const KIND_LSTM_FORWARD = 2;
-export const KIND_LSTM_BACKWARD = 3;
-export const KIND_GRU_FORWARD = 4;
-export const KIND_GRU_BACKWARD = 5;
-export const KIND_LSTM_STEP = 6;
-export const KIND_STEP_GROUPED = 7;
-export const KIND_SEQUENCE_FORWARD = 8;
-export const KIND_SEQUENCE_BACKWARD = 9;
-/** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by threads. */
+/** Fewest weights (gate rows x (input + hidden)) of a step cut by hidden units that is shared by
+ * threads: a smaller step is over before waking a helper could pay. */
 const MIN_SPLIT_STEP_WEIGHTS = 1 << 17;
 /** Hidden units per chunk of a step cut by units: a multiple of 8 (gemm-small's column groups, the
  * prepared layout's row groups). */
 const STEP_UNIT_MULTIPLE = 8;
-/** Fewest units (batch x hidden) of a recurrent step shared by threads. */
+/** Fewest units (batch x hidden) of a recurrent step shared by threads: fewer are over before
+ * waking a helper could pay. */
 const MIN_SPLIT_UNITS = 4096;
 
-/** Register-tile sizes of assembly/gemm.ts: chunks are cut on these multiples. */
-const MR = 4;
-const NR = 8;
-/** Rows of A that assembly/gemm.ts packs at a time: each such block streams all of (packed) B, so
- * row chunks of whole blocks cost nothing beside one big chunk. */
-const MC = 128;
-/** Rows of C from which a product over a packed B is cut by rows rather than columns. */
+/** Rows of C from which a product over a packed B is cut by rows rather than columns: two chunks
+ * of PACKED_MIN_CHUNK_ROWS at least. */
 const PACKED_ROW_SPLIT_M = 16;
 /** Fewest rows in a chunk of a product over a packed B (each chunk streams all of B). */
 const PACKED_MIN_CHUNK_ROWS = 8;
@@ -71,256 +43,42 @@ const MIN_SPLIT_WORK = 1 << 21;
 /** Products of at most gemm's small-m rows (assembly/gemm-small.ts) stream B from memory, and two
  * cores may stream faster than one: they are shared from this many elements of B on. */
 const MIN_SPLIT_STREAM = 1 << 16;
-/** Chunks per thread: more than one, so a thread that starts late leaves its share to the others;
- * few, because each chunk of a product over a packed B packs its own copy of A (W1's per-step
- * products, [32 x 256] x [256 x 1024]: 2 rather than 4 measured 2-12% faster in three paired runs). */
+/** Chunks per thread: more than one, so a late thread leaves its share to the others; few, because
+ * each chunk of a product over a packed B packs its own copy of A. */
 const CHUNKS_PER_THREAD = 2;
 /** ...except where smaller chunks cost nothing (row chunks of whole MC blocks; a time loop's rows,
- * whose per-step products run as fast per row at 4 rows as at 64): there a thread that falls behind
- * (a busy host takes a core for milliseconds) leaves less for the others to wait for. Paired runs
- * against two chunks per thread, alternating in one process: W1 +5% to +10%, W3 and W5 +3%. */
+ * whose products run as fast per row at 4 rows as at 64): a thread that falls behind leaves less. */
 const FINE_CHUNKS_PER_THREAD = 4;
 /** Narrowest column chunk: each chunk packs its own copy of A, which must stay cheap beside it. */
 const MIN_CHUNK_COLUMNS = 64;
 /** Fewest rows in a chunk (above gemm's small-m threshold, so every chunk takes the packed path). */
 const MIN_CHUNK_ROWS = 64;
-/** Largest B (bytes packed) that a gemm cut by rows packs once for all threads. */
+/** Largest B (bytes packed) that a gemm cut by rows packs once for all threads: the copy stays
+ * allocated for the next product. */
 const MAX_SHARED_PACK = 64 << 20;
-/** How long an idle worker spins before sleeping (ms): a recurrent layer issues a GEMM per step, and
- * generation a few per token, with some JavaScript between them. */
-const WORKER_SPIN_MS = 0.3;
-/** How long the calling thread spins for the helpers' last chunks before sleeping (ms). */
-const MAIN_SPIN_MS = 0.5;
-/** Choosing between sharing and not (see Chooser): the first exploit phase (ms), the longest one
- * after confirmations, the probe phase (longer until it has timed every shape, up to the maximum),
- * the fewest calls in a phase, and the margin to switch. */
-const EXPLOIT_FIRST_MS = 1000;
-const EXPLOIT_MAX_MS = 8000;
-const PROBE_MS = 250;
-const PROBE_MAX_MS = 3000;
-const MIN_PHASE_CALLS = 64;
-/** ...or this many calls of LONG_CALL_MS or more: a training step whose time loops run whole (W5:
- * five calls, 0.4 s) would otherwise probe for 13 steps, alone for most of a benchmark's run. */
-const MIN_PHASE_LONG_CALLS = 8;
-const SWITCH_IF_FASTER = 0.9;
-/** After a probe that confirmed the current way, the next exploit phase lasts at least this many
- * times the probe: a probe that had to run a long training step the slow way to time every shape
- * (W5: ~1 s) then costs a few percent, not a third of the time. */
-const EXPLOIT_PER_PROBE = 32;
-const EXPLOIT_LONGEST_MS = 60_000;
-/** A call at least this long is timed even when it is the first of its shape in a phase: waking a
- * helper (tens of microseconds) does not bias it, and long steps then need fewer calls to probe. */
-const LONG_CALL_MS = 1;
-
-// The worker's whole program: claim chunks of each new job until none are left, then wait.
-const WORKER_SOURCE = `
-const start = ({ module, memory, control, work }) => {
-  const { runChunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
-  Atomics.add(i32, ${READY}, 1);
-  Atomics.notify(i32, ${READY});
-  let seen = Atomics.load(i32, ${CLAIM}) >>> ${INDEX_BITS};
-  for (;;) {
-    let word = Atomics.load(i32, ${CLAIM});
-    const spinUntil = performance.now() + ${WORKER_SPIN_MS};
-    while (word >>> ${INDEX_BITS} === seen) {
-      if (performance.now() > spinUntil) Atomics.wait(i32, ${CLAIM}, word);
-      word = Atomics.load(i32, ${CLAIM});
-    }
-    seen = word >>> ${INDEX_BITS};
-    for (;;) {
-      word = Atomics.load(i32, ${CLAIM});
-      const index = word & ${INDEX_MASK};
-      if (word >>> ${INDEX_BITS} !== seen || index >= Atomics.load(i32, ${COUNT})) break;
-      if (Atomics.compareExchange(i32, ${CLAIM}, word, word + 1) !== word) continue;
-      try {
-        runChunk(control + ${JOB * 4}, index, work);
-      } catch {
-        Atomics.store(i32, ${FAILED}, 1);
-      }
-      if (Atomics.add(i32, ${DONE}, 1) + 1 === Atomics.load(i32, ${COUNT})) Atomics.notify(i32, ${DONE});
-    }
-  }
-};
-// import(), not require: an eval'd worker runs as a module when the main program does.
-if (typeof self === 'undefined') import('node:worker_threads').then(({ parentPort }) => parentPort.once('message', start));
-else self.onmessage = (event) => start(event.data);
-`;
-
-interface WorkerHandle {
-  postMessage(message: unknown): void;
-  terminate(): unknown;
-}
-
-/** A worker and a way to hear that it failed (an uncaught error in a worker must not end the
- * process: the thread count just falls back). */
-interface Spawned {
-  worker: WorkerHandle;
-  onError(listener: (error: unknown) => void): void;
-}
-
-interface Helper {
-  readonly worker: WorkerHandle;
-  readonly work: number;
-}
-
-async function spawnWorker(): Promise<Spawned> {
-  if (typeof process === 'object' && process.versions?.node !== undefined) {
-    // A variable specifier keeps browser bundlers from trying to resolve the Node module.
-    const specifier = 'node:worker_threads';
-    const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref(); // an idle helper must not keep the process alive
-    return { worker, onError: (listener) => worker.on('error', listener) };
-  }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  return { worker, onError: (listener) => worker.addEventListener('error', listener) };
-}
-
-/** Atomics.wait is refused on browsers' main threads, which then spin instead. */
-function mainThreadMayBlock(): boolean {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ceilTo = (x: number, step: number): number => Math.ceil(x / step) * step;
 
-/**
- * Helpers pay only when a core is free for them. On a busy machine a helper gets little time, the
- * caller takes almost all chunks anyway, and the helper's spinning between jobs takes CPU time from
- * the caller: sharing then makes training slower, not faster (measured: half the speed with two
- * other busy processes on two cores). And what sharing gains shows only when it is steady: the
- * helper awake, its caches warm. So the choice is measured in phases: all shareable work goes one
- * way (shared, or alone) for an exploit phase, then the other way for a short probe phase; each job
- * shape's mean time in both is weighted by how often the exploit phase ran it, and the faster way
- * wins, clearly (by 10%), or the current way stays. A confirmed choice earns a longer phase before
- * the next probe: twice the last, and at least 32 times the probe, so that probing costs little
- * however long the steps are. Results are the same either way.
- */
-export class Chooser {
-  /** Off: always share (tests and benchmarks that must see the shared path). */
-  enabled = true;
-  private sharing = true;
-  private probing = false;
-  private phaseStart = 0;
-  private phaseEnd = -1;
-  private phaseCalls = 0;
-  private phaseLongCalls = 0;
-  private exploitMs = EXPLOIT_FIRST_MS;
-  private current = new Map<string, PhaseTimes>();
-  private exploited = new Map<string, PhaseTimes>();
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
-
-  /** Whether to share the next call. */
-  share(): boolean {
-    if (!this.enabled) return true;
-    const now = this.now();
-    if (this.phaseEnd < 0) this.phaseEnd = now + this.exploitMs;
-    else if (now >= this.phaseEnd && this.enoughCalls() && (!this.probing || this.probeCovers(now))) this.endPhase(now);
-    this.phaseCalls++;
-    return this.sharing;
-  }
-
-  private enoughCalls(): boolean {
-    return this.phaseCalls >= MIN_PHASE_CALLS || this.phaseLongCalls >= MIN_PHASE_LONG_CALLS;
-  }
-
-  /** Whether the probe has timed every shape the exploit phase ran (a training step may be longer
-   * than the probe), or has run long enough. */
-  private probeCovers(now: number): boolean {
-    if (now >= this.phaseEnd - PROBE_MS + PROBE_MAX_MS) return true;
-    for (const [key, e] of this.exploited) if (e.calls > 0 && !(this.current.get(key)?.calls)) return false;
-    return true;
-  }
-
-  /** A call of shape `key` took `ms`, shared or alone. The first call of a shape in a phase is not
-   * counted: it may wake a sleeping helper, or find caches filled by the other way. */
-  record(key: string, shared: boolean, ms: number): void {
-    if (!this.enabled || shared !== this.sharing) return;
-    if (ms >= LONG_CALL_MS) this.phaseLongCalls++;
-    const t = this.current.get(key);
-    if (!t) {
-      this.current.set(key, ms >= LONG_CALL_MS ? { sum: ms, calls: 1 } : { sum: 0, calls: 0 });
-      return;
-    }
-    t.sum += ms;
-    t.calls++;
-  }
-
-  private endPhase(now: number): void {
-    if (!this.probing) {
-      this.exploited = this.current;
-      this.startPhase(now, !this.sharing, PROBE_MS, true);
-      return;
-    }
-    // The probe is over: the time the exploit phase's mix of calls would take either way.
-    let exploitTime = 0;
-    let probeTime = 0;
-    for (const [key, e] of this.exploited) {
-      const p = this.current.get(key);
-      if (!p || p.calls === 0 || e.calls === 0) continue;
-      exploitTime += e.sum; // = e.calls * (e.sum / e.calls)
-      probeTime += e.calls * (p.sum / p.calls);
-    }
-    const better = probeTime > 0 && probeTime < SWITCH_IF_FASTER * exploitTime;
-    const probeMs = now - this.phaseStart;
-    if (better) this.exploitMs = EXPLOIT_FIRST_MS;
-    else this.exploitMs = Math.max(Math.min(EXPLOIT_MAX_MS, 2 * this.exploitMs), Math.min(EXPLOIT_LONGEST_MS, EXPLOIT_PER_PROBE * probeMs));
-    this.startPhase(now, better ? this.sharing : !this.sharing, this.exploitMs, false);
-  }
-
-  private startPhase(now: number, sharing: boolean, ms: number, probing: boolean): void {
-    this.sharing = sharing;
-    this.probing = probing;
-    this.phaseStart = now;
-    this.phaseEnd = now + ms;
-    this.phaseCalls = 0;
-    this.phaseLongCalls = 0;
-    this.current = new Map();
-  }
-}
-
-interface PhaseTimes {
-  /** Total time (ms) and number of the counted calls of one shape in one phase. */
-  sum: number;
-  calls: number;
-}
-
 export class GemmThreads {
-  private readonly helpers: Helper[] = [];
-  private readonly mayBlock = mainThreadMayBlock();
-  private control = 0;
-  /** Over the control block; a shared memory's old buffers stay valid when it grows. */
-  private i32 = new Int32Array(0);
-  private f32 = new Float32Array(0);
-  private tag = 0;
-  private shared = { ptr: 0, bytes: 0 };
+  private readonly pool: HelperPool;
   private readonly chooser = new Chooser();
   /** gemm's small-m threshold: row chunks (of MIN_CHUNK_ROWS or more) never fall to it. */
   private readonly smallRows: number;
-  private helped = 0;
-  private resizing: Promise<void> = Promise.resolve();
-  /** Why the last helper that died did (reported by whenReady). */
-  private failure: unknown = null;
+  private shared = { ptr: 0, bytes: 0 };
 
   constructor(
     private readonly heap: LinearMemory,
     private readonly instance: WasmInstance,
-    private readonly workBytes: number,
+    workBytes: number,
   ) {
+    this.pool = new HelperPool(heap, instance, workBytes);
     this.smallRows = instance.exports.gemmSmallRows();
     if (this.smallRows >= MIN_CHUNK_ROWS) throw new Error('GemmThreads: row chunks must stay above gemm\'s small-m threshold');
   }
 
-  /** Threads a GEMM may use now: this one plus the helpers that are ready. */
+  /** Threads that share work now: this one plus the helpers that are ready. */
   get count(): number {
-    return this.helpers.length === 0 ? 1 : 1 + Math.min(this.helpers.length, Atomics.load(this.i32, READY));
+    return this.pool.threads;
   }
 
   /** Whether each shape is shared only where measured faster (the default; see Chooser). */
@@ -330,51 +88,22 @@ export class GemmThreads {
 
   /** Chunks the helpers computed so far (diagnostics, tests). */
   get helperChunks(): number {
-    return this.helped;
+    return this.pool.helperChunks;
   }
 
-  /** Starts or stops helpers so that `threads` threads compute large GEMMs; resolves once the new
-   * helpers are ready. Calls take effect in order (the default count is set asynchronously at
-   * startup, and a caller's own count must win over it). */
+  /** What tests use to make a helper fail (pool.ts). */
+  get testHooks(): ThreadTestHooks {
+    return this.pool;
+  }
+
+  /** See HelperPool.resize: `threads` threads share the work, starting at once where it can. */
   resize(threads: number): Promise<void> {
-    const next = this.resizing.then(() => this.applyResize(threads));
-    this.resizing = next.catch(() => {});
-    return next;
+    return this.pool.resize(threads);
   }
 
-  private async applyResize(threads: number): Promise<void> {
-    const want = Math.max(0, Math.floor(threads) - 1);
-    if (want > 0 && this.control === 0) {
-      this.control = this.heap.alloc(CONTROL_INTS * 4);
-      this.i32 = new Int32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
-      this.f32 = new Float32Array(this.heap.memory.buffer, this.control, CONTROL_INTS);
-      this.i32.fill(0);
-      this.close();
-    }
-    while (this.helpers.length > want) {
-      const h = this.helpers.pop()!;
-      await h.worker.terminate();
-      Atomics.sub(this.i32, READY, 1);
-      this.heap.release(h.work, this.workBytes);
-    }
-    while (this.helpers.length < want) {
-      const spawned = await spawnWorker();
-      const h: Helper = { worker: spawned.worker, work: this.heap.alloc(this.workBytes) };
-      spawned.onError((error) => this.lose(h, error));
-      h.worker.postMessage({ module: this.instance.module, memory: this.instance.memory, control: this.control, work: h.work });
-      this.helpers.push(h);
-    }
-    await this.whenReady(want);
-  }
-
-  /** A helper died (it failed to start, most likely): it leaves the pool. A chunk it had claimed
-   * cannot be pending: runChunk's own errors are caught inside the worker. */
-  private lose(h: Helper, error: unknown): void {
-    const i = this.helpers.indexOf(h);
-    if (i < 0) return;
-    this.helpers.splice(i, 1);
-    this.failure = error;
-    void h.worker.terminate();
+  /** Helpers in the pool (ready or starting): work is cut for them and this thread. */
+  private get helpers(): number {
+    return this.pool.helperCount;
   }
 
   /**
@@ -386,7 +115,7 @@ export class GemmThreads {
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
-    if (this.helpers.length === 0 || k <= 0 || alpha === 0) return false;
+    if (this.helpers === 0 || k <= 0 || alpha === 0) return false;
     const streams = m <= this.smallRows && !transA;
     if (streams ? n * k < MIN_SPLIT_STREAM : m * n * k < MIN_SPLIT_WORK) return false;
     const byColumns = n >= m;
@@ -402,13 +131,13 @@ export class GemmThreads {
       e.gemm(+transA, +transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, mainWork);
     } else if (byColumns) {
       this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      this.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
+      this.pool.run(KIND_GEMM, 1, size, Math.ceil(n / size), mainWork);
     } else {
       // Cut by rows: op(B) is packed once, here, for all threads (each would otherwise pack all of it).
       const packed = this.sharedPack(bytes);
       e.packB(+transB, k, n, b, ldb, packed);
       this.gemmArgs(transA, transB, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-      this.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
+      this.pool.run(KIND_GEMM_PACKED, 0, size, Math.ceil(m / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -420,12 +149,12 @@ export class GemmThreads {
    * thread; when so, on all threads if sharesSequence accepts the batch, else step by step.
    */
   sharesSteps(batch: number, hidden: number, gateWidth: number): boolean {
-    return this.helpers.length > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
+    return this.helpers > 0 && (batch * gateWidth * hidden >= MIN_SPLIT_WORK || (batch >= 2 && batch * hidden >= MIN_SPLIT_UNITS));
   }
 
   /** Whether a whole time loop of this batch can be shared by rows (sequence below). */
   sharesSequence(batch: number): boolean {
-    return this.helpers.length > 0 && Math.ceil(batch / (this.helpers.length + 1)) >= MIN_SEQUENCE_ROWS;
+    return this.helpers > 0 && Math.ceil(batch / (this.helpers + 1)) >= MIN_SEQUENCE_ROWS;
   }
 
   /**
@@ -437,9 +166,9 @@ export class GemmThreads {
    * Only for batches that sharesSequence accepts and, backwards, for cells without peepholes.
    */
   sequence(kind: number, batch: number, args: readonly number[], mainWork: number): void {
-    // Fine chunks: W1's loops (batch 32) ran 10% faster in chunks of 8 rows than of 16 and faster
-    // again in chunks of 4, and a late helper leaves less to wait for.
-    const size = ceilTo(batch / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD), MR);
+    // Fine chunks: a loop's products run as fast per row at 4 rows as at 16, and a late helper
+    // leaves less to wait for.
+    const size = ceilTo(batch / ((this.helpers + 1) * FINE_CHUNKS_PER_THREAD), MR);
     const key = `q${kind}:${args.slice(0, 4).join(':')}`; // cell, steps, batch, hidden
     const start = performance.now();
     const shared = size < batch && this.chooser.share();
@@ -448,9 +177,9 @@ export class GemmThreads {
       const whole = kind === KIND_SEQUENCE_FORWARD ? e.sequenceForward : e.sequenceBackward;
       (whole as (...a: number[]) => void)(...args, mainWork);
     } else {
-      const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+      const { i32, at } = this.pool.jobArgs;
+      for (let i = 0; i < args.length; i++) i32[at + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
   }
@@ -460,7 +189,7 @@ export class GemmThreads {
     transA: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, packed: number, beta: number, c: number, ldc: number, mainWork: number,
   ): boolean {
-    if (this.helpers.length === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
+    if (this.helpers === 0 || m * n * k < MIN_SPLIT_WORK || k <= 0 || alpha === 0) return false;
     // B is packed already: cutting rows duplicates no packing (each chunk packs its own rows of A)
     // and each chunk streams all of B, which at 8 rows or more per chunk is cheap beside the
     // arithmetic. Cutting columns would pack all of A again for every chunk.
@@ -474,7 +203,7 @@ export class GemmThreads {
       this.instance.exports.gemmPacked(+transA, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, n, mainWork);
     } else {
       this.gemmArgs(transA, false, m, n, k, alpha, a, lda, packed, 0, beta, c, ldc);
-      this.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
+      this.pool.run(KIND_GEMM_PACKED, byRows ? 0 : 1, size, Math.ceil((byRows ? m : n) / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -486,7 +215,7 @@ export class GemmThreads {
    * backward, without peepholes). False when too small to share.
    */
   steps(kind: number, batch: number, hidden: number, args: readonly number[], mainWork: number): boolean {
-    if (this.helpers.length === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
+    if (this.helpers === 0 || batch < 2 || batch * hidden < MIN_SPLIT_UNITS) return false;
     const key = `s${kind}:${batch}:${hidden}`;
     const start = performance.now();
     const shared = this.chooser.share();
@@ -498,12 +227,12 @@ export class GemmThreads {
       else if (kind === KIND_GRU_FORWARD) e.gruForward(batch, hidden, p0, p1, p2, p3);
       else e.gruBackward(batch, hidden, p0, p1, p2, p3, p4, p5, p6);
     } else {
-      const size = Math.ceil(batch / ((this.helpers.length + 1) * 2));
-      const { i32 } = this;
-      i32[JOB + 3] = batch;
-      i32[JOB + 4] = hidden;
-      for (let i = 0; i < args.length; i++) i32[JOB + 5 + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(batch / size), mainWork);
+      const size = Math.ceil(batch / ((this.helpers + 1) * 2));
+      const { i32, at } = this.pool.jobArgs;
+      i32[at] = batch;
+      i32[at + 1] = hidden;
+      for (let i = 0; i < args.length; i++) i32[at + 2 + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(batch / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -516,8 +245,8 @@ export class GemmThreads {
    * row) decides whether sharing can pay. False when too small to share: the caller runs it whole.
    */
   unitStep(kind: number, hidden: number, weights: number, args: readonly number[], mainWork: number): boolean {
-    if (this.helpers.length === 0 || weights < MIN_SPLIT_STEP_WEIGHTS) return false;
-    const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
+    if (this.helpers === 0 || weights < MIN_SPLIT_STEP_WEIGHTS) return false;
+    const size = Math.max(STEP_UNIT_MULTIPLE, ceilTo(hidden / ((this.helpers + 1) * CHUNKS_PER_THREAD), STEP_UNIT_MULTIPLE));
     if (size >= hidden) return false;
     const key = `u${kind}:${args[0]}:${args[1]}:${weights}`;
     const start = performance.now();
@@ -526,9 +255,9 @@ export class GemmThreads {
       const whole = kind === KIND_STEP_GROUPED ? this.instance.exports.stepGroupedUnits : this.instance.exports.lstmStepUnits;
       (whole as (...a: number[]) => void)(...args, 0, hidden, mainWork);
     } else {
-      const { i32 } = this;
-      for (let i = 0; i < args.length; i++) i32[JOB + 3 + i] = args[i]!;
-      this.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
+      const { i32, at } = this.pool.jobArgs;
+      for (let i = 0; i < args.length; i++) i32[at + i] = args[i]!;
+      this.pool.run(kind, 0, size, Math.ceil(hidden / size), mainWork);
     }
     this.chooser.record(key, shared, performance.now() - start);
     return true;
@@ -538,30 +267,30 @@ export class GemmThreads {
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
-    const { i32, f32 } = this;
-    i32[JOB + 3] = +transA;
-    i32[JOB + 4] = +transB;
-    i32[JOB + 5] = m;
-    i32[JOB + 6] = n;
-    i32[JOB + 7] = k;
-    f32[JOB + 8] = alpha;
-    i32[JOB + 9] = a;
-    i32[JOB + 10] = lda;
-    i32[JOB + 11] = b;
-    i32[JOB + 12] = ldb;
-    f32[JOB + 13] = beta;
-    i32[JOB + 14] = c;
-    i32[JOB + 15] = ldc;
+    const { i32, f32, at } = this.pool.jobArgs;
+    i32[at + 0] = +transA;
+    i32[at + 1] = +transB;
+    i32[at + 2] = m;
+    i32[at + 3] = n;
+    i32[at + 4] = k;
+    f32[at + 5] = alpha;
+    i32[at + 6] = a;
+    i32[at + 7] = lda;
+    i32[at + 8] = b;
+    i32[at + 9] = ldb;
+    f32[at + 10] = beta;
+    i32[at + 11] = c;
+    i32[at + 12] = ldc;
   }
 
   private columnChunk(n: number): number {
-    return Math.max(MIN_CHUNK_COLUMNS, ceilTo(n / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), NR));
+    return Math.max(MIN_CHUNK_COLUMNS, ceilTo(n / ((this.helpers + 1) * CHUNKS_PER_THREAD), NR));
   }
 
   private rowChunk(m: number, least = MIN_CHUNK_ROWS): number {
-    const fine = m / ((this.helpers.length + 1) * FINE_CHUNKS_PER_THREAD);
+    const fine = m / ((this.helpers + 1) * FINE_CHUNKS_PER_THREAD);
     if (fine >= MC) return ceilTo(fine, MC);
-    return Math.max(least, ceilTo(m / ((this.helpers.length + 1) * CHUNKS_PER_THREAD), MR));
+    return Math.max(least, ceilTo(m / ((this.helpers + 1) * CHUNKS_PER_THREAD), MR));
   }
 
   private sharedPack(bytes: number): number {
@@ -570,69 +299,5 @@ export class GemmThreads {
       this.shared = { ptr: this.heap.alloc(bytes), bytes };
     }
     return this.shared.ptr;
-  }
-
-  /** Runs the job whose arguments are in place, `count` chunks of `size`, on every thread. */
-  private run(kind: number, split: number, size: number, count: number, mainWork: number): void {
-    const { i32 } = this;
-    if (count > MAX_CHUNKS) throw new Error(`GemmThreads: ${count} chunks exceed the ${MAX_CHUNKS} a job may have`);
-    i32[JOB] = kind;
-    i32[JOB + 1] = split;
-    i32[JOB + 2] = size;
-    // CLAIM is closed since the last job ended, so no thread can claim while these change.
-    Atomics.store(i32, COUNT, count);
-    Atomics.store(i32, DONE, 0);
-    Atomics.store(i32, CLAIM, this.nextTag() << INDEX_BITS); // opens the job
-    Atomics.notify(i32, CLAIM);
-    const { runChunk } = this.instance.exports;
-    const job = this.control + JOB * 4;
-    let failure: unknown = null;
-    let own = 0;
-    for (;;) {
-      const word = Atomics.load(i32, CLAIM);
-      const index = word & INDEX_MASK;
-      if (index >= count) break;
-      if (Atomics.compareExchange(i32, CLAIM, word, word + 1) !== word) continue;
-      try {
-        runChunk(job, index, mainWork);
-      } catch (error) {
-        failure = error;
-      }
-      Atomics.add(i32, DONE, 1);
-      own++;
-    }
-    // The helpers' last chunks end soon: spin (waking from a sleep costs tens of microseconds, more
-    // in a virtual machine), and sleep only once a helper is clearly late.
-    const spinUntil = performance.now() + MAIN_SPIN_MS;
-    for (;;) {
-      const done = Atomics.load(i32, DONE);
-      if (done === count) break;
-      if (done > count) throw new Error(`GemmThreads: ${done} chunks finished of ${count} (a claiming bug)`);
-      if (this.mayBlock && performance.now() > spinUntil) Atomics.wait(i32, DONE, done, 1);
-    }
-    this.close();
-    this.helped += count - own;
-    if (failure !== null) throw failure;
-    if (Atomics.exchange(i32, FAILED, 0) !== 0) throw new Error('wasm kernels: a helper thread failed (a bad address or size reached a kernel)');
-  }
-
-  /** Makes nothing claimable (a fresh tag with the index at its maximum) until the next job opens. */
-  private close(): void {
-    Atomics.store(this.i32, CLAIM, (this.nextTag() << INDEX_BITS) | INDEX_MASK);
-  }
-
-  private nextTag(): number {
-    this.tag = (this.tag + 1) % TAG_LIMIT || 1;
-    return this.tag;
-  }
-
-  private async whenReady(helpers: number): Promise<void> {
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      if (this.helpers.length < helpers) throw new Error(`GemmThreads: a helper thread failed to start: ${String(this.failure)}`);
-      if (helpers === 0 || Atomics.load(this.i32, READY) >= helpers) return;
-      if (performance.now() > deadline) throw new Error('GemmThreads: a worker did not start within 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
   }
 }
