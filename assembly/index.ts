@@ -6,7 +6,6 @@ export { runChunk } from './threads';
 export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scatterAddRows, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
-export { lstmStepUnits } from './lstm-step';
 export { stepGroupedUnits } from './prepared-step';
 export { gruForward, gruBackward } from './gru';
 export { sequenceForward, sequenceBackward } from './sequence';

@@ -14,7 +14,6 @@
 import { gemmChunk } from './gemm';
 import { gruBackward, gruForward } from './gru';
 import { lstmBackward, lstmForward } from './lstm';
-import { lstmStepUnits } from './lstm-step';
 import { stepGroupedUnits } from './prepared-step';
 import { sequenceBackwardRows, sequenceForwardRows } from './sequence';
 
@@ -29,7 +28,6 @@ export const KIND_LSTM_FORWARD = 2; //  batch, hidden, gates, cPrev, c, hRaw, pe
 export const KIND_LSTM_BACKWARD = 3; // batch, hidden, gates, cPrev, c, dhRaw, dc, dGates (no peepholes)
 export const KIND_GRU_FORWARD = 4; //   batch, hidden, gi, gh, hPrev, h
 export const KIND_GRU_BACKWARD = 5; //  batch, hidden, gi, gh, hPrev, dh, dGi, dGh, dhPrev
-export const KIND_LSTM_STEP = 6; //     batch, input, hidden, x, h, wIh, wHh, bIh, bHh, cPrev, c, hOut, gates: chunks of hidden units
 export const KIND_STEP_GROUPED = 7; //  cell, batch, input, hidden, x, tokens, h, wIh, wHh, bIh, bHh, peep, cPrev, c, hOut, gates, gh: the same
 export const KIND_SEQUENCE_FORWARD = 8; //  sequenceForward's arguments (assembly/sequence.ts): chunks of batch rows
 export const KIND_SEQUENCE_BACKWARD = 9; // sequenceBackward's arguments: the same
@@ -55,16 +53,6 @@ export function runChunk(job: usize, index: i32, work: usize): void {
       kind == KIND_GEMM_PACKED, slot(job, JOB_SPLIT) == 1, size, index,
       arg(job, 0) != 0, arg(job, 1) != 0, arg(job, 2), arg(job, 3), arg(job, 4), argF(job, 5),
       <usize>arg(job, 6), arg(job, 7), <usize>arg(job, 8), arg(job, 9), argF(job, 10), <usize>arg(job, 11), arg(job, 12), work,
-    );
-    return;
-  }
-  if (kind == KIND_LSTM_STEP) {
-    const hidden = arg(job, 2);
-    const u0 = index * size;
-    lstmStepUnits(
-      arg(job, 0), arg(job, 1), hidden, <usize>arg(job, 3), <usize>arg(job, 4), <usize>arg(job, 5), <usize>arg(job, 6),
-      <usize>arg(job, 7), <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12),
-      u0, min(hidden, u0 + size), work,
     );
     return;
   }

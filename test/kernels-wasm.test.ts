@@ -451,42 +451,6 @@ describe('wasm LSTM and GRU steps match the reference', () => {
     }
   });
 
-  test('lstmStep (the fused T = 1 step): the bits of the separate wasm calls, close to the reference', () => {
-    for (const batch of [1, 3]) {
-      for (const input of ODD_SIZES) {
-        for (const hidden of ODD_SIZES) {
-          for (const bias of [true, false]) {
-            const label = `lstmStep batch=${batch} input=${input} hidden=${hidden} bias=${bias}`;
-            const s = batch * hidden, G = 4 * hidden;
-            const x = randomArray(2 + batch * input, random), h = randomArray(1 + s, random), cPrev = randomArray(3 + s, random, 2);
-            const wIh = randomArray(G * input, random, 0.5), wHh = randomArray(G * hidden, random, 0.5);
-            const bIh = bias ? randomArray(G, random) : null, bHh = bias ? randomArray(G, random) : null;
-            const separate = (k: Kernels): [Float32Array, Float32Array] => {
-              const gates = new Float32Array(batch * G), c = new Float32Array(s), hOut = new Float32Array(s);
-              k.gemm(false, true, batch, G, input, 1, x, 2, input, wIh, 0, input, 0, gates, 0, G);
-              if (bIh) k.addRowVector(batch, G, gates, 0, bIh, 0);
-              if (bHh) k.addRowVector(batch, G, gates, 0, bHh, 0);
-              k.gemm(false, true, batch, G, hidden, 1, h, 1, hidden, wHh, 0, hidden, 1, gates, 0, G);
-              k.lstmForward(batch, hidden, gates, 0, cPrev, 3, c, 0, hOut, 0, null, 0);
-              return [c, hOut];
-            };
-            const c = randomArray(1 + s, random), hOut = randomArray(2 + s, random);
-            const cBefore = c[0]!, hBefore = hOut[0]!;
-            wasm.lstmStep!(batch, input, hidden, x, 2, h, 1, wIh, wHh, bIh, bHh, cPrev, 3, c, 1, hOut, 2);
-            assert.equal(c[0], cBefore, `${label}: wrote before its offset`);
-            assert.equal(hOut[0], hBefore, `${label}: wrote before its offset`);
-            const [cWasm, hWasm] = separate(wasm);
-            expectClose(`${label} c (wasm calls)`, c.subarray(1), cWasm, () => 0);
-            expectClose(`${label} h (wasm calls)`, hOut.subarray(2), hWasm, () => 0);
-            const [cRef, hRef] = separate(jsKernels);
-            expectClose(`${label} c (reference)`, c.subarray(1), cRef, (i) => 1e-5 + 1e-5 * Math.abs(cRef[i]!));
-            expectClose(`${label} h (reference)`, hOut.subarray(2), hRef, (i) => 1e-5 + 1e-5 * Math.abs(hRef[i]!));
-          }
-        }
-      }
-    }
-  });
-
   test('stepPrepared (weights grouped once; one-hot inputs as tokens): the bits of the T = 1 calls, every cell', () => {
     // What the layers' T = 1 forward runs (src/nn/recurrent/fused.ts), call by call.
     const unprepared = (
@@ -494,11 +458,6 @@ describe('wasm LSTM and GRU steps match the reference', () => {
       wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null, peep: Float32Array | null,
     ): [Float32Array, Float32Array | null] => {
       const s = batch * hidden;
-      if (cell === 2 && !peep) {
-        const c = new Float32Array(s), hOut = new Float32Array(s);
-        wasm.lstmStep!(batch, input, hidden, x, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, c, 0, hOut, 0);
-        return [hOut, c];
-      }
       const G = [1, 1, 4, 3][cell]! * hidden;
       const gates = new Float32Array(batch * G);
       wasm.gemm(false, true, batch, G, input, 1, x, 0, input, wIh, 0, input, 0, gates, 0, G);
@@ -817,9 +776,6 @@ function stagingCases(): StagingCase[] {
       arrays: [Float32Array.from(f(OFF + 4 * B * H), Math.abs), f(B * H), f(1 + B * H), f(B * H), f(OFF + B * H), f(4 * B * H + 1), f(3 * H), f(3 * H)],
       call: (k, [g, cPrev, c, dh, dc, dG, peep, dPeep]) =>
         k.lstmBackward(B, H, F(g!), OFF, F(cPrev!), 0, F(c!), 1, F(dh!), 0, F(dc!), OFF, F(dG!), 0, F(peep!), 0, F(dPeep!), 0) },
-    { kernel: 'lstmStep', arrays: [f(OFF + B * X), ...lstmState],
-      call: (k, [x, h, cPrev, c, hOut]) =>
-        k.lstmStep!(B, X, H, F(x!), OFF, F(h!), 0, weights.wIh, weights.wHh, weights.bIh, weights.bHh, F(cPrev!), 0, F(c!), 0, F(hOut!), 0) },
     { kernel: 'prepareStep', arrays: [weights.wIh, weights.wHh, weights.bIh, weights.bHh, weights.peep],
       call: (k, [wIh, wHh, bIh, bHh, peep]) => {
         // The prepared copy's allocation may grow the memory: the step's own arrays are plain.
@@ -911,7 +867,7 @@ describe('wasm staging', () => {
         const got = runStaged(loadWasmKernelsSync(false), c, resident, true);
         assertSameBits(label, got, want.get(c)!);
         const copies = c.arrays.some((_, i) => !resident(i));
-        if (copies || c.kernel.startsWith('lstmStep') || c.kernel.startsWith('stepPrepared')) assert.ok(got.grew, `${label}: the memory grew`);
+        if (copies || c.kernel.startsWith('stepPrepared')) assert.ok(got.grew, `${label}: the memory grew`);
       }
     }
   });
@@ -924,7 +880,6 @@ describe('wasm staging', () => {
       /^RangeError: gemm: c needs elements \[5, 11\) but its array has length 10$/);
     assert.throws(() => wasm.adamUpdate(5, a(5), a(5), a(4), a(5), 1e-3, 0.9, 0.999, 1e-8, 0, false, 1), /adamUpdate: m needs elements \[0, 5\)/);
     assert.throws(() => wasm.softmaxCrossEntropy(3, 2, a(6), 0, new Int32Array(2), -1, a(3), 0, null, 0), /softmaxCrossEntropy: targets needs elements \[0, 3\)/);
-    assert.throws(() => wasm.lstmStep!(1, 2, 3, a(2), 0, a(3), 0, a(24), a(35), null, null, a(3), 0, a(3), 0, a(3), 0), /lstmStep: wHh needs elements \[0, 36\)/);
     assert.throws(() => wasm.scale(4, 2, a(3), 1), /scale: x needs elements \[1, 5\)/);
   });
 });
@@ -984,7 +939,7 @@ describe('wasm memory', () => {
     wasm.release(x);
   });
 
-  test('prepareStep, stepPrepared and lstmStep take views of a plain memory that their own allocations grow', () => {
+  test('prepareStep and stepPrepared take views of a plain memory that their own allocations grow', () => {
     // A plain (not shared) memory detaches its views when it grows: what a browser page without
     // cross-origin isolation has. Weights and state live in the memory, which is full, so the
     // prepared copy and the gates scratch must grow it.
@@ -1018,13 +973,15 @@ describe('wasm memory', () => {
     k.lstmForward(1, hidden, gates, 0, cPrev.view(), 0, want[0], 0, want[1], 0, peep.view(), 0);
     expectClose('stepPrepared on a grown plain memory: c', c.view(), want[0], () => 0);
     expectClose('stepPrepared on a grown plain memory: h', hOut.view(), want[1], () => 0);
-    // lstmStep's gates scratch, grown for a larger batch, after its arguments were bound.
+    // stepPrepared's gates scratch, grown for a larger batch, after its arguments were bound.
     fill();
     const batch = 9, xs = resident(batch * input), hs = resident(batch * hidden), cs = resident(batch * hidden);
     fill();
+    const before9 = k.heap.buffer.byteLength;
     const cOut = new Float32Array(batch * hidden), hNew = new Float32Array(batch * hidden);
-    k.lstmStep!(batch, input, hidden, xs.view(), 0, hs.view(), 0, wIh.view(), wHh.view(), bIh.view(), bHh.view(), cs.view(), 0, cOut, 0, hNew, 0);
-    assert.ok(hNew.every(Number.isFinite) && hNew.some((v) => v !== 0), 'lstmStep wrote finite states');
+    k.stepPrepared!(step, batch, xs.view(), null, hs.view(), cs.view(), cOut, hNew);
+    assert.ok(k.heap.buffer.byteLength > before9, 'the gates scratch grew the memory');
+    assert.ok(hNew.every(Number.isFinite) && hNew.some((v) => v !== 0), 'stepPrepared wrote finite states');
   });
 
   test('float64 arrays go to the reference kernels', () => {
@@ -1122,31 +1079,6 @@ describe('wasm kernels on helper threads', () => {
       helperTakesPart(threaded, 'a GEMM', () => runGemm(threaded, cases[0]!, 1, true));
     });
     assert.equal(kernels.threads, 1);
-  });
-
-  test('the fused LSTM step cut into hidden units gives bit-identical results for 1 and 2 threads', async () => {
-    await onOneAndTwoThreads((threaded, single) => {
-      const random = rng(321);
-      // Shared from 2^17 weights: hidden 200 cuts into chunks of 56 units (the last one short), 131
-      // leaves a tail of 3 units; input 65 is the one-hot vocabulary of generation.
-      for (const [batch, input, hidden] of [[1, 65, 200], [3, 300, 131], [1, 512, 512]] as const) {
-        const s = batch * hidden, G = 4 * hidden;
-        const x = randomArray(batch * input, random), h = randomArray(s, random), cPrev = randomArray(s, random, 2);
-        const wIh = randomArray(G * input, random, 0.2), wHh = randomArray(G * hidden, random, 0.2);
-        const bIh = randomArray(G, random), bHh = randomArray(G, random);
-        const [one, two] = [single, threaded].map((k) => {
-          const c = new Float32Array(s), hOut = new Float32Array(s);
-          for (let r = 0; r < 3; r++) k.lstmStep!(batch, input, hidden, x, 0, h, 0, wIh, wHh, bIh, bHh, cPrev, 0, c, 0, hOut, 0);
-          return [c, hOut];
-        });
-        expectClose(`lstmStep ${batch}x${input}x${hidden} c`, two![0]!, one![0]!, () => 0);
-        expectClose(`lstmStep ${batch}x${input}x${hidden} h`, two![1]!, one![1]!, () => 0);
-      }
-      const [x, h, w] = [new Float32Array(65), new Float32Array(512), new Float32Array(2048 * 512)];
-      helperTakesPart(threaded, 'the fused step', () => {
-        threaded.lstmStep!(1, 65, 512, x, 0, h, 0, new Float32Array(2048 * 65), w, null, null, h, 0, new Float32Array(512), 0, new Float32Array(512), 0);
-      });
-    });
   });
 
   test('the prepared step cut into hidden units gives bit-identical results for 1 and 2 threads, every cell', async () => {

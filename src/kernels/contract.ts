@@ -133,19 +133,6 @@ export interface Kernels {
     peep: FloatArray | null, peepOffset: number,
   ): void;
   /**
-   * Optional (the wasm backend has it): one whole LSTM step without peepholes or projection, for the
-   * no-gradient T = 1 path (generation), fused so that threads share it in one job: gates (scratch,
-   * [batch, 4*hidden]) = x W_ih^T + b_ih + b_hh, then += h W_hh^T, then lstmForward into c and
-   * hOut ([batch, hidden]). Bit for bit the result of those separate calls (gemm, addRowVector twice,
-   * gemm with beta 1, lstmForward); biases may be null.
-   */
-  lstmStep?(
-    batch: number, input: number, hidden: number,
-    x: FloatArray, xOffset: number, h: FloatArray, hOffset: number,
-    wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
-    cPrev: FloatArray, cPrevOffset: number, c: FloatArray, cOffset: number, hOut: FloatArray, hOutOffset: number,
-  ): void;
-  /**
    * Optional (the wasm backend has it): copies one direction's weights (RNN, GRU, or LSTM without
    * projection, with peepholes `peep` [3 * hidden] = w_ci, w_cf, w_co or without; float32) into a
    * layout for stepPrepared. With `tokens`, steps take one-hot inputs as indices. Release with

@@ -27,10 +27,6 @@ export interface WasmExports {
   rnnForward(n: number, activation: number, pre: number): void;
   rnnBackward(n: number, activation: number, h: number, dh: number, dPre: number): void;
   lstmForward(batch: number, hidden: number, gates: number, cPrev: number, c: number, hRaw: number, peep: number): void;
-  lstmStepUnits(
-    batch: number, input: number, hidden: number, x: number, h: number, wIh: number, wHh: number, bIh: number, bHh: number,
-    cPrev: number, c: number, hOut: number, gates: number, u0: number, u1: number, work: number,
-  ): void;
   stepGroupedUnits(
     cell: number, batch: number, input: number, hidden: number, x: number, tokens: number, h: number, wIh: number, wHh: number,
     bIh: number, bHh: number, peep: number, cPrev: number, c: number, hOut: number, gates: number, gh: number, u0: number, u1: number, sums: number,

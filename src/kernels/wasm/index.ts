@@ -13,7 +13,7 @@ import { checkScatterIds } from '../js/scatter.js';
 import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
-  ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, LSTM_STEP, PACK_B,
+  ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, PACK_B,
   RNN_BACKWARD, RNN_FORWARD, SCALE, SCATTER_ADD_ROWS, SEQUENCE_BACKWARD, SEQUENCE_FORWARD, SOFTMAX_CROSS_ENTROPY, STEP_PREPARED, SUM_ROWS,
   SUM_SQUARES,
 } from './kernel-args.js';
@@ -23,7 +23,7 @@ import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
 import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
 import { Staging } from './staging.js';
 import {
-  KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_LSTM_STEP, KIND_SEQUENCE_BACKWARD,
+  KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_BACKWARD,
   KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
 } from './assembly-constants.generated.js';
 import type { ThreadTestHooks } from './pool.js';
@@ -239,16 +239,6 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const p = stage.begin(LSTM_FORWARD, batch, hidden)
         .arg(gates, gatesOffset).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hRaw, hRawOffset).arg(peep, peepOffset).bind();
       if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
-      stage.finish();
-    },
-
-    lstmStep(batch, input, hidden, x, xOffset, h, hOffset, wIh, wHh, bIh, bHh, cPrev, cPrevOffset, c, cOffset, hOut, hOutOffset) {
-      if (f64(c)) throw new Error('lstmStep: float32 only (callers check the dtype)');
-      const p = stage.begin(LSTM_STEP, batch, input, hidden)
-        .arg(x, xOffset).arg(h, hOffset).arg(wIh).arg(wHh).arg(bIh).arg(bHh).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hOut, hOutOffset)
-        .bind();
-      const args = [batch, input, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]] as const;
-      if (!pool?.unitStep(KIND_LSTM_STEP, hidden, 4 * hidden * (input + hidden), args, gemmWork)) w.lstmStepUnits(...args, 0, hidden, gemmWork);
       stage.finish();
     },
 

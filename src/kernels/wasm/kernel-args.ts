@@ -80,19 +80,6 @@ export const LSTM_FORWARD = kernelArgs('lstmForward', ['batch', 'hidden'], {
   peep: read(peepholes),
 });
 
-export const LSTM_STEP = kernelArgs('lstmStep', ['batch', 'input', 'hidden'], {
-  x: read((s) => s.batch * s.input),
-  h: read(state),
-  wIh: read((s) => 4 * s.hidden * s.input),
-  wHh: read((s) => 4 * s.hidden * s.hidden),
-  bIh: read((s) => 4 * s.hidden),
-  bHh: read((s) => 4 * s.hidden),
-  cPrev: read(state),
-  c: overwrite(state),
-  hOut: overwrite(state),
-  gates: scratch((s) => 4 * state(s)),
-});
-
 /** `gateRows` = gates * hidden; `gru` 1 for a GRU, whose recurrent part has its own scratch. */
 export const STEP_PREPARED = kernelArgs('stepPrepared', ['batch', 'input', 'hidden', 'gateRows', 'gru'], {
   x: read((s) => s.batch * s.input),
