@@ -24,7 +24,11 @@ let active: Kernels = jsKernels;
 /** Adds a backend (the wasm module registers itself once compiled). */
 export function registerBackend(kernels: Kernels): void {
   registry.set(kernels.name, kernels);
+  if (kernels.name === 'wasm') wasmHeap = (kernels as WasmKernels).heap;
 }
+
+/** The registered wasm backend's memory (isKernelMemoryView asks it on every tensor made). */
+let wasmHeap: WasmKernels['heap'] | null = null;
 
 /** The kernels that compute arrays of this dtype. */
 export function kernelsFor(dtype: DType): Kernels {
@@ -129,8 +133,7 @@ if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
  * (plain memory) or leaves it short (shared memory), and released blocks are reused.
  */
 export function isKernelMemoryView(array: FloatArray): boolean {
-  const wasm = registry.get('wasm') as WasmKernels | undefined;
-  return wasm !== undefined && wasm.heap.owns(array.buffer);
+  return wasmHeap !== null && wasmHeap.owns(array.buffer);
 }
 
 /** A window [offset, offset+length) of a buffer: how one contiguous allocation gets named views

@@ -93,7 +93,9 @@ export class Tensor {
     if (sizeOf(shape) !== length) {
       throw new Error(`Tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, storage has ${length}`);
     }
-    if (ArrayBuffer.isView(storage) && isKernelMemoryView(storage)) {
+    // Arrays of up to 64 bytes are skipped: V8 keeps such arrays on its own heap, and asking for
+    // their buffer would move each one off it (about a microsecond, on every small tensor).
+    if (ArrayBuffer.isView(storage) && storage.length > 16 && isKernelMemoryView(storage)) {
       throw new Error(
         'Tensor: the array is a view of the kernels\' WebAssembly memory, which a later allocation can detach or reuse; '
         + 'make the tensor over the KernelBuffer itself (fromBuffer) or over a copy (view.slice())',

@@ -79,10 +79,9 @@ export function trackGraph(layer: string, owner: object, ws: Workspace, joint: T
     live = [];
     liveByOwner.set(owner, live);
   }
-  const pending = live.filter((g) => g.state === 'pending');
-  if (pending.length >= pendingGraphLimit) {
+  if (live.length >= pendingGraphLimit && live.filter((g) => g.state === 'pending').length >= pendingGraphLimit) {
     const needed = ancestorsOf(inputs, owner);
-    const reclaimable = pending.filter((g) => !needed.has(g));
+    const reclaimable = live.filter((g) => g.state === 'pending' && !needed.has(g));
     while (reclaimable.length >= pendingGraphLimit) end(reclaimable.shift()!, 'reclaimed');
   }
   const g = new SavedGraph(layer, owner, ws);

@@ -28,7 +28,7 @@ export class Workspace {
 class SparePool {
   private readonly spares = new Map<number, KernelBuffer[]>();
   private bytes = 0;
-  constructor(readonly kernels: Kernels, private readonly dtype: DType) {}
+  constructor(readonly kernels: Kernels, readonly dtype: DType) {}
 
   take(length: number, zeroed: boolean): KernelBuffer {
     const b = this.spares.get(length)?.pop();
@@ -69,7 +69,11 @@ class SparePool {
 const SPARE_LIMIT_BYTES = 512 * 2 ** 20;
 const pools = new Map<string, SparePool>();
 
+/** The pool of the last call's backend and dtype: a training loop asks for the same one each call. */
+let lastPool: SparePool | null = null;
+
 export function workspaceFor(k: Kernels, dtype: DType): Workspace {
+  if (lastPool?.kernels === k && lastPool.dtype === dtype) return new Workspace(lastPool);
   const key = `${k.name}:${dtype}`;
   let pool = pools.get(key);
   if (pool?.kernels !== k) {
@@ -77,6 +81,7 @@ export function workspaceFor(k: Kernels, dtype: DType): Workspace {
     pool = new SparePool(k, dtype);
     pools.set(key, pool);
   }
+  lastPool = pool;
   return new Workspace(pool);
 }
 
