@@ -105,6 +105,8 @@ function planCells(opts, available) {
   for (const id of opts.workloads) {
     const variants = available.threads ? ['wasm', 'wasm-1t', 'js'] : ['wasm', 'js'];
     if (id === 'W4') variants.splice(1, 0, 'wasm-forward'); // generation without the stepper API
+    // The README's synchronous training loop: the threads as the import starts them, never set.
+    if (id === 'W5' && available.threads) variants.splice(1, 0, 'wasm-import');
     for (const variant of variants) {
       cells.push({ lib: 'recurrent', variant, workload: id, env: variant === 'js' ? { RECURRENT_BACKEND: 'js' } : {} });
     }

@@ -9,6 +9,7 @@ export const cellKey = (cell) => `${cell.lib}/${cell.variant}`;
 export const LIBRARIES = {
   'recurrent/wasm': 'recurrent (wasm)',
   'recurrent/wasm-forward': 'recurrent (wasm, forward per token)',
+  'recurrent/wasm-import': 'recurrent (wasm, threads as imported, setThreads never called)',
   'recurrent/wasm-1t': 'recurrent (wasm, 1 thread)',
   'recurrent/js': 'recurrent (js)',
   'pytorch/1t': 'PyTorch, 1 thread',

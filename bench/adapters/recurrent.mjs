@@ -1,6 +1,7 @@
 // This library's side of the workloads, through its public API from dist/ (the shipped code).
 // Variants: wasm (the default backend, on every core when the build has threads), wasm-1t (one
-// thread) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
+// thread), wasm-import (the threads the import started, setThreads never called: what a synchronous
+// script gets) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
 // W4 generates through LSTM.stepper (the generation API); wasm-forward runs the same network through
 // forward() one step at a time instead, to show what the stepper saves.
 import os from 'node:os';
@@ -22,6 +23,7 @@ export function threadControl() {
 
 export async function info(variant) {
   setBackend(variant.startsWith('wasm') ? 'wasm' : variant);
+  if (variant === 'wasm-import') return { backend: getBackend(), threads: kernels.kernelsFor('float32').threads ?? null };
   const control = variant.startsWith('wasm') ? threadControl() : null;
   const threads = control ? await control.set(variant === 'wasm-1t' ? 1 : os.availableParallelism()) : 1;
   return { backend: getBackend(), threads: threads ?? null };
