@@ -165,3 +165,40 @@ for (const backend of backends) {
     assert.throws(() => pending.backward(), /disposed/);
   }));
 }
+
+test('a call that a later call depends on through other layers is kept; independent ones are still reclaimed', { skip }, () => {
+  const gen = new Generator(11);
+  const gru = new nn.GRU({ inputSize: 3, hiddenSize: 3, generator: gen });
+  const mix = new nn.LSTM({ inputSize: 3, hiddenSize: 3, generator: gen });
+  const x = randn([4, 2, 3], { generator: gen });
+  const limit = nn.getPendingGraphLimit();
+  nn.setPendingGraphLimit(1);
+  try {
+    // gru -> lstm -> gru: the first gru call is needed by the second only through the LSTM's call.
+    const [first] = gru.forward(x);
+    const [mixed] = mix.forward(first);
+    const [second] = gru.forward(mixed);
+    second.sum().backward();
+    for (const p of gru.parameters()) assert.ok(p.grad!.data.some((v) => v !== 0));
+    // With an LSTM call live, a GRU call nothing depends on is still reclaimed past the limit.
+    const [lone] = gru.forward(x);
+    mix.forward(x);
+    gru.forward(x);
+    assert.throws(() => lone.sum().backward(), /reclaimed: 1 newer calls/);
+  } finally {
+    nn.setPendingGraphLimit(limit);
+  }
+});
+
+test('a cell stepped 2,000 times in a loop keeps every step for one backward', { skip }, () => {
+  const cell = new nn.LSTMCell(3, 4, { generator: new Generator(12) });
+  const x = randn([2, 3], { generator: new Generator(13) });
+  let state: [Tensor, Tensor] | undefined;
+  let loss: Tensor | null = null;
+  for (let t = 0; t < 2000; t++) {
+    state = cell.forward(x, state);
+    if (t % 100 === 99) loss = loss ? loss.add(state[0].sum()) : state[0].sum();
+  }
+  loss!.backward();
+  for (const p of cell.parameters()) assert.ok(p.grad!.data.every(Number.isFinite));
+});

@@ -5,13 +5,19 @@
  * - After the call's backward has run (unless the graph is retained, as with `retainGraph`).
  * - When the call is never backpropagated: evaluation that forgets `noGrad` records a graph per call
  *   and drops it, and the garbage collector runs too rarely (and never inside a synchronous loop) to
- *   return the memory in time. So each layer keeps at most `pendingGraphLimit` recorded calls that
- *   have not been backpropagated and that a newer call does not depend on; recording one more
- *   reclaims the oldest of them. A call that a newer one depends on (a decoder stepped in a loop,
- *   a state carried across calls) is never reclaimed: backward will need it. Backward through a
- *   reclaimed call throws an error that says why and what to do.
+ *   return the memory in time. So when a layer has `pendingGraphLimit` recorded calls that have not
+ *   been backpropagated, recording one more reclaims the oldest of them that no later call depends
+ *   on, until the layer is back under the limit or none is left to reclaim. A call that a later one
+ *   depends on, through any layer (a cell or decoder stepped in a loop, a state carried across
+ *   calls, one layer feeding the next), is kept while that later call lives: backward will need it.
+ *   Backward through a reclaimed call throws an error that says why and what to do.
  * - When the layer is disposed.
  * - When the graph is garbage collected, as a backstop.
+ *
+ * Dependencies are found when a call is recorded, by walking its inputs' history back to the nearest
+ * recorded recurrent calls (of any layer); each call counts its live dependants, so whether one may
+ * be reclaimed is known without walking the graph again, and a loop of single steps costs the same
+ * per step however long it runs.
  */
 import type { Tensor } from '../../tensor/index.js';
 import type { Workspace } from './workspace.js';
@@ -20,6 +26,10 @@ type GraphState = 'pending' | 'retained' | 'freed' | 'reclaimed' | 'disposed';
 
 export class SavedGraph {
   state: GraphState = 'pending';
+  /** The nearest recorded calls this one depends on. */
+  parents: SavedGraph[] = [];
+  /** Live calls that depend on this one directly: while there are any, it is not reclaimed. */
+  liveChildren = 0;
   constructor(readonly layer: string, readonly owner: object, readonly ws: Workspace) {}
 
   /** Throws why this graph's saved values are gone, if they are. */
@@ -55,6 +65,10 @@ export function getPendingGraphLimit(): number {
 
 /** Live (pending or retained) graphs by owner: the tensor W_ih of one layer direction. */
 const liveByOwner = new WeakMap<object, SavedGraph[]>();
+/** Live graphs of every owner: none, and a new call depends on none (a training step's first layer). */
+let liveCount = 0;
+/** Tensors a dependency walk visits at most; past that, no call is reclaimed this time. */
+const WALK_LIMIT = 100_000;
 /** The hidden joint tensor of each recorded call (see fused.ts wireOutputs) -> its graph. */
 const graphOfJoint = new WeakMap<Tensor, SavedGraph>();
 const collected = new FinalizationRegistry<SavedGraph>((g) => {
@@ -64,9 +78,14 @@ const collected = new FinalizationRegistry<SavedGraph>((g) => {
 function end(g: SavedGraph, state: 'freed' | 'reclaimed' | 'disposed'): void {
   g.state = state;
   g.ws.release();
+  for (const p of g.parents) p.liveChildren--;
+  g.parents = [];
   const live = liveByOwner.get(g.owner);
   const i = live?.indexOf(g) ?? -1;
-  if (i >= 0) live!.splice(i, 1);
+  if (i >= 0) {
+    live!.splice(i, 1);
+    liveCount--;
+  }
 }
 
 /**
@@ -79,13 +98,23 @@ export function trackGraph(layer: string, owner: object, ws: Workspace, joint: T
     live = [];
     liveByOwner.set(owner, live);
   }
-  if (live.length >= pendingGraphLimit && live.filter((g) => g.state === 'pending').length >= pendingGraphLimit) {
-    const needed = ancestorsOf(inputs, owner);
-    const reclaimable = live.filter((g) => g.state === 'pending' && !needed.has(g));
-    while (reclaimable.length >= pendingGraphLimit) end(reclaimable.shift()!, 'reclaimed');
+  const parents = liveCount > 0 ? nearestGraphs(inputs) : [];
+  if (parents !== null && live.length >= pendingGraphLimit) {
+    // Every pending call counts toward the limit; only those no live call depends on can go.
+    let pending = live.filter((g) => g.state === 'pending').length;
+    const reclaimable = live.filter((g) => g.state === 'pending' && g.liveChildren === 0 && !parents.includes(g));
+    while (pending >= pendingGraphLimit && reclaimable.length > 0) {
+      end(reclaimable.shift()!, 'reclaimed');
+      pending--;
+    }
   }
   const g = new SavedGraph(layer, owner, ws);
+  // A walk cut short leaves the call without parents: its dependencies then stay unprotected, but
+  // none is reclaimed now, and the next call walks again.
+  g.parents = parents ?? [];
+  for (const p of g.parents) p.liveChildren++;
   live.push(g);
+  liveCount++;
   graphOfJoint.set(joint, g);
   collected.register(joint, g, g);
   return g;
@@ -112,17 +141,22 @@ export function disposeGraphs(owners: Iterable<object>): void {
   }
 }
 
-/** The owner's graphs that the tensors depend on (walking their recorded history). */
-function ancestorsOf(inputs: readonly Tensor[], owner: object): Set<SavedGraph> {
-  const found = new Set<SavedGraph>();
+/** The live recorded calls nearest to the tensors in their history (of any layer), or null when
+ * the history is too large to walk. */
+function nearestGraphs(inputs: readonly Tensor[]): SavedGraph[] | null {
+  const found: SavedGraph[] = [];
   const seen = new Set<Tensor>();
   const stack = inputs.filter((t) => t.gradFn !== null);
   while (stack.length > 0) {
     const t = stack.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
+    if (seen.size > WALK_LIMIT) return null;
     const g = graphOfJoint.get(t);
-    if (g?.owner === owner) found.add(g);
+    if (g && (g.state === 'pending' || g.state === 'retained')) {
+      found.push(g);
+      continue; // what it depends on is protected through it
+    }
     for (const input of t.gradFn?.inputs ?? []) if (input.gradFn !== null && !seen.has(input)) stack.push(input);
   }
   return found;
