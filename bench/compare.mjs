@@ -57,7 +57,15 @@ function git(args) {
 function builtCommit(sha) {
   const dir = join(os.tmpdir(), `recurrent-compare-${sha.slice(0, 12)}`);
   const done = join(dir, '.compare-built');
-  if (existsSync(done)) return dir;
+  if (existsSync(done)) {
+    // The build may come from another checkout whose node_modules is gone since (a removed worktree).
+    const modules = join(dir, 'node_modules');
+    if (!existsSync(modules)) {
+      rmSync(modules, { force: true });
+      symlinkSync(join(ROOT, 'node_modules'), modules, 'dir');
+    }
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const exported = spawnSync('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C "${dir}"`], { cwd: ROOT, stdio: 'inherit' });

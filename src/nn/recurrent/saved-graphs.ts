@@ -27,7 +27,7 @@ type GraphState = 'pending' | 'retained' | 'freed' | 'reclaimed' | 'disposed';
 export class SavedGraph {
   state: GraphState = 'pending';
   /** The nearest recorded calls this one depends on. */
-  parents: SavedGraph[] = [];
+  parents: readonly SavedGraph[] = NO_PARENTS;
   /** Live calls that depend on this one directly: while there are any, it is not reclaimed. */
   liveChildren = 0;
   constructor(readonly layer: string, readonly owner: object, readonly ws: Workspace) {}
@@ -69,6 +69,7 @@ const liveByOwner = new WeakMap<object, SavedGraph[]>();
 let liveCount = 0;
 /** Tensors a dependency walk visits at most; past that, no call is reclaimed this time. */
 const WALK_LIMIT = 100_000;
+const NO_PARENTS: readonly SavedGraph[] = Object.freeze([]);
 /** The hidden joint tensor of each recorded call (see fused.ts wireOutputs) -> its graph. */
 const graphOfJoint = new WeakMap<Tensor, SavedGraph>();
 const collected = new FinalizationRegistry<SavedGraph>((g) => {
@@ -79,7 +80,7 @@ function end(g: SavedGraph, state: 'freed' | 'reclaimed' | 'disposed'): void {
   g.state = state;
   g.ws.release();
   for (const p of g.parents) p.liveChildren--;
-  g.parents = [];
+  g.parents = NO_PARENTS;
   const live = liveByOwner.get(g.owner);
   const i = live?.indexOf(g) ?? -1;
   if (i >= 0) {
@@ -98,7 +99,7 @@ export function trackGraph(layer: string, owner: object, ws: Workspace, joint: T
     live = [];
     liveByOwner.set(owner, live);
   }
-  const parents = liveCount > 0 ? nearestGraphs(inputs) : [];
+  const parents = liveCount > 0 ? nearestGraphs(inputs) : NO_PARENTS;
   if (parents !== null && live.length >= pendingGraphLimit) {
     // Every pending call counts toward the limit; only those no live call depends on can go.
     let pending = live.filter((g) => g.state === 'pending').length;
@@ -111,7 +112,7 @@ export function trackGraph(layer: string, owner: object, ws: Workspace, joint: T
   const g = new SavedGraph(layer, owner, ws);
   // A walk cut short leaves the call without parents: its dependencies then stay unprotected, but
   // none is reclaimed now, and the next call walks again.
-  g.parents = parents ?? [];
+  g.parents = parents ?? NO_PARENTS;
   for (const p of g.parents) p.liveChildren++;
   live.push(g);
   liveCount++;
@@ -143,7 +144,7 @@ export function disposeGraphs(owners: Iterable<object>): void {
 
 /** The live recorded calls nearest to the tensors in their history (of any layer), or null when
  * the history is too large to walk. */
-function nearestGraphs(inputs: readonly Tensor[]): SavedGraph[] | null {
+function nearestGraphs(inputs: readonly Tensor[]): readonly SavedGraph[] | null {
   const found: SavedGraph[] = [];
   const seen = new Set<Tensor>();
   const stack = inputs.filter((t) => t.gradFn !== null);
