@@ -274,6 +274,31 @@ describe('packB and gemmPacked match the reference gemm', () => {
     assert.deepEqual(c1, c2);
   });
 
+  test('packB into a packed matrix no longer in use packs over it (same shape) or ignores it (another shape, released)', () => {
+    const random = rng(812);
+    const [m, n, k] = [9, 70, 33];
+    const a = randomArray(m * k, random), b1 = randomArray(n * k, random), b2 = randomArray(n * k, random);
+    const product = (packed: PackedMatrix): Float32Array => {
+      const c = new Float32Array(m * n);
+      wasm.gemmPacked(false, m, n, k, 1, a, 0, k, packed, 0, c, 0, n);
+      return c;
+    };
+    const fresh = wasm.packB(true, k, n, b2, 0, k);
+    const want = product(fresh);
+    const old = wasm.packB(true, k, n, b1, 0, k);
+    const used = wasm.heap.inUse;
+    const over = wasm.packB(true, k, n, b2, 0, k, old);
+    assert.equal(over, old, 'the same shape is packed over');
+    assert.equal(wasm.heap.inUse, used, 'nothing allocated');
+    expectClose('packed over', product(over), want, () => 0);
+    const other = wasm.packB(false, k, n, b2, 0, n, old);
+    assert.notEqual(other, old, 'another transB gets a matrix of its own');
+    wasm.releasePacked(old);
+    const afterRelease = wasm.packB(true, k, n, b2, 0, k, old);
+    assert.notEqual(afterRelease, old, 'a released matrix is never packed over');
+    for (const p of [fresh, other, afterRelease]) wasm.releasePacked(p);
+  });
+
   test('a product whose n or k differ from the packed B is refused', () => {
     for (const kernels of [wasm, jsKernels]) {
       const packed = kernels.packB(false, 3, 4, new Float32Array(12), 0, 4);

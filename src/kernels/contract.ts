@@ -79,8 +79,11 @@ export interface Kernels {
    * the layout its register tiles read, so the per-call packing of gemm disappears. May allocate
    * backend memory, so call it before taking views that must stay valid. B must not change while
    * the packed matrix is in use (the reference backend keeps B itself and reads it at each call).
+   * `into`, a packed matrix of the same transB, k and n that is no longer in use, is packed over
+   * and returned, which spares an allocation (a layer whose weights changed since its last call);
+   * any other `into` is ignored.
    */
-  packB(transB: boolean, k: number, n: number, b: FloatArray, bOffset: number, ldb: number): PackedMatrix;
+  packB(transB: boolean, k: number, n: number, b: FloatArray, bOffset: number, ldb: number, into?: PackedMatrix | null): PackedMatrix;
   /** gemm(transA, packed.transB, m, n, k, alpha, A, B, beta, C) with B given packed; n and k must be
    * the packed matrix's. */
   gemmPacked(

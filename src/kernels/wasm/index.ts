@@ -147,15 +147,17 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
 
-    packB(transB, k, n, b, bOffset, ldb) {
+    packB(transB, k, n, b, bOffset, ldb, into) {
       if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
+      const reuse = into instanceof WasmPacked && into.transB === transB && into.k === k && into.n === n && !released.has(into) ? into : null;
       // B's address first, then the block: growing the memory for it may detach the caller's views
       // but never moves the bytes they address.
       const pb = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind()[0];
       const bytes = w.packedBBytes(k, n);
-      const ptr = heap.alloc(bytes);
+      const ptr = reuse ? reuse.ptr : heap.alloc(bytes);
       if (k > 0 && n > 0) w.packB(+transB, k, n, pb, ldb, ptr);
       stage.finish();
+      if (reuse) return reuse;
       const packed = new WasmPacked(transB, k, n, ptr, bytes);
       owned(packed, ptr, bytes);
       return packed;

@@ -33,6 +33,9 @@ interface Prepared {
   /** Packed for the forward (transposed: h W_hh^T) and for the backward (dGates W_hh). */
   forward: PackedStepWeights | null;
   backward: PackedStepWeights | null;
+  /** Packs made before the weights last changed: packed over rather than allocated anew (a training
+   * step changes the weights, and the next call packs the same shapes again). */
+  stale: { forward: PackedStepWeights | null; backward: PackedStepWeights | null };
 }
 
 /** By the direction's W_ih tensor (one per layer direction, for the layer's life). */
@@ -44,13 +47,24 @@ const weightList = (w: DirectionWeights): Tensor[] =>
 /** The direction's entry, emptied first if a weight changed since it was filled. */
 function entryFor(k: Kernels, w: DirectionWeights): Prepared {
   let entry = byOwner.get(w.weightIh);
-  if (entry && (entry.kernels !== k || entry.weights.some((t, i) => t.version !== entry!.versions[i]))) {
+  if (entry && entry.kernels !== k) {
     release(entry);
     entry = undefined;
   }
+  if (entry && entry.weights.some((t, i) => t.version !== entry!.versions[i])) {
+    releaseSteps(entry);
+    releasePacks(k, entry.stale);
+    entry.stale.forward = entry.forward;
+    entry.stale.backward = entry.backward;
+    entry.forward = entry.backward = null;
+    entry.weights.forEach((t, i) => (entry!.versions[i] = t.version));
+  }
   if (!entry) {
     const weights = weightList(w);
-    entry = { kernels: k, weights, versions: weights.map((t) => t.version), dense: null, tokens: null, forward: null, backward: null };
+    entry = {
+      kernels: k, weights, versions: weights.map((t) => t.version), dense: null, tokens: null, forward: null, backward: null,
+      stale: { forward: null, backward: null },
+    };
     byOwner.set(w.weightIh, entry);
   }
   return entry;
@@ -66,12 +80,16 @@ export function packedStepWeights(k: Kernels, w: DirectionWeights, transposed: b
   const made = entry[slot];
   if (made) return made;
   const P = w.weightHh.shape[1]!, GH = w.weightHh.shape[0]!;
-  const hh = transposed ? k.packB(true, P, GH, w.weightHh.data, 0, P) : k.packB(false, GH, P, w.weightHh.data, 0, P);
+  const old = entry.stale[slot];
+  entry.stale[slot] = null;
+  const hh = transposed ? k.packB(true, P, GH, w.weightHh.data, 0, P, old?.hh) : k.packB(false, GH, P, w.weightHh.data, 0, P, old?.hh);
+  if (old && old.hh !== hh) k.releasePacked(old.hh);
   let hr: PackedMatrix | null = null;
   if (w.weightHr) {
     const H = w.weightHr.shape[1]!;
-    hr = transposed ? k.packB(true, H, P, w.weightHr.data, 0, H) : k.packB(false, P, H, w.weightHr.data, 0, H);
+    hr = transposed ? k.packB(true, H, P, w.weightHr.data, 0, H, old?.hr) : k.packB(false, P, H, w.weightHr.data, 0, H, old?.hr);
   }
+  if (old?.hr && old.hr !== hr) k.releasePacked(old.hr);
   const packed = { hh, hr };
   entry[slot] = packed;
   return packed;
@@ -97,15 +115,24 @@ export function preparedStep(k: Kernels, kind: CellKind, w: DirectionWeights, to
 }
 
 function release(entry: Prepared): void {
-  const k = entry.kernels;
-  if (entry.dense) k.releasePrepared?.(entry.dense);
-  if (entry.tokens) k.releasePrepared?.(entry.tokens);
-  for (const packed of [entry.forward, entry.backward]) {
+  releaseSteps(entry);
+  releasePacks(entry.kernels, entry);
+  releasePacks(entry.kernels, entry.stale);
+  entry.forward = entry.backward = entry.stale.forward = entry.stale.backward = null;
+}
+
+function releaseSteps(entry: Prepared): void {
+  if (entry.dense) entry.kernels.releasePrepared?.(entry.dense);
+  if (entry.tokens) entry.kernels.releasePrepared?.(entry.tokens);
+  entry.dense = entry.tokens = null;
+}
+
+function releasePacks(k: Kernels, packs: { forward: PackedStepWeights | null; backward: PackedStepWeights | null }): void {
+  for (const packed of [packs.forward, packs.backward]) {
     if (!packed) continue;
     k.releasePacked(packed.hh);
     if (packed.hr) k.releasePacked(packed.hr);
   }
-  entry.dense = entry.tokens = entry.forward = entry.backward = null;
 }
 
 /** dispose(): the prepared weights of these directions go back now. */
