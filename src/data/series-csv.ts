@@ -29,7 +29,14 @@ export interface ParseSeriesOptions {
   minLength?: number;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// One way to match each digit run: `\d+\.?\d*` could split a long run of digits in n ways and took
+// quadratic time on a long cell that is not a number.
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A cell as an error message quotes it: long cells are cut, so a hostile file cannot flood the terminal. */
+function quoted(cell: string): string {
+  return cell.length <= 60 ? `"${cell}"` : `"${cell.slice(0, 40)}…" (${cell.length} characters)`;
+}
 const ISO_DATE = /^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T ].*)?$/;
 
 function parseNumber(cell: string): number | undefined {
@@ -121,12 +128,12 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
     const where = `parseSeriesCsv: ${source} line ${line}`;
     const needed = Math.max(valueCol, timeCol) + 1;
     if (cells.length < needed) {
-      throw new Error(`${where}: expected at least ${needed} columns, received ${cells.length} ("${lines[line - 1]?.trim()}")`);
+      throw new Error(`${where}: expected at least ${needed} columns, received ${cells.length} (${quoted(lines[line - 1]?.trim() ?? '')})`);
     }
     const valueCell = cells[valueCol]!;
     const value = parseNumber(valueCell);
     if (value === undefined || !Number.isFinite(value)) {
-      throw new Error(`${where}: expected a number in column "${valueName}", received "${valueCell}"`);
+      throw new Error(`${where}: expected a number in column ${quoted(valueName)}, received ${quoted(valueCell)}`);
     }
     values[r] = value;
     if (timeCol < 0) {
@@ -136,7 +143,7 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
     const timeCell = cells[timeCol]!;
     const t = parseNumber(timeCell) ?? parseDate(timeCell);
     if (t === undefined || !Number.isFinite(t)) {
-      throw new Error(`${where}: expected a time (a number such as 1949.25 or a date such as 1949-04) in column ${timeCol}, received "${timeCell}"`);
+      throw new Error(`${where}: expected a time (a number such as 1949.25 or a date such as 1949-04) in column ${timeCol}, received ${quoted(timeCell)}`);
     }
     if (r > 0 && !(t > time[r - 1]!)) {
       throw new Error(`${where}: times must increase, but ${timeCell} follows ${time[r - 1]}`);
