@@ -212,6 +212,10 @@ describe('parseSeriesCsv on hostile cells', () => {
     });
   });
 
+  it('a value that float32 cannot hold is refused, not turned into Infinity', () => {
+    assert.throws(() => parseSeriesCsv('t,v\n1,5\n2,1e39\n'), /line 3: the value "1e39" in column "v" is outside float32's range/);
+  });
+
   it('numbers in every form the pattern accepts still parse', () => {
     const s = parseSeriesCsv('t,v\n1,+1.5\n2,-.25\n3,7.\n4,2e3\n5,-3.5E-2\n');
     assert.deepEqual([...s.values], [1.5, -0.25, 7, 2000, -0.035].map(Math.fround));

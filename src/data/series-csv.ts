@@ -135,6 +135,9 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
     if (value === undefined || !Number.isFinite(value)) {
       throw new Error(`${where}: expected a number in column ${quoted(valueName)}, received ${quoted(valueCell)}`);
     }
+    if (!Number.isFinite(Math.fround(value))) {
+      throw new Error(`${where}: the value ${quoted(valueCell)} in column ${quoted(valueName)} is outside float32's range (about ±3.4e38)`);
+    }
     values[r] = value;
     if (timeCol < 0) {
       time[r] = r;
