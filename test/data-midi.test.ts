@@ -46,6 +46,25 @@ describe('parseMidi', () => {
     assert.throws(() => parseMidi(new Uint8Array(bytes.subarray(0, 1000)), 'cut.mid'), /cut\.mid is a corrupt MIDI file \(truncated: track \d of \d declares \d+ bytes, only \d+ remain\)/);
     assert.throws(() => parseMidi(writeMidi([]), 'silent.mid'), /silent\.mid has no notes outside drum tracks/);
   });
+
+  it('refuses SMPTE-timed files, empty headers and garbled track events, naming the file and the reason', () => {
+    const bytes = new Uint8Array(readFileSync(piano('BoosterMusic-04-FrereJacques.mid')));
+    const smpte = bytes.slice();
+    smpte[12] = 0xe7; // -25 frames per second
+    smpte[13] = 40;
+    assert.throws(() => parseMidi(smpte, 'film.mid'), /film\.mid times its events in SMPTE frames, not in ticks per quarter note/);
+    const zero = bytes.slice();
+    zero[12] = 0;
+    zero[13] = 0;
+    assert.throws(() => parseMidi(zero, 'zero.mid'), /zero\.mid is a corrupt MIDI file \(the header gives 0 ticks per quarter note\)/);
+    const empty = bytes.slice();
+    empty[10] = 0;
+    empty[11] = 0;
+    assert.throws(() => parseMidi(empty, 'empty.mid'), /empty\.mid is a corrupt MIDI file \(the header declares no tracks\)/);
+    const garbled = bytes.slice();
+    garbled.fill(0xf0, 22, 40); // the first track's first events
+    assert.throws(() => parseMidi(garbled, 'garbled.mid'), /garbled\.mid is a corrupt MIDI file \(the parser reported: .*event/);
+  });
 });
 
 describe('quantizeNotes', () => {

@@ -56,7 +56,9 @@ function load(bytes: Uint8Array | ArrayBuffer, source: string): MidiFile {
   try {
     return new Midi(view);
   } catch (err) {
-    throw new Error(`parseMidi: ${source} is a corrupt MIDI file (the parser reported: ${err instanceof Error ? err.message : String(err)})`);
+    // The parser's own TypeErrors and RangeErrors name its internals, not the file: say what failed.
+    const why = err instanceof TypeError || err instanceof RangeError ? 'its track events could not be read' : `the parser reported: ${String(err)}`;
+    throw new Error(`parseMidi: ${source} is a corrupt MIDI file (${why})`);
   }
 }
 
@@ -68,7 +70,13 @@ function checkChunks(view: Uint8Array, source: string): void {
   const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
   const corrupt = (why: string) => new Error(`parseMidi: ${source} is a corrupt MIDI file (${why})`);
   if (view.length < 14) throw corrupt(`${view.length} bytes, shorter than the 14-byte header`);
+  const division = data.getUint16(12);
+  if (division & 0x8000) {
+    throw new Error(`parseMidi: ${source} times its events in SMPTE frames, not in ticks per quarter note; notes need beats to be placed on a grid, so only tick-timed files are supported`);
+  }
+  if (division === 0) throw corrupt('the header gives 0 ticks per quarter note');
   const tracks = data.getUint16(10);
+  if (tracks === 0) throw corrupt('the header declares no tracks');
   let pos = 8 + data.getUint32(4);
   for (let found = 0; found < tracks; ) {
     if (pos + 8 > view.length) throw corrupt(`truncated: the header declares ${tracks} tracks, the file ends after ${found}`);
