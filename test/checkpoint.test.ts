@@ -262,6 +262,11 @@ describe('restore is all or nothing', () => {
     return saveSafetensors(merged, { ...metadata, optimizer: JSON.stringify({ ...optimizerMeta, ...patch.meta }) });
   };
 
+  const withValue = (t: Tensor, index: number, value: number): Tensor => {
+    const copy = t.clone();
+    copy.data[index] = value;
+    return copy;
+  };
   const cases: [string, Uint8Array, RegExp][] = [
     ['an optimizer buffer of the wrong shape', damaged({ tensors: { 'optimizer.1.exp_avg': tensor([1, 2, 3, 4, 5]) } }),
       /^restoreCheckpoint: Adam\.loadStateDict: state '1\.exp_avg' has shape \[5\], its parameter has shape \[8, 2\]$/],
@@ -273,6 +278,12 @@ describe('restore is all or nothing', () => {
       /^restoreCheckpoint: Adam\.loadStateDict: the state was saved by optimizer "SGD", this is Adam$/],
     ['a model tensor of the wrong shape', damaged({ tensors: { 'model.bias_hh_l0': tensor([1, 2]) } }),
       /^restoreCheckpoint: LSTM\.loadStateDict: shape mismatches: bias_hh_l0: expected \[8\], got \[2\]$/],
+    ['a NaN in a model tensor (damage in the data section)', damaged({ tensors: { 'model.bias_ih_l0': withValue(tensors['model.bias_ih_l0']!, 3, NaN) } }),
+      /^restoreCheckpoint: tensor 'model\.bias_ih_l0' holds NaN at element 3: the file is damaged, or the run had diverged when it was saved$/],
+    ['an infinite Adam first moment', damaged({ tensors: { 'optimizer.0.exp_avg': withValue(tensors['optimizer.0.exp_avg']!, 0, -Infinity) } }),
+      /^restoreCheckpoint: tensor 'optimizer\.0\.exp_avg' holds -Infinity at element 0: the file is damaged, or the run had diverged when it was saved$/],
+    ['a negative Adam second moment', damaged({ tensors: { 'optimizer.1.exp_avg_sq': withValue(tensors['optimizer.1.exp_avg_sq']!, 5, -0.5) } }),
+      /^restoreCheckpoint: tensor 'optimizer\.1\.exp_avg_sq' \(an average of squares\) holds -0\.5 at element 5: the file is damaged$/],
   ];
   for (const [what, file, error] of cases) {
     test(`${what}: a clear error, and the model, optimizer and generator keep every byte`, () => {

@@ -116,6 +116,10 @@ export function decodeCheckpoint(bytes: Uint8Array, where = 'decodeCheckpoint'):
     else throw new Error(`${where}: unexpected tensor '${key}' (checkpoint tensors start with 'model.' or 'optimizer.')`);
   }
 
+  for (const [prefix, tensors] of [['model.', model], ['optimizer.', optimizerState]] as const) {
+    for (const [key, t] of Object.entries(tensors)) checkValues(`${prefix}${key}`, t, where);
+  }
+
   let optimizer: OptimizerStateDict | null = null;
   if (metadata.optimizer !== undefined) {
     const meta = parseJson(metadata.optimizer, 'optimizer', where);
@@ -157,6 +161,24 @@ export function restoreCheckpoint(bytes: Uint8Array, targets: RestoreTargets, wh
   if (targets.optimizer) targets.optimizer.loadStateDict(decoded.optimizer!);
   if (targets.generator) targets.generator.setState(decoded.rng!);
   return { step: decoded.step, extra: decoded.extra };
+}
+
+/** State buffers that hold averages of squares, which are never negative (Adam's, RMSprop's). */
+const SQUARES = /\.(exp_avg_sq|max_exp_avg_sq|square_avg)$/;
+
+/**
+ * Damage inside the data section passes every check of the header. NaN or infinite values, or a
+ * negative average of squares, are refused here rather than turning the weights into NaN at the next
+ * step: no training can continue from them, whether the bytes were damaged or the run had diverged.
+ */
+function checkValues(key: string, t: Tensor, where: string): void {
+  const data = t.data;
+  const squares = SQUARES.test(key);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) throw new Error(`${where}: tensor '${key}' holds ${v} at element ${i}: the file is damaged, or the run had diverged when it was saved`);
+    if (squares && v < 0) throw new Error(`${where}: tensor '${key}' (an average of squares) holds ${v} at element ${i}: the file is damaged`);
+  }
 }
 
 function parseJson(text: string, key: string, where: string): unknown {
