@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import {
   decodeCheckpoint, encodeCheckpoint, loadSafetensors, readSafetensorsMetadata, restoreCheckpoint, saveSafetensors,
   type StatefulModel,
 } from '../src/io/index.js';
-import { loadCheckpoint, loadModel, saveCheckpoint, saveModel, writeFileAtomic } from '../src/io/node.js';
+import { loadCheckpoint, loadModel, removeStaleTemporaries, saveCheckpoint, saveModel, writeFileAtomic } from '../src/io/node.js';
 import { Linear, LSTM, mseLoss } from '../src/nn/index.js';
 import '../src/ops/index.js';
 import { Adam, CosineAnnealingLR, SGD, type OptimizerMeta, type SchedulerState } from '../src/optim/index.js';
@@ -309,6 +310,22 @@ describe('files', () => {
     await writeFileAtomic(path, new Uint8Array([4, 5]));
     assert.deepEqual([...readFileSync(path)], [4, 5]);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('atomic')), ['atomic.bin']);
+  });
+
+  test('removeStaleTemporaries removes what killed writers left, and only that', async () => {
+    const folder = join(dir, 'stale');
+    mkdirSync(folder);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited by the time spawnSync returns
+    const names = {
+      dead: `.latest.safetensors.${dead}.0123456789ab.tmp`,
+      mine: `.latest.safetensors.${process.pid}.0123456789ab.tmp`,
+      parent: `.best.safetensors.${process.ppid}.abcdef012345.tmp`,
+      other: '.notes.tmp',
+      kept: 'latest.safetensors',
+    };
+    for (const name of Object.values(names)) writeFileSync(join(folder, name), 'x');
+    assert.deepEqual(await removeStaleTemporaries(folder), [names.dead]);
+    assert.deepEqual(readdirSync(folder).sort(), [names.mine, names.parent, names.other, names.kept].sort());
   });
 
   test('a failed write removes its temporary file and keeps the old contents', async () => {

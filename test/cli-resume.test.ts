@@ -1,7 +1,8 @@
 // --resume continues the exact trajectory: a run stopped (by --steps, or by Ctrl-C, which saves
 // before exiting) and resumed writes the same history as a run that was never stopped.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliRun } from './helpers/cli.js';
@@ -38,8 +39,12 @@ test('stopping at --steps and resuming gives the same losses as one uninterrupte
   ]);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
+  // What a save killed mid-write leaves behind (a process id that no longer runs): resume removes it.
+  const leftover = `.latest.safetensors.${spawnSync(process.execPath, ['-e', '']).pid}.00112233aabb.tmp`;
+  writeFileSync(join(parts, leftover), 'torn');
   const c = await cli(['train', 'series', '--resume', parts, '--steps', '60']);
   assert.equal(c.code, 0, c.stderr);
+  assert.ok(!existsSync(join(parts, leftover)), 'the stale temporary file is gone');
   assert.equal(trajectory(parts).length, 61);
   assert.deepEqual(trajectory(parts), trajectory(whole));
   assert.equal(JSON.parse(readFileSync(join(parts, 'config.json'), 'utf8')).training.steps, 60);

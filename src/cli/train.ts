@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCheckpoint } from '../io/index.js';
-import { writeFileAtomic } from '../io/node.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/node.js';
 import { train, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
 import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
@@ -160,6 +160,8 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
     if (flags.out !== undefined && flags.out !== flags.resume) throw new Error('--resume continues in its own folder; leave out --out');
     const run = openRun(flags.resume, '--resume', taskName, `train ${taskName}`);
     dir = run.dir;
+    // Saves of a run killed mid-write leave their temporary files behind.
+    await removeStaleTemporaries(dir);
     config = run.config;
     data = reloadData(taskName, config.data, config.training.seed, dir);
     task = createTask(config, data);

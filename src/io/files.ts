@@ -3,7 +3,7 @@
  * writes, models as safetensors files, checkpoints on disk.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { encodeCheckpoint, restoreCheckpoint, type CheckpointContents, type RestoreTargets, type StatefulModel } from './checkpoint.js';
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './safetensors.js';
@@ -29,6 +29,36 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     throw new Error(`writeFileAtomic: could not write ${path}: ${(e as Error).message}`, { cause: e });
   }
   await syncDirectory(dirname(path));
+}
+
+/** The name writeFileAtomic gives its temporary files: `.<name>.<pid>.<12 hex digits>.tmp`. */
+const TEMPORARY = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files that writes in `dir` left behind when their process was killed
+ * mid-write (a resumed run would otherwise keep them for ever). A temporary of a process that is
+ * still running is left alone: it may be writing. Returns the names removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const match = TEMPORARY.exec(name);
+    if (!match || processIsRunning(Number(match[1]))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processIsRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Makes the rename itself durable. Best effort: some platforms cannot open a directory. */

@@ -1,2 +1,2 @@
 // Node-only: these touch the file system. Import from here, never from the browser barrel.
-export { writeFileAtomic, saveModel, loadModel, saveCheckpoint, loadCheckpoint } from './files.js';
+export { writeFileAtomic, removeStaleTemporaries, saveModel, loadModel, saveCheckpoint, loadCheckpoint } from './files.js';
