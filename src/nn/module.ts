@@ -41,17 +41,20 @@ export class Module {
    * sizes) should not wait for the collector. Using the module or its parameters afterwards throws.
    */
   dispose(): void {
-    for (const [, m] of this.namedModules()) m.releaseMemory();
+    for (const [, m] of this.namedModules()) m.disposeOwn();
   }
 
-  /** This module's part of dispose() (sub-modules are reached by dispose itself); once. Subclasses
-   * that hold more kernel memory release it too and call super. */
-  protected releaseMemory(): void {
+  /** This module's part of dispose() (dispose itself reaches the sub-modules), once. */
+  private disposeOwn(): void {
     if (this.disposedModule) return;
     this.disposedModule = true;
     for (const p of this.ownParameters.values()) p.releaseGradMemory();
     for (const { buffer, kernels } of this.ownedMemory.splice(0)) kernels.release(buffer);
+    this.releaseMemory();
   }
+
+  /** Kernel memory a subclass holds besides its parameters, given back by dispose() (once). */
+  protected releaseMemory(): void {}
 
   /** Throws the use-after-dispose error (call at the top of forward). */
   protected checkNotDisposed(where: string): void {

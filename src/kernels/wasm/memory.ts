@@ -154,10 +154,9 @@ export class LinearMemory {
       else hi = mid;
     }
     const prev = lo - 1;
-    if (prev >= 0 && this.freeStarts[prev]! + this.freeSizes[prev]! > start) {
-      throw new RangeError(`recurrent: block at ${start} released twice`);
-    }
-    if (lo < this.freeStarts.length && start + size > this.freeStarts[lo]!) throw new RangeError(`recurrent: block at ${start} released twice`);
+    const overlapsFree = (prev >= 0 && this.freeStarts[prev]! + this.freeSizes[prev]! > start)
+      || (lo < this.freeStarts.length && start + size > this.freeStarts[lo]!);
+    if (overlapsFree) throw new RangeError(`recurrent: block at ${start} released twice`);
     this.freeTotal += size;
     let at = lo;
     if (prev >= 0 && this.freeStarts[prev]! + this.freeSizes[prev]! === start) {

@@ -8,11 +8,8 @@ import { reshape } from '../../ops/index.js';
 import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
 import { oneOf, positiveInt } from '../checks.js';
 import { Module } from '../module.js';
-import { recurrentDirection, type CellKind } from './fused.js';
+import { recurrentDirection, releaseDirections, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights } from './layout.js';
-import { releasePreparedWeights } from './prepared-weights.js';
-import { disposeGraphs } from './saved-graphs.js';
-import { flushSpareBuffers } from './workspace.js';
 
 export interface CellOptions {
   bias?: boolean;
@@ -40,12 +37,7 @@ abstract class CellBase extends Module {
   }
 
   protected override releaseMemory(): void {
-    if (this.disposed) return;
-    super.releaseMemory();
-    const owners = [this.weights.get('weight_ih')!];
-    disposeGraphs(owners);
-    releasePreparedWeights(owners);
-    flushSpareBuffers();
+    releaseDirections([this.weights.get('weight_ih')!]);
   }
 
   protected step(x: Tensor, h: Tensor | undefined, c: Tensor | undefined | null): { h: Tensor; c: Tensor | null } {

@@ -16,9 +16,9 @@
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
-import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep } from './prepared-weights.js';
-import { graphBackpropagated, trackGraph } from './saved-graphs.js';
-import { workspaceFor, type Workspace } from './workspace.js';
+import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePreparedWeights } from './prepared-weights.js';
+import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
+import { flushSpareBuffers, workspaceFor, type Workspace } from './workspace.js';
 
 export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 
@@ -263,7 +263,7 @@ function runBackward(
 
 /**
  * One step (T = 1) with nothing to record: one kernel call over weights prepared once and kept while
- * they are unchanged (prepared-steps.ts), straight from the caller's arrays, with no workspace. The
+ * they are unchanged (prepared-weights.ts), straight from the caller's arrays, with no workspace. The
  * same arithmetic as runForward's, bit for bit.
  */
 function preparedForward(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): DirectionResult {
@@ -372,6 +372,16 @@ export function recurrentDirection(
   const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
   const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
+}
+
+/**
+ * dispose() of a layer or cell: the saved graphs and prepared weights of its directions (each named
+ * by its W_ih tensor) go back now, and the pooled workspace buffers with them.
+ */
+export function releaseDirections(owners: readonly Tensor[]): void {
+  disposeGraphs(owners);
+  releasePreparedWeights(owners);
+  flushSpareBuffers();
 }
 
 /**

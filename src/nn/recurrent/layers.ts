@@ -17,12 +17,9 @@ import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } fro
 import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
-import { recurrentDirection, type CellKind } from './fused.js';
+import { recurrentDirection, releaseDirections, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
-import { releasePreparedWeights } from './prepared-weights.js';
-import { disposeGraphs } from './saved-graphs.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
-import { flushSpareBuffers } from './workspace.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -118,12 +115,7 @@ abstract class RecurrentBase extends Module {
   }
 
   protected override releaseMemory(): void {
-    if (this.disposed) return;
-    super.releaseMemory();
-    const owners = [...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t);
-    disposeGraphs(owners);
-    releasePreparedWeights(owners);
-    flushSpareBuffers();
+    releaseDirections([...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t));
   }
 
   /** Size of h: projSize when projecting, else hiddenSize. */

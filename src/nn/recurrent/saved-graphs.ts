@@ -32,17 +32,22 @@ export class SavedGraph {
   liveChildren = 0;
   constructor(readonly layer: string, readonly owner: object, readonly ws: Workspace) {}
 
-  /** Throws why this graph's saved values are gone, if they are. */
+  /** Whether its saved values are still there (pending or retained). */
+  get live(): boolean {
+    return this.state === 'pending' || this.state === 'retained';
+  }
+
+  /** Throws why this graph's saved values are gone, if they are. (A second pass after a freeing one
+   * never gets here: autograd refuses it first.) */
   checkUsable(): void {
-    if (this.state === 'pending' || this.state === 'retained') return;
-    throw new Error(this.state === 'freed'
-      ? `${this.layer}: backward through the same call a second time; its saved activations were freed after the first backward (pass { retainGraph: true } to the first backward to keep them)`
-      : this.state === 'disposed'
-        ? `${this.layer}: backward through a call of a layer that was disposed since`
-        : `${this.layer}: this call's saved activations were reclaimed: ${pendingGraphLimit} newer calls of the same layer were recorded `
-          + 'before backward() reached it, and calls that are never backpropagated (evaluation without noGrad) would otherwise hold memory '
-          + 'without bound. Call backward() before making more calls, run evaluation under noGrad(), '
-          + `or raise the limit with setPendingGraphLimit(n) (now ${pendingGraphLimit})`);
+    if (this.state === 'disposed') throw new Error(`${this.layer}: backward through a call of a layer that was disposed since`);
+    if (this.state !== 'reclaimed') return;
+    throw new Error(
+      `${this.layer}: this call's saved activations were reclaimed: ${pendingGraphLimit} newer calls of the same layer were recorded `
+      + 'before backward() reached it, and calls that are never backpropagated (evaluation without noGrad) would otherwise hold memory '
+      + 'without bound. Call backward() before making more calls, run evaluation under noGrad(), '
+      + `or raise the limit with setPendingGraphLimit(n) (now ${pendingGraphLimit})`,
+    );
   }
 }
 
@@ -73,10 +78,11 @@ const NO_PARENTS: readonly SavedGraph[] = Object.freeze([]);
 /** The hidden joint tensor of each recorded call (see fused.ts wireOutputs) -> its graph. */
 const graphOfJoint = new WeakMap<Tensor, SavedGraph>();
 const collected = new FinalizationRegistry<SavedGraph>((g) => {
-  if (g.state === 'pending' || g.state === 'retained') end(g, 'freed');
+  if (g.live) end(g, 'freed');
 });
 
 function end(g: SavedGraph, state: 'freed' | 'reclaimed' | 'disposed'): void {
+  collected.unregister(g);
   g.state = state;
   g.ws.release();
   for (const p of g.parents) p.liveChildren--;
@@ -91,7 +97,7 @@ function end(g: SavedGraph, state: 'freed' | 'reclaimed' | 'disposed'): void {
 
 /**
  * Records a new call's graph. `joint` is the tensor whose node runs its backward; `inputs` are the
- * call's x, h0 and c0, through which it may depend on earlier calls of the same owner.
+ * call's x, h0 and c0, through which it may depend on earlier calls of any layer.
  */
 export function trackGraph(layer: string, owner: object, ws: Workspace, joint: Tensor, inputs: readonly Tensor[]): SavedGraph {
   let live = liveByOwner.get(owner);
@@ -123,22 +129,15 @@ export function trackGraph(layer: string, owner: object, ws: Workspace, joint: T
 
 /** The call's backward has run: its memory goes back unless the graph is retained for another. */
 export function graphBackpropagated(g: SavedGraph, retained: boolean): void {
-  if (g.state !== 'pending' && g.state !== 'retained') return; // its backward threw checkUsable's error
-  if (retained) {
-    g.state = 'retained';
-    return;
-  }
-  collected.unregister(g);
-  end(g, 'freed');
+  if (!g.live) return; // its backward threw checkUsable's error
+  if (retained) g.state = 'retained';
+  else end(g, 'freed');
 }
 
 /** dispose(): every saved graph of these owners gives its memory back now. */
 export function disposeGraphs(owners: Iterable<object>): void {
   for (const owner of owners) {
-    for (const g of [...(liveByOwner.get(owner) ?? [])]) {
-      collected.unregister(g);
-      end(g, 'disposed');
-    }
+    for (const g of [...(liveByOwner.get(owner) ?? [])]) end(g, 'disposed');
   }
 }
 
@@ -154,7 +153,7 @@ function nearestGraphs(inputs: readonly Tensor[]): readonly SavedGraph[] | null 
     seen.add(t);
     if (seen.size > WALK_LIMIT) return null;
     const g = graphOfJoint.get(t);
-    if (g && (g.state === 'pending' || g.state === 'retained')) {
+    if (g?.live) {
       found.push(g);
       continue; // what it depends on is protected through it
     }
