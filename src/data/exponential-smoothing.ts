@@ -1,0 +1,160 @@
+/**
+ * Holt-Winters exponential smoothing with additive trend and additive season: the baseline a
+ * forecaster reaches for first, and the one a recurrent model's multi-step forecast must beat.
+ * The smoother and its fit follow statsmodels' `ExponentialSmoothing(trend='add', seasonal='add')`
+ * (the recursion, its parameter bounds and the "estimated" initial states), so figures can be checked
+ * against it.
+ */
+import { minimizeNelderMead } from './nelder-mead.js';
+
+export interface HoltWintersParams {
+  /** Level smoothing, in [0, 1]. */
+  alpha: number;
+  /** Trend smoothing, in [0, alpha]. */
+  beta: number;
+  /** Season smoothing, in [0, 1 - alpha]. */
+  gamma: number;
+  /** Level before the first value. */
+  level: number;
+  /** Trend before the first value. */
+  trend: number;
+  /** One seasonal offset per position in the period; season[i] applies to values[i]. */
+  season: ArrayLike<number>;
+}
+
+export interface HoltWintersState {
+  /** One-step-ahead predictions of every value, each made before seeing it. */
+  fitted: Float64Array;
+  /** Sum of squared one-step errors. */
+  sse: number;
+  level: number;
+  trend: number;
+  /** The next period's seasonal offsets: season[k] applies to the k-th value after the end. */
+  season: Float64Array;
+}
+
+function checkSeries(fn: string, values: ArrayLike<number>, period: number): void {
+  if (!Number.isInteger(period) || period < 2) throw new Error(`${fn}: period must be an integer >= 2, received ${period}`);
+  if (values.length < 2 * period) {
+    throw new Error(`${fn}: needs at least two full seasons (${2 * period} values for period ${period}), received ${values.length}`);
+  }
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) throw new Error(`${fn}: value ${i} is ${values[i]}; expected a finite number`);
+  }
+}
+
+/** Runs the smoother over `values` with the given parameters and initial states. */
+export function holtWintersFilter(values: ArrayLike<number>, period: number, params: HoltWintersParams): HoltWintersState {
+  if (params.season.length !== period) {
+    throw new Error(`holtWintersFilter: season must hold ${period} offsets (one per position in the period), received ${params.season.length}`);
+  }
+  const { alpha, beta, gamma } = params;
+  // A ring of the last `period` seasonal offsets; slot t % period holds the one for time t.
+  const season = Float64Array.from(params.season);
+  const fitted = new Float64Array(values.length);
+  let level = params.level;
+  let trend = params.trend;
+  let sse = 0;
+  for (let t = 0; t < values.length; t++) {
+    const y = values[t]!;
+    const slot = t % period;
+    const base = level + trend;
+    fitted[t] = base + season[slot]!;
+    const error = y - fitted[t]!;
+    sse += error * error;
+    const newLevel = alpha * (y - season[slot]!) + (1 - alpha) * base;
+    trend = beta * (newLevel - level) + (1 - beta) * trend;
+    season[slot] = gamma * (y - base) + (1 - gamma) * season[slot]!;
+    level = newLevel;
+  }
+  const next = new Float64Array(period);
+  for (let k = 0; k < period; k++) next[k] = season[(values.length + k) % period]!;
+  return { fitted, sse, level, trend, season: next };
+}
+
+/**
+ * The point forecasts of the `horizon` values after the end of the filtered series.
+ * Parity note: every period-th step uses the seasonal offset updated by the last value (Hyndman &
+ * Athanasopoulos's formula); statsmodels 0.13 uses the offset from one season earlier there, so the
+ * two agree on the other steps only.
+ */
+export function holtWintersForecast(state: HoltWintersState, horizon: number): Float64Array {
+  if (!Number.isInteger(horizon) || horizon < 1) throw new Error(`holtWintersForecast: horizon must be a positive integer, received ${horizon}`);
+  const out = new Float64Array(horizon);
+  const period = state.season.length;
+  for (let k = 0; k < horizon; k++) out[k] = state.level + (k + 1) * state.trend + state.season[k % period]!;
+  return out;
+}
+
+export interface HoltWintersFit {
+  params: HoltWintersParams;
+  state: HoltWintersState;
+  /** Point forecasts of the next `horizon` values. */
+  forecast(horizon: number): Float64Array;
+}
+
+const logistic = (x: number): number => 1 / (1 + Math.exp(-x));
+const logit = (p: number): number => Math.log(p / (1 - p));
+
+/**
+ * Smoothing parameters live in an unbounded space for the search and map into statsmodels' bounds:
+ * alpha in (0, 1), beta in (0, alpha), gamma in (0, 1 - alpha).
+ */
+function decode(x: ArrayLike<number>, period: number): HoltWintersParams {
+  const alpha = logistic(x[0]!);
+  return {
+    alpha,
+    beta: alpha * logistic(x[1]!),
+    gamma: (1 - alpha) * logistic(x[2]!),
+    level: x[3]!,
+    trend: x[4]!,
+    season: Array.from({ length: period }, (_, i) => x[5 + i]!),
+  };
+}
+
+/** statsmodels' "simple" initial states (Hyndman & Athanasopoulos, section 7.6): the first two seasons. */
+function simpleInitialStates(values: ArrayLike<number>, period: number): number[] {
+  let level = 0;
+  for (let i = 0; i < period; i++) level += values[i]! / period;
+  let trend = 0;
+  for (let i = 0; i < period; i++) trend += (values[period + i]! - values[i]!) / (period * period);
+  return [level, trend, ...Array.from({ length: period }, (_, i) => values[i]! - level)];
+}
+
+/**
+ * Fits smoothing parameters and initial states by least squares on the one-step errors (statsmodels'
+ * "estimated" initialisation): a coarse grid over the smoothing parameters with the simple initial
+ * states, then a Nelder-Mead search over everything, restarted until it stops improving.
+ */
+export function fitHoltWinters(values: ArrayLike<number>, period: number): HoltWintersFit {
+  checkSeries('fitHoltWinters', values, period);
+  const initial = simpleInitialStates(values, period);
+  const sseOf = (x: ArrayLike<number>): number => {
+    const sse = holtWintersFilter(values, period, decode(x, period)).sse;
+    return Number.isFinite(sse) ? sse : Number.MAX_VALUE;
+  };
+  let best: number[] = [];
+  let bestSse = Infinity;
+  for (const alpha of [0.05, 0.2, 0.5, 0.8]) {
+    for (const betaShare of [0.02, 0.2]) {
+      for (const gammaShare of [0.05, 0.3, 0.7]) {
+        const x = [logit(alpha), logit(betaShare), logit(gammaShare), ...initial];
+        const sse = sseOf(x);
+        if (sse < bestSse) [best, bestSse] = [x, sse];
+      }
+    }
+  }
+  let spread = 0;
+  for (let i = 0; i < values.length; i++) spread = Math.max(spread, Math.abs(values[i]! - initial[0]!));
+  const scale = Math.max(spread, 1e-8) * 0.1;
+  const steps = best.map((_, i) => (i < 3 ? 1 : i === 4 ? scale / period : scale));
+  for (let round = 0; round < 20; round++) {
+    const result = minimizeNelderMead(sseOf, best, { steps, maxEvaluations: 4000 * best.length });
+    const improved = result.value < bestSse * (1 - 1e-9);
+    if (result.value <= bestSse) [best, bestSse] = [result.x, result.value];
+    if (!improved) break;
+  }
+  const params = decode(best, period);
+  const state = holtWintersFilter(values, period, params);
+  return { params, state, forecast: (horizon) => holtWintersForecast(state, horizon) };
+}
