@@ -42,7 +42,7 @@ test('the fit reaches statsmodels least squares or better on six monthly series,
     const series = readSeriesFile(`data/series/${c.name}.csv`);
     const train = series.values.subarray(0, c.trainLength);
     const test = series.values.subarray(c.trainLength);
-    const fit = fitHoltWinters(train, c.period);
+    const fit = fitHoltWinters(train, c.period, { initial: 'estimated' });
     // Float32 values (as the tasks hold them) move the optimum by a few parts in a million.
     assert.ok(fit.state.sse <= c.sse * (1 + 1e-4), `${c.name}: SSE ${fit.state.sse} vs statsmodels ${c.sse}`);
     const { alpha, beta, gamma } = fit.params;
@@ -71,4 +71,25 @@ test('Nelder-Mead finds the minimum of a shifted quadratic and of Rosenbrock', (
   assert.ok(Math.abs(quadratic.x[0]! - 3) < 1e-5 && Math.abs(quadratic.x[1]! + 1) < 1e-5, String(quadratic.x));
   const rosenbrock = minimizeNelderMead((x) => 100 * (x[1]! - x[0]! ** 2) ** 2 + (1 - x[0]!) ** 2, [-1.2, 1], { steps: [0.5, 0.5], maxEvaluations: 5000 });
   assert.ok(rosenbrock.value < 1e-8 && Math.abs(rosenbrock.x[0]! - 1) < 1e-3, `${rosenbrock.value} at ${rosenbrock.x}`);
+});
+
+test("'auto' chooses the initial states by AICc: fixed ones on 48 values, fitted ones on long series", () => {
+  let logRatio = 0;
+  const chosen: Record<string, string> = {};
+  for (const c of fixture.fits) {
+    const series = readSeriesFile(`data/series/${c.name}.csv`);
+    const fit = fitHoltWinters(series.values.subarray(0, c.trainLength), c.period);
+    chosen[c.name] = fit.initial;
+    const forecast = fit.forecast(c.holdout);
+    let sum = 0;
+    for (let k = 0; k < c.holdout; k++) sum += (forecast[k]! - series.values[c.trainLength + k]!) ** 2;
+    logRatio += Math.log(Math.sqrt(sum / c.holdout) / c.rmse);
+  }
+  assert.equal(chosen.USAccDeaths, 'simple');
+  assert.equal(chosen.ldeaths, 'simple');
+  assert.equal(chosen.co2, 'estimated');
+  assert.equal(chosen.nottem, 'estimated');
+  const geometricMean = Math.exp(logRatio / fixture.fits.length);
+  console.log(`auto: geometric-mean holdout RMSE ratio to statsmodels ${geometricMean.toFixed(4)}`);
+  assert.ok(geometricMean < 1.02, `geometric-mean holdout RMSE ratio to statsmodels ${geometricMean}`);
 });

@@ -88,6 +88,8 @@ export function holtWintersForecast(state: HoltWintersState, horizon: number): F
 
 export interface HoltWintersFit {
   params: HoltWintersParams;
+  /** Which initial states the fit estimated ('auto' resolved). */
+  initial: 'estimated' | 'simple';
   state: HoltWintersState;
   /** Point forecasts of the next `horizon` values. */
   forecast(horizon: number): Float64Array;
@@ -121,40 +123,82 @@ function simpleInitialStates(values: ArrayLike<number>, period: number): number[
   return [level, trend, ...Array.from({ length: period }, (_, i) => values[i]! - level)];
 }
 
-/**
- * Fits smoothing parameters and initial states by least squares on the one-step errors (statsmodels'
- * "estimated" initialisation): a coarse grid over the smoothing parameters with the simple initial
- * states, then a Nelder-Mead search over everything, restarted until it stops improving.
- */
-export function fitHoltWinters(values: ArrayLike<number>, period: number): HoltWintersFit {
-  checkSeries('fitHoltWinters', values, period);
-  const initial = simpleInitialStates(values, period);
-  const sseOf = (x: ArrayLike<number>): number => {
-    const sse = holtWintersFilter(values, period, decode(x, period)).sse;
-    return Number.isFinite(sse) ? sse : Number.MAX_VALUE;
-  };
-  let best: number[] = [];
-  let bestSse = Infinity;
-  for (const alpha of [0.05, 0.2, 0.5, 0.8]) {
-    for (const betaShare of [0.02, 0.2]) {
-      for (const gammaShare of [0.05, 0.3, 0.7]) {
-        const x = [logit(alpha), logit(betaShare), logit(gammaShare), ...initial];
-        const sse = sseOf(x);
-        if (sse < bestSse) [best, bestSse] = [x, sse];
-      }
-    }
-  }
-  let spread = 0;
-  for (let i = 0; i < values.length; i++) spread = Math.max(spread, Math.abs(values[i]! - initial[0]!));
-  const scale = Math.max(spread, 1e-8) * 0.1;
-  const steps = best.map((_, i) => (i < 3 ? 1 : i === 4 ? scale / period : scale));
+/** Which initial states a fit estimates. */
+export type HoltWintersInitial = 'estimated' | 'simple' | 'auto';
+
+export interface HoltWintersFitOptions {
+  /**
+   * 'estimated': level, trend and seasonal offsets fitted with the smoothing parameters
+   * (statsmodels' default; period + 5 parameters). 'simple': statsmodels' "simple" states from the
+   * first two seasons, only the 3 smoothing parameters fitted. 'auto' (default): the one with the
+   * lower AICc, the criterion Hyndman et al. use to choose exponential-smoothing models; on a short
+   * series the period + 5 free parameters of 'estimated' overfit (48 monthly values: 17 parameters).
+   */
+  initial?: HoltWintersInitial;
+}
+
+/** Minimises `sse` over x from `start`, restarting Nelder-Mead until a round no longer improves. */
+function leastSquares(sse: (x: ArrayLike<number>) => number, start: number[], steps: number[]): { x: number[]; sse: number } {
+  let best = start;
+  let bestSse = sse(start);
   for (let round = 0; round < 20; round++) {
-    const result = minimizeNelderMead(sseOf, best, { steps, maxEvaluations: 4000 * best.length });
+    const result = minimizeNelderMead(sse, best, { steps, maxEvaluations: 4000 * best.length });
     const improved = result.value < bestSse * (1 - 1e-9);
     if (result.value <= bestSse) [best, bestSse] = [result.x, result.value];
     if (!improved) break;
   }
-  const params = decode(best, period);
+  return { x: best, sse: bestSse };
+}
+
+/** Corrected Akaike information criterion of a least-squares fit with k parameters to n values. */
+function aicc(sse: number, n: number, k: number): number {
+  const penalty = n - k - 1 > 0 ? (2 * k * (k + 1)) / (n - k - 1) : Infinity;
+  return n * Math.log(sse / n) + 2 * k + penalty;
+}
+
+/**
+ * Fits by least squares on the one-step errors: a coarse grid over the smoothing parameters with the
+ * simple initial states, then Nelder-Mead searches (see HoltWintersFitOptions for which states are
+ * fitted).
+ */
+export function fitHoltWinters(values: ArrayLike<number>, period: number, options: HoltWintersFitOptions = {}): HoltWintersFit {
+  checkSeries('fitHoltWinters', values, period);
+  const initial = options.initial ?? 'auto';
+  if (!['estimated', 'simple', 'auto'].includes(initial)) {
+    throw new Error(`fitHoltWinters: initial must be 'estimated', 'simple' or 'auto', received ${JSON.stringify(initial)}`);
+  }
+  const states = simpleInitialStates(values, period);
+  const sseOf = (x: ArrayLike<number>): number => {
+    const sse = holtWintersFilter(values, period, decode(x, period)).sse;
+    return Number.isFinite(sse) ? sse : Number.MAX_VALUE;
+  };
+  let start: number[] = [];
+  let startSse = Infinity;
+  for (const alpha of [0.05, 0.2, 0.5, 0.8]) {
+    for (const betaShare of [0.02, 0.2]) {
+      for (const gammaShare of [0.05, 0.3, 0.7]) {
+        const x = [logit(alpha), logit(betaShare), logit(gammaShare), ...states];
+        const sse = sseOf(x);
+        if (sse < startSse) [start, startSse] = [x, sse];
+      }
+    }
+  }
+  const candidates: { x: number[]; sse: number; k: number }[] = [];
+  if (initial !== 'estimated') {
+    const fixed = start.slice(3);
+    const smoothing = leastSquares((x) => sseOf([...Array.from(x), ...fixed]), start.slice(0, 3), [1, 1, 1]);
+    candidates.push({ x: [...smoothing.x, ...fixed], sse: smoothing.sse, k: 3 });
+  }
+  if (initial !== 'simple') {
+    let spread = 0;
+    for (let i = 0; i < values.length; i++) spread = Math.max(spread, Math.abs(values[i]! - states[0]!));
+    const scale = Math.max(spread, 1e-8) * 0.1;
+    const steps = start.map((_, i) => (i < 3 ? 1 : i === 4 ? scale / period : scale));
+    const all = leastSquares(sseOf, start, steps);
+    candidates.push({ ...all, k: start.length });
+  }
+  const chosen = candidates.reduce((a, b) => (aicc(b.sse, values.length, b.k) < aicc(a.sse, values.length, a.k) ? b : a));
+  const params = decode(chosen.x, period);
   const state = holtWintersFilter(values, period, params);
-  return { params, state, forecast: (horizon) => holtWintersForecast(state, horizon) };
+  return { params, state, initial: chosen.k === 3 ? 'simple' : 'estimated', forecast: (horizon) => holtWintersForecast(state, horizon) };
 }

@@ -11,7 +11,7 @@ export type { SeriesSplit, SplitSeriesOptions, SeriesBatch, SeriesBatchOptions, 
 export { rmse, mae, naiveForecast, seasonalNaiveForecast, baselineScores } from './baselines.js';
 export type { Score, BaselineScores } from './baselines.js';
 export { fitHoltWinters, holtWintersFilter, holtWintersForecast } from './exponential-smoothing.js';
-export type { HoltWintersParams, HoltWintersState, HoltWintersFit } from './exponential-smoothing.js';
+export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial } from './exponential-smoothing.js';
 export { Vocabulary, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
 export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
 export {
