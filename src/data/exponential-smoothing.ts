@@ -43,33 +43,74 @@ function checkSeries(fn: string, values: ArrayLike<number>, period: number): voi
   }
 }
 
-/** Runs the smoother over `values` with the given parameters and initial states. */
-export function holtWintersFilter(values: ArrayLike<number>, period: number, params: HoltWintersParams): HoltWintersState {
+/**
+ * The smoother's recursion. `observe` sees each value's one-step prediction and, after the update,
+ * the new level and trend and the ring of seasonal offsets (slot t % period holds the one for time t).
+ */
+function smooth(
+  values: ArrayLike<number>,
+  period: number,
+  params: HoltWintersParams,
+  observe: (t: number, predicted: number, seasonUsed: number, level: number, trend: number, season: Float64Array) => void,
+): void {
   if (params.season.length !== period) {
-    throw new Error(`holtWintersFilter: season must hold ${period} offsets (one per position in the period), received ${params.season.length}`);
+    throw new Error(`Holt-Winters: season must hold ${period} offsets (one per position in the period), received ${params.season.length}`);
   }
   const { alpha, beta, gamma } = params;
-  // A ring of the last `period` seasonal offsets; slot t % period holds the one for time t.
   const season = Float64Array.from(params.season);
-  const fitted = new Float64Array(values.length);
   let level = params.level;
   let trend = params.trend;
-  let sse = 0;
   for (let t = 0; t < values.length; t++) {
     const y = values[t]!;
     const slot = t % period;
     const base = level + trend;
-    fitted[t] = base + season[slot]!;
-    const error = y - fitted[t]!;
-    sse += error * error;
-    const newLevel = alpha * (y - season[slot]!) + (1 - alpha) * base;
+    const seasonUsed = season[slot]!;
+    const newLevel = alpha * (y - seasonUsed) + (1 - alpha) * base;
     trend = beta * (newLevel - level) + (1 - beta) * trend;
-    season[slot] = gamma * (y - base) + (1 - gamma) * season[slot]!;
+    season[slot] = gamma * (y - base) + (1 - gamma) * seasonUsed;
     level = newLevel;
+    observe(t, base + seasonUsed, seasonUsed, level, trend, season);
   }
-  const next = new Float64Array(period);
-  for (let k = 0; k < period; k++) next[k] = season[(values.length + k) % period]!;
-  return { fitted, sse, level, trend, season: next };
+}
+
+/** Runs the smoother over `values` with the given parameters and initial states. */
+export function holtWintersFilter(values: ArrayLike<number>, period: number, params: HoltWintersParams): HoltWintersState {
+  const fitted = new Float64Array(values.length);
+  let sse = 0;
+  const end = { level: params.level, trend: params.trend, season: new Float64Array(period) };
+  smooth(values, period, params, (t, predicted, _used, level, trend, season) => {
+    fitted[t] = predicted;
+    sse += (values[t]! - predicted) ** 2;
+    if (t === values.length - 1) {
+      Object.assign(end, { level, trend });
+      for (let k = 0; k < period; k++) end.season[k] = season[(values.length + k) % period]!;
+    }
+  });
+  return { fitted, sse, ...end };
+}
+
+/** What the smoother knew at every time step, for models that learn from its states. */
+export interface HoltWintersPath {
+  /** level[t]: the level after seeing values[t]. */
+  level: Float64Array;
+  /** seasonUsed[t]: the seasonal offset the smoother assumed for values[t] before seeing it. */
+  seasonUsed: Float64Array;
+  /** [values.length, horizon]: row t holds the forecasts of values[t+1..t+horizon] made after values[t]. */
+  forecasts: Float64Array;
+}
+
+export function holtWintersPath(values: ArrayLike<number>, period: number, params: HoltWintersParams, horizon: number): HoltWintersPath {
+  if (!Number.isInteger(horizon) || horizon < 1) throw new Error(`holtWintersPath: horizon must be a positive integer, received ${horizon}`);
+  const n = values.length;
+  const level = new Float64Array(n);
+  const seasonUsed = new Float64Array(n);
+  const forecasts = new Float64Array(n * horizon);
+  smooth(values, period, params, (t, _predicted, used, l, b, season) => {
+    level[t] = l;
+    seasonUsed[t] = used;
+    for (let k = 1; k <= horizon; k++) forecasts[t * horizon + k - 1] = l + k * b + season[(t + 1 + ((k - 1) % period)) % period]!;
+  });
+  return { level, seasonUsed, forecasts };
 }
 
 /**

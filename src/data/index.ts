@@ -10,8 +10,8 @@ export { splitSeries, windowCount, windowBatch, seriesBatchCount, seriesBatches,
 export type { SeriesSplit, SplitSeriesOptions, SeriesBatch, SeriesBatchOptions, SineWaveOptions } from './series.js';
 export { rmse, mae, naiveForecast, seasonalNaiveForecast, baselineScores } from './baselines.js';
 export type { Score, BaselineScores } from './baselines.js';
-export { fitHoltWinters, holtWintersFilter, holtWintersForecast } from './exponential-smoothing.js';
-export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial } from './exponential-smoothing.js';
+export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersPath } from './exponential-smoothing.js';
+export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersPath } from './exponential-smoothing.js';
 export { Vocabulary, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
 export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
 export {

@@ -9,6 +9,8 @@ export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
 export type { SamplingOptions } from './sampling.js';
 export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, forecastSeries, SERIES_TARGETS } from './series.js';
 export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget } from './series.js';
+export { hybridForecast } from './hybrid-forecast.js';
+export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';
 export { createTextTask, generateText, evaluateText, textActivations } from './text.js';
 export type { TextTask, TextOptions, TextSummary, GenerateTextOptions } from './text.js';
 export { createMusicTask, generateMusic, evaluateMusic, MUSIC_ENCODINGS } from './music.js';
