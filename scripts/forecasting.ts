@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { execSync } from 'node:child_process';
 import { readSeriesFile } from '../src/data/files.js';
-import { rmse } from '../src/data/index.js';
+import { mase as maseOf, rmse, seasonalNaiveHorizon, smape } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/io/files.js';
 import { hybridForecast } from '../src/tasks/hybrid-forecast.js';
 import { lineChart } from '../src/viz/index.js';
@@ -20,21 +20,7 @@ const PERIOD = 12;
 const SERIES = ['AirPassengers', 'co2', 'nottem', 'USAccDeaths', 'ldeaths', 'UKDriverDeaths'];
 const statsmodels = JSON.parse(readFileSync('test/fixtures/holt-winters.json', 'utf8'));
 
-function smape(f: ArrayLike<number>, y: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) s += (2 * Math.abs(f[i]! - y[i]!)) / (Math.abs(f[i]!) + Math.abs(y[i]!));
-  return (100 * s) / y.length;
-}
-
-/** Mean absolute error scaled by the in-sample MAE of the one-season-ago forecast (Hyndman & Koehler 2006). */
-function mase(f: ArrayLike<number>, y: ArrayLike<number>, history: ArrayLike<number>): number {
-  let scale = 0;
-  for (let t = PERIOD; t < history.length; t++) scale += Math.abs(history[t]! - history[t - PERIOD]!) / (history.length - PERIOD);
-  let e = 0;
-  for (let i = 0; i < y.length; i++) e += Math.abs(f[i]! - y[i]!) / y.length;
-  return e / scale;
-}
-
+const mase = (f: ArrayLike<number>, y: ArrayLike<number>, history: ArrayLike<number>): number => maseOf(f, y, history, PERIOD);
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
 mkdirSync('docs/forecasting', { recursive: true });
 const rows: string[] = [];
@@ -49,7 +35,7 @@ for (const name of SERIES) {
   const t0 = Date.now();
   const r = hybridForecast(history, { horizon: HOLDOUT, period: PERIOD });
   const seconds = (Date.now() - t0) / 1000;
-  const naive = Float64Array.from({ length: HOLDOUT }, (_, k) => history[history.length - PERIOD + (k % PERIOD)]!);
+  const naive = seasonalNaiveHorizon(history, PERIOD, HOLDOUT);
   const sm = statsmodels.fits.find((c: { name: string }) => c.name === name);
   let inside = 0;
   for (let k = 0; k < HOLDOUT; k++) if (actual[k]! >= r.lower[k]! && actual[k]! <= r.upper[k]!) inside++;

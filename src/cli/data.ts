@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { readMidiFile, readMidiFolder, readSeriesFile, readTextFile, shippedDataPath } from '../data/files.js';
+import { listShippedData, readMidiFile, readMidiFolder, readSeriesFile, readTextFile, resolveDataPath, shippedDataPath, type ShippedKind } from '../data/files.js';
 import type { Series } from '../data/index.js';
 import { sineSeries, type Piece, type TaskName } from '../tasks/index.js';
 import { SYNTHETIC } from './defaults.js';
@@ -98,9 +98,16 @@ export function loadData(task: TaskName, options: LoadOptions): LoadedData {
     if (task === 'series') return { task, series: sineSeries(), record };
     return { task: 'denoise', series: null, record };
   }
-  const path = options.shippedDefault ? shippedDataPath(options.data) : options.data;
+  const shippedKind: ShippedKind = task === 'denoise' ? 'series' : task;
+  let path = options.shippedDefault ? shippedDataPath(options.data) : options.data;
+  if (kindOf(path) === 'missing') {
+    try {
+      path = resolveDataPath(shippedKind, path);
+    } catch {
+      throw new Error(`--data ${path}: no such file or folder, and no shipped ${shippedKind} data of that name (shipped: ${listShippedData(shippedKind).join(', ')}; see "recurrent data")`);
+    }
+  }
   const kind = kindOf(path);
-  if (kind === 'missing') throw new Error(`--data ${path}: no such file or folder`);
   switch (task) {
     case 'series':
     case 'denoise': {
@@ -146,4 +153,35 @@ export function reloadData(task: TaskName, record: DataRecord, seed: number, run
     );
   }
   return loaded;
+}
+
+export interface ShippedEntry {
+  task: ShippedKind;
+  name: string;
+  /** Human-readable size on disk. */
+  size: string;
+  path: string;
+}
+
+function sizeOnDisk(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, n) => sum + sizeOnDisk(join(path, n)), 0);
+}
+
+function humanBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Every shipped dataset, by task: what `recurrent data` prints (provenance is in data/README.md). */
+export function shippedDataTable(): ShippedEntry[] {
+  const kinds: ShippedKind[] = ['series', 'text', 'music'];
+  return kinds.flatMap((task) =>
+    listShippedData(task).map((name) => {
+      const path = resolveDataPath(task, name);
+      return { task, name, size: humanBytes(sizeOnDisk(path)), path: relative(process.cwd(), path) || path };
+    }),
+  );
 }

@@ -12,6 +12,7 @@ import {
   type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
 } from '../tasks/index.js';
 import { loadData, reloadData } from './data.js';
+import { formatTime } from './format.js';
 import { defaultPrime } from './outputs.js';
 import { forecastPlot, rollPlot } from './plots.js';
 import { createTask, modelOf, vocabularyOf } from './run-config.js';
@@ -107,7 +108,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
     return;
   }
   console.log('time,forecast');
-  for (let i = 0; i < values.length; i++) console.log(`${Number(time[i]!.toFixed(4))},${Number(values[i]!.toPrecision(6))}`);
+  for (let i = 0; i < values.length; i++) console.log(`${formatTime(time[i]!, series.frequency)},${Number(values[i]!.toPrecision(6))}`);
   if (flags.plot) console.error(`wrote ${flags.plot}`);
 }
 

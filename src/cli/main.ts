@@ -11,6 +11,8 @@ import { Command, Option } from 'commander';
 import { CELLS, MUSIC_ENCODINGS, OPTIMIZERS, SERIES_TARGETS, TASKS, type TaskName } from '../tasks/index.js';
 import { choice, integer, number, track } from './args.js';
 import { demoCommand } from './demo.js';
+import { shippedDataTable } from './data.js';
+import { forecastCommand } from './forecast.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
 import { trainCommand, type TrainFlags } from './train.js';
@@ -118,6 +120,36 @@ program
   .option('--plot <file.svg>', 'draw the data and the forecast')
   .option('--json', 'print one JSON object instead of CSV lines')
   .action((_task: string, flags) => guarded(() => predictCommand(flags)));
+
+program
+  .command('forecast')
+  .description('forecast a series several steps ahead with Holt-Winters plus a GRU correction, with intervals; --test scores it on held-out values')
+  .requiredOption('--data <path|name>', 'a "time,value" CSV file, or the name of a shipped series (see "recurrent data")')
+  .option('--horizon <n>', 'steps to forecast', integer(1, 10_000), 24)
+  .option('--period <n>', 'values per season (default: from the time column, 12 for monthly data)', integer(2, 10_000))
+  .option('--test', 'hold out the last --horizon values, forecast them and score the forecast, Holt-Winters and the seasonal naive forecast on them')
+  .option('--coverage <p>', 'central coverage of the interval', number({ above: 0, below: 1 }), 0.8)
+  .option('--seeds <n>', 'GRU models averaged', integer(1, 100), 3)
+  .option('--seed <n>', 'seed of the first model', integer(0, 2 ** 32 - 1), 0)
+  .option('--plot <file.svg>', 'draw the data, the forecast and its interval')
+  .option('--json', 'print one JSON object: forecast, lower, upper, holtWinters (and test scores with --test)')
+  .action((flags) => guarded(() => forecastCommand(flags)));
+
+program
+  .command('data')
+  .description('list the data shipped with recurrent (pass a name to --data without its path)')
+  .option('--json', 'print one JSON array')
+  .action((flags: { json?: boolean }) =>
+    guarded(() => {
+      const entries = shippedDataTable();
+      if (flags.json) {
+        console.log(JSON.stringify(entries));
+        return;
+      }
+      for (const e of entries) console.log(`${e.task.padEnd(7)} ${e.name.padEnd(22)} ${e.size.padStart(9)}  ${e.path}`);
+      console.log('provenance and licences: data/README.md');
+    }),
+  );
 
 program
   .command('eval')

@@ -45,12 +45,30 @@ export function pickEvenly<T>(items: readonly T[], count: number): T[] {
   return out;
 }
 
-export function forecastPlot(history: { time: ArrayLike<number>; values: ArrayLike<number> }, forecast: { time: ArrayLike<number>; values: ArrayLike<number> }, title: string): string {
-  const start = history.time[history.time.length - 1]!;
+export interface ForecastLines {
+  time: ArrayLike<number>;
+  values: ArrayLike<number>;
+  /** An interval, drawn dashed. */
+  lower?: ArrayLike<number>;
+  upper?: ArrayLike<number>;
+  /** Where the forecast starts (default: the history's last time). */
+  origin?: number;
+}
+
+export function forecastPlot(history: { time: ArrayLike<number>; values: ArrayLike<number> }, forecast: ForecastLines, title: string): string {
+  const start = forecast.origin ?? history.time[history.time.length - 1]!;
+  const interval = forecast.lower && forecast.upper
+    ? [
+        { name: 'interval', values: forecast.lower, x: forecast.time, color: COLORS.blue, dashed: true },
+        { name: '', values: forecast.upper, x: forecast.time, color: COLORS.blue, dashed: true },
+      ]
+    : [];
   return lineChart(
     [
-      { name: 'data', values: history.values, x: history.time, color: COLORS.red },
       { name: 'forecast', values: forecast.values, x: forecast.time, color: COLORS.blue },
+      ...interval,
+      // Drawn last so that the data stays visible where the forecast runs over it.
+      { name: 'data', values: history.values, x: history.time, color: COLORS.red },
     ],
     { title, xLabel: 'time', yLabel: 'value', marker: { x: start, label: 'forecast' } },
   );

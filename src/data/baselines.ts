@@ -78,3 +78,37 @@ export function baselineScores(values: Float32Array, start: number, period: numb
   }
   return scores;
 }
+
+/** Symmetric mean absolute percentage error, in percent (the M3/M4 definition). */
+export function smape(predictions: ArrayLike<number>, targets: ArrayLike<number>): number {
+  checkPair('smape', predictions, targets);
+  let sum = 0;
+  for (let i = 0; i < predictions.length; i++) {
+    const denominator = Math.abs(predictions[i]!) + Math.abs(targets[i]!);
+    sum += denominator === 0 ? 0 : (2 * Math.abs(predictions[i]! - targets[i]!)) / denominator;
+  }
+  return (100 * sum) / predictions.length;
+}
+
+/**
+ * Mean absolute scaled error (Hyndman & Koehler 2006): the MAE divided by the in-sample MAE of the
+ * one-season-ago forecast over `history`, so 1 means "as good as seasonal naive was in the past".
+ */
+export function mase(predictions: ArrayLike<number>, targets: ArrayLike<number>, history: ArrayLike<number>, period: number): number {
+  if (!Number.isInteger(period) || period < 1 || history.length <= period) {
+    throw new Error(`mase: needs a history longer than the period (${period}), received ${history.length} values`);
+  }
+  let scale = 0;
+  for (let t = period; t < history.length; t++) scale += Math.abs(history[t]! - history[t - period]!);
+  scale /= history.length - period;
+  if (scale === 0) throw new Error('mase: the history repeats exactly every period, so the scale is 0');
+  return mae(predictions, targets) / scale;
+}
+
+/** The next `horizon` values as the seasonal naive forecast sees them: the last season, repeated. */
+export function seasonalNaiveHorizon(history: ArrayLike<number>, period: number, horizon: number): Float64Array {
+  if (!Number.isInteger(period) || period < 1 || history.length < period) {
+    throw new Error(`seasonalNaiveHorizon: needs at least one season (${period} values), received ${history.length}`);
+  }
+  return Float64Array.from({ length: horizon }, (_, k) => history[history.length - period + (k % period)]!);
+}

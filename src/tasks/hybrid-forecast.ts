@@ -166,8 +166,8 @@ export function hybridForecast(history: Float32Array, options: HybridForecastOpt
     if (score < hybridRmse) [hybridRmse, steps] = [score, (i + 1) * o.evalEvery];
   });
 
-  // Retrain on the whole history. The interval at step k comes from Holt-Winters' own k-step errors
-  // over the history (every origin after its first season), centred on the forecast.
+  // Retrain on the whole history. The interval at step k comes from the spread of Holt-Winters' own
+  // k-step errors over the history (every origin after its first season).
   const all = prepare(history, o);
   const last = history.length - 1;
   const holtWinters = all.baseline.slice(last * horizon, (last + 1) * horizon);
@@ -179,8 +179,11 @@ export function hybridForecast(history: Float32Array, options: HybridForecastOpt
     const errors: number[] = [];
     for (let t = o.period; t + k + 1 < history.length; t++) errors.push(history[t + k + 1]! - all.baseline[t * horizon + k]!);
     const sorted = Float64Array.from(errors).sort();
-    lower[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 - o.coverage) / 2) : 0);
-    upper[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 + o.coverage) / 2) : 0);
+    // Centred on the forecast: Holt-Winters' past bias at step k is what the correction is for, so
+    // only the spread of its errors goes into the interval.
+    const centre = sorted.length > 0 ? quantile(sorted, 0.5) : 0;
+    lower[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 - o.coverage) / 2) - centre : 0);
+    upper[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 + o.coverage) / 2) - centre : 0);
   }
   return { forecast, lower, upper, holtWinters, steps, validation: { holtWintersRmse, hybridRmse } };
 }

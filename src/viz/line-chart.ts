@@ -146,6 +146,7 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   if (allRuns.every((r) => r.length === 0)) {
     body += text((box.left + box.right) / 2, (box.top + box.bottom) / 2, 'no data', { 'text-anchor': 'middle', fill: '#888' });
   }
-  body += drawLegend(legend, box);
+  // An unnamed series (the second line of an interval) shares the legend entry of the one before it.
+  body += drawLegend(legend.filter((entry) => entry.name !== ''), box);
   return svgDocument(width, height, options.title, body);
 }

@@ -1,0 +1,18 @@
+/** How the CLI prints times and numbers for people. */
+
+/**
+ * A decimal-year time as a person reads it: "1961-01" for monthly data, "1961-Q1" for quarterly,
+ * "1961" for yearly; other times keep at most 4 decimals. Monthly times are stored as year + m/12,
+ * so rounding to the nearest month undoes the float error that printed 1961.0001.
+ */
+export function formatTime(time: number, frequency: number): string {
+  if (frequency === 12 || frequency === 4) {
+    const index = Math.round(time * frequency);
+    const year = Math.floor(index / frequency);
+    const part = index - year * frequency;
+    return frequency === 12 ? `${year}-${String(part + 1).padStart(2, '0')}` : `${year}-Q${part + 1}`;
+  }
+  if (frequency === 1 && Math.abs(time - Math.round(time)) < 1e-6) return String(Math.round(time));
+  return String(Number(time.toFixed(4)));
+}
+

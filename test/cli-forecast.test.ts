@@ -1,0 +1,63 @@
+// `recurrent forecast` and `recurrent data`, run as a user would, on small budgets.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runCli } from './helpers/cli.js';
+import { readSeriesFile, shippedDataPath } from '../src/data/files.js';
+import { fitHoltWinters, seasonalNaiveHorizon, rmse } from '../src/data/index.js';
+import { formatTime } from '../src/cli/format.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'recurrent-forecast-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+
+test('forecast --test on a shipped name: JSON with the forecast, its interval and test scores against both baselines', async () => {
+  const plot = join(TMP, 'f.svg');
+  const run = await runCli(['forecast', '--data', 'USAccDeaths', '--horizon', '12', '--test', '--seeds', '1', '--json', '--plot', plot]);
+  assert.equal(run.code, 0, run.stderr);
+  const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  assert.equal(out.forecast.length, 12);
+  assert.equal(out.time[0], 1978);
+  for (let k = 0; k < 12; k++) assert.ok(out.lower[k] <= out.forecast[k] && out.forecast[k] <= out.upper[k]);
+  // The baselines' scores are computed from the data, not carried: recompute them here.
+  const values = readSeriesFile(shippedDataPath('series', 'USAccDeaths.csv')).values;
+  const history = values.subarray(0, values.length - 12);
+  const actual = values.subarray(values.length - 12);
+  assert.ok(Math.abs(out.test.seasonalNaive.rmse - rmse(seasonalNaiveHorizon(history, 12, 12), actual)) < 1e-9);
+  assert.ok(Math.abs(out.test.holtWinters.rmse - rmse(fitHoltWinters(history, 12).forecast(12), actual)) < 1e-6);
+  assert.ok(Math.abs(out.test.hybrid.rmse - rmse(out.forecast, actual)) < 1e-6);
+  assert.ok(out.test.hybrid.mase > 0 && out.test.hybrid.smape > 0);
+  const svg = readFileSync(plot, 'utf8');
+  assert.match(svg, /USAccDeaths: 12-step forecast of held-out values/);
+  assert.match(svg, />interval</);
+});
+
+test('forecast prints dated CSV lines for monthly data; bad input is named', async () => {
+  const run = await runCli(['forecast', '--data', 'ldeaths', '--horizon', '3', '--seeds', '1']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.stdout.trim().split('\n').map((l) => l.split(',')[0]), ['time', '1980-01', '1980-02', '1980-03']);
+  const missing = await runCli(['forecast', '--data', 'AirPasengers']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /--data AirPasengers: no such file or folder, and no shipped series data of that name \(shipped: AirPassengers,/);
+  const yearly = await runCli(['forecast', '--data', 'Nile']);
+  assert.equal(yearly.code, 1);
+  assert.match(yearly.stderr, /has no seasonal period in its time column \(frequency 1\); pass --period <n>/);
+});
+
+test('recurrent data lists every shipped dataset with its size and path', async () => {
+  const run = await runCli(['data', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const entries = JSON.parse(run.stdout) as { task: string; name: string; size: string; path: string }[];
+  assert.ok(entries.some((e) => e.task === 'series' && e.name === 'AirPassengers' && /KB$/.test(e.size)));
+  assert.ok(entries.some((e) => e.task === 'text' && e.name === 'austen-sense'));
+  assert.ok(entries.some((e) => e.task === 'music' && e.name === 'pianobooster'));
+});
+
+test('times print as people read them', () => {
+  assert.equal(formatTime(1961.0001, 12), '1961-01');
+  assert.equal(formatTime(1960 + 11 / 12, 12), '1960-12');
+  assert.equal(formatTime(1960.75, 4), '1960-Q4');
+  assert.equal(formatTime(1871, 1), '1871');
+  assert.equal(formatTime(12.123456, 25), '12.1235');
+});
