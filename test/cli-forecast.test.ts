@@ -61,3 +61,28 @@ test('times print as people read them', () => {
   assert.equal(formatTime(1871, 1), '1871');
   assert.equal(formatTime(12.123456, 25), '12.1235');
 });
+
+test('wide tables and named columns: refused when ambiguous, read with --wide or --column, and a run reloads them', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const wide = join(TMP, 'wide.csv');
+  const rows = ['YEAR,JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC'];
+  for (let y = 1950; y < 1958; y++) rows.push([y, ...Array.from({ length: 12 }, (_, m) => (20 + 3 * Math.sin((2 * Math.PI * m) / 12) + 0.1 * (y - 1950)).toFixed(2))].join(','));
+  writeFileSync(wide, rows.join('\n') + '\n');
+  const ambiguous = await runCli(['forecast', '--data', wide]);
+  assert.equal(ambiguous.code, 1);
+  assert.match(ambiguous.stderr, /has 13 columns: "YEAR", "JAN", .*name the value column \(--column NAME or index\), or .*\(--wide\)/);
+  const forecast = await runCli(['forecast', '--data', wide, '--wide', '--horizon', '2', '--seeds', '1']);
+  assert.equal(forecast.code, 0, forecast.stderr);
+  assert.deepEqual(forecast.stdout.trim().split('\n').map((l) => l.split(',')[0]), ['time', '1958-01', '1958-02']);
+
+  const out = join(TMP, 'run');
+  const train = await runCli(['train', 'series', '--data', wide, '--column', 'MAR', '--steps', '3', '--hidden', '4', '--seq-len', '3', '--out', out, '--json']);
+  assert.equal(train.code, 0, train.stderr);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.data.column, 'MAR');
+  assert.equal(config.summary.length, 8, 'one value per year from the MAR column');
+  const evaluated = await runCli(['eval', 'series', '--model', out, '--json']);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const misplaced = await runCli(['train', 'text', '--wide', '--steps', '1']);
+  assert.match(misplaced.stderr, /--wide applies to series and denoise, not to text/);
+});

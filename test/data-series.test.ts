@@ -221,3 +221,21 @@ describe('parseSeriesCsv on hostile cells', () => {
     assert.deepEqual([...s.values], [1.5, -0.25, 7, 2000, -0.035].map(Math.fround));
   });
 });
+
+it('wide tables: a year x month table reads row by row as one monthly series; the last row may end early', () => {
+  const text = 'YEAR,JAN,FEB,MAR,APR\n1950,1,2,3,4\n1951,5,6,7,8\n1952,9,10,,\n';
+  const s = parseSeriesCsv(text, 'nino.csv', { wide: true });
+  assert.deepEqual(Array.from(s.values), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(s.frequency, 4);
+  assert.deepEqual(Array.from(s.time.subarray(0, 5)), [1950, 1950.25, 1950.5, 1950.75, 1951]);
+  assert.throws(() => parseSeriesCsv('Y,A,B\n1950,1,\n1951,3,4\n', 'w.csv', { wide: true }), /w\.csv line 3: season 1 has a value after an empty cell on line 2; only the last row may end early/);
+  assert.throws(() => parseSeriesCsv('Y,A,B\n1951,1,2\n1950,3,4\n', 'w.csv', { wide: true }), /line 3: years must increase, but 1950 follows 1951/);
+  assert.throws(() => parseSeriesCsv('Y,A,B\n1950,1,x\n', 'w.csv', { wide: true }), /line 2: expected a number .* in season column 2, received "x"/);
+  assert.throws(() => parseSeriesCsv(text, 'nino.csv', { wide: true, valueColumn: 'JAN' }), /pass either wide or valueColumn/);
+});
+
+it('a table with several value columns and none named is an error that says how to choose, not a silent first column', () => {
+  const text = 'YEAR,JAN,FEB,MAR\n1950,1,2,3\n1951,5,6,7\n';
+  assert.throws(() => parseSeriesCsv(text, 'nino.csv'), /nino\.csv has 4 columns: "YEAR", "JAN", "FEB", "MAR"; name the value column \(--column NAME or index\), or .*\(--wide\)/);
+  assert.deepEqual(Array.from(parseSeriesCsv(text, 'nino.csv', { valueColumn: 'feb' }).values), [2, 6]);
+});

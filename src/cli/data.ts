@@ -22,6 +22,9 @@ export interface DataRecord {
   files: string[];
   /** MIDI: the track option used. */
   track?: number | 'most' | 'merge';
+  /** Series CSV: the value column picked by --column, or the table read as --wide. */
+  column?: string;
+  wide?: boolean;
 }
 
 export type LoadedData =
@@ -85,11 +88,18 @@ export interface LoadOptions {
   shippedDefault: boolean;
   seed: number;
   track?: number | 'most' | 'merge';
+  /** Series CSV: value column by header name or 0-based index. */
+  column?: string;
+  /** Series CSV: a year x season table read row by row. */
+  wide?: boolean;
 }
 
 /** Reads the data of a task; every problem is an Error naming the path and what was expected. */
 export function loadData(task: TaskName, options: LoadOptions): LoadedData {
   const synthetic = Object.hasOwn(SYNTHETIC, options.data) ? SYNTHETIC[options.data] : undefined;
+  if ((options.column !== undefined || options.wide) && task !== 'series' && task !== 'denoise') {
+    throw new Error(`--column and --wide apply to series CSV files, not to ${task}`);
+  }
   if (synthetic && kindOf(options.data) === 'missing') {
     if (!synthetic.includes(task)) {
       throw new Error(`--data ${options.data} is a synthetic source for ${synthetic.join(', ')}, not for ${task}`);
@@ -112,8 +122,9 @@ export function loadData(task: TaskName, options: LoadOptions): LoadedData {
     case 'series':
     case 'denoise': {
       if (kind === 'folder') throw new Error(`--data ${path} is a folder; the ${task} task reads one CSV file of "time,value" lines`);
-      const series = readSeriesFile(path, { minLength: 3 });
-      const record = recordFor(path, [path]);
+      const column = options.column === undefined ? undefined : /^\d+$/.test(options.column) ? Number(options.column) : options.column;
+      const series = readSeriesFile(path, { minLength: 3, valueColumn: column, wide: options.wide });
+      const record = recordFor(path, [path], { ...(options.column !== undefined ? { column: options.column } : {}), ...(options.wide ? { wide: true } : {}) });
       return task === 'series' ? { task, series, record } : { task, series, record };
     }
     case 'text': {
@@ -145,7 +156,7 @@ export function reloadData(task: TaskName, record: DataRecord, seed: number, run
   if (kindOf(path) === 'missing') {
     throw new Error(`the data this run was trained on, ${path}, is gone; pass --data to use other data`);
   }
-  const loaded = loadData(task, { data: record.shipped ? record.path! : path, shippedDefault: record.shipped, seed, track: record.track });
+  const loaded = loadData(task, { data: record.shipped ? record.path! : path, shippedDefault: record.shipped, seed, track: record.track, column: record.column, wide: record.wide });
   if (loaded.record.fingerprint !== record.fingerprint) {
     throw new Error(
       `the data at ${path} changed since this run was trained (fingerprint ${loaded.record.fingerprint}, recorded ${record.fingerprint}); ` +

@@ -13,6 +13,8 @@ import { writeText } from './run-dir.js';
 
 export interface ForecastFlags {
   data: string;
+  column?: string;
+  wide?: boolean;
   horizon: number;
   period?: number;
   test?: boolean;
@@ -43,7 +45,7 @@ function periodOf(series: Series, flag: number | undefined): number {
 
 export async function forecastCommand(flags: ForecastFlags): Promise<void> {
   if (flags.plot && !flags.plot.toLowerCase().endsWith('.svg')) throw new Error(`--plot ${flags.plot}: expected a .svg file name`);
-  const { series } = loadData('series', { data: flags.data, shippedDefault: false, seed: flags.seed }) as { series: Series };
+  const { series } = loadData('series', { data: flags.data, shippedDefault: false, seed: flags.seed, column: flags.column, wide: flags.wide }) as { series: Series };
   const period = periodOf(series, flags.period);
   const { horizon } = flags;
   const n = series.values.length;

@@ -82,6 +82,8 @@ export interface PredictFlags {
   model: string;
   horizon: number;
   data?: string;
+  column?: string;
+  wide?: boolean;
   plot?: string;
   json?: boolean;
 }
@@ -91,7 +93,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
   if (flags.plot) checkOutPath(flags.plot, '.svg');
   const summary = run.config.summary as SeriesSummary;
   const data = flags.data !== undefined
-    ? loadData('series', { data: flags.data, shippedDefault: false, seed: run.config.training.seed })
+    ? loadData('series', { data: flags.data, shippedDefault: false, seed: run.config.training.seed, column: flags.column, wide: flags.wide })
     : reloadData('series', run.config.data, run.config.training.seed, run.dir);
   const series = (data as { series: Series }).series;
   const values = forecastSeries(seriesModel(model, summary, run.config.training.seqLen), series, flags.horizon);
@@ -115,6 +117,8 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
 export interface EvalFlags {
   model: string;
   data?: string;
+  column?: string;
+  wide?: boolean;
   json?: boolean;
   seed?: number;
 }
@@ -132,7 +136,7 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
     evaluation = task.evaluate();
     on = task.hasValidation ? 'validation' : 'training';
   } else {
-    const data = loadData(taskName, { data: flags.data, shippedDefault: false, seed: config.training.seed, track: config.data.track });
+    const data = loadData(taskName, { data: flags.data, shippedDefault: false, seed: config.training.seed, track: config.data.track, column: flags.column, wide: flags.wide });
     const seed = flags.seed ?? config.training.seed;
     switch (data.task) {
       case 'series':

@@ -43,12 +43,14 @@ export interface TrainFlags {
   target?: 'level' | 'delta';
   snr?: number;
   bidirectional?: boolean;
+  column?: string;
+  wide?: boolean;
 }
 
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
   'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit',
-  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force',
+  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide',
 ];
 
 const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', valEvery: '--val-every' };
@@ -96,6 +98,7 @@ function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'ta
   if (taskName === 'denoise') options.snr = flags.snr ?? DENOISE_SNR;
   const misplaced: [keyof TrainFlags, TaskName[]][] = [
     ['target', ['series']], ['embedding', ['text', 'music']], ['encoding', ['music']], ['track', ['music']], ['snr', ['denoise']],
+    ['column', ['series', 'denoise']], ['wide', ['series', 'denoise']],
   ];
   for (const [key, tasks] of misplaced) {
     if (flags[key] !== undefined && !tasks.includes(taskName)) throw new Error(`${flagName(key)} applies to ${tasks.join(' and ')}, not to ${taskName}`);
@@ -173,7 +176,7 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
   } else {
     const fresh = freshConfig(taskName, flags);
     const d = DEFAULTS[taskName];
-    data = loadData(taskName, { data: flags.data ?? d.data, shippedDefault: flags.data === undefined && !d.data.startsWith('sine'), seed: fresh.training.seed, track: flags.track });
+    data = loadData(taskName, { data: flags.data ?? d.data, shippedDefault: flags.data === undefined && !d.data.startsWith('sine'), seed: fresh.training.seed, track: flags.track, column: flags.column, wide: flags.wide });
     task = createTask(fresh, data);
     dir = flags.out ?? freshRunDir(taskName);
     config = {

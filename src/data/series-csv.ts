@@ -27,6 +27,12 @@ export interface ParseSeriesOptions {
   timeColumn?: string | number | null;
   /** Fewer values than this is an error (default 2). */
   minLength?: number;
+  /**
+   * Read a wide table as one series: the first column is the year (or any period label that is a
+   * number), the other k columns its k seasons in order (a year x month table: k = 12), read row by
+   * row. Empty cells may only end the last row (a year not yet complete).
+   */
+  wide?: boolean;
 }
 
 // One way to match each digit run: `\d+\.?\d*` could split a long run of digits in n ways and took
@@ -90,10 +96,15 @@ function resolveColumn(
   return index;
 }
 
+interface Row {
+  line: number;
+  cells: string[];
+}
+
 /** Parses CSV text into a Series; errors name the source, the line and the offending cell. */
 export function parseSeriesCsv(text: string, source = '<input>', options: ParseSeriesOptions = {}): Series {
   const minLength = options.minLength ?? 2;
-  const rows: { line: number; cells: string[] }[] = [];
+  const rows: Row[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   let delimiter: string | undefined;
   let delimiterKnown = false;
@@ -115,6 +126,19 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
   // A header is a first row with no number or date in it; "1949,abc" is a bad data row instead.
   const isHeader = first.cells.every((c) => parseNumber(c) === undefined && parseDate(c) === undefined);
   const header = isHeader ? first.cells : undefined;
+  if (options.wide) {
+    if (options.valueColumn !== undefined || options.timeColumn !== undefined) {
+      throw new Error(`parseSeriesCsv: ${source}: a wide table has no value or time column to pick; pass either wide or valueColumn/timeColumn`);
+    }
+    return parseWide(header ? rows.slice(1) : rows, columns, lines, source, minLength);
+  }
+  if (options.valueColumn === undefined && columns > 2) {
+    const names = header ? `: ${header.map((n) => quoted(n)).join(', ')}` : '';
+    throw new Error(
+      `parseSeriesCsv: ${source} has ${columns} columns${names}; name the value column (--column NAME or index), ` +
+        `or read a table of one row per year and one column per season as one series (--wide)`,
+    );
+  }
   const valueCol = resolveColumn(options.valueColumn ?? defaultValue, header, columns, 'valueColumn', source);
   const timeSpec = options.timeColumn === undefined ? (columns >= 2 ? 0 : null) : options.timeColumn;
   const timeCol = timeSpec === null ? -1 : resolveColumn(timeSpec, header, columns, 'timeColumn', source);
@@ -157,6 +181,47 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
     throw new Error(`parseSeriesCsv: ${source} has ${values.length} value(s); at least ${minLength} are needed`);
   }
   return { source, name: valueName, time, values, frequency: timeCol < 0 ? 1 : inferFrequency(time) };
+}
+
+/** A year x season table read row by row (see ParseSeriesOptions.wide). */
+function parseWide(dataRows: readonly Row[], columns: number, lines: readonly string[], source: string, minLength: number): Series {
+  const seasons = columns - 1;
+  if (seasons < 2) {
+    throw new Error(`parseSeriesCsv: ${source}: a wide table needs a label column and at least 2 season columns, received ${columns} column(s)`);
+  }
+  const time: number[] = [];
+  const values: number[] = [];
+  let ended: number | undefined;
+  let previous: string | undefined;
+  for (let r = 0; r < dataRows.length; r++) {
+    const { line, cells } = dataRows[r]!;
+    const where = `parseSeriesCsv: ${source} line ${line}`;
+    if (cells.length > columns) throw new Error(`${where}: expected ${columns} columns like the first row, received ${cells.length} (${quoted(lines[line - 1]?.trim() ?? '')})`);
+    const label = parseNumber(cells[0]!);
+    if (label === undefined) throw new Error(`${where}: expected a year (a number) in the first column, received ${quoted(cells[0]!)}`);
+    if (previous !== undefined && !(label > Number(previous))) throw new Error(`${where}: years must increase, but ${cells[0]} follows ${previous}`);
+    previous = cells[0]!;
+    for (let j = 1; j <= seasons; j++) {
+      const cell = cells[j] ?? '';
+      if (cell === '') {
+        ended ??= line;
+        continue;
+      }
+      if (ended !== undefined) {
+        throw new Error(`${where}: season ${j} has a value after an empty cell on line ${ended}; only the last row may end early`);
+      }
+      const value = parseNumber(cell);
+      if (value === undefined || !Number.isFinite(Math.fround(value))) {
+        throw new Error(`${where}: expected a number (within float32's range) in season column ${j}, received ${quoted(cell)}`);
+      }
+      time.push(label + (j - 1) / seasons);
+      values.push(value);
+    }
+  }
+  if (values.length < minLength) {
+    throw new Error(`parseSeriesCsv: ${source} has ${values.length} value(s); at least ${minLength} are needed`);
+  }
+  return { source, name: 'value', time: Float64Array.from(time), values: Float32Array.from(values), frequency: seasons };
 }
 
 /**
