@@ -31,6 +31,15 @@ for (const encoding of ['mono', 'poly'] as const) {
     const after = result.lastValidation!;
     assert.ok(after.loss < before * 0.7, `NLL ${before} → ${after.loss}`);
     assert.equal(after.metrics.nll, after.loss);
+    // The reference points, in the same units, on the same validation steps; the trained model beats the unigram.
+    const unigram = after.metrics.nll_unigram as number;
+    const repeat = after.metrics.nll_repeat as number;
+    assert.ok(unigram > 0 && repeat > 0 && repeat < unigram, `unigram ${unigram}, repeat ${repeat}`);
+    assert.ok(after.loss < unigram, `model ${after.loss} vs unigram ${unigram}`);
+    if (encoding === 'poly') {
+      const accuracy = after.metrics.frame_accuracy as number;
+      assert.ok(accuracy > 0 && accuracy <= 1 && (after.metrics.frame_accuracy_repeat as number) > 0);
+    }
 
     const piece = task.generate({ length: 48, temperature: 1, topK: 0, seed: 2 });
     assert.equal(piece.totalSteps, piece.primeSteps + 48);
@@ -60,4 +69,27 @@ test('other pieces are scored in the run\'s pitch range (notes outside it are fo
 test('too little music for one sequence names the options to change', () => {
   const tiny: Piece = { source: 'tiny.mid', bpm: 120, stepsPerQuarter: 4, notes: [{ pitch: 60, start: 0, duration: 4, velocity: 0.8 }] };
   assert.throws(() => createMusicTask(options('mono'), [tiny]), /gives 20 steps.*--seq-len 32/);
+});
+
+test('music baselines: hand-computed NLLs and frame accuracy', async () => {
+  const { monoStats, monoBaselineNll, polyStats, polyBaselines, frameAccuracy } = await import('../src/tasks/music-baselines.js');
+  // Training part 0 0 1 over 3 classes: counts [2, 1, 0], one repeat in two transitions.
+  const stats = monoStats([0, 0, 1], 3);
+  assert.deepEqual(stats, { encoding: 'mono', classCounts: [2, 1, 0], repeats: 1, transitions: 2 });
+  const p = [3 / 6, 2 / 6, 1 / 6];
+  const stay = 2 / 4;
+  const nll = monoBaselineNll(stats as Extract<typeof stats, { encoding: 'mono' }>, [1, 1, 2]);
+  assert.ok(Math.abs(nll.unigram - -(Math.log(p[1]!) + Math.log(p[2]!)) / 2) < 1e-12);
+  assert.ok(Math.abs(nll.repeat - -(Math.log(stay) + Math.log(((1 - stay) * p[2]!) / (1 - p[1]!))) / 2) < 1e-12);
+  // Piano roll of 2 pitches over 3 frames: [1,0], [1,1], [0,1].
+  const roll = [1, 0, 1, 1, 0, 1];
+  const ps = polyStats(roll, 3, 2) as Extract<ReturnType<typeof polyStats>, { encoding: 'poly' }>;
+  assert.deepEqual(ps.pitchOn, [2, 2]);
+  assert.deepEqual([ps.onAfterOn, ps.onBefore, ps.onAfterOff, ps.offBefore], [2, 3, 1, 1]);
+  const b = polyBaselines(ps, roll, 3, 2);
+  // Repeat predicts frame t as frame t-1: frame 1 gets TP 1, FN 1; frame 2 TP 1, FP 1.
+  assert.equal(b.repeatAccuracy, 2 / 4);
+  assert.equal(frameAccuracy({ truePositives: 0, falsePositives: 0, falseNegatives: 0 }), 1);
+  const on = (3 / 5);
+  assert.ok(Math.abs(b.unigram - -(Math.log(on) * 3 + Math.log(1 - on)) / 2) < 1e-12);
 });

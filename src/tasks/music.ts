@@ -15,6 +15,7 @@ import { checkChoice, checkInteger } from './checks.js';
 import { ModelStepper, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
 import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { countFrame, frameAccuracy, monoBaselineNll, monoStats, polyBaselines, polyStats, type FrameCounts, type MusicBaselineStats } from './music-baselines.js';
 
 export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
 export type MusicEncoding = (typeof MUSIC_ENCODINGS)[number];
@@ -48,6 +49,8 @@ export interface MusicSummary {
   pieces: { source: string; steps: number }[];
   totalSteps: number;
   splitIndex: number;
+  /** The training part's statistics for the reference NLLs (absent in runs made before they existed). */
+  baselines?: MusicBaselineStats;
 }
 
 export interface GenerateMusicOptions extends SamplingOptions {
@@ -169,12 +172,13 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     encoding, low: range.low, high: range.high, classes, stepsPerQuarter, bpm: first.bpm,
     pieces: pieces.map((p, i) => ({ source: p.source, steps: data.lengths[i]! })),
     totalSteps: total, splitIndex,
+    baselines: data.ids ? monoStats(data.ids.subarray(0, splitIndex), classes) : polyStats(data.rows!, splitIndex, pitches),
   };
 
   const coder: MusicCoder = { model, classes, pitches };
   const windows = (source: Encoded, starts: ArrayLike<number>, len: number) => windowsOf(coder, source, starts, len);
   const nll = (output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor => nllOf(coder, output, targets, len, B);
-  const sequenceNll = (source: Encoded, from: number, to: number): number => sequenceNllOf(coder, source, from, to, seqLen);
+  const score = (from: number, to: number): Evaluation => scoreRange(coder, summary.baselines, data, from, to, seqLen);
 
   const trainWindows = splitIndex - seqLen;
 
@@ -199,7 +203,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     },
 
     evaluate() {
-      return evaluation(hasValidation ? sequenceNll(data, splitIndex, total) : sequenceNll(data, 0, splitIndex));
+      return hasValidation ? score(splitIndex, total) : score(0, splitIndex);
     },
 
     generate(opts: GenerateMusicOptions): GeneratedPiece {
@@ -273,7 +277,21 @@ interface MusicCoder {
   pitches: number;
 }
 
-const evaluation = (value: number): Evaluation => ({ loss: value, metrics: { nll: value } });
+/** The model's NLL over steps [from, to) beside the baselines' on the same steps. */
+function scoreRange(c: MusicCoder, stats: MusicBaselineStats | undefined, source: Encoded, from: number, to: number, seqLen: number): Evaluation {
+  const { nll, frames } = sequenceNllOf(c, source, from, to, seqLen);
+  const metrics: Evaluation['metrics'] = { nll };
+  if (stats?.encoding === 'mono' && source.ids) {
+    const b = monoBaselineNll(stats, source.ids.subarray(from, to));
+    Object.assign(metrics, { nll_unigram: b.unigram, nll_repeat: b.repeat });
+  } else if (stats?.encoding === 'poly' && source.rows) {
+    const b = polyBaselines(stats, source.rows.subarray(from * c.pitches, to * c.pitches), to - from, c.pitches);
+    Object.assign(metrics, { nll_unigram: b.unigram, nll_repeat: b.repeat, frame_accuracy: frameAccuracy(frames), frame_accuracy_repeat: b.repeatAccuracy });
+  } else if (source.rows) {
+    metrics['frame_accuracy'] = frameAccuracy(frames);
+  }
+  return { loss: nll, metrics };
+}
 
 /** Inputs and next-step targets of windows starting at `starts`, time-major. */
 function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, len: number): { inputs: Int32Array | Float32Array; targets: Int32Array | Float32Array } {
@@ -310,10 +328,14 @@ function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array
   return bceWithLogits(output, fromArray(targets, [len, B, c.pitches]), 'sum').mul(1 / (len * B));
 }
 
-/** One stream through steps [from, to), carrying the state from chunk to chunk. */
-function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number, seqLen: number): number {
+/**
+ * One stream through steps [from, to), carrying the state from chunk to chunk; for the piano roll also
+ * the frame counts of the model's notes (a pitch is predicted on when its probability exceeds 1/2).
+ */
+function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number, seqLen: number): { nll: number; frames: FrameCounts } {
   let totalNll = 0;
   let count = 0;
+  const frames: FrameCounts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
   let state: RecurrentState | null = null;
   c.model.eval();
   noGrad(() => {
@@ -324,9 +346,13 @@ function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number,
       totalNll += nllOf(c, output, w.targets, len, 1).item() * len;
       count += len;
       state = next;
+      if (w.targets instanceof Float32Array) {
+        const logits = output.data;
+        for (let i = 0; i < w.targets.length; i++) countFrame(frames, logits[i]! > 0, w.targets[i]! > 0.5);
+      }
     }
   });
-  return totalNll / count;
+  return { nll: totalNll / count, frames };
 }
 
 /** Validation NLL per time step of a model on other pieces, encoded in the run's range (eval --data). */
@@ -334,5 +360,5 @@ export function evaluateMusic(model: SequenceModel, summary: MusicSummary, piece
   const encoded = encodePieces(pieces, summary.encoding, { low: summary.low, high: summary.high }, summary.stepsPerQuarter);
   if (encoded.steps < 2) throw new Error('the MIDI data is too short to score (fewer than 2 steps)');
   const coder = { model, classes: summary.classes, pitches: summary.high - summary.low + 1 };
-  return evaluation(sequenceNllOf(coder, encoded, 0, encoded.steps, seqLen));
+  return scoreRange(coder, summary.baselines, encoded, 0, encoded.steps, seqLen);
 }
