@@ -8,8 +8,8 @@ import { readMidiFile } from '../data/files.js';
 import { Vocabulary, writeMidi, type Series } from '../data/index.js';
 import { writeFileAtomic } from '../io/node.js';
 import {
-  evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
-  type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
+  encodeText, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
+  type UnknownCharacters, type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
 } from '../tasks/index.js';
 import { loadData, reloadData } from './data.js';
 import { formatTime } from './format.js';
@@ -32,8 +32,20 @@ function checkOutPath(path: string, ext: string): void {
   if (!existsSync(parent)) throw new Error(`--out ${path}: the folder ${parent} does not exist`);
 }
 
+/** Says on stderr how many characters outside the vocabulary were read as a stand-in, and which. */
+function noteReplaced(vocabulary: Vocabulary, text: string, unknown: UnknownCharacters, what: string): void {
+  if (unknown !== 'replace') return;
+  const { replaced, examples } = encodeText(vocabulary, text, 'replace');
+  if (replaced === 0) return;
+  console.error(
+    `${what}: ${replaced} character(s) outside the model's vocabulary (${examples.join(', ')}${examples.length >= 5 ? ', ...' : ''}) ` +
+      `were read as ${JSON.stringify(vocabulary.defaultReplacement())}; --unknown error refuses such text instead`,
+  );
+}
+
 export interface GenerateFlags {
   model: string;
+  unknown?: UnknownCharacters;
   prime?: string;
   length?: number;
   temperature: number;
@@ -48,7 +60,9 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
   if (kind === 'text') {
     const vocabulary = Vocabulary.fromJSON(vocabularyOf(run.config));
     const prime = flags.prime ?? defaultPrime(vocabulary.chars);
-    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, seed: flags.seed });
+    const unknown = flags.unknown ?? 'replace';
+    noteReplaced(vocabulary, prime, unknown, '--prime');
+    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, seed: flags.seed, unknown });
     if (flags.out) {
       await writeText(flags.out, text + '\n');
       console.log(`wrote ${flags.out}`);
@@ -116,6 +130,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
 
 export interface EvalFlags {
   model: string;
+  unknown?: UnknownCharacters;
   data?: string;
   column?: string;
   wide?: boolean;
@@ -143,7 +158,8 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
         evaluation = evaluateSeries(seriesModel(model, config.summary as SeriesSummary, seqLen), data.series);
         break;
       case 'text':
-        evaluation = evaluateText(model, Vocabulary.fromJSON(vocabularyOf(config)), data.text, seqLen, batch);
+        evaluation = evaluateText(model, Vocabulary.fromJSON(vocabularyOf(config)), data.text, seqLen, batch, flags.unknown ?? 'replace');
+        noteReplaced(Vocabulary.fromJSON(vocabularyOf(config)), data.text, flags.unknown ?? 'replace', `--data ${flags.data}`);
         break;
       case 'music':
         evaluation = evaluateMusic(model, config.summary as MusicSummary, data.pieces, seqLen);

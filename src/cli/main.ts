@@ -109,6 +109,7 @@ program
   .option('--temperature <t>', 'below 1: safer, above 1: wilder; 0 always takes the most likely', number({ min: 0, max: 100 }), 0.8)
   .option('--top-k <k>', 'sample only among the k most likely (0: all)', integer(0), 0)
   .option('--seed <n>', 'seed of the sampling', integer(0, 2 ** 32 - 1), 0)
+  .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
   .option('--out <file>', 'write here (text: .txt, default stdout; music: .mid, default <model>/generated-<seed>.mid, with an .svg piano roll beside it)')
   .action((kind: 'text' | 'music', flags) => guarded(() => generateCommand(kind, flags)));
 
@@ -165,6 +166,7 @@ program
   .option('--data <path>', 'evaluate on this file or folder instead of the run\'s validation split')
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
   .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
+  .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
   .option('--seed <n>', 'denoise with --data: seed of the noise (default the run\'s seed)', integer(0, 2 ** 32 - 1))
   .option('--json', 'print one flat JSON object as the last line of stdout')
   .action((task: TaskName, flags) => guarded(() => evalCommand(task, flags)));

@@ -92,6 +92,38 @@ export class Vocabulary {
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
+  /** The character that stands in for unknown ones by default: a space if the vocabulary has one. */
+  defaultReplacement(): string {
+    return this.has(' ') ? ' ' : this.chars[0]!;
+  }
+
+  /**
+   * Class ids of the text's characters, with every character outside the vocabulary read as
+   * `replacement` (one of its characters); says how many were replaced and which (up to 5 distinct).
+   */
+  encodeReplacing(text: string, replacement = this.defaultReplacement()): { ids: Int32Array; replaced: number; examples: string[] } {
+    if (!this.has(replacement)) {
+      throw new Error(`Vocabulary.encodeReplacing: the replacement ${describeChar(replacement)} is not in the vocabulary itself`);
+    }
+    const stand = this.lookup(replacement.codePointAt(0)!);
+    const ids = new Int32Array(text.length);
+    const examples = new Set<string>();
+    let replaced = 0;
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.codePointAt(i)!;
+      let id = this.lookup(code);
+      if (id < 0) {
+        id = stand;
+        replaced++;
+        if (examples.size < 5) examples.add(describeChar(String.fromCodePoint(code)));
+      }
+      ids[n++] = id;
+      if (code >= 0x10000) i++;
+    }
+    return { ids: n === ids.length ? ids : ids.slice(0, n), replaced, examples: [...examples] };
+  }
+
   decode(ids: ArrayLike<number>): string {
     let out = '';
     for (let i = 0; i < ids.length; i++) {

@@ -11,8 +11,8 @@ export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, forecastSeri
 export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget } from './series.js';
 export { hybridForecast } from './hybrid-forecast.js';
 export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';
-export { createTextTask, generateText, evaluateText, textActivations } from './text.js';
-export type { TextTask, TextOptions, TextSummary, GenerateTextOptions } from './text.js';
+export { createTextTask, generateText, evaluateText, textActivations, encodeText } from './text.js';
+export type { TextTask, TextOptions, TextSummary, GenerateTextOptions, UnknownCharacters } from './text.js';
 export { createMusicTask, generateMusic, evaluateMusic, MUSIC_ENCODINGS } from './music.js';
 export type { MusicTask, MusicOptions, MusicSummary, MusicEncoding, Piece, GenerateMusicOptions, GeneratedPiece } from './music.js';
 export { createDenoiseTask, evaluateDenoise } from './denoise.js';

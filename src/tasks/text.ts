@@ -29,10 +29,22 @@ export interface TextSummary {
   vocabulary: VocabularyJSON;
 }
 
+/** What to do with characters outside a model's vocabulary: refuse the text, or read each as a stand-in. */
+export type UnknownCharacters = 'error' | 'replace';
+
 export interface GenerateTextOptions extends SamplingOptions {
   prime: string;
   length: number;
   seed: number;
+  /** Characters of the prime outside the vocabulary (default 'error'; 'replace' reads them as a space). */
+  unknown?: UnknownCharacters;
+}
+
+/** The text's ids; with 'replace', unknown characters become the vocabulary's stand-in and are counted. */
+export function encodeText(vocabulary: Vocabulary, text: string, unknown: UnknownCharacters = 'error'): { ids: Int32Array; replaced: number; examples: string[] } {
+  if (unknown === 'error') return { ids: vocabulary.encode(text), replaced: 0, examples: [] };
+  if (unknown !== 'replace') throw new Error(`unknown must be 'error' or 'replace', received ${JSON.stringify(unknown)}`);
+  return vocabulary.encodeReplacing(text);
 }
 
 export interface TextTask extends Task {
@@ -44,8 +56,11 @@ export interface TextTask extends Task {
 }
 
 /** Bits per character of a model on any text whose characters are all in its vocabulary (eval --data). */
-export function evaluateText(model: SequenceModel, vocabulary: Vocabulary, text: string, seqLen: number, batch: number): Evaluation {
-  return evaluation(streamLoss(model, vocabulary.encode(text), seqLen, batch));
+/** Scores a model on other text; with unknown 'replace', `metrics.unknown_replaced` counts the stand-ins. */
+export function evaluateText(model: SequenceModel, vocabulary: Vocabulary, text: string, seqLen: number, batch: number, unknown: UnknownCharacters = 'error'): Evaluation {
+  const { ids, replaced } = encodeText(vocabulary, text, unknown);
+  const result = evaluation(streamLoss(model, ids, seqLen, batch));
+  return unknown === 'replace' ? { ...result, metrics: { ...result.metrics, unknown_replaced: replaced } } : result;
 }
 
 const LN2 = Math.log(2);
@@ -163,7 +178,7 @@ export function generateText(model: SequenceModel, vocabulary: Vocabulary, optio
   checkSampling(options);
   checkInteger('length', options.length, 0, 10_000_000);
   if (options.prime.length === 0) throw new Error('prime must hold at least one character');
-  const primeIds = vocabulary.encode(options.prime);
+  const primeIds = encodeText(vocabulary, options.prime, options.unknown).ids;
   const generator = new Generator(options.seed);
   const out: number[] = [];
   model.eval();
