@@ -142,13 +142,13 @@ test('an existing run is never overwritten by accident', async () => {
   assert.equal(readFileSync(join(notRun, 'keep.txt'), 'utf8'), 'mine');
 });
 
-test('a prime with characters the model never saw is refused, naming the character', async () => {
+test('with --unknown error, a prime with characters the model never saw is refused, naming the character', async () => {
   const data = file('abc.txt', 'abcabcabc '.repeat(200));
   const dir = join(TMP, 'abc-run');
   const trained = await cli(['train', 'text', '--data', data, '--steps', '2', '--hidden', '8', '--seq-len', '16', '--batch', '4', '--out', dir]);
   assert.equal(trained.code, 0, trained.stderr);
   const target = join(TMP, 'z.txt');
-  const r = await cli(['generate', 'text', '--model', dir, '--prime', 'abz', '--out', target]);
+  const r = await cli(['generate', 'text', '--model', dir, '--prime', 'abz', '--unknown', 'error', '--out', target]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /character "z" \(U\+007A\) at line 1, column 3 is not in the vocabulary of 4 characters/);
   assert.ok(!existsSync(target));

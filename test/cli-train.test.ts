@@ -94,8 +94,10 @@ test('series on AirPassengers: run folder, eval against both baselines, forecast
   assertLossFell(dir, 60);
   const config = assertRunFolder(dir, 'series', ['prediction.svg', 'training-progress.svg']);
   assert.deepEqual(config.data, { synthetic: null, path: 'series/AirPassengers.csv', shipped: true, fingerprint: (config.data as { fingerprint: string }).fingerprint, files: ['series/AirPassengers.csv'] });
-  const summary = config.summary as { splitIndex: number; frequency: number; normalization: { type: string } };
-  assert.equal(summary.splitIndex, 115);
+  const summary = config.summary as { splitIndex: number; testIndex: number; frequency: number; normalization: { type: string } };
+  // 144 months: the last 14 (10%) for test, the 29 (20%) before them for validation.
+  assert.equal(summary.splitIndex, 101);
+  assert.equal(summary.testIndex, 130);
   assert.equal(summary.frequency, 12);
   assert.equal(summary.normalization.type, 'zscore');
   assert.equal(readHistory(dir).filter((r) => r.val !== null).length, 3);
@@ -103,20 +105,25 @@ test('series on AirPassengers: run folder, eval against both baselines, forecast
   const evaluation = lastJson(ok(await cli('eval', 'series', '--model', dir, '--json'), 'eval').stdout);
   assert.equal(evaluation.task, 'series');
   for (const key of ['loss', 'rmse', 'mae', 'rmse_last', 'rmse_seasonal']) assert.equal(typeof evaluation[key], 'number', key);
-  assert.equal(evaluation.split, 'validation');
+  assert.equal(evaluation.split, 'test', 'eval reports the held-out test part by default');
+  const onValidation = lastJson(ok(await cli('eval', 'series', '--model', dir, '--split', 'validation', '--json'), 'eval --split validation').stdout);
+  assert.equal(onValidation.split, 'validation');
+  assert.notEqual(onValidation.rmse, evaluation.rmse);
 
   const plot = join(TMP, 'forecast.svg');
   const predicted = ok(await cli('predict', 'series', '--model', dir, '--horizon', '6', '--plot', plot), 'predict');
   const lines = predicted.stdout.trim().split('\n');
   assert.equal(lines[0], 'time,forecast');
   assert.equal(lines.length, 7);
-  assert.ok(lines.slice(1).every((l) => /^1961(\.\d+)?,\d+(\.\d+)?$/.test(l)), lines.join('\n'));
+  assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['1961-01', '1961-02', '1961-03', '1961-04', '1961-05', '1961-06']);
+  assert.ok(lines.slice(1).every((l) => /^1961-0\d,\d+(\.\d+)?$/.test(l)), lines.join('\n'));
   checkXml(readFileSync(plot, 'utf8'), 'forecast.svg');
 
   const info = ok(await cli('info', '--model', dir), 'info').stdout;
   assert.match(info, /parameters\s+4,\d{3}/);
   assert.match(info, /LSTM \(1 layer × 32 hidden\)/);
   assert.match(info, /60 steps in/);
+  assert.match(info, /train \[0, 101\) \/ validation \[101, 130\) \/ test \[130, 144\)/);
 });
 
 test('text on a piece of Austen: bits per character, samples, and --json progress', async () => {
@@ -136,8 +143,11 @@ test('text on a piece of Austen: bits per character, samples, and --json progres
   assert.ok(readFileSync(join(dir, 'sample.txt'), 'utf8').length > 500);
 
   const evaluation = lastJson(ok(await cli('eval', 'text', '--model', dir, '--json'), 'eval').stdout);
+  assert.equal(evaluation.split, 'test');
   assert.ok((evaluation.bpc as number) > 1 && (evaluation.bpc as number) < 6.5, `bpc ${evaluation.bpc}`);
-  assert.equal(evaluation.bpc, events.filter((e) => e.event === 'validation').reduce((b, e) => Math.min(b, e.bpc!), Infinity));
+  // The best checkpoint was chosen on validation: its validation figure is the best one the run printed.
+  const onValidation = lastJson(ok(await cli('eval', 'text', '--model', dir, '--split', 'validation', '--json'), 'eval --split validation').stdout);
+  assert.equal(onValidation.bpc, events.filter((e) => e.event === 'validation').reduce((b, e) => Math.min(b, e.bpc!), Infinity));
 
   const generated = ok(await cli('generate', 'text', '--model', dir, '--prime', 'Anne', '--length', '50', '--seed', '4'), 'generate').stdout;
   assert.ok(generated.startsWith('Anne'));

@@ -70,3 +70,23 @@ test('a series too short for one window says which option to change', () => {
   const short = parseSeriesCsv('1,1\n2,2\n3,3\n4,4\n5,5', 'tiny.csv');
   assert.throws(() => createSeriesTask(options(), short), /tiny\.csv has 5 values.*seq-len 20/);
 });
+
+test('the test part never touches training or checkpoint choice: changing it changes only the test figures', async () => {
+  const original = readSeriesFile(shippedDataPath('series', 'AirPassengers.csv'));
+  const altered = { ...original, values: original.values.slice() };
+  for (let i = 130; i < 144; i++) altered.values[i] = altered.values[i]! * 3;
+  const runs = await Promise.all([original, altered].map(async (series) => {
+    const task = createSeriesTask(options({ valSplit: 0.2, testSplit: 0.1 }), series);
+    assert.equal(task.summary.testIndex, 130);
+    const validations: number[] = [];
+    await train(task, { steps: 20, validateEvery: 5, onValidate: (v) => void validations.push(v.loss) });
+    return { validations, test: task.evaluate('test').metrics.rmse as number, validation: task.evaluate().metrics.rmse as number };
+  }));
+  assert.deepEqual(runs[0]!.validations, runs[1]!.validations, 'validation losses bit for bit the same');
+  assert.equal(runs[0]!.validation, runs[1]!.validation);
+  assert.ok(runs[1]!.test > 2 * runs[0]!.test, `test RMSE ${runs[0]!.test} vs ${runs[1]!.test}`);
+  const noTest = createSeriesTask(options({ valSplit: 0.2 }), original);
+  assert.equal(noTest.hasTest, false);
+  assert.throws(() => noTest.evaluate('test'), /holds out no test part \(test-split 0\)/);
+  assert.throws(() => createSeriesTask(options({ valSplit: 0.6, testSplit: 0.4 }), original), /val-split 0.6 and test-split 0.4 leave no training data/);
+});

@@ -13,13 +13,15 @@ export interface TaskDefaults {
   lr: number;
   clip: number;
   valSplit: number;
+  /** Held out from the end for test figures; the validation part comes just before it. */
+  testSplit: number;
 }
 
 export const DEFAULTS: Record<TaskName, TaskDefaults> = {
-  series: { data: 'series/AirPassengers.csv', cell: 'lstm', hidden: 32, layers: 1, seqLen: 20, batch: 32, steps: 600, lr: 0.01, clip: 5, valSplit: 0.2 },
-  text: { data: 'text', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 32, steps: 2000, lr: 0.002, clip: 5, valSplit: 0.1 },
-  music: { data: 'music/pianobooster', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 16, steps: 600, lr: 0.003, clip: 5, valSplit: 0.1 },
-  denoise: { data: 'sine-mixture', cell: 'gru', hidden: 32, layers: 1, seqLen: 64, batch: 32, steps: 600, lr: 0.005, clip: 5, valSplit: 0.2 },
+  series: { data: 'series/AirPassengers.csv', cell: 'lstm', hidden: 32, layers: 1, seqLen: 20, batch: 32, steps: 600, lr: 0.01, clip: 5, valSplit: 0.2, testSplit: 0.1 },
+  text: { data: 'text', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 32, steps: 2000, lr: 0.002, clip: 5, valSplit: 0.05, testSplit: 0.05 },
+  music: { data: 'music/pianobooster', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 16, steps: 600, lr: 0.003, clip: 5, valSplit: 0.1, testSplit: 0.1 },
+  denoise: { data: 'sine-mixture', cell: 'gru', hidden: 32, layers: 1, seqLen: 64, batch: 32, steps: 600, lr: 0.005, clip: 5, valSplit: 0.2, testSplit: 0.1 },
 };
 
 /** Names accepted by --data for generated signals instead of a file. */

@@ -9,7 +9,7 @@ import { Vocabulary, writeMidi, type Series } from '../data/index.js';
 import { writeFileAtomic } from '../io/node.js';
 import {
   encodeText, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
-  type UnknownCharacters, type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
+  type UnknownCharacters, type EvaluationPart, type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
 } from '../tasks/index.js';
 import { loadData, reloadData } from './data.js';
 import { formatTime } from './format.js';
@@ -130,6 +130,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
 
 export interface EvalFlags {
   model: string;
+  split?: EvaluationPart;
   unknown?: UnknownCharacters;
   data?: string;
   column?: string;
@@ -148,8 +149,10 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
     const data = reloadData(taskName, config.data, config.training.seed, run.dir);
     const task = createTask(config, data);
     task.model.loadStateDict(model.stateDict());
-    evaluation = task.evaluate();
-    on = task.hasValidation ? 'validation' : 'training';
+    const part = flags.split ?? (task.hasTest ? 'test' : 'validation');
+    if (part === 'test' && !task.hasTest) throw new Error(`--split test: ${run.dir} holds out no test part (it was trained with test-split 0, or before test parts existed)`);
+    evaluation = task.evaluate(part);
+    on = part === 'test' ? 'test' : task.hasValidation ? 'validation' : 'training';
   } else {
     const data = loadData(taskName, { data: flags.data, shippedDefault: false, seed: config.training.seed, track: config.data.track, column: flags.column, wide: flags.wide });
     const seed = flags.seed ?? config.training.seed;

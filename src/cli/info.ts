@@ -16,6 +16,12 @@ function architecture(config: RunConfig): string {
   return `${input} → ${cell} (${layers}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}) → linear → ${m.outputSize} output(s)`;
 }
 
+/** "train [0, s) / validation [s, t) / test [t, n)", the test part only when the run holds one out. */
+function splitText(splitIndex: number, testIndex: number | null | undefined, length: number): string {
+  const end = testIndex ?? length;
+  return `train [0, ${splitIndex}) / validation [${splitIndex}, ${end})${end < length ? ` / test [${end}, ${length})` : ''}`;
+}
+
 function dataText(config: RunConfig): string {
   const d = config.data;
   const where = d.synthetic ?? `${resolveRecordPath(d)}${d.shipped ? ' (shipped)' : ''}`;
@@ -24,22 +30,22 @@ function dataText(config: RunConfig): string {
   switch (config.task) {
     case 'series': {
       const x = s as SeriesSummary;
-      detail = `${x.length} values, frequency ${x.frequency}, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.length}), z-score mean ${x.normalization.mean.toPrecision(6)} std ${x.normalization.std.toPrecision(6)}, target ${x.target}`;
+      detail = `${x.length} values, frequency ${x.frequency}, ${splitText(x.splitIndex, x.testIndex, x.length)}, z-score mean ${x.normalization.mean.toPrecision(6)} std ${x.normalization.std.toPrecision(6)}, target ${x.target}`;
       break;
     }
     case 'text': {
       const x = s as TextSummary;
-      detail = `${x.characters} characters, vocabulary of ${x.vocabulary.chars.length}, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.characters})`;
+      detail = `${x.characters} characters, vocabulary of ${x.vocabulary.chars.length}, ${splitText(x.splitIndex, x.testIndex, x.characters)}`;
       break;
     }
     case 'music': {
       const x = s as MusicSummary;
-      detail = `${x.pieces.length} piece(s), ${x.totalSteps} steps of 1/${x.stepsPerQuarter * 4} notes, pitches ${x.low}-${x.high}, ${x.encoding} encoding, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.totalSteps})`;
+      detail = `${x.pieces.length} piece(s), ${x.totalSteps} steps of 1/${x.stepsPerQuarter * 4} notes, pitches ${x.low}-${x.high}, ${x.encoding} encoding, ${splitText(x.splitIndex, x.testIndex, x.totalSteps)}`;
       break;
     }
     case 'denoise': {
       const x = s as DenoiseSummary;
-      detail = `${x.signal} at ${x.snr} dB SNR, ${x.validationSignals} validation signals${x.splitIndex !== null ? `, train [0, ${x.splitIndex}) / validation [${x.splitIndex}, ${x.length})` : ''}`;
+      detail = `${x.signal} at ${x.snr} dB SNR, ${x.validationSignals} validation signals${x.splitIndex !== null ? `, ${splitText(x.splitIndex, x.testIndex, x.length!)}` : ''}`;
       break;
     }
   }
@@ -79,7 +85,7 @@ export function infoCommand(flags: { model: string; json?: boolean }): void {
     ['model', architecture(config)],
     ['parameters', parameters.toLocaleString('en-US')],
     ['data', dataText(config)],
-    ['training', `${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}, batch ${t.batch}, seq-len ${t.seqLen}, val-split ${t.valSplit}, seed ${t.seed}, ${t.steps} steps planned, validation every ${t.validateEvery}`],
+    ['training', `${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}, batch ${t.batch}, seq-len ${t.seqLen}, val-split ${t.valSplit}, test-split ${t.testSplit ?? 0}, seed ${t.seed}, ${t.steps} steps planned, validation every ${t.validateEvery}`],
     ['history', last ? `${last.step} steps in ${duration(last.time)}, last loss ${last.loss.toPrecision(4)}${best ? `, best validation loss ${best.valLoss!.toPrecision(4)} at step ${best.step}` : ''}` : 'no steps yet'],
     ['checkpoints', [checkpoints.best !== null ? `${BEST} (step ${checkpoints.best})` : '', checkpoints.latest !== null ? `${LATEST} (step ${checkpoints.latest})` : ''].filter(Boolean).join(', ') || 'none'],
   ];

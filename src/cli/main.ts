@@ -77,7 +77,8 @@ program
   .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices(OPTIMIZERS))
   .option('--clip <norm>', 'clip the total gradient norm to this; 0 turns clipping off (default 5)', number({ min: 0 }))
   .option('--seed <n>', 'seed of the initial weights, dropout, data order and noise (default 0)', integer(0, 2 ** 32 - 1))
-  .option('--val-split <share>', 'share of the data held out for validation, taken from its chronological end', number({ min: 0, below: 1 }))
+  .option('--val-split <share>', 'share of the data held out for validation (choosing the best checkpoint), taken just before the test part', number({ min: 0, below: 1 }))
+  .option('--test-split <share>', 'share of the data held out for test figures, taken from its chronological end; never used in training or checkpoint choice', number({ min: 0, below: 1 }))
   .option('--val-every <n>', 'validate (and save checkpoints) every n steps (default: 20 times per run)', integer(1))
   .option('--out <dir>', 'run folder to write (default runs/<task>, runs/<task>-2, ...)')
   .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint, exactly as if never stopped')
@@ -167,6 +168,7 @@ program
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
   .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
   .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
+  .addOption(new Option('--split <part>', 'without --data: the held-out part to score (default test when the run has one)').choices(['test', 'validation']))
   .option('--seed <n>', 'denoise with --data: seed of the noise (default the run\'s seed)', integer(0, 2 ** 32 - 1))
   .option('--json', 'print one flat JSON object as the last line of stdout')
   .action((task: TaskName, flags) => guarded(() => evalCommand(task, flags)));

@@ -32,6 +32,7 @@ export interface TrainFlags {
   clip?: number;
   seed?: number;
   valSplit?: number;
+  testSplit?: number;
   valEvery?: number;
   out?: string;
   resume?: string;
@@ -49,11 +50,11 @@ export interface TrainFlags {
 
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
-  'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit',
+  'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit', 'testSplit',
   'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide',
 ];
 
-const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', valEvery: '--val-every' };
+const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every' };
 const flagName = (key: keyof TrainFlags): string => FLAG_NAMES[key] ?? `--${key}`;
 
 export interface TrainOutcome {
@@ -124,6 +125,7 @@ function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'ta
       batch: flags.batch ?? d.batch,
       seqLen: flags.seqLen ?? d.seqLen,
       valSplit: flags.valSplit ?? d.valSplit,
+      testSplit: flags.testSplit ?? d.testSplit,
       steps: 0,
       validateEvery: 0,
     },

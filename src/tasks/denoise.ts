@@ -11,7 +11,7 @@ import { addNoise, bestMovingAverage, DataRng, movingAverage, randomSineMixture,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
 export interface DenoiseOptions {
   training: TrainingConfig;
@@ -29,6 +29,8 @@ export interface DenoiseSummary {
   snr: number;
   length: number | null;
   splitIndex: number | null;
+  /** First test value of a file-based run (null for generated signals and for runs made before test parts). */
+  testIndex?: number | null;
   normalization: ZScoreJSON | null;
   validationSignals: number;
 }
@@ -138,32 +140,44 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
   let trainValues: Float32Array | null = null;
   let zscore: ZScore | null = null;
   let splitIndex: number | null = null;
+  let testIndex: number | null = null;
   let validation: Pairs;
+  let test: Pairs | null = null;
+  // Test noise and synthetic test signals come from a third stream of their own.
+  const testRng = new DataRng(training.seed + 104729);
   if (series) {
     const n = series.values.length;
-    splitIndex = n - Math.round(n * training.valSplit);
+    ({ trainEnd: splitIndex, validationEnd: testIndex } = chronologicalSplit(n, training));
     if (splitIndex < seqLen) {
       throw new Error(`${series.source} has ${n} values; the training part (${splitIndex}) is shorter than one signal of --seq-len ${seqLen} (use a shorter --seq-len or a smaller --val-split)`);
     }
     zscore = options.normalization ? ZScore.fromJSON(options.normalization) : ZScore.fit(series.values.subarray(0, splitIndex));
     const z = zscore.apply(series.values);
     trainValues = z.subarray(0, splitIndex);
-    const valValues = splitIndex < n ? z.subarray(splitIndex) : trainValues;
+    const valValues = splitIndex < testIndex ? z.subarray(splitIndex, testIndex) : trainValues;
     if (valValues.length < seqLen) {
       throw new Error(
         `the validation part of ${series.source} has ${valValues.length} values, fewer than one signal of --seq-len ${seqLen} (raise --val-split or shorten --seq-len)`,
       );
     }
     validation = noisyPairs(tiles(valValues, seqLen, valCount), snr, valRng);
+    if (testIndex < n) {
+      if (n - testIndex < seqLen) {
+        throw new Error(`the test part of ${series.source} has ${n - testIndex} values, fewer than one signal of --seq-len ${seqLen} (raise --test-split or shorten --seq-len)`);
+      }
+      test = noisyPairs(tiles(z.subarray(testIndex), seqLen, valCount), snr, testRng);
+    }
   } else {
     validation = noisyPairs(Array.from({ length: valCount }, () => randomSineMixture(seqLen, valRng)), snr, valRng);
+    if ((training.testSplit ?? 0) > 0) test = noisyPairs(Array.from({ length: valCount }, () => randomSineMixture(seqLen, testRng)), snr, testRng);
   }
-  const hasValidation = series === null || splitIndex! < series.values.length;
+  const hasValidation = series === null || splitIndex! < testIndex!;
   const summary: DenoiseSummary = {
     signal: series ? series.name : 'sine-mixture',
     snr,
     length: series ? series.values.length : null,
     splitIndex,
+    testIndex,
     normalization: zscore ? zscore.toJSON() : null,
     validationSignals: validation.clean.length,
   };
@@ -183,6 +197,7 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
     tokensPerStep: seqLen * batch,
     stepsPerEpoch: Math.max(1, Math.ceil((trainValues ? trainValues.length - seqLen + 1 : SINE_EPOCH_SIGNALS) / batch)),
     hasValidation,
+    hasTest: test !== null,
 
     trainLoss() {
       model.train();
@@ -192,7 +207,11 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
       return mseLoss(output, fromArray(stackTimeMajor(pairs.clean), [seqLen, batch, 1]));
     },
 
-    evaluate() {
+    evaluate(part = 'validation') {
+      if (part === 'test') {
+        if (!test) throw new Error('this run holds out no test part (test-split 0)');
+        return score(test);
+      }
       return score(validation);
     },
 

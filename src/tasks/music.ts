@@ -3,8 +3,8 @@
  * - mono: the melody (highest sounding note) as one class per step: a pitch, rest, or "hold" (the
  *   previous note continues, so a repeated note stays two notes); softmax + cross-entropy.
  * - poly: the piano roll, one multi-hot row per step; sigmoid + binary cross-entropy per pitch.
- * The pieces are laid end to end with a bar of silence between them, and the last `valSplit` of that
- * sequence is validation. The loss in both encodings is the negative log-likelihood per time step
+ * The pieces are laid end to end with a bar of silence between them; the end of that sequence is held
+ * out, the last `testSplit` for testing and the `valSplit` before it for validation. The loss in both encodings is the negative log-likelihood per time step
  * (nats), so `nll` compares runs within one encoding.
  */
 import { bceWithLogits, crossEntropy } from '../nn/index.js';
@@ -14,7 +14,7 @@ import type { PitchRange, StepNote } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import { ModelStepper, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
-import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 import { countFrame, frameAccuracy, monoBaselineNll, monoStats, polyBaselines, polyStats, type FrameCounts, type MusicBaselineStats } from './music-baselines.js';
 
 export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
@@ -49,6 +49,8 @@ export interface MusicSummary {
   pieces: { source: string; steps: number }[];
   totalSteps: number;
   splitIndex: number;
+  /** First test step (absent in runs made before test parts: totalSteps). */
+  testIndex?: number;
   /** The training part's statistics for the reference NLLs (absent in runs made before they existed). */
   baselines?: MusicBaselineStats;
 }
@@ -154,24 +156,26 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   const classes = encoding === 'mono' ? pitches + 2 : pitches;
   const data = encodePieces(pieces, encoding, range, stepsPerQuarter);
   const total = data.steps;
-  const splitIndex = total - Math.round(total * training.valSplit);
+  const { trainEnd: splitIndex, validationEnd: testIndex } = chronologicalSplit(total, training);
   if (splitIndex < seqLen + 1) {
     throw new Error(
       `the MIDI data gives ${total} steps; the training part has ${splitIndex}, but --seq-len ${seqLen} needs at least ${seqLen + 1} ` +
         `(use a shorter --seq-len, a smaller --val-split or more pieces)`,
     );
   }
-  const hasValidation = splitIndex < total;
-  if (hasValidation && total - splitIndex < 2) {
-    throw new Error(`the validation part holds ${total - splitIndex} step; raise --val-split or set it to 0`);
+  const hasValidation = splitIndex < testIndex;
+  if (hasValidation && testIndex - splitIndex < 2) {
+    throw new Error(`the validation part holds ${testIndex - splitIndex} step; raise --val-split or set it to 0`);
   }
+  const hasTest = testIndex < total;
+  if (hasTest && total - testIndex < 2) throw new Error(`the test part holds ${total - testIndex} step; raise --test-split or set it to 0`);
   const input = encoding === 'mono' ? { kind: 'classes' as const, classes, embedding: options.embedding } : { kind: 'dense' as const, size: pitches };
   const { model, optimizer, generator } = buildModel({ ...options.model, input, outputSize: classes }, training);
   const rng = new DataRng(training.seed);
   const summary: MusicSummary = {
     encoding, low: range.low, high: range.high, classes, stepsPerQuarter, bpm: first.bpm,
     pieces: pieces.map((p, i) => ({ source: p.source, steps: data.lengths[i]! })),
-    totalSteps: total, splitIndex,
+    totalSteps: total, splitIndex, testIndex,
     baselines: data.ids ? monoStats(data.ids.subarray(0, splitIndex), classes) : polyStats(data.rows!, splitIndex, pitches),
   };
 
@@ -192,6 +196,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     tokensPerStep: seqLen * batch,
     stepsPerEpoch: Math.max(1, Math.ceil(trainWindows / (batch * seqLen))),
     hasValidation,
+    hasTest,
 
     trainLoss() {
       model.train();
@@ -202,8 +207,12 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
       return nll(output, w.targets, seqLen, batch);
     },
 
-    evaluate() {
-      return hasValidation ? score(splitIndex, total) : score(0, splitIndex);
+    evaluate(part = 'validation') {
+      if (part === 'test') {
+        if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
+        return score(testIndex, total);
+      }
+      return hasValidation ? score(splitIndex, testIndex) : score(0, splitIndex);
     },
 
     generate(opts: GenerateMusicOptions): GeneratedPiece {

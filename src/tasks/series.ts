@@ -11,7 +11,7 @@ import { baselineScores, DataRng, mae, rmse, sineWave, windowBatch, windowCount,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { buildModel, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
 
 /**
  * 'delta': the model outputs the change from the last input (a residual connection), so a trend that
@@ -34,6 +34,8 @@ export interface SeriesSummary {
   length: number;
   frequency: number;
   splitIndex: number;
+  /** First test value (absent in runs made before test parts: the series length). */
+  testIndex?: number;
   normalization: ZScoreJSON;
   target: SeriesTarget;
 }
@@ -151,14 +153,15 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
   const target = checkChoice('target', options.target, SERIES_TARGETS);
   const { seqLen, batch } = training;
   const n = data.values.length;
-  const splitIndex = n - Math.round(n * training.valSplit);
+  const { trainEnd: splitIndex, validationEnd: testIndex } = chronologicalSplit(n, training);
   if (splitIndex < seqLen + 1) {
     throw new Error(
-      `${data.source} has ${n} values; with val-split ${training.valSplit} the training part has ${splitIndex}, ` +
-        `but seq-len ${seqLen} needs at least ${seqLen + 1} (use a shorter --seq-len or a smaller --val-split)`,
+      `${data.source} has ${n} values; with val-split ${training.valSplit} and test-split ${training.testSplit ?? 0} the training part has ${splitIndex}, ` +
+        `but seq-len ${seqLen} needs at least ${seqLen + 1} (use a shorter --seq-len or smaller splits)`,
     );
   }
-  const hasValidation = splitIndex < n;
+  const hasValidation = splitIndex < testIndex;
+  const hasTest = testIndex < n;
   const zscore = options.normalization ? ZScore.fromJSON(options.normalization) : ZScore.fit(data.values.subarray(0, splitIndex));
   const z = zscore.apply(data.values);
   const train = z.subarray(0, splitIndex);
@@ -168,13 +171,15 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
     training,
   );
   const rng = new DataRng(training.seed);
-  const summary: SeriesSummary = { name: data.name, length: n, frequency: data.frequency, splitIndex, normalization: zscore.toJSON(), target };
+  const summary: SeriesSummary = { name: data.name, length: n, frequency: data.frequency, splitIndex, testIndex, normalization: zscore.toJSON(), target };
 
   const view: SeriesModel = { model, seqLen, target, zscore };
   const predict = (inputs: Float32Array, count: number): Tensor => predictWindows(view, inputs, count);
 
   // Without a validation part, the last windows of the training data stand in (and say so by hasValidation).
   const evalFrom = hasValidation ? splitIndex : seqLen;
+  // Validation looks back into training values as inputs but never forward into the test part.
+  const seenValues = data.values.subarray(0, testIndex);
 
   return {
     name: 'series',
@@ -186,6 +191,7 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
     tokensPerStep: seqLen * batch,
     stepsPerEpoch: Math.ceil(windows / batch),
     hasValidation,
+    hasTest,
 
     trainLoss() {
       model.train();
@@ -195,13 +201,17 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
       return mseLoss(predict(wb.inputs, batch), fromArray(wb.targets, [seqLen, batch, 1])); // a fresh array: shared
     },
 
-    evaluate() {
-      return scoreOneStep(view, data.values, evalFrom, data.frequency);
+    evaluate(part = 'validation') {
+      if (part === 'test') {
+        if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
+        return scoreOneStep(view, data.values, testIndex, data.frequency);
+      }
+      return scoreOneStep(view, seenValues, evalFrom, data.frequency);
     },
 
     validationPredictions() {
-      const prediction = zscore.invert(oneStepAhead(view, z, evalFrom));
-      return { time: data.time.slice(evalFrom), target: data.values.slice(evalFrom), prediction };
+      const prediction = zscore.invert(oneStepAhead(view, z.subarray(0, testIndex), evalFrom));
+      return { time: data.time.slice(evalFrom, testIndex), target: data.values.slice(evalFrom, testIndex), prediction };
     },
 
     ...dataRngPersistence(rng),

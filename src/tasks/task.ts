@@ -34,9 +34,41 @@ export interface TrainingConfig {
   clip: number;
   batch: number;
   seqLen: number;
-  /** Share of the data, taken from its end, held out for validation. */
+  /** Share of the data held out for validation (choosing the checkpoint), taken just before the test part. */
   valSplit: number;
+  /**
+   * Share of the data, taken from its very end, held out for testing: no training step and no
+   * checkpoint choice ever sees it, so figures reported on it are honest. Absent (0) in runs made
+   * before it existed.
+   */
+  testSplit?: number;
 }
+
+function checkSplits(c: Pick<TrainingConfig, 'valSplit' | 'testSplit'>): void {
+  checkProbability('val-split', c.valSplit);
+  if (c.testSplit !== undefined) checkProbability('test-split', c.testSplit);
+  if (c.valSplit + (c.testSplit ?? 0) >= 1) {
+    throw new Error(`val-split ${c.valSplit} and test-split ${c.testSplit} leave no training data; their sum must be below 1`);
+  }
+}
+
+/** Where the training part ends and the validation part ends (the test part runs to the end). */
+export interface Split {
+  trainEnd: number;
+  validationEnd: number;
+  length: number;
+}
+
+/** Chronological: train, then validation, then test, so no part looks into the future of the next. */
+export function chronologicalSplit(length: number, training: Pick<TrainingConfig, 'valSplit' | 'testSplit'>): Split {
+  checkSplits(training);
+  const test = Math.round(length * (training.testSplit ?? 0));
+  const validation = Math.round(length * training.valSplit);
+  return { trainEnd: length - test - validation, validationEnd: length - test, length };
+}
+
+/** Which held-out part an evaluation scores. */
+export type EvaluationPart = 'validation' | 'test';
 
 /** Scores of one evaluation: `loss` is what "best" is judged by; metrics are task figures (null: not applicable). */
 export interface Evaluation {
@@ -59,10 +91,15 @@ export interface Task {
   readonly stepsPerEpoch: number;
   /** False when the run holds out no data (valSplit 0): evaluate() then scores the training data. */
   readonly hasValidation: boolean;
+  /** True when the run holds out a test part (testSplit > 0). */
+  readonly hasTest: boolean;
   /** The loss of the next training batch, recorded for backward (the model is put in training mode). */
   trainLoss(): Tensor;
-  /** Scores the validation part (in eval mode, without gradients, touching no random stream). */
-  evaluate(): Evaluation;
+  /**
+   * Scores the validation part (default) or the test part, in eval mode, without gradients, touching
+   * no random stream. Training and checkpoint choice only ever use the validation part.
+   */
+  evaluate(part?: EvaluationPart): Evaluation;
   /** Data position, data random stream and any carried hidden state. */
   saveState(): TaskState;
   loadState(state: TaskState): void;
@@ -75,7 +112,7 @@ export function checkTrainingConfig(c: TrainingConfig): TrainingConfig {
   checkNonNegative('clip', c.clip);
   checkInteger('batch', c.batch, 1, 65536);
   checkInteger('seq-len', c.seqLen, 1, 1_000_000);
-  checkProbability('val-split', c.valSplit);
+  checkSplits(c);
   return c;
 }
 

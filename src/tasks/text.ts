@@ -11,7 +11,7 @@ import { LanguageModelBatches, Vocabulary, type VocabularyJSON } from '../data/i
 import { checkInteger } from './checks.js';
 import { detachState, isLstm, ModelStepper, stateFromTensors, stateTensors, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleClass, type SamplingOptions } from './sampling.js';
-import { buildModel, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, stateField, type Evaluation, type Task, type TaskState, type TrainingConfig } from './task.js';
 import { stateFromJSON, stateToJSON } from './state-json.js';
 
 export interface TextOptions {
@@ -26,6 +26,8 @@ export interface TextOptions {
 export interface TextSummary {
   characters: number;
   splitIndex: number;
+  /** First test character (absent in runs made before test parts: the text length). */
+  testIndex?: number;
   vocabulary: VocabularyJSON;
 }
 
@@ -101,9 +103,10 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
   if (n < seqLen + 1) {
     throw new Error(`${source} has ${n} characters, shorter than one sequence: --seq-len ${seqLen} needs at least ${seqLen + 1}`);
   }
-  const splitIndex = n - Math.round(n * training.valSplit);
+  const { trainEnd: splitIndex, validationEnd: testIndex } = chronologicalSplit(n, training);
   const trainIds = ids.subarray(0, splitIndex);
-  const valIds = ids.subarray(splitIndex);
+  const valIds = ids.subarray(splitIndex, testIndex);
+  const testIds = ids.subarray(testIndex);
   const perStream = Math.floor(trainIds.length / batch);
   if (perStream < seqLen + 1) {
     throw new Error(
@@ -115,6 +118,10 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
   if (hasValidation && valIds.length < 2) {
     throw new Error(`the validation part of ${source} has ${valIds.length} character; raise --val-split or set it to 0`);
   }
+  const hasTest = testIds.length > 0;
+  if (hasTest && testIds.length < 2) {
+    throw new Error(`the test part of ${source} has ${testIds.length} character; raise --test-split or set it to 0`);
+  }
   const batches = new LanguageModelBatches(trainIds, { seqLen, batchSize: batch });
   const { model, optimizer, generator } = buildModel(
     { ...options.model, input: { kind: 'classes', classes: vocabulary.size, embedding: options.embedding }, outputSize: vocabulary.size },
@@ -123,7 +130,7 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
   const lstm = isLstm(model.config);
   let position = 0;
   let carried: RecurrentState | null = null;
-  const summary: TextSummary = { characters: n, splitIndex, vocabulary: vocabulary.toJSON() };
+  const summary: TextSummary = { characters: n, splitIndex, testIndex, vocabulary: vocabulary.toJSON() };
 
   return {
     name: 'text',
@@ -135,6 +142,7 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
     tokensPerStep: seqLen * batch,
     stepsPerEpoch: batches.length,
     hasValidation,
+    hasTest,
 
     trainLoss() {
       model.train();
@@ -149,7 +157,11 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
       return crossEntropy(output.reshape([b.seqLen * b.batchSize, vocabulary.size]), b.targets);
     },
 
-    evaluate() {
+    evaluate(part = 'validation') {
+      if (part === 'test') {
+        if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
+        return evaluation(streamLoss(model, testIds, seqLen, batch));
+      }
       return evaluation(streamLoss(model, hasValidation ? valIds : trainIds, seqLen, batch));
     },
 
