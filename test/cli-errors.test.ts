@@ -38,6 +38,7 @@ interface Case {
 const out = (name: string): string => join(TMP, 'out', name);
 
 const cases: Case[] = [
+  { name: 'an option given twice', args: () => ['train', 'series', '--data', 'AirPassengers', '--steps', '3', '--data=co2'], message: /--data was given twice \(AirPassengers and co2\); it takes one value/ },
   { name: 'a missing file', args: () => ['train', 'series', '--data', join(TMP, 'nope.csv')], message: /--data .*nope\.csv: no such file or folder/ },
   { name: 'an empty CSV', args: () => ['train', 'series', '--data', file('empty.csv', '')], message: /empty\.csv is empty/ },
   { name: 'an empty text', args: () => ['train', 'text', '--data', file('empty.txt', '')], message: /empty\.txt is empty/ },

@@ -93,3 +93,44 @@ test('music baselines: hand-computed NLLs and frame accuracy', async () => {
   const on = (3 / 5);
   assert.ok(Math.abs(b.unigram - -(Math.log(on) * 3 + Math.log(1 - on)) / 2) < 1e-12);
 });
+
+test('mono sampling stops a drift into silence after maxSilence steps; 0 turns the limit off', async () => {
+  const { noGrad } = await import('../src/tensor/index.js');
+  const task = createMusicTask(options('mono'), PIECES);
+  const rest = task.summary.high - task.summary.low + 1;
+  // A model that almost always rests: the failure the limit is for.
+  noGrad(() => {
+    const bias = task.model.head.bias!;
+    const data = bias.data;
+    data[rest] = 12;
+    bias.bumpVersion();
+  });
+  const longestSilence = (maxSilence: number): number => {
+    const piece = generateMusic(task.model, task.summary, { length: 200, temperature: 1, topK: 0, seed: 3, maxSilence });
+    const sounding = new Uint8Array(piece.totalSteps);
+    for (const n of piece.notes) sounding.fill(1, n.start, n.start + n.duration);
+    let longest = 0;
+    let run = 0;
+    for (let s = piece.primeSteps; s < piece.totalSteps; s++) {
+      run = sounding[s] ? 0 : run + 1;
+      longest = Math.max(longest, run);
+    }
+    return longest;
+  };
+  assert.ok(longestSilence(0) > 150, 'without a limit the biased model rests almost throughout');
+  assert.ok(longestSilence(8) <= 8, 'with the limit no silence is longer than 8 steps');
+});
+
+test('top-p keeps the smallest set of likely classes; excluded classes are never drawn', async () => {
+  const { sampleClass } = await import('../src/tasks/sampling.js');
+  const { Generator } = await import('../src/tensor/index.js');
+  const logits = [Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)];
+  const g = new Generator(1);
+  const drawn = new Set<number>();
+  for (let i = 0; i < 2000; i++) drawn.add(sampleClass(logits, { temperature: 1, topK: 0, topP: 0.7 }, g));
+  assert.deepEqual([...drawn].sort(), [0, 1]);
+  const all = new Set<number>();
+  for (let i = 0; i < 2000; i++) all.add(sampleClass(logits, { temperature: 1, topK: 0 }, g, new Set([0])));
+  assert.deepEqual([...all].sort(), [1, 2, 3]);
+  assert.equal(sampleClass(logits, { temperature: 0, topK: 0 }, g, new Set([0])), 1, 'greedy picks the best allowed class');
+});

@@ -45,6 +45,8 @@ function noteReplaced(vocabulary: Vocabulary, text: string, unknown: UnknownChar
 
 export interface GenerateFlags {
   model: string;
+  topP?: number;
+  maxSilence?: number;
   unknown?: UnknownCharacters;
   prime?: string;
   length?: number;
@@ -62,7 +64,7 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
     const prime = flags.prime ?? defaultPrime(vocabulary.chars);
     const unknown = flags.unknown ?? 'replace';
     noteReplaced(vocabulary, prime, unknown, '--prime');
-    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, seed: flags.seed, unknown });
+    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed: flags.seed, unknown });
     if (flags.out) {
       await writeText(flags.out, text + '\n');
       console.log(`wrote ${flags.out}`);
@@ -83,7 +85,7 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
       prime = undefined;
     }
   }
-  const piece = generateMusic(model, summary, { length: flags.length ?? 128, temperature: flags.temperature, topK: flags.topK, seed: flags.seed, prime });
+  const piece = generateMusic(model, summary, { length: flags.length ?? 128, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, maxSilence: flags.maxSilence, seed: flags.seed, prime });
   if (piece.notes.length === 0) throw new Error('the model generated only silence; try a higher --temperature or another --seed');
   const out = flags.out ?? `${run.dir}/generated-${flags.seed}.mid`;
   await writeFileAtomic(out, writeMidi(piece.notes, { stepsPerQuarter: summary.stepsPerQuarter, bpm: summary.bpm }));

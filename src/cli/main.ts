@@ -109,6 +109,8 @@ program
   .option('--length <n>', 'characters (text, default 500) or time steps (music, default 128) to generate', integer(1, 10_000_000))
   .option('--temperature <t>', 'below 1: safer, above 1: wilder; 0 always takes the most likely', number({ min: 0, max: 100 }), 0.8)
   .option('--top-k <k>', 'sample only among the k most likely (0: all)', integer(0), 0)
+  .option('--top-p <p>', 'sample only among the most likely whose probabilities add up to p (1: all)', number({ above: 0, max: 1 }))
+  .option('--max-silence <steps>', 'music (mono): after this many silent steps in a row, draw a note (default two bars; 0: no limit)', integer(0))
   .option('--seed <n>', 'seed of the sampling', integer(0, 2 ** 32 - 1), 0)
   .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
   .option('--out <file>', 'write here (text: .txt, default stdout; music: .mid, default <model>/generated-<seed>.mid, with an .svg piano roll beside it)')
@@ -187,4 +189,32 @@ program
   .option('--text-steps <n>', 'training steps of the character model', integer(1), 1500)
   .action((flags) => guarded(() => demoCommand(flags)));
 
-await program.parseAsync(process.argv);
+/**
+ * Commander keeps the last of a repeated option; for options that take one value that silently drops
+ * the first (`--data a.csv --data b.csv` trained on b alone), so a repeat is an error instead.
+ */
+function repeatedOption(argv: readonly string[]): string | null {
+  const command = program.commands.find((c) => c.name() === argv[2]);
+  if (!command) return null;
+  const valued = new Set(command.options.filter((o) => o.required || o.optional).map((o) => o.long));
+  const seen = new Map<string, string>();
+  for (let i = 3; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') break;
+    const name = token.split('=')[0]!;
+    if (!valued.has(name)) continue;
+    const value = token.includes('=') ? token.slice(name.length + 1) : (argv[i + 1] ?? '');
+    const earlier = seen.get(name);
+    if (earlier !== undefined) return `${name} was given twice (${earlier} and ${value}); it takes one value`;
+    seen.set(name, value);
+  }
+  return null;
+}
+
+const repeated = repeatedOption(process.argv);
+if (repeated !== null) {
+  process.stderr.write(`recurrent: error: ${repeated}\n`);
+  process.exitCode = 1;
+} else {
+  await program.parseAsync(process.argv);
+}

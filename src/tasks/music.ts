@@ -63,6 +63,11 @@ export interface GenerateMusicOptions extends SamplingOptions {
   prime?: Piece;
   /** How many steps of the prime's opening to use. Default 16 (one bar of sixteenths). */
   primeSteps?: number;
+  /**
+   * Mono: once this many steps in a row were silent (a rest and the steps holding it), a rest or hold
+   * is no longer drawn, so a sample cannot drift into a long silence. Default two bars; 0: no limit.
+   */
+  maxSilence?: number;
 }
 
 export interface GeneratedPiece {
@@ -249,6 +254,11 @@ export function generateMusic(model: SequenceModel, summary: MusicSummary, opts:
   const silence: Encoded = encoding === 'mono' ? { steps: 1, ids: Int32Array.of(pitches), rows: null } : { steps: 1, ids: null, rows: new Float32Array(pitches) };
   const prime = opts.prime ? encodePrime(opts.prime, opts.primeSteps ?? 4 * summary.stepsPerQuarter, encoding, range) : silence;
   const sampler = new Generator(opts.seed);
+  const maxSilence = checkInteger('max-silence', opts.maxSilence ?? 8 * summary.stepsPerQuarter, 0, 1_000_000);
+  const rest = pitches;
+  const hold = pitches + 1;
+  const silentClasses = new Set([rest, hold]);
+  let silentRun = 0;
   const total = prime.steps + opts.length;
   const ids = new Int32Array(total);
   const rows = new Float32Array(total * pitches);
@@ -262,7 +272,9 @@ export function generateMusic(model: SequenceModel, summary: MusicSummary, opts:
       const logits = output.data.subarray(output.size - classes);
       let next: Int32Array | Float32Array;
       if (encoding === 'mono') {
-        ids[s] = sampleClass(logits, opts, sampler);
+        ids[s] = sampleClass(logits, opts, sampler, maxSilence > 0 && silentRun >= maxSilence ? silentClasses : undefined);
+        // A hold continues whatever sounds: silence only after a rest.
+        silentRun = ids[s] === rest || (ids[s] === hold && silentRun > 0) ? silentRun + 1 : 0;
         next = ids.slice(s, s + 1);
       } else {
         rows.set(sampleBernoulli(logits, opts.temperature, sampler), s * pitches);
