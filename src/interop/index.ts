@@ -1,0 +1,2 @@
+export { exportOnnx, EXPORT_OPSET, type ExportOnnxOptions } from './onnx/export.js';
+export { readOnnxTensor } from './onnx/values.js';
