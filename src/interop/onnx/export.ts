@@ -31,6 +31,8 @@ export interface ExportOnnxOptions {
   dynamicAxes?: Record<string, Record<number, string>>;
   /** Stored as the model's doc_string. */
   docString?: string;
+  /** Stored as the model's metadata_props (e.g. a vocabulary a caller needs to decode outputs). */
+  metadata?: Record<string, string>;
 }
 
 type Dim = number | string;
@@ -185,6 +187,7 @@ export function exportOnnx(model: Module | readonly Module[], exampleInput: Tens
     producerName: 'recurrent',
     opsetImport: [{ domain: '', version: EXPORT_OPSET }],
     docString: options.docString ?? '',
+    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: { name: 'recurrent', node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
