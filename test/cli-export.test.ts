@@ -2,12 +2,14 @@
 // run's own model) and as a PyTorch package (its files and the names in them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/ops/index.js';
 import { importOnnx } from '../src/interop/index.js';
 import { trainedModel } from '../src/cli/export.js';
+import { PACKAGE_FILES } from '../src/cli/pytorch-package.js';
+import { loadSafetensors } from '../src/io/index.js';
 import { noGrad, randn, tensor, Generator } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 import { runCli } from './helpers/cli.js';
@@ -61,4 +63,38 @@ test('recurrent export without a target, or on a folder that is not a run: one c
   const missing = await runCli(['export', '--model', join(TMP, 'nope'), '--onnx', join(TMP, 'x.onnx')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /--model .*nope: no such folder/);
+});
+
+test('recurrent export --pytorch: the package holds the Python sources, the weights under the model\'s own names and the run\'s data', async () => {
+  const out = join(TMP, 'pytorch-text');
+  const r = await runCli(['export', '--model', join(TMP, 'text'), '--pytorch', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /torchrun --nproc_per_node 2 train\.py/);
+  assert.deepEqual(readdirSync(out).sort(), [...PACKAGE_FILES, 'data.safetensors'].sort());
+  const { model, config } = await trainedModel(join(TMP, 'text'));
+  const weights = loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors'))));
+  const ours = model.stateDict();
+  assert.deepEqual(Object.keys(weights).sort(), Object.keys(ours).sort());
+  assert.ok(Object.keys(weights).includes('rnn.weight_hh_l1') && Object.keys(weights).includes('embedding.weight'));
+  for (const [name, t] of Object.entries(ours)) assert.deepEqual(Array.from(weights[name]!.data), Array.from(t.data), name);
+  const modelConfig = JSON.parse(readFileSync(join(out, 'model_config.json'), 'utf8'));
+  assert.deepEqual(modelConfig, JSON.parse(JSON.stringify(model.config)));
+  const modelPy = readFileSync(join(out, 'model.py'), 'utf8');
+  // The attribute names that make PyTorch's state_dict keys equal ours.
+  for (const attribute of ['self.embedding = ', 'self.rnn = nn.GRU(', 'self.rnn = PeepholeLSTM(', 'self.head = nn.Linear(', 'def load_weights(']) assert.ok(modelPy.includes(attribute), attribute);
+  for (const gate of ['weight_ci', 'weight_cf', 'weight_co']) assert.ok(modelPy.includes(`"${gate}"`), gate);
+  const trainPy = readFileSync(join(out, 'train.py'), 'utf8');
+  for (const part of ['DistributedDataParallel(model)', 'dist.init_process_group(backend)', '"format": "recurrent-checkpoint"', 'stream_loss(']) assert.ok(trainPy.includes(part), part);
+  const data = loadSafetensors(new Uint8Array(readFileSync(join(out, 'data.safetensors'))));
+  const summary = config.summary as { characters: number; splitIndex: number };
+  assert.equal(data.train_ids!.shape[0], summary.splitIndex);
+  assert.equal(data.train_ids!.shape[0] + data.val_ids!.shape[0], summary.characters);
+});
+
+test('recurrent export --pytorch for a series run: model and weights, and train.py says it continues text runs', async () => {
+  const out = join(TMP, 'pytorch-series');
+  const r = await runCli(['export', '--model', join(TMP, 'series'), '--pytorch', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /train\.py continues text runs only/);
+  assert.deepEqual(readdirSync(out).sort(), [...PACKAGE_FILES].sort());
 });

@@ -10,6 +10,7 @@ import { Embedding, type Module } from '../nn/index.js';
 import { zeros } from '../tensor/index.js';
 import type { SequenceModel } from '../tasks/index.js';
 import { modelConfigOf, modelOf, type RunConfig } from './run-config.js';
+import { writePytorchPackage } from './pytorch-package.js';
 import { inferenceCheckpoint, loadWeights, openRun } from './run-dir.js';
 
 export interface ExportFlags {
@@ -46,6 +47,15 @@ export function exportChain(config: RunConfig, model: SequenceModel): { chain: M
 export async function exportCommand(flags: ExportFlags): Promise<void> {
   if (!flags.onnx && !flags.pytorch) throw new Error('nothing to write: give --onnx FILE and/or --pytorch DIR');
   const { config, model, checkpoint, step } = await trainedModel(flags.model);
+  if (flags.pytorch) {
+    const files = await writePytorchPackage(flags.pytorch, flags.model, config, model, step);
+    process.stdout.write(
+      `wrote the PyTorch package ${flags.pytorch} (${files.join(', ')}) from ${checkpoint} (step ${step})\n` +
+      (config.task === 'text'
+        ? `  continue training: cd ${flags.pytorch} && torchrun --nproc_per_node 2 train.py --steps 100 --out RUN; then recurrent eval text --model RUN\n`
+        : `  model.py and the weights load in PyTorch; train.py continues text runs only\n`),
+    );
+  }
   if (flags.onnx) {
     const { chain, example } = exportChain(config, model);
     const metadata: Record<string, string> = { task: config.task, checkpoint, step: String(step), config: JSON.stringify(config) };
