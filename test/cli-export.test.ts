@@ -88,7 +88,7 @@ test('recurrent export --pytorch: the package holds the Python sources, the weig
   const data = loadSafetensors(new Uint8Array(readFileSync(join(out, 'data.safetensors'))));
   const summary = config.summary as { characters: number; splitIndex: number };
   assert.equal(data.train_ids!.shape[0], summary.splitIndex);
-  assert.equal(data.train_ids!.shape[0] + data.val_ids!.shape[0], summary.characters);
+  assert.equal(data.train_ids!.shape[0]! + data.val_ids!.shape[0]!, summary.characters);
 });
 
 test('recurrent export --pytorch for a series run: model and weights, and train.py says it continues text runs', async () => {
