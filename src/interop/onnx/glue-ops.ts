@@ -3,10 +3,11 @@
  * arithmetic of dynamic axes), with ONNX's semantics, on plain arrays: they cost little next to the
  * recurrent operators, which run on the fused kernels (recurrent-ops.ts).
  */
-import { formatShape } from '../../tensor/index.js';
+import { broadcastStrides, stridedOffsets } from '../../ops/util.js';
+import { broadcastShapes, formatShape, stridesOf } from '../../tensor/index.js';
 import type { Attributes } from './attributes.js';
 import { onnx } from './proto.js';
-import { checkShape, elementCount, isFloat, makeValue, type ElementType, type Value } from './values.js';
+import { ELEMENT_TYPE_OF, checkShape, elementCount, isFloat, makeValue, type Value } from './values.js';
 
 export interface OpContext {
   where: string;
@@ -31,51 +32,14 @@ const normAxis = (axis: number, rank: number, ctx: OpContext): number => {
   return axis < 0 ? axis + rank : axis;
 };
 
-const stridesOf = (shape: readonly number[]): number[] => {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
-  return s;
-};
-
 function intList(v: Value, ctx: OpContext, name: string): number[] {
   if (isFloat(v.type)) throw new Error(`${ctx.where}: ${name} must be an integer tensor, got ${v.type}`);
   if (v.shape.length > 1) throw new Error(`${ctx.where}: ${name} must be 1-D, got shape ${formatShape(v.shape)}`);
   return Array.from(v.data);
 }
 
-/** NumPy broadcasting of two shapes. */
-function broadcastShape(a: readonly number[], b: readonly number[], ctx: OpContext): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1, y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`${ctx.where}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** For each output element (row-major over `out`), the index of the element of `shape` it reads. */
-function broadcastIndex(shape: readonly number[], out: readonly number[]): Int32Array {
-  const count = elementCount(out);
-  const index = new Int32Array(count);
-  const inStrides = stridesOf(shape);
-  const offset = out.length - shape.length;
-  const strides = out.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : inStrides[i - offset]!));
-  const counter = new Array<number>(out.length).fill(0);
-  let at = 0;
-  for (let n = 0; n < count; n++) {
-    index[n] = at;
-    for (let d = out.length - 1; d >= 0; d--) {
-      counter[d]!++;
-      at += strides[d]!;
-      if (counter[d]! < out[d]!) break;
-      at -= strides[d]! * out[d]!;
-      counter[d] = 0;
-    }
-  }
-  return index;
-}
+/** For each element of the broadcast result `out`, the index of the element of `shape` it reads. */
+const broadcastIndex = (shape: readonly number[], out: readonly number[]): Int32Array => stridedOffsets(out, broadcastStrides(shape, out));
 
 function elementwise(fn: (a: number, b: number) => number, integerFn?: (a: number, b: number) => number): Operator {
   return {
@@ -84,7 +48,7 @@ function elementwise(fn: (a: number, b: number) => number, integerFn?: (a: numbe
     run(inputs, _attrs, ctx) {
       const a = required(inputs, 0, ctx, 'A'), b = required(inputs, 1, ctx, 'B');
       if (a.type !== b.type) throw new Error(`${ctx.where}: inputs must have one element type, got ${a.type} and ${b.type}`);
-      const shape = broadcastShape(a.shape, b.shape, ctx);
+      const shape = broadcastShapes(a.shape, b.shape, ctx.where);
       checkShape(shape, ctx.where);
       const ia = broadcastIndex(a.shape, shape), ib = broadcastIndex(b.shape, shape);
       const out = makeValue(a.type, shape);
@@ -103,7 +67,7 @@ function matmul(a: Value, b: Value, ctx: OpContext): Value {
   const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
   const M = as[as.length - 2]!, K = as[as.length - 1]!, N = bs[bs.length - 1]!;
   if (bs[bs.length - 2] !== K) throw new Error(`${ctx.where}: MatMul of ${formatShape(a.shape)} by ${formatShape(b.shape)}: inner dimensions differ`);
-  const batch = broadcastShape(as.slice(0, -2), bs.slice(0, -2), ctx);
+  const batch = broadcastShapes(as.slice(0, -2), bs.slice(0, -2), ctx.where);
   const shape = [...batch, M, N];
   checkShape(shape, ctx.where);
   const ia = broadcastIndex(as.slice(0, -2), batch), ib = broadcastIndex(bs.slice(0, -2), batch);
@@ -130,20 +94,9 @@ function transpose(v: Value, perm: readonly number[], ctx: OpContext): Value {
   }
   const shape = perm.map((p) => v.shape[p]!);
   const inStrides = stridesOf(v.shape);
-  const strides = perm.map((p) => inStrides[p]!);
+  const offsets = stridedOffsets(shape, perm.map((p) => inStrides[p]!));
   const out = makeValue(v.type, shape);
-  const counter = new Array<number>(rank).fill(0);
-  let at = 0;
-  for (let n = 0; n < out.data.length; n++) {
-    out.data[n] = v.data[at]!;
-    for (let d = rank - 1; d >= 0; d--) {
-      counter[d]!++;
-      at += strides[d]!;
-      if (counter[d]! < shape[d]!) break;
-      at -= strides[d]! * shape[d]!;
-      counter[d] = 0;
-    }
-  }
+  for (let n = 0; n < offsets.length; n++) out.data[n] = v.data[offsets[n]!]!;
   return out;
 }
 
@@ -158,13 +111,6 @@ function axesOf(inputs: (Value | null)[], attrs: Attributes, ctx: OpContext): nu
   return attrs.ints('axes');
 }
 
-const ELEMENT_TYPES: Partial<Record<number, ElementType>> = {
-  [onnx.TensorProto.DataType.FLOAT]: 'float32',
-  [onnx.TensorProto.DataType.DOUBLE]: 'float64',
-  [onnx.TensorProto.DataType.INT64]: 'int64',
-  [onnx.TensorProto.DataType.INT32]: 'int32',
-  [onnx.TensorProto.DataType.BOOL]: 'bool',
-};
 
 function softmax(v: Value, axis: number, flatten: boolean, ctx: OpContext): Value {
   if (!isFloat(v.type)) throw new Error(`${ctx.where}: Softmax needs a float tensor, got ${v.type}`);
@@ -188,7 +134,7 @@ function softmax(v: Value, axis: number, flatten: boolean, ctx: OpContext): Valu
 }
 
 function expandTo(v: Value, shape: readonly number[], ctx: OpContext): Value {
-  const outShape = broadcastShape(v.shape, shape, ctx);
+  const outShape = broadcastShapes(v.shape, shape, ctx.where);
   checkShape(outShape, ctx.where);
   const index = broadcastIndex(v.shape, outShape);
   const out = makeValue(v.type, outShape);
@@ -417,7 +363,7 @@ export const GLUE_OPERATORS: Record<string, Operator> = {
     run(inputs, attrs, ctx) {
       const v = required(inputs, 0, ctx, 'input');
       const code = attrs.int('to', -1);
-      const type = ELEMENT_TYPES[code];
+      const type = ELEMENT_TYPE_OF[code];
       if (!type) throw new Error(`${ctx.where}: casting to ${onnx.TensorProto.DataType[code] ?? code} is not supported`);
       const out = makeValue(type, [...v.shape]);
       const convert = type === 'bool' ? (x: number) => (x !== 0 ? 1 : 0) : isFloat(type) ? (x: number) => x : Math.trunc;

@@ -8,7 +8,7 @@ import { Attributes } from './attributes.js';
 import { GLUE_OPERATORS, type Operator } from './glue-ops.js';
 import { decodeMessage, int, onnx, type OnnxTypes } from './proto.js';
 import { RECURRENT_OPERATORS } from './recurrent-ops.js';
-import { dataTypeName, readTensorProto, tensorToValue, type ElementType, type Value } from './values.js';
+import { ELEMENT_TYPE_OF, dataTypeName, readTensorProto, tensorToValue, type ElementType, type Value } from './values.js';
 
 const OPERATORS: Record<string, Operator> = { ...GLUE_OPERATORS, ...RECURRENT_OPERATORS };
 
@@ -32,13 +32,6 @@ interface GraphInput {
   dims: (number | null)[] | null;
 }
 
-const FEED_TYPES: Partial<Record<number, ElementType>> = {
-  [onnx.TensorProto.DataType.FLOAT]: 'float32',
-  [onnx.TensorProto.DataType.DOUBLE]: 'float64',
-  [onnx.TensorProto.DataType.INT64]: 'int64',
-  [onnx.TensorProto.DataType.INT32]: 'int32',
-  [onnx.TensorProto.DataType.BOOL]: 'bool',
-};
 
 export class OnnxModel {
   /** The graph's inputs a caller feeds, in graph order (initializers excluded). */
@@ -110,7 +103,7 @@ function inputSpec(info: OnnxTypes.IValueInfoProto, name: string): GraphInput {
   const tensorType = info.type?.tensorType;
   if (info.type && !tensorType) throw new Error(`importOnnx: graph input '${name}' is not a tensor (sequences, maps and optionals are not supported)`);
   const code = tensorType?.elemType ?? 0;
-  const type = code === 0 ? null : FEED_TYPES[code];
+  const type = code === 0 ? null : ELEMENT_TYPE_OF[code];
   if (type === undefined) throw new Error(`importOnnx: graph input '${name}' has element type ${dataTypeName(code)}, which is not supported`);
   const dims = tensorType?.shape ? (tensorType.shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && !d.dimParam ? int(d.dimValue, `importOnnx: input '${name}' dimension`) : null)) : null;
   return { name, type, dims: dims && dims.map((d) => (d !== null && d > 0 ? d : null)) };

@@ -30,6 +30,15 @@ const READABLE: Partial<Record<number, { type: ElementType; bytes: number; name:
   [DataType.BOOL]: { type: 'bool', bytes: 1, name: 'BOOL' },
 };
 
+/** The element types a graph's inputs and computed values may have, by ONNX code. */
+export const ELEMENT_TYPE_OF: Partial<Record<number, ElementType>> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.BOOL]: 'bool',
+};
+
 export const dataTypeName = (code: number): string => DataType[code] ?? `data type ${code}`;
 
 export const isFloat = (type: ElementType): boolean => type === 'float32' || type === 'float64';
