@@ -8,7 +8,8 @@
  * feeding the final states back; `output` is the last module's output.
  *
  * Each of our layers × directions becomes one ONNX operator per layer (ONNX's have one layer each)
- * with the gates reordered (gates.ts); GRU uses linear_before_reset = 1, which is PyTorch's formula;
+ * with the gates reordered (gates.ts); GRU uses linear_before_reset = 1, which is PyTorch's formula
+ * (0 for a GRU made with linearBeforeReset: false);
  * peephole weights go to the P input in ONNX's order i, o, f. batchFirst layers are wrapped in
  * Transpose nodes and run with layout 0, which every runtime implements.
  */
@@ -238,7 +239,7 @@ function recurrentLayers(g: GraphBuilder, m: Recurrent, x: string, h0: string, c
       }
     }
     const attributes = [intAttr('hidden_size', H), stringAttr('direction', D === 2 ? 'bidirectional' : 'forward')];
-    if (op === 'GRU') attributes.push(intAttr('linear_before_reset', 1));
+    if (m instanceof GRU) attributes.push(intAttr('linear_before_reset', m.linearBeforeReset ? 1 : 0));
     if (m instanceof RNN) attributes.push(stringsAttr('activations', Array(D).fill(m.nonlinearity === 'relu' ? 'Relu' : 'Tanh')));
     const last = layer === m.numLayers - 1;
     const outNames = [g.name(`Y_l${layer}`), last && m.numLayers === 1 ? hn : g.name(`Y_h_l${layer}`)];
