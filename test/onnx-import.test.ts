@@ -145,6 +145,19 @@ test('importOnnx: the fused path (PyTorch equations) and the reference path agre
   }
 });
 
+test('exportOnnx takes an nn.Sequential; importOnnx runs it; a parameter fed as an input is read safely', () => {
+  const g = new Generator(12);
+  const model = new nn.Sequential(new nn.Linear(3, 4, { generator: g }), new nn.Dropout(0.3), new nn.Linear(4, 2, { generator: g }));
+  model.eval();
+  const x = randn([2, 5, 3], { generator: g });
+  const imported = importOnnx(exportOnnx(model, x));
+  assertClose(imported.run({ input: x }).output!, noGrad(() => model.forward(x)), 1e-6, 0, 'Sequential');
+  const lstm = new nn.LSTM({ inputSize: 1, hiddenSize: 2, generator: g });
+  const weight = lstm.stateDict().weight_hh_l0!;
+  const identity = importOnnx(modelBytes({ nodes: [{ op: 'Identity', inputs: ['w'], outputs: ['y'] }], inputs: [{ name: 'w', shape: [8, 2] }], outputs: ['y'] }));
+  assert.deepEqual(Array.from(identity.run({ w: weight }).y!.data), Array.from(weight.data));
+});
+
 test('importOnnx: token ids feed an int64 input, and integer outputs come back as float64', () => {
   const bytes = modelBytes({
     nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'] }, { op: 'Shape', inputs: ['rows'], outputs: ['shape'] }],

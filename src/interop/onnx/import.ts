@@ -88,7 +88,8 @@ export class OnnxModel {
 
 function feedValue(t: Tensor, input: GraphInput): Value {
   const v = tensorToValue(t);
-  if (!input.type || input.type === t.dtype) return v;
+  // A copy: a parameter's data is a view of kernel memory, which a later allocation may detach.
+  if (!input.type || input.type === t.dtype) return { ...v, data: v.data.slice() };
   if (input.type === 'float32' || input.type === 'float64') {
     return { type: input.type, shape: v.shape, data: input.type === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data) };
   }
