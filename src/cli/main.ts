@@ -13,6 +13,7 @@ import { choice, integer, number, track } from './args.js';
 import { demoCommand } from './demo.js';
 import { shippedDataTable } from './data.js';
 import { forecastCommand } from './forecast.js';
+import { exportCommand } from './export.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
 import { trainCommand, type TrainFlags } from './train.js';
@@ -181,6 +182,14 @@ program
   .requiredOption('--model <dir>', 'run folder written by "recurrent train"')
   .option('--json', 'print one JSON object')
   .action((flags) => guarded(() => infoCommand(flags)));
+
+program
+  .command('export')
+  .description('write a run\'s model for other runtimes: an ONNX file (--onnx) and/or a PyTorch package that continues training with torchrun (--pytorch)')
+  .requiredOption('--model <dir>', 'run folder written by "recurrent train" (its best checkpoint, else the latest)')
+  .option('--onnx <file>', 'ONNX file to write (opset 14; states as inputs and outputs)')
+  .option('--pytorch <dir>', 'folder to write a self-contained PyTorch package into (model.py, weights, train.py)')
+  .action((flags) => guarded(() => exportCommand(flags)));
 
 program
   .command('demo')

@@ -17,7 +17,8 @@ import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } fro
 import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
-import { recurrentDirection, releaseDirections, type CellKind } from './fused.js';
+import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
+import * as reference from './reference.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
 
@@ -45,7 +46,16 @@ export interface LSTMOptions extends RecurrentOptions {
   peephole?: boolean;
 }
 
-export type GRUOptions = RecurrentOptions;
+export interface GRUOptions extends RecurrentOptions {
+  /**
+   * true (the default): PyTorch's candidate n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: the
+   * reset gate applies before the recurrent product, n = tanh(W_in x + b_in + W_hn (r h) + b_hn), as in
+   * ONNX (linear_before_reset = 0), TensorFlow and Keras (reset_after = False).
+   * Parity note: PyTorch has only the first. The second runs on the op-by-op reference path (slower:
+   * the fused kernels compute the first), and stepper() is not available for it.
+   */
+  linearBeforeReset?: boolean;
+}
 
 /** What all three layers share: options, parameters and the layer × direction loop. */
 abstract class RecurrentBase extends Module {
@@ -118,6 +128,11 @@ abstract class RecurrentBase extends Module {
     releaseDirections([...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t));
   }
 
+  /** One layer and direction; the fused kernels unless a subclass's option needs the reference. */
+  protected direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean): DirectionResult {
+    return recurrentDirection(this.spec.kind, x, h, c, w, reverse);
+  }
+
   /** Size of h: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.projSize || this.hiddenSize;
@@ -165,7 +180,7 @@ abstract class RecurrentBase extends Module {
         const idx = layer * D + d;
         const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
         const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
-        const r = recurrentDirection(this.spec.kind, x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1);
+        const r = this.direction(x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1);
         outs.push(r.output);
         hs.push(r.h);
         if (r.c) cs.push(r.c);
@@ -207,8 +222,21 @@ export class RNN extends RecurrentBase {
 }
 
 export class GRU extends RecurrentBase {
+  readonly linearBeforeReset: boolean;
+
   constructor(options: GRUOptions) {
     super('GRU', 'gru', options);
+    this.linearBeforeReset = options.linearBeforeReset ?? true;
+    if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
+  }
+
+  protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean): DirectionResult {
+    return this.linearBeforeReset ? super.direction(x, h, c, w, reverse) : reference.runDirection('gru', x, h, null, w, reverse, false);
+  }
+
+  override stepper(options: StepperOptions = {}): RecurrentStepper {
+    if (!this.linearBeforeReset) throw new Error('GRU: stepper() needs linearBeforeReset: true (its fused kernels compute PyTorch\'s formula); call forward one step at a time instead');
+    return super.stepper(options);
   }
 
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {

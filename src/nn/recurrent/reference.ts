@@ -48,19 +48,27 @@ export interface GruGates {
   n: Tensor;
 }
 
-export function gruStep(x: Tensor, h: Tensor, w: DirectionWeights): { h: Tensor; gates: GruGates } {
+/**
+ * `linearBeforeReset` true is PyTorch's n = tanh(W_in x + b_in + r (W_hn h + b_hn)); false applies
+ * the reset gate before the recurrent product, n = tanh(W_in x + b_in + W_hn (r h) + b_hn), the
+ * default of ONNX (linear_before_reset = 0), TensorFlow and Keras (reset_after = False).
+ */
+export function gruStep(x: Tensor, h: Tensor, w: DirectionWeights, linearBeforeReset = true): { h: Tensor; gates: GruGates } {
   const H = h.shape[1]!;
   const [gi, gh] = projections(x, h, w);
   const r = sigmoid(add(gateSlice(gi, 0, H), gateSlice(gh, 0, H)));
   const z = sigmoid(add(gateSlice(gi, 1, H), gateSlice(gh, 1, H)));
-  const n = tanh(add(gateSlice(gi, 2, H), mul(r, gateSlice(gh, 2, H))));
+  const recurrent = linearBeforeReset
+    ? mul(r, gateSlice(gh, 2, H))
+    : linear(mul(r, h), narrow(w.weightHh, 0, 2 * H, H), w.biasHh && narrow(w.biasHh, 0, 2 * H, H));
+  const n = tanh(add(gateSlice(gi, 2, H), recurrent));
   // h' = (1 - z) * n + z * h  =  n + z * (h - n)
   return { h: add(n, mul(z, sub(h, n))), gates: { r, z, n } };
 }
 
 /** One direction over x [T, B, I]; the same contract as the fused recurrentDirection. */
 export function runDirection(
-  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean,
+  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean, linearBeforeReset = true,
 ): { output: Tensor; h: Tensor; c: Tensor | null } {
   const T = x.shape[0]!, B = x.shape[1]!, I = x.shape[2]!;
   let h = h0, c = c0;
@@ -72,7 +80,7 @@ export function runDirection(
       const r = lstmStep(xt, h, c!, w);
       h = r.h;
       c = r.c;
-    } else if (kind === 'gru') h = gruStep(xt, h, w).h;
+    } else if (kind === 'gru') h = gruStep(xt, h, w, linearBeforeReset).h;
     else h = rnnStep(xt, h, w, kind === 'rnn_relu' ? 'relu' : 'tanh');
     outputs[t] = h;
   }

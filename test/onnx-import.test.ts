@@ -1,0 +1,175 @@
+// importOnnx beyond ONNX's own node tests: models exported by PyTorch (tools/make_onnx_fixtures.py)
+// agree with PyTorch; our own exports agree with our forward; every attribute variant of the
+// recurrent operators agrees with ONNX Runtime (a test peer); the fused and reference paths agree.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import '../src/ops/index.js';
+import { exportOnnx, importOnnx } from '../src/interop/index.js';
+import { loadSafetensors } from '../src/io/index.js';
+import { Generator, nn, noGrad, randn, tensor, type Tensor } from './helpers/api.js';
+import { assertClose } from './helpers/close.js';
+import { INT64, modelBytes, type AttributeValue } from './helpers/onnx-graphs.js';
+import { loadPeer } from './helpers/peers.js';
+
+const TORCH = fileURLToPath(new URL('./fixtures/onnx-torch/', import.meta.url));
+
+for (const file of readdirSync(TORCH).filter((f) => f.endsWith('.onnx'))) {
+  test(`importOnnx agrees with PyTorch on a torch.onnx.export model: ${file}`, () => {
+    const model = importOnnx(new Uint8Array(readFileSync(`${TORCH}/${file}`)));
+    const f = loadSafetensors(new Uint8Array(readFileSync(`${TORCH}/${file.replace('.onnx', '.safetensors')}`)));
+    const feeds = Object.fromEntries(model.inputNames.map((n) => [n, f[`input.${n}`]!]));
+    assert.deepEqual(Object.keys(feeds).sort(), Object.keys(f).filter((k) => k.startsWith('input.')).map((k) => k.slice(6)).sort());
+    const got = model.run(feeds);
+    assert.ok(model.outputNames.length >= 2);
+    for (const n of model.outputNames) assertClose(got[n]!, f[`output.${n}`]!, 1e-5, 0, `${file} ${n}`);
+  });
+}
+
+test('importOnnx runs what exportOnnx writes: the same outputs and states as our forward, on every layer kind', () => {
+  const g = new Generator(3);
+  const layers = [
+    new nn.RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, nonlinearity: 'relu', generator: g }),
+    new nn.LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, generator: g }),
+    new nn.LSTM({ inputSize: 3, hiddenSize: 4, peephole: true, batchFirst: true, generator: g }),
+    new nn.GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true, generator: g }),
+  ];
+  for (const m of layers) {
+    const D = m.bidirectional ? 2 : 1;
+    const x = randn([5, 2, 3], { generator: g });
+    const h0 = randn([m.numLayers * D, m.batchFirst ? 5 : 2, 4], { generator: g }), c0 = randn(h0.shape, { generator: g });
+    const imported = importOnnx(exportOnnx(m, x));
+    const label = `${m.layerName} ${m.numLayers} layers${m.batchFirst ? ' batchFirst' : ''}`;
+    if (m instanceof nn.LSTM) {
+      assert.deepEqual(imported.inputNames, ['input', 'h0', 'c0']);
+      const [y, [hn, cn]] = noGrad(() => m.forward(x, [h0, c0]));
+      const got = imported.run({ input: x, h0, c0 });
+      assertClose(got.output!, y, 1e-5, 0, `${label} output`);
+      assertClose(got.hn!, hn, 1e-5, 0, `${label} hn`);
+      assertClose(got.cn!, cn, 1e-5, 0, `${label} cn`);
+    } else {
+      const [y, hn] = noGrad(() => (m as nn.GRU).forward(x, h0));
+      const got = imported.run({ input: x, h0 });
+      assertClose(got.output!, y, 1e-5, 0, `${label} output`);
+      assertClose(got.hn!, hn, 1e-5, 0, `${label} hn`);
+    }
+  }
+});
+
+// One recurrent node with random weights, the states as inputs.
+interface NodeCase {
+  op: 'RNN' | 'LSTM' | 'GRU';
+  attributes?: Record<string, AttributeValue>;
+  seqLens?: number[];
+  peephole?: boolean;
+  layout?: 0 | 1;
+}
+
+function recurrentModel(c: NodeCase, seed: number): { bytes: Uint8Array; feeds: Record<string, Tensor> } {
+  const T = 5, B = 3, I = 2, H = 4;
+  const G = c.op === 'LSTM' ? 4 : c.op === 'GRU' ? 3 : 1;
+  const direction = (c.attributes?.direction as string | undefined) ?? 'forward';
+  const D = direction === 'bidirectional' ? 2 : 1;
+  const g = new Generator(seed);
+  const rand = (shape: number[]): Tensor => randn(shape, { generator: g, std: 0.7 });
+  const layout = c.layout ?? 0;
+  const feeds: Record<string, Tensor> = {
+    X: rand(layout === 0 ? [T, B, I] : [B, T, I]), W: rand([D, G * H, I]), R: rand([D, G * H, H]), B: rand([D, 2 * G * H]),
+    initial_h: rand(layout === 0 ? [D, B, H] : [B, D, H]),
+  };
+  if (c.seqLens) feeds.sequence_lens = tensor(c.seqLens, [B], { dtype: 'float64' });
+  if (c.op === 'LSTM') feeds.initial_c = rand(feeds.initial_h!.shape as number[]);
+  if (c.peephole) feeds.P = rand([D, 3 * H]);
+  const names = ['X', 'W', 'R', 'B', c.seqLens ? 'sequence_lens' : '', 'initial_h', ...(c.op === 'LSTM' ? ['initial_c', c.peephole ? 'P' : ''] : [])];
+  const outputs = c.op === 'LSTM' ? ['Y', 'Y_h', 'Y_c'] : ['Y', 'Y_h'];
+  const bytes = modelBytes({
+    nodes: [{ op: c.op, inputs: names, outputs, attributes: { hidden_size: H, ...(layout ? { layout } : {}), ...c.attributes } }],
+    inputs: Object.keys(feeds).map((name) => ({ name, type: name === 'sequence_lens' ? onnxInt32 : undefined, shape: [...feeds[name]!.shape] })),
+    outputs,
+  });
+  return { bytes, feeds };
+}
+const onnxInt32 = 6;
+
+const nodeCases: [string, NodeCase][] = [
+  ['RNN reverse', { op: 'RNN', attributes: { direction: 'reverse' } }],
+  ['RNN LeakyRelu (alpha 0.3), bidirectional with Tanh backwards', { op: 'RNN', attributes: { direction: 'bidirectional', activations: ['LeakyRelu', 'Tanh'], activation_alpha: { floats: [0.3] } } }],
+  ['RNN clip 0.5', { op: 'RNN', attributes: { clip: { float: 0.5 } } }],
+  ['RNN sequence_lens', { op: 'RNN', seqLens: [5, 2, 3] }],
+  ['LSTM peepholes bidirectional', { op: 'LSTM', peephole: true, attributes: { direction: 'bidirectional' } }],
+  ['LSTM input_forget', { op: 'LSTM', attributes: { input_forget: 1 } }],
+  ['LSTM clip 0.3 reverse', { op: 'LSTM', attributes: { clip: { float: 0.3 }, direction: 'reverse' } }],
+  ['LSTM HardSigmoid (alpha, beta), ScaledTanh, Softsign', { op: 'LSTM', attributes: { activations: ['HardSigmoid', 'ScaledTanh', 'Softsign'], activation_alpha: { floats: [0.3, 0.8] }, activation_beta: { floats: [0.4, 1.2] } } }],
+  ['LSTM sequence_lens bidirectional peepholes', { op: 'LSTM', peephole: true, seqLens: [1, 5, 3], attributes: { direction: 'bidirectional' } }],
+  ['GRU linear_before_reset 0 bidirectional', { op: 'GRU', attributes: { direction: 'bidirectional' } }],
+  ['GRU linear_before_reset 1 reverse', { op: 'GRU', attributes: { linear_before_reset: 1, direction: 'reverse' } }],
+  ['GRU linear_before_reset 1 sequence_lens', { op: 'GRU', seqLens: [4, 5, 2], attributes: { linear_before_reset: 1 } }],
+  ['GRU HardSigmoid (alpha, beta) and Softsign', { op: 'GRU', attributes: { activations: ['HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } } }],
+  ['RNN Elu (alpha 0.5)', { op: 'RNN', attributes: { activations: ['Elu'], activation_alpha: { floats: [0.5] } } }],
+  ['RNN Affine (alpha 0.5, beta 0.1)', { op: 'RNN', attributes: { activations: ['Affine'], activation_alpha: { floats: [0.5] }, activation_beta: { floats: [0.1] } } }],
+  ['LSTM Sigmoid, Softplus, ThresholdedRelu (alpha 0.2)', { op: 'LSTM', attributes: { activations: ['Sigmoid', 'Softplus', 'ThresholdedRelu'], activation_alpha: { floats: [0.2] } } }],
+];
+
+interface OrtTensor { data: Float32Array | Int32Array; dims: readonly number[] }
+interface Ort {
+  Tensor: new (type: string, data: Float32Array | Int32Array, dims: number[]) => OrtTensor;
+  InferenceSession: { create(bytes: Uint8Array): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> }> };
+}
+
+for (const [i, [label, c]] of nodeCases.entries()) {
+  test(`importOnnx ${label}: equals ONNX Runtime`, async () => {
+    const ort = loadPeer<Ort>('onnxruntime-node');
+    const { bytes, feeds } = recurrentModel(c, 40 + i);
+    const session = await ort.InferenceSession.create(bytes);
+    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) =>
+      [k, k === 'sequence_lens' ? new ort.Tensor('int32', Int32Array.from(t.data), [...t.shape]) : new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]));
+    const expected = await session.run(ortFeeds);
+    const got = importOnnx(bytes).run(feeds);
+    for (const [name, want] of Object.entries(expected)) {
+      assertClose(got[name]!, tensor(Float32Array.from(want.data), [...want.dims]), 1e-5, 0, `${label} ${name}`);
+    }
+  });
+}
+
+test('importOnnx: the fused path (PyTorch equations) and the reference path agree, layout 0 and 1', () => {
+  for (const op of ['RNN', 'LSTM', 'GRU'] as const) {
+    for (const layout of [0, 1] as const) {
+      const attributes = { direction: 'bidirectional', ...(op === 'GRU' ? { linear_before_reset: 1 } : {}) };
+      const fused = recurrentModel({ op, layout, peephole: op === 'LSTM', attributes }, 9);
+      // A clip no value reaches changes nothing but sends the node to the reference path.
+      const reference = recurrentModel({ op, layout, peephole: op === 'LSTM', attributes: { ...attributes, clip: { float: 1e30 } } }, 9);
+      const a = importOnnx(fused.bytes).run(fused.feeds), b = importOnnx(reference.bytes).run(reference.feeds);
+      for (const name of Object.keys(a)) assertClose(a[name]!, b[name]!, 1e-5, 0, `${op} layout ${layout} ${name}`);
+    }
+  }
+});
+
+test('exportOnnx takes an nn.Sequential; importOnnx runs it; a parameter fed as an input is read safely', () => {
+  const g = new Generator(12);
+  const model = new nn.Sequential(new nn.Linear(3, 4, { generator: g }), new nn.Dropout(0.3), new nn.Linear(4, 2, { generator: g }));
+  model.eval();
+  const x = randn([2, 5, 3], { generator: g });
+  const imported = importOnnx(exportOnnx(model, x));
+  assertClose(imported.run({ input: x }).output!, noGrad(() => model.forward(x)), 1e-6, 0, 'Sequential');
+  const lstm = new nn.LSTM({ inputSize: 1, hiddenSize: 2, generator: g });
+  const weight = lstm.stateDict().weight_hh_l0!;
+  const identity = importOnnx(modelBytes({ nodes: [{ op: 'Identity', inputs: ['w'], outputs: ['y'] }], inputs: [{ name: 'w', shape: [8, 2] }], outputs: ['y'] }));
+  assert.deepEqual(Array.from(identity.run({ w: weight }).y!.data), Array.from(weight.data));
+});
+
+test('importOnnx: token ids feed an int64 input, and integer outputs come back as float64', () => {
+  const bytes = modelBytes({
+    nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'] }, { op: 'Shape', inputs: ['rows'], outputs: ['shape'] }],
+    inputs: [{ name: 'ids', type: INT64, shape: ['n'] }],
+    initializers: [{ name: 'table', shape: [3, 2], data: [0, 1, 10, 11, 20, 21] }],
+    outputs: ['rows', 'shape'],
+  });
+  const m = importOnnx(bytes);
+  assert.deepEqual(m.inputNames, ['ids']);
+  const out = m.run({ ids: tensor([2, 0, -1]) });
+  assert.deepEqual(Array.from(out.rows!.data), [20, 21, 0, 1, 20, 21]);
+  assert.equal(out.shape!.dtype, 'float64');
+  assert.deepEqual(Array.from(out.shape!.data), [3, 2]);
+  assert.throws(() => m.run({ ids: tensor([0.5]) }), /input 'ids' is int64: its values must be integers, found 0.5/);
+});
