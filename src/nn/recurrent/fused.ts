@@ -66,13 +66,14 @@ interface Geometry {
   packed: boolean;
 }
 
-/** The layout of a step-major buffer in processing order: dense, or from a packed sequence's batch sizes. */
+/** The layout of a step-major buffer in processing order: dense (reversed inputs are copied into
+ * processing order), or from a packed sequence's batch sizes (read in place, in time order). */
 function stepLayout(T: number, B: number, reverse: boolean, batchSizes: Int32Array | null): Int32Array {
   const layout = new Int32Array(2 * T);
   const firstRow = new Int32Array(T);
   for (let t = 1; t < T; t++) firstRow[t] = firstRow[t - 1]! + (batchSizes ? batchSizes[t - 1]! : B);
   for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
+    const t = reverse && batchSizes ? T - 1 - s : s;
     layout[2 * s] = firstRow[t]!;
     layout[2 * s + 1] = batchSizes ? batchSizes[t]! : B;
   }
