@@ -4,6 +4,8 @@
 What it produces
     Small safetensors files in test/fixtures/ (see test/fixtures/README.md for the
     key conventions of each file):
+      * one file per packed (variable-length) layer case: a padded batch, its lengths,
+        PyTorch's packed output data, padded output, final states and every gradient;
       * one file per recurrent layer case (RNN / LSTM / GRU, several options) and per
         cell case (RNNCell / LSTMCell / GRUCell): parameters, inputs, initial states,
         output cotangents, expected outputs and final states, and the gradients of
@@ -214,6 +216,21 @@ LAYER_CASES = [
     ("gru_200steps", "GRU", dict(input_size=3, hidden_size=8, num_layers=1), dict(seq=200, batch=2)),
 ]
 
+# Packed (variable-length) cases: name -> (module, options, lengths, enforce_sorted). The padded input
+# is [max(lengths), batch, input] (batch first: [batch, max, input]); its padding holds random values
+# too, which must get a zero gradient. Unsorted lengths are distinct, so PyTorch's sort order is the
+# only one possible.
+PACKED_CASES = [
+    ("packed_rnn_tanh", "RNN", dict(input_size=3, hidden_size=5, num_layers=1, nonlinearity="tanh"), [5, 5, 3, 1], True),
+    ("packed_rnn_relu_bidirectional", "RNN", dict(input_size=4, hidden_size=3, num_layers=2, nonlinearity="relu", bidirectional=True), [2, 6, 4], False),
+    ("packed_lstm_1layer", "LSTM", dict(input_size=3, hidden_size=5, num_layers=1), [4, 3, 3, 2, 1], True),
+    ("packed_lstm_2layer_bidirectional", "LSTM", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), [3, 5, 1, 4], False),
+    ("packed_lstm_batch_first", "LSTM", dict(input_size=4, hidden_size=5, num_layers=2, batch_first=True, bidirectional=True), [2, 6, 5], False),
+    ("packed_lstm_proj", "LSTM", dict(input_size=4, hidden_size=6, num_layers=2, proj_size=3, bidirectional=True), [1, 5, 3], False),
+    ("packed_gru_2layer_bidirectional", "GRU", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), [4, 1, 6, 3], False),
+    ("packed_gru_batch_first", "GRU", dict(input_size=4, hidden_size=5, num_layers=1, batch_first=True), [3, 6, 2], False),
+]
+
 CELL_CASES = [
     ("rnncell_tanh", "RNNCell", dict(input_size=3, hidden_size=5, nonlinearity="tanh"), dict(batch=3)),
     ("lstmcell", "LSTMCell", dict(input_size=4, hidden_size=5), dict(batch=2)),
@@ -296,6 +313,78 @@ def make_layer_case(name, module, o, dims):
     for k, p in m.named_parameters():
         t["grad." + k] = np32(p.grad)
     meta = {"module": module, "options": layer_options_json(module, o), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_packed_case(name, module, o, lengths, enforce_sorted):
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(seed_for(name))
+    m = getattr(torch.nn, module)(dropout=0.0, **o).float()
+    seq, batch = max(lengths), len(lengths)
+    layers = o.get("num_layers", 1)
+    dirs = 2 if o.get("bidirectional", False) else 1
+    hidden = o["hidden_size"]
+    out_h = o.get("proj_size", 0) or hidden
+    is_lstm = module == "LSTM"
+    batch_first = o.get("batch_first", False)
+
+    xshape = [batch, seq, o["input_size"]] if batch_first else [seq, batch, o["input_size"]]
+    x = torch.randn(*xshape).requires_grad_()
+    h0 = torch.randn(layers * dirs, batch, out_h).requires_grad_()
+    c0 = torch.randn(layers * dirs, batch, hidden).requires_grad_() if is_lstm else None
+    lengths_t = torch.tensor(lengths, dtype=torch.int64)
+    packed = pack_padded_sequence(x, lengths_t, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    if is_lstm:
+        out_packed, (hn, cn) = m(packed, (h0, c0))
+    else:
+        out_packed, hn = m(packed, h0)
+        cn = None
+    padded, out_lengths = pad_packed_sequence(out_packed, batch_first=batch_first, total_length=seq)
+    if out_lengths.tolist() != lengths:
+        raise AssertionError("%s: pad_packed_sequence gave lengths %s" % (name, out_lengths.tolist()))
+    # The loss reads the padded output, so gradients flow through padding and packing too.
+    g_padded = torch.randn(*padded.shape)
+    g_hn = torch.randn(*hn.shape)
+    g_cn = torch.randn(*cn.shape) if is_lstm else None
+    loss = (padded * g_padded).sum() + (hn * g_hn).sum()
+    if is_lstm:
+        loss = loss + (cn * g_cn).sum()
+    loss.backward()
+
+    t = {}
+    for k, v in m.state_dict().items():
+        t["param." + k] = np32(v)
+    t["input.x"] = np32(x)
+    t["input.lengths"] = lengths_t.numpy().astype("<i8")
+    t["input.h0"] = np32(h0)
+    if is_lstm:
+        t["input.c0"] = np32(c0)
+    t["cotangent.padded"] = np32(g_padded)
+    t["cotangent.hn"] = np32(g_hn)
+    if is_lstm:
+        t["cotangent.cn"] = np32(g_cn)
+    t["expected.batch_sizes"] = out_packed.batch_sizes.numpy().astype("<i8")
+    if out_packed.sorted_indices is not None:
+        t["expected.sorted_indices"] = out_packed.sorted_indices.numpy().astype("<i8")
+    t["expected.data"] = np32(out_packed.data)
+    t["expected.padded"] = np32(padded)
+    t["expected.hn"] = np32(hn)
+    if is_lstm:
+        t["expected.cn"] = np32(cn)
+    t["grad.x"] = np32(x.grad)
+    t["grad.h0"] = np32(h0.grad)
+    if is_lstm:
+        t["grad.c0"] = np32(c0.grad)
+    for k, p in m.named_parameters():
+        t["grad." + k] = np32(p.grad)
+    meta = {
+        "module": module,
+        "options": layer_options_json(module, o),
+        "enforceSorted": json.dumps(enforce_sorted),
+        "producer": producer(),
+    }
     return save(name, t, meta)
 
 
@@ -484,6 +573,8 @@ def main():
     paths = []
     for name, module, o, dims in LAYER_CASES:
         paths.append(make_layer_case(name, module, o, dims))
+    for name, module, o, lengths, enforce_sorted in PACKED_CASES:
+        paths.append(make_packed_case(name, module, o, lengths, enforce_sorted))
     for name, module, o, dims in CELL_CASES:
         paths.append(make_cell_case(name, module, o, dims))
     for name, cls, kwargs in OPTIM_CASES:
