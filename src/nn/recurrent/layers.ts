@@ -157,24 +157,8 @@ abstract class RecurrentBase extends Module {
     };
     const hStart = checkState('h0', h0, P);
     const cStart = isLstm ? checkState('c0', c0, H) : null;
-
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    for (let layer = 0; layer < L; layer++) {
-      const outs: Tensor[] = [];
-      for (let d = 0; d < D; d++) {
-        const idx = layer * D + d;
-        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
-        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
-        const r = recurrentDirection(this.spec.kind, x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1);
-        outs.push(r.output);
-        hs.push(r.h);
-        if (r.c) cs.push(r.c);
-      }
-      x = D === 1 ? outs[0]! : cat(outs, 2);
-      if (layer < L - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
-    }
-    let output = x;
+    const { output: last, hs, cs } = this.runLayers(x, hStart, cStart, null);
+    let output = last;
     if (!batched) output = reshape(output, [T, D * P]);
     else if (this.batchFirst) output = permute(output, [1, 0, 2]);
     // One layer and direction: its final states need no copy (they are this call's own tensors).
@@ -186,6 +170,33 @@ abstract class RecurrentBase extends Module {
       h: batched ? hn : reshape(hn, [L * D, P]),
       c: cn && (batched ? cn : reshape(cn, [L * D, H])),
     };
+  }
+
+  /**
+   * The layer × direction loop from the stacked initial states hStart [L*D, B, P] (and cStart): x is
+   * [T, B, input], or with `batchSizes` a packed sequence's data [N, input] (its batch sorted).
+   * Returns the last layer's output (directions side by side in the last dimension) and the final
+   * states in layer-major, direction-minor order.
+   */
+  private runLayers(x: Tensor, hStart: Tensor, cStart: Tensor | null, batchSizes: Int32Array | null): { output: Tensor; hs: Tensor[]; cs: Tensor[] } {
+    const D = this.spec.directions, B = hStart.shape[1]!, P = this.outputSize, H = this.hiddenSize;
+    const hs: Tensor[] = [];
+    const cs: Tensor[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const outs: Tensor[] = [];
+      for (let d = 0; d < D; d++) {
+        const idx = layer * D + d;
+        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
+        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
+        const r = recurrentDirection(this.spec.kind, x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1, batchSizes);
+        outs.push(r.output);
+        hs.push(r.h);
+        if (r.c) cs.push(r.c);
+      }
+      x = D === 1 ? outs[0]! : cat(outs, x.shape.length - 1);
+      if (layer < this.numLayers - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
+    }
+    return { output: x, hs, cs };
   }
 
   /**
@@ -211,23 +222,7 @@ abstract class RecurrentBase extends Module {
     };
     const hStart = state('h0', h0, P);
     const cStart = this.spec.kind === 'lstm' ? state('c0', c0, H) : null;
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    let x = data;
-    for (let layer = 0; layer < L; layer++) {
-      const outs: Tensor[] = [];
-      for (let d = 0; d < D; d++) {
-        const idx = layer * D + d;
-        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
-        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
-        const r = recurrentDirection(this.spec.kind, x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1, batchSizes);
-        outs.push(r.output);
-        hs.push(r.h);
-        if (r.c) cs.push(r.c);
-      }
-      x = D === 1 ? outs[0]! : cat(outs, 1);
-      if (layer < L - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
-    }
+    const { output: x, hs, cs } = this.runLayers(data, hStart, cStart, batchSizes);
     const unsorted = (states: Tensor[]): Tensor => {
       const stacked = states.length === 1 ? unsqueeze(states[0]!, 0) : stack(states, 0);
       return unsortedIndices ? indexSelect(stacked, 1, unsortedIndices) : stacked;
