@@ -261,12 +261,18 @@ def cell_options_json(module, o):
     return json.dumps(opts, separators=(",", ":"))
 
 
-def make_layer_case(name, module, o, dims):
+def layer_fixture(name, module, o, seq, batch, run):
+    """The tensors of one recurrent layer case, in the files' key order.
+
+    Seeds with the case name, builds the module, then draws x (padded when `run` packs it), h0 and c0,
+    in that order. `run(m, x, h0, c0)` returns (extra inputs, outputs, extra expected values):
+    dicts of numpy arrays, and a list of (key, tensor) that the loss weighs with random cotangents
+    (drawn in that order): loss = sum over outputs of sum(output * cotangent.<key>).
+    """
     import torch
 
     torch.manual_seed(seed_for(name))
     m = getattr(torch.nn, module)(dropout=0.0, **o).float()
-    seq, batch = dims["seq"], dims["batch"]
     layers = o.get("num_layers", 1)
     dirs = 2 if o.get("bidirectional", False) else 1
     hidden = o["hidden_size"]
@@ -278,40 +284,48 @@ def make_layer_case(name, module, o, dims):
     h0 = torch.randn(layers * dirs, batch, out_h).requires_grad_()
     c0 = torch.randn(layers * dirs, batch, hidden).requires_grad_() if is_lstm else None
 
-    if is_lstm:
-        output, (hn, cn) = m(x, (h0, c0))
-    else:
-        output, hn = m(x, h0)
-        cn = None
-    g_out = torch.randn(*output.shape)
-    g_hn = torch.randn(*hn.shape)
-    g_cn = torch.randn(*cn.shape) if is_lstm else None
-    loss = (output * g_out).sum() + (hn * g_hn).sum()
-    if is_lstm:
-        loss = loss + (cn * g_cn).sum()
+    extra_inputs, outputs, extra_expected = run(m, x, h0, c0)
+    cotangents = [torch.randn(*value.shape) for _, value in outputs]
+    loss = sum((value * g).sum() for (_, value), g in zip(outputs, cotangents))
     loss.backward()
 
     t = {}
     for k, v in m.state_dict().items():
         t["param." + k] = np32(v)
     t["input.x"] = np32(x)
+    t.update(extra_inputs)
     t["input.h0"] = np32(h0)
     if is_lstm:
         t["input.c0"] = np32(c0)
-    t["cotangent.output"] = np32(g_out)
-    t["cotangent.hn"] = np32(g_hn)
-    if is_lstm:
-        t["cotangent.cn"] = np32(g_cn)
-    t["expected.output"] = np32(output)
-    t["expected.hn"] = np32(hn)
-    if is_lstm:
-        t["expected.cn"] = np32(cn)
+    for (key, _), g in zip(outputs, cotangents):
+        t["cotangent." + key] = np32(g)
+    t.update(extra_expected)
+    for key, value in outputs:
+        t["expected." + key] = np32(value)
     t["grad.x"] = np32(x.grad)
     t["grad.h0"] = np32(h0.grad)
     if is_lstm:
         t["grad.c0"] = np32(c0.grad)
     for k, p in m.named_parameters():
         t["grad." + k] = np32(p.grad)
+    return t
+
+
+def run_layer(m, x, h0, c0, source=None):
+    """The module from h0 (and c0): (output, [("hn", hn), ("cn", cn)] for an LSTM, else [("hn", hn)])."""
+    if c0 is not None:
+        output, (hn, cn) = m(source if source is not None else x, (h0, c0))
+        return output, [("hn", hn), ("cn", cn)]
+    output, hn = m(source if source is not None else x, h0)
+    return output, [("hn", hn)]
+
+
+def make_layer_case(name, module, o, dims):
+    def run(m, x, h0, c0):
+        output, states = run_layer(m, x, h0, c0)
+        return {}, [("output", output)] + states, {}
+
+    t = layer_fixture(name, module, o, dims["seq"], dims["batch"], run)
     meta = {"module": module, "options": layer_options_json(module, o), "producer": producer()}
     return save(name, t, meta)
 
@@ -320,65 +334,24 @@ def make_packed_case(name, module, o, lengths, enforce_sorted):
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    torch.manual_seed(seed_for(name))
-    m = getattr(torch.nn, module)(dropout=0.0, **o).float()
-    seq, batch = max(lengths), len(lengths)
-    layers = o.get("num_layers", 1)
-    dirs = 2 if o.get("bidirectional", False) else 1
-    hidden = o["hidden_size"]
-    out_h = o.get("proj_size", 0) or hidden
-    is_lstm = module == "LSTM"
+    seq = max(lengths)
     batch_first = o.get("batch_first", False)
-
-    xshape = [batch, seq, o["input_size"]] if batch_first else [seq, batch, o["input_size"]]
-    x = torch.randn(*xshape).requires_grad_()
-    h0 = torch.randn(layers * dirs, batch, out_h).requires_grad_()
-    c0 = torch.randn(layers * dirs, batch, hidden).requires_grad_() if is_lstm else None
     lengths_t = torch.tensor(lengths, dtype=torch.int64)
-    packed = pack_padded_sequence(x, lengths_t, batch_first=batch_first, enforce_sorted=enforce_sorted)
-    if is_lstm:
-        out_packed, (hn, cn) = m(packed, (h0, c0))
-    else:
-        out_packed, hn = m(packed, h0)
-        cn = None
-    padded, out_lengths = pad_packed_sequence(out_packed, batch_first=batch_first, total_length=seq)
-    if out_lengths.tolist() != lengths:
-        raise AssertionError("%s: pad_packed_sequence gave lengths %s" % (name, out_lengths.tolist()))
-    # The loss reads the padded output, so gradients flow through padding and packing too.
-    g_padded = torch.randn(*padded.shape)
-    g_hn = torch.randn(*hn.shape)
-    g_cn = torch.randn(*cn.shape) if is_lstm else None
-    loss = (padded * g_padded).sum() + (hn * g_hn).sum()
-    if is_lstm:
-        loss = loss + (cn * g_cn).sum()
-    loss.backward()
 
-    t = {}
-    for k, v in m.state_dict().items():
-        t["param." + k] = np32(v)
-    t["input.x"] = np32(x)
-    t["input.lengths"] = lengths_t.numpy().astype("<i8")
-    t["input.h0"] = np32(h0)
-    if is_lstm:
-        t["input.c0"] = np32(c0)
-    t["cotangent.padded"] = np32(g_padded)
-    t["cotangent.hn"] = np32(g_hn)
-    if is_lstm:
-        t["cotangent.cn"] = np32(g_cn)
-    t["expected.batch_sizes"] = out_packed.batch_sizes.numpy().astype("<i8")
-    if out_packed.sorted_indices is not None:
-        t["expected.sorted_indices"] = out_packed.sorted_indices.numpy().astype("<i8")
-    t["expected.data"] = np32(out_packed.data)
-    t["expected.padded"] = np32(padded)
-    t["expected.hn"] = np32(hn)
-    if is_lstm:
-        t["expected.cn"] = np32(cn)
-    t["grad.x"] = np32(x.grad)
-    t["grad.h0"] = np32(h0.grad)
-    if is_lstm:
-        t["grad.c0"] = np32(c0.grad)
-    for k, p in m.named_parameters():
-        t["grad." + k] = np32(p.grad)
+    def run(m, x, h0, c0):
+        packed = pack_padded_sequence(x, lengths_t, batch_first=batch_first, enforce_sorted=enforce_sorted)
+        out_packed, states = run_layer(m, x, h0, c0, source=packed)
+        padded, out_lengths = pad_packed_sequence(out_packed, batch_first=batch_first, total_length=seq)
+        if out_lengths.tolist() != lengths:
+            raise AssertionError("%s: pad_packed_sequence gave lengths %s" % (name, out_lengths.tolist()))
+        expected = {"expected.batch_sizes": out_packed.batch_sizes.numpy().astype("<i8")}
+        if out_packed.sorted_indices is not None:
+            expected["expected.sorted_indices"] = out_packed.sorted_indices.numpy().astype("<i8")
+        expected["expected.data"] = np32(out_packed.data)
+        # The loss reads the padded output, so gradients flow through padding and packing too.
+        return {"input.lengths": lengths_t.numpy().astype("<i8")}, [("padded", padded)] + states, expected
+
+    t = layer_fixture(name, module, o, seq, len(lengths), run)
     meta = {
         "module": module,
         "options": layer_options_json(module, o),
