@@ -279,3 +279,12 @@ test('packed states come back in the caller\'s order: h0 of a sequence is the on
     assertClose(hn.narrow(1, b, 1), hAlone, 1e-6, 1e-5, `sequence ${b}`);
   }
 });
+
+test('recurrentDirection refuses a packed layout that does not fit its input, before any kernel runs', () => {
+  const w = directionWeights({ kind: 'gru' }, 2, 3, 'float32', new Generator(61));
+  const x = randn([6, 2]), h0 = randn([3, 3]);
+  assert.throws(() => recurrentDirection('gru', x, h0, null, w, false, new Int32Array([3, 2, 2])), /recurrentDirection: data must have 7 rows \(the sum of batchSizes\), got 6/);
+  assert.throws(() => recurrentDirection('gru', x, h0, null, w, false, new Int32Array([2, 3, 1])), /batchSizes must be positive and non-increasing/);
+  assert.throws(() => recurrentDirection('gru', x, randn([2, 3]), null, w, false, new Int32Array([3, 2, 1])), /h0 must have 3 rows \(batchSizes\[0\]\), got \[2, 3\]/);
+  assert.throws(() => recurrentDirection('gru', randn([6, 1, 2]), h0, null, w, false, new Int32Array([3, 2, 1])), /packed input must be \[N, input\], got \[6, 1, 2\]/);
+});

@@ -23,8 +23,9 @@
  * untouched until the steps in which they are active.
  */
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
-import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
+import { allocateArray, formatShape, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
+import { checkBatchSizes } from './packed.js';
 import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
 import { flushSpareBuffers, workspaceFor, type Workspace } from './workspace.js';
@@ -332,6 +333,12 @@ export function recurrentDirection(
   batchSizes: Int32Array | null = null,
 ): DirectionResult {
   const packed = batchSizes !== null;
+  // The kernels trust the layout: a bad one would write outside the call's buffers.
+  if (packed) {
+    if (x.shape.length !== 2) throw new Error(`recurrentDirection: packed input must be [N, input], got ${formatShape(x.shape)}`);
+    checkBatchSizes('recurrentDirection', batchSizes, x.shape[0]!);
+    if (h0.shape[0] !== batchSizes[0]) throw new Error(`recurrentDirection: h0 must have ${batchSizes[0]} rows (batchSizes[0]), got ${formatShape(h0.shape)}`);
+  }
   const [T, B, I] = packed ? [batchSizes.length, batchSizes[0]!, x.shape[1]!] : (x.shape as [number, number, number]);
   const rows = packed ? x.shape[0]! : T * B;
   const G = gateCount(kind);
@@ -349,7 +356,8 @@ export function recurrentDirection(
     return preparedForward(k, g, x, h0, c0, w);
   }
   const ws = workspaceFor(k, dtype);
-  // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).
+  // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed;
+  // packed, the rows of states a step leaves alone are never read).
   const saved: Saved = {
     x: ws.take(rows * I, false),
     gates: ws.take(rows * G * H, false),

@@ -178,7 +178,8 @@ function sortedLengths(batchSizes: Int32Array): number[] {
   return lengths;
 }
 
-function checkBatchSizes(where: string, batchSizes: Int32Array, rows: number): void {
+/** batchSizes of a packed sequence of `rows` rows: positive, non-increasing, summing to rows. */
+export function checkBatchSizes(where: string, batchSizes: Int32Array, rows: number): void {
   if (!(batchSizes instanceof Int32Array) || batchSizes.length === 0) throw new Error(`${where}: batchSizes must be a non-empty Int32Array`);
   let total = 0;
   for (let t = 0; t < batchSizes.length; t++) {
