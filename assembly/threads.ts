@@ -74,13 +74,13 @@ export function runChunk(job: usize, index: i32, work: usize): void {
     if (kind == KIND_SEQUENCE_FORWARD) {
       sequenceForwardRows(
         kindOf, steps, batch, row0, rows, hidden, packed, <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
-        <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), work,
+        <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), work,
       );
     } else {
       sequenceBackwardRows(
         kindOf, steps, batch, row0, rows, hidden, packed, <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
         <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12),
-        <usize>arg(job, 13), <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), work,
+        <usize>arg(job, 13), <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), <usize>arg(job, 17), work,
       );
     }
     return;

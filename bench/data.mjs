@@ -1,6 +1,6 @@
 // Seeded inputs for the workloads, identical for every library, and the one sampler every W4 adapter
 // uses, so that generation costs differ only by the network, never by the sampling code.
-import { WORKLOADS } from './workloads.mjs';
+import { WORKLOADS, w6Lengths } from './workloads.mjs';
 
 /** mulberry32: tiny, fast and good enough to make benchmark inputs reproducible. */
 export function rng(seed) {
@@ -31,6 +31,10 @@ export function makeBatch(id, seed = 1) {
       const oneHot = new Float32Array(T * B * V);
       for (let i = 0; i < T * B; i++) oneHot[i * V + ids[i]] = 1;
       return { oneHot, inputIds: ids.slice(0, T * B), targets: ids.slice(B) }; // targets: the next token of each stream
+    }
+    case 'W6': {
+      // W1's batch, of which each sequence uses its first `length` steps.
+      return { ...makeBatch('W1', seed), lengths: w6Lengths() };
     }
     case 'W2': {
       const { seq: T } = w;

@@ -78,6 +78,17 @@ def setup(workload):
         lstm, head = nn.LSTM(V, H, 2), nn.Linear(H, V)
         opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=0.002)
         return trainer([lstm, head], opt, lambda: nn.functional.cross_entropy(head(lstm(x)[0]).reshape(T * B, V), y), clip=5)
+    if workload == 'W6':
+        # W1 on a packed batch: lengths as bench/workloads.mjs w6Lengths(), the loss over real tokens.
+        T, B, V, H = 64, 32, 65, 256
+        lengths = torch.tensor([16 + round(48 * ((b * 13) % 32) / 31) for b in range(B)])
+        ids = torch.randint(0, V, (T + 1, B))
+        x = torch.nn.functional.one_hot(ids[:-1], V).float()
+        pack = torch.nn.utils.rnn.pack_padded_sequence
+        y = pack(ids[1:], lengths, enforce_sorted=False).data
+        lstm, head = nn.LSTM(V, H, 2), nn.Linear(H, V)
+        opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=0.002)
+        return trainer([lstm, head], opt, lambda: nn.functional.cross_entropy(head(lstm(pack(x, lengths, enforce_sorted=False))[0].data), y), clip=5)
     if workload == 'W2':
         T = 20
         wave = torch.sin(torch.arange(T + 1, dtype=torch.float32) * 0.3 + 1.0)

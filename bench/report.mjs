@@ -64,7 +64,7 @@ function targetsSection(results) {
     if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', `${t.need}×`, verdict(t)];
     const unit = WORKLOADS[t.id].unit;
     return [
-      t.id, t.text, `${formatNumber(t.ours)} ${unit}`, `${LIBRARIES[t.peerKey] ?? t.peerKey}: ${formatNumber(t.peer)}${t.shortSample ? ' (short sample)' : ''}`,
+      t.id, t.text, `${formatNumber(t.ours)} ${unit}`, `${t.againstWorkload ? `${t.againstWorkload} ` : ''}${LIBRARIES[t.peerKey] ?? t.peerKey}: ${formatNumber(t.peer)}${t.shortSample ? ' (short sample)' : ''}`,
       formatRatio(t.ratio), `≥ ${t.need}×`, verdict(t),
     ];
   });

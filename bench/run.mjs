@@ -112,8 +112,9 @@ function planCells(opts, available) {
     }
     if (available.pytorch) for (const t of [1, 2]) cells.push({ lib: 'pytorch', variant: `${t}t`, workload: id, threads: t });
     if (available.onnxruntime && id === 'W4') for (const variant of ['node-1t', 'node-2t', 'web']) cells.push({ lib: 'onnxruntime', variant, workload: id });
-    if (available.tfjs) for (const variant of ['wasm', 'cpu']) cells.push({ lib: 'tfjs', variant, workload: id });
-    if (available.brain) cells.push({ lib: 'brain', variant: 'js', workload: id });
+    // TF.js and brain.js have no packed sequences (W6).
+    if (available.tfjs && id !== 'W6') for (const variant of ['wasm', 'cpu']) cells.push({ lib: 'tfjs', variant, workload: id });
+    if (available.brain && id !== 'W6') cells.push({ lib: 'brain', variant: 'js', workload: id });
   }
   return cells;
 }

@@ -48,14 +48,16 @@ export function evaluateTargets(results) {
   const byKey = new Map(results.cells.filter((c) => c.ok).map((c) => [`${c.workload} ${cellKey(c)}`, c]));
   const out = TARGETS.filter((t) => results.workloads.includes(t.id)).map((t) => {
     const ours = byKey.get(`${t.id} ${OURS}`);
-    const peers = t.against.map((k) => byKey.get(`${t.id} ${k}`)).filter(Boolean);
+    const peerId = t.againstWorkload ?? t.id;
+    const peers = t.against.map((k) => byKey.get(`${peerId} ${k}`)).filter(Boolean);
     const best = peers.reduce((a, b) => (!a || b.rate > a.rate ? b : a), null);
     if (!ours || !best) {
       return { ...t, status: 'n/a', reason: !ours ? 'our cell missing or failed' : `no figure for ${t.against.join(' or ')}` };
     }
-    const ratio = ours.rate / best.rate;
+    // In display units: a target may compare two workloads per token (W6 against W1).
+    const ratio = display(t.id, ours.rate) / display(peerId, best.rate);
     return {
-      ...t, ours: display(t.id, ours.rate), peer: display(t.id, best.rate), peerKey: cellKey(best), ratio,
+      ...t, ours: display(t.id, ours.rate), peer: display(peerId, best.rate), peerKey: cellKey(best), ratio,
       status: ratio >= t.need ? 'met' : 'not met', shortSample: Boolean(best.short || ours.short),
     };
   });

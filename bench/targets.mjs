@@ -7,6 +7,9 @@ import { WORKLOADS } from './workloads.mjs';
 const TFJS = ['tfjs/wasm', 'tfjs/cpu'];
 const PYTORCH_BEST = ['pytorch/1t', 'pytorch/2t'];
 
+/** Our figure for the targets: the default (wasm) backend. */
+export const OURS = 'recurrent/wasm';
+
 export const TARGETS = [
   ...['W1', 'W2', 'W3', 'W5'].flatMap((id) => [
     { id, text: "≥ 10× TF.js's faster backend", against: TFJS, need: 10 },
@@ -18,13 +21,13 @@ export const TARGETS = [
   { id: 'W1', text: "≥ PyTorch's best of 1 or 2 threads", against: PYTORCH_BEST, need: 1 },
   { id: 'W3', text: "≥ PyTorch's best of 1 or 2 threads", against: PYTORCH_BEST, need: 1 },
   { id: 'W5', text: '≥ PyTorch 1 thread', against: ['pytorch/1t'], need: 1 },
+  // Variable lengths cost little per real token: against our own padded, fixed-length W1.
+  { id: 'W6', text: '≥ 0.8× our padded W1, per real token', against: [OURS], againstWorkload: 'W1', need: 0.8 },
 ];
 
 /** The memory target: RSS growth in a warmed-up W1 step within 1.5× of what the step needs. */
 export const MEMORY_LIMIT = 1.5;
 
-/** Our figure for the targets: the default (wasm) backend. */
-export const OURS = 'recurrent/wasm';
 
 /** The figures from an earlier run (display units), shown beside today's for orientation. */
 export const EARLIER = {

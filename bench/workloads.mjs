@@ -1,4 +1,4 @@
-// The five reference workloads, shared by every library's adapter, the runner and the report, so that
+// The reference workloads, shared by every library's adapter, the runner and the report, so that
 // a shape or a FLOP count is written once. One "step" = forward + backward + optimizer update on one
 // batch; W4 counts generated tokens instead. Sequences are time-major [seq, batch, features] here
 // (PyTorch's default); adapters of batch-major libraries transpose once at set-up, never per step.
@@ -34,7 +34,19 @@ export const WORKLOADS = {
     input: 256, hidden: 512, batch: 64, seq: 50, lr: 0.01,
     unit: 'steps/s', perStep: 1,
   },
+  W6: {
+    title: 'char-rnn training, variable lengths',
+    what: "W1's network and step on a packed batch (packPaddedSequence, enforceSorted false) of 32 sequences whose lengths are spread evenly over 16..64 in shuffled order, the loss over real tokens only; tok/s counts real tokens",
+    vocab: 65, hidden: 256, layers: 2, batch: 32, seq: 64, lr: 0.002, clip: 5,
+    unit: 'tok/s', perStep: w6Lengths().reduce((a, n) => a + n, 0), // real tokens per step
+  },
 };
+
+/** W6's sequence lengths: 16..64 evenly spread over the batch of 32, in a fixed shuffled order
+ * (bench/pytorch.py computes the same). */
+export function w6Lengths() {
+  return Array.from({ length: 32 }, (_, b) => 16 + Math.round((48 * ((b * 13) % 32)) / 31));
+}
 
 export const WORKLOAD_IDS = Object.keys(WORKLOADS);
 

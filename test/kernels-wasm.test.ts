@@ -608,23 +608,37 @@ function sequenceGradients(forward: Arrays, kind: number, G: number, peephole: b
   };
 }
 
-function sequenceForwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): boolean {
+/** A packed sequence's step layout (contract.ts, sequenceForward): batch sizes [B, ...] non-increasing,
+ * in processing order (reversed for a reverse direction); returns it and the packed rows. */
+function packedLayout(batchSizes: number[], reverse: boolean): { layout: Int32Array; rows: number } {
+  const T = batchSizes.length;
+  const first = batchSizes.map((_, t) => batchSizes.slice(0, t).reduce((a, n) => a + n, 0));
+  const layout = new Int32Array(2 * T);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    layout[2 * s] = first[t]!;
+    layout[2 * s + 1] = batchSizes[t]!;
+  }
+  return { layout, rows: batchSizes.reduce((a, n) => a + n, 0) };
+}
+
+function sequenceForwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays, layout: Int32Array | null = null): boolean {
   const GH = wHh.length / H;
   const packed = k.packB(true, H, GH, wHh, 0, H);
   try {
-    return k.sequenceForward!(kind, T, B, H, packed, a.gates!, a.gh ?? null, a.states!, a.cells ?? null, a.biasHh ?? null, a.peep ?? null);
+    return k.sequenceForward!(kind, T, B, H, packed, a.gates!, a.gh ?? null, a.states!, a.cells ?? null, a.biasHh ?? null, a.peep ?? null, layout);
   } finally {
     k.releasePacked(packed);
   }
 }
 
-function sequenceBackwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): boolean {
+function sequenceBackwardOn(k: Kernels, kind: SequenceKind, T: number, B: number, H: number, wHh: Float32Array, a: Arrays, layout: Int32Array | null = null): boolean {
   const GH = wHh.length / H;
   const packed = k.packB(false, GH, H, wHh, 0, H);
   try {
     return k.sequenceBackward!(
       kind, T, B, H, packed, a.gates!, a.gh ?? null, a.states!, a.cells ?? null, a.dOut!, a.dh!, a.dc ?? null, a.dGates!,
-      a.dGh ?? null, a.dhPrev ?? null, a.peep ?? null, a.dPeep ?? null,
+      a.dGh ?? null, a.dhPrev ?? null, a.peep ?? null, a.dPeep ?? null, layout,
     );
   } finally {
     k.releasePacked(packed);
@@ -635,43 +649,46 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
   const random = rng(7);
 
   /** The loop src/nn/recurrent/fused.ts runs when a backend has no sequence kernels. */
-  function stepsForward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): void {
+  /** With a layout, step s runs m = layout[2s + 1] rows from row layout[2s] of the step-major arrays. */
+  function stepsForward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays, layout: Int32Array | null = null): void {
     const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
     const packed = k.packB(true, H, GH, wHh, 0, H);
     for (let s = 0; s < T; s++) {
-      const gOff = s * B * GH, hPrev = s * B * H, hNext = (s + 1) * B * H;
+      const m = layout ? layout[2 * s + 1]! : B;
+      const gOff = (layout ? layout[2 * s]! : s * B) * GH, hPrev = s * B * H, hNext = (s + 1) * B * H;
       if (kind === 3) {
-        k.gemmPacked(false, B, GH, H, 1, a.states!, hPrev, H, packed, 0, a.gh!, gOff, GH);
-        k.addRowVector(B, GH, a.gh!, gOff, a.biasHh!, 0);
-        k.gruForward(B, H, a.gates!, gOff, a.gh!, gOff, a.states!, hPrev, a.states!, hNext);
+        k.gemmPacked(false, m, GH, H, 1, a.states!, hPrev, H, packed, 0, a.gh!, gOff, GH);
+        k.addRowVector(m, GH, a.gh!, gOff, a.biasHh!, 0);
+        k.gruForward(m, H, a.gates!, gOff, a.gh!, gOff, a.states!, hPrev, a.states!, hNext);
         continue;
       }
-      k.gemmPacked(false, B, GH, H, 1, a.states!, hPrev, H, packed, 1, a.gates!, gOff, GH);
-      if (kind === 2) k.lstmForward(B, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.states!, hNext, a.peep ?? null, 0);
+      k.gemmPacked(false, m, GH, H, 1, a.states!, hPrev, H, packed, 1, a.gates!, gOff, GH);
+      if (kind === 2) k.lstmForward(m, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.states!, hNext, a.peep ?? null, 0);
       else {
-        k.rnnForward(B * H, kind as 0 | 1, a.gates!, gOff);
-        a.states!.set(a.gates!.subarray(gOff, gOff + B * H), hNext);
+        k.rnnForward(m * H, kind as 0 | 1, a.gates!, gOff);
+        a.states!.set(a.gates!.subarray(gOff, gOff + m * H), hNext);
       }
     }
     k.releasePacked(packed);
   }
 
-  function stepsBackward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays): void {
+  function stepsBackward(k: Kernels, kind: number, T: number, B: number, H: number, wHh: Float32Array, a: Arrays, layout: Int32Array | null = null): void {
     const GH = (kind === 2 ? 4 : kind === 3 ? 3 : 1) * H;
     const packed = k.packB(false, GH, H, wHh, 0, H);
     for (let s = T - 1; s >= 0; s--) {
-      const gOff = s * B * GH;
-      k.axpy(B * H, 1, a.dOut!, s * B * H, a.dh!, 0);
+      const m = layout ? layout[2 * s + 1]! : B, row = layout ? layout[2 * s]! : s * B;
+      const gOff = row * GH;
+      k.axpy(m * H, 1, a.dOut!, row * H, a.dh!, 0);
       if (kind === 2) {
-        k.lstmBackward(B, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.dh!, 0, a.dc!, 0, a.dGates!, gOff, a.peep ?? null, 0, a.dPeep ?? null, 0);
-        k.gemmPacked(false, B, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
+        k.lstmBackward(m, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.dh!, 0, a.dc!, 0, a.dGates!, gOff, a.peep ?? null, 0, a.dPeep ?? null, 0);
+        k.gemmPacked(false, m, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
       } else if (kind === 3) {
-        k.gruBackward(B, H, a.gates!, gOff, a.gh!, gOff, a.states!, s * B * H, a.dh!, 0, a.dGates!, gOff, a.dGh!, gOff, a.dhPrev!, 0);
-        a.dh!.set(a.dhPrev!);
-        k.gemmPacked(false, B, H, GH, 1, a.dGh!, gOff, GH, packed, 1, a.dh!, 0, H);
+        k.gruBackward(m, H, a.gates!, gOff, a.gh!, gOff, a.states!, s * B * H, a.dh!, 0, a.dGates!, gOff, a.dGh!, gOff, a.dhPrev!, 0);
+        a.dh!.set(a.dhPrev!.subarray(0, m * H));
+        k.gemmPacked(false, m, H, GH, 1, a.dGh!, gOff, GH, packed, 1, a.dh!, 0, H);
       } else {
-        k.rnnBackward(B * H, kind as 0 | 1, a.states!, (s + 1) * B * H, a.dh!, 0, a.dGates!, gOff);
-        k.gemmPacked(false, B, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
+        k.rnnBackward(m * H, kind as 0 | 1, a.states!, (s + 1) * B * H, a.dh!, 0, a.dGates!, gOff);
+        k.gemmPacked(false, m, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
       }
     }
     k.releasePacked(packed);
@@ -698,6 +715,43 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
           assert.equal(sequenceBackwardOn(wasm, kind, T, B, H, wHh, wholeBack), true);
           for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dPeep']) assert.deepEqual(wholeBack[key], stepBack[key], `${label} backward: ${key}`);
         }
+      }
+    }
+  });
+
+  test('with a packed layout (variable lengths), forward and reverse: the bits of the step loop, rows not running left alone', () => {
+    for (const { kind, name, G } of SEQUENCE_KINDS) {
+      for (const reverse of [false, true]) {
+        const batchSizes = [5, 5, 3, 2, 2, 1];
+        const { layout, rows } = packedLayout(batchSizes, reverse);
+        const [T, B, H] = [batchSizes.length, batchSizes[0]!, 7];
+        const label = `${name}${reverse ? ' reverse' : ''}`;
+        const wHh = randomArray(G * H * H, random);
+        const peephole = name === 'lstm peephole';
+        // Packed step-major arrays hold `rows` rows; the dense helpers make T * B, of which these use the first.
+        const inputs = sequenceInputs(kind, G, peephole, T, B, H, random);
+        const stepwise = copyAll(inputs);
+        stepsForward(wasm, kind, T, B, H, wHh, stepwise, layout);
+        const whole = copyAll(inputs);
+        assert.equal(sequenceForwardOn(wasm, kind, T, B, H, wHh, whole, layout), true, `${label}: taken`);
+        for (const key of ['gates', 'gh', 'states', 'cells']) assert.deepEqual(whole[key], stepwise[key], `${label} forward: ${key}`);
+        // The last row of the batch runs `length` steps (the first ones, or the last ones in reverse);
+        // the states of the other steps it never writes.
+        const lastRow = (B - 1) * H, length = batchSizes.filter((n) => n === B).length;
+        for (let s = 1; s <= T; s++) {
+          if (reverse ? s > T - length : s <= length) continue;
+          assert.deepEqual(whole.states!.subarray(s * B * H + lastRow, (s + 1) * B * H), inputs.states!.subarray(s * B * H + lastRow, (s + 1) * B * H), `${label}: row ${B - 1} at step ${s}`);
+        }
+        assert.ok(rows < T * B);
+
+        const grads = sequenceGradients(stepwise, kind, G, peephole, T, B, H, random);
+        const stepBack = copyAll(grads);
+        stepsBackward(wasm, kind, T, B, H, wHh, stepBack, layout);
+        const wholeBack = copyAll(grads);
+        assert.equal(sequenceBackwardOn(wasm, kind, T, B, H, wHh, wholeBack, layout), true);
+        for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dPeep']) assert.deepEqual(wholeBack[key], stepBack[key], `${label} backward: ${key}`);
+        // Rows beyond the packed ones were never written.
+        assert.ok(wholeBack.dGates!.subarray(rows * G * H).every((v) => v === 0), `${label}: dGates beyond the packed rows`);
       }
     }
   });
@@ -1189,6 +1243,23 @@ describe('wasm kernels on helper threads', () => {
         assert.equal(sequenceBackwardOn(threaded, kind, T, B, H, wHh, backTwo), !peephole, `${name}: backward loop taken`);
         if (peephole) continue;
         for (const key of ['dh', 'dc', 'dGates', 'dGh', 'dhPrev']) expectClose(`${name} backward: ${key}`, backTwo[key] ?? [], backOne[key] ?? [], () => 0);
+      }
+      // Packed (variable lengths): chunks of rows run only their rows still active at each step.
+      for (const reverse of [false, true]) {
+        const { layout } = packedLayout([37, 33, 20, 5], reverse);
+        for (const { kind, name, G } of SEQUENCE_KINDS.filter((c) => c.name !== 'lstm peephole')) {
+          const wHh = randomArray(G * H * H, random, 0.2);
+          const inputs = sequenceInputs(kind, G, false, T, B, H, random);
+          const [one, two] = [copyAll(inputs), copyAll(inputs)];
+          assert.equal(sequenceForwardOn(single, kind, T, B, H, wHh, one, layout), true);
+          assert.equal(sequenceForwardOn(threaded, kind, T, B, H, wHh, two, layout), true);
+          for (const key of ['gates', 'gh', 'states', 'cells']) expectClose(`packed ${name} forward: ${key}`, two[key] ?? [], one[key] ?? [], () => 0);
+          const grads = sequenceGradients(one, kind, G, false, T, B, H, random);
+          const [backOne, backTwo] = [copyAll(grads), copyAll(grads)];
+          assert.equal(sequenceBackwardOn(single, kind, T, B, H, wHh, backOne, layout), true);
+          assert.equal(sequenceBackwardOn(threaded, kind, T, B, H, wHh, backTwo, layout), true);
+          for (const key of ['dh', 'dc', 'dGates', 'dGh']) expectClose(`packed ${name} backward: ${key}`, backTwo[key] ?? [], backOne[key] ?? [], () => 0);
+        }
       }
       const wHh = randomArray(4 * H * H, random, 0.2);
       helperTakesPart(threaded, 'a time loop', () => sequenceForwardOn(threaded, 2, T, B, H, wHh, sequenceInputs(2, 4, false, T, B, H, random)));

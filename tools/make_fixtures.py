@@ -4,6 +4,8 @@
 What it produces
     Small safetensors files in test/fixtures/ (see test/fixtures/README.md for the
     key conventions of each file):
+      * one file per packed (variable-length) layer case: a padded batch, its lengths,
+        PyTorch's packed output data, padded output, final states and every gradient;
       * one file per recurrent layer case (RNN / LSTM / GRU, several options) and per
         cell case (RNNCell / LSTMCell / GRUCell): parameters, inputs, initial states,
         output cotangents, expected outputs and final states, and the gradients of
@@ -214,6 +216,21 @@ LAYER_CASES = [
     ("gru_200steps", "GRU", dict(input_size=3, hidden_size=8, num_layers=1), dict(seq=200, batch=2)),
 ]
 
+# Packed (variable-length) cases: name -> (module, options, lengths, enforce_sorted). The padded input
+# is [max(lengths), batch, input] (batch first: [batch, max, input]); its padding holds random values
+# too, which must get a zero gradient. Unsorted lengths are distinct, so PyTorch's sort order is the
+# only one possible.
+PACKED_CASES = [
+    ("packed_rnn_tanh", "RNN", dict(input_size=3, hidden_size=5, num_layers=1, nonlinearity="tanh"), [5, 5, 3, 1], True),
+    ("packed_rnn_relu_bidirectional", "RNN", dict(input_size=4, hidden_size=3, num_layers=2, nonlinearity="relu", bidirectional=True), [2, 6, 4], False),
+    ("packed_lstm_1layer", "LSTM", dict(input_size=3, hidden_size=5, num_layers=1), [4, 3, 3, 2, 1], True),
+    ("packed_lstm_2layer_bidirectional", "LSTM", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), [3, 5, 1, 4], False),
+    ("packed_lstm_batch_first", "LSTM", dict(input_size=4, hidden_size=5, num_layers=2, batch_first=True, bidirectional=True), [2, 6, 5], False),
+    ("packed_lstm_proj", "LSTM", dict(input_size=4, hidden_size=6, num_layers=2, proj_size=3, bidirectional=True), [1, 5, 3], False),
+    ("packed_gru_2layer_bidirectional", "GRU", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), [4, 1, 6, 3], False),
+    ("packed_gru_batch_first", "GRU", dict(input_size=4, hidden_size=5, num_layers=1, batch_first=True), [3, 6, 2], False),
+]
+
 CELL_CASES = [
     ("rnncell_tanh", "RNNCell", dict(input_size=3, hidden_size=5, nonlinearity="tanh"), dict(batch=3)),
     ("lstmcell", "LSTMCell", dict(input_size=4, hidden_size=5), dict(batch=2)),
@@ -244,12 +261,18 @@ def cell_options_json(module, o):
     return json.dumps(opts, separators=(",", ":"))
 
 
-def make_layer_case(name, module, o, dims):
+def layer_fixture(name, module, o, seq, batch, run):
+    """The tensors of one recurrent layer case, in the files' key order.
+
+    Seeds with the case name, builds the module, then draws x (padded when `run` packs it), h0 and c0,
+    in that order. `run(m, x, h0, c0)` returns (extra inputs, outputs, extra expected values):
+    dicts of numpy arrays, and a list of (key, tensor) that the loss weighs with random cotangents
+    (drawn in that order): loss = sum over outputs of sum(output * cotangent.<key>).
+    """
     import torch
 
     torch.manual_seed(seed_for(name))
     m = getattr(torch.nn, module)(dropout=0.0, **o).float()
-    seq, batch = dims["seq"], dims["batch"]
     layers = o.get("num_layers", 1)
     dirs = 2 if o.get("bidirectional", False) else 1
     hidden = o["hidden_size"]
@@ -261,41 +284,80 @@ def make_layer_case(name, module, o, dims):
     h0 = torch.randn(layers * dirs, batch, out_h).requires_grad_()
     c0 = torch.randn(layers * dirs, batch, hidden).requires_grad_() if is_lstm else None
 
-    if is_lstm:
-        output, (hn, cn) = m(x, (h0, c0))
-    else:
-        output, hn = m(x, h0)
-        cn = None
-    g_out = torch.randn(*output.shape)
-    g_hn = torch.randn(*hn.shape)
-    g_cn = torch.randn(*cn.shape) if is_lstm else None
-    loss = (output * g_out).sum() + (hn * g_hn).sum()
-    if is_lstm:
-        loss = loss + (cn * g_cn).sum()
+    extra_inputs, outputs, extra_expected = run(m, x, h0, c0)
+    cotangents = [torch.randn(*value.shape) for _, value in outputs]
+    loss = sum((value * g).sum() for (_, value), g in zip(outputs, cotangents))
     loss.backward()
 
     t = {}
     for k, v in m.state_dict().items():
         t["param." + k] = np32(v)
     t["input.x"] = np32(x)
+    t.update(extra_inputs)
     t["input.h0"] = np32(h0)
     if is_lstm:
         t["input.c0"] = np32(c0)
-    t["cotangent.output"] = np32(g_out)
-    t["cotangent.hn"] = np32(g_hn)
-    if is_lstm:
-        t["cotangent.cn"] = np32(g_cn)
-    t["expected.output"] = np32(output)
-    t["expected.hn"] = np32(hn)
-    if is_lstm:
-        t["expected.cn"] = np32(cn)
+    for (key, _), g in zip(outputs, cotangents):
+        t["cotangent." + key] = np32(g)
+    t.update(extra_expected)
+    for key, value in outputs:
+        t["expected." + key] = np32(value)
     t["grad.x"] = np32(x.grad)
     t["grad.h0"] = np32(h0.grad)
     if is_lstm:
         t["grad.c0"] = np32(c0.grad)
     for k, p in m.named_parameters():
         t["grad." + k] = np32(p.grad)
+    return t
+
+
+def run_layer(m, x, h0, c0, source=None):
+    """The module from h0 (and c0): (output, [("hn", hn), ("cn", cn)] for an LSTM, else [("hn", hn)])."""
+    if c0 is not None:
+        output, (hn, cn) = m(source if source is not None else x, (h0, c0))
+        return output, [("hn", hn), ("cn", cn)]
+    output, hn = m(source if source is not None else x, h0)
+    return output, [("hn", hn)]
+
+
+def make_layer_case(name, module, o, dims):
+    def run(m, x, h0, c0):
+        output, states = run_layer(m, x, h0, c0)
+        return {}, [("output", output)] + states, {}
+
+    t = layer_fixture(name, module, o, dims["seq"], dims["batch"], run)
     meta = {"module": module, "options": layer_options_json(module, o), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_packed_case(name, module, o, lengths, enforce_sorted):
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    seq = max(lengths)
+    batch_first = o.get("batch_first", False)
+    lengths_t = torch.tensor(lengths, dtype=torch.int64)
+
+    def run(m, x, h0, c0):
+        packed = pack_padded_sequence(x, lengths_t, batch_first=batch_first, enforce_sorted=enforce_sorted)
+        out_packed, states = run_layer(m, x, h0, c0, source=packed)
+        padded, out_lengths = pad_packed_sequence(out_packed, batch_first=batch_first, total_length=seq)
+        if out_lengths.tolist() != lengths:
+            raise AssertionError("%s: pad_packed_sequence gave lengths %s" % (name, out_lengths.tolist()))
+        expected = {"expected.batch_sizes": out_packed.batch_sizes.numpy().astype("<i8")}
+        if out_packed.sorted_indices is not None:
+            expected["expected.sorted_indices"] = out_packed.sorted_indices.numpy().astype("<i8")
+        expected["expected.data"] = np32(out_packed.data)
+        # The loss reads the padded output, so gradients flow through padding and packing too.
+        return {"input.lengths": lengths_t.numpy().astype("<i8")}, [("padded", padded)] + states, expected
+
+    t = layer_fixture(name, module, o, seq, len(lengths), run)
+    meta = {
+        "module": module,
+        "options": layer_options_json(module, o),
+        "enforceSorted": json.dumps(enforce_sorted),
+        "producer": producer(),
+    }
     return save(name, t, meta)
 
 
@@ -484,6 +546,8 @@ def main():
     paths = []
     for name, module, o, dims in LAYER_CASES:
         paths.append(make_layer_case(name, module, o, dims))
+    for name, module, o, lengths, enforce_sorted in PACKED_CASES:
+        paths.append(make_packed_case(name, module, o, lengths, enforce_sorted))
     for name, module, o, dims in CELL_CASES:
         paths.append(make_cell_case(name, module, o, dims))
     for name, cls, kwargs in OPTIM_CASES:

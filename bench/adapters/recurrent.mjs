@@ -60,6 +60,21 @@ export async function setup(id, variant) {
         return nn.crossEntropy(head.forward(out).reshape([w.seq * w.batch, w.vocab]), targets);
       }, w.clip);
     }
+    case 'W6': {
+      // W1's step on a packed batch: packing is part of the step, as in PyTorch; the loss reads only
+      // the real tokens (the targets packed once, in the same layout).
+      const { oneHot, targets, lengths } = makeBatch(id);
+      const lstm = new nn.LSTM({ inputSize: w.vocab, hiddenSize: w.hidden, numLayers: w.layers });
+      const head = new nn.Linear(w.hidden, w.vocab);
+      const opt = new optim.Adam([...lstm.parameters(), ...head.parameters()], { lr: w.lr });
+      const { packPaddedSequence } = nn.utils.rnn;
+      const x = tensor(oneHot, [w.seq, w.batch, w.vocab]);
+      const packedTargets = Array.from(packPaddedSequence(tensor(Float32Array.from(targets), [w.seq, w.batch]), lengths, { enforceSorted: false }).data.data);
+      return trainer([lstm, head], opt, () => {
+        const [out] = lstm.forward(packPaddedSequence(x, lengths, { enforceSorted: false }));
+        return nn.crossEntropy(head.forward(out.data), packedTargets);
+      }, w.clip);
+    }
     case 'W2': {
       const { x, y } = makeBatch(id);
       const rnn = new nn.RNN({ inputSize: 1, hiddenSize: w.hidden, nonlinearity: 'tanh' });

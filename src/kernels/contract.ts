@@ -211,23 +211,31 @@ export interface Kernels {
    * receives h W_hh^T + b_hh per step. Arrays start at offset 0. Returns false, having done nothing,
    * when the backend would rather the caller ran the steps (work it shares across threads per step,
    * such as a batch too small to share the whole loop by rows).
+   *
+   * Variable lengths (packed sequences): `layout` [steps, 2] gives step s its first row in gates and
+   * gh (and dGates, dGh, dOut backwards), which then hold only each step's active rows one step
+   * after another, and its number of active rows: the first rows of the batch, which is sorted by
+   * length. The step reads and writes only those rows of states and cells; the others keep what they
+   * held (an ended sequence's last state; a reverse direction's rows not started yet, h0 if the
+   * caller put it there). Without a layout, step s has all rows, from row s * batch.
    */
   sequenceForward?(
     kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,
     gates: FloatArray, gh: FloatArray | null, states: FloatArray, cells: FloatArray | null,
-    biasHh: FloatArray | null, peep: FloatArray | null,
+    biasHh: FloatArray | null, peep: FloatArray | null, layout?: Int32Array | null,
   ): boolean;
   /**
    * The backward time loop matching sequenceForward, from dh (dL/dh_T in, dL/dh0 out) and dc (LSTM,
    * likewise): per step dh += dOut[s], the step's backward kernel into dGates[s] (and dGh[s] for
    * GRU, with dhPrev as its scratch), then dh = dGates[s] W_hh with `packed` from packB(false, ...).
-   * Returns false, having done nothing, as sequenceForward does.
+   * Returns false, having done nothing, as sequenceForward does. With a `layout`, as there: rows a
+   * step does not touch keep their dh and dc, which so wait for the steps in which they are active.
    */
   sequenceBackward?(
     kind: SequenceKind, steps: number, batch: number, hidden: number, packed: PackedMatrix,
     gates: FloatArray, gh: FloatArray | null, states: FloatArray, cells: FloatArray | null,
     dOut: FloatArray, dh: FloatArray, dc: FloatArray | null, dGates: FloatArray, dGh: FloatArray | null,
-    dhPrev: FloatArray | null, peep: FloatArray | null, dPeep: FloatArray | null,
+    dhPrev: FloatArray | null, peep: FloatArray | null, dPeep: FloatArray | null, layout?: Int32Array | null,
   ): boolean;
 
   // ---- losses ----

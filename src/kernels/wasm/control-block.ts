@@ -28,7 +28,7 @@ export const COUNT = 2;
 export const FAILED = 3;
 /** Test hook: while 1, the next helper to claim a chunk exits holding it, as a crashed thread would. */
 export const ABANDON_NEXT_CLAIM = 4;
-/** The job that runChunk reads (assembly/threads.ts): kind, split, chunk size, up to 17 arguments. */
+/** The job that runChunk reads (assembly/threads.ts): kind, split, chunk size, up to 18 arguments. */
 export const JOB = 8;
 export const CONTROL_INTS = 32;
 

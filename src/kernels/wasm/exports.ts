@@ -42,12 +42,12 @@ export interface WasmExports {
   ): void;
   sequenceForward(
     kind: number, steps: number, batch: number, hidden: number, packed: number,
-    gates: number, gh: number, states: number, cells: number, biasHh: number, peep: number, work: number,
+    gates: number, gh: number, states: number, cells: number, biasHh: number, peep: number, layout: number, work: number,
   ): void;
   sequenceBackward(
     kind: number, steps: number, batch: number, hidden: number, packed: number,
     gates: number, gh: number, states: number, cells: number, dOut: number, dh: number, dc: number,
-    dGates: number, dGh: number, dhPrev: number, peep: number, dPeep: number, work: number,
+    dGates: number, dGh: number, dhPrev: number, peep: number, dPeep: number, layout: number, work: number,
   ): void;
   softmaxCrossEntropy(
     rows: number, classes: number, logits: number, targets: number, ignoreIndex: number, loss: number, dLogits: number,

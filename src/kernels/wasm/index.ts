@@ -322,32 +322,32 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
 
-    sequenceForward(kind, steps, batch, hidden, packed, gates, gh, states, cells, biasHh, peep) {
+    sequenceForward(kind, steps, batch, hidden, packed, gates, gh, states, cells, biasHh, peep, layout = null) {
       if (!(packed instanceof WasmPacked) || f64(gates)) return false;
       // A step big enough to share runs whole here only if the threads can share the whole loop.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.n);
       if (threaded && !pool.sharesSequence(batch)) return false;
-      const p = stage.begin(SEQUENCE_FORWARD, steps, batch, hidden, packed.n)
-        .arg(gates).arg(gh).arg(states).arg(cells).arg(biasHh).arg(peep).bind();
-      if (threaded) pool.sequence(KIND_SEQUENCE_FORWARD, batch, [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5]], gemmWork);
-      else w.sequenceForward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], gemmWork);
+      const p = stage.begin(SEQUENCE_FORWARD, steps, batch, hidden, packed.n, stepRowsOf(steps, batch, layout))
+        .arg(gates).arg(gh).arg(states).arg(cells).arg(biasHh).arg(peep).arg(layout).bind();
+      if (threaded) pool.sequence(KIND_SEQUENCE_FORWARD, batch, [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6]], gemmWork);
+      else w.sequenceForward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], gemmWork);
       stage.finish();
       return true;
     },
 
-    sequenceBackward(kind, steps, batch, hidden, packed, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep) {
+    sequenceBackward(kind, steps, batch, hidden, packed, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep, layout = null) {
       if (!(packed instanceof WasmPacked) || f64(gates)) return false;
       // The peephole gradient sums over batch rows: shared by rows, it would sum in another order.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.k);
       if (threaded && (peep || !pool.sharesSequence(batch))) return false;
-      const p = stage.begin(SEQUENCE_BACKWARD, steps, batch, hidden, packed.k)
+      const p = stage.begin(SEQUENCE_BACKWARD, steps, batch, hidden, packed.k, stepRowsOf(steps, batch, layout))
         .arg(gates).arg(gh).arg(states).arg(cells).arg(dOut).arg(dh).arg(dc).arg(dGates).arg(dGh).arg(dhPrev).arg(peep).arg(peep ? dPeep : null)
-        .bind();
+        .arg(layout).bind();
       if (threaded) {
-        const args = [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]];
+        const args = [kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]!];
         pool.sequence(KIND_SEQUENCE_BACKWARD, batch, args, gemmWork);
       } else {
-        w.sequenceBackward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], gemmWork);
+        w.sequenceBackward(kind, steps, batch, hidden, packed.ptr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]!, gemmWork);
       }
       stage.finish();
       return true;
@@ -374,6 +374,14 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
   };
+}
+
+/** Rows of the step-major arrays of a whole time loop: all steps' active rows with a layout. */
+function stepRowsOf(steps: number, batch: number, layout: Int32Array | null): number {
+  if (!layout) return steps * batch;
+  let rows = 0;
+  for (let s = 0; s < steps; s++) rows = Math.max(rows, layout[2 * s]! + layout[2 * s + 1]!);
+  return rows;
 }
 
 /** Compiles synchronously (Node, workers); check wasmSimdSupported() first. `shared` picks the

@@ -120,27 +120,31 @@ export const GRU_BACKWARD = kernelArgs('gruBackward', ['batch', 'hidden'], {
   dhPrev: write(state),
 });
 
-type SequenceSizes = Sizes<['steps', 'batch', 'hidden', 'gateRows']>;
-/** [steps, batch, gateRows]: every step's gates (`gateRows` = gates * hidden). */
-const allGates = (s: SequenceSizes): number => s.steps * s.batch * s.gateRows;
+type SequenceSizes = Sizes<['steps', 'batch', 'hidden', 'gateRows', 'stepRows']>;
+/** [stepRows, gateRows]: every step's gates (`gateRows` = gates * hidden; `stepRows` = steps * batch,
+ * or the active rows of all steps with a layout). */
+const allGates = (s: SequenceSizes): number => s.stepRows * s.gateRows;
 /** [steps + 1, batch, hidden]: the initial state and every step's. */
 const allStates = (s: SequenceSizes): number => (s.steps + 1) * state(s);
+/** [steps, 2]: each step's first row and active rows (none without variable lengths). */
+const stepLayout = (s: SequenceSizes): number => 2 * s.steps;
 
-export const SEQUENCE_FORWARD = kernelArgs('sequenceForward', ['steps', 'batch', 'hidden', 'gateRows'], {
+export const SEQUENCE_FORWARD = kernelArgs('sequenceForward', ['steps', 'batch', 'hidden', 'gateRows', 'stepRows'], {
   gates: readWrite(allGates),
   gh: overwrite(allGates),
   states: readWrite(allStates),
   cells: readWrite(allStates),
   biasHh: read((s) => s.gateRows),
   peep: read(peepholes),
+  layout: read(stepLayout),
 });
 
-export const SEQUENCE_BACKWARD = kernelArgs('sequenceBackward', ['steps', 'batch', 'hidden', 'gateRows'], {
+export const SEQUENCE_BACKWARD = kernelArgs('sequenceBackward', ['steps', 'batch', 'hidden', 'gateRows', 'stepRows'], {
   gates: read(allGates),
   gh: read(allGates),
   states: read(allStates),
   cells: read(allStates),
-  dOut: read((s) => s.steps * state(s)),
+  dOut: read((s) => s.stepRows * s.hidden),
   dh: readWrite(state),
   dc: readWrite(state),
   dGates: overwrite(allGates),
@@ -148,6 +152,7 @@ export const SEQUENCE_BACKWARD = kernelArgs('sequenceBackward', ['steps', 'batch
   dhPrev: overwrite(state),
   peep: read(peepholes),
   dPeep: readWrite(peepholes),
+  layout: read(stepLayout),
 });
 
 export const SOFTMAX_CROSS_ENTROPY = kernelArgs('softmaxCrossEntropy', ['rows', 'classes'], {

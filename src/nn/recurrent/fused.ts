@@ -12,10 +12,20 @@
  *
  * Time runs in "processing order": for the reverse direction the input is copied reversed into the
  * workspace, so the core loop is the same for both directions.
+ *
+ * Variable lengths (a packed sequence, PyTorch's layout: the batch sorted by length, step t holding
+ * batchSizes[t] rows, one step after another): the input stays in that layout, and so do the
+ * "step-major" buffers (gates, gh, hRaw and their gradients); a table gives each step of the loop, in
+ * processing order, its first row there and its number of active rows, the first rows of the batch.
+ * States and cells keep the whole batch per step, and a step leaves its inactive rows alone: a
+ * sequence that ended keeps its last state, and for the reverse direction a sequence that has not
+ * started yet still holds h0, put there before the loop. Backward, the same rows carry their dh and dc
+ * untouched until the steps in which they are active.
  */
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
-import { allocateArray, isGradEnabled, record, Tensor } from '../../tensor/index.js';
+import { allocateArray, formatShape, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
+import { checkBatchSizes } from './packed.js';
 import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
 import { flushSpareBuffers, workspaceFor, type Workspace } from './workspace.js';
@@ -35,7 +45,7 @@ export interface DirectionWeights {
 }
 
 export interface DirectionResult {
-  output: Tensor; // [T, B, P], in time order
+  output: Tensor; // [T, B, P], in time order (packed: [N, P], the input's layout)
   h: Tensor; // [B, P]
   c: Tensor | null; // [B, H]
 }
@@ -49,16 +59,36 @@ interface Geometry {
   P: number;
   G: number;
   reverse: boolean;
+  /** Rows of the step-major buffers: T * B, or the packed sequence's N. */
+  rows: number;
+  /** Per step in processing order: its first row in the step-major buffers and its active rows. */
+  layout: Int32Array;
+  /** Variable lengths: `layout` is passed to the kernels and nothing is copied reversed. */
+  packed: boolean;
+}
+
+/** The layout of a step-major buffer in processing order: dense (reversed inputs are copied into
+ * processing order), or from a packed sequence's batch sizes (read in place, in time order). */
+function stepLayout(T: number, B: number, reverse: boolean, batchSizes: Int32Array | null): Int32Array {
+  const layout = new Int32Array(2 * T);
+  const firstRow = new Int32Array(T);
+  for (let t = 1; t < T; t++) firstRow[t] = firstRow[t - 1]! + (batchSizes ? batchSizes[t - 1]! : B);
+  for (let s = 0; s < T; s++) {
+    const t = reverse && batchSizes ? T - 1 - s : s;
+    layout[2 * s] = firstRow[t]!;
+    layout[2 * s + 1] = batchSizes ? batchSizes[t]! : B;
+  }
+  return layout;
 }
 
 /** Buffers the forward fills and the backward reads; all in processing order. */
 interface Saved {
-  x: KernelBuffer; // [T, B, I]
-  gates: KernelBuffer; // [T, B, G*H]: activations after the forward
-  gh: KernelBuffer | null; // GRU: [T, B, 3H] = h W_hh^T + b_hh
+  x: KernelBuffer; // [rows, I] (step-major)
+  gates: KernelBuffer; // [rows, G*H]: activations after the forward
+  gh: KernelBuffer | null; // GRU: [rows, 3H] = h W_hh^T + b_hh
   states: KernelBuffer; // [T+1, B, P]: h0, h1, ...
   cells: KernelBuffer | null; // LSTM: [T+1, B, H]
-  hRaw: KernelBuffer | null; // LSTM with projection: [T, B, H] before W_hr
+  hRaw: KernelBuffer | null; // LSTM with projection: [rows, H] before W_hr
   peep: KernelBuffer | null; // peephole weights gathered contiguously: [w_ci | w_cf | w_co]
   /** One-hot input rows: their columns, and room for W_ih^T (forward) and dW_ih^T (backward). */
   oneHot: { ids: Int32Array; scratch: KernelBuffer } | null;
@@ -68,11 +98,11 @@ const timeOf = (g: Geometry, s: number): number => (g.reverse ? g.T - 1 - s : s)
 
 export const sequenceKind = (kind: CellKind): SequenceKind => (kind === 'rnn_tanh' ? 0 : kind === 'rnn_relu' ? 1 : kind === 'lstm' ? 2 : 3);
 
-/** Copies [T, B, width] rows between time order and processing order. */
+/** Copies [T, B, width] rows between time order and processing order (a packed layout needs no reversing). */
 function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {
   const block = g.B * width;
-  if (!g.reverse) {
-    dst.set(src.subarray(0, g.T * block));
+  if (!g.reverse || g.packed) {
+    dst.set(src.subarray(0, g.rows * width));
     return;
   }
   for (let s = 0; s < g.T; s++) {
@@ -101,7 +131,7 @@ function stepGemm(
 }
 
 function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved): void {
-  const { T, B, I, H, P, G, kind } = g;
+  const { T, B, I, H, P, G, kind, rows, layout } = g;
   const GH = G * H;
   const sw = stepWeights(g, k, w, true);
   const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
@@ -115,32 +145,35 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
   const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
   if (saved.oneHot) {
     const { ids, scratch } = saved.oneHot;
-    gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(T * B, I) ? scratch.view() : null, biases);
+    gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(rows, I) ? scratch.view() : null, biases);
   } else {
-    k.gemm(false, true, T * B, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
-    for (const bias of biases) if (bias) k.addRowVector(T * B, GH, gates, 0, bias, 0);
+    k.gemm(false, true, rows, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+    for (const bias of biases) if (bias) k.addRowVector(rows, GH, gates, 0, bias, 0);
   }
   const peep = saved.peep?.view() ?? null;
   const wHr = w.weightHr?.data ?? null;
   const bHh = w.biasHh?.data ?? null;
-  if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep)) return;
+  const table = g.packed ? layout : null;
+  if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep, table)) return;
   for (let s = 0; s < T; s++) {
-    const gOff = s * B * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
+    // m active rows: the first of the batch, from row `row` of the step-major buffers.
+    const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+    const gOff = row * GH, hPrev = s * B * P, hNext = (s + 1) * B * P;
     if (kind === 'gru') {
-      stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 0, gh!, gOff);
-      if (bHh) k.addRowVector(B, GH, gh!, gOff, bHh, 0);
-      k.gruForward(B, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
+      stepGemm(k, sw.hh, true, m, GH, P, states, hPrev, wHh, 0, gh!, gOff);
+      if (bHh) k.addRowVector(m, GH, gh!, gOff, bHh, 0);
+      k.gruForward(m, H, gates, gOff, gh!, gOff, states, hPrev, states, hNext);
       continue;
     }
-    stepGemm(k, sw.hh, true, B, GH, P, states, hPrev, wHh, 1, gates, gOff);
+    stepGemm(k, sw.hh, true, m, GH, P, states, hPrev, wHh, 1, gates, gOff);
     if (kind === 'lstm') {
       const raw = hRaw ?? states;
-      const rawOff = hRaw ? s * B * H : hNext;
-      k.lstmForward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
-      if (hRaw) stepGemm(k, sw.hr, true, B, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
+      const rawOff = hRaw ? row * H : hNext;
+      k.lstmForward(m, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
+      if (hRaw) stepGemm(k, sw.hr, true, m, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
     } else {
-      k.rnnForward(B * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
-      states.set(gates.subarray(gOff, gOff + B * H), hNext);
+      k.rnnForward(m * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
+      states.set(gates.subarray(gOff, gOff + m * H), hNext);
     }
   }
 }
@@ -173,9 +206,8 @@ function runBackward(
   g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved, ws: Workspace, dtype: DType, need: Needs,
   dOutput: FloatArray | null, dHn: FloatArray | null, dCn: FloatArray | null,
 ): Gradients {
-  const { T, B, I, H, P, G, kind } = g;
+  const { T, B, I, H, P, G, kind, rows, layout } = g;
   const GH = G * H;
-  const rows = T * B;
   // Allocate everything first (packing included): views taken afterwards stay valid through the loop.
   // `false`: written in full before being read, so not zero-filled.
   const sw = stepWeights(g, k, w, false);
@@ -194,6 +226,8 @@ function runBackward(
   const dWihBuf = need.weightIh ? ws.take(GH * I, false) : null, dWhhBuf = need.weightHh ? ws.take(GH * P, false) : null;
   const dBihBuf = w.biasIh && need.biasIh ? ws.take(GH, false) : null, dBhhBuf = w.biasHh && need.biasHh ? ws.take(GH, false) : null;
   const dWhrBuf = w.weightHr && need.weightHr ? ws.take(P * H, false) : null;
+  // Packed: each step's previous states of its active rows, one step after another, for dW_hh's GEMM.
+  const hPrevBuf = g.packed && dWhhBuf ? ws.take(rows * P, false) : null;
 
   const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
   const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
@@ -207,27 +241,36 @@ function runBackward(
   if (dc && dCn) dc.set(dCn);
 
   const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
-    sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep,
+    sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep, g.packed ? layout : null,
   );
   for (let s = whole ? -1 : T - 1; s >= 0; s--) {
-    const gOff = s * B * GH, hPrev = s * B * P;
-    k.axpy(B * P, 1, dOut, s * B * P, dh, 0);
+    const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+    const gOff = row * GH, hPrev = s * B * P;
+    k.axpy(m * P, 1, dOut, row * P, dh, 0);
     if (kind === 'lstm') {
       let dRaw = dh;
       if (dhRaw && dhAll) {
-        dhAll.set(dh, s * B * P);
-        stepGemm(k, sw.hr, false, B, H, P, dh, 0, wHr!, 0, dhRaw, 0);
+        dhAll.set(dh.subarray(0, m * P), row * P);
+        stepGemm(k, sw.hr, false, m, H, P, dh, 0, wHr!, 0, dhRaw, 0);
         dRaw = dhRaw;
       }
-      k.lstmBackward(B, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
-      stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
+      k.lstmBackward(m, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
+      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
     } else if (kind === 'gru') {
-      k.gruBackward(B, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
-      dh.set(dhPrev!);
-      stepGemm(k, sw.hh, false, B, P, GH, dGh!, gOff, wHh, 1, dh, 0);
+      k.gruBackward(m, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
+      dh.set(dhPrev!.subarray(0, m * H));
+      stepGemm(k, sw.hh, false, m, P, GH, dGh!, gOff, wHh, 1, dh, 0);
     } else {
-      k.rnnBackward(B * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
-      stepGemm(k, sw.hh, false, B, P, GH, dGates, gOff, wHh, 0, dh, 0);
+      k.rnnBackward(m * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
+      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
+    }
+  }
+  // Packed: the previous states of each step's active rows, in the step-major layout of dGates.
+  const hPrevRows = hPrevBuf?.view() ?? states;
+  if (hPrevBuf) {
+    for (let s = 0; s < T; s++) {
+      const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+      hPrevRows.set(states.subarray(s * B * P, (s * B + m) * P), row * P);
     }
   }
 
@@ -241,7 +284,7 @@ function runBackward(
     scratch.fill(0);
     scatterColumns(k, saved.oneHot.ids, dGates, GH, I, dWih, scratch);
   } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
-  if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, states, 0, P, 0, dWhh, 0, P);
+  if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, hPrevRows, 0, P, 0, dWhh, 0, P);
   if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
   // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied rather than redone.
   if (dBhh && dBih && dHhGates === dGates) dBhh.set(dBih);
@@ -281,53 +324,81 @@ function preparedForward(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Ten
 
 /**
  * Runs one direction of one layer over x [T, B, I] from h0 [B, P] (and c0 [B, H] for LSTM), recording
- * one autograd node when gradients are needed.
+ * one autograd node when gradients are needed. With `batchSizes` (a packed sequence: non-increasing,
+ * batchSizes[0] = B), x is the packed data [N, I] and the output is [N, P] in the same layout; h and
+ * c are each row's state after its own last step (the reverse direction: after time 0).
  */
 export function recurrentDirection(
   kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean,
+  batchSizes: Int32Array | null = null,
 ): DirectionResult {
-  const [T, B, I] = x.shape as [number, number, number];
+  const packed = batchSizes !== null;
+  // The kernels trust the layout: a bad one would write outside the call's buffers.
+  if (packed) {
+    if (x.shape.length !== 2) throw new Error(`recurrentDirection: packed input must be [N, input], got ${formatShape(x.shape)}`);
+    checkBatchSizes('recurrentDirection', batchSizes, x.shape[0]!);
+    if (h0.shape[0] !== batchSizes[0]) throw new Error(`recurrentDirection: h0 must have ${batchSizes[0]} rows (batchSizes[0]), got ${formatShape(h0.shape)}`);
+  }
+  const [T, B, I] = packed ? [batchSizes.length, batchSizes[0]!, x.shape[1]!] : (x.shape as [number, number, number]);
+  const rows = packed ? x.shape[0]! : T * B;
   const G = gateCount(kind);
   const H = w.weightIh.shape[0]! / G;
   const P = w.weightHr ? w.weightHr.shape[0]! : H;
-  const g: Geometry = { kind, T, B, I, H, P, G, reverse };
+  const layout = stepLayout(T, B, reverse, batchSizes);
+  const g: Geometry = { kind, T, B, I, H, P, G, reverse, rows, layout, packed };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
   const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
   const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
   // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
   const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (T === 1 && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
+  if (T === 1 && !packed && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
     return preparedForward(k, g, x, h0, c0, w);
   }
   const ws = workspaceFor(k, dtype);
-  // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed).
+  // Every buffer is written in full before it is read (c0 absent: the first cell state is zeroed;
+  // packed, the rows of states a step leaves alone are never read).
   const saved: Saved = {
-    x: ws.take(T * B * I, false),
-    gates: ws.take(T * B * G * H, false),
-    gh: kind === 'gru' ? ws.take(T * B * G * H, false) : null,
+    x: ws.take(rows * I, false),
+    gates: ws.take(rows * G * H, false),
+    gh: kind === 'gru' ? ws.take(rows * G * H, false) : null,
     states: ws.take((T + 1) * B * P, false),
     cells: kind === 'lstm' ? ws.take((T + 1) * B * H, false) : null,
-    hRaw: w.weightHr ? ws.take(T * B * H, false) : null,
+    hRaw: w.weightHr ? ws.take(rows * H, false) : null,
     peep: w.peephole ? ws.take(3 * H, false) : null,
     oneHot: null,
   };
   if (saved.peep) w.peephole!.forEach((p, i) => saved.peep!.view().set(p.data, i * H));
   copyTimeMajor(g, I, x.data, saved.x.view(), true);
-  const ids = oneHotRows(saved.x.view(), T * B, I);
+  const ids = oneHotRows(saved.x.view(), rows, I);
   if (ids) saved.oneHot = { ids, scratch: ws.take(I * G * H, false) };
   saved.states.view().set(h0.data);
   if (saved.cells) {
     if (c0) saved.cells.view().set(c0.data);
     else saved.cells.view().fill(0, 0, B * H);
   }
+  if (packed && reverse) {
+    holdInitialRows(g, P, saved.states.view());
+    if (saved.cells) holdInitialRows(g, H, saved.cells.view());
+  }
   runForward(g, k, w, saved);
 
-  const output = new Tensor(allocateArray(T * B * P, dtype), [T, B, P]);
   const statesView = saved.states.view();
-  copyTimeMajor(g, P, statesView.subarray(B * P), output.data, false);
-  const h = new Tensor(statesView.slice(T * B * P, (T + 1) * B * P), [B, P]);
-  const c = saved.cells ? new Tensor(saved.cells.view().slice(T * B * H, (T + 1) * B * H), [B, H]) : null;
+  let output: Tensor, h: Tensor, c: Tensor | null;
+  if (packed) {
+    output = new Tensor(allocateArray(rows * P, dtype), [rows, P]);
+    for (let s = 0; s < T; s++) {
+      const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+      output.data.set(statesView.subarray((s + 1) * B * P, ((s + 1) * B + m) * P), row * P);
+    }
+    h = new Tensor(lastStates(g, P, statesView, dtype), [B, P]);
+    c = saved.cells ? new Tensor(lastStates(g, H, saved.cells.view(), dtype), [B, H]) : null;
+  } else {
+    output = new Tensor(allocateArray(T * B * P, dtype), [T, B, P]);
+    copyTimeMajor(g, P, statesView.subarray(B * P), output.data, false);
+    h = new Tensor(statesView.slice(T * B * P, (T + 1) * B * P), [B, P]);
+    c = saved.cells ? new Tensor(saved.cells.view().slice(T * B * H, (T + 1) * B * H), [B, H]) : null;
+  }
 
   if (!records) {
     ws.release();
@@ -372,6 +443,31 @@ export function recurrentDirection(
   const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
   const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
+}
+
+/**
+ * Packed, reverse direction: a row starts at the step of its last time, so until then its state must
+ * be its initial one. Copies rows of the initial state ([B, width] at step 0) to every later step at
+ * which the row has not been active yet.
+ */
+function holdInitialRows(g: Geometry, width: number, states: FloatArray): void {
+  const { T, B, layout } = g;
+  for (let s = 1; s <= T; s++) {
+    const started = layout[2 * s - 1]!;
+    if (started < B) states.copyWithin(s * B * width + started * width, started * width, B * width);
+  }
+}
+
+/** Packed: each row's state after its last active step (the row is left alone after it). */
+function lastStates(g: Geometry, width: number, states: FloatArray, dtype: DType): FloatArray {
+  const { T, B, layout } = g;
+  const out = allocateArray(B * width, dtype);
+  for (let b = 0; b < B; b++) {
+    let last = 0;
+    for (let s = 0; s < T; s++) if (layout[2 * s + 1]! > b) last = s + 1;
+    out.set(states.subarray((last * B + b) * width, (last * B + b + 1) * width), b * width);
+  }
+  return out;
 }
 
 /**

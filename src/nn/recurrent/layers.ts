@@ -12,7 +12,7 @@
  * w_cf c_{t-1}, and o sees w_co c_t, as in the ONNX LSTM.
  */
 import type { DType } from '../../kernels/index.js';
-import { cat, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
+import { cat, indexSelect, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
 import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
 import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
@@ -20,6 +20,7 @@ import { Module } from '../module.js';
 import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
 import * as reference from './reference.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
+import { PackedSequence } from './packed.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
 
 export interface RecurrentOptions {
@@ -129,8 +130,8 @@ abstract class RecurrentBase extends Module {
   }
 
   /** One layer and direction; the fused kernels unless a subclass's option needs the reference. */
-  protected direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean): DirectionResult {
-    return recurrentDirection(this.spec.kind, x, h, c, w, reverse);
+  protected direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {
+    return recurrentDirection(this.spec.kind, x, h, c, w, reverse, batchSizes);
   }
 
   /** Size of h: projSize when projecting, else hiddenSize. */
@@ -171,24 +172,8 @@ abstract class RecurrentBase extends Module {
     };
     const hStart = checkState('h0', h0, P);
     const cStart = isLstm ? checkState('c0', c0, H) : null;
-
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    for (let layer = 0; layer < L; layer++) {
-      const outs: Tensor[] = [];
-      for (let d = 0; d < D; d++) {
-        const idx = layer * D + d;
-        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
-        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
-        const r = this.direction(x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1);
-        outs.push(r.output);
-        hs.push(r.h);
-        if (r.c) cs.push(r.c);
-      }
-      x = D === 1 ? outs[0]! : cat(outs, 2);
-      if (layer < L - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
-    }
-    let output = x;
+    const { output: last, hs, cs } = this.runLayers(x, hStart, cStart, null);
+    let output = last;
     if (!batched) output = reshape(output, [T, D * P]);
     else if (this.batchFirst) output = permute(output, [1, 0, 2]);
     // One layer and direction: its final states need no copy (they are this call's own tensors).
@@ -200,6 +185,64 @@ abstract class RecurrentBase extends Module {
       h: batched ? hn : reshape(hn, [L * D, P]),
       c: cn && (batched ? cn : reshape(cn, [L * D, H])),
     };
+  }
+
+  /**
+   * The layer × direction loop from the stacked initial states hStart [L*D, B, P] (and cStart): x is
+   * [T, B, input], or with `batchSizes` a packed sequence's data [N, input] (its batch sorted).
+   * Returns the last layer's output (directions side by side in the last dimension) and the final
+   * states in layer-major, direction-minor order.
+   */
+  private runLayers(x: Tensor, hStart: Tensor, cStart: Tensor | null, batchSizes: Int32Array | null): { output: Tensor; hs: Tensor[]; cs: Tensor[] } {
+    const D = this.spec.directions, B = hStart.shape[1]!, P = this.outputSize, H = this.hiddenSize;
+    const hs: Tensor[] = [];
+    const cs: Tensor[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const outs: Tensor[] = [];
+      for (let d = 0; d < D; d++) {
+        const idx = layer * D + d;
+        const h = reshape(narrow(hStart, 0, idx, 1), [B, P]);
+        const c = cStart ? reshape(narrow(cStart, 0, idx, 1), [B, H]) : null;
+        const r = this.direction(x, h, c, directionWeights(this.weights, suffixOf(layer, d)), d === 1, batchSizes);
+        outs.push(r.output);
+        hs.push(r.h);
+        if (r.c) cs.push(r.c);
+      }
+      x = D === 1 ? outs[0]! : cat(outs, x.shape.length - 1);
+      if (layer < this.numLayers - 1 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, true, this.generator);
+    }
+    return { output: x, hs, cs };
+  }
+
+  /**
+   * A packed sequence (packed.ts) through all layers: each direction runs every sequence to its own
+   * length in one fused call; states come and go in the caller's batch order, as PyTorch's do.
+   */
+  protected runPacked(input: PackedSequence, h0: Tensor | undefined, c0: Tensor | undefined | null): { output: PackedSequence; h: Tensor; c: Tensor | null } {
+    const name = this.layerName;
+    this.checkNotDisposed(name);
+    const { data, batchSizes, sortedIndices, unsortedIndices } = input;
+    if (data.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype} like the layer's weights, got ${data.dtype}`);
+    if (data.shape.length !== 2 || data.shape[1] !== this.inputSize) {
+      throw new Error(`${name}: packed input data must be [N, ${this.inputSize}], got ${formatShape(data.shape)}`);
+    }
+    const B = input.batchSize, D = this.spec.directions, L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
+    const state = (label: string, t: Tensor | undefined | null, size: number): Tensor => {
+      if (!t) return this.zeroState([L * D, B, size]);
+      if (t.shape.length !== 3 || t.shape[0] !== L * D || t.shape[1] !== B || t.shape[2] !== size) {
+        throw new Error(`${name}: ${label} must be ${formatShape([L * D, B, size])}, got ${formatShape(t.shape)}`);
+      }
+      if (t.dtype !== this.dtype) throw new Error(`${name}: ${label} dtype must be ${this.dtype}, got ${t.dtype}`);
+      return sortedIndices ? indexSelect(t, 1, sortedIndices) : t;
+    };
+    const hStart = state('h0', h0, P);
+    const cStart = this.spec.kind === 'lstm' ? state('c0', c0, H) : null;
+    const { output: x, hs, cs } = this.runLayers(data, hStart, cStart, batchSizes);
+    const unsorted = (states: Tensor[]): Tensor => {
+      const stacked = states.length === 1 ? unsqueeze(states[0]!, 0) : stack(states, 0);
+      return unsortedIndices ? indexSelect(stacked, 1, unsortedIndices) : stacked;
+    };
+    return { output: input.withData(x), h: unsorted(hs), c: cs.length ? unsorted(cs) : null };
   }
 }
 
@@ -214,9 +257,12 @@ export class RNN extends RecurrentBase {
     this.nonlinearity = nonlinearity;
   }
 
-  /** x: [seq, batch, inputSize] ([batch, seq, inputSize] with batchFirst); h0: [layers*dirs, batch, hidden]. */
-  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const r = this.run(x, h0, null);
+  /** x: [seq, batch, inputSize] ([batch, seq, inputSize] with batchFirst), or a PackedSequence;
+   * h0: [layers*dirs, batch, hidden]. */
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor];
+  forward(x: PackedSequence, h0?: Tensor): [PackedSequence, Tensor];
+  forward(x: Tensor | PackedSequence, h0?: Tensor): [Tensor | PackedSequence, Tensor] {
+    const r = x instanceof PackedSequence ? this.runPacked(x, h0, null) : this.run(x, h0, null);
     return [r.output, r.h];
   }
 }
@@ -230,8 +276,8 @@ export class GRU extends RecurrentBase {
     if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
   }
 
-  protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean): DirectionResult {
-    return this.linearBeforeReset ? super.direction(x, h, c, w, reverse) : reference.runDirection('gru', x, h, null, w, reverse, false);
+  protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {
+    return this.linearBeforeReset ? super.direction(x, h, c, w, reverse, batchSizes) : reference.runDirection('gru', x, h, null, w, reverse, batchSizes, false);
   }
 
   override stepper(options: StepperOptions = {}): RecurrentStepper {
@@ -239,8 +285,10 @@ export class GRU extends RecurrentBase {
     return super.stepper(options);
   }
 
-  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const r = this.run(x, h0, null);
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor];
+  forward(x: PackedSequence, h0?: Tensor): [PackedSequence, Tensor];
+  forward(x: Tensor | PackedSequence, h0?: Tensor): [Tensor | PackedSequence, Tensor] {
+    const r = x instanceof PackedSequence ? this.runPacked(x, h0, null) : this.run(x, h0, null);
     return [r.output, r.h];
   }
 }
@@ -254,11 +302,13 @@ export class LSTM extends RecurrentBase {
   }
 
   /** state: [h0, c0] with h0 [layers*dirs, batch, projSize || hidden] and c0 [layers*dirs, batch, hidden]. */
-  forward(x: Tensor, state?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+  forward(x: Tensor, state?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  forward(x: PackedSequence, state?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(x: Tensor | PackedSequence, state?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]] {
     if (state !== undefined && state !== null && (!Array.isArray(state) || state.length !== 2)) {
       throw new Error('LSTM: state must be a pair [h0, c0] (or omitted for zeros)');
     }
-    const r = this.run(x, state?.[0], state?.[1]);
+    const r = x instanceof PackedSequence ? this.runPacked(x, state?.[0], state?.[1]) : this.run(x, state?.[0], state?.[1]);
     return [r.output, [r.h, r.c!]];
   }
 }

@@ -3,7 +3,7 @@
  * reference the fused kernels are tested against (values and gradients), and a way to look at the
  * gates of each step.
  */
-import { add, linear, mul, narrow, relu, reshape, sigmoid, stack, sub, tanh } from '../../ops/index.js';
+import { add, cat, linear, mul, narrow, relu, reshape, sigmoid, stack, sub, tanh } from '../../ops/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { CellKind, DirectionWeights } from './fused.js';
 
@@ -66,24 +66,37 @@ export function gruStep(x: Tensor, h: Tensor, w: DirectionWeights, linearBeforeR
   return { h: add(n, mul(z, sub(h, n))), gates: { r, z, n } };
 }
 
-/** One direction over x [T, B, I]; the same contract as the fused recurrentDirection. */
+/**
+ * One direction over x [T, B, I]; the same contract as the fused recurrentDirection. With
+ * `batchSizes` (a packed sequence), x is the packed data [N, I]: each step updates only its first
+ * batchSizes[t] rows of the state and leaves the others as they are.
+ */
 export function runDirection(
-  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean, linearBeforeReset = true,
+  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean,
+  batchSizes: Int32Array | null = null, linearBeforeReset = true,
 ): { output: Tensor; h: Tensor; c: Tensor | null } {
-  const T = x.shape[0]!, B = x.shape[1]!, I = x.shape[2]!;
+  const T = batchSizes ? batchSizes.length : x.shape[0]!;
+  const B = batchSizes ? batchSizes[0]! : x.shape[1]!;
+  const I = x.shape[x.shape.length - 1]!;
+  const firstRow = (t: number): number => (batchSizes ? batchSizes.subarray(0, t).reduce((a, n) => a + n, 0) : t * B);
   let h = h0, c = c0;
   const outputs = new Array<Tensor>(T);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    const xt = reshape(narrow(x, 0, t, 1), [B, I]);
+    const m = batchSizes ? batchSizes[t]! : B;
+    const xt = batchSizes ? narrow(x, 0, firstRow(t), m) : reshape(narrow(x, 0, t, 1), [B, I]);
+    // Rows m.. are not running at this step: they keep their state.
+    const active = (state: Tensor): Tensor => (m === B ? state : narrow(state, 0, 0, m));
+    const merge = (next: Tensor, state: Tensor): Tensor => (m === B ? next : cat([next, narrow(state, 0, m, B - m)], 0));
+    let hNext: Tensor;
     if (kind === 'lstm') {
-      const r = lstmStep(xt, h, c!, w);
-      h = r.h;
-      c = r.c;
-    } else if (kind === 'gru') h = gruStep(xt, h, w, linearBeforeReset).h;
-    else h = rnnStep(xt, h, w, kind === 'rnn_relu' ? 'relu' : 'tanh');
-    outputs[t] = h;
+      const r = lstmStep(xt, active(h), active(c!), w);
+      hNext = r.h;
+      c = merge(r.c, c!);
+    } else if (kind === 'gru') hNext = gruStep(xt, active(h), w, linearBeforeReset).h;
+    else hNext = rnnStep(xt, active(h), w, kind === 'rnn_relu' ? 'relu' : 'tanh');
+    h = merge(hNext, h);
+    outputs[t] = hNext;
   }
-  return { output: stack(outputs, 0), h, c };
+  return { output: batchSizes ? cat(outputs, 0) : stack(outputs, 0), h, c };
 }
-
