@@ -86,3 +86,19 @@ test('wide tables and named columns: refused when ambiguous, read with --wide or
   const misplaced = await runCli(['train', 'text', '--wide', '--steps', '1']);
   assert.match(misplaced.stderr, /--wide applies to series and denoise, not to text/);
 });
+
+test('numbers in progress lines stay readable when training diverges', async () => {
+  const { formatNumber } = await import('../src/cli/format.js');
+  assert.equal(formatNumber(4483000000000), '4.483e+12');
+  assert.equal(formatNumber(0.00004), '4.000e-5');
+  assert.equal(formatNumber(176.23456), '176.2');
+  assert.equal(formatNumber(NaN), '-');
+  assert.equal(formatNumber(0), '0');
+});
+
+test('train --help shows the defaults of every task', async () => {
+  const run = await runCli(['train', '--help']);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /series {3}--data AirPassengers, --cell lstm, --hidden 32/);
+  assert.match(run.stdout, /denoise {2}--data sine-mixture \(generated\)/);
+});

@@ -31,3 +31,14 @@ export const TEXT_EMBEDDING = 32;
 /** Music classes are few: one-hot input is the default there. */
 export const MUSIC_EMBEDDING = 0;
 export const DENOISE_SNR = 5;
+
+/** The defaults table `recurrent train --help` prints (they differ by task, so option lines cannot say). */
+export function describeDefaults(): string {
+  const rows = (Object.keys(DEFAULTS) as TaskName[]).map((task) => {
+    const d = DEFAULTS[task];
+    const data = d.data.startsWith('sine') ? `${d.data} (generated)` : d.data === 'text' ? 'every shipped text' : d.data.replace(/^(series|text|music)\//, '').replace(/\.csv$/, '');
+    return `  ${task.padEnd(8)} --data ${data}, --cell ${d.cell}, --hidden ${d.hidden}, --layers ${d.layers}, --seq-len ${d.seqLen}, ` +
+      `--batch ${d.batch}, --steps ${d.steps}, --lr ${d.lr}, --clip ${d.clip}, --val-split ${d.valSplit}, --test-split ${d.testSplit}`;
+  });
+  return `\nDefaults by task ("recurrent data" lists the shipped data):\n${rows.join('\n')}\n`;
+}

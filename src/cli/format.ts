@@ -16,3 +16,14 @@ export function formatTime(time: number, frequency: number): string {
   return String(Number(time.toFixed(4)));
 }
 
+
+/**
+ * A figure for a progress line or a table: 4 significant digits, and scientific notation outside
+ * [0.001, 1e6), so a diverging loss reads 4.483e+12 rather than 4483000000000.
+ */
+export function formatNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  if (x === 0) return '0';
+  const size = Math.abs(x);
+  return size >= 1e6 || size < 1e-3 ? x.toExponential(3) : String(Number(x.toPrecision(4)));
+}

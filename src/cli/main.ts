@@ -11,6 +11,7 @@ import { Command, Option } from 'commander';
 import { CELLS, MUSIC_ENCODINGS, OPTIMIZERS, SERIES_TARGETS, TASKS, type TaskName } from '../tasks/index.js';
 import { choice, integer, number, track } from './args.js';
 import { demoCommand } from './demo.js';
+import { describeDefaults } from './defaults.js';
 import { shippedDataTable } from './data.js';
 import { forecastCommand } from './forecast.js';
 import { exportCommand } from './export.js';
@@ -64,7 +65,7 @@ program
   .command('train')
   .description('train a model on one of the tasks and write a run folder (config.json, history.csv, checkpoints, plots)')
   .argument('<task>', `one of ${TASKS.join(', ')}`, choice(TASKS))
-  .option('--data <path>', 'a file or folder (default: the shipped data of the task; "sine" for series and "sine-mixture" for denoise are generated)')
+  .option('--data <path|name>', 'a file or folder, or the name of shipped data (see "recurrent data"); "sine" (series) and "sine-mixture" (denoise) are generated. Default: see below')
   .addOption(new Option('--cell <type>', 'recurrent cell; peephole is an LSTM with peephole connections').choices(CELLS))
   .option('--hidden <n>', 'hidden units per layer', integer(1, 65536))
   .option('--layers <n>', 'stacked recurrent layers', integer(1, 64))
@@ -94,6 +95,7 @@ program
   .option('--snr <db>', 'denoise: signal-to-noise ratio of the noisy inputs in dB (default 5)', number({ min: -30, max: 60 }))
   .option('--bidirectional', 'read the sequence both ways (default for denoise)')
   .option('--no-bidirectional', 'read the sequence forward only')
+  .addHelpText('after', describeDefaults())
   .action((task: TaskName, flags: TrainFlags) =>
     guarded(async () => {
       const outcome = await trainCommand(task, flags);

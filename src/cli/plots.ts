@@ -15,8 +15,9 @@ export function lossPlot(rows: readonly HistoryRow[], title: string, logScale: b
 export function predictionPlot(p: SeriesPredictions, title: string, width = 900, height = 320): string {
   return lineChart(
     [
+      { name: 'prediction', values: p.prediction, x: p.time, color: COLORS.blue, dashed: true },
+      // Drawn last, solid under the dashed prediction's gaps: both stay visible where they agree.
       { name: 'target', values: p.target, x: p.time, color: COLORS.red },
-      { name: 'prediction', values: p.prediction, x: p.time, color: COLORS.blue },
     ],
     { title, xLabel: 'time', yLabel: 'value', width, height },
   );

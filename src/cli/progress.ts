@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { StepInfo, ValidationInfo } from '../tasks/index.js';
+import { formatNumber } from './format.js';
 
 export interface StartInfo {
   task: string;
@@ -34,7 +35,7 @@ export function reporterKind(json: boolean): ReporterKind {
 }
 
 /** Four significant digits: a loss of 0.00003 stays readable instead of printing as 0.0000. */
-const num = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(4))));
+const num = formatNumber;
 
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';
