@@ -11,8 +11,8 @@ export interface LinearOptions {
 }
 
 export class Linear extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
+  weight: Tensor;
+  bias: Tensor | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -39,7 +39,7 @@ export interface EmbeddingOptions {
 }
 
 export class Embedding extends Module {
-  readonly weight: Tensor;
+  weight: Tensor;
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();

@@ -33,7 +33,7 @@ abstract class CellBase extends Module {
     this.weights = allocateWeights(
       directionEntries(spec, inputSize, ''), hiddenSize, this.dtype, options.generator ?? defaultGenerator, (n, dtype) => this.allocateOwned(n, dtype),
     );
-    for (const [name, t] of this.weights) this.registerParameter(name, t);
+    for (const [name, t] of this.weights) this.registerFixedParameter(name, t);
   }
 
   protected override releaseMemory(): void {

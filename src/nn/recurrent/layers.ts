@@ -88,7 +88,7 @@ abstract class RecurrentBase extends Module {
       for (let d = 0; d < this.spec.directions; d++) entries.push(...directionEntries(this.spec, layerInputSize(this.spec, layer), suffixOf(layer, d)));
     }
     this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator, (n, dtype) => this.allocateOwned(n, dtype));
-    for (const [name, t] of this.weights) this.registerParameter(name, t);
+    for (const [name, t] of this.weights) this.registerFixedParameter(name, t);
   }
 
   /**
