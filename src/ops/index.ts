@@ -4,6 +4,7 @@ export { add, sub, mul, div, pow, maximum, neg, exp, log, sqrt, abs, tanh, sigmo
 export { sum, mean, max, min, argmax, type Dims } from './reduce.js';
 export { reshape, view, flatten, unsqueeze, squeeze, permute, transpose, narrow, slice, cat, stack, split, indexSelect, gather, expand } from './shape.js';
 export { matmul, linear } from './matmul.js';
+export { embedding } from './embedding.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { to } from './convert.js';
 export { sumToShape, type TensorLike } from './util.js';

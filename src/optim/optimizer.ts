@@ -73,9 +73,20 @@ export abstract class Optimizer<H extends { lr: number }> {
   /** Updates one parameter in place; `state.step` already counts this step. */
   protected abstract update(param: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<H>): void;
 
-  /** One update of every parameter that has a gradient; parameters whose grad is null are skipped. */
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient; parameters whose grad is null are skipped.
+   * As in PyTorch, a closure (which zeroes the gradients, computes the loss, calls backward and
+   * returns the loss) is called first, and what it returns is returned.
+   */
+  step<T = unknown>(closure?: () => T): T | undefined {
+    if (closure !== undefined && typeof closure !== 'function') throw new Error(`${this.name}.step: closure must be a function, got ${String(closure)}`);
     this.checkNotDisposed('step');
+    const loss = closure?.();
+    this.updateAll();
+    return loss;
+  }
+
+  private updateAll(): void {
     // Check everything before changing anything, so a bad group or gradient leaves no half-done step.
     this.paramGroups.forEach((group, i) => this.checkHyper(this.groupWhere(i), group));
     for (const group of this.paramGroups) {

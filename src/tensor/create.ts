@@ -4,6 +4,7 @@ import { defaultGenerator, type Generator } from './random.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 import { allocateArray } from './arrays.js';
+import { checkOptionKeys } from './options.js';
 
 export { allocateArray };
 
@@ -104,15 +105,45 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
   return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
 }
 
-export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options);
+/**
+ * A shape given as PyTorch allows: one array (`zeros([2, 3])`) or the sizes as arguments
+ * (`zeros(2, 3)`), either followed by an options object.
+ */
+export type ShapeArgs<O> = [shape: Shape, options?: O] | number[] | [...sizes: number[], options: O];
+
+function shapeArgs<O extends object>(where: string, args: readonly unknown[], known: readonly string[]): { shape: Shape; options: O } {
+  const last = args[args.length - 1];
+  const hasOptions = args.length > 0 && typeof last === 'object' && last !== null && !Array.isArray(last);
+  const options = (hasOptions ? last : {}) as O;
+  const sizes = hasOptions ? args.slice(0, -1) : args;
+  checkOptionKeys(where, options, known);
+  if (sizes.length === 1 && Array.isArray(sizes[0])) return { shape: sizes[0] as number[], options };
+  if (sizes.some((d) => typeof d !== 'number')) {
+    throw new Error(`${where}: expected a shape as an array ([2, 3]) or as numbers (2, 3), got (${sizes.map((d) => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d))).join(', ')})`);
+  }
+  return { shape: sizes as number[], options };
+}
+
+const CREATE_KEYS = ['dtype', 'requiresGrad'];
+const RANDOM_KEYS = [...CREATE_KEYS, 'generator'];
+
+export function zeros(...args: ShapeArgs<CreateOptions>): Tensor {
+  const { shape, options } = shapeArgs<CreateOptions>('zeros', args, CREATE_KEYS);
+  return full(shape, 0, options);
+}
+
+export function ones(...args: ShapeArgs<CreateOptions>): Tensor {
+  const { shape, options } = shapeArgs<CreateOptions>('ones', args, CREATE_KEYS);
+  return full(shape, 1, options);
+}
 
 export function zerosLike(t: Tensor): Tensor {
   return zeros(t.shape, { dtype: t.dtype });
 }
 
 /** Uniform in [low, high). */
-export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+export function rand(...args: ShapeArgs<RandomOptions & { low?: number; high?: number }>): Tensor {
+  const { shape, options } = shapeArgs<RandomOptions & { low?: number; high?: number }>('rand', args, [...RANDOM_KEYS, 'low', 'high']);
   checkShape(shape, 'rand');
   const g = options.generator ?? defaultGenerator;
   const low = options.low ?? 0;
@@ -123,7 +154,8 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
 }
 
 /** Normal with the given mean and standard deviation (default standard normal). */
-export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn(...args: ShapeArgs<RandomOptions & { mean?: number; std?: number }>): Tensor {
+  const { shape, options } = shapeArgs<RandomOptions & { mean?: number; std?: number }>('randn', args, [...RANDOM_KEYS, 'mean', 'std']);
   checkShape(shape, 'randn');
   const g = options.generator ?? defaultGenerator;
   const mean = options.mean ?? 0;

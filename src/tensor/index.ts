@@ -3,3 +3,4 @@ export { tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, rand
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { formatShape, sizeOf, stridesOf, sameShape, broadcastShapes, normDim, checkShape, type Shape } from './shape.js';
 export { gradcheck, type GradcheckOptions } from './gradcheck.js';
+export { checkOptionKeys, knownOptions, closestName } from './options.js';
