@@ -475,12 +475,114 @@ def make_char_model():
     return paths
 
 
+# ---------------------------------------------------------------------------
+# Losses: values and input gradients (float64) of the loss functions with their options
+# ---------------------------------------------------------------------------
+
+def make_loss_cases():
+    """losses.safetensors: per case, inputs and PyTorch's value and gradient of the input.
+
+    The metadata key "cases" is a JSON list of {name, loss, options, input, target}: loss is our
+    function name, options our camelCase options (weight as a tensor key), input/target tensor keys.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    name = "losses"
+    torch.manual_seed(seed_for(name))
+    d = torch.float64
+    t = {}
+    cases = []
+
+    def tensor(key, value):
+        t[key] = value.detach().numpy().astype(np.float64)
+        return key
+
+    x = torch.randn(3, 4, dtype=d)
+    y = torch.randn(3, 4, dtype=d) * 2
+    tensor("reg.x", x)
+    tensor("reg.y", y)
+    logits = torch.randn(6, 4, dtype=d) * 2
+    tensor("cls.logits", logits)
+    targets = torch.tensor([0, 3, 1, -100, 2, 3])
+    t["cls.targets"] = targets.numpy().astype(np.float64)
+    plain_targets = torch.tensor([0, 3, 1, 1, 2, 3])
+    t["cls.plain_targets"] = plain_targets.numpy().astype(np.float64)
+    weight = torch.tensor([0.5, 2.0, 1.0, 0.25], dtype=d)
+    tensor("cls.weight", weight)
+    logits3 = torch.randn(2, 4, 3, dtype=d)
+    tensor("cls.logits3", logits3)
+    targets3 = torch.tensor([[0, 1, 3], [2, -100, 1]])
+    t["cls.targets3"] = targets3.numpy().astype(np.float64)
+    logp = F.log_softmax(torch.randn(3, 5, dtype=d), dim=1)
+    tensor("kl.input", logp)
+    q = torch.softmax(torch.randn(3, 5, dtype=d), dim=1)
+    q[0, 2] = 0.0
+    tensor("kl.target", q)
+    tensor("kl.logtarget", F.log_softmax(torch.randn(3, 5, dtype=d), dim=1))
+
+    def case(cname, loss, options, inp, target, fn):
+        a = torch.tensor(t[inp], dtype=d, requires_grad=True)
+        target_t = torch.tensor(t[target], dtype=d)
+        value = fn(a, target_t)
+        g = torch.ones_like(value) if value.dim() > 0 else None
+        # a non-scalar ('none') is reduced with weights 1..n so every element's gradient differs
+        if value.dim() > 0:
+            g = torch.arange(1, value.numel() + 1, dtype=d).reshape(value.shape)
+        value.backward(g)
+        t["case.%s.value" % cname] = value.detach().numpy().astype(np.float64).reshape(-1)
+        t["case.%s.grad" % cname] = a.grad.numpy().astype(np.float64)
+        cases.append(dict(name=cname, loss=loss, options=options, input=inp, target=target))
+
+    long = lambda k: torch.tensor(t[k]).long()
+    case("mse_mean", "mseLoss", {}, "reg.x", "reg.y", lambda a, b: F.mse_loss(a, b))
+    case("l1_mean", "l1Loss", {}, "reg.x", "reg.y", lambda a, b: F.l1_loss(a, b))
+    case("l1_sum", "l1Loss", {"reduction": "sum"}, "reg.x", "reg.y", lambda a, b: F.l1_loss(a, b, reduction="sum"))
+    case("huber_mean", "huberLoss", {}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b))
+    case("huber_delta_sum", "huberLoss", {"delta": 0.5, "reduction": "sum"}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b, reduction="sum", delta=0.5))
+    case("huber_none", "huberLoss", {"delta": 1.5, "reduction": "none"}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b, reduction="none", delta=1.5))
+    case("kl_batchmean", "klDiv", {"reduction": "batchmean"}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="batchmean"))
+    case("kl_mean", "klDiv", {}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="mean"))
+    case("kl_none", "klDiv", {"reduction": "none"}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="none"))
+    case("kl_logtarget", "klDiv", {"reduction": "sum", "logTarget": True}, "kl.input", "kl.logtarget", lambda a, b: F.kl_div(a, b, reduction="sum", log_target=True))
+    for red in ["mean", "sum", "none"]:
+        case("ce_weight_" + red, "crossEntropy", {"weight": "cls.weight", "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), weight=weight, reduction=red))
+        case("ce_smooth_" + red, "crossEntropy", {"labelSmoothing": 0.1, "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), label_smoothing=0.1, reduction=red))
+        case("ce_weight_smooth_" + red, "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.2, "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.2, reduction=red))
+        case("nll_weight_" + red, "nllLoss", {"weight": "cls.weight", "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.nll_loss(a, b.long(), weight=weight, reduction=red))
+    case("ce_ignore_index", "crossEntropy", {"ignoreIndex": 3, "labelSmoothing": 0.3, "weight": "cls.weight"}, "cls.logits", "cls.plain_targets",
+         lambda a, b: F.cross_entropy(a, b.long(), ignore_index=3, label_smoothing=0.3, weight=weight))
+    case("ce_3d_weight_smooth", "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.1}, "cls.logits3", "cls.targets3",
+         lambda a, b: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.1))
+    meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
+    return save(name, t, meta)
+
+
+GROUPS = {
+    "losses": lambda: [make_loss_cases()],
+}
+
+
 def main():
     import torch
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
+    # `make_fixtures.py losses lbfgs schedulers` writes only those groups' files.
+    only = sys.argv[1:]
+    if only:
+        unknown = [g for g in only if g not in GROUPS]
+        if unknown:
+            raise SystemExit("unknown group(s) %s; known: %s" % (", ".join(unknown), ", ".join(GROUPS)))
+        for g in only:
+            for p in GROUPS[g]():
+                print("%8d  %s" % (os.path.getsize(p), os.path.relpath(p, ROOT)))
+        return 0
     paths = []
     for name, module, o, dims in LAYER_CASES:
         paths.append(make_layer_case(name, module, o, dims))
@@ -490,6 +592,8 @@ def main():
         paths.append(make_optim_case(name, cls, kwargs))
     paths.append(make_clip_case())
     paths.extend(make_char_model())
+    for g in GROUPS.values():
+        paths.extend(g())
     total = 0
     for p in paths:
         size = os.path.getsize(p)
