@@ -14,6 +14,8 @@ export {
   type GradcheckOptions, type Shape, type CreateOptions, type RandomOptions,
 } from './tensor/index.js';
 export * as ops from './ops/index.js';
+// torch.cat / torch.stack and friends, at the top level as in PyTorch.
+export { cat, stack, select, topk, type ValuesIndices } from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

@@ -49,6 +49,8 @@ export class Module {
   training = true;
   /** Names of the properties that are buffers (state that is saved but not trained). */
   private readonly bufferNames = new Set<string>();
+  /** Names of the parameters registered with registerFixedParameter. */
+  private readonly fixedNames = new Set<string>();
   /** Kernel memory this module allocated (its parameters' storage), with the backend that did. */
   private readonly ownedMemory: { buffer: KernelBuffer; kernels: Kernels }[] = [];
   private disposedModule = false;
@@ -116,6 +118,12 @@ export class Module {
   protected registerFixedParameter(name: string, tensor: Tensor): Tensor {
     this.checkFreeName(name, tensor, 'registerParameter');
     Parameter(tensor);
+    this.fixedNames.add(name);
+    this.defineFixed(name, tensor);
+    return tensor;
+  }
+
+  private defineFixed(name: string, tensor: Tensor): void {
     const owner = this.constructor.name;
     Object.defineProperty(this, name, {
       enumerable: true, configurable: true,
@@ -124,8 +132,71 @@ export class Module {
         throw new Error(`${owner}: parameter '${name}' cannot be replaced (the fused kernels read this tensor); copy values into it with copy_() under noGrad instead`);
       },
     });
-    return tensor;
   }
+
+  /**
+   * Converts every parameter and buffer of this module and its sub-modules to `dtype`, in place as
+   * PyTorch's `module.to(dtype)` does (the module object stays; its parameters are new tensors, so
+   * build optimizers afterwards). Tied parameters stay tied.
+   */
+  to(dtype: DType): this {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+    const converted = new Map<Tensor, Tensor>();
+    for (const [, m] of this.namedModules()) {
+      m.checkNotDisposed(`${m.constructor.name}.to`);
+      m.convertOwn(dtype, converted);
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
+  }
+
+  private convertOwn(dtype: DType, converted: Map<Tensor, Tensor>): void {
+    const replaced = new Map<Tensor, Tensor>();
+    for (const [name, p] of [...this.ownParameterEntries()]) {
+      if (p.dtype === dtype) continue;
+      let next = converted.get(p);
+      if (!next) {
+        next = fromBuffer(this.allocateOwned(p.size, dtype), p.shape, { requiresGrad: p.requiresGrad });
+        parameterTensors.add(next);
+        noGrad(() => next!.data.set(p.data));
+        converted.set(p, next);
+      }
+      replaced.set(p, next);
+      if (this.fixedNames.has(name)) this.defineFixed(name, next);
+      else this.defineSlot(name, next);
+    }
+    for (const [name, b] of [...this.ownBufferEntries()]) {
+      if (b.dtype === dtype) continue;
+      const next = converted.get(b) ?? noGrad(() => b.to(dtype));
+      converted.set(b, next);
+      this.defineSlot(name, next);
+    }
+    if (replaced.size === 0) return;
+    this.parametersConverted(dtype, replaced);
+    // The old storage this module allocated goes back now (a tied parameter's, by its owner).
+    for (const old of replaced.keys()) {
+      old.releaseGradMemory();
+      const at = this.ownedMemory.findIndex((m) => m.buffer === old.rawStorage);
+      if (at >= 0) {
+        const [{ buffer, kernels }] = this.ownedMemory.splice(at, 1) as [{ buffer: KernelBuffer; kernels: Kernels }];
+        kernels.release(buffer);
+      }
+    }
+  }
+
+  /**
+   * Called by to(dtype) after this module's parameters were replaced by converted copies (old → new),
+   * before the old storage is released: a module that keeps its own references to its parameters
+   * (the recurrent layers' weight maps and prepared-weight caches) updates them here.
+   */
+  protected parametersConverted(_dtype: DType, _replaced: ReadonlyMap<Tensor, Tensor>): void {}
 
   /** A tensor that belongs to the state dict but is not trained (PyTorch's register_buffer). */
   registerBuffer(name: string, tensor: Tensor): Tensor {

@@ -139,6 +139,16 @@ export class Tensor {
   }
 
   /**
+   * Sets requiresGrad and returns the tensor (PyTorch's requires_grad_). Only leaves can change it:
+   * a computed tensor requires gradients exactly when its inputs do.
+   */
+  requiresGrad_(value = true): this {
+    if (!this.isLeaf) throw new Error('Tensor.requiresGrad_: only leaf tensors can change requiresGrad (this one was computed by a recorded op; detach() it first)');
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /**
    * How many times the library has written this tensor's storage in place (optimizer steps,
    * loadStateDict, checkpoint restore, initialisers, gradient clipping and accumulation). Views that
    * share the storage share the count. Writes through `.data` are not seen: call bumpVersion() after

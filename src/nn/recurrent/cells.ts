@@ -43,6 +43,13 @@ abstract class CellBase extends Module {
     releaseDirections([this.weights.get('weight_ih')!]);
   }
 
+  /** model.to(dtype): the weights this cell reads follow the new parameters. */
+  protected override parametersConverted(dtype: DType, replaced: ReadonlyMap<Tensor, Tensor>): void {
+    this.releaseMemory();
+    for (const [name, t] of this.weights) this.weights.set(name, replaced.get(t) ?? t);
+    (this as { dtype: DType }).dtype = dtype;
+  }
+
   protected step(x: Tensor, h: Tensor | undefined, c: Tensor | undefined | null): { h: Tensor; c: Tensor | null } {
     const name = this.cellName;
     this.checkNotDisposed(name);

@@ -119,6 +119,14 @@ abstract class RecurrentBase extends Module {
     releaseDirections([...this.weights].filter(([name]) => name.startsWith('weight_ih')).map(([, t]) => t));
   }
 
+  /** model.to(dtype): the weights this layer reads and its kept zero states follow the new parameters. */
+  protected override parametersConverted(dtype: DType, replaced: ReadonlyMap<Tensor, Tensor>): void {
+    this.releaseMemory();
+    for (const [name, t] of this.weights) this.weights.set(name, replaced.get(t) ?? t);
+    (this as { dtype: DType }).dtype = dtype;
+    this.zeroStates.clear();
+  }
+
   /** Size of h: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.projSize || this.hiddenSize;
