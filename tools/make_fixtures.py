@@ -562,8 +562,107 @@ def make_loss_cases():
     return save(name, t, meta)
 
 
+# ---------------------------------------------------------------------------
+# LBFGS trajectories and schedulers' lr sequences (float64)
+# ---------------------------------------------------------------------------
+
+LBFGS_CASES = [
+    ("lbfgs_fixed", dict(lr=1, max_iter=4, history_size=3), dict(lr=1, maxIter=4, historySize=3)),
+    ("lbfgs_strong_wolfe", dict(lr=1, max_iter=5, history_size=3, line_search_fn="strong_wolfe"),
+     dict(lr=1, maxIter=5, historySize=3, lineSearchFn="strongWolfe")),
+    ("lbfgs_strong_wolfe_tolerances", dict(lr=0.8, max_iter=20, max_eval=12, history_size=10, tolerance_grad=1e-4,
+                                           tolerance_change=1e-6, line_search_fn="strong_wolfe"),
+     dict(lr=0.8, maxIter=20, maxEval=12, historySize=10, toleranceGrad=1e-4, toleranceChange=1e-6, lineSearchFn="strongWolfe")),
+]
+LBFGS_STEPS = 6
+
+
+def rosenbrock(p):
+    # the extended Rosenbrock function, which the JS test computes with the same ops
+    return (100 * (p[1:] - p[:-1] ** 2) ** 2 + (1 - p[:-1]) ** 2).sum()
+
+
+def make_lbfgs_case(name, kwargs, options):
+    """Parameters, returned loss and closure evaluations after each step() of torch.optim.LBFGS."""
+    import torch
+
+    p = torch.nn.Parameter(torch.tensor([-1.2, 1.0, -1.2, 1.0, 0.5], dtype=torch.float64))
+    t = {"input.p0": p.detach().numpy().copy()}
+    opt = torch.optim.LBFGS([p], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(p)
+        loss.backward()
+        return loss
+
+    losses, evals = [], []
+    for s in range(1, LBFGS_STEPS + 1):
+        losses.append(float(opt.step(closure)))
+        evals.append(opt.state[p]["func_evals"])
+        t["expected.step%d" % s] = p.detach().numpy().copy()
+    t["expected.losses"] = np.array(losses, dtype=np.float64)
+    t["expected.func_evals"] = np.array(evals, dtype=np.float64)
+    meta = {"optimizer": "LBFGS", "options": json.dumps(options, separators=(",", ":")), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_scheduler_cases():
+    """schedulers.safetensors: lr (and momentum) after construction and each step, per case."""
+    import torch
+
+    cases = []
+    t = {}
+
+    def run(cname, make_opt, make_sched, options, steps, metrics=None):
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = make_opt([p])
+        sched = make_sched(opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        group = opt.param_groups[0]
+        mom = lambda: group["betas"][0] if "betas" in group else group.get("momentum", 0.0)
+        moms = [mom()]
+        for i in range(steps):
+            opt.step()
+            if metrics is None:
+                sched.step()
+            else:
+                sched.step(metrics[i])
+            lrs.append(opt.param_groups[0]["lr"])
+            moms.append(mom())
+        t["%s.lr" % cname] = np.array(lrs, dtype=np.float64)
+        t["%s.momentum" % cname] = np.array(moms, dtype=np.float64)
+        if metrics is not None:
+            t["%s.metrics" % cname] = np.array(metrics, dtype=np.float64)
+        cases.append(dict(name=cname, options=options))
+
+    S = torch.optim.lr_scheduler
+    sgd = lambda lr, m=0.0: (lambda ps: torch.optim.SGD(ps, lr=lr, momentum=m))
+    run("linear_warmup", sgd(0.1), lambda o: S.LinearLR(o, start_factor=0.1, total_iters=4),
+        dict(kind="LinearLR", lr=0.1, startFactor=0.1, totalIters=4), 8)
+    run("linear_decay", sgd(0.2), lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=5),
+        dict(kind="LinearLR", lr=0.2, startFactor=1.0, endFactor=0.25, totalIters=5), 7)
+    run("onecycle_cos", sgd(0.01, 0.9), lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=20),
+        dict(kind="OneCycleLR", lr=0.01, momentum=0.9, maxLr=0.5, totalSteps=20), 19)
+    run("onecycle_linear_three_phase", sgd(0.01, 0.9),
+        lambda o: S.OneCycleLR(o, max_lr=0.3, total_steps=16, anneal_strategy="linear", three_phase=True, pct_start=0.25, div_factor=10, final_div_factor=100),
+        dict(kind="OneCycleLR", lr=0.01, momentum=0.9, maxLr=0.3, totalSteps=16, annealStrategy="linear", threePhase=True, pctStart=0.25, divFactor=10, finalDivFactor=100), 15)
+    run("onecycle_adam", lambda ps: torch.optim.Adam(ps, lr=0.001), lambda o: S.OneCycleLR(o, max_lr=0.01, total_steps=10, base_momentum=0.8, max_momentum=0.9),
+        dict(kind="OneCycleLR", optimizer="Adam", lr=0.001, maxLr=0.01, totalSteps=10, baseMomentum=0.8, maxMomentum=0.9), 9)
+    metrics = [1.0, 0.9, 0.95, 0.91, 0.9, 0.92, 0.89, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    run("plateau_min", sgd(1.0), lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+        dict(kind="ReduceLROnPlateau", lr=1.0, factor=0.5, patience=2, cooldown=1), len(metrics), metrics)
+    up = [0.1, 0.2, 0.25, 0.24, 0.26, 0.26, 0.261, 0.3, 0.3, 0.3, 0.3]
+    run("plateau_max_abs", sgd(0.5), lambda o: S.ReduceLROnPlateau(o, mode="max", factor=0.2, patience=1, threshold=0.01, threshold_mode="abs", min_lr=0.01),
+        dict(kind="ReduceLROnPlateau", lr=0.5, mode="max", factor=0.2, patience=1, threshold=0.01, thresholdMode="abs", minLr=0.01), len(up), up)
+    meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
+    return save("schedulers", t, meta)
+
+
 GROUPS = {
     "losses": lambda: [make_loss_cases()],
+    "lbfgs": lambda: [make_lbfgs_case(n, k, o) for n, k, o in LBFGS_CASES],
+    "schedulers": lambda: [make_scheduler_cases()],
 }
 
 
