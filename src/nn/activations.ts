@@ -30,23 +30,23 @@ export class ReLU extends Elementwise {
   protected apply1(x: Tensor): Tensor { return relu(x); }
 }
 
-/** Parity note: PyTorch's implicit-dim default is deprecated; ours is the last dimension. */
-export class Softmax extends Elementwise {
-  protected readonly label = 'Softmax';
+/** A function along one dimension. Parity note: PyTorch's implicit-dim default is deprecated; ours is the last dimension. */
+abstract class AlongDim extends Elementwise {
   readonly dim: number;
-  constructor(options: { dim?: number } = {}) {
+  constructor(name: string, options: { dim?: number }) {
     super();
-    this.dim = knownOptions('Softmax', options, ['dim']).dim ?? -1;
+    this.dim = knownOptions(name, options, ['dim']).dim ?? -1;
   }
+}
+
+export class Softmax extends AlongDim {
+  protected readonly label = 'Softmax';
+  constructor(options: { dim?: number } = {}) { super('Softmax', options); }
   protected apply1(x: Tensor): Tensor { return softmax(x, this.dim); }
 }
 
-export class LogSoftmax extends Elementwise {
+export class LogSoftmax extends AlongDim {
   protected readonly label = 'LogSoftmax';
-  readonly dim: number;
-  constructor(options: { dim?: number } = {}) {
-    super();
-    this.dim = knownOptions('LogSoftmax', options, ['dim']).dim ?? -1;
-  }
+  constructor(options: { dim?: number } = {}) { super('LogSoftmax', options); }
   protected apply1(x: Tensor): Tensor { return logSoftmax(x, this.dim); }
 }
