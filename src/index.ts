@@ -9,7 +9,7 @@
 import './ops/index.js';
 
 export {
-  Tensor, noGrad, isGradEnabled, tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
+  Tensor, noGrad, enableGrad, isGradEnabled, tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
   Generator, defaultGenerator, manualSeed, gradcheck, formatShape,
   type GradcheckOptions, type Shape, type CreateOptions, type RandomOptions,
 } from './tensor/index.js';

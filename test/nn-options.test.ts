@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Generator, nn, optim, randn, rand, zeros, ones, tensor, type Tensor } from './helpers/api.js';
+import { Generator, noGrad, nn, optim, randn, rand, zeros, ones, tensor, type Tensor } from './helpers/api.js';
 
 test('unknown option keys name the key and the closest valid one, in every constructor', () => {
   const cases: [() => unknown, RegExp][] = [
@@ -58,6 +58,16 @@ test('optimizer.step(closure) calls the closure first and returns its loss', () 
   assert.equal(loss!.item(), 9);
   assert.equal(w.item(), 3 - 0.25 * 6);
   assert.equal(opt.step(), undefined);
+  assert.equal(w.item(), 0, 'a step without a closure uses the gradient already there');
+  noGrad(() => w.fill_(2));
+  const underNoGrad = noGrad(() => opt.step(() => {
+    opt.zeroGrad();
+    const l = w.mul(w).sum();
+    l.backward();
+    return l;
+  }));
+  assert.equal(underNoGrad!.item(), 4, 'the closure records its graph even under noGrad, as in PyTorch');
+  assert.equal(w.item(), 2 - 0.25 * 4);
   assert.throws(() => opt.step(5 as never), /SGD.step: closure must be a function, got 5/);
 });
 

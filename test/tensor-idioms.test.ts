@@ -80,6 +80,7 @@ test('model.double() / float() / to(dtype) convert every parameter in place, kee
     embed = new nn.Embedding(6, 4, { generator: new Generator(1) });
     lstm = new nn.LSTM({ inputSize: 4, hiddenSize: 4, generator: new Generator(2) });
     cell = new nn.GRUCell(4, 4, { generator: new Generator(3) });
+    scale = this.registerBuffer('scale', tensor([2]));
     head = new nn.Linear(4, 6, { generator: new Generator(4) });
     constructor() {
       super();
@@ -96,6 +97,7 @@ test('model.double() / float() / to(dtype) convert every parameter in place, kee
   const values = model.parameters().map((p) => [...p.data]);
   assert.equal(model.double(), model);
   assert.ok(model.parameters().every((p) => p.dtype === 'float64'));
+  assert.equal(model.stateDict().scale!.dtype, 'float64', 'buffers are converted too');
   assert.equal(model.head.weight, model.embed.weight, 'still tied');
   assert.deepEqual(model.parameters().map((p) => [...p.data]), values);
   const after = model.forward(ids);

@@ -10,7 +10,7 @@
  * parameters' dtype. Parity note: PyTorch keeps them in the parameters' dtype, so float32 runs can
  * differ from PyTorch's in the last bits; float64 runs follow it to rounding.
  */
-import { Tensor } from '../tensor/index.js';
+import { enableGrad, Tensor } from '../tensor/index.js';
 import { Optimizer, type ParamGroup, type Params, type ParamState, type OptimizerStateDict } from './optimizer.js';
 import { checkInteger, checkNonNegative } from './validate.js';
 
@@ -105,9 +105,10 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     const maxEval = group.maxEval ?? Math.floor((maxIter * 5) / 4);
     const params = group.params;
     const st = this.history;
-    const evaluate = (): number => lossValue(closure());
+    // As PyTorch, the closure records its graph even when step() is called under noGrad.
+    const evaluate = (): number => lossValue(enableGrad(closure));
 
-    const origLoss = closure();
+    const origLoss = enableGrad(closure);
     let loss = lossValue(origLoss);
     let currentEvals = 1;
     st.funcEvals += 1;

@@ -8,7 +8,7 @@
  * long as the optimizer, in wasm memory when that backend is active.
  */
 import { kernelsFor, type KernelBuffer, type Kernels } from '../kernels/index.js';
-import { formatShape, fromBuffer, sameShape, Tensor } from '../tensor/index.js';
+import { enableGrad, formatShape, fromBuffer, sameShape, Tensor } from '../tensor/index.js';
 import { checkInteger, checkKnownKeys, isPlainObject } from './validate.js';
 
 /** A parameter group: its tensors and its own copy of every hyper-parameter (mutable, for schedulers). */
@@ -81,7 +81,8 @@ export abstract class Optimizer<H extends { lr: number }> {
   step<T = unknown>(closure?: () => T): T | undefined {
     if (closure !== undefined && typeof closure !== 'function') throw new Error(`${this.name}.step: closure must be a function, got ${String(closure)}`);
     this.checkNotDisposed('step');
-    const loss = closure?.();
+    // As PyTorch, the closure records its graph even when step() is called under noGrad.
+    const loss = closure && enableGrad(closure);
     this.updateAll();
     return loss;
   }

@@ -70,6 +70,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn with operations recorded for autograd, even inside noGrad (PyTorch's enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
 export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }
