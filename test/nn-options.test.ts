@@ -14,6 +14,7 @@ test('unknown option keys name the key and the closest valid one, in every const
     [() => new nn.GRUCell(2, 3, { nonlinearity: 'relu' } as object), /GRUCell: unknown option 'nonlinearity'/],
     [() => new optim.SGD([tensor([1], undefined, { requiresGrad: true })], { lr: 0.1, momentun: 0.9 } as never), /SGD: unknown option 'momentun'; did you mean 'momentum'\?/],
     [() => randn([2], { sdt: 2 } as object), /randn: unknown option 'sdt'; did you mean 'std'\?/],
+    [() => tensor([1], undefined, { requires_grad: true } as object), /tensor: unknown option 'requires_grad'; did you mean 'requiresGrad'\?/],
   ];
   for (const [make, message] of cases) assert.throws(make, message);
   assert.throws(() => new nn.Linear(2, 2, { zzzzzz: 1 } as object), (e: Error) => !/did you mean/.test(e.message) && /known options: bias, generator, dtype/.test(e.message));

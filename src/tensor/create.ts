@@ -17,6 +17,8 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
+const CREATE_KEYS = ['dtype', 'requiresGrad'];
+
 type Nested = number | readonly Nested[];
 
 function inferShape(data: Nested, where: string): number[] {
@@ -52,6 +54,7 @@ function flattenInto(data: Nested, shape: number[], dim: number, out: FloatArray
  */
 export function tensor(data: Nested | FloatArray | readonly number[], shape?: Shape, options: CreateOptions = {}): Tensor {
   const where = 'tensor';
+  checkOptionKeys(where, options, CREATE_KEYS);
   let storage: FloatArray;
   let finalShape: number[];
   if (ArrayBuffer.isView(data)) {
@@ -100,6 +103,7 @@ export function fromBuffer(buffer: KernelBuffer, shape: Shape, options: { requir
 
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
+  checkOptionKeys('full', options, CREATE_KEYS);
   const data = allocateArray(sizeOf(shape), options.dtype);
   if (value !== 0) data.fill(value);
   return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
@@ -124,7 +128,6 @@ function shapeArgs<O extends object>(where: string, args: readonly unknown[], kn
   return { shape: sizes as number[], options };
 }
 
-const CREATE_KEYS = ['dtype', 'requiresGrad'];
 const RANDOM_KEYS = [...CREATE_KEYS, 'generator'];
 
 export function zeros(...args: ShapeArgs<CreateOptions>): Tensor {
@@ -167,6 +170,7 @@ export function randn(...args: ShapeArgs<RandomOptions & { mean?: number; std?: 
 
 /** [start, start+step, ...) up to end (exclusive), like torch.arange. */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  checkOptionKeys('arange', options, CREATE_KEYS);
   if (end === undefined) [start, end] = [0, start];
   if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step) || step === 0) {
     throw new Error(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
@@ -180,6 +184,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape([n, m], 'eye');
+  checkOptionKeys('eye', options, CREATE_KEYS);
   const data = allocateArray(n * m, options.dtype);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new Tensor(data, [n, m], { requiresGrad: options.requiresGrad ?? false });
