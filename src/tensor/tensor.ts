@@ -61,19 +61,17 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn without recording operations for autograd (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
+  return withGradMode(false, fn);
 }
 
 /** Runs fn with operations recorded for autograd, even inside noGrad (PyTorch's enable_grad). */
 export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
