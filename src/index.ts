@@ -9,11 +9,13 @@
 import './ops/index.js';
 
 export {
-  Tensor, noGrad, isGradEnabled, tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
+  Tensor, noGrad, enableGrad, isGradEnabled, tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
   Generator, defaultGenerator, manualSeed, gradcheck, formatShape,
   type GradcheckOptions, type Shape, type CreateOptions, type RandomOptions,
 } from './tensor/index.js';
 export * as ops from './ops/index.js';
+// torch.cat / torch.stack and friends, at the top level as in PyTorch.
+export { cat, stack, select, topk, type ValuesIndices } from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

@@ -101,7 +101,7 @@ test('ops: values of broadcasting, reductions, shape ops and softmax', () => {
   assert.deepEqual(a.add(tensor([10, 20, 30])).toArray(), [[11, 22, 33], [14, 25, 36]]);
   assert.deepEqual(a.sum(0).toArray(), [5, 7, 9]);
   assert.deepEqual(a.sum(1, true).toArray(), [[6], [15]]);
-  assert.deepEqual(a.max(1).toArray(), [3, 6]);
+  assert.deepEqual(a.max(1).values.toArray(), [3, 6]);
   assert.deepEqual(a.argmax(1).toArray(), [2, 2]);
   assert.equal(a.mean().item(), 3.5);
   assert.deepEqual(a.transpose().toArray(), [[1, 4], [2, 5], [3, 6]]);
@@ -304,7 +304,7 @@ test('parity: argmax counts NaN as the largest value (the first NaN wins) and gi
   // max/min with a dim propagate NaN and route the gradient to the first NaN, as torch.max(x, dim).
   for (const name of ['max', 'min'] as const) {
     const x = tensor([[1, nan, -3, nan]], undefined, { requiresGrad: true });
-    const m = x[name](1);
+    const m = x[name](1).values;
     assert.ok(Number.isNaN(m.item()), `${name} is NaN`);
     m.sum().backward();
     assert.deepEqual([...x.grad!.data], [0, 1, 0, 0], name);
@@ -318,13 +318,13 @@ test('parity: max/min gradients go to one element with a dim, and are shared by 
     return x.grad!.toArray() as number[][];
   };
   assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max()), [[0, 0.5, 0.5]]);
-  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max(1)), [[0, 1, 0]]);
+  assert.deepEqual(gradOf([[1, 3, 3]], (x) => x.max(1).values), [[0, 1, 0]]);
   assert.deepEqual(gradOf([[1, 3], [3, 2]], (x) => x.max([0, 1])), [[0, 0.5], [0.5, 0]]);
   assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min([0])), [[1, 0], [0, 1]]);
   assert.deepEqual(gradOf([[1, 3], [3, 1]], (x) => x.min()), [[0.5, 0], [0, 0.5]]);
   assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max()), [[0.5, 0, 0.5]]);
-  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max(1)), [[1, 0, 0]]);
-  assert.deepEqual(gradOf([[2, 5], [7, 7]], (x) => x.max(1, true).mul(tensor([[1], [4]]))), [[0, 1], [4, 0]]);
+  assert.deepEqual(gradOf([[NaN, 1, NaN]], (x) => x.max(1).values), [[1, 0, 0]]);
+  assert.deepEqual(gradOf([[2, 5], [7, 7]], (x) => x.max(1, true).values.mul(tensor([[1], [4]]))), [[0, 1], [4, 0]]);
 });
 
 test('parity: expand checks every dimension and names both shapes', () => {

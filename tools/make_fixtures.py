@@ -537,12 +537,213 @@ def make_char_model():
     return paths
 
 
+# ---------------------------------------------------------------------------
+# Losses: values and input gradients (float64) of the loss functions with their options
+# ---------------------------------------------------------------------------
+
+def make_loss_cases():
+    """losses.safetensors: per case, inputs and PyTorch's value and gradient of the input.
+
+    The metadata key "cases" is a JSON list of {name, loss, options, input, target}: loss is our
+    function name, options our camelCase options (weight as a tensor key), input/target tensor keys.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    name = "losses"
+    torch.manual_seed(seed_for(name))
+    d = torch.float64
+    t = {}
+    cases = []
+
+    def tensor(key, value):
+        t[key] = value.detach().numpy().astype(np.float64)
+        return key
+
+    x = torch.randn(3, 4, dtype=d)
+    y = torch.randn(3, 4, dtype=d) * 2
+    tensor("reg.x", x)
+    tensor("reg.y", y)
+    logits = torch.randn(6, 4, dtype=d) * 2
+    tensor("cls.logits", logits)
+    targets = torch.tensor([0, 3, 1, -100, 2, 3])
+    t["cls.targets"] = targets.numpy().astype(np.float64)
+    plain_targets = torch.tensor([0, 3, 1, 1, 2, 3])
+    t["cls.plain_targets"] = plain_targets.numpy().astype(np.float64)
+    weight = torch.tensor([0.5, 2.0, 1.0, 0.25], dtype=d)
+    tensor("cls.weight", weight)
+    logits3 = torch.randn(2, 4, 3, dtype=d)
+    tensor("cls.logits3", logits3)
+    targets3 = torch.tensor([[0, 1, 3], [2, -100, 1]])
+    t["cls.targets3"] = targets3.numpy().astype(np.float64)
+    logp = F.log_softmax(torch.randn(3, 5, dtype=d), dim=1)
+    tensor("kl.input", logp)
+    q = torch.softmax(torch.randn(3, 5, dtype=d), dim=1)
+    q[0, 2] = 0.0
+    tensor("kl.target", q)
+    tensor("kl.logtarget", F.log_softmax(torch.randn(3, 5, dtype=d), dim=1))
+
+    def case(cname, loss, options, inp, target, fn):
+        a = torch.tensor(t[inp], dtype=d, requires_grad=True)
+        target_t = torch.tensor(t[target], dtype=d)
+        value = fn(a, target_t)
+        g = torch.ones_like(value) if value.dim() > 0 else None
+        # a non-scalar ('none') is reduced with weights 1..n so every element's gradient differs
+        if value.dim() > 0:
+            g = torch.arange(1, value.numel() + 1, dtype=d).reshape(value.shape)
+        value.backward(g)
+        t["case.%s.value" % cname] = value.detach().numpy().astype(np.float64).reshape(-1)
+        t["case.%s.grad" % cname] = a.grad.numpy().astype(np.float64)
+        cases.append(dict(name=cname, loss=loss, options=options, input=inp, target=target))
+
+    long = lambda k: torch.tensor(t[k]).long()
+    case("mse_mean", "mseLoss", {}, "reg.x", "reg.y", lambda a, b: F.mse_loss(a, b))
+    case("l1_mean", "l1Loss", {}, "reg.x", "reg.y", lambda a, b: F.l1_loss(a, b))
+    case("l1_sum", "l1Loss", {"reduction": "sum"}, "reg.x", "reg.y", lambda a, b: F.l1_loss(a, b, reduction="sum"))
+    case("huber_mean", "huberLoss", {}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b))
+    case("huber_delta_sum", "huberLoss", {"delta": 0.5, "reduction": "sum"}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b, reduction="sum", delta=0.5))
+    case("huber_none", "huberLoss", {"delta": 1.5, "reduction": "none"}, "reg.x", "reg.y", lambda a, b: F.huber_loss(a, b, reduction="none", delta=1.5))
+    case("kl_batchmean", "klDiv", {"reduction": "batchmean"}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="batchmean"))
+    case("kl_mean", "klDiv", {}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="mean"))
+    case("kl_none", "klDiv", {"reduction": "none"}, "kl.input", "kl.target", lambda a, b: F.kl_div(a, b, reduction="none"))
+    case("kl_logtarget", "klDiv", {"reduction": "sum", "logTarget": True}, "kl.input", "kl.logtarget", lambda a, b: F.kl_div(a, b, reduction="sum", log_target=True))
+    for red in ["mean", "sum", "none"]:
+        case("ce_weight_" + red, "crossEntropy", {"weight": "cls.weight", "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), weight=weight, reduction=red))
+        case("ce_smooth_" + red, "crossEntropy", {"labelSmoothing": 0.1, "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), label_smoothing=0.1, reduction=red))
+        case("ce_weight_smooth_" + red, "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.2, "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.2, reduction=red))
+        case("nll_weight_" + red, "nllLoss", {"weight": "cls.weight", "reduction": red}, "cls.logits", "cls.targets",
+             lambda a, b, red=red: F.nll_loss(a, b.long(), weight=weight, reduction=red))
+    case("ce_ignore_index", "crossEntropy", {"ignoreIndex": 3, "labelSmoothing": 0.3, "weight": "cls.weight"}, "cls.logits", "cls.plain_targets",
+         lambda a, b: F.cross_entropy(a, b.long(), ignore_index=3, label_smoothing=0.3, weight=weight))
+    case("ce_3d_weight_smooth", "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.1}, "cls.logits3", "cls.targets3",
+         lambda a, b: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.1))
+    meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
+    return save(name, t, meta)
+
+
+# ---------------------------------------------------------------------------
+# LBFGS trajectories and schedulers' lr sequences (float64)
+# ---------------------------------------------------------------------------
+
+LBFGS_CASES = [
+    ("lbfgs_fixed", dict(lr=1, max_iter=4, history_size=3), dict(lr=1, maxIter=4, historySize=3)),
+    ("lbfgs_strong_wolfe", dict(lr=1, max_iter=5, history_size=3, line_search_fn="strong_wolfe"),
+     dict(lr=1, maxIter=5, historySize=3, lineSearchFn="strongWolfe")),
+    ("lbfgs_strong_wolfe_tolerances", dict(lr=0.8, max_iter=20, max_eval=12, history_size=10, tolerance_grad=1e-4,
+                                           tolerance_change=1e-6, line_search_fn="strong_wolfe"),
+     dict(lr=0.8, maxIter=20, maxEval=12, historySize=10, toleranceGrad=1e-4, toleranceChange=1e-6, lineSearchFn="strongWolfe")),
+]
+LBFGS_STEPS = 6
+
+
+def rosenbrock(p):
+    # the extended Rosenbrock function, which the JS test computes with the same ops
+    return (100 * (p[1:] - p[:-1] ** 2) ** 2 + (1 - p[:-1]) ** 2).sum()
+
+
+def make_lbfgs_case(name, kwargs, options):
+    """Parameters, returned loss and closure evaluations after each step() of torch.optim.LBFGS."""
+    import torch
+
+    p = torch.nn.Parameter(torch.tensor([-1.2, 1.0, -1.2, 1.0, 0.5], dtype=torch.float64))
+    t = {"input.p0": p.detach().numpy().copy()}
+    opt = torch.optim.LBFGS([p], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(p)
+        loss.backward()
+        return loss
+
+    losses, evals = [], []
+    for s in range(1, LBFGS_STEPS + 1):
+        losses.append(float(opt.step(closure)))
+        evals.append(opt.state[p]["func_evals"])
+        t["expected.step%d" % s] = p.detach().numpy().copy()
+    t["expected.losses"] = np.array(losses, dtype=np.float64)
+    t["expected.func_evals"] = np.array(evals, dtype=np.float64)
+    meta = {"optimizer": "LBFGS", "options": json.dumps(options, separators=(",", ":")), "producer": producer()}
+    return save(name, t, meta)
+
+
+def make_scheduler_cases():
+    """schedulers.safetensors: lr (and momentum) after construction and each step, per case."""
+    import torch
+
+    cases = []
+    t = {}
+
+    def run(cname, make_opt, make_sched, options, steps, metrics=None):
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = make_opt([p])
+        sched = make_sched(opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        group = opt.param_groups[0]
+        mom = lambda: group["betas"][0] if "betas" in group else group.get("momentum", 0.0)
+        moms = [mom()]
+        for i in range(steps):
+            opt.step()
+            if metrics is None:
+                sched.step()
+            else:
+                sched.step(metrics[i])
+            lrs.append(opt.param_groups[0]["lr"])
+            moms.append(mom())
+        t["%s.lr" % cname] = np.array(lrs, dtype=np.float64)
+        t["%s.momentum" % cname] = np.array(moms, dtype=np.float64)
+        if metrics is not None:
+            t["%s.metrics" % cname] = np.array(metrics, dtype=np.float64)
+        cases.append(dict(name=cname, options=options))
+
+    S = torch.optim.lr_scheduler
+    sgd = lambda lr, m=0.0: (lambda ps: torch.optim.SGD(ps, lr=lr, momentum=m))
+    run("linear_warmup", sgd(0.1), lambda o: S.LinearLR(o, start_factor=0.1, total_iters=4),
+        dict(kind="LinearLR", lr=0.1, startFactor=0.1, totalIters=4), 8)
+    run("linear_decay", sgd(0.2), lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.25, total_iters=5),
+        dict(kind="LinearLR", lr=0.2, startFactor=1.0, endFactor=0.25, totalIters=5), 7)
+    run("onecycle_cos", sgd(0.01, 0.9), lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=20),
+        dict(kind="OneCycleLR", lr=0.01, momentum=0.9, maxLr=0.5, totalSteps=20), 19)
+    run("onecycle_linear_three_phase", sgd(0.01, 0.9),
+        lambda o: S.OneCycleLR(o, max_lr=0.3, total_steps=16, anneal_strategy="linear", three_phase=True, pct_start=0.25, div_factor=10, final_div_factor=100),
+        dict(kind="OneCycleLR", lr=0.01, momentum=0.9, maxLr=0.3, totalSteps=16, annealStrategy="linear", threePhase=True, pctStart=0.25, divFactor=10, finalDivFactor=100), 15)
+    run("onecycle_adam", lambda ps: torch.optim.Adam(ps, lr=0.001), lambda o: S.OneCycleLR(o, max_lr=0.01, total_steps=10, base_momentum=0.8, max_momentum=0.9),
+        dict(kind="OneCycleLR", optimizer="Adam", lr=0.001, maxLr=0.01, totalSteps=10, baseMomentum=0.8, maxMomentum=0.9), 9)
+    metrics = [1.0, 0.9, 0.95, 0.91, 0.9, 0.92, 0.89, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    run("plateau_min", sgd(1.0), lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+        dict(kind="ReduceLROnPlateau", lr=1.0, factor=0.5, patience=2, cooldown=1), len(metrics), metrics)
+    up = [0.1, 0.2, 0.25, 0.24, 0.26, 0.26, 0.261, 0.3, 0.3, 0.3, 0.3]
+    run("plateau_max_abs", sgd(0.5), lambda o: S.ReduceLROnPlateau(o, mode="max", factor=0.2, patience=1, threshold=0.01, threshold_mode="abs", min_lr=0.01),
+        dict(kind="ReduceLROnPlateau", lr=0.5, mode="max", factor=0.2, patience=1, threshold=0.01, thresholdMode="abs", minLr=0.01), len(up), up)
+    meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
+    return save("schedulers", t, meta)
+
+
+GROUPS = {
+    "losses": lambda: [make_loss_cases()],
+    "lbfgs": lambda: [make_lbfgs_case(n, k, o) for n, k, o in LBFGS_CASES],
+    "schedulers": lambda: [make_scheduler_cases()],
+}
+
+
 def main():
     import torch
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
+    # `make_fixtures.py losses lbfgs schedulers` writes only those groups' files.
+    only = sys.argv[1:]
+    if only:
+        unknown = [g for g in only if g not in GROUPS]
+        if unknown:
+            raise SystemExit("unknown group(s) %s; known: %s" % (", ".join(unknown), ", ".join(GROUPS)))
+        for g in only:
+            for p in GROUPS[g]():
+                print("%8d  %s" % (os.path.getsize(p), os.path.relpath(p, ROOT)))
+        return 0
     paths = []
     for name, module, o, dims in LAYER_CASES:
         paths.append(make_layer_case(name, module, o, dims))
@@ -554,6 +755,8 @@ def main():
         paths.append(make_optim_case(name, cls, kwargs))
     paths.append(make_clip_case())
     paths.extend(make_char_model())
+    for g in GROUPS.values():
+        paths.extend(g())
     total = 0
     for p in paths:
         size = os.path.getsize(p)

@@ -1,8 +1,8 @@
 /** Losses with PyTorch's signatures and reductions. */
 import { kernelsFor } from '../kernels/index.js';
-import { abs, exp, log, mean, mul, neg, permute, relu, reshape, sub, sum, add, gather } from '../ops/index.js';
-import { allocateArray, formatShape, record, Tensor } from '../tensor/index.js';
-import { oneOf } from './checks.js';
+import { abs, exp, log, mean, mul, neg, permute, relu, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
+import { allocateArray, formatShape, knownOptions, record, Tensor } from '../tensor/index.js';
+import { checkTensorInput, oneOf } from './checks.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 const reductions: readonly Reduction[] = ['mean', 'sum', 'none'];
@@ -13,6 +13,8 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
 }
 
 function checkSameShape(where: string, input: Tensor, target: Tensor): void {
+  checkTensorInput(where, input, 'of any shape');
+  checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
   if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
   }
@@ -60,6 +62,53 @@ function reducedMse(input: Tensor, target: Tensor, reduction: 'mean' | 'sum'): T
   }, [input, target]);
 }
 
+/** Mean (or sum) absolute error, PyTorch's l1_loss. */
+export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkSameShape('l1Loss', input, target);
+  return reduce(abs(sub(input, target)), reduction);
+}
+
+/**
+ * PyTorch's huber_loss: 0.5·d² where |d| < delta, else delta·(|d| − 0.5·delta), with d = input − target.
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  const { reduction = 'mean', delta = 1 } = knownOptions('huberLoss', options, ['reduction', 'delta']);
+  checkSameShape('huberLoss', input, target);
+  if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`huberLoss: delta must be a finite number > 0, got ${String(delta)}`);
+  const d = sub(input, target);
+  const a = abs(d);
+  // min(|d|, delta) gives both branches in one expression: q·(|d| − q/2) with q = min(|d|, delta).
+  const q = clamp(a, -Infinity, delta);
+  return reduce(mul(q, sub(a, mul(q, 0.5))), reduction);
+}
+
+export type KLReduction = Reduction | 'batchmean';
+
+/**
+ * PyTorch's kl_div: input holds log-probabilities; target probabilities (or log-probabilities with
+ * logTarget). Pointwise target·(log target − input), 0 where target is 0. 'mean' averages over
+ * every element, as PyTorch does (it warns that 'batchmean', the sum over the batch size, is the KL
+ * divergence).
+ */
+export function klDiv(input: Tensor, target: Tensor, options: { reduction?: KLReduction; logTarget?: boolean } = {}): Tensor {
+  const { reduction = 'mean', logTarget = false } = knownOptions('klDiv', options, ['reduction', 'logTarget']);
+  checkSameShape('klDiv', input, target);
+  oneOf('klDiv', 'reduction', reduction, ['mean', 'sum', 'none', 'batchmean'] as const);
+  let pointwise: Tensor;
+  if (logTarget) {
+    pointwise = mul(exp(target), sub(target, input));
+  } else {
+    // xlogy: where the target is 0 the term is 0 (and so is its gradient), never 0·log 0 = NaN.
+    const positive = new Tensor(allocateArray(target.size, target.dtype), target.shape);
+    const t = target.data, pd = positive.data;
+    for (let i = 0; i < t.length; i++) pd[i] = t[i]! > 0 ? 1 : 0;
+    const safe = where(positive, target, 1);
+    pointwise = where(positive, mul(target, sub(log(safe), input)), 0);
+  }
+  if (reduction === 'batchmean') return mul(sum(pointwise), 1 / (input.shape.length > 0 ? input.shape[0]! : 1));
+  return reduce(pointwise, reduction);
+}
+
 /** Binary cross-entropy on logits, computed stably: max(x,0) - x*y + log(1 + exp(-|x|)). */
 export function bceWithLogits(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkSameShape('bceWithLogits', input, target);
@@ -70,7 +119,16 @@ export function bceWithLogits(input: Tensor, target: Tensor, reduction: Reductio
 export interface ClassLossOptions {
   ignoreIndex?: number;
   reduction?: Reduction;
+  /** A rescaling weight per class ([C]), as PyTorch's `weight`. */
+  weight?: Tensor | null;
 }
+
+export interface CrossEntropyOptions extends ClassLossOptions {
+  /** PyTorch's label_smoothing in [0, 1]: the target mixes the class with the uniform distribution. */
+  labelSmoothing?: number;
+}
+
+const CLASS_LOSS_KEYS = ['ignoreIndex', 'reduction', 'weight'] as const;
 
 type Targets = Tensor | Int32Array | readonly number[];
 
@@ -117,11 +175,18 @@ function reduceClassLoss(perRow: Tensor, ids: Int32Array, ignoreIndex: number, r
  * Softmax cross-entropy from logits and class indices, fused in one kernel (no softmax tensor is
  * materialised). Input [N, C] or [N, C, d1, ...]; targets [N] or [N, d1, ...].
  */
-export function crossEntropy(input: Tensor, targets: Targets, options: ClassLossOptions = {}): Tensor {
-  const { ignoreIndex = -100, reduction = 'mean' } = options;
+export function crossEntropy(input: Tensor, targets: Targets, options: CrossEntropyOptions = {}): Tensor {
+  const { ignoreIndex = -100, reduction = 'mean', weight = null, labelSmoothing = 0 } = knownOptions('crossEntropy', options, [...CLASS_LOSS_KEYS, 'labelSmoothing']);
+  checkTensorInput('crossEntropy', input, '[N, C] or [N, C, d1, ...] of logits');
   const { logits, ids, outShape } = classesLast('crossEntropy', input, targets);
   const [rows, classes] = logits.shape as [number, number];
   checkTargets('crossEntropy', ids, classes, ignoreIndex, targets);
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new Error(`crossEntropy: labelSmoothing must be a number in [0, 1], got ${String(labelSmoothing)}`);
+  }
+  if (weight !== null || labelSmoothing > 0) {
+    return weightedCrossEntropy(logits, ids, outShape, { ignoreIndex, reduction, weight: checkClassWeight('crossEntropy', weight, classes, logits), labelSmoothing });
+  }
   const kern = kernelsFor(logits.dtype);
   const loss = new Tensor(allocateArray(rows, logits.dtype), [rows]);
   const needGrad = logits.requiresGrad;
@@ -144,17 +209,76 @@ export function crossEntropy(input: Tensor, targets: Targets, options: ClassLoss
 
 /** Negative log-likelihood from log-probabilities and class indices. */
 export function nllLoss(input: Tensor, targets: Targets, options: ClassLossOptions = {}): Tensor {
-  const { ignoreIndex = -100, reduction = 'mean' } = options;
+  const { ignoreIndex = -100, reduction = 'mean', weight = null } = knownOptions('nllLoss', options, [...CLASS_LOSS_KEYS]);
+  checkTensorInput('nllLoss', input, '[N, C] or [N, C, d1, ...] of log-probabilities');
   const { logits, ids, outShape } = classesLast('nllLoss', input, targets);
   const classes = logits.shape[1]!;
   checkTargets('nllLoss', ids, classes, ignoreIndex, targets);
-  const safe = new Tensor(allocateArray(ids.length, logits.dtype), [ids.length, 1]);
-  const weight = new Tensor(allocateArray(ids.length, logits.dtype), [ids.length]);
-  ids.forEach((id, i) => {
-    safe.data[i] = id === ignoreIndex ? 0 : id;
-    weight.data[i] = id === ignoreIndex ? 0 : -1;
-  });
-  const picked = mul(reshape(gather(logits, 1, safe), [ids.length]), weight);
-  return reduceClassLoss(picked, ids, ignoreIndex, reduction, outShape);
+  return weightedNll(logits, ids, outShape, ignoreIndex, reduction, checkClassWeight('nllLoss', weight, classes, logits));
 }
 
+function checkClassWeight(where: string, weight: unknown, classes: number, like: Tensor): Tensor | null {
+  if (weight === null || weight === undefined) return null;
+  if (!(weight instanceof Tensor) || weight.shape.length !== 1 || weight.shape[0] !== classes) {
+    throw new Error(`${where}: weight must be a Tensor [${classes}] (one per class), got ${weight instanceof Tensor ? formatShape(weight.shape) : String(weight)}`);
+  }
+  if (weight.dtype !== like.dtype) throw new Error(`${where}: weight dtype must be ${like.dtype} like the input, got ${weight.dtype}`);
+  return weight;
+}
+
+/** Per row: the class weight of its target (0 for ignored rows), and the picked log-probability's index. */
+function rowWeights(ids: Int32Array, ignoreIndex: number, weight: Tensor | null, like: Tensor): { w: Tensor; safe: Tensor } {
+  const n = ids.length;
+  const w = new Tensor(allocateArray(n, like.dtype), [n]);
+  const safe = new Tensor(allocateArray(n, like.dtype), [n, 1]);
+  const cw = weight?.data;
+  ids.forEach((id, i) => {
+    const ignored = id === ignoreIndex;
+    safe.data[i] = ignored ? 0 : id;
+    w.data[i] = ignored ? 0 : cw ? cw[id]! : 1;
+  });
+  return { w, safe };
+}
+
+/** PyTorch's nll_loss: −w[y]·logp[y] per row (w = 1 without class weights, 0 where ignored); 'mean' divides by the sum of the weights used. */
+function weightedNll(logp: Tensor, ids: Int32Array, outShape: number[], ignoreIndex: number, reduction: Reduction, weight: Tensor | null): Tensor {
+  oneOf('loss', 'reduction', reduction, reductions);
+  const { w, safe } = rowWeights(ids, ignoreIndex, weight, logp);
+  const perRow = neg(mul(reshape(gather(logp, 1, safe), [ids.length]), w));
+  if (reduction === 'none') return reshape(perRow, outShape);
+  const total = sum(perRow);
+  if (reduction === 'sum') return total;
+  let weightSum = 0;
+  for (const v of w.data) weightSum += v;
+  return mul(total, 1 / weightSum);
+}
+
+/**
+ * Cross-entropy with class weights and/or label smoothing, composed as PyTorch 1.13 composes it:
+ * (1 − ε)·nll(logp, y; weight) + (ε/C)·smooth, where smooth is −Σ_c weight[c]·logp[c] per row
+ * (0 for ignored rows) and, for 'mean', is divided by the same normaliser as the nll part.
+ */
+function weightedCrossEntropy(
+  logits: Tensor, ids: Int32Array, outShape: number[],
+  o: { ignoreIndex: number; reduction: Reduction; weight: Tensor | null; labelSmoothing: number },
+): Tensor {
+  oneOf('loss', 'reduction', o.reduction, reductions);
+  const classes = logits.shape[1]!;
+  const logp = logSoftmax(logits, 1);
+  const { w } = rowWeights(ids, o.ignoreIndex, o.weight, logits);
+  const nll = weightedNll(logp, ids, outShape, o.ignoreIndex, o.reduction, o.weight);
+  if (o.labelSmoothing === 0) return nll;
+  const keep = new Tensor(allocateArray(ids.length, logits.dtype), [ids.length]);
+  ids.forEach((id, i) => { keep.data[i] = id === o.ignoreIndex ? 0 : 1; });
+  const weighted = o.weight ? mul(logp, reshape(o.weight, [1, classes])) : logp;
+  const smoothRows = mul(neg(sum(weighted, 1)), keep);
+  let smooth: Tensor;
+  if (o.reduction === 'none') smooth = reshape(smoothRows, outShape);
+  else if (o.reduction === 'sum') smooth = sum(smoothRows);
+  else {
+    let normaliser = 0;
+    for (const v of w.data) normaliser += v;
+    smooth = mul(sum(smoothRows), 1 / normaliser);
+  }
+  return add(mul(nll, 1 - o.labelSmoothing), mul(smooth, o.labelSmoothing / classes));
+}

@@ -4,11 +4,13 @@
  * layer"). Importing this module once is enough.
  */
 import type { DType } from '../kernels/index.js';
-import { Tensor, type Shape } from '../tensor/index.js';
+import { normDim, Tensor, type Shape } from '../tensor/index.js';
 import { to } from './convert.js';
 import * as ew from './elementwise.js';
 import { linear, matmul } from './matmul.js';
-import { argmax, max, mean, min, sum, type Dims } from './reduce.js';
+import { argmax, argmin, max, mean, min, sum, type Dims } from './reduce.js';
+import { index, maxAlong, minAlong, select, t, topk, type ValuesIndices } from './indexing.js';
+import { add_, clamp_, copy_, fill_, mul_, zero_ } from './inplace.js';
 import * as sh from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import type { TensorLike } from './util.js';
@@ -34,9 +36,33 @@ declare module '../tensor/tensor.js' {
     clamp(min?: number, max?: number): Tensor;
     sum(dims?: Dims, keepDim?: boolean): Tensor;
     mean(dims?: Dims, keepDim?: boolean): Tensor;
-    max(dims?: Dims, keepDim?: boolean): Tensor;
-    min(dims?: Dims, keepDim?: boolean): Tensor;
+    /** max() over everything, or amax over a list of dims: a tensor. */
+    max(dims?: readonly number[], keepDim?: boolean): Tensor;
+    /** max(dim): [values, indices] (also .values, .indices), as torch.max(x, dim). */
+    max(dim: number, keepDim?: boolean): ValuesIndices;
+    min(dims?: readonly number[], keepDim?: boolean): Tensor;
+    min(dim: number, keepDim?: boolean): ValuesIndices;
     argmax(dim: number, keepDim?: boolean): Tensor;
+    argmin(dim: number, keepDim?: boolean): Tensor;
+    topk(k: number, options?: { dim?: number; largest?: boolean }): ValuesIndices;
+    /** The size of one dimension (negative counts from the end): PyTorch's x.size(dim). `size` is the element count. */
+    sizeAt(dim: number): number;
+    select(dim: number, index: number): Tensor;
+    /** x[i] in PyTorch: the i-th entry along the leading dimension. */
+    index(i: number): Tensor;
+    t(): Tensor;
+    /** torch.cat([this, ...others], dim). */
+    cat(others: readonly Tensor[], dim?: number): Tensor;
+    /** torch.stack([this, ...others], dim). */
+    stack(others: readonly Tensor[], dim?: number): Tensor;
+    add_(other: TensorLike, alpha?: number): Tensor;
+    mul_(other: TensorLike): Tensor;
+    clamp_(min?: number, max?: number): Tensor;
+    fill_(value: number): Tensor;
+    zero_(): Tensor;
+    copy_(src: Tensor): Tensor;
+    double(): Tensor;
+    float(): Tensor;
     matmul(other: Tensor): Tensor;
     linear(weight: Tensor, bias?: Tensor | null): Tensor;
     reshape(shape: Shape): Tensor;
@@ -78,9 +104,25 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   clamp(lo?: number, hi?: number) { return ew.clamp(this, lo, hi); },
   sum(d?: Dims, k?: boolean) { return sum(this, d, k); },
   mean(d?: Dims, k?: boolean) { return mean(this, d, k); },
-  max(d?: Dims, k?: boolean) { return max(this, d, k); },
-  min(d?: Dims, k?: boolean) { return min(this, d, k); },
+  max(d?: Dims, k?: boolean) { return typeof d === 'number' ? maxAlong(this, d, k) : max(this, d, k); },
+  min(d?: Dims, k?: boolean) { return typeof d === 'number' ? minAlong(this, d, k) : min(this, d, k); },
   argmax(d: number, k?: boolean) { return argmax(this, d, k); },
+  argmin(d: number, k?: boolean) { return argmin(this, d, k); },
+  topk(k: number, o?: { dim?: number; largest?: boolean }) { return topk(this, k, o); },
+  sizeAt(d: number) { return this.shape[normDim(d, this.shape.length, 'sizeAt')]!; },
+  select(d: number, i: number) { return select(this, d, i); },
+  index(i: number) { return index(this, i); },
+  t() { return t(this); },
+  cat(others: readonly Tensor[], d?: number) { return sh.cat([this, ...others], d); },
+  stack(others: readonly Tensor[], d?: number) { return sh.stack([this, ...others], d); },
+  add_(o: TensorLike, alpha?: number) { return add_(this, o, alpha); },
+  mul_(o: TensorLike) { return mul_(this, o); },
+  clamp_(lo?: number, hi?: number) { return clamp_(this, lo, hi); },
+  fill_(v: number) { return fill_(this, v); },
+  zero_() { return zero_(this); },
+  copy_(src: Tensor) { return copy_(this, src); },
+  double() { return to(this, 'float64'); },
+  float() { return to(this, 'float32'); },
   matmul(o: Tensor) { return matmul(this, o); },
   linear(w: Tensor, b?: Tensor | null) { return linear(this, w, b ?? null); },
   reshape(s: Shape) { return sh.reshape(this, s); },

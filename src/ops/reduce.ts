@@ -120,8 +120,18 @@ export const min = (a: Tensor, dims?: Dims, keepDim = false): Tensor => extreme(
  * in PyTorch, NaN counts as larger than any number (the first NaN wins), and ties go to the first.
  */
 export function argmax(a: Tensor, dim: number, keepDim = false): Tensor {
-  const d = normDim(dim, a.shape.length, 'argmax');
+  return argExtreme('argmax', a, dim, keepDim, (v, best) => v > best);
+}
+
+/** Indices of the smallest values along one dimension; NaN counts as the smallest, ties go to the first. */
+export function argmin(a: Tensor, dim: number, keepDim = false): Tensor {
+  return argExtreme('argmin', a, dim, keepDim, (v, best) => v < best);
+}
+
+function argExtreme(name: string, a: Tensor, dim: number, keepDim: boolean, better: (v: number, best: number) => boolean): Tensor {
+  const d = normDim(dim, a.shape.length, name);
   const size = a.shape[d]!;
+  if (size === 0) throw new Error(`${name}: cannot reduce over an empty dimension`);
   const inner = a.shape.slice(d + 1).reduce((p, q) => p * q, 1);
   const outer = a.size / Math.max(1, size * inner);
   const shape = keepDim ? a.shape.map((s, i) => (i === d ? 1 : s)) : a.shape.filter((_, i) => i !== d);
@@ -133,7 +143,7 @@ export function argmax(a: Tensor, dim: number, keepDim = false): Tensor {
       let bestValue = x[p * size * inner + q]!;
       for (let j = 1; j < size && !Number.isNaN(bestValue); j++) {
         const v = x[(p * size + j) * inner + q]!;
-        if (v > bestValue || Number.isNaN(v)) {
+        if (better(v, bestValue) || Number.isNaN(v)) {
           best = j;
           bestValue = v;
         }

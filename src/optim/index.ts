@@ -2,8 +2,13 @@ export { Optimizer, type OptimizerStateDict, type OptimizerMeta, type ParamGroup
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export { LBFGS, type LBFGSOptions } from './lbfgs.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
 export {
   LRScheduler, StepLR, CosineAnnealingLR,
   type SchedulableOptimizer, type SchedulerState, type StepLROptions, type CosineAnnealingLROptions,
 } from './lr-scheduler.js';
+export {
+  LinearLR, OneCycleLR, ReduceLROnPlateau,
+  type LinearLROptions, type OneCycleLROptions, type ReduceLROnPlateauOptions,
+} from './schedules.js';

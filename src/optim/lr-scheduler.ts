@@ -78,7 +78,7 @@ export abstract class LRScheduler<O extends Record<string, number>> {
     this.options = options;
   }
 
-  private apply(): void {
+  protected apply(): void {
     this.optimizer.paramGroups.forEach((group, i) => {
       group.lr = this.lrAt(this.baseLrs[i] ?? group.lr, this.lastEpoch);
     });

@@ -8,7 +8,7 @@
  * long as the optimizer, in wasm memory when that backend is active.
  */
 import { kernelsFor, type KernelBuffer, type Kernels } from '../kernels/index.js';
-import { formatShape, fromBuffer, sameShape, Tensor } from '../tensor/index.js';
+import { enableGrad, formatShape, fromBuffer, sameShape, Tensor } from '../tensor/index.js';
 import { checkInteger, checkKnownKeys, isPlainObject } from './validate.js';
 
 /** A parameter group: its tensors and its own copy of every hyper-parameter (mutable, for schedulers). */
@@ -73,9 +73,21 @@ export abstract class Optimizer<H extends { lr: number }> {
   /** Updates one parameter in place; `state.step` already counts this step. */
   protected abstract update(param: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<H>): void;
 
-  /** One update of every parameter that has a gradient; parameters whose grad is null are skipped. */
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient; parameters whose grad is null are skipped.
+   * As in PyTorch, a closure (which zeroes the gradients, computes the loss, calls backward and
+   * returns the loss) is called first, and what it returns is returned.
+   */
+  step<T = unknown>(closure?: () => T): T | undefined {
+    if (closure !== undefined && typeof closure !== 'function') throw new Error(`${this.name}.step: closure must be a function, got ${String(closure)}`);
     this.checkNotDisposed('step');
+    // As PyTorch, the closure records its graph even when step() is called under noGrad.
+    const loss = closure && enableGrad(closure);
+    this.updateAll();
+    return loss;
+  }
+
+  private updateAll(): void {
     // Check everything before changing anything, so a bad group or gradient leaves no half-done step.
     this.paramGroups.forEach((group, i) => this.checkHyper(this.groupWhere(i), group));
     for (const group of this.paramGroups) {

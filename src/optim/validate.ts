@@ -2,6 +2,7 @@
  * Checks for hyper-parameters. Each throws an Error that names where the value came from, the option,
  * the accepted range and the value received, so a typo in a training script is found at once.
  */
+import { checkOptionKeys } from '../tensor/index.js';
 
 function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
@@ -43,11 +44,7 @@ export function checkInteger(where: string, name: string, value: unknown, min: n
 
 /** Rejects option names the receiver does not know (a snake_case `weight_decay` would otherwise be ignored). */
 export function checkKnownKeys(where: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new Error(`${where}: unknown option '${key}' (known options: ${known.join(', ')})`);
-    }
-  }
+  checkOptionKeys(where, options, known);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -4,6 +4,7 @@ import { defaultGenerator, type Generator } from './random.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 import { allocateArray } from './arrays.js';
+import { checkOptionKeys } from './options.js';
 
 export { allocateArray };
 
@@ -15,6 +16,8 @@ export interface CreateOptions {
 export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
+
+const CREATE_KEYS = ['dtype', 'requiresGrad'];
 
 type Nested = number | readonly Nested[];
 
@@ -51,6 +54,7 @@ function flattenInto(data: Nested, shape: number[], dim: number, out: FloatArray
  */
 export function tensor(data: Nested | FloatArray | readonly number[], shape?: Shape, options: CreateOptions = {}): Tensor {
   const where = 'tensor';
+  checkOptionKeys(where, options, CREATE_KEYS);
   let storage: FloatArray;
   let finalShape: number[];
   if (ArrayBuffer.isView(data)) {
@@ -99,20 +103,50 @@ export function fromBuffer(buffer: KernelBuffer, shape: Shape, options: { requir
 
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
+  checkOptionKeys('full', options, CREATE_KEYS);
   const data = allocateArray(sizeOf(shape), options.dtype);
   if (value !== 0) data.fill(value);
   return new Tensor(data, shape, { requiresGrad: options.requiresGrad ?? false });
 }
 
-export const zeros = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: Shape, options: CreateOptions = {}): Tensor => full(shape, 1, options);
+/**
+ * A shape given as PyTorch allows: one array (`zeros([2, 3])`) or the sizes as arguments
+ * (`zeros(2, 3)`), either followed by an options object.
+ */
+export type ShapeArgs<O> = [shape: Shape, options?: O] | number[] | [...sizes: number[], options: O];
+
+function shapeArgs<O extends object>(where: string, args: readonly unknown[], known: readonly string[]): { shape: Shape; options: O } {
+  const last = args[args.length - 1];
+  const hasOptions = args.length > 0 && typeof last === 'object' && last !== null && !Array.isArray(last);
+  const options = (hasOptions ? last : {}) as O;
+  const sizes = hasOptions ? args.slice(0, -1) : args;
+  checkOptionKeys(where, options, known);
+  if (sizes.length === 1 && Array.isArray(sizes[0])) return { shape: sizes[0] as number[], options };
+  if (sizes.some((d) => typeof d !== 'number')) {
+    throw new Error(`${where}: expected a shape as an array ([2, 3]) or as numbers (2, 3), got (${sizes.map((d) => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d))).join(', ')})`);
+  }
+  return { shape: sizes as number[], options };
+}
+
+const RANDOM_KEYS = [...CREATE_KEYS, 'generator'];
+
+export function zeros(...args: ShapeArgs<CreateOptions>): Tensor {
+  const { shape, options } = shapeArgs<CreateOptions>('zeros', args, CREATE_KEYS);
+  return full(shape, 0, options);
+}
+
+export function ones(...args: ShapeArgs<CreateOptions>): Tensor {
+  const { shape, options } = shapeArgs<CreateOptions>('ones', args, CREATE_KEYS);
+  return full(shape, 1, options);
+}
 
 export function zerosLike(t: Tensor): Tensor {
   return zeros(t.shape, { dtype: t.dtype });
 }
 
 /** Uniform in [low, high). */
-export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+export function rand(...args: ShapeArgs<RandomOptions & { low?: number; high?: number }>): Tensor {
+  const { shape, options } = shapeArgs<RandomOptions & { low?: number; high?: number }>('rand', args, [...RANDOM_KEYS, 'low', 'high']);
   checkShape(shape, 'rand');
   const g = options.generator ?? defaultGenerator;
   const low = options.low ?? 0;
@@ -123,7 +157,8 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
 }
 
 /** Normal with the given mean and standard deviation (default standard normal). */
-export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn(...args: ShapeArgs<RandomOptions & { mean?: number; std?: number }>): Tensor {
+  const { shape, options } = shapeArgs<RandomOptions & { mean?: number; std?: number }>('randn', args, [...RANDOM_KEYS, 'mean', 'std']);
   checkShape(shape, 'randn');
   const g = options.generator ?? defaultGenerator;
   const mean = options.mean ?? 0;
@@ -135,6 +170,7 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
 
 /** [start, start+step, ...) up to end (exclusive), like torch.arange. */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  checkOptionKeys('arange', options, CREATE_KEYS);
   if (end === undefined) [start, end] = [0, start];
   if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step) || step === 0) {
     throw new Error(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
@@ -148,6 +184,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape([n, m], 'eye');
+  checkOptionKeys('eye', options, CREATE_KEYS);
   const data = allocateArray(n * m, options.dtype);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new Tensor(data, [n, m], { requiresGrad: options.requiresGrad ?? false });

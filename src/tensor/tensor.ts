@@ -61,8 +61,17 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn without recording operations for autograd (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs fn with operations recorded for autograd, even inside noGrad (PyTorch's enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -136,6 +145,16 @@ export class Tensor {
       throw new Error(`Tensor.requiresGrad: only floating tensors can require gradients, got ${this.dtype}`);
     }
     this._requiresGrad = value;
+  }
+
+  /**
+   * Sets requiresGrad and returns the tensor (PyTorch's requires_grad_). Only leaves can change it:
+   * a computed tensor requires gradients exactly when its inputs do.
+   */
+  requiresGrad_(value = true): this {
+    if (!this.isLeaf) throw new Error('Tensor.requiresGrad_: only leaf tensors can change requiresGrad (this one was computed by a recorded op; detach() it first)');
+    this.requiresGrad = value;
+    return this;
   }
 
   /**

@@ -13,8 +13,8 @@
  */
 import type { DType } from '../../kernels/index.js';
 import { cat, indexSelect, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
-import { defaultGenerator, formatShape, zeros, type Generator, type Tensor } from '../../tensor/index.js';
-import { nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
+import { checkOptionKeys, defaultGenerator, formatShape, Tensor, zeros, type Generator } from '../../tensor/index.js';
+import { checkTensorInput, nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
@@ -76,6 +76,7 @@ abstract class RecurrentBase extends Module {
   protected constructor(readonly layerName: string, kind: CellKind, options: RecurrentOptions & { projSize?: number; peephole?: boolean }) {
     super();
     if (typeof options !== 'object' || options === null) throw new Error(`${layerName}: options must be an object like { inputSize, hiddenSize }`);
+    checkOptionKeys(layerName, options, optionKeys(kind));
     this.inputSize = positiveInt(layerName, 'inputSize', options.inputSize);
     this.hiddenSize = positiveInt(layerName, 'hiddenSize', options.hiddenSize);
     this.numLayers = positiveInt(layerName, 'numLayers', options.numLayers ?? 1);
@@ -99,7 +100,7 @@ abstract class RecurrentBase extends Module {
       for (let d = 0; d < this.spec.directions; d++) entries.push(...directionEntries(this.spec, layerInputSize(this.spec, layer), suffixOf(layer, d)));
     }
     this.weights = allocateWeights(entries, this.hiddenSize, this.dtype, this.generator, (n, dtype) => this.allocateOwned(n, dtype));
-    for (const [name, t] of this.weights) this.registerParameter(name, t);
+    for (const [name, t] of this.weights) this.registerFixedParameter(name, t);
   }
 
   /**
@@ -134,6 +135,14 @@ abstract class RecurrentBase extends Module {
     return recurrentDirection(this.spec.kind, x, h, c, w, reverse, batchSizes);
   }
 
+  /** model.to(dtype): the weights this layer reads and its kept zero states follow the new parameters. */
+  protected override parametersConverted(dtype: DType, replaced: ReadonlyMap<Tensor, Tensor>): void {
+    this.releaseMemory();
+    for (const [name, t] of this.weights) this.weights.set(name, replaced.get(t) ?? t);
+    (this as { dtype: DType }).dtype = dtype;
+    this.zeroStates.clear();
+  }
+
   /** Size of h: projSize when projecting, else hiddenSize. */
   get outputSize(): number {
     return this.projSize || this.hiddenSize;
@@ -144,6 +153,7 @@ abstract class RecurrentBase extends Module {
     const name = this.layerName;
     this.checkNotDisposed(name);
     const isLstm = this.spec.kind === 'lstm';
+    checkTensorInput(name, input, this.batchFirst ? `[batch, seq, ${this.inputSize}]` : `[seq, batch, ${this.inputSize}]`);
     if (input.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype} like the layer's weights, got ${input.dtype}`);
     const batched = input.shape.length === 3;
     if (input.shape.length !== 2 && !batched) {
@@ -163,6 +173,7 @@ abstract class RecurrentBase extends Module {
     const stateShape = (size: number): number[] => (batched ? [L * D, B, size] : [L * D, size]);
     const checkState = (label: string, t: Tensor | undefined | null, size: number): Tensor => {
       if (!t) return this.zeroState([L * D, B, size]);
+      if (!(t instanceof Tensor)) throw new Error(`${name}: ${label} must be a Tensor ${formatShape(stateShape(size))}, got ${Array.isArray(t) ? 'an array' : String(t)}`);
       const want = stateShape(size);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new Error(`${name}: ${label} must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
@@ -246,6 +257,21 @@ abstract class RecurrentBase extends Module {
   }
 }
 
+const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'generator', 'dtype'];
+
+function optionKeys(kind: CellKind): string[] {
+  if (kind === 'lstm') return [...COMMON_OPTIONS, 'projSize', 'peephole'];
+  if (kind === 'gru') return [...COMMON_OPTIONS, 'linearBeforeReset'];
+  return [...COMMON_OPTIONS, 'nonlinearity'];
+}
+
+/** A GRU's or RNN's h0 is one tensor: `[h]` (an LSTM habit) gets a message rather than a TypeError. */
+function checkSingleState(layerName: string, h0: unknown): Tensor | undefined {
+  if (h0 === undefined || h0 === null || h0 instanceof Tensor) return h0 ?? undefined;
+  const got = Array.isArray(h0) ? `an array of ${h0.length}` : String(h0);
+  throw new Error(`${layerName}: h0 must be a Tensor [numLayers * directions, batch, hidden] (an LSTM takes [h0, c0], a ${layerName} h0 alone), got ${got}`);
+}
+
 const suffixOf = (layer: number, direction: number): string => `_l${layer}${direction === 1 ? '_reverse' : ''}`;
 
 export class RNN extends RecurrentBase {
@@ -262,7 +288,8 @@ export class RNN extends RecurrentBase {
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor];
   forward(x: PackedSequence, h0?: Tensor): [PackedSequence, Tensor];
   forward(x: Tensor | PackedSequence, h0?: Tensor): [Tensor | PackedSequence, Tensor] {
-    const r = x instanceof PackedSequence ? this.runPacked(x, h0, null) : this.run(x, h0, null);
+    const h = checkSingleState('RNN', h0);
+    const r = x instanceof PackedSequence ? this.runPacked(x, h, null) : this.run(x, h, null);
     return [r.output, r.h];
   }
 }
@@ -288,7 +315,8 @@ export class GRU extends RecurrentBase {
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor];
   forward(x: PackedSequence, h0?: Tensor): [PackedSequence, Tensor];
   forward(x: Tensor | PackedSequence, h0?: Tensor): [Tensor | PackedSequence, Tensor] {
-    const r = x instanceof PackedSequence ? this.runPacked(x, h0, null) : this.run(x, h0, null);
+    const h = checkSingleState('GRU', h0);
+    const r = x instanceof PackedSequence ? this.runPacked(x, h, null) : this.run(x, h, null);
     return [r.output, r.h];
   }
 }
@@ -306,7 +334,7 @@ export class LSTM extends RecurrentBase {
   forward(x: PackedSequence, state?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
   forward(x: Tensor | PackedSequence, state?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]] {
     if (state !== undefined && state !== null && (!Array.isArray(state) || state.length !== 2)) {
-      throw new Error('LSTM: state must be a pair [h0, c0] (or omitted for zeros)');
+      throw new Error(`LSTM: state must be a pair [h0, c0] (or omitted for zeros), got ${state instanceof Tensor ? 'a single Tensor' : Array.isArray(state) ? `an array of ${state.length}` : String(state)}`);
     }
     const r = x instanceof PackedSequence ? this.runPacked(x, state?.[0], state?.[1]) : this.run(x, state?.[0], state?.[1]);
     return [r.output, [r.h, r.c!]];

@@ -1,0 +1,70 @@
+/**
+ * Loss modules (PyTorch's nn.MSELoss, nn.CrossEntropyLoss, ...): each holds its options and calls
+ * the function of the same name in losses.ts, so `criterion.forward(output, target)` reads as
+ * `criterion(output, target)` does in PyTorch.
+ */
+import { knownOptions, type Tensor } from '../tensor/index.js';
+import {
+  crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
+  type ClassLossOptions, type CrossEntropyOptions, type KLReduction, type Reduction,
+} from './losses.js';
+import { Module } from './module.js';
+
+type Targets = Tensor | Int32Array | readonly number[];
+
+export class MSELoss extends Module {
+  readonly reduction: Reduction;
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = knownOptions('MSELoss', options, ['reduction']).reduction ?? 'mean';
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return mseLoss(input, target, this.reduction); }
+}
+
+export class L1Loss extends Module {
+  readonly reduction: Reduction;
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = knownOptions('L1Loss', options, ['reduction']).reduction ?? 'mean';
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return l1Loss(input, target, this.reduction); }
+}
+
+export class HuberLoss extends Module {
+  readonly options: { reduction?: Reduction; delta?: number };
+  constructor(options: { reduction?: Reduction; delta?: number } = {}) {
+    super();
+    this.options = { ...knownOptions('HuberLoss', options, ['reduction', 'delta']) };
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return huberLoss(input, target, this.options); }
+}
+
+export class KLDivLoss extends Module {
+  readonly options: { reduction?: KLReduction; logTarget?: boolean };
+  constructor(options: { reduction?: KLReduction; logTarget?: boolean } = {}) {
+    super();
+    this.options = { ...knownOptions('KLDivLoss', options, ['reduction', 'logTarget']) };
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return klDiv(input, target, this.options); }
+}
+
+/** Class weights, when given, are a buffer named `weight`, as PyTorch's state_dict has them. */
+export class CrossEntropyLoss extends Module {
+  readonly options: CrossEntropyOptions;
+  constructor(options: CrossEntropyOptions = {}) {
+    super();
+    this.options = { ...knownOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']) };
+    if (this.options.weight) this.registerBuffer('weight', this.options.weight);
+  }
+  forward(input: Tensor, target: Targets): Tensor { return crossEntropy(input, target, this.options); }
+}
+
+export class NLLLoss extends Module {
+  readonly options: ClassLossOptions;
+  constructor(options: ClassLossOptions = {}) {
+    super();
+    this.options = { ...knownOptions('NLLLoss', options, ['weight', 'ignoreIndex', 'reduction']) };
+    if (this.options.weight) this.registerBuffer('weight', this.options.weight);
+  }
+  forward(input: Tensor, target: Targets): Tensor { return nllLoss(input, target, this.options); }
+}
