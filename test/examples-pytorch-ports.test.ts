@@ -35,3 +35,11 @@ test('GRU seq2seq learns to reverse sequences: held-out accuracy above 0.85 afte
   assert.ok(accuracy[0]! < 0.3, out);
   assert.ok(accuracy[3]! > 0.85, out);
 });
+
+test('name classification, ported to packed batches of sentences: held-out accuracy above 0.6 after 400 steps (chance 0.5)', { skip }, () => {
+  const out = run(['examples/classify-sentences.ts', '400', '64']);
+  const accuracy = numbers(out, /held-out accuracy ([\d.]+)/g);
+  assert.equal(accuracy.length, 9, out);
+  assert.ok(accuracy[0]! < 0.55, out);
+  assert.ok(accuracy[8]! > 0.6, out);
+});
