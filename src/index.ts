@@ -20,4 +20,4 @@ export * as data from './data/index.js';
 export * as viz from './viz/index.js';
 export * as tasks from './tasks/index.js';
 export { loadSafetensors, saveSafetensors, readSafetensorsMetadata, encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './io/index.js';
-export { setBackend, getBackend, initWasm, setThreads, type BackendName, type DType, type FloatArray } from './kernels/index.js';
+export { setBackend, getBackend, getBackendInfo, setNativeBlas, initWasm, setThreads, type BackendInfo, type BackendName, type DType, type FloatArray } from './kernels/index.js';

@@ -10,6 +10,7 @@ import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedSt
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
+import type { NativeGemm } from '../native/gemm.js';
 import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
@@ -55,6 +56,11 @@ export interface WasmKernels extends Kernels {
   adaptiveThreads: boolean;
   /** Hooks for tests that must make a helper thread fail (null without shared memory): not for applications. */
   readonly threadTestHooks: ThreadTestHooks | null;
+  /**
+   * The system BLAS that takes the large products of gemm (../native/gemm.ts says which), or null:
+   * every product on the wasm kernels. Set by src/kernels/index.ts from RECURRENT_BLAS.
+   */
+  nativeGemm: NativeGemm | null;
 }
 
 /** op(B) packed in linear memory (assembly/gemm.ts packB). */
@@ -87,6 +93,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     heap.release(ptr, bytes);
   };
   let adaptive = true;
+  let native: NativeGemm | null = null;
 
   return {
     name: 'wasm',
@@ -113,6 +120,16 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     set adaptiveThreads(on: boolean) {
       adaptive = on;
       if (pool) pool.adaptive = on;
+      if (native) native.adaptive = on;
+    },
+
+    get nativeGemm() {
+      return native;
+    },
+
+    set nativeGemm(provider: NativeGemm | null) {
+      native = provider;
+      if (native) native.adaptive = adaptive;
     },
 
     async setThreads(threads) {
@@ -141,7 +158,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
       if (f64(c)) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
       const p = stage.begin(GEMM, +transA, +transB, m, n, k, alpha, lda, ldb, beta, ldc).arg(a, aOffset).arg(b, bOffset).arg(c, cOffset).bind();
-      if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
+      // Addresses are bound, so the memory is as large as it gets for this call: its view now is current.
+      if (native?.takes(transA, m, n, k) && alpha !== 0) {
+        native.run(heap.f32(), pool ? pool.count : 1, transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc);
+      } else if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
         w.gemm(+transA, +transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork);
       }
       stage.finish();
