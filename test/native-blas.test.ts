@@ -206,3 +206,13 @@ test('a layer hands its input projection and weight gradients to the BLAS, and i
   for (const shape of ['01:60x40x6', '10:40x6x60', '10:40x10x60', '00:60x6x40']) assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
   assert.ok(shapes.every((s) => !/:3x/.test(s)), shapes.join(' '));
 });
+
+test('`recurrent info` says which GEMM runs', async () => {
+  const off = await runNodeScript([...TSX, 'src/cli/main.ts', 'info'], 60_000, { RECURRENT_BLAS: 'off' });
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /^compute\s+wasm kernels on \d threads?; GEMM: wasm \(native BLAS not used: RECURRENT_BLAS=off\)/m);
+  const auto = lastJsonLine<{ compute: { gemm: string } }>(
+    await runNodeScript([...TSX, 'src/cli/main.ts', 'info', '--json'], 60_000, { RECURRENT_BLAS: undefined }), 'info --json',
+  );
+  assert.equal(auto.compute.gemm, addon ? 'native' : 'wasm');
+});
