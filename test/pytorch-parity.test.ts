@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
 import { onProvider, providers } from './helpers/backends.js';
+import { getBackendInfo } from '../src/kernels/index.js';
 import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
 import { nn, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
@@ -25,6 +26,12 @@ const layerCases = [
 function paramsOf(tensors: Record<string, Tensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('param.')).map(([k, v]) => [k.slice(6), v]));
 }
+
+// test/relaxed-simd.test.ts runs this file on the relaxed-SIMD build, and says so.
+test('the kernels are the build the caller expects', () => {
+  if (process.env['RECURRENT_EXPECT_RELAXED_SIMD'] === '1') assert.equal(getBackendInfo().relaxedSimd, true);
+  else assert.equal(typeof getBackendInfo().relaxedSimd, 'boolean');
+});
 
 // The same cases run on every GEMM provider present (the TypeScript reference, WebAssembly, and
 // WebAssembly with the system BLAS under its large products where the native addon was built).

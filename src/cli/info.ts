@@ -59,7 +59,7 @@ function checkpointStep(path: string): number | null {
 /** Which kernels and GEMM compute float32 here, e.g. "wasm kernels on 2 threads, GEMM: native (OpenBLAS ...)". */
 function computeText(): string {
   const b = getBackendInfo();
-  const kernels = `${b.backend} kernels on ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  const kernels = `${b.backend}${b.relaxedSimd ? ' (relaxed SIMD)' : ''} kernels on ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
   if (b.gemm === 'native') return `${kernels}; large GEMMs on the system BLAS: ${b.blas}`;
   return `${kernels}; GEMM: ${b.gemm}${b.blas ? ` (native BLAS not used: ${b.blas})` : ''}`;
 }

@@ -69,10 +69,14 @@ if (env?.versions?.node !== undefined && wasmSimdSupported()) {
 /**
  * Loads the WebAssembly kernels asynchronously (the way for browsers' main threads) and makes them
  * the float32 default unless RECURRENT_BACKEND=js. Resolves to the active backend's name: 'js' where
- * WebAssembly SIMD is missing. Safe to call more than once.
+ * WebAssembly SIMD is missing. Safe to call more than once (only the first call loads).
+ * `relaxedSimd: false` loads the plain-SIMD build even where the engine has relaxed SIMD, whose
+ * fused multiply-adds may differ in the last bits between machines (default: relaxed where present).
  */
-export async function initWasm(): Promise<BackendName> {
-  if (!registry.has('wasm') && wasmSimdSupported()) adoptWasm(await loadWasmKernels());
+export async function initWasm(options: { relaxedSimd?: boolean } = {}): Promise<BackendName> {
+  if (!registry.has('wasm') && wasmSimdSupported()) {
+    adoptWasm(await loadWasmKernels(undefined, options.relaxedSimd === false ? false : undefined));
+  }
   return active.name;
 }
 
@@ -173,17 +177,20 @@ export interface BackendInfo {
   blas: string | null;
   /** Threads the wasm kernels (and the BLAS under them) use now. */
   threads: number;
+  /** Whether the wasm kernels are the relaxed-SIMD build (fused multiply-add). */
+  relaxedSimd: boolean;
 }
 
 export function getBackendInfo(): BackendInfo {
   const wasm = registry.get('wasm') as WasmKernels | undefined;
-  if (active.name === 'js' || !wasm) return { backend: 'js', gemm: 'js', blas: null, threads: 1 };
+  if (active.name === 'js' || !wasm) return { backend: 'js', gemm: 'js', blas: null, threads: 1, relaxedSimd: false };
   const native = wasm.nativeGemm;
   return {
     backend: 'wasm',
     gemm: native ? 'native' : 'wasm',
     blas: native ? native.library : nativeLoad.addon ? 'turned off by setNativeBlas(false)' : nativeLoad.reason,
     threads: wasm.threads,
+    relaxedSimd: wasm.relaxed,
   };
 }
 

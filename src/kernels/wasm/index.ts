@@ -30,7 +30,7 @@ import {
 import type { ThreadTestHooks } from './pool.js';
 import { GemmThreads } from './threads.js';
 
-export { sharedMemorySupported, wasmSimdSupported } from './module.js';
+export { relaxedSimdSupported, sharedMemorySupported, wasmSimdSupported } from './module.js';
 
 /** The wasm kernels plus what tests and benchmarks need to look inside. */
 export interface WasmKernels extends Kernels {
@@ -39,6 +39,8 @@ export interface WasmKernels extends Kernels {
   readonly exports: WasmExports;
   /** Whether the memory is shared (the build that worker threads can join). */
   readonly shared: boolean;
+  /** Whether this is the relaxed-SIMD build (fused multiply-add in the GEMM and gate kernels). */
+  readonly relaxed: boolean;
   /** Threads that large GEMMs use now (1 until helpers are started and ready). */
   readonly threads: number;
   /**
@@ -100,6 +102,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     heap,
     exports: w,
     shared: instance.shared,
+    relaxed: instance.relaxed,
 
     get threads() {
       return pool ? pool.count : 1;
@@ -397,11 +400,12 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 }
 
 /** Compiles synchronously (Node, workers); check wasmSimdSupported() first. `shared` picks the
- * memory kind (default: shared where the context allows it). */
-export function loadWasmKernelsSync(shared?: boolean): WasmKernels {
-  return createWasmKernels(instantiateWasmSync(shared));
+ * memory kind (default: shared where the context allows it), `relaxed` the relaxed-SIMD build
+ * (default: where the engine has it, unless RECURRENT_RELAXED_SIMD=off). */
+export function loadWasmKernelsSync(shared?: boolean, relaxed?: boolean): WasmKernels {
+  return createWasmKernels(instantiateWasmSync(shared, relaxed));
 }
 
-export async function loadWasmKernels(shared?: boolean): Promise<WasmKernels> {
-  return createWasmKernels(await instantiateWasmAsync(shared));
+export async function loadWasmKernels(shared?: boolean, relaxed?: boolean): Promise<WasmKernels> {
+  return createWasmKernels(await instantiateWasmAsync(shared, relaxed));
 }
