@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, createW
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { RESULT_PREFIX } from './measure.mjs';
-import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensurePeers, pytorchEnv } from './prepare.mjs';
+import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensureOpenblas, ensurePeers, pytorchEnv } from './prepare.mjs';
 import { parseGemm, textReport } from './summary.mjs';
 import { WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
@@ -191,7 +191,10 @@ async function main() {
   if (missing.some((m) => m.startsWith('@tensorflow/'))) unavailable.tfjs = `not installed: ${missing.join(', ')}`;
   if (missing.includes('brain.js')) unavailable.brain = 'brain.js not installed';
   if (missing.some((m) => m.startsWith('onnxruntime'))) unavailable.onnxruntime = `not installed: ${missing.filter((m) => m.startsWith('onnx')).join(', ')}`;
-  const pytorch = opts.peers.includes('pytorch') ? detectPytorch() : { available: false, reason: 'not asked (--peers)' };
+  // PyTorch's cells count only over OpenBLAS, the anchor the targets assume.
+  const openblas = opts.peers.includes('pytorch') ? ensureOpenblas() : { available: false, reason: 'not needed' };
+  const pytorch = !opts.peers.includes('pytorch') ? { available: false, reason: 'not asked (--peers)' }
+    : openblas.available ? detectPytorch() : { available: false, reason: `not over OpenBLAS: ${openblas.reason}` };
   if (opts.peers.includes('pytorch') && !pytorch.available) unavailable.pytorch = `not available: ${pytorch.reason}`;
   if (available.onnxruntime && opts.workloads.includes('W4') && !unavailable.onnxruntime) {
     const model = ensureOnnxModel(pytorch);
