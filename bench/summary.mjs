@@ -107,7 +107,7 @@ export function textReport(results) {
   }
   const targets = evaluateTargets(results);
   if (targets.length) {
-    lines.push('', 'Targets (ours = recurrent wasm):');
+    lines.push('', 'Targets (ours = the cell each target names: native BLAS or wasm only):');
     lines.push(pad([
       ['workload', 'target', 'ratio', 'status', 'against'],
       ...targets.map((t) => [t.id, t.text, t.ratio === undefined ? '–' : formatRatio(t.ratio), t.status, t.reason ?? (t.peerKey ? `${LIBRARIES[t.peerKey] ?? t.peerKey}${t.shortSample ? ' (short sample)' : ''}` : '')]),

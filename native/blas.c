@@ -60,10 +60,8 @@ static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, vo
   return 1;
 }
 
-/*
- * GEMM arguments shared by sgemm and dgemm: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta,
- * c, ldc) from argument index `first`, where a, b and c are element offsets into the arrays.
- */
+/* sgemm's arguments after the memory: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+ * where a, b and c are element offsets into the memory. */
 typedef struct {
   bool transA, transB;
   int64_t m, n, k, lda, ldb, ldc, a, b, c;
@@ -78,14 +76,14 @@ static int read_gemm_args(napi_env env, napi_value *argv, gemm_args *g) {
       && get_i64(env, argv[12], &g->ldc);
 }
 
-/* The bounds of every operand against the arrays' lengths; a message, or NULL when they fit. */
-static const char *check_gemm(const gemm_args *g, int64_t a_len, int64_t b_len, int64_t c_len) {
+/* The bounds of every operand against the memory's length; a message, or NULL when they fit. */
+static const char *check_gemm(const gemm_args *g, int64_t length) {
   const int64_t limit = INT32_MAX;
   if (g->m < 0 || g->n < 0 || g->k < 0 || g->m > limit || g->n > limit || g->k > limit) return "gemm: m, n and k must be in [0, 2^31)";
   if (g->lda > limit || g->ldb > limit || g->ldc > limit) return "gemm: leading dimensions must be below 2^31";
-  if (!operand_fits(g->transA, g->m, g->k, g->lda, g->a, a_len)) return "gemm: A does not fit its array (offset, lda or shape)";
-  if (!operand_fits(g->transB, g->k, g->n, g->ldb, g->b, b_len)) return "gemm: B does not fit its array (offset, ldb or shape)";
-  if (!operand_fits(false, g->m, g->n, g->ldc, g->c, c_len)) return "gemm: C does not fit its array (offset, ldc or shape)";
+  if (!operand_fits(g->transA, g->m, g->k, g->lda, g->a, length)) return "gemm: A does not fit its array (offset, lda or shape)";
+  if (!operand_fits(g->transB, g->k, g->n, g->ldb, g->b, length)) return "gemm: B does not fit its array (offset, ldb or shape)";
+  if (!operand_fits(false, g->m, g->n, g->ldc, g->c, length)) return "gemm: C does not fit its array (offset, ldc or shape)";
   return NULL;
 }
 
@@ -101,35 +99,12 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   if (!typed_array(env, argv[0], napi_float32_array, (void **)&memory, &length)) return throw_range(env, "sgemm: memory must be a Float32Array");
   gemm_args g;
   if (!read_gemm_args(env, argv + 1, &g)) return throw_range(env, "sgemm: transA, transB must be booleans and the rest numbers");
-  const char *bad = check_gemm(&g, length, length, length);
+  const char *bad = check_gemm(&g, length);
   if (bad) return throw_range(env, bad);
   if (g.m == 0 || g.n == 0) return NULL;
   cblas_sgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans, (int)g.m, (int)g.n, (int)g.k,
-              (float)g.alpha, memory + g.a, (int)(g.lda > 0 ? g.lda : 1), memory + g.b, (int)(g.ldb > 0 ? g.ldb : 1), (float)g.beta,
+              (float)g.alpha, memory + g.a, (int)g.lda, memory + g.b, (int)g.ldb, (float)g.beta,
               memory + g.c, (int)g.ldc);
-  return NULL;
-}
-
-/* dgemm(transA, transB, m, n, k, alpha, aOffset, lda, bOffset, ldb, beta, cOffset, ldc, a, b, c):
- * a, b, c are Float64Arrays, offsets in elements. */
-static napi_value dgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
-  napi_value argv[16];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 16) return throw_range(env, "dgemm: expected 16 arguments");
-  gemm_args g;
-  if (!read_gemm_args(env, argv, &g)) return throw_range(env, "dgemm: transA, transB must be booleans and the rest numbers");
-  double *a, *b, *c;
-  int64_t a_len, b_len, c_len;
-  if (!typed_array(env, argv[13], napi_float64_array, (void **)&a, &a_len) || !typed_array(env, argv[14], napi_float64_array, (void **)&b, &b_len)
-      || !typed_array(env, argv[15], napi_float64_array, (void **)&c, &c_len)) {
-    return throw_range(env, "dgemm: a, b and c must be Float64Arrays");
-  }
-  const char *bad = check_gemm(&g, a_len, b_len, c_len);
-  if (bad) return throw_range(env, bad);
-  if (g.m == 0 || g.n == 0) return NULL;
-  cblas_dgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans, (int)g.m, (int)g.n, (int)g.k,
-              g.alpha, a + g.a, (int)(g.lda > 0 ? g.lda : 1), b + g.b, (int)(g.ldb > 0 ? g.ldb : 1), g.beta, c + g.c, (int)g.ldc);
   return NULL;
 }
 
@@ -217,7 +192,6 @@ static napi_value peak_loop(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
-    {"dgemm", NULL, dgemm, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"describe", NULL, describe, NULL, NULL, NULL, napi_default, NULL},
     {"peakLoop", NULL, peak_loop, NULL, NULL, NULL, napi_default, NULL},

@@ -24,7 +24,6 @@ function recording(shapes: string[]): NativeBlasAddon {
       shapes.push(`${+transA}${+transB}:${m}x${n}x${k}`);
       native.sgemm(memory, transA, transB, m, n, k, ...rest);
     },
-    dgemm: (...args) => native.dgemm(...args),
     setThreads: (threads) => native.setThreads(threads),
     describe: () => native.describe(),
     peakLoop: (iterations, seed) => native.peakLoop(iterations, seed),

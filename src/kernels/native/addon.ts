@@ -13,12 +13,6 @@ export interface NativeBlasAddon {
     memory: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void;
-  /** The same in float64 over three arrays (offsets in their elements). */
-  dgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    aOffset: number, lda: number, bOffset: number, ldb: number, beta: number, cOffset: number, ldc: number,
-    a: Float64Array, b: Float64Array, c: Float64Array,
-  ): void;
   /** The BLAS's own thread count; returns the count in effect (0 where the library does not say). */
   setThreads(threads: number): number;
   /** The library and its configuration, e.g. "OpenBLAS 0.3.21 ... core SkylakeX". */
