@@ -20,6 +20,7 @@
 //   - gemmChunk: one chunk of a product shared by threads (threads.ts).
 
 import { SMALL_M, smallTimesNormal, smallTimesTransposed } from './gemm-small';
+import { madd } from './fma';
 import { loadLanes, storeLanes } from './lanes';
 
 export const MR = 4;
@@ -186,10 +187,10 @@ function rowsKernel1(kc: i32, pa: usize, pb0: usize, pb1: usize, c: usize, alpha
   const end = pb0 + <usize>kc * NR * 4;
   while (pb0 < end) {
     const av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, v128.load(pb0)));
-    c01 = f32x4.add(c01, f32x4.mul(av, v128.load(pb0, 16)));
-    c02 = f32x4.add(c02, f32x4.mul(av, v128.load(pb1)));
-    c03 = f32x4.add(c03, f32x4.mul(av, v128.load(pb1, 16)));
+    c00 = madd(av, v128.load(pb0), c00);
+    c01 = madd(av, v128.load(pb0, 16), c01);
+    c02 = madd(av, v128.load(pb1), c02);
+    c03 = madd(av, v128.load(pb1, 16), c03);
     pa += MR * 4;
     pb0 += NR * 4;
     pb1 += NR * 4;
@@ -208,15 +209,15 @@ function rowsKernel2(kc: i32, pa: usize, pb0: usize, pb1: usize, c: usize, ldcBy
     const b2 = v128.load(pb1);
     const b3 = v128.load(pb1, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    c02 = f32x4.add(c02, f32x4.mul(av, b2));
-    c03 = f32x4.add(c03, f32x4.mul(av, b3));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    c02 = madd(av, b2, c02);
+    c03 = madd(av, b3, c03);
     av = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    c12 = f32x4.add(c12, f32x4.mul(av, b2));
-    c13 = f32x4.add(c13, f32x4.mul(av, b3));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    c12 = madd(av, b2, c12);
+    c13 = madd(av, b3, c13);
     pa += MR * 4;
     pb0 += NR * 4;
     pb1 += NR * 4;
@@ -306,17 +307,17 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, a
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     pa += MR * 4;
     pb += NR * 4;
   }

@@ -4,6 +4,7 @@
 // functions and is bound by memory, so it keeps the simpler loop.
 
 import { ONE, vconst } from './constants';
+import { madd } from './fma';
 import { loadLanes, storeLanes } from './lanes';
 import { sigmoid4, tanh4 } from './math';
 
@@ -24,12 +25,12 @@ export function gruForward(batch: i32, hidden: i32, gi: usize, gh: usize, hPrev:
 @inline export function gruForwardLanes(xi: usize, xh: usize, hPrev: usize, h: usize, hb: usize, o4: usize, n: i32): void {
   const r = sigmoid4(f32x4.add(loadLanes(xi + o4, n), loadLanes(xh + o4, n)));
   const z = sigmoid4(f32x4.add(loadLanes(xi + hb + o4, n), loadLanes(xh + hb + o4, n)));
-  const nn = tanh4(f32x4.add(loadLanes(xi + 2 * hb + o4, n), f32x4.mul(r, loadLanes(xh + 2 * hb + o4, n))));
+  const nn = tanh4(madd(r, loadLanes(xh + 2 * hb + o4, n), loadLanes(xi + 2 * hb + o4, n)));
   storeLanes(xi + o4, r, n);
   storeLanes(xi + hb + o4, z, n);
   storeLanes(xi + 2 * hb + o4, nn, n);
   const hp = loadLanes(hPrev + o4, n);
-  storeLanes(h + o4, f32x4.add(f32x4.mul(f32x4.sub(vconst(ONE), z), nn), f32x4.mul(z, hp)), n);
+  storeLanes(h + o4, madd(f32x4.sub(vconst(ONE), z), nn, f32x4.mul(z, hp)), n);
 }
 
 export function gruBackward(

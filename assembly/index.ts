@@ -12,7 +12,8 @@ export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';
 export { adamUpdate } from './adam';
 export { mathMap } from './math';
-export { peakLoop } from './peak';
+export { peakLoop, peakLoopMadd } from './peak';
+export { relaxedSimd } from './fma';
 
 /** First byte past the module's static data: where the JavaScript allocator may start. */
 export function heapBase(): usize {

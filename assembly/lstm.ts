@@ -6,6 +6,7 @@
 // constant too (two inlined copies), so it costs nothing per vector.
 
 import { ONE, vconst } from './constants';
+import { madd } from './fma';
 import { loadLanes, storeLanes } from './lanes';
 import { sigmoid4, tanh4 } from './math';
 
@@ -31,15 +32,15 @@ export function lstmForward(batch: i32, hidden: i32, gates: usize, cPrev: usize,
   let pi = loadLanes(g + o4, n);
   let pf = loadLanes(g + hb + o4, n);
   if (hasPeep) {
-    pi = f32x4.add(pi, f32x4.mul(loadLanes(peep + o4, n), cp));
-    pf = f32x4.add(pf, f32x4.mul(loadLanes(peep + hb + o4, n), cp));
+    pi = madd(loadLanes(peep + o4, n), cp, pi);
+    pf = madd(loadLanes(peep + hb + o4, n), cp, pf);
   }
   const i = sigmoid4(pi);
   const f = sigmoid4(pf);
   const gg = tanh4(loadLanes(g + 2 * hb + o4, n));
-  const cNew = f32x4.add(f32x4.mul(f, cp), f32x4.mul(i, gg));
+  const cNew = madd(f, cp, f32x4.mul(i, gg));
   let po = loadLanes(g + 3 * hb + o4, n);
-  if (hasPeep) po = f32x4.add(po, f32x4.mul(loadLanes(peep + 2 * hb + o4, n), cNew));
+  if (hasPeep) po = madd(loadLanes(peep + 2 * hb + o4, n), cNew, po);
   const o = sigmoid4(po);
   storeLanes(g + o4, i, n);
   storeLanes(g + hb + o4, f, n);
@@ -88,8 +89,8 @@ export function lstmBackward(
   const tc = tanh4(cv);
   const dh = loadLanes(dhRaw + o4, n);
   const dpo = f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(o, f32x4.sub(one, o)));
-  let dct = f32x4.add(loadLanes(dc + o4, n), f32x4.mul(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc))));
-  if (hasPeep) dct = f32x4.add(dct, f32x4.mul(dpo, loadLanes(peep + 2 * hb + o4, n)));
+  let dct = madd(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc)), loadLanes(dc + o4, n));
+  if (hasPeep) dct = madd(dpo, loadLanes(peep + 2 * hb + o4, n), dct);
   const dpi = f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(i, f32x4.sub(one, i)));
   const dpf = f32x4.mul(f32x4.mul(dct, cp), f32x4.mul(f, f32x4.sub(one, f)));
   const dpg = f32x4.mul(f32x4.mul(dct, i), f32x4.sub(one, f32x4.mul(gg, gg)));
@@ -97,9 +98,9 @@ export function lstmBackward(
   if (hasPeep) {
     dcp = f32x4.add(dcp, f32x4.add(f32x4.mul(dpi, loadLanes(peep + o4, n)), f32x4.mul(dpf, loadLanes(peep + hb + o4, n))));
     if (dPeep) {
-      storeLanes(dPeep + o4, f32x4.add(loadLanes(dPeep + o4, n), f32x4.mul(dpi, cp)), n);
-      storeLanes(dPeep + hb + o4, f32x4.add(loadLanes(dPeep + hb + o4, n), f32x4.mul(dpf, cp)), n);
-      storeLanes(dPeep + 2 * hb + o4, f32x4.add(loadLanes(dPeep + 2 * hb + o4, n), f32x4.mul(dpo, cv)), n);
+      storeLanes(dPeep + o4, madd(dpi, cp, loadLanes(dPeep + o4, n)), n);
+      storeLanes(dPeep + hb + o4, madd(dpf, cp, loadLanes(dPeep + hb + o4, n)), n);
+      storeLanes(dPeep + 2 * hb + o4, madd(dpo, cv, loadLanes(dPeep + 2 * hb + o4, n)), n);
     }
   }
   storeLanes(dc + o4, dcp, n);

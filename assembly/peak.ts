@@ -2,9 +2,16 @@
 // (bench/gemm.mjs). 13 chains cover the mul and add latencies and, with the two constants, fill V8's
 // 15 usable xmm registers (14 chains spill). Each iteration is 13 muls and 13 adds of 4 lanes.
 
+import { madd } from './fma';
+
 export const PEAK_CHAINS = 13;
 
-export function peakLoop(iterations: i32, seed: f32): f32 {
+/** One link of a chain: through madd (fused in the relaxed-SIMD build) or as mul then add. */
+@inline function step(c: v128, m: v128, a: v128, fused: bool): v128 {
+  return fused ? madd(c, m, a) : f32x4.add(f32x4.mul(c, m), a);
+}
+
+@inline function chains(iterations: i32, seed: f32, fused: bool): f32 {
   const m = f32x4.splat(seed);
   const a = f32x4.splat(1e-7);
   let c0 = f32x4.splat(1);
@@ -21,19 +28,19 @@ export function peakLoop(iterations: i32, seed: f32): f32 {
   let c11 = f32x4.splat(12);
   let c12 = f32x4.splat(13);
   for (let i = 0; i < iterations; i++) {
-    c0 = f32x4.add(f32x4.mul(c0, m), a);
-    c1 = f32x4.add(f32x4.mul(c1, m), a);
-    c2 = f32x4.add(f32x4.mul(c2, m), a);
-    c3 = f32x4.add(f32x4.mul(c3, m), a);
-    c4 = f32x4.add(f32x4.mul(c4, m), a);
-    c5 = f32x4.add(f32x4.mul(c5, m), a);
-    c6 = f32x4.add(f32x4.mul(c6, m), a);
-    c7 = f32x4.add(f32x4.mul(c7, m), a);
-    c8 = f32x4.add(f32x4.mul(c8, m), a);
-    c9 = f32x4.add(f32x4.mul(c9, m), a);
-    c10 = f32x4.add(f32x4.mul(c10, m), a);
-    c11 = f32x4.add(f32x4.mul(c11, m), a);
-    c12 = f32x4.add(f32x4.mul(c12, m), a);
+    c0 = step(c0, m, a, fused);
+    c1 = step(c1, m, a, fused);
+    c2 = step(c2, m, a, fused);
+    c3 = step(c3, m, a, fused);
+    c4 = step(c4, m, a, fused);
+    c5 = step(c5, m, a, fused);
+    c6 = step(c6, m, a, fused);
+    c7 = step(c7, m, a, fused);
+    c8 = step(c8, m, a, fused);
+    c9 = step(c9, m, a, fused);
+    c10 = step(c10, m, a, fused);
+    c11 = step(c11, m, a, fused);
+    c12 = step(c12, m, a, fused);
   }
   let s = c0;
   s = f32x4.add(s, c1);
@@ -49,4 +56,14 @@ export function peakLoop(iterations: i32, seed: f32): f32 {
   s = f32x4.add(s, c11);
   s = f32x4.add(s, c12);
   return f32x4.extract_lane(s, 0);
+}
+
+export function peakLoop(iterations: i32, seed: f32): f32 {
+  return chains(iterations, seed, false);
+}
+
+/** The same chains through madd (assembly/fma.ts): fused multiply-adds in the relaxed-SIMD build, the
+ * ceiling its GEMM is measured against; in the plain build, peakLoop again. */
+export function peakLoopMadd(iterations: i32, seed: f32): f32 {
+  return chains(iterations, seed, true);
 }

@@ -11,6 +11,10 @@
 // node_modules and built there. Its bench/adapters/recurrent.mjs must offer setup() and info() as
 // this one does. Both builds run the wasm backend on all cores; --forced turns the adaptive thread
 // choice off in both (all large enough work shared), to compare what sharing does without its probes.
+// A build with the native BLAS addon uses it as RECURRENT_BLAS says (default: where built), and one
+// with the relaxed-SIMD build uses it where this Node has relaxed SIMD (Node 20: run
+// `node --experimental-wasm-relaxed-simd bench/compare.mjs ...`); RECURRENT_BLAS=off and
+// RECURRENT_RELAXED_SIMD=off compare the plain wasm paths.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -60,6 +60,24 @@ export function ensurePeers() {
   return missing;
 }
 
+/**
+ * OpenBLAS's pthread build (Debian's libopenblas0-pthread), which PyTorch's cells run over
+ * (pytorchEnv) and our native cells link: installed with apt-get when it is missing and this runs as
+ * root, so that the anchor is never left to whatever BLAS the machine happens to have.
+ */
+export function ensureOpenblas() {
+  if (existsSync(OPENBLAS_DIR)) return { available: true };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    return { available: false, reason: `${OPENBLAS_DIR} is missing; install libopenblas0-pthread (apt-get, as root)` };
+  }
+  log('installing libopenblas0-pthread with apt-get, so that PyTorch runs over OpenBLAS');
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', 'libopenblas0-pthread'], {
+    stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (r.status === 0 && existsSync(OPENBLAS_DIR)) return { available: true, installed: true };
+  return { available: false, reason: `apt-get install libopenblas0-pthread failed (exit ${r.status ?? r.error})` };
+}
+
 /** Python with PyTorch, or why not. */
 export function detectPytorch() {
   if (!existsSync(PYTHON)) return { available: false, reason: `${PYTHON} not found` };

@@ -14,11 +14,11 @@
 // A run of everything at the full profile writes bench/results.json and docs/performance.md; a
 // partial or quick run writes bench/results-partial.json (ignored by git) unless --out says otherwise.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { RESULT_PREFIX } from './measure.mjs';
-import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensurePeers, pytorchEnv } from './prepare.mjs';
+import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensureOpenblas, ensurePeers, pytorchEnv } from './prepare.mjs';
 import { parseGemm, textReport } from './summary.mjs';
 import { WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
@@ -100,6 +100,28 @@ function runChild(name, command, args, env, timeoutSeconds) {
   });
 }
 
+/**
+ * How a cell of ours runs: `native` with the system BLAS (RECURRENT_BLAS=on: a missing addon fails
+ * the cell; the build this Node loads by default), every wasm variant wasm only (RECURRENT_BLAS=off,
+ * what browsers get) and with the
+ * plain-SIMD build unless it is `wasm-relaxed`, `js` on the TypeScript kernels.
+ */
+function recurrentSetting(variant, available) {
+  if (variant === 'js') return { env: { RECURRENT_BACKEND: 'js' } };
+  if (variant === 'native') return { env: { RECURRENT_BLAS: 'on' } };
+  if (variant === 'wasm-relaxed') return { env: { RECURRENT_BLAS: 'off' }, nodeArgs: available.relaxedSimdArgs };
+  return { env: { RECURRENT_BLAS: 'off', RECURRENT_RELAXED_SIMD: 'off' } };
+}
+
+/** The Node arguments that give this Node relaxed SIMD ([] where it has it by default), or null. */
+function relaxedSimdArgs() {
+  const probe = "import('./dist/kernels/wasm/module.js').then((m) => process.exit(m.relaxedSimdSupported() ? 0 : 1), () => process.exit(2))";
+  for (const args of [[], ['--experimental-wasm-relaxed-simd']]) {
+    if (spawnSync(process.execPath, [...args, '-e', probe], { cwd: ROOT }).status === 0) return args;
+  }
+  return null;
+}
+
 function planCells(opts, available) {
   const cells = [];
   for (const id of opts.workloads) {
@@ -107,9 +129,11 @@ function planCells(opts, available) {
     if (id === 'W4') variants.splice(1, 0, 'wasm-forward'); // generation without the stepper API
     // The README's synchronous training loop: the threads as the import starts them, never set.
     if (id === 'W5' && available.threads) variants.splice(1, 0, 'wasm-import');
-    for (const variant of variants) {
-      cells.push({ lib: 'recurrent', variant, workload: id, env: variant === 'js' ? { RECURRENT_BACKEND: 'js' } : {} });
-    }
+    // The relaxed-SIMD build, where this Node has relaxed SIMD (Node 20 behind a flag).
+    if (available.relaxedSimd) variants.splice(1, 0, 'wasm-relaxed');
+    // The system BLAS under the wasm kernels, where the addon was built.
+    if (available.native) variants.unshift('native');
+    for (const variant of variants) cells.push({ lib: 'recurrent', variant, workload: id, ...recurrentSetting(variant, available) });
     if (available.pytorch) for (const t of [1, 2]) cells.push({ lib: 'pytorch', variant: `${t}t`, workload: id, threads: t });
     if (available.onnxruntime && id === 'W4') for (const variant of ['node-1t', 'node-2t', 'web']) cells.push({ lib: 'onnxruntime', variant, workload: id });
     // TF.js and brain.js have no packed sequences (W6).
@@ -127,7 +151,7 @@ function runCell(cell, profile) {
   }
   const env = { ...process.env, ...cell.env };
   if (cell.lib !== 'recurrent') delete env.RECURRENT_BACKEND;
-  return runChild(name, process.execPath, [join(BENCH, 'cell.mjs'), cell.lib, cell.variant, cell.workload, profile], env, timeout);
+  return runChild(name, process.execPath, [...(cell.nodeArgs ?? []), join(BENCH, 'cell.mjs'), cell.lib, cell.variant, cell.workload, profile], env, timeout);
 }
 
 function describe(r) {
@@ -168,7 +192,10 @@ async function main() {
   if (missing.some((m) => m.startsWith('@tensorflow/'))) unavailable.tfjs = `not installed: ${missing.join(', ')}`;
   if (missing.includes('brain.js')) unavailable.brain = 'brain.js not installed';
   if (missing.some((m) => m.startsWith('onnxruntime'))) unavailable.onnxruntime = `not installed: ${missing.filter((m) => m.startsWith('onnx')).join(', ')}`;
-  const pytorch = opts.peers.includes('pytorch') ? detectPytorch() : { available: false, reason: 'not asked (--peers)' };
+  // PyTorch's cells count only over OpenBLAS, the anchor the targets assume.
+  const openblas = opts.peers.includes('pytorch') ? ensureOpenblas() : { available: false, reason: 'not needed' };
+  const pytorch = !opts.peers.includes('pytorch') ? { available: false, reason: 'not asked (--peers)' }
+    : openblas.available ? detectPytorch() : { available: false, reason: `not over OpenBLAS: ${openblas.reason}` };
   if (opts.peers.includes('pytorch') && !pytorch.available) unavailable.pytorch = `not available: ${pytorch.reason}`;
   if (available.onnxruntime && opts.workloads.includes('W4') && !unavailable.onnxruntime) {
     const model = ensureOnnxModel(pytorch);
@@ -179,6 +206,10 @@ async function main() {
 
   // With a threaded build, our default (all cores) is shown beside one thread.
   available.threads = await import('./adapters/recurrent.mjs').then((a) => Boolean(a.threadControl()), () => false);
+  available.native = existsSync(join(ROOT, 'native', 'build', 'Release', 'recurrent_blas.node'));
+  available.relaxedSimdArgs = relaxedSimdArgs();
+  available.relaxedSimd = available.relaxedSimdArgs !== null;
+  if (!available.native) console.error('recurrent/native: the native BLAS addon is not built (npm run build:native says why)');
   const plan = planCells(opts, available);
   const memoryCells = opts.workloads.includes('W1') ? ['wasm', 'js'] : [];
   const total = opts.passes * plan.length + memoryCells.length + 1;
@@ -237,7 +268,8 @@ async function main() {
 /** bench/gemm.mjs (another engineer's microbenchmark) as one more cell; its table is kept as printed. */
 async function runGemm(profile) {
   mkdirSync(LOGS, { recursive: true });
-  const args = [join(BENCH, 'gemm.mjs'), ...(profile === 'quick' ? ['--quick'] : [])];
+  // With relaxed SIMD where this Node can have it, so that the relaxed build's FMA rows are measured.
+  const args = [...(relaxedSimdArgs() ?? []), join(BENCH, 'gemm.mjs'), ...(profile === 'quick' ? ['--quick'] : [])];
   const out = await new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

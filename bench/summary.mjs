@@ -7,7 +7,9 @@ export const cellKey = (cell) => `${cell.lib}/${cell.variant}`;
 
 /** Display names for the table, in the order rows appear. */
 export const LIBRARIES = {
-  'recurrent/wasm': 'recurrent (wasm)',
+  'recurrent/native': 'recurrent (wasm + native BLAS)',
+  'recurrent/wasm': 'recurrent (wasm only)',
+  'recurrent/wasm-relaxed': 'recurrent (wasm only, relaxed SIMD)',
   'recurrent/wasm-forward': 'recurrent (wasm, forward per token)',
   'recurrent/wasm-import': 'recurrent (wasm, threads as imported, setThreads never called)',
   'recurrent/wasm-1t': 'recurrent (wasm, 1 thread)',
@@ -47,12 +49,12 @@ export function workloadRows(results, id) {
 export function evaluateTargets(results) {
   const byKey = new Map(results.cells.filter((c) => c.ok).map((c) => [`${c.workload} ${cellKey(c)}`, c]));
   const out = TARGETS.filter((t) => results.workloads.includes(t.id)).map((t) => {
-    const ours = byKey.get(`${t.id} ${OURS}`);
+    const ours = byKey.get(`${t.id} ${t.ours ?? OURS}`);
     const peerId = t.againstWorkload ?? t.id;
     const peers = t.against.map((k) => byKey.get(`${peerId} ${k}`)).filter(Boolean);
     const best = peers.reduce((a, b) => (!a || b.rate > a.rate ? b : a), null);
     if (!ours || !best) {
-      return { ...t, status: 'n/a', reason: !ours ? 'our cell missing or failed' : `no figure for ${t.against.join(' or ')}` };
+      return { ...t, status: 'n/a', reason: !ours ? `our cell (${t.ours ?? OURS}) missing or failed` : `no figure for ${t.against.join(' or ')}` };
     }
     // In display units: a target may compare two workloads per token (W6 against W1).
     const ratio = display(t.id, ours.rate) / display(peerId, best.rate);
@@ -107,7 +109,7 @@ export function textReport(results) {
   }
   const targets = evaluateTargets(results);
   if (targets.length) {
-    lines.push('', 'Targets (ours = recurrent wasm):');
+    lines.push('', 'Targets (ours = the cell each target names: native BLAS or wasm only):');
     lines.push(pad([
       ['workload', 'target', 'ratio', 'status', 'against'],
       ...targets.map((t) => [t.id, t.text, t.ratio === undefined ? '–' : formatRatio(t.ratio), t.status, t.reason ?? (t.peerKey ? `${LIBRARIES[t.peerKey] ?? t.peerKey}${t.shortSample ? ' (short sample)' : ''}` : '')]),

@@ -2,7 +2,8 @@
 // bundled for browsers (esbuild), the WebAssembly kernels loaded with initWasm(), helper threads as
 // Web Workers where the page is cross-origin isolated (COOP/COEP headers) and one thread where it is
 // not. The same workload (test/browser/workload.ts) must give the same bits as in Node, on one
-// thread and on two: no relaxed SIMD, no thread-count dependence.
+// thread and on two: the page loads the build Node runs (relaxed SIMD or plain), Node runs it
+// without the system BLAS (which browsers lack), and nothing depends on the thread count.
 //
 // Needs Chromium: .ci/run installs it. Elsewhere the test is skipped with the reason, unless
 // RECURRENT_REQUIRE_BROWSER=1 (CI sets it) makes a missing browser a failure.
@@ -43,12 +44,14 @@ async function serve(bundle: string): Promise<Server> {
   return server;
 }
 
-async function inPage(browser: Browser, origin: string, isolated: boolean, threads: number): Promise<{ result: WorkloadResult; isolated: boolean }> {
+async function inPage(
+  browser: Browser, origin: string, isolated: boolean, threads: number, relaxed: boolean,
+): Promise<{ result: WorkloadResult; isolated: boolean }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   try {
-    await page.goto(`${origin}/?isolated=${isolated ? 1 : 0}&threads=${threads}`);
+    await page.goto(`${origin}/?isolated=${isolated ? 1 : 0}&threads=${threads}&relaxed=${relaxed ? 1 : 0}`);
     await page.waitForFunction(() => window.workloadDone !== undefined, undefined, { timeout: 120_000 });
     const done = await page.evaluate(() => window.workloadDone!);
     if (done.error) assert.fail(`in the page: ${done.error}`);
@@ -76,6 +79,8 @@ test('Chromium runs the wasm kernels with the bits of Node, on one thread and on
   const server = await serve(bundle);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const nativeBefore = lib.getBackendInfo().gemm === 'native';
+  lib.setNativeBlas(false);
   try {
     const node = await runWorkload(lib, 1);
     assert.equal(node.backend, 'wasm');
@@ -83,13 +88,14 @@ test('Chromium runs the wasm kernels with the bits of Node, on one thread and on
     const nodeTwo = await runWorkload(lib, 2);
     assertSameBits('Node, 2 threads against 1', nodeTwo.values, node.values);
 
-    const isolated = await inPage(browser, origin, true, 2);
+    const isolated = await inPage(browser, origin, true, 2, node.relaxedSimd);
+    assert.equal(isolated.result.relaxedSimd, node.relaxedSimd, 'the page runs the build Node runs');
     assert.equal(isolated.isolated, true, 'the page with COOP/COEP is cross-origin isolated');
     assert.equal(isolated.result.backend, 'wasm');
     assert.equal(isolated.result.threads, 2, 'two threads (a Web Worker helper) where shared memory is allowed');
     assertSameBits('Chromium, 2 threads', isolated.result.values, node.values);
 
-    const plain = await inPage(browser, origin, false, 2);
+    const plain = await inPage(browser, origin, false, 2, node.relaxedSimd);
     assert.equal(plain.isolated, false);
     assert.equal(plain.result.backend, 'wasm');
     assert.equal(plain.result.threads, 1, 'one thread where the page is not cross-origin isolated');
@@ -98,5 +104,6 @@ test('Chromium runs the wasm kernels with the bits of Node, on one thread and on
     await browser.close();
     server.close();
     await lib.setThreads(1);
+    lib.setNativeBlas(nativeBefore);
   }
 });

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
-import { backends, onBackend } from './helpers/backends.js';
+import { onProvider, providers } from './helpers/backends.js';
+import { getBackendInfo } from '../src/kernels/index.js';
 import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
 import { nn, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
@@ -26,10 +27,17 @@ function paramsOf(tensors: Record<string, Tensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith('param.')).map(([k, v]) => [k.slice(6), v]));
 }
 
-// The same cases run on every backend that loaded (the TypeScript reference and WebAssembly).
+// test/relaxed-simd.test.ts runs this file on the relaxed-SIMD build, and says so.
+test('the kernels are the build the caller expects', () => {
+  if (process.env['RECURRENT_EXPECT_RELAXED_SIMD'] === '1') assert.equal(getBackendInfo().relaxedSimd, true);
+  else assert.equal(typeof getBackendInfo().relaxedSimd, 'boolean');
+});
 
-for (const backend of backends) for (const name of layerCases) {
-  test(`PyTorch parity (${backend} backend): ${name}`, onBackend(backend, () => {
+// The same cases run on every GEMM provider present (the TypeScript reference, WebAssembly, and
+// WebAssembly with the system BLAS under its large products where the native addon was built).
+
+for (const provider of providers) for (const name of layerCases) {
+  test(`PyTorch parity (${provider}): ${name}`, onProvider(provider, () => {
     const { tensors: f, meta } = fixture(name);
     const options = JSON.parse(meta.options!);
     const module = meta.module === 'LSTM' ? new nn.LSTM(options) : meta.module === 'GRU' ? new nn.GRU(options) : new nn.RNN(options);
@@ -67,8 +75,8 @@ for (const backend of backends) for (const name of layerCases) {
   }));
 }
 
-for (const backend of backends) for (const name of ['rnncell_tanh', 'lstmcell', 'grucell']) {
-  test(`PyTorch parity (${backend} backend): ${name}`, onBackend(backend, () => {
+for (const provider of providers) for (const name of ['rnncell_tanh', 'lstmcell', 'grucell']) {
+  test(`PyTorch parity (${provider}): ${name}`, onProvider(provider, () => {
     const { tensors: f, meta } = fixture(name);
     const o = JSON.parse(meta.options!);
     const x = f['input.x']!.clone(), h0 = f['input.h0']!.clone();

@@ -1,6 +1,7 @@
 // This library's side of the workloads, through its public API from dist/ (the shipped code).
-// Variants: wasm (the default backend, on every core when the build has threads), wasm-1t (one
-// thread), wasm-import (the threads the import started, setThreads never called: what a synchronous
+// Variants: native (the wasm kernels with the system BLAS under their large products, run.mjs sets
+// RECURRENT_BLAS=on), wasm (wasm only: RECURRENT_BLAS=off, on every core when the build has
+// threads), wasm-relaxed (the same on the relaxed-SIMD build), wasm-1t (one thread), wasm-import (the threads the import started, setThreads never called: what a synchronous
 // script gets) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
 // W4 generates through LSTM.stepper (the generation API); wasm-forward runs the same network through
 // forward() one step at a time instead, to show what the stepper saves.
@@ -21,12 +22,18 @@ export function threadControl() {
   return null;
 }
 
+/** Which GEMM and build run (builds before getBackendInfo say nothing). */
+const compute = () => {
+  const about = typeof lib.getBackendInfo === 'function' ? lib.getBackendInfo() : null;
+  return about ? { gemm: about.gemm, blas: about.blas, relaxedSimd: about.relaxedSimd } : {};
+};
+
 export async function info(variant) {
-  setBackend(variant.startsWith('wasm') ? 'wasm' : variant);
-  if (variant === 'wasm-import') return { backend: getBackend(), threads: kernels.kernelsFor('float32').threads ?? null };
-  const control = variant.startsWith('wasm') ? threadControl() : null;
+  setBackend(variant === 'js' ? 'js' : 'wasm');
+  if (variant === 'wasm-import') return { backend: getBackend(), threads: kernels.kernelsFor('float32').threads ?? null, ...compute() };
+  const control = variant !== 'js' ? threadControl() : null;
   const threads = control ? await control.set(variant === 'wasm-1t' ? 1 : os.availableParallelism()) : 1;
-  return { backend: getBackend(), threads: threads ?? null };
+  return { backend: getBackend(), threads: threads ?? null, ...compute() };
 }
 
 /** The wasm heap: the allocator's high-water mark and the linear memory's size (null on the js backend). */

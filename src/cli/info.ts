@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsMetadata } from '../io/index.js';
+import { getBackendInfo } from '../kernels/index.js';
 import type { DenoiseSummary, MusicSummary, SeriesSummary, TextSummary } from '../tasks/index.js';
 import { resolveRecordPath } from './data.js';
 import { duration } from './progress.js';
@@ -61,7 +62,19 @@ function checkpointStep(path: string): number | null {
   }
 }
 
-export function infoCommand(flags: { model: string; json?: boolean }): void {
+/** Which kernels and GEMM compute float32 here, e.g. "wasm kernels on 2 threads, GEMM: native (OpenBLAS ...)". */
+function computeText(): string {
+  const b = getBackendInfo();
+  const kernels = `${b.backend}${b.relaxedSimd ? ' (relaxed SIMD)' : ''} kernels on ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+  if (b.gemm === 'native') return `${kernels}; large GEMMs on the system BLAS: ${b.blas}`;
+  return `${kernels}; GEMM: ${b.gemm}${b.blas ? ` (native BLAS not used: ${b.blas})` : ''}`;
+}
+
+export function infoCommand(flags: { model?: string; json?: boolean }): void {
+  if (flags.model === undefined) {
+    console.log(flags.json ? JSON.stringify({ compute: getBackendInfo() }) : `${'compute'.padEnd(12)} ${computeText()}`);
+    return;
+  }
   const { dir, config } = openRun(flags.model, '--model');
   const parameters = modelOf(config).parameterCount();
   const history = readHistory(join(dir, HISTORY_FILE));
@@ -74,7 +87,7 @@ export function infoCommand(flags: { model: string; json?: boolean }): void {
       task: config.task, dir, version: config.version, architecture: architecture(config), parameters, model: config.model,
       training: config.training, options: config.options, data: config.data,
       steps_done: last?.step ?? 0, time: last?.time ?? 0, last_loss: last?.loss ?? null,
-      best_val_loss: best?.valLoss ?? null, best_step: best?.step ?? null, checkpoints,
+      best_val_loss: best?.valLoss ?? null, best_step: best?.step ?? null, checkpoints, compute: getBackendInfo(),
     }));
     return;
   }
@@ -87,6 +100,7 @@ export function infoCommand(flags: { model: string; json?: boolean }): void {
     ['data', dataText(config)],
     ['training', `${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}, batch ${t.batch}, seq-len ${t.seqLen}, val-split ${t.valSplit}, test-split ${t.testSplit ?? 0}, seed ${t.seed}, ${t.steps} steps planned, validation every ${t.validateEvery}`],
     ['history', last ? `${last.step} steps in ${duration(last.time)}, last loss ${last.loss.toPrecision(4)}${best ? `, best validation loss ${best.valLoss!.toPrecision(4)} at step ${best.step}` : ''}` : 'no steps yet'],
+    ['compute', computeText()],
     ['checkpoints', [checkpoints.best !== null ? `${BEST} (step ${checkpoints.best})` : '', checkpoints.latest !== null ? `${LATEST} (step ${checkpoints.latest})` : ''].filter(Boolean).join(', ') || 'none'],
   ];
   for (const [k, v] of lines) console.log(`${k!.padEnd(12)} ${v}`);

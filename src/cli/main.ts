@@ -180,8 +180,8 @@ program
 
 program
   .command('info')
-  .description('show a run: architecture, parameter count, data and training history')
-  .requiredOption('--model <dir>', 'run folder written by "recurrent train"')
+  .description('show what computes (kernels, GEMM, threads) and, with --model, a run: architecture, parameter count, data and training history')
+  .option('--model <dir>', 'run folder written by "recurrent train"')
   .option('--json', 'print one JSON object')
   .action((flags) => guarded(() => infoCommand(flags)));
 

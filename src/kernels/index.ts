@@ -9,6 +9,8 @@
  */
 import type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
+import { loadNativeBlas, parseBlasVariable, type BlasMode, type NativeBlasLoad } from './native/addon.js';
+import { NativeGemm } from './native/gemm.js';
 import { checkThreadCount, parseThreadsVariable } from './thread-count.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
@@ -67,10 +69,14 @@ if (env?.versions?.node !== undefined && wasmSimdSupported()) {
 /**
  * Loads the WebAssembly kernels asynchronously (the way for browsers' main threads) and makes them
  * the float32 default unless RECURRENT_BACKEND=js. Resolves to the active backend's name: 'js' where
- * WebAssembly SIMD is missing. Safe to call more than once.
+ * WebAssembly SIMD is missing. Safe to call more than once (only the first call loads).
+ * `relaxedSimd: false` loads the plain-SIMD build even where the engine has relaxed SIMD, whose
+ * fused multiply-adds may differ in the last bits between machines (default: relaxed where present).
  */
-export async function initWasm(): Promise<BackendName> {
-  if (!registry.has('wasm') && wasmSimdSupported()) adoptWasm(await loadWasmKernels());
+export async function initWasm(options: { relaxedSimd?: boolean } = {}): Promise<BackendName> {
+  if (!registry.has('wasm') && wasmSimdSupported()) {
+    adoptWasm(await loadWasmKernels(undefined, options.relaxedSimd === false ? false : undefined));
+  }
   return active.name;
 }
 
@@ -119,6 +125,73 @@ const warnOneThread = (error: unknown): void => console.warn(`recurrent: running
 function startDefaultThreads(cores: number): void {
   const threads = defaultThreads(cores);
   if (threads > 1) setThreads(threads).catch(warnOneThread);
+}
+
+/**
+ * The system BLAS under the wasm backend's large GEMMs (Node only; ./native/): RECURRENT_BLAS=off
+ * never, on always (absent is an error at import), unset or auto where the addon was built.
+ */
+let nativeLoad: NativeBlasLoad = { addon: null, reason: 'not in Node' };
+let nativeGemm: NativeGemm | null = null;
+
+function blasModeFromEnv(): BlasMode {
+  const parsed = parseBlasVariable(env?.env?.['RECURRENT_BLAS']);
+  if ('mode' in parsed) return parsed.mode;
+  console.warn(`recurrent: ${parsed.error}; using auto`);
+  return 'auto';
+}
+
+if (env?.versions?.node !== undefined && registry.has('wasm')) {
+  nativeLoad = loadNativeBlas(blasModeFromEnv());
+  if (nativeLoad.addon) {
+    const wasm = registry.get('wasm') as WasmKernels;
+    nativeGemm = new NativeGemm(nativeLoad.addon, wasm.exports.gemmSmallRows());
+    wasm.nativeGemm = nativeGemm;
+  }
+}
+
+/**
+ * Turns the system BLAS under the wasm backend's large GEMMs on or off for this process (what
+ * RECURRENT_BLAS chose at import otherwise). Returns whether it is on: turning it on where the addon
+ * is absent throws, saying why it is absent.
+ */
+export function setNativeBlas(on: boolean): boolean {
+  const wasm = registry.get('wasm') as WasmKernels | undefined;
+  if (on && !nativeGemm) {
+    if (!wasm) throw new Error('setNativeBlas: the native BLAS works under the WebAssembly backend, which is not loaded');
+    const load = nativeLoad.addon ? nativeLoad : loadNativeBlas('auto');
+    if (!load.addon) throw new Error(`setNativeBlas: the native BLAS is not available: ${load.reason}`);
+    nativeLoad = load;
+    nativeGemm = new NativeGemm(load.addon, wasm.exports.gemmSmallRows());
+  }
+  if (wasm) wasm.nativeGemm = on ? nativeGemm : null;
+  return on;
+}
+
+/** What computes float32 now. */
+export interface BackendInfo {
+  backend: BackendName;
+  /** Which GEMM runs the large float32 products: the system BLAS under the wasm kernels, or ours. */
+  gemm: 'native' | 'wasm' | 'js';
+  /** The BLAS library when gemm is 'native'; otherwise why it is not used (null on the js backend). */
+  blas: string | null;
+  /** Threads the wasm kernels (and the BLAS under them) use now. */
+  threads: number;
+  /** Whether the wasm kernels are the relaxed-SIMD build (fused multiply-add). */
+  relaxedSimd: boolean;
+}
+
+export function getBackendInfo(): BackendInfo {
+  const wasm = registry.get('wasm') as WasmKernels | undefined;
+  if (active.name === 'js' || !wasm) return { backend: 'js', gemm: 'js', blas: null, threads: 1, relaxedSimd: false };
+  const native = wasm.nativeGemm;
+  return {
+    backend: 'wasm',
+    gemm: native ? 'native' : 'wasm',
+    blas: native ? native.library : nativeLoad.addon ? 'turned off by setNativeBlas(false)' : nativeLoad.reason,
+    threads: wasm.threads,
+    relaxedSimd: wasm.relaxed,
+  };
 }
 
 if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {

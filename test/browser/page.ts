@@ -9,8 +9,10 @@ declare global {
   }
 }
 
-const threads = Number(new URLSearchParams(location.search).get('threads') ?? '1');
-runWorkload(lib, threads).then(
+const query = new URLSearchParams(location.search);
+const threads = Number(query.get('threads') ?? '1');
+// relaxed=0: the plain build, to compare with a Node that lacks relaxed SIMD.
+runWorkload(lib, threads, query.get('relaxed') !== '0').then(
   (result) => (window.workloadDone = { result, isolated: crossOriginIsolated }),
   (error: unknown) => (window.workloadDone = { error: String((error as Error)?.stack ?? error), isolated: crossOriginIsolated }),
 );

@@ -1,8 +1,9 @@
 // One fixed computation run in Node and in Chromium (test/browser.test.ts): seeded layers, a forward
 // pass of each cell kind over the whole-sequence kernels, a training step (every backward kernel and
 // Adam), and generation through a stepper large enough to be shared by threads. Every number it
-// returns must be the same bits in both runtimes and for any thread count: the kernels use no relaxed
-// SIMD, and threads cut work so that each element is computed the same way.
+// returns must be the same bits in both runtimes and for any thread count: both load the same build
+// (plain SIMD, or relaxed SIMD where both have it: the same engine lowers it the same way on one
+// machine), and threads cut work so that each element is computed the same way.
 import type * as Library from '../../src/index.js';
 
 type Lib = typeof Library;
@@ -10,12 +11,15 @@ type Lib = typeof Library;
 export interface WorkloadResult {
   backend: string;
   threads: number;
+  /** Whether the relaxed-SIMD build ran it. */
+  relaxedSimd: boolean;
   values: number[];
 }
 
-export async function runWorkload(lib: Lib, threads: number): Promise<WorkloadResult> {
+/** `relaxedSimd: false` asks initWasm for the plain build (it only matters where initWasm loads). */
+export async function runWorkload(lib: Lib, threads: number, relaxedSimd = true): Promise<WorkloadResult> {
   const { nn, optim, tensor, noGrad, Generator } = lib;
-  const backend = await lib.initWasm();
+  const backend = await lib.initWasm({ relaxedSimd });
   const used = await lib.setThreads(threads);
   const values: number[] = [];
   const keep = (t: { data: ArrayLike<number> }): void => {
@@ -63,5 +67,5 @@ export async function runWorkload(lib: Lib, threads: number): Promise<WorkloadRe
     token = Math.floor(Math.abs(out.data[t]!) * 1000) % 65;
   }
   stepper.dispose();
-  return { backend, threads: used, values };
+  return { backend, threads: used, relaxedSimd: lib.getBackendInfo().relaxedSimd, values };
 }

@@ -60,4 +60,8 @@ export interface WasmExports {
   mathMap(op: number, x: number, n: number): void;
   /** The mul+add ceiling loop for bench/gemm.mjs. */
   peakLoop(iterations: number, seed: number): number;
+  /** The same through madd: fused multiply-adds in the relaxed-SIMD build (assembly/fma.ts). */
+  peakLoopMadd(iterations: number, seed: number): number;
+  /** 1 in the relaxed-SIMD build. */
+  relaxedSimd(): number;
 }

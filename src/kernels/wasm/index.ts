@@ -10,6 +10,7 @@ import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedSt
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
+import type { NativeGemm } from '../native/gemm.js';
 import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
@@ -29,7 +30,7 @@ import {
 import type { ThreadTestHooks } from './pool.js';
 import { GemmThreads } from './threads.js';
 
-export { sharedMemorySupported, wasmSimdSupported } from './module.js';
+export { relaxedSimdSupported, sharedMemorySupported, wasmSimdSupported } from './module.js';
 
 /** The wasm kernels plus what tests and benchmarks need to look inside. */
 export interface WasmKernels extends Kernels {
@@ -38,6 +39,8 @@ export interface WasmKernels extends Kernels {
   readonly exports: WasmExports;
   /** Whether the memory is shared (the build that worker threads can join). */
   readonly shared: boolean;
+  /** Whether this is the relaxed-SIMD build (fused multiply-add in the GEMM and gate kernels). */
+  readonly relaxed: boolean;
   /** Threads that large GEMMs use now (1 until helpers are started and ready). */
   readonly threads: number;
   /**
@@ -55,6 +58,11 @@ export interface WasmKernels extends Kernels {
   adaptiveThreads: boolean;
   /** Hooks for tests that must make a helper thread fail (null without shared memory): not for applications. */
   readonly threadTestHooks: ThreadTestHooks | null;
+  /**
+   * The system BLAS that takes the large products of gemm (../native/gemm.ts says which), or null:
+   * every product on the wasm kernels. Set by src/kernels/index.ts from RECURRENT_BLAS.
+   */
+  nativeGemm: NativeGemm | null;
 }
 
 /** op(B) packed in linear memory (assembly/gemm.ts packB). */
@@ -87,12 +95,14 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     heap.release(ptr, bytes);
   };
   let adaptive = true;
+  let native: NativeGemm | null = null;
 
   return {
     name: 'wasm',
     heap,
     exports: w,
     shared: instance.shared,
+    relaxed: instance.relaxed,
 
     get threads() {
       return pool ? pool.count : 1;
@@ -113,6 +123,16 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     set adaptiveThreads(on: boolean) {
       adaptive = on;
       if (pool) pool.adaptive = on;
+      if (native) native.adaptive = on;
+    },
+
+    get nativeGemm() {
+      return native;
+    },
+
+    set nativeGemm(provider: NativeGemm | null) {
+      native = provider;
+      if (native) native.adaptive = adaptive;
     },
 
     async setThreads(threads) {
@@ -141,7 +161,10 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) {
       if (f64(c)) return jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
       const p = stage.begin(GEMM, +transA, +transB, m, n, k, alpha, lda, ldb, beta, ldc).arg(a, aOffset).arg(b, bOffset).arg(c, cOffset).bind();
-      if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
+      // Addresses are bound, so the memory is as large as it gets for this call: its view now is current.
+      if (native?.takes(transA, m, n, k) && alpha !== 0) {
+        native.run(heap.f32(), pool ? pool.count : 1, transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc);
+      } else if (!pool?.gemm(transA, transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork)) {
         w.gemm(+transA, +transB, m, n, k, alpha, p[0], lda, p[1], ldb, beta, p[2], ldc, gemmWork);
       }
       stage.finish();
@@ -385,11 +408,12 @@ function stepRowsOf(steps: number, batch: number, layout: Int32Array | null): nu
 }
 
 /** Compiles synchronously (Node, workers); check wasmSimdSupported() first. `shared` picks the
- * memory kind (default: shared where the context allows it). */
-export function loadWasmKernelsSync(shared?: boolean): WasmKernels {
-  return createWasmKernels(instantiateWasmSync(shared));
+ * memory kind (default: shared where the context allows it), `relaxed` the relaxed-SIMD build
+ * (default: where the engine has it, unless RECURRENT_RELAXED_SIMD=off). */
+export function loadWasmKernelsSync(shared?: boolean, relaxed?: boolean): WasmKernels {
+  return createWasmKernels(instantiateWasmSync(shared, relaxed));
 }
 
-export async function loadWasmKernels(shared?: boolean): Promise<WasmKernels> {
-  return createWasmKernels(await instantiateWasmAsync(shared));
+export async function loadWasmKernels(shared?: boolean, relaxed?: boolean): Promise<WasmKernels> {
+  return createWasmKernels(await instantiateWasmAsync(shared, relaxed));
 }

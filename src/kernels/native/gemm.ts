@@ -1,0 +1,68 @@
+/**
+ * The system BLAS under the WebAssembly backend's gemm: which products it takes, and on how many of
+ * its threads. It computes in place on the kernels' memory (addresses, no copies).
+ *
+ * Which products: measured per shape on an AVX-512 host (bench/gemm.mjs, `npm run bench:gemm`),
+ * the BLAS is faster than our wasm GEMM on every product the layers issue through gemm (input
+ * projections over all time steps, the weight and input gradients at the end of a backward, Linear
+ * over [seq*batch, H]) down to 32x32x32, because it runs AVX-512 where wasm has 128-bit SIMD. It is
+ * slower where gemm streams B for a few rows of A (generation at batch 1: 1x2048x512 runs at a sixth
+ * of our speed), so those stay ours. The per-step recurrent products and the fused time loops never
+ * come here (gemmPacked and sequenceForward stay ours). The rule is a fixed function of the shape,
+ * never of timings, so which code computes a product, and so its bits, never depends on load.
+ *
+ * Threads: the BLAS runs on as many threads as our helper pool has (never more, so the two never
+ * oversubscribe the cores: while a BLAS call runs our helpers sleep, and OpenBLAS's idle threads are
+ * told to sleep at once after a call, see addon.ts). Whether a shape runs on all those threads or
+ * on one is chosen by timing both, as our own sharing is (wasm/chooser.ts): on a busy host one
+ * thread wins. OpenBLAS splits a product by rows and columns of C only, so the bits do not depend
+ * on the count (test/native-blas.test.ts checks it).
+ */
+import { Chooser } from '../wasm/chooser.js';
+import type { NativeBlasAddon } from './addon.js';
+
+export class NativeGemm {
+  private readonly chooser = new Chooser();
+  /** The BLAS thread count last set (0: not yet). */
+  private blasThreads = 0;
+  /** The library, for getBackendInfo() and `recurrent info`. */
+  readonly library: string;
+
+  /**
+   * @param smallRows gemm's streaming threshold (assembly/gemm-small.ts SMALL_M): products of at most
+   * this many rows of an untransposed A stay on the wasm kernels.
+   */
+  constructor(readonly addon: NativeBlasAddon, private readonly smallRows: number) {
+    this.library = addon.describe();
+  }
+
+  /** Whether the BLAS computes this product (see the file comment). */
+  takes(transA: boolean, m: number, n: number, k: number): boolean {
+    return m > 0 && n > 0 && k > 0 && (transA || m > this.smallRows);
+  }
+
+  /** C = alpha op(A) op(B) + beta C over `memory` (the kernels' whole memory as f32), a, b, c byte
+   * addresses in it; on up to `threads` threads. */
+  run(
+    memory: Float32Array, threads: number, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+  ): void {
+    const share = threads > 1 && this.chooser.share();
+    this.useThreads(share ? threads : 1);
+    const start = threads > 1 ? performance.now() : 0;
+    this.addon.sgemm(memory, transA, transB, m, n, k, alpha, a >>> 2, lda, b >>> 2, ldb, beta, c >>> 2, ldc);
+    if (threads > 1) this.chooser.record(`${+transA}${+transB}:${m}x${n}x${k}`, share, performance.now() - start);
+  }
+
+  /** Off: every product uses all threads (tests and benchmarks). */
+  set adaptive(on: boolean) {
+    this.chooser.enabled = on;
+  }
+
+  private useThreads(threads: number): void {
+    if (threads !== this.blasThreads) {
+      this.addon.setThreads(threads);
+      this.blasThreads = threads;
+    }
+  }
+}

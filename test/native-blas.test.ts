@@ -1,0 +1,217 @@
+// The native GEMM provider (native/blas.c over the system BLAS, src/kernels/native/): loading and its
+// absence, products in place on WebAssembly memory against the TypeScript reference, memory growth
+// between calls, bits independent of the BLAS thread count, and which products a layer hands it.
+// The parity suite (pytorch-parity.test.ts) runs on it too, as provider 'wasm+blas'.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jsKernels } from '../src/kernels/js/index.js';
+import { kernelsFor } from '../src/kernels/index.js';
+import { loadNativeBlas, parseBlasVariable, type NativeBlasAddon } from '../src/kernels/native/addon.js';
+import { NativeGemm } from '../src/kernels/native/gemm.js';
+import { loadWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { nn, tensor } from './helpers/api.js';
+import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
+
+const loaded = loadNativeBlas('auto');
+const addon = loaded.addon;
+const skipWithout = addon ? false : `the native BLAS addon is absent here (${loaded.reason})`;
+
+/** The addon with sgemm reporting each call's shape first (its own functions are read-only). */
+function recording(shapes: string[]): NativeBlasAddon {
+  const native = addon!;
+  return {
+    sgemm: (memory, transA, transB, m, n, k, ...rest) => {
+      shapes.push(`${+transA}${+transB}:${m}x${n}x${k}`);
+      native.sgemm(memory, transA, transB, m, n, k, ...rest);
+    },
+    setThreads: (threads) => native.setThreads(threads),
+    describe: () => native.describe(),
+    peakLoop: (iterations, seed) => native.peakLoop(iterations, seed),
+  };
+}
+
+function seeded(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    a[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return a;
+}
+
+/** The largest |got - want| over the arrays. */
+function maxDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  assert.equal(got.length, want.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+  return worst;
+}
+
+test('RECURRENT_BLAS is read as on, off or auto, and anything else is named in the error', () => {
+  assert.deepEqual(parseBlasVariable(undefined), { mode: 'auto' });
+  assert.deepEqual(parseBlasVariable(' ON '), { mode: 'on' });
+  assert.deepEqual(parseBlasVariable('off'), { mode: 'off' });
+  const bad = parseBlasVariable('yes');
+  assert.ok('error' in bad && bad.error.includes('"yes"'), JSON.stringify(bad));
+});
+
+test('an absent addon is no provider under auto, and an error that says why under on', () => {
+  const missing = new URL('./no-such-dir/recurrent_blas.node', import.meta.url);
+  const auto = loadNativeBlas('auto', missing);
+  assert.equal(auto.addon, null);
+  assert.match(auto.reason!, /not built .*no-such-dir/);
+  assert.throws(() => loadNativeBlas('on', missing), /RECURRENT_BLAS=on but the native BLAS cannot be used: the addon was not built/);
+  assert.deepEqual(loadNativeBlas('off', missing), { addon: null, reason: 'RECURRENT_BLAS=off' });
+});
+
+test('with RECURRENT_BLAS=off every product runs on the wasm kernels and training still matches the reference', async () => {
+  const script = `
+    import { getBackendInfo, manualSeed, nn, tensor, setBackend } from './src/index.ts';
+    const run = () => {
+      manualSeed(3);
+      const lstm = new nn.LSTM({ inputSize: 5, hiddenSize: 7 });
+      const x = tensor(Array.from({ length: 12 * 4 * 5 }, (_, i) => Math.sin(i)), [12, 4, 5]);
+      const [out] = lstm.forward(x);
+      out.sum().backward();
+      return [...out.data.slice(0, 5), ...lstm.parameters()[0].grad.data.slice(0, 5)];
+    };
+    const info = getBackendInfo();
+    const wasm = run();
+    setBackend('js');
+    const js = run();
+    console.log(JSON.stringify({ info, difference: Math.max(...wasm.map((v, i) => Math.abs(v - js[i]))) }));
+  `;
+  const result = lastJsonLine<{ info: { gemm: string; blas: string }; difference: number }>(
+    await runNodeScript([...TSX, '--input-type=module', '-e', script], 60_000, { RECURRENT_BLAS: 'off' }), 'RECURRENT_BLAS=off',
+  );
+  assert.equal(result.info.gemm, 'wasm');
+  assert.equal(result.info.blas, 'RECURRENT_BLAS=off');
+  assert.ok(result.difference < 1e-4, `wasm against js: ${result.difference}`);
+});
+
+test('RECURRENT_BLAS=on uses the addon, and getBackendInfo() names the library', { skip: skipWithout }, async () => {
+  const script = "import { getBackendInfo } from './src/index.ts'; console.log(JSON.stringify(getBackendInfo()));";
+  const info = lastJsonLine<{ gemm: string; blas: string }>(
+    await runNodeScript([...TSX, '--input-type=module', '-e', script], 60_000, { RECURRENT_BLAS: 'on' }), 'RECURRENT_BLAS=on',
+  );
+  assert.equal(info.gemm, 'native');
+  assert.equal(info.blas, addon!.describe());
+});
+
+/** C = alpha op(A) op(B) + beta C on `kernels` (native under it) and on the reference, with A, B, C
+ * allocated in kernel memory at the given strides; returns the largest difference. */
+function compareProduct(kernels: WasmKernels, transA: boolean, transB: boolean, m: number, n: number, k: number, beta: number, seed: number): number {
+  const lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 1, ldc = n + 2;
+  const aLength = (transA ? k : m) * lda, bLength = (transB ? n : k) * ldb, cLength = m * ldc;
+  const a = seeded(aLength, seed), b = seeded(bLength, seed + 1), c = seeded(cLength, seed + 2);
+  // beta = 0 must ignore C, NaN included, as BLAS does.
+  if (beta === 0) c.fill(NaN);
+  const want = c.slice();
+  if (beta === 0) for (let i = 0; i < m; i++) want.fill(0, i * ldc, i * ldc + n);
+  jsKernels.gemm(transA, transB, m, n, k, 0.75, a, 0, lda, b, 0, ldb, beta, want, 0, ldc);
+  const [ka, kb, kc] = [a, b, c].map((x) => {
+    const buffer = kernels.allocate(x.length, 'float32');
+    buffer.view().set(x);
+    return buffer;
+  });
+  kernels.gemm(transA, transB, m, n, k, 0.75, ka!.view(), 0, lda, kb!.view(), 0, ldb, beta, kc!.view(), 0, ldc);
+  const got = (kc!.view() as Float32Array).slice();
+  for (const x of [ka!, kb!, kc!]) kernels.release(x);
+  // The padding between rows of C is left as it was.
+  for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) assert.ok(Object.is(got[i * ldc + j], want[i * ldc + j]), `padding at ${i}, ${j}`);
+  let worst = 0;
+  for (let i = 0; i < m; i++) {
+    const row = (x: Float32Array): Float32Array => x.subarray(i * ldc, i * ldc + n);
+    worst = Math.max(worst, maxDifference(row(got), row(want)));
+  }
+  return worst;
+}
+
+test('the native provider computes every transpose case in place on shared and on plain wasm memory', { skip: skipWithout }, () => {
+  for (const shared of [true, false]) {
+    const kernels = loadWasmKernelsSync(shared);
+    const calls: string[] = [];
+    kernels.nativeGemm = new NativeGemm(recording(calls), kernels.exports.gemmSmallRows());
+    let seed = 1;
+    for (const [m, n, k] of [[9, 17, 33], [65, 3, 130], [200, 70, 1]]) {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const beta of [0, 0.5]) {
+        const difference = compareProduct(kernels, transA, transB, m!, n!, k!, beta, seed++);
+        assert.ok(difference < 1e-5 * Math.sqrt(k!) * 4, `${shared ? 'shared' : 'plain'} ${+transA}${+transB} ${m}x${n}x${k} beta ${beta}: ${difference}`);
+      }
+    }
+    assert.equal(calls.length, 24, 'every product above takes the native path');
+  }
+});
+
+test('the addon re-reads the memory on every call: products after the memory grew are right', { skip: skipWithout }, () => {
+  for (const shared of [true, false]) {
+    const kernels = loadWasmKernelsSync(shared);
+    kernels.nativeGemm = new NativeGemm(addon!, kernels.exports.gemmSmallRows());
+    const before = kernels.heap.buffer.byteLength;
+    // Every allocation grows the memory, so each product runs on a memory larger than the last one's.
+    kernels.heap.growOnEveryAlloc = true;
+    for (let round = 0; round < 3; round++) {
+      const difference = compareProduct(kernels, false, true, 40, 24, 16, 1, 10 + round);
+      assert.ok(difference < 1e-5, `round ${round}: ${difference}`);
+      // A large block far above the operands: the next product's operands lie beyond this memory's old end.
+      kernels.allocate(1 << 20, 'float32');
+    }
+    assert.ok(kernels.heap.buffer.byteLength > before + 3 * (4 << 20), 'the memory grew between the products');
+  }
+});
+
+test('the addon refuses operands outside the memory with a RangeError instead of reading past it', { skip: skipWithout }, () => {
+  const memory = new Float32Array(64);
+  assert.throws(() => addon!.sgemm(memory, false, false, 4, 4, 4, 1, 60, 4, 0, 4, 0, 16, 4), /A does not fit/);
+  assert.throws(() => addon!.sgemm(memory, false, false, 4, 4, 4, 1, 0, 4, 0, 3, 0, 16, 4), /B does not fit/);
+  assert.throws(() => addon!.sgemm(memory, false, false, 4, 4, 4, 1, 0, 4, 0, 4, 0, 62, 4), /C does not fit/);
+  assert.throws(() => addon!.sgemm(new Float64Array(64) as unknown as Float32Array, false, false, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1), /Float32Array/);
+});
+
+test('the native product has the same bits on one BLAS thread and on two', { skip: skipWithout }, () => {
+  const m = 300, n = 260, k = 270;
+  const memory = new Float32Array(new SharedArrayBuffer(4 * (m * k + k * n + 2 * m * n)));
+  memory.set(seeded(m * k + k * n, 7));
+  const product = (threads: number, c: number): Float32Array => {
+    addon!.setThreads(threads);
+    addon!.sgemm(memory, false, true, m, n, k, 1, 0, k, m * k, k, 0, c, n);
+    return memory.slice(c, c + m * n);
+  };
+  const one = product(1, m * k + k * n);
+  const two = product(2, m * k + k * n + m * n);
+  addon!.setThreads(1);
+  assert.deepEqual(two, one);
+});
+
+test('a layer hands its input projection and weight gradients to the BLAS, and its time loop to the wasm kernels', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  const shapes: string[] = [];
+  wasm.nativeGemm = new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows());
+  try {
+    const lstm = new nn.LSTM({ inputSize: 6, hiddenSize: 10 });
+    const x = tensor(Array.from({ length: 20 * 3 * 6 }, (_, i) => Math.cos(i)), [20, 3, 6]);
+    x.requiresGrad = true;
+    const [out] = lstm.forward(x);
+    out.sum().backward();
+  } finally {
+    wasm.nativeGemm = before;
+  }
+  // T*B = 60 rows: x W_ih^T, then dW_ih = dG^T x, dW_hh = dG^T h and dx = dG W_ih; the per-step
+  // products (3 rows) never come here.
+  for (const shape of ['01:60x40x6', '10:40x6x60', '10:40x10x60', '00:60x6x40']) assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
+  assert.ok(shapes.every((s) => !/:3x/.test(s)), shapes.join(' '));
+});
+
+test('`recurrent info` says which GEMM runs', async () => {
+  const off = await runNodeScript([...TSX, 'src/cli/main.ts', 'info'], 60_000, { RECURRENT_BLAS: 'off' });
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /^compute\s+wasm kernels on \d threads?; GEMM: wasm \(native BLAS not used: RECURRENT_BLAS=off\)/m);
+  const auto = lastJsonLine<{ compute: { gemm: string } }>(
+    await runNodeScript([...TSX, 'src/cli/main.ts', 'info', '--json'], 60_000, { RECURRENT_BLAS: undefined }), 'info --json',
+  );
+  assert.equal(auto.compute.gemm, addon ? 'native' : 'wasm');
+});
