@@ -16,6 +16,8 @@ export interface StartInfo {
   timeLimit?: number;
   /** True when only the time limit ends the run (no step count was given). */
   openEnded?: boolean;
+  /** Steps between validations (--val-every). */
+  validateEvery?: number;
 }
 
 export interface Reporter {
@@ -145,7 +147,8 @@ export function createReporter(kind: ReporterKind): Reporter {
       sessionStart = Date.now();
       lastLine = Date.now();
       const until = info.openEnded ? `for ${duration(info.timeLimit ?? NaN)}` : `to ${info.steps}`;
-      console.log(`training ${info.task} (${info.parameters} parameters) from step ${info.startStep} ${until} into ${info.out}`);
+      const every = info.validateEvery ? `, validating every ${info.validateEvery} steps (--val-every)` : '';
+      console.log(`training ${info.task} (${info.parameters} parameters) from step ${info.startStep} ${until} into ${info.out}${every}`);
     },
     step(info) {
       // Validation lines carry the news; between them, a line every 10 seconds shows the run is alive.

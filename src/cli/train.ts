@@ -242,8 +242,10 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
 
   reporter.start({
     task: taskName, out: dir, steps, startStep, parameters: task.model.parameterCount(),
-    timeLimit: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60, openEnded: steps === OPEN_ENDED,
+    timeLimit: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60, openEnded: steps === OPEN_ENDED, validateEvery,
   });
+  // Validation pauses training; when it takes a large share of the time the user should hear of it once.
+  const validationCost = { lastStepAt: 0, lastValidationAt: Date.now(), told: false };
   let result;
   try {
     result = await train(task, {
@@ -256,11 +258,19 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
       shouldStop: () => stopRequested,
       maxSeconds: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60,
       onStep: (info) => {
+        validationCost.lastStepAt = Date.now();
         history.add({ step: info.step, loss: info.loss, valLoss: null, lr: info.lr, time: info.elapsed });
         snapshot(info.step);
         reporter.step(info);
       },
       onValidate: async (info) => {
+        const now = Date.now();
+        const share = (now - validationCost.lastStepAt) / Math.max(1, now - validationCost.lastValidationAt);
+        validationCost.lastValidationAt = now;
+        if (!validationCost.told && share > 0.3 && info.step < steps) {
+          validationCost.told = true;
+          say(`validation takes ${Math.round(share * 100)}% of the training time (${((now - validationCost.lastStepAt) / 1000).toFixed(1)} s each); a larger --val-every or a smaller --val-split makes it cheaper`);
+        }
         if (info.best) {
           bestLoss = info.loss;
           bestStep = info.step;
