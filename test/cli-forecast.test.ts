@@ -102,3 +102,22 @@ test('train --help shows the defaults of every task', async () => {
   assert.match(run.stdout, /series {3}--data AirPassengers, --cell lstm, --hidden 32/);
   assert.match(run.stdout, /denoise {2}--data sine-mixture \(generated\)/);
 });
+
+test("eval --horizon scores a trained model's multi-step forecast into the test part beside Holt-Winters and seasonal naive", async () => {
+  const out = join(TMP, 'series-run');
+  const train = await runCli(['train', 'series', '--data', 'AirPassengers', '--steps', '10', '--hidden', '8', '--out', out]);
+  assert.equal(train.code, 0, train.stderr);
+  const run = await runCli(['eval', 'series', '--model', out, '--horizon', '12', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  assert.equal(r.split, 'test');
+  const values = readSeriesFile(shippedDataPath('series', 'AirPassengers.csv')).values;
+  const history = values.subarray(0, 130);
+  const actual = values.subarray(130, 142);
+  assert.ok(Math.abs(r.h_rmse_holt_winters - rmse(fitHoltWinters(history, 12).forecast(12), actual)) < 1e-6);
+  assert.ok(Math.abs(r.h_rmse_seasonal - rmse(seasonalNaiveHorizon(history, 12, 12), actual)) < 1e-9);
+  for (const key of ['h_rmse', 'h_mae', 'h_smape', 'h_mase']) assert.ok(Number.isFinite(r[key]) && r[key] > 0, key);
+  const tooFar = await runCli(['eval', 'series', '--model', out, '--horizon', '15']);
+  assert.equal(tooFar.code, 1);
+  assert.match(tooFar.stderr, /--horizon 15: the test part starts at value 130 of 144, so at most 14 steps can be scored there/);
+});

@@ -8,7 +8,7 @@ import { readMidiFile } from '../data/files.js';
 import { Vocabulary, writeMidi, type Series } from '../data/index.js';
 import { writeFileAtomic } from '../io/node.js';
 import {
-  encodeText, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
+  encodeText, evaluateHorizon, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
   type UnknownCharacters, type EvaluationPart, type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
 } from '../tasks/index.js';
 import { loadData, reloadData } from './data.js';
@@ -132,6 +132,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
 
 export interface EvalFlags {
   model: string;
+  horizon?: number;
   split?: EvaluationPart;
   unknown?: UnknownCharacters;
   data?: string;
@@ -174,6 +175,20 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
         break;
     }
     on = 'data';
+  }
+  if (flags.horizon !== undefined) {
+    if (taskName !== 'series') throw new Error(`--horizon applies to series, not to ${taskName}`);
+    const summary = config.summary as SeriesSummary;
+    const series = (flags.data === undefined
+      ? reloadData('series', config.data, config.training.seed, run.dir)
+      : loadData('series', { data: flags.data, shippedDefault: false, seed: config.training.seed, column: flags.column, wide: flags.wide })) as { series: Series };
+    const n = series.series.values.length;
+    // The held-out part the scores above came from: forecast into it from just before it.
+    const origin = flags.data !== undefined ? n - flags.horizon : on === 'test' ? (summary.testIndex ?? n) : summary.splitIndex;
+    if (origin + flags.horizon > n || origin < seqLen) {
+      throw new Error(`--horizon ${flags.horizon}: the ${on} part starts at value ${origin} of ${n}, so at most ${Math.max(0, n - origin)} steps can be scored there`);
+    }
+    evaluation = { ...evaluation, metrics: { ...evaluation.metrics, ...evaluateHorizon(seriesModel(model, summary, seqLen), series.series, origin, flags.horizon) } };
   }
   const flat: Record<string, string | number | null> = { task: taskName, loss: evaluation.loss, ...evaluation.metrics, split: on, step };
   if (flags.json) {

@@ -173,6 +173,7 @@ program
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
   .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
   .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
+  .option('--horizon <n>', 'series: also forecast n steps into the scored part by feeding predictions back, and score them (RMSE, MAE, sMAPE, MASE) beside Holt-Winters and the seasonal naive forecast', integer(1, 100_000))
   .addOption(new Option('--split <part>', 'without --data: the held-out part to score (default test when the run has one)').choices(['test', 'validation']))
   .option('--seed <n>', 'denoise with --data: seed of the noise (default the run\'s seed)', integer(0, 2 ** 32 - 1))
   .option('--json', 'print one flat JSON object as the last line of stdout')

@@ -7,7 +7,7 @@ export { train, trainStep } from './train.js';
 export type { TrainLoopOptions, TrainResult, StepInfo, ValidationInfo } from './train.js';
 export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
 export type { SamplingOptions } from './sampling.js';
-export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, forecastSeries, SERIES_TARGETS } from './series.js';
+export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, evaluateHorizon, forecastSeries, SERIES_TARGETS } from './series.js';
 export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget } from './series.js';
 export { hybridForecast } from './hybrid-forecast.js';
 export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';

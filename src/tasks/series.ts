@@ -7,7 +7,7 @@
  */
 import { mseLoss } from '../nn/index.js';
 import { fromArray, noGrad, type Tensor } from '../tensor/index.js';
-import { baselineScores, DataRng, mae, rmse, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
+import { baselineScores, DataRng, fitHoltWinters, mae, mase, rmse, seasonalNaiveHorizon, sineWave, smape, windowBatch, windowCount, ZScore } from '../data/index.js';
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
@@ -133,6 +133,40 @@ function checkLength(m: SeriesModel, series: Series): void {
 export function evaluateSeries(m: SeriesModel, series: Series): Evaluation {
   checkLength(m, series);
   return scoreOneStep(m, series.values, m.seqLen, series.frequency);
+}
+
+function exactlyPeriodic(values: ArrayLike<number>, period: number): boolean {
+  for (let t = period; t < values.length; t++) if (values[t] !== values[t - period]) return false;
+  return true;
+}
+
+/**
+ * Multi-step scores: the model forecasts values[origin..origin+horizon) from values[..origin) by
+ * feeding its predictions back, beside Holt-Winters (our own fit) and the seasonal naive forecast
+ * from the same history; RMSE, MAE, sMAPE and MASE for each (MASE scaled by the history's in-sample
+ * seasonal naive error).
+ */
+export function evaluateHorizon(m: SeriesModel, series: Series, origin: number, horizon: number): Record<string, number | null> {
+  checkInteger('horizon', horizon, 1, series.values.length - origin);
+  const history = series.values.subarray(0, origin);
+  const actual = series.values.subarray(origin, origin + horizon);
+  const period = series.frequency;
+  const forecasts: Record<string, ArrayLike<number> | null> = {
+    '': forecastSeries(m, { ...series, values: history, time: series.time.subarray(0, origin) }, horizon),
+    _holt_winters: period >= 2 && history.length >= 2 * period ? fitHoltWinters(history, period).forecast(horizon) : null,
+    _seasonal: period >= 2 && history.length > period ? seasonalNaiveHorizon(history, period, horizon) : null,
+    _last: seasonalNaiveHorizon(history, 1, horizon),
+  };
+  const scalePeriod = period >= 2 && history.length > period ? period : 1;
+  const out: Record<string, number | null> = { horizon };
+  for (const [suffix, f] of Object.entries(forecasts)) {
+    out[`h_rmse${suffix}`] = f ? rmse(f, actual) : null;
+    out[`h_mae${suffix}`] = f ? mae(f, actual) : null;
+    out[`h_smape${suffix}`] = f ? smape(f, actual) : null;
+    // A history that repeats exactly every period (a pure sine) leaves MASE's scale at 0: not applicable.
+    out[`h_mase${suffix}`] = f && !exactlyPeriodic(history, scalePeriod) ? mase(f, actual, history, scalePeriod) : null;
+  }
+  return out;
 }
 
 /** Forecasts `horizon` values past the end of the series by feeding each prediction back as input. */
