@@ -4,16 +4,16 @@
  * best checkpoint at every validation, plots at the end. Nothing is created before the data has been
  * read and the recipe built, so bad input leaves no folder behind.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCheckpoint } from '../io/index.js';
-import { removeStaleTemporaries, writeFileAtomic } from '../io/node.js';
+import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
 import { train, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
 import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
 import { createReporter, duration, reporterKind } from './progress.js';
 import { createTask, RUN_FORMAT, RUN_VERSION, type RunConfig } from './run-config.js';
-import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isNonEmptyDir, LATEST, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
+import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isLockFile, LATEST, lockRunFolder, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
 import { writeTaskOutputs } from './outputs.js';
 
 export interface TrainFlags {
@@ -76,15 +76,31 @@ function freshRunDir(task: TaskName): string {
   }
 }
 
-function prepareOutDir(out: string, force: boolean): void {
-  if (isNonEmptyDir(out)) {
-    if (!existsSync(join(out, CONFIG_FILE))) {
-      throw new Error(`--out ${out} exists and is not empty, and is not a run folder; choose another --out`);
-    }
-    if (!force) throw new Error(`--out ${out} already holds a run; use --resume ${out} to continue it, --force to replace it, or another --out`);
-    rmSync(out, { recursive: true, force: true });
-  }
+/**
+ * Makes `out` ready for a new run and returns its lock. The lock is taken before the folder is
+ * looked at, so two processes never both see it free, and a loser never mistakes the winner's
+ * files for someone else's; --force empties a folder only once this process holds it.
+ */
+function prepareOutDir(out: string, force: boolean, command: string): FileLock {
   mkdirSync(out, { recursive: true });
+  const lock = lockRunFolder(out, '--out', command);
+  try {
+    const entries = readdirSync(out).filter((name) => !isLockFile(name));
+    if (entries.length > 0) {
+      if (!entries.includes(CONFIG_FILE)) {
+        throw new Error(`--out ${out} exists and is not empty, and is not a run folder; choose another --out`);
+      }
+      if (!force) {
+        const saved = entries.includes(LATEST) ? `use --resume ${out} to continue it, ` : 'it stopped before its first checkpoint; ';
+        throw new Error(`--out ${out} already holds a run; ${saved}--force to replace it, or another --out`);
+      }
+      for (const name of entries) rmSync(join(out, name), { recursive: true, force: true });
+    }
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
 }
 
 function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'task' | 'model' | 'training' | 'options'> {
@@ -148,6 +164,16 @@ function totalSteps(flags: TrainFlags, task: Task, fallback: number): number {
 }
 
 export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promise<TrainOutcome> {
+  const held: { lock?: FileLock } = {};
+  try {
+    return await trainHoldingFolder(taskName, flags, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+/** The command; the run folder's lock, once taken, is put in `held` for the caller to release. */
+async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: { lock?: FileLock }): Promise<TrainOutcome> {
   const reporter = createReporter(reporterKind(flags.json ?? false));
   const say = (text: string): void => reporter.note(text);
   let config: RunConfig;
@@ -165,6 +191,7 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
     if (flags.out !== undefined && flags.out !== flags.resume) throw new Error('--resume continues in its own folder; leave out --out');
     const run = openRun(flags.resume, '--resume', taskName, `train ${taskName}`);
     dir = run.dir;
+    held.lock = lockRunFolder(dir, '--resume', `recurrent train ${taskName} --resume ${dir}`);
     // Saves of a run killed mid-write leave their temporary files behind.
     await removeStaleTemporaries(dir);
     config = run.config;
@@ -201,7 +228,7 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
   config.training = { ...config.training, steps, validateEvery };
 
   // Everything that can fail on bad input has run: from here on the run folder is written.
-  if (flags.resume === undefined) prepareOutDir(dir, flags.force ?? false);
+  if (flags.resume === undefined) held.lock = prepareOutDir(dir, flags.force ?? false, `recurrent train ${taskName} --out ${dir}`);
   await writeJson(join(dir, CONFIG_FILE), config);
   const history = new HistoryWriter(join(dir, HISTORY_FILE));
   await history.start(flags.resume !== undefined ? startStep : null);

@@ -50,7 +50,8 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   return removed;
 }
 
-function processIsRunning(pid: number): boolean {
+/** True when a process of this id runs on this machine (ours included). */
+export function processIsRunning(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
