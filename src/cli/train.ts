@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCheckpoint } from '../io/index.js';
 import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
-import { train, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
+import { train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
 import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
 import { createReporter, duration, reporterKind } from './progress.js';
@@ -163,6 +163,16 @@ function totalSteps(flags: TrainFlags, task: Task, fallback: number): number {
   return fallback;
 }
 
+/** What a diverged run says: where, why, what is left of it, and what to change. */
+function divergenceMessage(e: TrainingDivergedError, dir: string, config: RunConfig, best: { step: number | null; loss: number }, lastSaved: number): string {
+  const kept = best.step !== null
+    ? `the best checkpoint is ${join(dir, BEST)} (step ${best.step}, validation loss ${Number(best.loss.toPrecision(4))})`
+    : lastSaved >= 0 ? `the last checkpoint before it is ${join(dir, LATEST)} (step ${lastSaved})` : 'no checkpoint was written';
+  const { lr, clip } = config.training;
+  const tryClip = clip > 0 ? `a smaller --clip (now ${clip})` : 'a --clip (now off; 1 is a start)';
+  return `training diverged at step ${e.step}: ${e.detail}; ${kept}. Try a lower --lr (now ${lr}, e.g. ${Number((lr / 10).toPrecision(3))}) or ${tryClip}, and train again with --force`;
+}
+
 export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promise<TrainOutcome> {
   const held: { lock?: FileLock } = {};
   try {
@@ -282,10 +292,12 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
       validateEvery,
       shouldStop: () => stopRequested,
       maxSeconds: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60,
-      onStep: (info) => {
+      onStep: async (info) => {
         history.add({ step: info.step, loss: info.loss, valLoss: null, lr: info.lr, time: info.elapsed });
         snapshot(info.step);
         reporter.step(info);
+        // A run always has a checkpoint, even one that diverges before its first validation.
+        if (lastSaved < 0 && info.step === 1) await save(info.step, info.elapsed, false);
       },
       onValidate: async (info) => {
         if (info.best) {
@@ -293,11 +305,15 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
           bestStep = info.step;
         }
         history.setValidation(info.step, info.loss);
-        await save(info.step, info.elapsed, info.best);
+        // While the loss may be blowing up, the last good checkpoint is kept rather than replaced.
+        if (!info.suspect) await save(info.step, info.elapsed, info.best);
         reporter.validation(info);
       },
     });
     if (result.step !== lastSaved) await save(result.step, result.elapsed, false);
+  } catch (e) {
+    if (e instanceof TrainingDivergedError) throw new Error(divergenceMessage(e, dir, config, { step: bestStep, loss: bestLoss }, lastSaved), { cause: e });
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
