@@ -93,6 +93,7 @@ program
   .option('--snr <db>', 'denoise: signal-to-noise ratio of the noisy inputs in dB (default 5)', number({ min: -30, max: 60 }))
   .option('--bidirectional', 'read the sequence both ways (default for denoise)')
   .option('--no-bidirectional', 'read the sequence forward only')
+  .option('--allow-outliers', 'series and denoise: train on a series even though some values are extreme outliers (robust z-score over 30), which are refused by default')
   .action((task: TaskName, flags: TrainFlags) =>
     guarded(async () => {
       const outcome = await trainCommand(task, flags);

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkSeriesOutliers } from '../data/index.js';
 import { encodeCheckpoint } from '../io/index.js';
 import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
 import { train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
@@ -46,15 +47,18 @@ export interface TrainFlags {
   bidirectional?: boolean;
   column?: string;
   wide?: boolean;
+  allowOutliers?: boolean;
 }
 
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
   'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit', 'testSplit',
-  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide',
+  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide', 'allowOutliers',
 ];
 
-const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every' };
+const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = {
+  seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every', allowOutliers: '--allow-outliers',
+};
 const flagName = (key: keyof TrainFlags): string => FLAG_NAMES[key] ?? `--${key}`;
 
 export interface TrainOutcome {
@@ -216,6 +220,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
     const fresh = freshConfig(taskName, flags);
     const d = DEFAULTS[taskName];
     data = loadData(taskName, { data: flags.data ?? d.data, shippedDefault: flags.data === undefined && !d.data.startsWith('sine'), seed: fresh.training.seed, track: flags.track, column: flags.column, wide: flags.wide });
+    // Screened before anything is built or written: one wild value would pass as a successful run.
+    if ((data.task === 'series' || data.task === 'denoise') && data.series && !flags.allowOutliers) checkSeriesOutliers(data.series, '--allow-outliers');
     task = createTask(fresh, data);
     dir = flags.out ?? freshRunDir(taskName);
     config = {

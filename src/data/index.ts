@@ -3,6 +3,8 @@ export { DataRng } from './random.js';
 export type { DataRngState } from './random.js';
 export { MAX_ELEMENTS } from './limits.js';
 export { parseSeriesCsv, inferFrequency } from './series-csv.js';
+export { findOutliers, checkSeriesOutliers, OUTLIER_LIMIT } from './outliers.js';
+export type { Outlier, OutlierReport } from './outliers.js';
 export type { Series, ParseSeriesOptions } from './series-csv.js';
 export { ZScore } from './normalize.js';
 export type { ZScoreJSON } from './normalize.js';
