@@ -168,3 +168,21 @@ test('--allow-outliers trains on a series the screening refuses', async () => {
   const r = await cli(['train', 'series', '--data', data, '--steps', '2', '--hidden', '4', '--out', join(TMP, 'wild'), '--allow-outliers']);
   assert.equal(r.code, 0, r.stderr);
 });
+
+test('a damaged checkpoint is named in every message: eval, --resume and info', async () => {
+  const dir = join(TMP, 'damaged-run');
+  cpSync(RUN, dir, { recursive: true });
+  const cut = readFileSync(join(dir, 'latest.safetensors')).subarray(0, 300);
+  writeFileSync(join(dir, 'best.safetensors'), cut);
+  writeFileSync(join(dir, 'latest.safetensors'), cut);
+  const truncated = /the header length is \d+ bytes but the file has only 292 after the length field: truncated/;
+  const evaluated = await cli(['eval', 'series', '--model', dir]);
+  assert.equal(evaluated.code, 1);
+  assert.match(evaluated.stderr, new RegExp(`^recurrent: error: ${dir}/best\\.safetensors: ${truncated.source}`));
+  const resumed = await cli(['train', 'series', '--resume', dir, '--steps', '9']);
+  assert.equal(resumed.code, 1);
+  assert.match(resumed.stderr, new RegExp(`^recurrent: error: ${dir}/latest\\.safetensors: ${truncated.source}`));
+  const info = await cli(['info', '--model', dir]);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, new RegExp(`checkpoints +best\\.safetensors DAMAGED: ${truncated.source}, latest\\.safetensors DAMAGED`));
+});

@@ -15,6 +15,7 @@ import { shippedDataTable } from './data.js';
 import { forecastCommand } from './forecast.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
+import { userMessage } from './messages.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
 function packageVersion(): string {
@@ -23,15 +24,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/**
- * Library errors start with the function that raised them ("parseSeriesCsv: data.csv line 4: ...");
- * a user needs the rest, which names the file, option or value.
- */
-export function userMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^(?:(?:[a-z]+[A-Z][A-Za-z]*|[A-Z][A-Za-z]*\.[a-z][A-Za-z]*)(?:\([^)]*\))?: )+/, '');
 }
 
 async function guarded(action: () => Promise<number | void> | number | void): Promise<void> {

@@ -14,7 +14,7 @@ export { rmse, mae, smape, mase, naiveForecast, seasonalNaiveForecast, seasonalN
 export type { Score, BaselineScores } from './baselines.js';
 export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersPath } from './exponential-smoothing.js';
 export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersPath } from './exponential-smoothing.js';
-export { Vocabulary, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
+export { Vocabulary, decodeText, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
 export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
 export {
   PIANO_RANGE,

@@ -104,7 +104,7 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents)
 /** Restores a checkpoint written by saveCheckpoint and returns its step and extra data. */
 export async function loadCheckpoint(path: string, targets: RestoreTargets): Promise<{ step: number; extra: unknown }> {
   const bytes = await readBytes(path, 'loadCheckpoint');
-  return restoreCheckpoint(bytes, targets, `loadCheckpoint(${path})`);
+  return restoreCheckpoint(bytes, targets, `loadCheckpoint: ${path}`);
 }
 
 async function readBytes(path: string, where: string): Promise<Uint8Array> {
