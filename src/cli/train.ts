@@ -85,10 +85,11 @@ function freshRunDir(task: TaskName): string {
  * looked at, so two processes never both see it free, and a loser never mistakes the winner's
  * files for someone else's; --force empties a folder only once this process holds it.
  */
-function prepareOutDir(out: string, force: boolean, command: string): FileLock {
+async function prepareOutDir(out: string, force: boolean, command: string): Promise<FileLock> {
   mkdirSync(out, { recursive: true });
   const lock = lockRunFolder(out, '--out', command);
   try {
+    await removeStaleTemporaries(out);
     const entries = readdirSync(out).filter((name) => !isLockFile(name));
     if (entries.length > 0) {
       if (!entries.includes(CONFIG_FILE)) {
@@ -244,7 +245,7 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
   config.training = { ...config.training, steps, validateEvery };
 
   // Everything that can fail on bad input has run: from here on the run folder is written.
-  if (flags.resume === undefined) held.lock = prepareOutDir(dir, flags.force ?? false, `recurrent train ${taskName} --out ${dir}`);
+  if (flags.resume === undefined) held.lock = await prepareOutDir(dir, flags.force ?? false, `recurrent train ${taskName} --out ${dir}`);
   await writeJson(join(dir, CONFIG_FILE), config);
   const history = new HistoryWriter(join(dir, HISTORY_FILE));
   await history.start(flags.resume !== undefined ? startStep : null);
