@@ -186,7 +186,8 @@ function mutate(bytes: Uint8Array, rng: DataRng, seeds: Uint8Array[]): Uint8Arra
     default: { // repeat a chunk many times: size and depth bombs, up to MAX_INPUT
       const i = at();
       const chunk = bytes.subarray(i, i + 1 + pick(8));
-      const times = 1 + pick(pick(4) === 0 ? 100_000 : 200);
+      // Large repeats (up to 1 MB) are rare: each costs as much as a few hundred small cases.
+      const times = 1 + pick(pick(40) === 0 ? 100_000 : 200);
       const repeated = new Uint8Array(Math.min(MAX_INPUT, n + chunk.length * times));
       repeated.set(bytes.subarray(0, i));
       let k = i;
