@@ -39,15 +39,18 @@ if (readerIndex >= 0) {
   const took = (performance.now() - started) / 60_000;
   const n = (x: number): string => x.toLocaleString('en-US');
   const rows = all.map((f) =>
-    `| ${f.reader} | ${n(f.cases)} | ${n(f.results)} | ${n(f.errors)} | ${f.failures.length} | ${f.slowestMs.toFixed(0)} | ${f.largestOutputRatio.toFixed(1)} |`);
+    `| ${f.reader} | ${n(f.cases)} | ${n(f.results)} | ${n(f.errors)} | ${f.failures.length} | ${f.slowestMs.toFixed(0)} | ${f.slowOnlyUnderLoad.length} | ${f.largestOutputRatio.toFixed(1)} |`);
+  const underLoad = all.flatMap((f) => f.slowOnlyUnderLoad.map((s) => `${f.reader} case ${s.case}: ${s.ms} ms in the run, ${s.replayMs} ms alone (${n(s.bytes)} bytes)`));
   const failures = all.flatMap((f) => f.failures).slice(0, 20);
   await writeSection('fuzz', [
     `Run of ${new Date().toISOString().slice(0, 10)}: seed ${seed}, ${n(cases)} cases per reader${Number.isFinite(minutes) ? ` or ${minutes} minutes, whichever came first` : ''}, one process per reader, ${took.toFixed(0)} minutes; Node ${process.version}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other jobs (times are upper bounds).`,
     `A failure is an exception other than our own Error with a message, a case over ${SLOW_MS} ms, or a result over ${OUTPUT_MULTIPLE} × the input plus ${OUTPUT_SLACK / 1024} KiB; inputs are at most ${MAX_INPUT / 1e6} MB.`,
     '',
-    '| reader | cases | read | refused with a message | failures | slowest case (ms) | largest result / input |',
-    '|---|---|---|---|---|---|---|',
+    '| reader | cases | read | refused with a message | failures | slowest case (ms) | over 1 s only under load | largest result / input |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    underLoad.length === 0 ? '' : `Cases over ${SLOW_MS} ms in the run but not when run again alone (best of 3; the machine was busy): ${underLoad.join('; ')}.`,
     '',
     failures.length === 0 ? 'No failures.' : ['Failures (reader, case, kind, detail):', '', ...failures.map((f) => `- ${f.reader}, case ${f.case}, ${f.kind}: ${f.detail}`)].join('\n'),
   ].join('\n'));
