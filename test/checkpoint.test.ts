@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { crc32 } from '../src/io/crc32.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,7 +180,7 @@ describe('damaged and foreign files', () => {
     const path = join(dir, 'weights.safetensors');
     await saveModel(path, new TinyModel());
     await assert.rejects(loadCheckpoint(path, targets()),
-      /loadCheckpoint\(.*weights\.safetensors\): not a recurrent checkpoint \(metadata format is missing, expected "recurrent-checkpoint"\)/);
+      /loadCheckpoint: .*weights\.safetensors: not a recurrent checkpoint \(metadata format is missing, expected "recurrent-checkpoint"\)/);
   });
 
   test('another version', () => {
@@ -188,7 +189,8 @@ describe('damaged and foreign files', () => {
   });
 
   test('bad metadata values', () => {
-    const meta = { ...readSafetensorsMetadata(good()) };
+    // Files rewritten with other tensors: without the checksum of the original data.
+    const { data_crc32: _, ...meta } = readSafetensorsMetadata(good());
     const tensors = Object.fromEntries(Object.entries(loadSafetensors(good())));
     const withMeta = (patch: Record<string, string>): Uint8Array => saveSafetensors(tensors, { ...meta, ...patch });
     assert.throws(() => decodeCheckpoint(withMeta({ step: '-3' })), /metadata step must be a non-negative integer, got "-3"/);
@@ -209,18 +211,36 @@ describe('damaged and foreign files', () => {
     writeFileSync(path, bytes.subarray(0, bytes.length - 5));
     const t = targets();
     const before = [...t.model.w.data];
-    await assert.rejects(loadCheckpoint(path, t), /loadCheckpoint\(.*corrupt\.safetensors\): readSafetensorsMetadata: tensor '.*': data_offsets \[\d+, \d+\] run past the end of the data \(\d+ bytes\): truncated file/);
+    await assert.rejects(loadCheckpoint(path, t), /loadCheckpoint: .*corrupt\.safetensors: tensor '.*': data_offsets \[\d+, \d+\] run past the end of the data \(\d+ bytes\): truncated file/);
     const flipped = bytes.slice();
     flipped[8] = 0x78; // the header's opening '{' becomes 'x'
     writeFileSync(path, flipped);
-    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors\): readSafetensorsMetadata: the header is not valid JSON/);
+    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors: the header is not valid JSON/);
     const renamed = bytes.slice();
     renamed[12] = 0x7b; // '__metadata__' becomes '__{etadata__', which reads as a tensor entry
     writeFileSync(path, renamed);
-    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors\): readSafetensorsMetadata: tensor '__\{etadata__': unknown dtype undefined/);
+    await assert.rejects(loadCheckpoint(path, t), /corrupt\.safetensors: tensor '__\{etadata__': unknown dtype undefined/);
     assert.deepEqual([...t.model.w.data], before);
     assert.deepEqual(t.optimizer.stateDict().state, {});
     await assert.rejects(loadCheckpoint(join(dir, 'missing.safetensors'), t), /loadCheckpoint: cannot read .*missing\.safetensors: ENOENT/);
+  });
+
+  test('a flipped byte in the data section fails its CRC-32, naming the file; a file without a checksum still loads', async () => {
+    const bytes = good();
+    const meta = readSafetensorsMetadata(bytes);
+    assert.equal(crc32(new TextEncoder().encode('123456789')), 'cbf43926'); // the standard check value
+    assert.match(meta.data_crc32!, /^[0-9a-f]{8}$/);
+    const flipped = bytes.slice();
+    flipped[flipped.length - 3]! ^= 0x01; // a low bit of a float32: still finite, so only the checksum can tell
+    const path = join(dir, 'flipped.safetensors');
+    writeFileSync(path, flipped);
+    const t = targets();
+    const before = [...t.model.w.data];
+    await assert.rejects(loadCheckpoint(path, t), /^Error: loadCheckpoint: .*flipped\.safetensors: the data section's CRC-32 is [0-9a-f]{8} but the file records [0-9a-f]{8}: the file is damaged \(changed after it was written\)$/);
+    assert.deepEqual([...t.model.w.data], before);
+    const { data_crc32: _, ...old } = meta;
+    const unsummed = saveSafetensors(loadSafetensors(bytes), old);
+    assert.equal(restoreCheckpoint(unsummed, targets()).step, 1);
   });
 });
 
@@ -252,7 +272,8 @@ describe('restore is all or nothing', () => {
   const source = trained(1, 3);
   const bytes = encodeCheckpoint({ model: source.model, optimizer: source.optimizer, step: 3, generator: source.generator });
   const tensors = loadSafetensors(bytes);
-  const metadata = readSafetensorsMetadata(bytes);
+  // Damage written as a whole new file (by a diverged run, or another writer), so without a checksum.
+  const { data_crc32: _, ...metadata } = readSafetensorsMetadata(bytes);
   const optimizerMeta = JSON.parse(metadata.optimizer!) as OptimizerMeta;
   const damaged = (patch: { tensors?: Record<string, Tensor | null>; meta?: Partial<OptimizerMeta> }): Uint8Array => {
     const merged: Record<string, Tensor> = { ...tensors };

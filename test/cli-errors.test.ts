@@ -48,6 +48,11 @@ const cases: Case[] = [
     message: /bad\.csv line 4: expected a number in column "value", received "n\/a"/,
   },
   {
+    name: 'a series with one value of 1e30',
+    args: () => ['train', 'series', '--data', file('outlier.csv', `time,value\n${Array.from({ length: 60 }, (_, i) => `${1950 + i},${i === 41 ? '1e30' : 100 + (i % 12)}`).join('\n')}\n`)],
+    message: /outlier\.csv holds 1 value\(s\) far from the rest \(median 10\d\.?\d*, robust scale [\d.]+, limit z 30\): line 43: 1e\+30 \(robust z-score \S+\)\. Fix or remove them, or pass --allow-outliers to train on them as they are/,
+  },
+  {
     name: 'a text shorter than one sequence',
     args: () => ['train', 'text', '--data', file('short.txt', 'Call me Ishmael.'), '--seq-len', '32'],
     message: /short\.txt has 16 characters, shorter than one sequence: --seq-len 32 needs at least 33/,
@@ -153,4 +158,31 @@ test('with --unknown error, a prime with characters the model never saw is refus
   assert.equal(r.code, 1);
   assert.match(r.stderr, /character "z" \(U\+007A\) at line 1, column 3 is not in the vocabulary of 4 characters/);
   assert.ok(!existsSync(target));
+});
+
+test('--allow-outliers trains on a series the screening refuses', async () => {
+  const data = file('wild.csv', `time,value\n${Array.from({ length: 60 }, (_, i) => `${1950 + i},${i === 30 ? '1e6' : 100 + (i % 12)}`).join('\n')}\n`);
+  const refused = await cli(['train', 'series', '--data', data, '--steps', '2', '--hidden', '4', '--out', join(TMP, 'wild')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /wild\.csv holds 1 value\(s\) far from the rest .*line 32: 1000000/);
+  const r = await cli(['train', 'series', '--data', data, '--steps', '2', '--hidden', '4', '--out', join(TMP, 'wild'), '--allow-outliers']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('a damaged checkpoint is named in every message: eval, --resume and info', async () => {
+  const dir = join(TMP, 'damaged-run');
+  cpSync(RUN, dir, { recursive: true });
+  const cut = readFileSync(join(dir, 'latest.safetensors')).subarray(0, 300);
+  writeFileSync(join(dir, 'best.safetensors'), cut);
+  writeFileSync(join(dir, 'latest.safetensors'), cut);
+  const truncated = /the header length is \d+ bytes but the file has only 292 after the length field: truncated/;
+  const evaluated = await cli(['eval', 'series', '--model', dir]);
+  assert.equal(evaluated.code, 1);
+  assert.match(evaluated.stderr, new RegExp(`^recurrent: error: ${dir}/best\\.safetensors: ${truncated.source}`));
+  const resumed = await cli(['train', 'series', '--resume', dir, '--steps', '9']);
+  assert.equal(resumed.code, 1);
+  assert.match(resumed.stderr, new RegExp(`^recurrent: error: ${dir}/latest\\.safetensors: ${truncated.source}`));
+  const info = await cli(['info', '--model', dir]);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, new RegExp(`checkpoints +best\\.safetensors DAMAGED: ${truncated.source}, latest\\.safetensors DAMAGED`));
 });

@@ -63,7 +63,16 @@ describe('parseMidi', () => {
     assert.throws(() => parseMidi(empty, 'empty.mid'), /empty\.mid is a corrupt MIDI file \(the header declares no tracks\)/);
     const garbled = bytes.slice();
     garbled.fill(0xf0, 22, 40); // the first track's first events
-    assert.throws(() => parseMidi(garbled, 'garbled.mid'), /garbled\.mid is a corrupt MIDI file \(the parser reported: .*event/);
+    assert.throws(() => parseMidi(garbled, 'garbled.mid'), /garbled\.mid is a corrupt MIDI file \(track 1: the delta time of the event at byte 0 is cut off or longer than 4 bytes\)/);
+  });
+
+  it('refuses track events that run past their chunk before the parser sees them (a fuzzed file on which it ran out of memory)', () => {
+    const found = new Uint8Array(readFileSync(new URL('./fixtures/fuzz/midi-parser-oom.mid', import.meta.url)));
+    assert.throws(() => parseMidi(found, 'oom.mid'), /^Error: parseMidi: oom\.mid is a corrupt MIDI file \(track 5: the event at byte 376 runs past the end of the track\)$/);
+    const bytes = new Uint8Array(readFileSync(piano('BoosterMusic-04-FrereJacques.mid')));
+    const running = bytes.slice();
+    running[22 + 1] = 0x40; // the first event's status byte becomes data, with no earlier status to repeat
+    assert.throws(() => parseMidi(running, 'running.mid'), /running\.mid is a corrupt MIDI file \(track 1: the event at byte 0 has no status byte and no earlier one to repeat\)/);
   });
 });
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { listShippedData, readSeriesFile, resolveDataPath, shippedDataPath } from '../src/data/files.js';
 import {
   DataRng,
+  checkSeriesOutliers,
+  findOutliers,
   ZScore,
   baselineScores,
   inferFrequency,
@@ -238,4 +240,28 @@ it('a table with several value columns and none named is an error that says how 
   const text = 'YEAR,JAN,FEB,MAR\n1950,1,2,3\n1951,5,6,7\n';
   assert.throws(() => parseSeriesCsv(text, 'nino.csv'), /nino\.csv has 4 columns: "YEAR", "JAN", "FEB", "MAR"; name the value column \(--column NAME or index\), or .*\(--wide\)/);
   assert.deepEqual(Array.from(parseSeriesCsv(text, 'nino.csv', { valueColumn: 'feb' }).values), [2, 6]);
+});
+
+test('findOutliers: robust z-scores (median and MAD) find one wild value among many, non-finite values always', () => {
+  const values = Array.from({ length: 200 }, (_, i) => 50 + 10 * Math.sin(i / 5));
+  assert.deepEqual(findOutliers(values).outliers, []);
+  values[17] = 1e30;
+  values[90] = 500; // 45 times the spread away from the median
+  values[120] = NaN;
+  const report = findOutliers(values);
+  assert.deepEqual(report.outliers.map((o) => o.index), [120, 17, 90]);
+  assert.ok(report.outliers[2]!.score > 30 && report.outliers[2]!.score < 100, `score ${report.outliers[2]!.score}`);
+  // The wild values do not move the centre or the scale the others are judged by.
+  assert.ok(Math.abs(report.median - 50) < 2 && report.scale > 5 && report.scale < 15, `${report.median} ${report.scale}`);
+  // More than half the values equal (MAD 0): the mean absolute deviation still judges the rest.
+  assert.deepEqual(findOutliers([...Array(30).fill(0), 1, 2, 1, 1e6]).outliers.map((o) => o.index), [33]);
+  assert.deepEqual(findOutliers(Array(10).fill(3)).outliers, []);
+});
+
+test('checkSeriesOutliers names the file, the line and the value; a series without outliers passes', () => {
+  const text = `time,value\n${Array.from({ length: 40 }, (_, i) => `${2000 + i},${i === 9 ? '-7e25' : 20 + (i % 4)}`).join('\n')}\n`;
+  const series = parseSeriesCsv(text, 'readings.csv');
+  assert.throws(() => checkSeriesOutliers(series, '--allow-outliers'),
+    /^Error: checkSeriesOutliers: readings\.csv holds 1 value\(s\) far from the rest \(median 21\.5, robust scale [\d.]+, limit z 30\): line 11: -7e\+25 \(robust z-score \S+\)\. Fix or remove them, or pass --allow-outliers to train on them as they are$/);
+  checkSeriesOutliers(parseSeriesCsv(text.replace('-7e25', '22'), 'readings.csv'), '--allow-outliers');
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { readTextFile, shippedDataPath } from '../src/data/files.js';
-import { LanguageModelBatches, Vocabulary, normalizeText, oneHot, splitText } from '../src/data/index.js';
+import { LanguageModelBatches, Vocabulary, decodeText, normalizeText, oneHot, splitText } from '../src/data/index.js';
 
 describe('Vocabulary', () => {
   it('holds the sorted distinct characters and round-trips text', () => {
@@ -115,4 +115,16 @@ describe('oneHot', () => {
     assert.deepEqual([...oneHot([2, 0], 3)], [0, 0, 1, 1, 0, 0]);
     assert.throws(() => oneHot([3], 3), /id 3 at index 0 is out of range; expected an integer in \[0, 2\]/);
   });
+});
+
+test('decodeText refuses invalid UTF-8 and NUL bytes with their byte offset; valid UTF-8 decodes', () => {
+  const bytes = (...parts: (string | number[])[]): Uint8Array =>
+    Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...new TextEncoder().encode(p)] : p)));
+  assert.equal(decodeText(bytes('café ☕ 🎵'), 'ok.txt'), 'café ☕ 🎵');
+  assert.throws(() => decodeText(bytes('caf', [0xe9], ' au lait'), 'latin1.txt'),
+    /^Error: decodeText: latin1\.txt is not valid UTF-8 at byte offset 3 \(bytes e9 20 61 75\); convert it to UTF-8/);
+  assert.throws(() => decodeText(bytes('ab', [0xc0, 0xaf]), 'overlong.txt'), /overlong\.txt is not valid UTF-8 at byte offset 2/);
+  assert.throws(() => decodeText(bytes('x', [0xed, 0xa0, 0x80]), 'surrogate.txt'), /at byte offset 1/);
+  assert.throws(() => decodeText(bytes('☕', [0xe2, 0x98]), 'cut.txt'), /cut\.txt is not valid UTF-8 at byte offset 3/);
+  assert.throws(() => decodeText(bytes('abc', [0], 'def'), 'binary.txt'), /^Error: decodeText: binary\.txt has a NUL byte at byte offset 3: not a text file \(or UTF-16 text\)/);
 });

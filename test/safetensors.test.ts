@@ -218,3 +218,28 @@ describe('damaged or hostile files are clear errors', () => {
     for (let n = 0; n < bytes.length; n++) assert.throws(() => loadSafetensors(bytes.subarray(0, n)), /loadSafetensors: /, `length ${n}`);
   });
 });
+
+test('a header nested 10,000 deep is refused before JSON.parse, and loadCheckpoint names the file', async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadCheckpoint } = await import('../src/io/node.js');
+  const json = new TextEncoder().encode(`{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+  const bytes = new Uint8Array(8 + json.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(json, 8);
+  assert.ok(bytes.length > 20_000 && bytes.length < 21_000);
+  assert.throws(() => loadSafetensors(bytes), /^Error: loadSafetensors: the header nests JSON more than 64 levels deep \(a safetensors header needs 3\): corrupt, or not safetensors$/);
+  // Brackets inside strings are text, not nesting.
+  const quoted = saveSafetensors({ x: tensor([1]) }, { note: '['.repeat(1000) });
+  assert.equal(readSafetensorsMetadata(quoted).note, '['.repeat(1000));
+  const dir = mkdtempSync(join(tmpdir(), 'recurrent-deep-'));
+  try {
+    const path = join(dir, 'deep.safetensors');
+    writeFileSync(path, bytes);
+    const model = { stateDict: () => ({}), loadStateDict: () => undefined };
+    await assert.rejects(loadCheckpoint(path, { model }), /^Error: loadCheckpoint: .*deep\.safetensors: the header nests JSON more than 64 levels deep/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

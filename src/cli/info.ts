@@ -1,10 +1,11 @@
 /** `recurrent info --model DIR`: what a run folder holds, without loading any data. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensorsMetadata } from '../io/index.js';
+import { decodeCheckpoint } from '../io/index.js';
 import { getBackendInfo } from '../kernels/index.js';
 import type { DenoiseSummary, MusicSummary, SeriesSummary, TextSummary } from '../tasks/index.js';
 import { resolveRecordPath } from './data.js';
+import { userMessage } from './messages.js';
 import { duration } from './progress.js';
 import { modelConfigOf, modelOf, type RunConfig } from './run-config.js';
 import { BEST, HISTORY_FILE, LATEST, openRun, readHistory } from './run-dir.js';
@@ -53,12 +54,15 @@ function dataText(config: RunConfig): string {
   return `${where}; ${detail}`;
 }
 
-function checkpointStep(path: string): number | null {
+type CheckpointState = { step: number } | { damaged: string } | null;
+
+/** A checkpoint's step, after the checks a load makes (header, checksum, values); null when absent. */
+function checkpointState(path: string): CheckpointState {
   if (!existsSync(path)) return null;
   try {
-    return Number(readSafetensorsMetadata(readFileSync(path)).step);
-  } catch {
-    return null;
+    return { step: decodeCheckpoint(readFileSync(path)).step };
+  } catch (e) {
+    return { damaged: userMessage(e) };
   }
 }
 
@@ -68,6 +72,11 @@ function computeText(): string {
   const kernels = `${b.backend}${b.relaxedSimd ? ' (relaxed SIMD)' : ''} kernels on ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
   if (b.gemm === 'native') return `${kernels}; large GEMMs on the system BLAS: ${b.blas}`;
   return `${kernels}; GEMM: ${b.gemm}${b.blas ? ` (native BLAS not used: ${b.blas})` : ''}`;
+}
+
+function describeCheckpoint(name: string, state: CheckpointState): string {
+  if (state === null) return '';
+  return 'step' in state ? `${name} (step ${state.step})` : `${name} DAMAGED: ${state.damaged}`;
 }
 
 export function infoCommand(flags: { model?: string; json?: boolean }): void {
@@ -81,13 +90,16 @@ export function infoCommand(flags: { model?: string; json?: boolean }): void {
   const validated = history.filter((r) => r.valLoss !== null);
   const best = validated.reduce<(typeof validated)[number] | null>((b, r) => (b === null || r.valLoss! < b.valLoss! ? r : b), null);
   const last = history[history.length - 1] ?? null;
-  const checkpoints = { best: checkpointStep(join(dir, BEST)), latest: checkpointStep(join(dir, LATEST)) };
+  const states = { best: checkpointState(join(dir, BEST)), latest: checkpointState(join(dir, LATEST)) };
+  const stepOf = (s: CheckpointState): number | null => (s !== null && 'step' in s ? s.step : null);
+  const checkpoints = { best: stepOf(states.best), latest: stepOf(states.latest) };
+  const damaged = Object.fromEntries(Object.entries(states).flatMap(([k, s]) => (s !== null && 'damaged' in s ? [[k, s.damaged]] : [])));
   if (flags.json) {
     console.log(JSON.stringify({
       task: config.task, dir, version: config.version, architecture: architecture(config), parameters, model: config.model,
       training: config.training, options: config.options, data: config.data,
       steps_done: last?.step ?? 0, time: last?.time ?? 0, last_loss: last?.loss ?? null,
-      best_val_loss: best?.valLoss ?? null, best_step: best?.step ?? null, checkpoints, compute: getBackendInfo(),
+      best_val_loss: best?.valLoss ?? null, best_step: best?.step ?? null, checkpoints, damaged, compute: getBackendInfo(),
     }));
     return;
   }
@@ -101,7 +113,7 @@ export function infoCommand(flags: { model?: string; json?: boolean }): void {
     ['training', `${t.optimizer} lr ${t.lr}, clip ${t.clip || 'off'}, batch ${t.batch}, seq-len ${t.seqLen}, val-split ${t.valSplit}, test-split ${t.testSplit ?? 0}, seed ${t.seed}, ${t.steps} steps planned, validation every ${t.validateEvery}`],
     ['history', last ? `${last.step} steps in ${duration(last.time)}, last loss ${last.loss.toPrecision(4)}${best ? `, best validation loss ${best.valLoss!.toPrecision(4)} at step ${best.step}` : ''}` : 'no steps yet'],
     ['compute', computeText()],
-    ['checkpoints', [checkpoints.best !== null ? `${BEST} (step ${checkpoints.best})` : '', checkpoints.latest !== null ? `${LATEST} (step ${checkpoints.latest})` : ''].filter(Boolean).join(', ') || 'none'],
+    ['checkpoints', [describeCheckpoint(BEST, states.best), describeCheckpoint(LATEST, states.latest)].filter(Boolean).join(', ') || 'none'],
   ];
   for (const [k, v] of lines) console.log(`${k!.padEnd(12)} ${v}`);
 }

@@ -17,6 +17,7 @@ import { forecastCommand } from './forecast.js';
 import { exportCommand } from './export.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
+import { userMessage } from './messages.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
 function packageVersion(): string {
@@ -25,15 +26,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/**
- * Library errors start with the function that raised them ("parseSeriesCsv: data.csv line 4: ...");
- * a user needs the rest, which names the file, option or value.
- */
-export function userMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^(?:(?:[a-z]+[A-Z][A-Za-z]*|[A-Z][A-Za-z]*\.[a-z][A-Za-z]*)(?:\([^)]*\))?: )+/, '');
 }
 
 async function guarded(action: () => Promise<number | void> | number | void): Promise<void> {
@@ -95,6 +87,7 @@ program
   .option('--snr <db>', 'denoise: signal-to-noise ratio of the noisy inputs in dB (default 5)', number({ min: -30, max: 60 }))
   .option('--bidirectional', 'read the sequence both ways (default for denoise)')
   .option('--no-bidirectional', 'read the sequence forward only')
+  .option('--allow-outliers', 'series and denoise: train on a series even though some values are extreme outliers (robust z-score over 30), which are refused by default')
   .addHelpText('after', describeDefaults())
   .action((task: TaskName, flags: TrainFlags) =>
     guarded(async () => {

@@ -7,9 +7,9 @@
  *   *.svg, samples       plots and outputs of the task
  * Every file is written whole or not at all (a temporary file renamed into place).
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../io/node.js';
+import { acquireLock, LockHeldError, loadCheckpoint, saveCheckpoint, writeFileAtomic, type FileLock } from '../io/node.js';
 import type { StatefulModel } from '../io/index.js';
 import type { Task, TaskName, TaskState } from '../tasks/index.js';
 import { parseRunConfig, type RunConfig } from './run-config.js';
@@ -18,6 +18,8 @@ export const CONFIG_FILE = 'config.json';
 export const HISTORY_FILE = 'history.csv';
 export const LATEST = 'latest.safetensors';
 export const BEST = 'best.safetensors';
+/** Held by the one process writing the folder (train, --resume, --force). */
+export const LOCK_FILE = '.train.lock';
 const HISTORY_HEADER = 'step,loss,val_loss,lr,time\n';
 
 export interface HistoryRow {
@@ -76,6 +78,22 @@ export function inferenceCheckpoint(run: OpenRun): string {
   }
   throw new Error(`${run.dir} holds no checkpoint (${BEST} or ${LATEST}); was its training stopped before the first save?`);
 }
+
+/**
+ * Takes the run folder's lock, or refuses naming the process that holds it. `option` is how the user
+ * named the folder (--out, --resume), `command` how this process will be named to others.
+ */
+export function lockRunFolder(dir: string, option: string, command: string): FileLock {
+  try {
+    return acquireLock(join(dir, LOCK_FILE), command);
+  } catch (e) {
+    if (e instanceof LockHeldError) throw new Error(`${option} ${dir} is ${e.reason}`, { cause: e });
+    throw e;
+  }
+}
+
+/** The lock file and what taking it leaves for an instant (its temporary, the takeover guard). */
+export const isLockFile = (name: string): boolean => name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`) || name.startsWith(`.${LOCK_FILE}.`);
 
 /** Loads only the weights of a checkpoint into a model. */
 export async function loadWeights(path: string, model: StatefulModel): Promise<{ step: number }> {
@@ -150,13 +168,4 @@ export function readHistory(path: string): HistoryRow[] {
       time: Number(time),
     };
   });
-}
-
-/** True when the folder exists and holds anything. */
-export function isNonEmptyDir(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory() && readdirSync(dir).length > 0;
-  } catch {
-    return false;
-  }
 }

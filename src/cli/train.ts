@@ -4,16 +4,17 @@
  * best checkpoint at every validation, plots at the end. Nothing is created before the data has been
  * read and the recipe built, so bad input leaves no folder behind.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkSeriesOutliers } from '../data/index.js';
 import { encodeCheckpoint } from '../io/index.js';
-import { removeStaleTemporaries, writeFileAtomic } from '../io/node.js';
-import { train, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
+import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
+import { train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
 import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
 import { createReporter, duration, reporterKind } from './progress.js';
 import { createTask, RUN_FORMAT, RUN_VERSION, type RunConfig } from './run-config.js';
-import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isNonEmptyDir, LATEST, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
+import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isLockFile, LATEST, lockRunFolder, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
 import { writeTaskOutputs } from './outputs.js';
 
 export interface TrainFlags {
@@ -46,15 +47,18 @@ export interface TrainFlags {
   bidirectional?: boolean;
   column?: string;
   wide?: boolean;
+  allowOutliers?: boolean;
 }
 
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
   'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit', 'testSplit',
-  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide',
+  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide', 'allowOutliers',
 ];
 
-const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = { seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every' };
+const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = {
+  seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every', allowOutliers: '--allow-outliers',
+};
 const flagName = (key: keyof TrainFlags): string => FLAG_NAMES[key] ?? `--${key}`;
 
 export interface TrainOutcome {
@@ -76,15 +80,32 @@ function freshRunDir(task: TaskName): string {
   }
 }
 
-function prepareOutDir(out: string, force: boolean): void {
-  if (isNonEmptyDir(out)) {
-    if (!existsSync(join(out, CONFIG_FILE))) {
-      throw new Error(`--out ${out} exists and is not empty, and is not a run folder; choose another --out`);
-    }
-    if (!force) throw new Error(`--out ${out} already holds a run; use --resume ${out} to continue it, --force to replace it, or another --out`);
-    rmSync(out, { recursive: true, force: true });
-  }
+/**
+ * Makes `out` ready for a new run and returns its lock. The lock is taken before the folder is
+ * looked at, so two processes never both see it free, and a loser never mistakes the winner's
+ * files for someone else's; --force empties a folder only once this process holds it.
+ */
+async function prepareOutDir(out: string, force: boolean, command: string): Promise<FileLock> {
   mkdirSync(out, { recursive: true });
+  const lock = lockRunFolder(out, '--out', command);
+  try {
+    await removeStaleTemporaries(out);
+    const entries = readdirSync(out).filter((name) => !isLockFile(name));
+    if (entries.length > 0) {
+      if (!entries.includes(CONFIG_FILE)) {
+        throw new Error(`--out ${out} exists and is not empty, and is not a run folder; choose another --out`);
+      }
+      if (!force) {
+        const saved = entries.includes(LATEST) ? `use --resume ${out} to continue it, ` : 'it stopped before its first checkpoint; ';
+        throw new Error(`--out ${out} already holds a run; ${saved}--force to replace it, or another --out`);
+      }
+      for (const name of entries) rmSync(join(out, name), { recursive: true, force: true });
+    }
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
 }
 
 function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'task' | 'model' | 'training' | 'options'> {
@@ -147,7 +168,27 @@ function totalSteps(flags: TrainFlags, task: Task, fallback: number): number {
   return fallback;
 }
 
+/** What a diverged run says: where, why, what is left of it, and what to change. */
+function divergenceMessage(e: TrainingDivergedError, dir: string, config: RunConfig, best: { step: number | null; loss: number }, lastSaved: number): string {
+  const kept = best.step !== null
+    ? `the best checkpoint is ${join(dir, BEST)} (step ${best.step}, validation loss ${Number(best.loss.toPrecision(4))})`
+    : lastSaved >= 0 ? `the last checkpoint before it is ${join(dir, LATEST)} (step ${lastSaved})` : 'no checkpoint was written';
+  const { lr, clip } = config.training;
+  const tryClip = clip > 0 ? `a smaller --clip (now ${clip})` : 'a --clip (now off; 1 is a start)';
+  return `training diverged at step ${e.step}: ${e.detail}; ${kept}. Try a lower --lr (now ${lr}, e.g. ${Number((lr / 10).toPrecision(3))}) or ${tryClip}, and train again with --force`;
+}
+
 export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promise<TrainOutcome> {
+  const held: { lock?: FileLock } = {};
+  try {
+    return await trainHoldingFolder(taskName, flags, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+/** The command; the run folder's lock, once taken, is put in `held` for the caller to release. */
+async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: { lock?: FileLock }): Promise<TrainOutcome> {
   const reporter = createReporter(reporterKind(flags.json ?? false));
   const say = (text: string): void => reporter.note(text);
   let config: RunConfig;
@@ -165,6 +206,7 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
     if (flags.out !== undefined && flags.out !== flags.resume) throw new Error('--resume continues in its own folder; leave out --out');
     const run = openRun(flags.resume, '--resume', taskName, `train ${taskName}`);
     dir = run.dir;
+    held.lock = lockRunFolder(dir, '--resume', `recurrent train ${taskName} --resume ${dir}`);
     // Saves of a run killed mid-write leave their temporary files behind.
     await removeStaleTemporaries(dir);
     config = run.config;
@@ -179,6 +221,8 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
     const fresh = freshConfig(taskName, flags);
     const d = DEFAULTS[taskName];
     data = loadData(taskName, { data: flags.data ?? d.data, shippedDefault: flags.data === undefined && !d.data.startsWith('sine'), seed: fresh.training.seed, track: flags.track, column: flags.column, wide: flags.wide });
+    // Screened before anything is built or written: one wild value would pass as a successful run.
+    if ((data.task === 'series' || data.task === 'denoise') && data.series && !flags.allowOutliers) checkSeriesOutliers(data.series, '--allow-outliers');
     task = createTask(fresh, data);
     dir = flags.out ?? freshRunDir(taskName);
     config = {
@@ -201,7 +245,7 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
   config.training = { ...config.training, steps, validateEvery };
 
   // Everything that can fail on bad input has run: from here on the run folder is written.
-  if (flags.resume === undefined) prepareOutDir(dir, flags.force ?? false);
+  if (flags.resume === undefined) held.lock = await prepareOutDir(dir, flags.force ?? false, `recurrent train ${taskName} --out ${dir}`);
   await writeJson(join(dir, CONFIG_FILE), config);
   const history = new HistoryWriter(join(dir, HISTORY_FILE));
   await history.start(flags.resume !== undefined ? startStep : null);
@@ -257,11 +301,13 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
       validateEvery,
       shouldStop: () => stopRequested,
       maxSeconds: flags.timeLimit === undefined ? undefined : flags.timeLimit * 60,
-      onStep: (info) => {
+      onStep: async (info) => {
         validationCost.lastStepAt = Date.now();
         history.add({ step: info.step, loss: info.loss, valLoss: null, lr: info.lr, time: info.elapsed });
         snapshot(info.step);
         reporter.step(info);
+        // A run always has a checkpoint, even one that diverges before its first validation.
+        if (lastSaved < 0 && info.step === 1) await save(info.step, info.elapsed, false);
       },
       onValidate: async (info) => {
         const now = Date.now();
@@ -276,11 +322,15 @@ export async function trainCommand(taskName: TaskName, flags: TrainFlags): Promi
           bestStep = info.step;
         }
         history.setValidation(info.step, info.loss);
-        await save(info.step, info.elapsed, info.best);
+        // While the loss may be blowing up, the last good checkpoint is kept rather than replaced.
+        if (!info.suspect) await save(info.step, info.elapsed, info.best);
         reporter.validation(info);
       },
     });
     if (result.step !== lastSaved) await save(result.step, result.elapsed, false);
+  } catch (e) {
+    if (e instanceof TrainingDivergedError) throw new Error(divergenceMessage(e, dir, config, { step: bestStep, loss: bestLoss }, lastSaved), { cause: e });
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

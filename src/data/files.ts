@@ -9,7 +9,7 @@ import { parseMidi } from './midi.js';
 import type { MidiSong, ParseMidiOptions } from './midi.js';
 import { parseSeriesCsv } from './series-csv.js';
 import type { ParseSeriesOptions, Series } from './series-csv.js';
-import { normalizeText } from './text.js';
+import { decodeText, normalizeText } from './text.js';
 
 /** The shipped data/ folder: two levels up from both src/data/ and dist/data/. */
 export function shippedDataPath(...parts: string[]): string {
@@ -57,7 +57,7 @@ export function readSeriesFile(path: string, options: ParseSeriesOptions = {}): 
 
 /** UTF-8 text with line ends normalised; an empty file is an error. */
 export function readTextFile(path: string): string {
-  const text = normalizeText(readBytes('readTextFile', path).toString('utf8'));
+  const text = normalizeText(decodeText(readBytes('readTextFile', path), path));
   if (text.length === 0) throw new Error(`readTextFile: ${path} is empty`);
   return text;
 }

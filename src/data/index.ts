@@ -3,6 +3,8 @@ export { DataRng } from './random.js';
 export type { DataRngState } from './random.js';
 export { MAX_ELEMENTS } from './limits.js';
 export { parseSeriesCsv, inferFrequency } from './series-csv.js';
+export { findOutliers, checkSeriesOutliers, OUTLIER_LIMIT } from './outliers.js';
+export type { Outlier, OutlierReport } from './outliers.js';
 export type { Series, ParseSeriesOptions } from './series-csv.js';
 export { ZScore } from './normalize.js';
 export type { ZScoreJSON } from './normalize.js';
@@ -12,7 +14,7 @@ export { rmse, mae, smape, mase, naiveForecast, seasonalNaiveForecast, seasonalN
 export type { Score, BaselineScores } from './baselines.js';
 export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersPath } from './exponential-smoothing.js';
 export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersPath } from './exponential-smoothing.js';
-export { Vocabulary, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
+export { Vocabulary, decodeText, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
 export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
 export {
   PIANO_RANGE,

@@ -86,9 +86,68 @@ function checkChunks(view: Uint8Array, source: string): void {
       throw corrupt(`truncated: track ${found + 1} of ${tracks} declares ${length} bytes, only ${view.length - pos - 8} remain`);
     }
     // Chunks of unknown type are skipped, as the standard asks; only MTrk chunks are tracks.
-    if (type === 'MTrk') found++;
+    if (type === 'MTrk') {
+      found++;
+      const why = trackEventError(view, pos + 8, pos + 8 + length);
+      if (why !== null) throw corrupt(`track ${found}: ${why}`);
+    }
     pos += 8 + length;
   }
+}
+
+/** Data bytes of a channel message by its status' high nibble (0x80..0xE0). */
+const CHANNEL_DATA = [2, 2, 2, 2, 1, 1, 2];
+
+/**
+ * Walks the events of one track (delta time, status, data) and returns why they do not tile the chunk
+ * exactly, or null. The parser trusts the lengths it reads, and a damaged one can make it loop and
+ * allocate until the process runs out of memory (found by the fuzzer); this walk is linear and
+ * always moves forward.
+ */
+function trackEventError(view: Uint8Array, start: number, end: number): string | null {
+  let pos = start;
+  let running = 0;
+  /** A variable-length quantity (at most 4 bytes), or -1 when it runs past the chunk or is longer. */
+  const quantity = (): number => {
+    let value = 0;
+    for (let k = 0; k < 4; k++) {
+      if (pos >= end) return -1;
+      const b = view[pos++]!;
+      value = value * 128 + (b & 0x7f);
+      if ((b & 0x80) === 0) return value;
+    }
+    return -1;
+  };
+  while (pos < end) {
+    const at = pos - start;
+    if (quantity() < 0) return `the delta time of the event at byte ${at} is cut off or longer than 4 bytes`;
+    if (pos >= end) return `the track ends inside the event at byte ${at}`;
+    let status = view[pos]!;
+    if (status < 0x80) {
+      if (running === 0) return `the event at byte ${at} has no status byte and no earlier one to repeat`;
+      status = running;
+    } else {
+      pos++;
+    }
+    let length: number;
+    if (status === 0xff) {
+      if (pos >= end) return `the meta event at byte ${at} is cut off`;
+      pos++;
+      length = quantity();
+      running = 0;
+    } else if (status === 0xf0 || status === 0xf7) {
+      length = quantity();
+      running = 0;
+    } else if (status >= 0xf0) {
+      return `the event at byte ${at} has status 0x${status.toString(16)}, which a MIDI file cannot hold`;
+    } else {
+      length = CHANNEL_DATA[(status >> 4) - 8]!;
+      running = status;
+    }
+    if (length < 0 || pos + length > end) return `the event at byte ${at} runs past the end of the track`;
+    pos += length;
+  }
+  return null;
 }
 
 export function parseMidi(bytes: Uint8Array | ArrayBuffer, source = '<bytes>', options: ParseMidiOptions = {}): MidiSong {

@@ -18,6 +18,8 @@ export interface Series {
    * It is also the seasonal period used by the seasonal baseline.
    */
   frequency: number;
+  /** The line of the file each value was read from (1-based), for messages; absent for generated series. */
+  lines?: Uint32Array;
 }
 
 export interface ParseSeriesOptions {
@@ -147,8 +149,10 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
 
   const time = new Float64Array(dataRows.length);
   const values = new Float32Array(dataRows.length);
+  const valueLines = new Uint32Array(dataRows.length);
   for (let r = 0; r < dataRows.length; r++) {
     const { line, cells } = dataRows[r]!;
+    valueLines[r] = line;
     const where = `parseSeriesCsv: ${source} line ${line}`;
     const needed = Math.max(valueCol, timeCol) + 1;
     if (cells.length < needed) {
@@ -180,7 +184,7 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
   if (values.length < minLength) {
     throw new Error(`parseSeriesCsv: ${source} has ${values.length} value(s); at least ${minLength} are needed`);
   }
-  return { source, name: valueName, time, values, frequency: timeCol < 0 ? 1 : inferFrequency(time) };
+  return { source, name: valueName, time, values, frequency: timeCol < 0 ? 1 : inferFrequency(time), lines: valueLines };
 }
 
 /** A year x season table read row by row (see ParseSeriesOptions.wide). */
@@ -191,6 +195,7 @@ function parseWide(dataRows: readonly Row[], columns: number, lines: readonly st
   }
   const time: number[] = [];
   const values: number[] = [];
+  const valueLines: number[] = [];
   let ended: number | undefined;
   let previous: string | undefined;
   for (let r = 0; r < dataRows.length; r++) {
@@ -216,12 +221,13 @@ function parseWide(dataRows: readonly Row[], columns: number, lines: readonly st
       }
       time.push(label + (j - 1) / seasons);
       values.push(value);
+      valueLines.push(line);
     }
   }
   if (values.length < minLength) {
     throw new Error(`parseSeriesCsv: ${source} has ${values.length} value(s); at least ${minLength} are needed`);
   }
-  return { source, name: 'value', time: Float64Array.from(time), values: Float32Array.from(values), frequency: seasons };
+  return { source, name: 'value', time: Float64Array.from(time), values: Float32Array.from(values), frequency: seasons, lines: Uint32Array.from(valueLines) };
 }
 
 /**

@@ -5,6 +5,58 @@
  */
 import { checkAllocation } from './limits.js';
 
+/**
+ * The text of a corpus file's bytes: UTF-8 (a byte-order mark is dropped by normalizeText). Invalid
+ * UTF-8 and NUL bytes are refused with their byte offset: either means a binary file or another
+ * encoding (Latin-1, UTF-16), and decoding it anyway would train on replacement characters.
+ */
+export function decodeText(bytes: Uint8Array, source: string): string {
+  const nul = bytes.indexOf(0);
+  const bad = firstInvalidUtf8(bytes);
+  if (nul >= 0 && (bad < 0 || nul < bad)) {
+    throw new Error(`decodeText: ${source} has a NUL byte at byte offset ${nul}: not a text file (or UTF-16 text); expected UTF-8 text`);
+  }
+  if (bad >= 0) {
+    const shown = Array.from(bytes.subarray(bad, bad + 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new Error(`decodeText: ${source} is not valid UTF-8 at byte offset ${bad} (bytes ${shown}); convert it to UTF-8 (it may be Latin-1 or Windows-1252)`);
+  }
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** The offset of the first byte that starts no valid UTF-8 sequence (overlong forms and surrogates included), or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length of the sequence and the allowed range of its second byte (which rules out overlong
+    // forms, surrogates and code points above U+10FFFF).
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      if (b === 0xf4) high = 0x8f;
+    } else return i;
+    if (i + length > n) return i;
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return i;
+    for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += length;
+  }
+  return -1;
+}
+
 export interface VocabularyJSON {
   type: 'char-vocabulary';
   /** The characters in id order: chars[id] is the character of class id. */

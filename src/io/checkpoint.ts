@@ -3,13 +3,16 @@
  *
  *   tensors   `model.<name>` (the model's state dict) and `optimizer.<index>.<buffer>` (its state)
  *   metadata  format "recurrent-checkpoint", version "1", step, rng (the generator's state as JSON),
- *             optimizer (its JSON state: hyper-parameters, step counts), extra (free-form JSON)
+ *             optimizer (its JSON state: hyper-parameters, step counts), extra (free-form JSON),
+ *             data_crc32 (CRC-32 of the data section: damage there passes every check of the header;
+ *             files written before it existed have none and still load)
  *
  * Pure encode/decode over bytes, so the browser can checkpoint too; files.ts writes them to disk
  * atomically. A scheduler's state is plain JSON: keep it in `extra`.
  */
 import type { OptimizerMeta, OptimizerStateDict } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
+import { crc32 } from './crc32.js';
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'recurrent-checkpoint';
@@ -90,7 +93,18 @@ export function encodeCheckpoint(contents: CheckpointContents, where = 'encodeCh
     if (json === undefined) throw new Error(`${where}: extra must be JSON-serialisable, got ${typeof extra}`);
     metadata.extra = json;
   }
-  return saveSafetensors(tensors, metadata);
+  // The checksum goes in the header, which comes before the data: encode, sum the data, encode again
+  // (the data section is the same bytes both times).
+  const unsummed = saveSafetensors(tensors, metadata);
+  return saveSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: crc32(dataSection(unsummed)) });
+}
+
+const CHECKSUM_KEY = 'data_crc32';
+
+/** The bytes after a safetensors header (the header length is its first 8 bytes, little-endian). */
+function dataSection(bytes: Uint8Array): Uint8Array {
+  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  return bytes.subarray(8 + headerLength);
 }
 
 /** Reads and checks a checkpoint without changing anything. */
@@ -101,6 +115,13 @@ export function decodeCheckpoint(bytes: Uint8Array, where = 'decodeCheckpoint'):
   }
   if (metadata.version !== CHECKPOINT_VERSION) {
     throw new Error(`${where}: checkpoint version ${JSON.stringify(metadata.version)} is not supported (this library reads version "${CHECKPOINT_VERSION}")`);
+  }
+  const recorded = metadata[CHECKSUM_KEY];
+  if (recorded !== undefined) {
+    const actual = crc32(dataSection(bytes));
+    if (actual !== recorded) {
+      throw new Error(`${where}: the data section's CRC-32 is ${actual} but the file records ${recorded}: the file is damaged (changed after it was written)`);
+    }
   }
   const stepText = metadata.step ?? '';
   const step = Number(stepText);
@@ -189,11 +210,15 @@ function parseJson(text: string, key: string, where: string): unknown {
   }
 }
 
-/** Prefixes errors of the file layer with the caller's context (which names the file). */
+/**
+ * Prefixes errors of the file layer with the caller's context (which names the file), in place of
+ * the reader's own name: "loadCheckpoint: runs/x/best.safetensors: the header is not valid JSON".
+ */
 function inContext<T>(where: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+    const message = (e as Error).message.replace(/^(readSafetensorsMetadata|loadSafetensors): /, '');
+    throw new Error(`${where}: ${message}`, { cause: e });
   }
 }

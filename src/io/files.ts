@@ -50,7 +50,8 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   return removed;
 }
 
-function processIsRunning(pid: number): boolean {
+/** True when a process of this id runs on this machine (ours included). */
+export function processIsRunning(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -103,7 +104,7 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents)
 /** Restores a checkpoint written by saveCheckpoint and returns its step and extra data. */
 export async function loadCheckpoint(path: string, targets: RestoreTargets): Promise<{ step: number; extra: unknown }> {
   const bytes = await readBytes(path, 'loadCheckpoint');
-  return restoreCheckpoint(bytes, targets, `loadCheckpoint(${path})`);
+  return restoreCheckpoint(bytes, targets, `loadCheckpoint: ${path}`);
 }
 
 async function readBytes(path: string, where: string): Promise<Uint8Array> {

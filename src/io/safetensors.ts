@@ -16,6 +16,12 @@ import { formatShape, Tensor } from '../tensor/index.js';
 /** Headers above this are rejected, as the reference library does (100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * Headers nested deeper than this are rejected before JSON.parse, whose recursion a hostile header
+ * (20 KB of "[[[[...") would otherwise drive into a stack overflow. A valid header nests 3 deep.
+ */
+export const MAX_HEADER_DEPTH = 64;
+
 /** Bytes per element of every dtype the format defines. */
 const ITEM_BYTES: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
@@ -136,6 +142,10 @@ function parseHeader(bytes: Uint8Array, where: string): Header {
   } catch {
     throw new Error(`${where}: the header is not valid UTF-8`);
   }
+  const depth = nestingDepth(text, MAX_HEADER_DEPTH);
+  if (depth > MAX_HEADER_DEPTH) {
+    throw new Error(`${where}: the header nests JSON more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3): corrupt, or not safetensors`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -205,6 +215,26 @@ function parseEntry(name: string, info: unknown, dataLength: number, where: stri
     throw new Error(`${at}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes): truncated file`);
   }
   return { name, dtype, shape: shape as number[], begin, end };
+}
+
+/**
+ * How deep objects and arrays nest in a JSON text, counting brackets outside strings; stops counting
+ * once past `limit`. Linear, and checks nothing else: JSON.parse judges the syntax afterwards.
+ */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 /**

@@ -4,6 +4,8 @@ export type { CellType, ModelConfig, ModelInput, RecurrentState, SequenceInput }
 export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig, chronologicalSplit } from './task.js';
 export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, EvaluationPart, OptimizerName, Split } from './task.js';
 export { train, trainStep } from './train.js';
+export { DivergenceGuard, TrainingDivergedError } from './divergence.js';
+export type { DivergenceOptions, DivergenceReason } from './divergence.js';
 export type { TrainLoopOptions, TrainResult, StepInfo, ValidationInfo } from './train.js';
 export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
 export type { SamplingOptions } from './sampling.js';

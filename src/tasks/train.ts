@@ -6,6 +6,7 @@
  */
 import { clipGradNorm } from '../optim/index.js';
 import { checkInteger } from './checks.js';
+import { DivergenceGuard, type DivergenceOptions } from './divergence.js';
 import type { Evaluation, Task } from './task.js';
 
 export interface StepInfo {
@@ -25,6 +26,11 @@ export interface ValidationInfo extends Evaluation {
   elapsed: number;
   /** True when this is the lowest validation loss so far. */
   best: boolean;
+  /**
+   * True when the training loss is over the divergence guard's bar: the run may be blowing up, so a
+   * caller keeping "the last good state" should not save over it now.
+   */
+  suspect: boolean;
 }
 
 export interface TrainLoopOptions {
@@ -46,6 +52,13 @@ export interface TrainLoopOptions {
   shouldStop?: () => boolean;
   /** Ends the loop, after a last validation, once this session has trained this many seconds. */
   maxSeconds?: number;
+  /**
+   * The divergence guard (see divergence.ts): a NaN or infinite loss or gradient norm, or a loss
+   * far above its running level for several steps, ends the loop with a TrainingDivergedError before
+   * the diverged state reaches the weights or a callback. `false` turns it off (non-finite values
+   * still throw: no step is taken from them). Default: on, with the guard's defaults.
+   */
+  divergence?: DivergenceOptions | false;
   /** Longest stretch without yielding to the event loop, in milliseconds. Default 50. */
   yieldEveryMs?: number;
 }
@@ -68,20 +81,23 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-/** One optimisation step on the task's next batch; returns the loss and the gradient norm. */
-export function trainStep(task: Task, clip = 0): { loss: number; gradNorm: number } {
+/**
+ * One optimisation step on the task's next batch; returns the loss and the gradient norm. A NaN or
+ * infinite loss or gradient norm throws TrainingDivergedError before the optimizer steps, so the
+ * weights and the optimizer state stay as they were; `guard` (when given) also judges the loss's
+ * level. `step` is the number this step gets, for the message.
+ */
+export function trainStep(task: Task, clip = 0, guard: DivergenceGuard = new DivergenceGuard(), step = 0): { loss: number; gradNorm: number } {
   const loss = task.trainLoss();
   task.optimizer.zeroGrad();
   loss.backward();
+  const value = loss.item();
   const params = task.model.parameters();
   // With clipping off the norm is still measured (max norm Infinity scales nothing): it is a useful gauge.
   const gradNorm = clipGradNorm(params, clip > 0 ? clip : Infinity);
-  if (!Number.isFinite(gradNorm)) {
-    throw new Error(`training diverged: the gradient norm is ${gradNorm} (lower --lr or set --clip)`);
-  }
+  guard.checkFinite(step, value, gradNorm);
   task.optimizer.step();
-  const value = loss.item();
-  if (!Number.isFinite(value)) throw new Error(`training diverged: the loss is ${value} (lower --lr or set --clip)`);
+  guard.observe(step, value, gradNorm);
   return { loss: value, gradNorm };
 }
 
@@ -99,17 +115,19 @@ export async function train(task: Task, options: TrainLoopOptions): Promise<Trai
   let lastValidation = null as ValidationInfo | null;
   let lastYield = now();
   let step = startStep;
+  const guard = new DivergenceGuard(options.divergence === false ? { factor: Infinity } : options.divergence);
 
   const validate = async (): Promise<void> => {
     const evaluation = task.evaluate();
-    const best = evaluation.loss < bestLoss;
+    const suspect = guard.suspect;
+    const best = evaluation.loss < bestLoss && !suspect;
     if (best) bestLoss = evaluation.loss;
-    lastValidation = { ...evaluation, step, elapsed: elapsed(), best };
+    lastValidation = { ...evaluation, step, elapsed: elapsed(), best, suspect };
     await options.onValidate?.(lastValidation);
   };
 
   while (step < options.steps) {
-    const { loss, gradNorm } = trainStep(task, options.clip);
+    const { loss, gradNorm } = trainStep(task, options.clip, guard, step + 1);
     step++;
     const seconds = (now() - sessionStart) / 1000;
     await options.onStep?.({

@@ -1,0 +1,100 @@
+// The divergence guard: NaN, Infinity or a loss that stays far above its running level ends training
+// with a message naming the step; the weights never take a non-finite step; the CLI leaves a finite,
+// loadable best checkpoint and says what to try.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { decodeCheckpoint } from '../src/io/index.js';
+import { createSeriesTask, DivergenceGuard, sineSeries, train, trainStep, TrainingDivergedError, type Task } from '../src/tasks/index.js';
+import { runCli } from './helpers/cli.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'recurrent-divergence-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+
+const seriesTask = (lr: number, optimizer: 'adam' | 'sgd' = 'adam'): Task =>
+  createSeriesTask({
+    training: { seed: 3, optimizer, lr, clip: 0, batch: 4, seqLen: 12, valSplit: 0.2 },
+    model: { cell: 'gru', hiddenSize: 8, numLayers: 1, dropout: 0, bidirectional: false },
+    target: 'level',
+  }, sineSeries(0, 300));
+
+test('DivergenceGuard: NaN and Infinity at once, an exploding loss after `patience` steps, a lone spike never', () => {
+  assert.throws(() => new DivergenceGuard().observe(7, NaN, 1), { name: 'TrainingDivergedError', message: /^training diverged at step 7: the loss is NaN/ });
+  assert.throws(() => new DivergenceGuard().observe(8, 1, Infinity), /at step 8: the gradient norm is Infinity/);
+
+  const guard = new DivergenceGuard({ factor: 10, patience: 3 });
+  for (let step = 1; step <= 20; step++) guard.observe(step, 1 / step, 1);
+  // One noisy batch over the bar, then calm again: not a divergence, and the spike did not move the level.
+  guard.observe(21, 50, 1);
+  assert.equal(guard.suspect, true);
+  guard.observe(22, 0.05, 1);
+  assert.equal(guard.suspect, false);
+  guard.observe(23, 10, 1);
+  guard.observe(24, 1e3, 1);
+  let error: unknown;
+  try {
+    guard.observe(25, 1e6, 1);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof TrainingDivergedError);
+  assert.equal(error.step, 25);
+  assert.equal(error.reason, 'exploding loss');
+  assert.match(error.message, /the loss \(now 1000000\) has stayed above 10 × its running level 0\.\d+ for 3 steps/);
+  assert.throws(() => new DivergenceGuard({ patience: 0 }), /patience must be an integer >= 1, got 0/);
+  assert.throws(() => new DivergenceGuard({ factor: 1 }), /factor must be a number > 1/);
+});
+
+test('trainStep never applies a non-finite gradient: the weights and optimizer state stay as they were', () => {
+  const task = seriesTask(0.01);
+  trainStep(task, 0);
+  const before = task.model.parameters().map((p) => Float32Array.from(p.data));
+  const stateBefore = Object.values(task.optimizer.stateDict().state).map((t) => Float32Array.from(t.data));
+  const first = task.model.parameters()[0]!;
+  // Poison the next forward: a NaN weight gives a NaN loss and NaN gradients.
+  const saved = first.data[0]!;
+  first.data[0] = NaN;
+  first.bumpVersion();
+  assert.throws(() => trainStep(task, 0, new DivergenceGuard(), 2), /training diverged at step 2: the loss is NaN/);
+  first.data[0] = saved;
+  first.bumpVersion();
+  task.model.parameters().forEach((p, i) => assert.deepEqual(Float32Array.from(p.data), before[i]));
+  Object.values(task.optimizer.stateDict().state).forEach((t, i) => assert.deepEqual(Float32Array.from(t.data), stateBefore[i]));
+});
+
+test('train() through the API: SGD with a huge learning rate ends in TrainingDivergedError, not NaN losses', async () => {
+  const task = seriesTask(1e4, 'sgd');
+  const losses: number[] = [];
+  await assert.rejects(train(task, { steps: 200, onStep: (s) => void losses.push(s.loss) }), (e: unknown) => {
+    assert.ok(e instanceof TrainingDivergedError, String(e));
+    assert.match(e.message, /^training diverged at step \d+: .* \(lower the learning rate or clip the gradient norm\)$/);
+    return true;
+  });
+  assert.ok(losses.length < 200 && losses.every(Number.isFinite), `losses seen: ${losses.join(', ')}`);
+  for (const p of task.model.parameters()) assert.ok(p.data.every(Number.isFinite), 'no non-finite step reached the weights');
+  // The same run with the guard off goes on to the end or to a non-finite value, never silently past one.
+  const unguarded = seriesTask(1e4, 'sgd');
+  await train(unguarded, { steps: 200, divergence: false }).then(
+    (r) => assert.equal(r.step, 200),
+    (e: unknown) => assert.ok(e instanceof TrainingDivergedError && e.reason !== 'exploding loss', String(e)),
+  );
+});
+
+test('recurrent train --lr 10 stops with the step, the best checkpoint and what to try; that checkpoint is finite and loads', async () => {
+  const dir = join(TMP, 'lr10');
+  const r = await runCli(['train', 'series', '--data', 'sine', '--hidden', '16', '--lr', '10', '--steps', '200', '--val-every', '1', '--out', dir]);
+  assert.equal(r.code, 1, r.stderr);
+  const escaped = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(r.stderr, new RegExp(`^recurrent: error: training diverged at step (\\d+): the loss \\(now \\S+\\) has stayed above 10 × its running level \\S+ for 10 steps; the best checkpoint is ${escaped}/best\\.safetensors \\(step (\\d+), validation loss \\S+\\)\\. Try a lower --lr \\(now 10, e\\.g\\. 1\\) or a smaller --clip \\(now 5\\), and train again with --force\\n$`));
+  const [, stoppedAt, bestAt] = /step (\d+).*step (\d+)/.exec(r.stderr)!;
+  const best = decodeCheckpoint(readFileSync(join(dir, 'best.safetensors')));
+  assert.equal(best.step, Number(bestAt));
+  assert.ok(best.step < Number(stoppedAt));
+  // decodeCheckpoint refuses non-finite tensors; check anyway that the weights are the finite ones.
+  for (const t of Object.values(best.model)) assert.ok(t.data.every(Number.isFinite));
+  // Nothing saved while the loss was over the bar: the latest checkpoint is not a diverged state either.
+  const latest = decodeCheckpoint(readFileSync(join(dir, 'latest.safetensors')));
+  assert.ok(latest.step <= Number(stoppedAt) - 10, `latest at ${latest.step}, stopped at ${stoppedAt}`);
+});
