@@ -113,10 +113,11 @@ test('series on AirPassengers: run folder, eval against both baselines, forecast
   const plot = join(TMP, 'forecast.svg');
   const predicted = ok(await cli('predict', 'series', '--model', dir, '--horizon', '6', '--plot', plot), 'predict');
   const lines = predicted.stdout.trim().split('\n');
-  assert.equal(lines[0], 'time,forecast');
+  assert.equal(lines[0], 'time,forecast,lower,upper');
   assert.equal(lines.length, 7);
   assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['1961-01', '1961-02', '1961-03', '1961-04', '1961-05', '1961-06']);
-  assert.ok(lines.slice(1).every((l) => /^1961-0\d,\d+(\.\d+)?$/.test(l)), lines.join('\n'));
+  const rows = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
+  assert.ok(rows.every(([f, lo, hi]) => lo! <= f! && f! <= hi! && hi! > lo!), lines.join('\n'));
   checkXml(readFileSync(plot, 'utf8'), 'forecast.svg');
 
   const info = ok(await cli('info', '--model', dir), 'info').stdout;

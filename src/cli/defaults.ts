@@ -15,13 +15,15 @@ export interface TaskDefaults {
   valSplit: number;
   /** Held out from the end for test figures; the validation part comes just before it. */
   testSplit: number;
+  /** Early stopping: validations in a row without a new best (0: off). */
+  patience: number;
 }
 
 export const DEFAULTS: Record<TaskName, TaskDefaults> = {
-  series: { data: 'series/AirPassengers.csv', cell: 'lstm', hidden: 32, layers: 1, seqLen: 20, batch: 32, steps: 600, lr: 0.01, clip: 5, valSplit: 0.2, testSplit: 0.1 },
-  text: { data: 'text', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 32, steps: 2000, lr: 0.002, clip: 5, valSplit: 0.05, testSplit: 0.05 },
-  music: { data: 'music/pianobooster', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 16, steps: 600, lr: 0.003, clip: 5, valSplit: 0.1, testSplit: 0.1 },
-  denoise: { data: 'sine-mixture', cell: 'gru', hidden: 32, layers: 1, seqLen: 64, batch: 32, steps: 600, lr: 0.005, clip: 5, valSplit: 0.2, testSplit: 0.1 },
+  series: { data: 'series/AirPassengers.csv', cell: 'lstm', hidden: 32, layers: 1, seqLen: 20, batch: 32, steps: 600, lr: 0.01, clip: 5, valSplit: 0.2, testSplit: 0.1, patience: 8 },
+  text: { data: 'text', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 32, steps: 2000, lr: 0.002, clip: 5, valSplit: 0.05, testSplit: 0.05, patience: 0 },
+  music: { data: 'music/pianobooster', cell: 'lstm', hidden: 128, layers: 1, seqLen: 64, batch: 16, steps: 600, lr: 0.003, clip: 5, valSplit: 0.1, testSplit: 0.1, patience: 0 },
+  denoise: { data: 'sine-mixture', cell: 'gru', hidden: 32, layers: 1, seqLen: 64, batch: 32, steps: 600, lr: 0.005, clip: 5, valSplit: 0.2, testSplit: 0.1, patience: 0 },
 };
 
 /** Names accepted by --data for generated signals instead of a file. */
@@ -38,7 +40,7 @@ export function describeDefaults(): string {
     const d = DEFAULTS[task];
     const data = d.data.startsWith('sine') ? `${d.data} (generated)` : d.data === 'text' ? 'every shipped text' : d.data.replace(/^(series|text|music)\//, '').replace(/\.csv$/, '');
     return `  ${task.padEnd(8)} --data ${data}, --cell ${d.cell}, --hidden ${d.hidden}, --layers ${d.layers}, --seq-len ${d.seqLen}, ` +
-      `--batch ${d.batch}, --steps ${d.steps}, --lr ${d.lr}, --clip ${d.clip}, --val-split ${d.valSplit}, --test-split ${d.testSplit}`;
+      `--batch ${d.batch}, --steps ${d.steps}, --lr ${d.lr}, --clip ${d.clip}, --val-split ${d.valSplit}, --test-split ${d.testSplit}, --patience ${d.patience}`;
   });
   return `\nDefaults by task ("recurrent data" lists the shipped data):\n${rows.join('\n')}\n`;
 }

@@ -8,7 +8,7 @@ import { readMidiFile } from '../data/files.js';
 import { Vocabulary, writeMidi, type Series } from '../data/index.js';
 import { writeFileAtomic } from '../io/node.js';
 import {
-  encodeText, evaluateHorizon, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
+  encodeText, evaluateHorizon, forecastIntervals, evaluateDenoise, evaluateMusic, evaluateSeries, evaluateText, forecastSeries, generateMusic, generateText, seriesModel,
   type UnknownCharacters, type EvaluationPart, type DenoiseSummary, type Evaluation, type MusicSummary, type SeriesSummary, type TaskName,
 } from '../tasks/index.js';
 import { loadData, reloadData } from './data.js';
@@ -96,6 +96,7 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
 
 export interface PredictFlags {
   model: string;
+  coverage?: number;
   horizon: number;
   data?: string;
   column?: string;
@@ -112,21 +113,25 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
     ? loadData('series', { data: flags.data, shippedDefault: false, seed: run.config.training.seed, column: flags.column, wide: flags.wide })
     : reloadData('series', run.config.data, run.config.training.seed, run.dir);
   const series = (data as { series: Series }).series;
-  const values = forecastSeries(seriesModel(model, summary, run.config.training.seqLen), series, flags.horizon);
+  const m = seriesModel(model, summary, run.config.training.seqLen);
+  const values = forecastSeries(m, series, flags.horizon);
+  const coverage = flags.coverage ?? 0.8;
+  const { lower, upper } = forecastIntervals(m, series, values, coverage);
   const n = series.time.length;
   const dt = n >= 2 ? series.time[n - 1]! - series.time[n - 2]! : 1;
   const time = Float64Array.from(values, (_, i) => series.time[n - 1]! + dt * (i + 1));
   if (flags.plot) {
     const source = flags.data ?? run.config.data.synthetic ?? run.config.data.path ?? series.name;
     const label = basename(source).replace(/\.csv$/i, '');
-    await writeText(flags.plot, forecastPlot(series, { time, values }, `${label}: ${flags.horizon}-step forecast`));
+    await writeText(flags.plot, forecastPlot(series, { time, values, lower, upper }, `${label}: ${flags.horizon}-step forecast`));
   }
   if (flags.json) {
-    console.log(JSON.stringify({ task: 'series', horizon: flags.horizon, time: Array.from(time), forecast: Array.from(values) }));
+    console.log(JSON.stringify({ task: 'series', horizon: flags.horizon, coverage, time: Array.from(time), forecast: Array.from(values), lower: Array.from(lower), upper: Array.from(upper) }));
     return;
   }
-  console.log('time,forecast');
-  for (let i = 0; i < values.length; i++) console.log(`${formatTime(time[i]!, series.frequency)},${Number(values[i]!.toPrecision(6))}`);
+  console.log('time,forecast,lower,upper');
+  const cell = (v: number): number => Number(v.toPrecision(6));
+  for (let i = 0; i < values.length; i++) console.log(`${formatTime(time[i]!, series.frequency)},${cell(values[i]!)},${cell(lower[i]!)},${cell(upper[i]!)}`);
   if (flags.plot) console.error(`wrote ${flags.plot}`);
 }
 

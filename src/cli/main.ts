@@ -73,6 +73,7 @@ program
   .option('--seed <n>', 'seed of the initial weights, dropout, data order and noise (default 0)', integer(0, 2 ** 32 - 1))
   .option('--val-split <share>', 'share of the data held out for validation (choosing the best checkpoint), taken just before the test part', number({ min: 0, below: 1 }))
   .option('--test-split <share>', 'share of the data held out for test figures, taken from its chronological end; never used in training or checkpoint choice', number({ min: 0, below: 1 }))
+  .option('--patience <n>', 'stop early after n validations in a row without a new best (0: never; default per task, see below)', integer(0, 1_000_000))
   .option('--val-every <n>', 'validate (and save checkpoints) every n steps (default: 20 times per run)', integer(1))
   .option('--out <dir>', 'run folder to write (default runs/<task>, runs/<task>-2, ...)')
   .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint, exactly as if never stopped')
@@ -114,11 +115,12 @@ program
 
 program
   .command('predict')
-  .description('forecast a series past its end by feeding predictions back')
+  .description('forecast a series past its end with a trained run by feeding predictions back, with intervals from the model\'s own multi-step errors')
   .argument('<task>', 'series', choice(['series'] as const))
   .requiredOption('--model <dir>', 'run folder of a series model')
   .option('--horizon <n>', 'steps to forecast', integer(1, 1_000_000), 24)
   .option('--data <file>', 'forecast from the end of this series instead of the training data')
+  .option('--coverage <p>', 'central coverage of the interval, from the model\'s own multi-step errors on the series (in sample, so a lower bound)', number({ above: 0, below: 1 }), 0.8)
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
   .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
   .option('--plot <file.svg>', 'draw the data and the forecast')

@@ -35,6 +35,7 @@ export interface TrainFlags {
   valSplit?: number;
   testSplit?: number;
   valEvery?: number;
+  patience?: number;
   out?: string;
   resume?: string;
   force?: boolean;
@@ -297,6 +298,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
       startStep,
       startElapsed: extra?.elapsed ?? 0,
       bestLoss,
+      bestStep,
+      patience: flags.patience ?? DEFAULTS[taskName].patience,
       clip: config.training.clip,
       validateEvery,
       shouldStop: () => stopRequested,
@@ -313,9 +316,10 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
         const now = Date.now();
         const share = (now - validationCost.lastStepAt) / Math.max(1, now - validationCost.lastValidationAt);
         validationCost.lastValidationAt = now;
-        if (!validationCost.told && share > 0.3 && info.step < steps) {
+        const seconds = (now - validationCost.lastStepAt) / 1000;
+        if (!validationCost.told && share > 0.3 && seconds >= 0.5 && info.step < steps) {
           validationCost.told = true;
-          say(`validation takes ${Math.round(share * 100)}% of the training time (${((now - validationCost.lastStepAt) / 1000).toFixed(1)} s each); a larger --val-every or a smaller --val-split makes it cheaper`);
+          say(`validation takes ${Math.round(share * 100)}% of the training time (${seconds.toFixed(1)} s each); a larger --val-every or a smaller --val-split makes it cheaper`);
         }
         if (info.best) {
           bestLoss = info.loss;
@@ -344,7 +348,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
     const lines = [
       result.stopped
         ? `stopped at step ${result.step}${steps === OPEN_ENDED ? '' : ` of ${steps}`}; continue with: recurrent train ${taskName} --resume ${dir}`
-        : `trained ${result.step} steps in ${duration(result.elapsed)}${result.timeUp ? ' (--time-limit reached)' : ''}`,
+        : `trained ${result.step} steps in ${duration(result.elapsed)}${result.timeUp ? ' (--time-limit reached)' : ''}` +
+          (result.earlyStopped ? ` (stopped early: ${flags.patience ?? DEFAULTS[taskName].patience} validations in a row without a new best; --patience 0 trains to the end)` : ''),
       bestStep !== null ? `best validation loss ${Number(bestLoss.toPrecision(4))} at step ${bestStep}` : '',
       last ? `last validation: ${Object.entries(last.metrics).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Number((v as number).toPrecision(4))}`).join(', ')}` : '',
       `run folder: ${dir}`,

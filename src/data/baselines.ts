@@ -112,3 +112,22 @@ export function seasonalNaiveHorizon(history: ArrayLike<number>, period: number,
   }
   return Float64Array.from({ length: horizon }, (_, k) => history[history.length - period + (k % period)]!);
 }
+
+/**
+ * A central interval around a forecast from past errors at one horizon step: the spread of the errors
+ * between their (1 - coverage)/2 and (1 + coverage)/2 quantiles, centred on their median, so the
+ * point forecast always lies inside. No errors: a zero-width interval.
+ */
+export function errorInterval(errors: ArrayLike<number>, coverage: number): { below: number; above: number } {
+  if (!(coverage > 0 && coverage < 1)) throw new Error(`errorInterval: coverage must be in (0, 1), received ${coverage}`);
+  if (errors.length === 0) return { below: 0, above: 0 };
+  const sorted = Float64Array.from(errors).sort();
+  const quantile = (q: number): number => {
+    const at = q * (sorted.length - 1);
+    const lo = Math.floor(at);
+    const hi = Math.min(lo + 1, sorted.length - 1);
+    return sorted[lo]! + (at - lo) * (sorted[hi]! - sorted[lo]!);
+  };
+  const centre = quantile(0.5);
+  return { below: quantile((1 - coverage) / 2) - centre, above: quantile((1 + coverage) / 2) - centre };
+}

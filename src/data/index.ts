@@ -10,7 +10,7 @@ export { ZScore } from './normalize.js';
 export type { ZScoreJSON } from './normalize.js';
 export { splitSeries, windowCount, windowBatch, seriesBatchCount, seriesBatches, stackTimeMajor, sineWave } from './series.js';
 export type { SeriesSplit, SplitSeriesOptions, SeriesBatch, SeriesBatchOptions, SineWaveOptions } from './series.js';
-export { rmse, mae, smape, mase, naiveForecast, seasonalNaiveForecast, seasonalNaiveHorizon, baselineScores } from './baselines.js';
+export { rmse, mae, smape, mase, naiveForecast, seasonalNaiveForecast, seasonalNaiveHorizon, baselineScores, errorInterval } from './baselines.js';
 export type { Score, BaselineScores } from './baselines.js';
 export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersPath } from './exponential-smoothing.js';
 export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersPath } from './exponential-smoothing.js';

@@ -11,7 +11,7 @@
 import { GRU, Linear, mseLoss } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 import { Generator, noGrad, tensor } from '../tensor/index.js';
-import { fitHoltWinters, holtWintersPath, rmse } from '../data/index.js';
+import { errorInterval, fitHoltWinters, holtWintersPath, rmse } from '../data/index.js';
 import { checkInteger } from './checks.js';
 
 export interface HybridForecastOptions {
@@ -119,13 +119,6 @@ function trainCorrection(p: Prepared, o: Required<HybridForecastOptions>, steps:
 const mean = (rows: readonly Float64Array[]): Float64Array =>
   Float64Array.from(rows[0]!, (_, k) => rows.reduce((sum, r) => sum + r[k]!, 0) / rows.length);
 
-function quantile(sorted: Float64Array, q: number): number {
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (at - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
 function withDefaults(options: HybridForecastOptions): Required<HybridForecastOptions> {
   const o = { window: 2 * options.period, hidden: 16, maxSteps: 300, evalEvery: 25, seeds: 3, seed: 0, lr: 0.005, coverage: 0.8, ...options };
   checkInteger('horizon', o.horizon, 1, 10_000);
@@ -178,12 +171,9 @@ export function hybridForecast(history: Float32Array, options: HybridForecastOpt
   for (let k = 0; k < horizon; k++) {
     const errors: number[] = [];
     for (let t = o.period; t + k + 1 < history.length; t++) errors.push(history[t + k + 1]! - all.baseline[t * horizon + k]!);
-    const sorted = Float64Array.from(errors).sort();
-    // Centred on the forecast: Holt-Winters' past bias at step k is what the correction is for, so
-    // only the spread of its errors goes into the interval.
-    const centre = sorted.length > 0 ? quantile(sorted, 0.5) : 0;
-    lower[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 - o.coverage) / 2) - centre : 0);
-    upper[k] = forecast[k]! + (sorted.length > 0 ? quantile(sorted, (1 + o.coverage) / 2) - centre : 0);
+    const { below, above } = errorInterval(errors, o.coverage);
+    lower[k] = forecast[k]! + below;
+    upper[k] = forecast[k]! + above;
   }
   return { forecast, lower, upper, holtWinters, steps, validation: { holtWintersRmse, hybridRmse } };
 }

@@ -9,7 +9,7 @@ export type { DivergenceOptions, DivergenceReason } from './divergence.js';
 export type { TrainLoopOptions, TrainResult, StepInfo, ValidationInfo } from './train.js';
 export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
 export type { SamplingOptions } from './sampling.js';
-export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, evaluateHorizon, forecastSeries, SERIES_TARGETS } from './series.js';
+export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, evaluateHorizon, forecastSeries, forecastIntervals, SERIES_TARGETS } from './series.js';
 export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget } from './series.js';
 export { hybridForecast } from './hybrid-forecast.js';
 export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';

@@ -7,7 +7,7 @@
  */
 import { mseLoss } from '../nn/index.js';
 import { fromArray, noGrad, type Tensor } from '../tensor/index.js';
-import { baselineScores, DataRng, fitHoltWinters, mae, mase, rmse, seasonalNaiveHorizon, sineWave, smape, windowBatch, windowCount, ZScore } from '../data/index.js';
+import { baselineScores, DataRng, errorInterval, fitHoltWinters, mae, mase, rmse, seasonalNaiveHorizon, sineWave, smape, windowBatch, windowCount, ZScore } from '../data/index.js';
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
@@ -167,6 +167,34 @@ export function evaluateHorizon(m: SeriesModel, series: Series, origin: number, 
     out[`h_mase${suffix}`] = f && !exactlyPeriodic(history, scalePeriod) ? mase(f, actual, history, scalePeriod) : null;
   }
   return out;
+}
+
+/**
+ * An interval for each step of forecastSeries' forecast, from the model's own k-step errors when it
+ * forecasts from earlier points of the same series (at most `origins` of them, evenly spread). In
+ * sample for a training part, so it can be too narrow: a lower bound on the uncertainty.
+ */
+export function forecastIntervals(m: SeriesModel, series: Series, forecast: ArrayLike<number>, coverage: number, origins = 40): { lower: Float64Array; upper: Float64Array } {
+  const { values } = series;
+  const horizon = forecast.length;
+  const first = m.seqLen;
+  const last = values.length - 2;
+  const errors: number[][] = Array.from({ length: horizon }, () => []);
+  const count = Math.max(0, Math.min(origins, last - first + 1));
+  for (let i = 0; i < count; i++) {
+    const origin = count === 1 ? last : Math.round(first + ((last - first) * i) / (count - 1));
+    const steps = Math.min(horizon, values.length - 1 - origin);
+    const past = forecastSeries(m, { ...series, values: values.subarray(0, origin + 1), time: series.time.subarray(0, origin + 1) }, steps);
+    for (let k = 0; k < steps; k++) errors[k]!.push(values[origin + 1 + k]! - past[k]!);
+  }
+  const lower = new Float64Array(horizon);
+  const upper = new Float64Array(horizon);
+  for (let k = 0; k < horizon; k++) {
+    const { below, above } = errorInterval(errors[k]!, coverage);
+    lower[k] = forecast[k]! + below;
+    upper[k] = forecast[k]! + above;
+  }
+  return { lower, upper };
 }
 
 /** Forecasts `horizon` values past the end of the series by feeding each prediction back as input. */

@@ -61,6 +61,14 @@ export interface TrainLoopOptions {
   divergence?: DivergenceOptions | false;
   /** Longest stretch without yielding to the event loop, in milliseconds. Default 50. */
   yieldEveryMs?: number;
+  /**
+   * Early stopping: end the loop once this many validations in a row brought no new best (0 or
+   * undefined: never). Judged from the step of the best validation, so a resumed run stops where an
+   * uninterrupted one would.
+   */
+  patience?: number;
+  /** Step of the best validation of earlier sessions (for patience). */
+  bestStep?: number | null;
 }
 
 export interface TrainResult {
@@ -71,6 +79,8 @@ export interface TrainResult {
   stopped: boolean;
   /** True when maxSeconds ended the loop before `steps`. */
   timeUp: boolean;
+  /** True when patience ended the loop before `steps`. */
+  earlyStopped?: boolean;
   lastValidation: ValidationInfo | null;
 }
 
@@ -116,12 +126,18 @@ export async function train(task: Task, options: TrainLoopOptions): Promise<Trai
   let lastYield = now();
   let step = startStep;
   const guard = new DivergenceGuard(options.divergence === false ? { factor: Infinity } : options.divergence);
+  const patience = options.patience ?? 0;
+  checkInteger('patience', patience, 0);
+  let bestStep = options.bestStep ?? startStep;
 
   const validate = async (): Promise<void> => {
     const evaluation = task.evaluate();
     const suspect = guard.suspect;
     const best = evaluation.loss < bestLoss && !suspect;
-    if (best) bestLoss = evaluation.loss;
+    if (best) {
+      bestLoss = evaluation.loss;
+      bestStep = step;
+    }
     lastValidation = { ...evaluation, step, elapsed: elapsed(), best, suspect };
     await options.onValidate?.(lastValidation);
   };
@@ -138,7 +154,13 @@ export async function train(task: Task, options: TrainLoopOptions): Promise<Trai
       elapsed: elapsed(),
       tokensPerSecond: seconds > 0 ? ((step - startStep) * task.tokensPerStep) / seconds : 0,
     });
-    if ((validateEvery > 0 && step % validateEvery === 0) || step === options.steps) await validate();
+    if ((validateEvery > 0 && step % validateEvery === 0) || step === options.steps) {
+      await validate();
+      // A loss blowing up is the divergence guard's to judge: stopping "early" would hide it.
+      if (patience > 0 && validateEvery > 0 && step - bestStep >= patience * validateEvery && step < options.steps && !guard.suspect) {
+        return { step, elapsed: elapsed(), bestLoss, stopped: false, timeUp: false, earlyStopped: true, lastValidation };
+      }
+    }
     if (now() - lastYield > yieldEvery) {
       await yieldToEventLoop();
       lastYield = now();
