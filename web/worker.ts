@@ -1,0 +1,197 @@
+/**
+ * The playground's training worker: builds a series task from src/tasks, trains it with the tasks'
+ * own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
+ * page can show it; the worker never dies silently.
+ */
+import { ZScore } from '../src/data/index.js';
+import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
+import { createSeriesTask, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { DATASETS, loadDataset } from './datasets.js';
+import { cellView, gradientNorms } from './inspect.js';
+import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+
+interface WorkerScope {
+  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+}
+const scope = self as unknown as WorkerScope;
+const post = (message: FromWorker): void => scope.postMessage(message);
+
+/** Steps of the window the cell view shows, and of the long input the gradient plot runs over. */
+const INSPECT_STEPS = 80;
+const GRADIENT_STEPS = 300;
+/** How often the running loop refreshes each view, in milliseconds. */
+const PROGRESS_EVERY = 150;
+const PREDICTIONS_EVERY = 500;
+const INSIGHT_EVERY = 2500;
+
+let task: SeriesTask | null = null;
+let step = 0;
+let running = false;
+let loop: Promise<void> | null = null;
+let inspectLayer = 0;
+let rate = { since: 0, steps: 0, perSecond: 0 };
+
+function requireTask(): SeriesTask {
+  if (!task) throw new Error('no model yet: press Reset to build one');
+  return task;
+}
+
+function progress(loss: number): void {
+  const now = performance.now();
+  if (now - rate.since > 1000) {
+    rate = { since: now, steps: step, perSecond: rate.since > 0 ? ((step - rate.steps) * 1000) / (now - rate.since) : 0 };
+  }
+  post({ type: 'progress', step, loss, stepsPerSecond: rate.perSecond, running });
+}
+
+function postPredictions(current: SeriesTask): void {
+  const p = current.validationPredictions();
+  const evaluation = current.evaluate();
+  post({
+    type: 'predictions',
+    step,
+    time: Array.from(p.time),
+    target: Array.from(p.target),
+    prediction: Array.from(p.prediction),
+    loss: evaluation.loss,
+    rmse: evaluation.metrics['rmse'] ?? NaN,
+    rmseLast: evaluation.metrics['rmse_last'] ?? NaN,
+  });
+}
+
+/** The z-scaled series the model reads, and where its validation part starts. */
+function scaled(current: SeriesTask): { z: Float32Array; from: number; end: number } {
+  const { summary, data } = current;
+  const z = ZScore.fromJSON(summary.normalization).apply(data.values);
+  return { z, from: summary.splitIndex, end: summary.testIndex ?? data.values.length };
+}
+
+function postInsight(current: SeriesTask): void {
+  const { z, from, end } = scaled(current);
+  const { hiddenSize, numLayers } = current.model.config;
+  const start = Math.max(0, Math.min(from, end - INSPECT_STEPS));
+  const window = z.slice(start, Math.min(end, start + INSPECT_STEPS));
+  const view = cellView(current.model, window, Math.min(inspectLayer, numLayers - 1));
+  post({
+    type: 'inspect', step, layer: Math.min(inspectLayer, numLayers - 1), layers: numLayers, hidden: hiddenSize, steps: window.length,
+    input: Array.from(current.data.values.subarray(start, start + window.length)), ...view,
+  });
+  const long = Math.min(GRADIENT_STEPS, end - 1);
+  const norms = gradientNorms(current.model, z.slice(end - 1 - long, end - 1), z[end - 1]!);
+  post({ type: 'gradients', step, steps: long, norms });
+}
+
+function postAll(current: SeriesTask, loss: number): void {
+  progress(loss);
+  postPredictions(current);
+  postInsight(current);
+}
+
+async function pause(): Promise<void> {
+  running = false;
+  await loop;
+}
+
+async function reset(config: PlaygroundConfig): Promise<void> {
+  await pause();
+  let previousDisposed: boolean | null = null;
+  if (task) {
+    task.model.dispose();
+    (task.optimizer as { dispose?: () => void }).dispose?.();
+    previousDisposed = task.model.disposed;
+    task = null;
+  }
+  const data = loadDataset(config.dataset);
+  const built = createSeriesTask(
+    {
+      training: { seed: config.seed, optimizer: config.optimizer, lr: config.lr, clip: 1, batch: config.batch, seqLen: config.seqLen, valSplit: 0.2 },
+      model: { cell: config.cell, hiddenSize: config.hidden, numLayers: config.layers, dropout: 0, bidirectional: false },
+      target: 'level',
+    },
+    data,
+  );
+  task = built;
+  step = 0;
+  rate = { since: 0, steps: 0, perSecond: 0 };
+  post({
+    type: 'model', parameters: built.model.parameterCount(), previousDisposed,
+    trainSize: built.summary.splitIndex, validationSize: (built.summary.testIndex ?? data.values.length) - built.summary.splitIndex,
+  });
+  postAll(built, NaN);
+}
+
+/** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
+async function run(current: SeriesTask): Promise<void> {
+  const last = { progress: 0, predictions: performance.now(), insight: performance.now() };
+  let loss = NaN;
+  try {
+    await train(current, {
+      startStep: step,
+      steps: step + 1_000_000_000,
+      clip: 1,
+      yieldEveryMs: 20,
+      shouldStop: () => !running,
+      onStep: (info) => {
+        step = info.step;
+        loss = info.loss;
+        const now = performance.now();
+        if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postPredictions(current);
+        if (now - last.insight > INSIGHT_EVERY) (last.insight = now), postInsight(current);
+      },
+    });
+  } catch (error) {
+    post({ type: 'error', message: `training stopped: ${(error as Error).message ?? String(error)}` });
+  } finally {
+    running = false;
+    loop = null;
+  }
+  postAll(current, loss);
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'reset':
+      return reset(message.config);
+    case 'start': {
+      const current = requireTask();
+      if (running) return;
+      running = true;
+      loop = run(current);
+      return;
+    }
+    case 'pause':
+      return pause();
+    case 'step': {
+      await pause();
+      const current = requireTask();
+      const { loss } = trainStep(current, 1);
+      step++;
+      postAll(current, loss);
+      return;
+    }
+    case 'inspect':
+      inspectLayer = message.layer;
+      postInsight(requireTask());
+      return;
+  }
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// Messages are handled one after another (a reset waits for the loop it stops); 'start' returns at
+// once, leaving the loop running between messages.
+let queue: Promise<void> = Promise.resolve();
+async function boot(): Promise<void> {
+  const backend = await initWasm();
+  const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const threads = await setThreads(isolated ? 2 : 1);
+  post({ type: 'ready', backend: getBackend() ?? backend, threads, isolated, datasets: [...DATASETS] });
+}
+queue = boot().catch((error: unknown) => post({ type: 'error', message: `could not start the kernels: ${describe(error)}` }));
+scope.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data)).catch((error: unknown) => post({ type: 'error', message: describe(error) }));
+};
+scope.addEventListener('unhandledrejection', (event) => post({ type: 'error', message: describe(event.reason) }));
