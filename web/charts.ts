@@ -31,8 +31,12 @@ export class PredictionChart {
   }
 }
 
-/** Training loss per step, on a log scale. */
+/** Points the loss curve keeps: past this, every other point is dropped and the stride doubles. */
+const MAX_LOSS_POINTS = 2000;
+
+/** Training loss per step, on a log scale, thinned so a long run costs the same to redraw. */
 export class LossChart {
+  private stride = 1;
   private readonly plot: uPlot;
   private readonly steps: number[] = [];
   private readonly losses: number[] = [];
@@ -46,10 +50,19 @@ export class LossChart {
   clear(): void {
     this.steps.length = 0;
     this.losses.length = 0;
+    this.stride = 1;
     this.plot.setData([[], []]);
   }
   add(step: number, loss: number): void {
-    if (!(loss > 0) || step <= (this.steps[this.steps.length - 1] ?? 0)) return;
+    if (!(loss > 0) || step < (this.steps[this.steps.length - 1] ?? 0) + this.stride) return;
+    if (this.steps.length >= MAX_LOSS_POINTS) {
+      for (const list of [this.steps, this.losses]) {
+        let kept = 0;
+        for (let k = 0; k < list.length; k += 2) list[kept++] = list[k]!;
+        list.length = kept;
+      }
+      this.stride *= 2;
+    }
     this.steps.push(step);
     this.losses.push(loss);
     this.plot.setData([this.steps, this.losses]);

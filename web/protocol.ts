@@ -32,6 +32,11 @@ export interface Panel {
   range: [number, number] | null;
 }
 
+/** A panel as posted to the page, with its heatmap drawn. */
+export interface DrawnPanel extends Panel {
+  svg: string;
+}
+
 export type FromWorker =
   | { type: 'ready'; backend: string; threads: number; isolated: boolean; datasets: string[] }
   | { type: 'model'; parameters: number; previousDisposed: boolean | null; trainSize: number; validationSize: number }
@@ -45,7 +50,8 @@ export type FromWorker =
       hidden: number;
       steps: number;
       input: number[];
-      panels: Panel[];
+      inputSvg: string;
+      panels: DrawnPanel[];
       /** Largest |h| difference between the op-by-op cells and the model's fused forward. */
       referenceError: number;
     }

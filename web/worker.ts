@@ -7,6 +7,7 @@ import { ZScore } from '../src/data/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
 import { createSeriesTask, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
 import { DATASETS, loadDataset } from './datasets.js';
+import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
 
@@ -21,10 +22,13 @@ const post = (message: FromWorker): void => scope.postMessage(message);
 /** Steps of the window the cell view shows, and of the long input the gradient plot runs over. */
 const INSPECT_STEPS = 80;
 const GRADIENT_STEPS = 300;
-/** How often the running loop refreshes each view, in milliseconds. */
+/**
+ * How often the running loop refreshes the line charts, in milliseconds. The cell view and the
+ * gradients are redrawn when training pauses or steps: thousands of heatmap rects re-laid out every
+ * few seconds would cost the page frames longer than 50 ms while the worker keeps the cores busy.
+ */
 const PROGRESS_EVERY = 150;
 const PREDICTIONS_EVERY = 500;
-const INSIGHT_EVERY = 2500;
 
 let task: SeriesTask | null = null;
 let step = 0;
@@ -73,10 +77,13 @@ function postInsight(current: SeriesTask): void {
   const { hiddenSize, numLayers } = current.model.config;
   const start = Math.max(0, Math.min(from, end - INSPECT_STEPS));
   const window = z.slice(start, Math.min(end, start + INSPECT_STEPS));
-  const view = cellView(current.model, window, Math.min(inspectLayer, numLayers - 1));
+  const layer = Math.min(inspectLayer, numLayers - 1);
+  const { panels, referenceError } = cellView(current.model, window, layer);
+  const input = Array.from(current.data.values.subarray(start, start + window.length));
   post({
-    type: 'inspect', step, layer: Math.min(inspectLayer, numLayers - 1), layers: numLayers, hidden: hiddenSize, steps: window.length,
-    input: Array.from(current.data.values.subarray(start, start + window.length)), ...view,
+    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input,
+    inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
+    panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
   });
   const long = Math.min(GRADIENT_STEPS, end - 1);
   const norms = gradientNorms(current.model, z.slice(end - 1 - long, end - 1), z[end - 1]!);
@@ -124,7 +131,7 @@ async function reset(config: PlaygroundConfig): Promise<void> {
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
 async function run(current: SeriesTask): Promise<void> {
-  const last = { progress: 0, predictions: performance.now(), insight: performance.now() };
+  const last = { progress: 0, predictions: performance.now() };
   let loss = NaN;
   try {
     await train(current, {
@@ -139,7 +146,6 @@ async function run(current: SeriesTask): Promise<void> {
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
         if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postPredictions(current);
-        if (now - last.insight > INSIGHT_EVERY) (last.insight = now), postInsight(current);
       },
     });
   } catch (error) {
