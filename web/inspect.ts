@@ -6,23 +6,15 @@
 import '../src/ops/index.js';
 import { linear } from '../src/ops/index.js';
 import { reference, type DirectionWeights } from '../src/nn/index.js';
+import { directionWeights } from '../src/nn/recurrent/layout.js';
 import { fromArray, noGrad, zeros, type Tensor } from '../src/tensor/index.js';
 import type { SequenceModel } from '../src/tasks/index.js';
 import type { Panel } from './protocol.js';
 
 /** The weights of one layer (forward direction), detached so inspection never touches training gradients. */
 function layerWeights(model: SequenceModel, layer: number): DirectionWeights {
-  const params = new Map(model.rnn.namedParameters());
-  const get = (name: string): Tensor | null => params.get(`${name}_l${layer}`)?.detach() ?? null;
-  const [ci, cf, co] = [get('weight_ci'), get('weight_cf'), get('weight_co')];
-  return {
-    weightIh: get('weight_ih')!,
-    weightHh: get('weight_hh')!,
-    biasIh: get('bias_ih'),
-    biasHh: get('bias_hh'),
-    weightHr: get('weight_hr'),
-    peephole: ci && cf && co ? [ci, cf, co] : null,
-  };
+  const detached = new Map([...model.rnn.namedParameters()].map(([name, param]) => [name, param.detach()]));
+  return directionWeights(detached, `_l${layer}`);
 }
 
 /** Per time step of one layer: its output h, and (by name) every gate and state worth a heatmap. */
