@@ -155,6 +155,7 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; er
 const RED: [number, number, number] = [0xd6, 0x27, 0x28];
 const BLUE: [number, number, number] = [0x1f, 0x77, 0xb4];
 const PURPLE: [number, number, number] = [0x94, 0x67, 0xbd];
+const GREEN: [number, number, number] = [0x2c, 0xa0, 0x2c];
 /** Validation MSE on the z-scale that the sine must reach (the last-value forecast scores about 0.03). */
 const TARGET_LOSS = 2e-3;
 
@@ -207,8 +208,9 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const rmse = Number(await page.getAttribute('#val-rmse', 'data-rmse'));
     assert.ok(rmse < 0.1, `validation RMSE ${rmse} (the last-value forecast: about 0.18)`);
     assert.ok(Number(await page.textContent('#loss')) < 0.05, 'training loss shown');
-    const after = await colourCounts(page, 'prediction-chart', { blue: BLUE });
+    const after = await colourCounts(page, 'prediction-chart', { blue: BLUE, green: GREEN });
     assert.ok(after.blue! > 500, `prediction line drawn: ${after.blue} pixels`);
+    assert.ok(after.green! > 100, `forecast past the end drawn (dashed): ${after.green} pixels`);
     const lossPixels = await colourCounts(page, 'loss-chart', { line: [0x44, 0x44, 0x44] });
     assert.ok(lossPixels.line! > 100, `loss curve drawn: ${lossPixels.line} pixels`);
 
@@ -270,6 +272,15 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground.png'), fullPage: true });
     if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground.png'), join(ROOT, 'docs', 'playground.png'));
 
+    // Save the trained weights (a download), to load them back at the end.
+    const savedRmse = await page.getAttribute('#val-rmse', 'data-rmse');
+    const download = page.waitForEvent('download');
+    await page.click('#save');
+    const saved = await download;
+    assert.equal(saved.suggestedFilename(), 'recurrent-sine-lstm-16.safetensors');
+    const weightsFile = join(ROOT, 'test-results', 'playground.safetensors');
+    await saved.saveAs(weightsFile);
+
     // Reset with a GRU: the old model is disposed, the new one shows its own gates.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.selectOption('#cell', 'gru');
@@ -289,6 +300,16 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     await page.fill('#hidden', '8');
     await page.click('#reset');
     await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(3 * 8 * (1 + 8 + 2) + 9) && document.getElementById('error')!.hidden);
+
+    // Load the saved LSTM back: its settings return to the controls and its predictions are the same.
+    await page.setInputFiles('#load', weightsFile);
+    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'lstm' && document.getElementById('parameters')!.textContent === '1233');
+    await page.waitForFunction((rmse) => document.getElementById('val-rmse')!.dataset['rmse'] === rmse, savedRmse);
+    assert.equal(await page.inputValue('#hidden'), '16');
+    // A file that is not a model: a message that names it.
+    await page.setInputFiles('#load', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /^notes\.safetensors is not a safetensors weights file: loadSafetensors: /);
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
     await page.close();
 

@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 
 export const TARGET_COLOR = '#d62728';
 export const PREDICTION_COLOR = '#1f77b4';
+export const FORECAST_COLOR = '#2ca02c';
 const LOSS_COLOR = '#444444';
 const LAYER_COLORS = ['#9467bd', '#2ca02c', '#ff7f0e', '#8c564b'];
 
@@ -16,18 +17,23 @@ function line(label: string, stroke: string): uPlot.Series {
   return { label, stroke, width: 1.5, points: { show: false } };
 }
 
-/** Prediction (blue) over target (red) against time. */
+/** Prediction (blue) over target (red) against time, then the forecast (green, dashed) past the end. */
 export class PredictionChart {
   private readonly plot: uPlot;
   constructor(host: HTMLElement) {
-    this.plot = new uPlot(
-      { width: WIDTH, height: HEIGHT, scales: { x: { time: false } }, legend: { show: false }, series: [{}, line('target', TARGET_COLOR), line('prediction', PREDICTION_COLOR)] },
-      [[], [], []],
-      host,
-    );
+    const series = [{}, line('target', TARGET_COLOR), line('prediction', PREDICTION_COLOR), { ...line('forecast', FORECAST_COLOR), dash: [6, 4] }];
+    this.plot = new uPlot({ width: WIDTH, height: HEIGHT, scales: { x: { time: false } }, legend: { show: false }, series }, [[], [], [], []], host);
   }
-  update(time: number[], target: number[], prediction: number[]): void {
-    this.plot.setData([time, target, prediction]);
+  update(time: number[], target: number[], prediction: number[], forecastTime: number[], forecast: number[]): void {
+    // One x axis for all: the one-step lines stop at the end of the data, the forecast starts there.
+    const gap = (n: number): null[] => new Array<null>(n).fill(null);
+    const last = prediction.length - 1;
+    this.plot.setData([
+      [...time, ...forecastTime],
+      [...target, ...gap(forecast.length)],
+      [...prediction, ...gap(forecast.length)],
+      [...gap(last), prediction[last] ?? null, ...forecast],
+    ]);
   }
 }
 

@@ -41,6 +41,14 @@ function readConfig(): PlaygroundConfig {
   };
 }
 
+/** Shows a loaded file's settings in the controls (values the worker then validates). */
+function writeConfig(config: PlaygroundConfig): void {
+  const values: Record<string, unknown> = {
+    dataset: config.dataset, cell: config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
+  };
+  for (const [id, value] of Object.entries(values)) byId<HTMLInputElement | HTMLSelectElement>(id).value = String(value);
+}
+
 const predictionChart = new PredictionChart(byId('prediction-chart'));
 const lossChart = new LossChart(byId('loss-chart'));
 const gradientChart = new GradientChart(byId('gradient-chart'));
@@ -76,7 +84,7 @@ function receive(message: FromWorker): void {
         note.hidden = false;
       }
       fillSelect(byId<HTMLSelectElement>('dataset'), message.datasets);
-      for (const id of ['start', 'step', 'reset']) byId<HTMLButtonElement>(id).disabled = false;
+      for (const id of ['start', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
       reset();
       return;
     }
@@ -97,7 +105,7 @@ function receive(message: FromWorker): void {
       setText('val-rmse', `${format(message.rmse)} (last value: ${format(message.rmseLast)})`);
       byId('val-rmse').dataset['rmse'] = String(message.rmse);
       byId('val-loss').dataset['step'] = String(message.step);
-      predictionChart.update(message.time, message.target, message.prediction);
+      predictionChart.update(message.time, message.target, message.prediction, message.forecastTime, message.forecast);
       return;
     case 'inspect':
       cellView.show(message);
@@ -113,6 +121,18 @@ function receive(message: FromWorker): void {
       host.dataset['last'] = message.norms.map((layer) => layer[layer.length - 1]).join(',');
       return;
     }
+    case 'saved': {
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([message.bytes.slice()], { type: 'application/octet-stream' }));
+      link.download = message.name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      return;
+    }
+    case 'config':
+      writeConfig(message.config);
+      lossChart.clear();
+      return;
     case 'error':
       setRunning(false);
       showError(message.message);
@@ -145,4 +165,16 @@ byId('start').addEventListener('click', () => {
 byId('pause').addEventListener('click', () => send({ type: 'pause' }));
 byId('step').addEventListener('click', () => send({ type: 'step' }));
 byId('reset').addEventListener('click', reset);
+byId('save').addEventListener('click', () => send({ type: 'save' }));
+byId<HTMLInputElement>('load').addEventListener('change', (event) => {
+  const input = event.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  byId('error').hidden = true;
+  file.arrayBuffer().then(
+    (buffer) => send({ type: 'load', name: file.name, bytes: new Uint8Array(buffer) }),
+    (error: unknown) => showError(`could not read ${file.name}: ${String(error)}`),
+  );
+  input.value = '';
+});
 byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));

@@ -22,7 +22,9 @@ export type ToWorker =
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step' }
-  | { type: 'inspect'; layer: number };
+  | { type: 'inspect'; layer: number }
+  | { type: 'save' }
+  | { type: 'load'; name: string; bytes: Uint8Array };
 
 /** One heatmap of the cell view: rows are hidden units, columns time steps (row-major). */
 export interface Panel {
@@ -41,7 +43,20 @@ export type FromWorker =
   | { type: 'ready'; backend: string; threads: number; isolated: boolean; datasets: string[] }
   | { type: 'model'; parameters: number; previousDisposed: boolean | null; trainSize: number; validationSize: number }
   | { type: 'progress'; step: number; loss: number; stepsPerSecond: number; running: boolean }
-  | { type: 'predictions'; step: number; time: number[]; target: number[]; prediction: number[]; loss: number; rmse: number; rmseLast: number }
+  | {
+      type: 'predictions';
+      step: number;
+      /** One step ahead over the validation part. */
+      time: number[];
+      target: number[];
+      prediction: number[];
+      /** Fed back on itself past the end of the data the model may see. */
+      forecastTime: number[];
+      forecast: number[];
+      loss: number;
+      rmse: number;
+      rmseLast: number;
+    }
   | {
       type: 'inspect';
       step: number;
@@ -56,4 +71,7 @@ export type FromWorker =
       referenceError: number;
     }
   | { type: 'gradients'; step: number; steps: number; norms: number[][] }
+  | { type: 'saved'; name: string; bytes: Uint8Array }
+  /** The settings of a loaded file, for the page's controls. */
+  | { type: 'config'; config: PlaygroundConfig }
   | { type: 'error'; message: string };

@@ -4,8 +4,10 @@
  * page can show it; the worker never dies silently.
  */
 import { ZScore } from '../src/data/index.js';
+import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
+import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
-import { createSeriesTask, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
 import { DATASETS, loadDataset } from './datasets.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
@@ -31,6 +33,10 @@ const PROGRESS_EVERY = 150;
 const PREDICTIONS_EVERY = 500;
 
 let task: SeriesTask | null = null;
+/** The settings of the current model (saved with its weights; the forecast needs its window length). */
+let config: PlaygroundConfig | null = null;
+/** The key of a saved weights file's metadata that holds the playground settings. */
+const CONFIG_KEY = 'recurrent.playground';
 let step = 0;
 let running = false;
 let loop: Promise<void> | null = null;
@@ -50,6 +56,18 @@ function progress(loss: number): void {
   post({ type: 'progress', step, loss, stepsPerSecond: rate.perSecond, running });
 }
 
+/** Two seasons (at most 200 steps) forecast past the end of the data the model may see. */
+function forecast(current: SeriesTask): { forecastTime: number[]; forecast: number[] } {
+  const { data, summary } = current;
+  const end = summary.testIndex ?? data.values.length;
+  const horizon = Math.min(200, 2 * Math.max(1, Math.round(data.frequency)));
+  const seen = { ...data, values: data.values.subarray(0, end), time: data.time.subarray(0, end) };
+  const values = forecastSeries(seriesModel(current.model, summary, config!.seqLen), seen, horizon);
+  const last = data.time[end - 1]!;
+  const spacing = end > 1 ? last - data.time[end - 2]! : 1;
+  return { forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing), forecast: Array.from(values) };
+}
+
 function postPredictions(current: SeriesTask): void {
   const p = current.validationPredictions();
   const evaluation = current.evaluate();
@@ -59,6 +77,7 @@ function postPredictions(current: SeriesTask): void {
     time: Array.from(p.time),
     target: Array.from(p.target),
     prediction: Array.from(p.prediction),
+    ...forecast(current),
     loss: evaluation.loss,
     rmse: evaluation.metrics['rmse'] ?? NaN,
     rmseLast: evaluation.metrics['rmse_last'] ?? NaN,
@@ -101,7 +120,8 @@ async function pause(): Promise<void> {
   await loop;
 }
 
-async function reset(config: PlaygroundConfig): Promise<void> {
+/** Builds a new model (disposing the old one), with `weights` loaded into it when given. */
+async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
   await pause();
   let previousDisposed: boolean | null = null;
   if (task) {
@@ -110,16 +130,25 @@ async function reset(config: PlaygroundConfig): Promise<void> {
     previousDisposed = task.model.disposed;
     task = null;
   }
-  const data = loadDataset(config.dataset);
+  const data = loadDataset(settings.dataset);
   const built = createSeriesTask(
     {
-      training: { seed: config.seed, optimizer: config.optimizer, lr: config.lr, clip: 1, batch: config.batch, seqLen: config.seqLen, valSplit: 0.2 },
-      model: { cell: config.cell, hiddenSize: config.hidden, numLayers: config.layers, dropout: 0, bidirectional: false },
+      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.2 },
+      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
       target: 'level',
     },
     data,
   );
+  if (weights) {
+    try {
+      built.model.loadStateDict(weights);
+    } catch (error) {
+      built.model.dispose();
+      throw error;
+    }
+  }
   task = built;
+  config = settings;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
   post({
@@ -127,6 +156,33 @@ async function reset(config: PlaygroundConfig): Promise<void> {
     trainSize: built.summary.splitIndex, validationSize: (built.summary.testIndex ?? data.values.length) - built.summary.splitIndex,
   });
   postAll(built, NaN);
+}
+
+function save(current: SeriesTask): void {
+  const bytes = saveSafetensors(current.model.stateDict(), { [CONFIG_KEY]: JSON.stringify(config) });
+  post({ type: 'saved', bytes, name: `recurrent-${config!.dataset}-${config!.cell}-${config!.hidden}.safetensors` });
+}
+
+/** A weights file the playground saved: its settings rebuild the model, then the weights load (strictly). */
+async function load(name: string, bytes: Uint8Array): Promise<void> {
+  let weights: Record<string, Tensor>;
+  let settings: string | undefined;
+  try {
+    weights = loadSafetensors(bytes);
+    settings = readSafetensorsMetadata(bytes)[CONFIG_KEY];
+  } catch (error) {
+    throw new Error(`${name} is not a safetensors weights file: ${describe(error)}`);
+  }
+  if (settings === undefined) throw new Error(`${name} holds no playground settings (metadata '${CONFIG_KEY}'): the playground loads the weights files it saved`);
+  let parsed: PlaygroundConfig;
+  try {
+    parsed = JSON.parse(settings) as PlaygroundConfig;
+  } catch {
+    throw new Error(`${name}: its '${CONFIG_KEY}' metadata is not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${name}: its '${CONFIG_KEY}' metadata is not a settings object`);
+  post({ type: 'config', config: parsed });
+  await reset(parsed, weights);
 }
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
@@ -182,6 +238,11 @@ async function handle(message: ToWorker): Promise<void> {
       inspectLayer = message.layer;
       postInsight(requireTask());
       return;
+    case 'save':
+      await pause();
+      return save(requireTask());
+    case 'load':
+      return load(message.name, message.bytes);
   }
 }
 
