@@ -295,7 +295,16 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     await page.fill('#hidden', '0');
     await page.click('#reset');
     await page.waitForSelector('#error:not([hidden])');
-    assert.match((await page.textContent('#error'))!, /hidden must be an integer in \[1, 65536\], received 0/);
+    assert.match((await page.textContent('#error'))!, /hidden must be an integer in \[1, 256\], received 0/);
+    // Too large for the page to train live: refused before anything is allocated.
+    await page.fill('#hidden', '100000');
+    await page.click('#reset');
+    await page.waitForFunction(() => /received 100000/.test(document.getElementById('error')!.textContent ?? ''));
+    await page.fill('#layers', '2.5');
+    await page.fill('#hidden', '8');
+    await page.click('#reset');
+    await page.waitForFunction(() => /layers must be an integer in \[1, 4\], received 2\.5/.test(document.getElementById('error')!.textContent ?? ''));
+    await page.fill('#layers', '1');
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-error.png') });
     await page.fill('#hidden', '8');
     await page.click('#reset');

@@ -8,6 +8,7 @@ import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../sr
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
 import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { checkInteger } from '../src/tasks/checks.js';
 import { DATASETS, loadDataset } from './datasets.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
@@ -120,9 +121,21 @@ async function pause(): Promise<void> {
   await loop;
 }
 
+/**
+ * The page's own bounds, inside the tasks' wider ones: a model this page can train live in a few
+ * seconds, and no setting that would make the worker allocate for minutes.
+ */
+function checkPageLimits(settings: PlaygroundConfig): void {
+  if (typeof settings !== 'object' || settings === null) throw new Error(`settings must be an object, received ${String(settings)}`);
+  checkInteger('hidden', settings.hidden, 1, 256);
+  checkInteger('layers', settings.layers, 1, 4);
+  checkInteger('seq-len', settings.seqLen, 2, 200);
+}
+
 /** Builds a new model (disposing the old one), with `weights` loaded into it when given. */
 async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
   await pause();
+  checkPageLimits(settings);
   let previousDisposed: boolean | null = null;
   if (task) {
     task.model.dispose();
