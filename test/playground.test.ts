@@ -10,7 +10,7 @@
 // RECURRENT_REQUIRE_BROWSER=1 makes a missing browser a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,6 +290,15 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
     await page.click('#step');
     await page.waitForFunction(() => document.getElementById('step-count')!.textContent === '1');
+    // Two layers: the layer menu switches the cell view to the upper one.
+    await page.fill('#layers', '2');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelectorAll('#layer option').length === 2 && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    await page.selectOption('#layer', '1');
+    await page.waitForFunction(() => document.getElementById('heatmaps')!.dataset['layer'] === '1');
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
+    assert.equal((await page.getAttribute('#gradient-chart', 'data-first'))!.split(',').length, 2, 'one gradient line per layer');
+    await page.fill('#layers', '1');
 
     // A bad setting: a readable message in the page, and the worker lives on.
     await page.fill('#hidden', '0');
@@ -330,6 +339,24 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.equal(await single.page.isVisible('#isolation-note'), true);
     await single.page.screenshot({ path: join(ROOT, 'test-results', 'playground-single-thread.png') });
     assert.deepEqual(single.errors, []);
+    await single.page.close();
+
+    // A worker that cannot start (its script is missing): the page says so instead of waiting forever.
+    const broken = await mkdtemp(join(tmpdir(), 'recurrent-playground-broken-'));
+    await cp(out, broken, { recursive: true });
+    await rm(join(broken, 'worker.js'));
+    const brokenServer = await servePlayground(broken, { isolated: true });
+    servers.push(brokenServer);
+    const failed = await browser.newPage();
+    try {
+      await failed.goto(serverUrl(brokenServer));
+      await failed.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+      assert.match((await failed.textContent('#error'))!, /^the training worker failed: /);
+      assert.equal(await failed.isDisabled('#start'), true, 'nothing to start');
+    } finally {
+      await failed.close();
+      await rm(broken, { recursive: true, force: true });
+    }
   } finally {
     await browser.close();
     for (const server of servers) server.close();

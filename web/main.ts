@@ -147,10 +147,12 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     showError(`the page could not draw the worker's '${event.data.type}' message: ${error instanceof Error ? error.message : String(error)}`);
   }
 };
+// An error that escapes the worker's own handlers ends it (or it never started): nothing on the page
+// can work any more, so the controls are disabled and the message says what to do.
 worker.onerror = (event) => {
   event.preventDefault();
-  setRunning(false);
-  showError(`the training worker failed: ${event.message || 'it could not be loaded'}`);
+  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
+  showError(`the training worker failed: ${event.message || 'it could not be loaded'} (reload the page to start again)`);
 };
 worker.onmessageerror = () => showError('the training worker sent a message the page could not read');
 

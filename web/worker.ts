@@ -30,8 +30,8 @@ const GRADIENT_STEPS = 300;
  * gradients are redrawn when training pauses or steps: thousands of heatmap rects re-laid out every
  * few seconds would cost the page frames longer than 50 ms while the worker keeps the cores busy.
  */
-const PROGRESS_EVERY = 150;
-const PREDICTIONS_EVERY = 500;
+const PROGRESS_EVERY = 250;
+const PREDICTIONS_EVERY = 1000;
 
 let task: SeriesTask | null = null;
 /** The settings of the current model (saved with its weights; the forecast needs its window length). */
