@@ -26,9 +26,10 @@ const post = (message: FromWorker): void => scope.postMessage(message);
 const INSPECT_STEPS = 80;
 const GRADIENT_STEPS = 300;
 /**
- * How often the running loop refreshes the line charts, in milliseconds. The cell view and the
- * gradients are redrawn when training pauses or steps: thousands of heatmap rects re-laid out every
- * few seconds would cost the page frames longer than 50 ms while the worker keeps the cores busy.
+ * How often the running loop refreshes the line charts, in milliseconds; rarer redraws leave the
+ * page's main thread more room on a busy machine. The cell view and the gradients are recomputed when
+ * training pauses or steps: each is an op-by-op pass over the reference cells (80 and 300 steps) that
+ * would slow training, and gates that change with every step are read better paused.
  */
 const PROGRESS_EVERY = 250;
 const PREDICTIONS_EVERY = 1000;
