@@ -1,0 +1,6 @@
+// What esbuild's loaders give the page for non-code imports (scripts/playground.ts sets them up).
+declare module '*.csv' {
+  const text: string;
+  export default text;
+}
+declare module '*.css';

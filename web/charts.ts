@@ -1,0 +1,98 @@
+/**
+ * The live line charts, drawn with uPlot on canvas: cheap to redraw several times a second while
+ * training, which keeps the page's main thread free.
+ */
+import uPlot from 'uplot';
+
+export const TARGET_COLOR = '#d62728';
+export const PREDICTION_COLOR = '#1f77b4';
+export const FORECAST_COLOR = '#2ca02c';
+const LOSS_COLOR = '#444444';
+const LAYER_COLORS = ['#9467bd', '#2ca02c', '#ff7f0e', '#8c564b'];
+
+const WIDTH = 560;
+const HEIGHT = 260;
+
+function line(label: string, stroke: string): uPlot.Series {
+  return { label, stroke, width: 1.5, points: { show: false } };
+}
+
+/** Prediction (blue) over target (red) against time, then the forecast (green, dashed) past the end. */
+export class PredictionChart {
+  private readonly plot: uPlot;
+  constructor(host: HTMLElement) {
+    const series = [{}, line('target', TARGET_COLOR), line('prediction', PREDICTION_COLOR), { ...line('forecast', FORECAST_COLOR), dash: [6, 4] }];
+    this.plot = new uPlot({ width: WIDTH, height: HEIGHT, scales: { x: { time: false } }, legend: { show: false }, series }, [[], [], [], []], host);
+  }
+  update(time: number[], target: number[], prediction: number[], forecastTime: number[], forecast: number[]): void {
+    // One x axis for all: the one-step lines stop at the end of the data, the forecast starts there.
+    const gap = (n: number): null[] => new Array<null>(n).fill(null);
+    const last = prediction.length - 1;
+    this.plot.setData([
+      [...time, ...forecastTime],
+      [...target, ...gap(forecast.length)],
+      [...prediction, ...gap(forecast.length)],
+      [...gap(last), prediction[last] ?? null, ...forecast],
+    ]);
+  }
+}
+
+/** Points the loss curve keeps: past this, every other point is dropped and the stride doubles. */
+const MAX_LOSS_POINTS = 2000;
+
+/** Training loss per step, on a log scale, thinned so a long run costs the same to redraw. */
+export class LossChart {
+  private stride = 1;
+  private readonly plot: uPlot;
+  private readonly steps: number[] = [];
+  private readonly losses: number[] = [];
+  constructor(host: HTMLElement) {
+    this.plot = new uPlot(
+      { width: WIDTH, height: HEIGHT, scales: { x: { time: false }, y: { distr: 3 } }, legend: { show: false }, series: [{}, line('loss', LOSS_COLOR)] },
+      [[], []],
+      host,
+    );
+  }
+  clear(): void {
+    this.steps.length = 0;
+    this.losses.length = 0;
+    this.stride = 1;
+    this.plot.setData([[], []]);
+  }
+  add(step: number, loss: number): void {
+    if (!(loss > 0) || step < (this.steps[this.steps.length - 1] ?? 0) + this.stride) return;
+    if (this.steps.length >= MAX_LOSS_POINTS) {
+      for (const list of [this.steps, this.losses]) {
+        let kept = 0;
+        for (let k = 0; k < list.length; k += 2) list[kept++] = list[k]!;
+        list.length = kept;
+      }
+      this.stride *= 2;
+    }
+    this.steps.push(step);
+    this.losses.push(loss);
+    this.plot.setData([this.steps, this.losses]);
+  }
+}
+
+/**
+ * One line per layer of log10 ‖dLoss/dh_t‖ against t. The logarithm is taken here rather than by a
+ * log scale: vanishing gradients span more decades (1e-40 is common) than uPlot's log axes handle.
+ * A norm of exactly zero (underflow) is left out.
+ */
+export class GradientChart {
+  private plot: uPlot | null = null;
+  private layers = 0;
+  constructor(private readonly host: HTMLElement) {}
+  update(norms: number[][]): void {
+    if (!this.plot || this.layers !== norms.length) {
+      this.plot?.destroy();
+      this.layers = norms.length;
+      const series = [{}, ...norms.map((_, l) => line(`layer ${l}`, LAYER_COLORS[l % LAYER_COLORS.length]!))];
+      const axes: uPlot.Axis[] = [{ label: 'time step t' }, { label: 'log10 ‖∂loss/∂h_t‖' }];
+      this.plot = new uPlot({ width: WIDTH * 2, height: HEIGHT, scales: { x: { time: false } }, axes, series }, [[], ...norms.map(() => [])], this.host);
+    }
+    const steps = norms[0]?.map((_, t) => t) ?? [];
+    this.plot.setData([steps, ...norms.map((layer) => layer.map((v) => (v > 0 ? Math.log10(v) : null)))]);
+  }
+}

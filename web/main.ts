@@ -1,0 +1,182 @@
+/**
+ * The playground page: reads the controls, talks to the training worker (worker.ts) and draws what
+ * it posts. Nothing heavy runs here, so the page stays responsive while the worker trains.
+ */
+import './style.css';
+import type { CellType, OptimizerName } from '../src/tasks/index.js';
+import { CellView } from './cell-view.js';
+import { GradientChart, LossChart, PredictionChart } from './charts.js';
+import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+
+const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`playground: the page has no #${id}`);
+  return element as T;
+};
+
+const setText = (id: string, text: string): void => {
+  byId(id).textContent = text;
+};
+
+const format = (value: number, digits = 4): string => (Number.isFinite(value) ? value.toPrecision(digits) : '–');
+
+function showError(message: string): void {
+  const box = byId('error');
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function readConfig(): PlaygroundConfig {
+  const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  return {
+    dataset: byId<HTMLSelectElement>('dataset').value,
+    cell: byId<HTMLSelectElement>('cell').value as CellType,
+    hidden: number('hidden'),
+    layers: number('layers'),
+    seqLen: number('seq-len'),
+    lr: number('lr'),
+    optimizer: byId<HTMLSelectElement>('optimizer').value as OptimizerName,
+    batch: 16,
+    seed: 1,
+  };
+}
+
+/** Shows a loaded file's settings in the controls (values the worker then validates). */
+function writeConfig(config: PlaygroundConfig): void {
+  const values: Record<string, unknown> = {
+    dataset: config.dataset, cell: config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
+  };
+  for (const [id, value] of Object.entries(values)) byId<HTMLInputElement | HTMLSelectElement>(id).value = String(value);
+}
+
+const predictionChart = new PredictionChart(byId('prediction-chart'));
+const lossChart = new LossChart(byId('loss-chart'));
+const gradientChart = new GradientChart(byId('gradient-chart'));
+const cellView = new CellView(byId('heatmaps'), byId('hover'));
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const send = (message: ToWorker): void => worker.postMessage(message);
+
+function setRunning(running: boolean): void {
+  byId<HTMLButtonElement>('start').disabled = running;
+  byId<HTMLButtonElement>('pause').disabled = !running;
+}
+
+function reset(): void {
+  byId('error').hidden = true;
+  lossChart.clear();
+  send({ type: 'reset', config: readConfig() });
+}
+
+function fillSelect(select: HTMLSelectElement, values: readonly string[]): void {
+  const chosen = select.value;
+  select.replaceChildren(...values.map((value) => new Option(value, value, false, value === chosen)));
+}
+
+function receive(message: FromWorker): void {
+  switch (message.type) {
+    case 'ready': {
+      setText('backend', message.backend);
+      setText('threads', String(message.threads));
+      if (!message.isolated) {
+        const note = byId('isolation-note');
+        note.textContent = 'This page is not cross-origin isolated (no COOP/COEP headers), so shared memory is unavailable: training runs single-threaded.';
+        note.hidden = false;
+      }
+      fillSelect(byId<HTMLSelectElement>('dataset'), message.datasets);
+      for (const id of ['start', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
+      reset();
+      return;
+    }
+    case 'model':
+      setText('parameters', String(message.parameters));
+      byId('parameters').dataset['previousDisposed'] = String(message.previousDisposed);
+      fillSelect(byId<HTMLSelectElement>('layer'), Array.from({ length: readConfig().layers }, (_, l) => String(l)));
+      return;
+    case 'progress':
+      setText('step-count', String(message.step));
+      setText('loss', format(message.loss));
+      setText('steps-per-second', message.stepsPerSecond > 0 ? message.stepsPerSecond.toFixed(1) : '–');
+      lossChart.add(message.step, message.loss);
+      setRunning(message.running);
+      return;
+    case 'predictions':
+      setText('val-loss', format(message.loss));
+      setText('val-rmse', `${format(message.rmse)} (last value: ${format(message.rmseLast)})`);
+      byId('val-rmse').dataset['rmse'] = String(message.rmse);
+      byId('val-loss').dataset['step'] = String(message.step);
+      predictionChart.update(message.time, message.target, message.prediction, message.forecastTime, message.forecast);
+      return;
+    case 'inspect':
+      cellView.show(message);
+      setText('reference-error', `(op-by-op cells match the model's fused kernels to ${message.referenceError.toExponential(1)})`);
+      byId('reference-error').dataset['value'] = String(message.referenceError);
+      return;
+    case 'gradients': {
+      gradientChart.update(message.norms);
+      const host = byId('gradient-chart');
+      host.dataset['step'] = String(message.step);
+      host.dataset['steps'] = String(message.steps);
+      host.dataset['first'] = message.norms.map((layer) => layer[0]).join(',');
+      host.dataset['last'] = message.norms.map((layer) => layer[layer.length - 1]).join(',');
+      return;
+    }
+    case 'saved': {
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([message.bytes.slice()], { type: 'application/octet-stream' }));
+      link.download = message.name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      return;
+    }
+    case 'config':
+      writeConfig(message.config);
+      lossChart.clear();
+      return;
+    case 'error':
+      setRunning(false);
+      showError(message.message);
+      return;
+  }
+}
+
+worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  try {
+    receive(event.data);
+  } catch (error) {
+    showError(`the page could not draw the worker's '${event.data.type}' message: ${error instanceof Error ? error.message : String(error)}`);
+  }
+};
+// An error that escapes the worker's own handlers ends it (or it never started): nothing on the page
+// can work any more, so the controls are disabled and the message says what to do.
+worker.onerror = (event) => {
+  event.preventDefault();
+  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
+  showError(`the training worker failed: ${event.message || 'it could not be loaded'} (reload the page to start again)`);
+};
+worker.onmessageerror = () => showError('the training worker sent a message the page could not read');
+
+// Anything that escapes a handler (a chart drawing in a later frame) still reaches the reader.
+window.addEventListener('error', (event) => showError(`the page failed: ${event.message}`));
+window.addEventListener('unhandledrejection', (event) => showError(`the page failed: ${String(event.reason)}`));
+
+byId('start').addEventListener('click', () => {
+  setRunning(true);
+  send({ type: 'start' });
+});
+byId('pause').addEventListener('click', () => send({ type: 'pause' }));
+byId('step').addEventListener('click', () => send({ type: 'step' }));
+byId('reset').addEventListener('click', reset);
+byId('save').addEventListener('click', () => send({ type: 'save' }));
+byId<HTMLInputElement>('load').addEventListener('change', (event) => {
+  const input = event.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  byId('error').hidden = true;
+  file.arrayBuffer().then(
+    (buffer) => send({ type: 'load', name: file.name, bytes: new Uint8Array(buffer) }),
+    (error: unknown) => showError(`could not read ${file.name}: ${String(error)}`),
+  );
+  input.value = '';
+});
+byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));

@@ -1,0 +1,278 @@
+/**
+ * The playground's training worker: builds a series task from src/tasks, trains it with the tasks'
+ * own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
+ * page can show it; the worker never dies silently.
+ */
+import { ZScore } from '../src/data/index.js';
+import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
+import type { Tensor } from '../src/tensor/index.js';
+import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
+import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { checkInteger } from '../src/tasks/checks.js';
+import { DATASETS, loadDataset } from './datasets.js';
+import { panelSvg } from './heatmaps.js';
+import { cellView, gradientNorms } from './inspect.js';
+import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+
+interface WorkerScope {
+  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+}
+const scope = self as unknown as WorkerScope;
+const post = (message: FromWorker): void => scope.postMessage(message);
+
+/** Steps of the window the cell view shows, and of the long input the gradient plot runs over. */
+const INSPECT_STEPS = 80;
+const GRADIENT_STEPS = 300;
+/**
+ * How often the running loop refreshes the line charts, in milliseconds; rarer redraws leave the
+ * page's main thread more room on a busy machine. The cell view and the gradients are recomputed when
+ * training pauses or steps: each is an op-by-op pass over the reference cells (80 and 300 steps) that
+ * would slow training, and gates that change with every step are read better paused.
+ */
+const PROGRESS_EVERY = 250;
+const PREDICTIONS_EVERY = 1000;
+
+let task: SeriesTask | null = null;
+/** The settings of the current model (saved with its weights; the forecast needs its window length). */
+let config: PlaygroundConfig | null = null;
+/** The key of a saved weights file's metadata that holds the playground settings. */
+const CONFIG_KEY = 'recurrent.playground';
+let step = 0;
+let running = false;
+let loop: Promise<void> | null = null;
+let inspectLayer = 0;
+let rate = { since: 0, steps: 0, perSecond: 0 };
+
+function requireTask(): SeriesTask {
+  if (!task) throw new Error('no model yet: press Reset to build one');
+  return task;
+}
+
+function progress(loss: number): void {
+  const now = performance.now();
+  if (now - rate.since > 1000) {
+    rate = { since: now, steps: step, perSecond: rate.since > 0 ? ((step - rate.steps) * 1000) / (now - rate.since) : 0 };
+  }
+  post({ type: 'progress', step, loss, stepsPerSecond: rate.perSecond, running });
+}
+
+/** Two seasons (at most 200 steps) forecast past the end of the data the model may see. */
+function forecast(current: SeriesTask): { forecastTime: number[]; forecast: number[] } {
+  const { data, summary } = current;
+  const end = summary.testIndex ?? data.values.length;
+  const horizon = Math.min(200, 2 * Math.max(1, Math.round(data.frequency)));
+  const seen = { ...data, values: data.values.subarray(0, end), time: data.time.subarray(0, end) };
+  const values = forecastSeries(seriesModel(current.model, summary, config!.seqLen), seen, horizon);
+  const last = data.time[end - 1]!;
+  const spacing = end > 1 ? last - data.time[end - 2]! : 1;
+  return { forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing), forecast: Array.from(values) };
+}
+
+function postPredictions(current: SeriesTask): void {
+  const p = current.validationPredictions();
+  const evaluation = current.evaluate();
+  post({
+    type: 'predictions',
+    step,
+    time: Array.from(p.time),
+    target: Array.from(p.target),
+    prediction: Array.from(p.prediction),
+    ...forecast(current),
+    loss: evaluation.loss,
+    rmse: evaluation.metrics['rmse'] ?? NaN,
+    rmseLast: evaluation.metrics['rmse_last'] ?? NaN,
+  });
+}
+
+/** The z-scaled series the model reads, and where its validation part starts. */
+function scaled(current: SeriesTask): { z: Float32Array; from: number; end: number } {
+  const { summary, data } = current;
+  const z = ZScore.fromJSON(summary.normalization).apply(data.values);
+  return { z, from: summary.splitIndex, end: summary.testIndex ?? data.values.length };
+}
+
+function postInsight(current: SeriesTask): void {
+  const { z, from, end } = scaled(current);
+  const { hiddenSize, numLayers } = current.model.config;
+  const start = Math.max(0, Math.min(from, end - INSPECT_STEPS));
+  const window = z.slice(start, Math.min(end, start + INSPECT_STEPS));
+  const layer = Math.min(inspectLayer, numLayers - 1);
+  const { panels, referenceError } = cellView(current.model, window, layer);
+  const input = Array.from(current.data.values.subarray(start, start + window.length));
+  post({
+    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input,
+    inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
+    panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
+  });
+  const long = Math.min(GRADIENT_STEPS, end - 1);
+  const norms = gradientNorms(current.model, z.slice(end - 1 - long, end - 1), z[end - 1]!);
+  post({ type: 'gradients', step, steps: long, norms });
+}
+
+function postAll(current: SeriesTask, loss: number): void {
+  progress(loss);
+  postPredictions(current);
+  postInsight(current);
+}
+
+async function pause(): Promise<void> {
+  running = false;
+  await loop;
+}
+
+/**
+ * The page's own bounds, inside the tasks' wider ones: a model this page can train live in a few
+ * seconds, and no setting that would make the worker allocate for minutes.
+ */
+function checkPageLimits(settings: PlaygroundConfig): void {
+  if (typeof settings !== 'object' || settings === null) throw new Error(`settings must be an object, received ${String(settings)}`);
+  checkInteger('hidden', settings.hidden, 1, 256);
+  checkInteger('layers', settings.layers, 1, 4);
+  checkInteger('seq-len', settings.seqLen, 2, 200);
+}
+
+/** Builds a new model (disposing the old one), with `weights` loaded into it when given. */
+async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
+  await pause();
+  checkPageLimits(settings);
+  let previousDisposed: boolean | null = null;
+  if (task) {
+    task.model.dispose();
+    (task.optimizer as { dispose?: () => void }).dispose?.();
+    previousDisposed = task.model.disposed;
+    task = null;
+  }
+  const data = loadDataset(settings.dataset);
+  const built = createSeriesTask(
+    {
+      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.2 },
+      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
+      target: 'level',
+    },
+    data,
+  );
+  if (weights) {
+    try {
+      built.model.loadStateDict(weights);
+    } catch (error) {
+      built.model.dispose();
+      throw error;
+    }
+  }
+  task = built;
+  config = settings;
+  step = 0;
+  rate = { since: 0, steps: 0, perSecond: 0 };
+  post({
+    type: 'model', parameters: built.model.parameterCount(), previousDisposed,
+    trainSize: built.summary.splitIndex, validationSize: (built.summary.testIndex ?? data.values.length) - built.summary.splitIndex,
+  });
+  postAll(built, NaN);
+}
+
+function save(current: SeriesTask): void {
+  const bytes = saveSafetensors(current.model.stateDict(), { [CONFIG_KEY]: JSON.stringify(config) });
+  post({ type: 'saved', bytes, name: `recurrent-${config!.dataset}-${config!.cell}-${config!.hidden}.safetensors` });
+}
+
+/** A weights file the playground saved: its settings rebuild the model, then the weights load (strictly). */
+async function load(name: string, bytes: Uint8Array): Promise<void> {
+  let weights: Record<string, Tensor>;
+  let settings: string | undefined;
+  try {
+    weights = loadSafetensors(bytes);
+    settings = readSafetensorsMetadata(bytes)[CONFIG_KEY];
+  } catch (error) {
+    throw new Error(`${name} is not a safetensors weights file: ${describe(error)}`);
+  }
+  if (settings === undefined) throw new Error(`${name} holds no playground settings (metadata '${CONFIG_KEY}'): the playground loads the weights files it saved`);
+  let parsed: PlaygroundConfig;
+  try {
+    parsed = JSON.parse(settings) as PlaygroundConfig;
+  } catch {
+    throw new Error(`${name}: its '${CONFIG_KEY}' metadata is not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${name}: its '${CONFIG_KEY}' metadata is not a settings object`);
+  post({ type: 'config', config: parsed });
+  await reset(parsed, weights);
+}
+
+/** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
+async function run(current: SeriesTask): Promise<void> {
+  const last = { progress: 0, predictions: performance.now() };
+  let loss = NaN;
+  try {
+    await train(current, {
+      startStep: step,
+      steps: step + 1_000_000_000,
+      clip: 1,
+      yieldEveryMs: 20,
+      shouldStop: () => !running,
+      onStep: (info) => {
+        step = info.step;
+        loss = info.loss;
+        const now = performance.now();
+        if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postPredictions(current);
+      },
+    });
+  } catch (error) {
+    post({ type: 'error', message: `training stopped: ${(error as Error).message ?? String(error)}` });
+  } finally {
+    running = false;
+    loop = null;
+  }
+  postAll(current, loss);
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'reset':
+      return reset(message.config);
+    case 'start': {
+      const current = requireTask();
+      if (running) return;
+      running = true;
+      loop = run(current);
+      return;
+    }
+    case 'pause':
+      return pause();
+    case 'step': {
+      await pause();
+      const current = requireTask();
+      const { loss } = trainStep(current, 1);
+      step++;
+      postAll(current, loss);
+      return;
+    }
+    case 'inspect':
+      inspectLayer = message.layer;
+      postInsight(requireTask());
+      return;
+    case 'save':
+      await pause();
+      return save(requireTask());
+    case 'load':
+      return load(message.name, message.bytes);
+  }
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// Messages are handled one after another (a reset waits for the loop it stops); 'start' returns at
+// once, leaving the loop running between messages.
+let queue: Promise<void> = Promise.resolve();
+async function boot(): Promise<void> {
+  const backend = await initWasm();
+  const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const threads = await setThreads(isolated ? 2 : 1);
+  post({ type: 'ready', backend: getBackend() ?? backend, threads, isolated, datasets: [...DATASETS] });
+}
+queue = boot().catch((error: unknown) => post({ type: 'error', message: `could not start the kernels: ${describe(error)}` }));
+scope.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data)).catch((error: unknown) => post({ type: 'error', message: describe(error) }));
+};
+scope.addEventListener('unhandledrejection', (event) => post({ type: 'error', message: describe(event.reason) }));
