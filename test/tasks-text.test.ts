@@ -82,3 +82,19 @@ test('a text shorter than one sequence, or too short for the batch, names the op
   assert.throws(() => createTextTask(options(), 'too short', 'tiny.txt'), /tiny\.txt has 9 characters, shorter than one sequence: --seq-len 32 needs at least 33/);
   assert.throws(() => createTextTask(options({ batch: 64 }), AUSTEN.slice(0, 1_000), 'small.txt'), /cannot fill --batch 64 streams.*at most 27/);
 });
+
+test('validationBatches bounds what validation scores; the test part is always scored whole', () => {
+  const text = AUSTEN.slice(0, 40_000);
+  const all = createTextTask({ ...options({ testSplit: 0.1 }) }, text, 'austen');
+  const capped = createTextTask({ ...options({ testSplit: 0.1 }), validationBatches: 2 }, text, 'austen');
+  const generous = createTextTask({ ...options({ testSplit: 0.1 }), validationBatches: 1000 }, text, 'austen');
+  // Same seed, same weights: only the stretch of validation text scored differs.
+  assert.notEqual(capped.evaluate().loss, all.evaluate().loss);
+  assert.equal(generous.evaluate().loss, all.evaluate().loss, 'a cap above the part scores all of it');
+  assert.equal(capped.evaluate('test').loss, all.evaluate('test').loss);
+  // The capped score is exactly the one of the first 2 batches x 4 streams x 32 characters (+1 target).
+  const vocabulary = capped.vocabulary;
+  const start = capped.summary.splitIndex;
+  const direct = evaluateText(capped.model, vocabulary, text.slice(start, start + 2 * 4 * 32 + 1), 32, 4);
+  assert.equal(capped.evaluate().loss, direct.loss);
+});

@@ -30,6 +30,8 @@ export const DEFAULTS: Record<TaskName, TaskDefaults> = {
 export const SYNTHETIC: Record<string, TaskName[]> = { sine: ['series'], 'sine-mixture': ['denoise'] };
 
 export const TEXT_EMBEDDING = 32;
+/** Text validation scores at most this many batches (32 streams x 64 characters: 32,768 characters). */
+export const TEXT_VALIDATION_BATCHES = 16;
 /** Music classes are few: one-hot input is the default there. */
 export const MUSIC_EMBEDDING = 0;
 export const DENOISE_SNR = 5;

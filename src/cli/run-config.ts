@@ -20,6 +20,8 @@ export interface TaskOptions {
   target?: SeriesTarget;
   /** text, music (mono) */
   embedding?: number;
+  /** text: validation batches scored (absent in runs made before the cap: all) */
+  validationBatches?: number;
   /** music */
   encoding?: MusicEncoding;
   /** denoise, in dB */
@@ -54,7 +56,7 @@ export function createTask(config: Pick<RunConfig, 'task' | 'model' | 'training'
       );
     case 'text':
       return createTextTask(
-        { training, model, embedding: options.embedding ?? 0, vocabulary: (saved as TextSummary | undefined)?.vocabulary },
+        { training, model, embedding: options.embedding ?? 0, vocabulary: (saved as TextSummary | undefined)?.vocabulary, validationBatches: options.validationBatches },
         data.text,
         resolveRecordPath(data.record) ?? 'the text',
       );

@@ -11,7 +11,7 @@ import { encodeCheckpoint } from '../io/index.js';
 import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
 import { train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
-import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING } from './defaults.js';
+import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING, TEXT_VALIDATION_BATCHES } from './defaults.js';
 import { createReporter, duration, reporterKind } from './progress.js';
 import { createTask, RUN_FORMAT, RUN_VERSION, type RunConfig } from './run-config.js';
 import { BEST, CONFIG_FILE, HISTORY_FILE, HistoryWriter, isLockFile, LATEST, lockRunFolder, openRun, readHistory, restoreTaskCheckpoint, writeJson, type CheckpointExtra } from './run-dir.js';
@@ -113,7 +113,10 @@ function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'ta
   const d = DEFAULTS[taskName];
   const options: RunConfig['options'] = {};
   if (taskName === 'series') options.target = flags.target ?? (flags.data === 'sine' ? 'level' : 'delta');
-  if (taskName === 'text') options.embedding = flags.embedding ?? TEXT_EMBEDDING;
+  if (taskName === 'text') {
+    options.embedding = flags.embedding ?? TEXT_EMBEDDING;
+    options.validationBatches = TEXT_VALIDATION_BATCHES;
+  }
   if (taskName === 'music') {
     options.encoding = flags.encoding ?? 'mono';
     options.embedding = flags.embedding ?? MUSIC_EMBEDDING;

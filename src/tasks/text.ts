@@ -21,6 +21,11 @@ export interface TextOptions {
   embedding: number;
   /** A saved run's vocabulary; built from the text when absent. */
   vocabulary?: VocabularyJSON;
+  /**
+   * Validation scores at most this many batches of the validation part (0 or absent: all of it), so
+   * validating a large text costs a fixed, small time; test figures always use the whole test part.
+   */
+  validationBatches?: number;
 }
 
 export interface TextSummary {
@@ -118,6 +123,9 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
   if (hasValidation && valIds.length < 2) {
     throw new Error(`the validation part of ${source} has ${valIds.length} character; raise --val-split or set it to 0`);
   }
+  const scored = hasValidation ? valIds : trainIds;
+  const cap = checkInteger('validationBatches', options.validationBatches ?? 0, 0, 1_000_000);
+  const validationIds = cap > 0 ? scored.subarray(0, Math.min(scored.length, cap * batch * seqLen + 1)) : scored;
   const hasTest = testIds.length > 0;
   if (hasTest && testIds.length < 2) {
     throw new Error(`the test part of ${source} has ${testIds.length} character; raise --test-split or set it to 0`);
@@ -162,7 +170,7 @@ export function createTextTask(options: TextOptions, text: string, source = '<te
         if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
         return evaluation(streamLoss(model, testIds, seqLen, batch));
       }
-      return evaluation(streamLoss(model, hasValidation ? valIds : trainIds, seqLen, batch));
+      return evaluation(streamLoss(model, validationIds, seqLen, batch));
     },
 
     snippet(length: number) {
