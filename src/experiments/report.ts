@@ -1,0 +1,80 @@
+/**
+ * Tables (Markdown, which also reads well on a terminal) and SVG plots of the experiments' results.
+ * Pure functions: the CLI prints them and the docs script writes them into docs/experiments.md.
+ */
+import { lineChart, type LineSeries } from '../viz/index.js';
+import type { ActivationResult } from './activation.js';
+import type { AddingResult } from './adding.js';
+import type { GradflowResult } from './gradflow.js';
+
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function formatMse(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(4) : String(value);
+}
+
+export function addingTable(result: AddingResult): string {
+  const rows = result.summary.map((s) => [
+    s.cell, String(s.length), String(s.hidden), String(s.parameters), `${s.solved}/${s.seeds}`,
+    `${Math.round(100 * s.successRate)}%`, s.medianSolvedAt === null ? 'not solved' : String(s.medianSolvedAt), formatMse(s.meanTestMse),
+  ]);
+  return markdownTable(['cell', 'T', 'hidden', 'params', 'solved', 'success', 'median step to MSE<' + result.options.threshold, 'mean test MSE'], rows);
+}
+
+/** Per run, for the JSON and the docs: the step at which each seed was solved. */
+export function addingRunsTable(result: AddingResult): string {
+  const rows = result.runs.map((r) => [r.cell, String(r.length), String(r.seed), r.solvedAt === null ? 'not solved' : String(r.solvedAt), formatMse(r.testMse), r.seconds.toFixed(1)]);
+  return markdownTable(['cell', 'T', 'seed', 'solved at step', 'test MSE', 'seconds'], rows);
+}
+
+/** Mean test MSE against T, one line per cell, on a log axis, with the mean-predictor baseline. */
+export function addingPlot(result: AddingResult): string {
+  const cells = [...new Set(result.summary.map((s) => s.cell))];
+  const lengths = [...new Set(result.summary.map((s) => s.length))].sort((a, b) => a - b);
+  const series: LineSeries[] = cells.map((cell) => {
+    const rows = lengths.map((t) => result.summary.find((s) => s.cell === cell && s.length === t));
+    return { name: cell, x: lengths, values: rows.map((r) => r?.meanTestMse ?? NaN) };
+  });
+  series.push({ name: 'predict the mean (1/6)', x: lengths, values: lengths.map(() => result.baselineMse), color: '#888', dashed: true });
+  series.push({ name: `solved (${result.options.threshold})`, x: lengths, values: lengths.map(() => result.options.threshold), color: '#bbb', dashed: true });
+  return lineChart(series, {
+    title: `Adding problem: test MSE after ≤ ${result.options.steps} steps (mean of ${result.options.seeds} seeds)`,
+    xLabel: 'sequence length T', yLabel: 'test MSE', logY: true,
+  });
+}
+
+export function gradflowTable(result: GradflowResult): string {
+  const rows = result.curves.map((c) => {
+    const at = (t: number) => c.norms[Math.min(c.norms.length - 1, Math.max(0, t))]!.toExponential(2);
+    const n = c.norms.length;
+    return [c.cell, c.stage, at(n - 1), at(n - 10), at(n - 100), at(0), c.decadesLost.toFixed(1), c.trainedMse === undefined ? '' : formatMse(c.trainedMse)];
+  });
+  return markdownTable(['cell', 'stage', '‖dL/dh‖ at T', 'T-9', 'T-99', 't=1', 'decades lost', 'adding MSE after training'], rows);
+}
+
+export function gradflowPlot(result: GradflowResult): string {
+  const series: LineSeries[] = result.curves.map((c) => ({
+    name: `${c.cell} (${c.stage})`, values: c.norms, dashed: c.stage === 'initialisation',
+  }));
+  return lineChart(series, {
+    title: `‖dLoss/dh_t‖ on one batch of length ${result.options.length}, loss at the last step`,
+    xLabel: 'time step t', yLabel: '‖dLoss/dh_t‖ (log)', logY: true,
+  });
+}
+
+export function activationTable(result: ActivationResult): string {
+  const rows = result.summary.map((s) => [s.task, s.cell, String(s.seeds), formatMse(s.meanTestMse), formatMse(s.bestTestMse), formatMse(s.baselineMse)]);
+  return markdownTable(['task', 'cell', 'seeds', 'mean test MSE', 'best test MSE', 'baseline MSE'], rows);
+}
+
+/** Validation MSE during training, the first seed of each cell and task. */
+export function activationPlot(result: ActivationResult): string {
+  const firstSeed = result.runs.filter((r) => r.seed === result.options.seed);
+  return lineChart(firstSeed.map((r) => ({
+    name: `${r.cell} on ${r.task}`, x: r.curve.map((p) => p.step), values: r.curve.map((p) => p.mse), dashed: r.task === 'sine',
+  })), { title: 'RNN nonlinearity: validation MSE during training (seed ' + result.options.seed + ')', xLabel: 'step', yLabel: 'MSE (log)', logY: true });
+}
