@@ -201,7 +201,7 @@ program
   .option('--length <n>', 'gradflow: length of the measured sequence (default 1000); activation: sequence length (default 50)', integer(2, 100_000))
   .option('--tasks <list>', 'activation: adding, sine or both (default both)')
   .option('--steps <n>', 'adding, activation: training steps per run (adding stops a run early once solved)', integer(1))
-  .option('--train-steps <n>', 'gradflow: adding-problem steps before the second measurement (0: initialisation only; default 600)', integer(0))
+  .option('--train-steps <n>', 'gradflow: adding-problem steps before the second measurement (0: initialisation only; default 2000, fewer once solved)', integer(0))
   .option('--train-length <n>', 'gradflow: sequence length of that training (default 100)', integer(2, 100_000))
   .option('--seeds <n>', 'adding, activation: seeds per cell (default 3)', integer(1, 1000))
   .option('--seed <n>', 'first seed (default 0)', integer(0, 2 ** 32 - 1))

@@ -37,7 +37,7 @@ export const GRADFLOW_DEFAULTS = {
   seed: 0,
   parameters: 4500,
   trainLength: 100,
-  trainSteps: 600,
+  trainSteps: 2000,
   lr: 0.01,
 };
 
