@@ -51,9 +51,9 @@ export function gradflowTable(result: GradflowResult): string {
   const rows = result.curves.map((c) => {
     const at = (t: number) => c.norms[Math.min(c.norms.length - 1, Math.max(0, t))]!.toExponential(2);
     const n = c.norms.length;
-    return [c.cell, c.stage, at(n - 1), at(n - 10), at(n - 100), at(0), c.decadesLost.toFixed(1), c.trainedMse === undefined ? '' : formatMse(c.trainedMse)];
+    return [c.cell, c.stage, at(n - 1), at(n - 11), at(n - 101), at(0), c.decadesLost.toFixed(1), c.trainedMse === undefined ? '' : formatMse(c.trainedMse)];
   });
-  return markdownTable(['cell', 'stage', '‖dL/dh‖ at T', 'T-9', 'T-99', 't=1', 'decades lost', 'adding MSE after training'], rows);
+  return markdownTable(['cell', 'stage', '‖dL/dh_t‖ at the loss', '10 steps back', '100 steps back', 'first step', 'decades lost (first step)', 'adding MSE after training'], rows);
 }
 
 export function gradflowPlot(result: GradflowResult): string {
