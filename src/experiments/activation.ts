@@ -7,7 +7,8 @@
  */
 import { Generator } from '../tensor/index.js';
 import { ADDING_BASELINE_MSE, addingBatch, type AddingBatch } from './adding-data.js';
-import { checkPositiveInt, evaluateMse, trainRegressor } from './adding.js';
+import { evaluateMse, trainRegressor } from './adding.js';
+import { checkInteger, withDefaults } from './options.js';
 import { LastStepRegressor, hiddenForBudget, type ExperimentCell } from './models.js';
 import { deriveSeed } from './seeds.js';
 import { lastValueMse, sineBatch } from './sine-data.js';
@@ -72,10 +73,10 @@ function makeBatch(task: ActivationTask, length: number, batch: number, generato
 }
 
 export function activationExperiment(options: ActivationOptions = {}): ActivationResult {
-  const o = { ...ACTIVATION_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<ActivationOptions>;
+  const o = withDefaults(ACTIVATION_DEFAULTS, options) as Required<ActivationOptions>;
   const where = 'experiment activation';
-  for (const name of ['length', 'steps', 'seeds', 'batch', 'parameters', 'evalEvery'] as const) checkPositiveInt(where, name, o[name], name === 'length' ? 2 : 1);
-  checkPositiveInt(where, 'seed', o.seed, 0);
+  for (const name of ['length', 'steps', 'seeds', 'batch', 'parameters', 'evalEvery'] as const) checkInteger(where, name, o[name], name === 'length' ? 2 : 1);
+  checkInteger(where, 'seed', o.seed, 0);
   for (const task of o.tasks) {
     if (!ACTIVATION_TASKS.includes(task)) throw new Error(`${where}: task must be one of ${ACTIVATION_TASKS.join(', ')}, got ${String(task)}`);
   }

@@ -8,6 +8,7 @@ import { Adam, clipGradNorm } from '../optim/index.js';
 import { Generator, noGrad } from '../tensor/index.js';
 import { ADDING_BASELINE_MSE, addingBatch, type AddingBatch } from './adding-data.js';
 import { EXPERIMENT_CELLS, LastStepRegressor, hiddenForBudget, type ExperimentCell, type SequenceRegressor } from './models.js';
+import { checkInteger, withDefaults } from './options.js';
 import { deriveSeed } from './seeds.js';
 
 export interface AddingOptions {
@@ -88,16 +89,12 @@ export interface AddingResult {
   summary: AddingCellSummary[];
 }
 
-export function checkPositiveInt(where: string, name: string, value: number, min = 1): void {
-  if (!Number.isInteger(value) || value < min) throw new Error(`${where}: ${name} must be an integer >= ${min}, got ${value}`);
-}
-
 function resolve(options: AddingOptions): AddingResult['options'] {
-  const o = { ...ADDING_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AddingResult['options'];
+  const o = withDefaults(ADDING_DEFAULTS, options) as AddingResult['options'];
   const where = 'experiment adding';
-  for (const name of ['steps', 'seeds', 'batch', 'parameters', 'evalEvery', 'validationSize', 'testSize'] as const) checkPositiveInt(where, name, o[name]);
-  checkPositiveInt(where, 'seed', o.seed, 0);
-  for (const length of o.lengths) checkPositiveInt(where, 'each length', length, 2);
+  for (const name of ['steps', 'seeds', 'batch', 'parameters', 'evalEvery', 'validationSize', 'testSize'] as const) checkInteger(where, name, o[name]);
+  checkInteger(where, 'seed', o.seed, 0);
+  for (const length of o.lengths) checkInteger(where, 'each length', length, 2);
   if (o.lengths.length === 0) throw new Error(`${where}: lengths must name at least one length`);
   if (o.cells.length === 0) throw new Error(`${where}: cells must name at least one cell`);
   for (const cell of o.cells) {

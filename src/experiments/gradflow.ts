@@ -11,7 +11,8 @@ import { mseLoss } from '../nn/index.js';
 import { narrow, reshape } from '../ops/index.js';
 import { Generator, type Tensor } from '../tensor/index.js';
 import { addingBatch } from './adding-data.js';
-import { checkPositiveInt, runAddingModel, type AddingOptions } from './adding.js';
+import { runAddingModel, type AddingOptions } from './adding.js';
+import { checkInteger, withDefaults } from './options.js';
 import { gradientNormTap } from './gradient-tap.js';
 import { LastStepRegressor, hiddenForBudget, type ExperimentCell, type RecurrentState } from './models.js';
 import { deriveSeed } from './seeds.js';
@@ -89,14 +90,14 @@ function decadesLost(norms: readonly number[]): number {
 }
 
 export function gradflowExperiment(options: GradflowOptions = {}): GradflowResult {
-  const o = { ...GRADFLOW_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<GradflowOptions>;
+  const o = withDefaults(GRADFLOW_DEFAULTS, options) as Required<GradflowOptions>;
   const where = 'experiment gradflow';
-  checkPositiveInt(where, 'length', o.length, 2);
-  checkPositiveInt(where, 'batch', o.batch);
-  checkPositiveInt(where, 'seed', o.seed, 0);
-  checkPositiveInt(where, 'parameters', o.parameters);
-  checkPositiveInt(where, 'trainLength', o.trainLength, 2);
-  checkPositiveInt(where, 'trainSteps', o.trainSteps, 0);
+  checkInteger(where, 'length', o.length, 2);
+  checkInteger(where, 'batch', o.batch);
+  checkInteger(where, 'seed', o.seed, 0);
+  checkInteger(where, 'parameters', o.parameters);
+  checkInteger(where, 'trainLength', o.trainLength, 2);
+  checkInteger(where, 'trainSteps', o.trainSteps, 0);
   const probe = addingBatch(o.length, o.batch, new Generator(deriveSeed(o.seed, 'gradflow-probe')));
   const curves: GradflowCurve[] = [];
   for (const cell of o.cells) {
