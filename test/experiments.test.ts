@@ -9,7 +9,7 @@ import { runCli } from './helpers/cli.js';
 import '../src/ops/index.js';
 import {
   ADDING_BASELINE_MSE, activationExperiment, activationTable, addingBatch, addingExperiment, addingPlot, addingTable,
-  gradflowExperiment, gradflowPlot, gradientNorms, hiddenForBudget, LastStepRegressor, lastValueMse, parameterCount, runAdding, sineBatch, type SequenceRegressor,
+  gradflowExperiment, gradflowPlot, gradientNorms, sequencesCorrect, timingBatch, timingExperiment, timingPlot, timingTable, hiddenForBudget, LastStepRegressor, lastValueMse, parameterCount, runAdding, sineBatch, type SequenceRegressor,
 } from '../src/experiments/index.js';
 import { Linear, Module, mseLoss } from '../src/nn/index.js';
 import { narrow, reshape } from '../src/ops/index.js';
@@ -161,6 +161,46 @@ test('activation: tanh and relu RNNs on adding and sine, scored against each tas
   assert.match(activationTable(result), /\| sine +\| rnn-relu /);
 });
 
+test('timing data: one trigger in the first period, then a spike every period; scoring counts whole sequences', () => {
+  const period = 5;
+  const { inputs, targets } = timingBatch(period, 3, 50, new Generator(2));
+  assert.deepEqual(inputs.shape, [20, 50, 1]);
+  const starts = new Set<number>();
+  for (let b = 0; b < 50; b++) {
+    const trigger: number[] = [];
+    const spikes: number[] = [];
+    for (let t = 0; t < 20; t++) {
+      if (inputs.data[t * 50 + b] === 1) trigger.push(t);
+      if (targets.data[t * 50 + b] === 1) spikes.push(t);
+    }
+    assert.equal(trigger.length, 1);
+    assert.ok(trigger[0]! < period);
+    starts.add(trigger[0]!);
+    assert.deepEqual(spikes, [1, 2, 3].map((k) => trigger[0]! + k * period));
+  }
+  assert.ok(starts.size > 1);
+  assert.equal(sequencesCorrect(targets.data, targets.data, 20, 50), 1);
+  const late = new Float32Array(targets.data.length);
+  for (let i = 50; i < late.length; i++) late[i] = targets.data[i - 50]!; // every spike one step late
+  assert.equal(sequencesCorrect(late, targets.data, 20, 50), 0);
+});
+
+test('timing experiment: an LSTM learns a short period; summaries count the runs', () => {
+  const result = timingExperiment({ cells: ['lstm', 'peephole'], periods: [3, 5], cycles: 2, steps: 20, seeds: 2, evalEvery: 10 });
+  assert.equal(result.runs.length, 2 * 2 * 2);
+  assert.deepEqual(result.summary.map((s) => `${s.cell}@${s.period}`), ['lstm@3', 'peephole@3', 'lstm@5', 'peephole@5']);
+  for (const s of result.summary) {
+    const runs = result.runs.filter((r) => r.cell === s.cell && r.period === s.period);
+    assert.equal(s.solved, runs.filter((r) => r.solvedAt !== null).length);
+    assert.ok(runs.every((r) => r.testCorrect >= 0 && r.testCorrect <= 1));
+  }
+  assert.match(timingTable(result), /\| peephole \| 5 /);
+  assert.match(timingPlot(result), /data-name="peephole"/);
+  const learned = timingExperiment({ cells: ['lstm'], periods: [6], cycles: 2, steps: 800, seeds: 1, evalEvery: 25 });
+  assert.notEqual(learned.runs[0]!.solvedAt, null, JSON.stringify(learned.runs[0]));
+  assert.ok(learned.runs[0]!.testCorrect >= 0.9, `test share right ${learned.runs[0]!.testCorrect}`);
+});
+
 test('recurrent experiment adding --json writes the plot and one JSON object; bad lists are named', async () => {
   const plot = join(TMP, 'adding.svg');
   const run = await runCli(['experiment', 'adding', '--cells', 'rnn,lstm', '--lengths', '6', '--steps', '5', '--seeds', '1', '--json', '--plot', plot]);
@@ -179,4 +219,7 @@ test('recurrent experiment adding --json writes the plot and one JSON object; ba
   const table = await runCli(['experiment', 'gradflow', '--cells', 'rnn', '--length', '20', '--train-steps', '0', '--plot', join(TMP, 'g.svg')]);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /\| rnn +\| initialisation /);
+  const badPeriod = await runCli(['experiment', 'timing', '--periods', '4,x', '--plot', join(TMP, 'x.svg')]);
+  assert.equal(badPeriod.code, 1);
+  assert.match(badPeriod.stderr, /--periods: expected integers in \[2, 100000\] separated by commas, got "x"/);
 });

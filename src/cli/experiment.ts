@@ -6,16 +6,18 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   EXPERIMENT_CELLS, activationExperiment, activationPlot, activationTable, addingExperiment, addingPlot, addingTable,
-  gradflowExperiment, gradflowPlot, gradflowTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell,
+  gradflowExperiment, gradflowPlot, gradflowTable, timingExperiment, timingPlot, timingTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell,
 } from '../experiments/index.js';
 import { writeFileAtomic } from '../io/files.js';
 
-export const EXPERIMENTS = ['adding', 'gradflow', 'activation'] as const;
+export const EXPERIMENTS = ['adding', 'gradflow', 'activation', 'timing'] as const;
 export type ExperimentName = (typeof EXPERIMENTS)[number];
 
 export interface ExperimentFlags {
   cells?: string;
   lengths?: string;
+  periods?: string;
+  cycles?: number;
   length?: number;
   tasks?: string;
   steps?: number;
@@ -40,12 +42,12 @@ export function listOf<T extends string>(option: string, value: string, allowed:
   return items as T[];
 }
 
-/** "50,100,200": sequence lengths from 2 to 100000 (a longer one would need gigabytes of workspace). */
-export function lengthList(value: string): number[] {
+/** "50,100,200": integers from 2 to 100000 (a longer sequence would need gigabytes of workspace). */
+export function lengthList(value: string, option = '--lengths'): number[] {
   const items = value.split(',').map((s) => s.trim());
   return items.map((item) => {
     const n = Number(item);
-    if (item === '' || !Number.isInteger(n) || n < 2 || n > 100_000) throw new Error(`--lengths: expected integers in [2, 100000] separated by commas, got "${item}"`);
+    if (item === '' || !Number.isInteger(n) || n < 2 || n > 100_000) throw new Error(`${option}: expected integers in [2, 100000] separated by commas, got "${item}"`);
     return n;
   });
 }
@@ -72,6 +74,12 @@ export async function experimentCommand(name: ExperimentName, flags: ExperimentF
       trainSteps: flags.trainSteps, trainLength: flags.trainLength,
     });
     [table, plot, result] = [gradflowTable(r), gradflowPlot(r), r];
+  } else if (name === 'timing') {
+    const r = timingExperiment({
+      cells, periods: flags.periods === undefined ? undefined : lengthList(flags.periods, '--periods'), cycles: flags.cycles, steps: flags.steps,
+      seeds: flags.seeds, seed: flags.seed, batch: flags.batch, lr: flags.lr, parameters: flags.parameters,
+    });
+    [table, plot, result] = [timingTable(r), timingPlot(r), r];
   } else {
     const tasks = flags.tasks === undefined ? undefined : listOf<ActivationTask>('--tasks', flags.tasks, ACTIVATION_TASKS);
     const r = activationExperiment({

@@ -118,6 +118,8 @@ export interface TrainRegressorOptions {
   evalEvery: number;
   /** Stop at the first evaluation below this (null: run the whole budget). */
   stopBelow: number | null;
+  /** Replaces "validation MSE below stopBelow" as the test of a solved task, checked at each evaluation. */
+  solved?: (model: SequenceRegressor, validationMse: number) => boolean;
   /** A fresh training batch for each step. */
   nextBatch: () => AddingBatch;
   validation: AddingBatch;
@@ -142,7 +144,7 @@ export function trainRegressor(model: SequenceRegressor, o: TrainRegressorOption
       if (step % o.evalEvery === 0 || step === o.steps) {
         const mse = evaluateMse(model, o.validation);
         curve.push({ step, mse });
-        if (o.stopBelow !== null && mse < o.stopBelow) {
+        if (o.solved ? o.solved(model, mse) : o.stopBelow !== null && mse < o.stopBelow) {
           solvedAt = step;
           break;
         }

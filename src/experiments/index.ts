@@ -8,3 +8,6 @@ export { activationExperiment, ACTIVATION_DEFAULTS, ACTIVATION_TASKS, type Activ
 export { gradientNormTap } from './gradient-tap.js';
 export { deriveSeed } from './seeds.js';
 export * from './report.js';
+export { timingExperiment, TIMING_DEFAULTS, TIMING_SOLVED_SHARE, type TimingOptions, type TimingResult, type TimingRun, type TimingSummary } from './timing.js';
+export { timingBatch, timingLength, sequencesCorrect } from './timing-data.js';
+export { EveryStepRegressor } from './models.js';

@@ -75,3 +75,11 @@ export class LastStepRegressor extends Module implements SequenceRegressor {
     return forward(inputs, state);
   }
 }
+
+/** The same layer and head read at every step: [steps, batch, in] → [steps, batch, out]. */
+export class EveryStepRegressor extends LastStepRegressor {
+  override predict(inputs: Tensor): Tensor {
+    const [outputs] = this.step(inputs);
+    return this.head.forward(outputs);
+  }
+}

@@ -6,6 +6,7 @@ import { lineChart, type LineSeries } from '../viz/index.js';
 import type { ActivationResult } from './activation.js';
 import type { AddingResult } from './adding.js';
 import type { GradflowResult } from './gradflow.js';
+import type { TimingResult } from './timing.js';
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -77,4 +78,20 @@ export function activationPlot(result: ActivationResult): string {
   return lineChart(firstSeed.map((r) => ({
     name: `${r.cell} on ${r.task}`, x: r.curve.map((p) => p.step), values: r.curve.map((p) => p.mse), dashed: r.task === 'sine',
   })), { title: 'RNN nonlinearity: validation MSE during training (seed ' + result.options.seed + ')', xLabel: 'step', yLabel: 'MSE (log)', logY: true });
+}
+
+export function timingTable(result: TimingResult): string {
+  const rows = result.summary.map((s) => [
+    s.cell, String(s.period), `${s.solved}/${s.seeds}`, `${Math.round(100 * s.successRate)}%`, `${(100 * s.meanTestCorrect).toFixed(1)}%`,
+  ]);
+  return markdownTable(['cell', 'period', 'solved', 'success', 'test sequences all right (mean)'], rows);
+}
+
+/** Share of test sequences with every spike on time, against the period, one line per cell. */
+export function timingPlot(result: TimingResult): string {
+  const cells = [...new Set(result.summary.map((s) => s.cell))];
+  const periods = [...result.options.periods].sort((a, b) => a - b);
+  return lineChart(cells.map((cell) => ({
+    name: cell, x: periods, values: periods.map((p) => result.summary.find((s) => s.cell === cell && s.period === p)?.meanTestCorrect ?? NaN),
+  })), { title: `Timed spikes: test sequences entirely right after ≤ ${result.options.steps} steps`, xLabel: 'period (steps between spikes)', yLabel: 'share right' });
 }
