@@ -219,6 +219,9 @@ test('recurrent experiment adding --json writes the plot and one JSON object; ba
   const table = await runCli(['experiment', 'gradflow', '--cells', 'rnn', '--length', '20', '--train-steps', '0', '--plot', join(TMP, 'g.svg')]);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /\| rnn +\| initialisation /);
+  const huge = await runCli(['experiment', 'gradflow', '--length', '100000', '--batch', '65536', '--plot', join(TMP, 'x.svg')]);
+  assert.equal(huge.code, 1);
+  assert.match(huge.stderr, /65536 sequences of 100000 steps would need 13107200000 elements, more than the limit/);
   const badPeriod = await runCli(['experiment', 'timing', '--periods', '4,x', '--plot', join(TMP, 'x.svg')]);
   assert.equal(badPeriod.code, 1);
   assert.match(badPeriod.stderr, /--periods: expected integers in \[2, 100000\] separated by commas, got "x"/);

@@ -5,6 +5,7 @@
  * target is the sum of the two marked values. The sum of two U(0, 1) has variance 2/12, so a model
  * that always predicts the mean 1 scores MSE 1/6 ≈ 0.167: anything near that has learned nothing.
  */
+import { checkAllocation } from '../data/limits.js';
 import { Generator, tensor, type Tensor } from '../tensor/index.js';
 
 /** MSE of always predicting the mean of the target. */
@@ -21,6 +22,7 @@ export interface AddingBatch {
 export function addingBatch(length: number, batch: number, generator: Generator): AddingBatch {
   if (!Number.isInteger(length) || length < 2) throw new Error(`addingBatch: length must be an integer >= 2, got ${length}`);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`addingBatch: batch must be a positive integer, got ${batch}`);
+  checkAllocation('addingBatch', `${batch} sequences of ${length} steps`, length * batch * 2);
   const x = new Float32Array(length * batch * 2);
   const y = new Float32Array(batch);
   const half = Math.floor(length / 2);

@@ -3,6 +3,7 @@
  * under one step budget, and records the test MSE, the first step at which the validation MSE fell
  * below the "solved" threshold, and the success rate across seeds.
  */
+import { checkAllocation } from '../data/limits.js';
 import { mseLoss } from '../nn/index.js';
 import { Adam, clipGradNorm } from '../optim/index.js';
 import { Generator, noGrad } from '../tensor/index.js';
@@ -106,8 +107,18 @@ function resolve(options: AddingOptions): AddingResult['options'] {
   return o;
 }
 
+/**
+ * Refuses sizes whose recurrent workspace (about eight values per hidden unit, step and sequence:
+ * gates, states and their gradients) would exhaust memory, naming them, before anything is run.
+ */
+export function checkWorkspace(model: SequenceRegressor, set: AddingBatch): void {
+  const [length, batch] = set.inputs.shape as [number, number, number];
+  checkAllocation('experiment', `${length} steps × ${batch} sequences × ${model.hiddenSize} hidden units (× 8 for the recurrent workspace)`, length * batch * model.hiddenSize * 8);
+}
+
 /** Mean squared error of a model over a fixed set, without recording gradients. */
 export function evaluateMse(model: SequenceRegressor, set: AddingBatch): number {
+  checkWorkspace(model, set);
   return noGrad(() => mseLoss(model.predict(set.inputs), set.targets).item());
 }
 
@@ -135,6 +146,7 @@ export function trainRegressor(model: SequenceRegressor, o: TrainRegressorOption
   try {
     while (step < o.steps) {
       const batch = o.nextBatch();
+      if (step === 0) checkWorkspace(model, batch);
       optimizer.zeroGrad();
       const loss = mseLoss(model.predict(batch.inputs), batch.targets);
       loss.backward();

@@ -3,12 +3,14 @@
  * ω drawn from [0.05, 0.3] rad per step and φ from [0, 2π); the target is the next value. A model must
  * infer the frequency and phase from the sequence; repeating the last value is the simple baseline.
  */
+import { checkAllocation } from '../data/limits.js';
 import { Generator, tensor } from '../tensor/index.js';
 import type { AddingBatch as RegressionBatch } from './adding-data.js';
 
 export function sineBatch(length: number, batch: number, generator: Generator): RegressionBatch {
   if (!Number.isInteger(length) || length < 2) throw new Error(`sineBatch: length must be an integer >= 2, got ${length}`);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`sineBatch: batch must be a positive integer, got ${batch}`);
+  checkAllocation('sineBatch', `${batch} sequences of ${length} steps`, length * batch);
   const x = new Float32Array(length * batch);
   const y = new Float32Array(batch);
   for (let b = 0; b < batch; b++) {

@@ -5,6 +5,7 @@
  * `cycles` spikes. Nothing in the input marks the later spikes, so the network must count steps
  * itself: the peephole connections let the cell state, used as a clock, open the output gate.
  */
+import { checkAllocation } from '../data/limits.js';
 import { Generator, tensor } from '../tensor/index.js';
 import type { AddingBatch as RegressionBatch } from './adding-data.js';
 
@@ -16,6 +17,7 @@ export function timingBatch(period: number, cycles: number, batch: number, gener
   if (!Number.isInteger(period) || period < 2) throw new Error(`timingBatch: period must be an integer >= 2, got ${period}`);
   if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`timingBatch: cycles must be a positive integer, got ${cycles}`);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`timingBatch: batch must be a positive integer, got ${batch}`);
+  checkAllocation('timingBatch', `${batch} sequences of ${timingLength(period, cycles)} steps`, timingLength(period, cycles) * batch * 2);
   const length = timingLength(period, cycles);
   const x = new Float32Array(length * batch);
   const y = new Float32Array(length * batch);
