@@ -17,8 +17,8 @@ import {
 import { writeFileAtomic } from '../src/io/files.js';
 
 // The budget: minutes per experiment on a busy two-core machine.
-const ADDING: AddingOptions = { lengths: [50, 100, 200], steps: 1500, seeds: 2 };
-const GRADFLOW: GradflowOptions = { length: 1000, trainLength: 100, trainSteps: 2000 };
+const ADDING: AddingOptions = { lengths: [50, 100], steps: 1500, seeds: 2 };
+const GRADFLOW: GradflowOptions = { length: 1000, trainLength: 50, trainSteps: 1500 };
 const ACTIVATION: ActivationOptions = { length: 50, steps: 800, seeds: 2 };
 
 const commandLine = {
