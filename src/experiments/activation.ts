@@ -8,7 +8,7 @@
 import { Generator } from '../tensor/index.js';
 import { ADDING_BASELINE_MSE, addingBatch, type AddingBatch } from './adding-data.js';
 import { evaluateMse, trainRegressor } from './adding.js';
-import { checkInteger, withDefaults } from './options.js';
+import { checkInteger, withDefaults, type TrainingBudget } from './options.js';
 import { LastStepRegressor, hiddenForBudget, type ExperimentCell } from './models.js';
 import { deriveSeed } from './seeds.js';
 import { lastValueMse, sineBatch } from './sine-data.js';
@@ -16,17 +16,9 @@ import { lastValueMse, sineBatch } from './sine-data.js';
 export const ACTIVATION_TASKS = ['adding', 'sine'] as const;
 export type ActivationTask = (typeof ACTIVATION_TASKS)[number];
 
-export interface ActivationOptions {
-  cells?: readonly ExperimentCell[];
+export interface ActivationOptions extends TrainingBudget {
   tasks?: readonly ActivationTask[];
   length?: number;
-  steps?: number;
-  seeds?: number;
-  seed?: number;
-  batch?: number;
-  lr?: number;
-  parameters?: number;
-  evalEvery?: number;
 }
 
 export const ACTIVATION_DEFAULTS = {

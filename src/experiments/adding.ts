@@ -9,25 +9,14 @@ import { Adam, clipGradNorm } from '../optim/index.js';
 import { Generator, noGrad } from '../tensor/index.js';
 import { ADDING_BASELINE_MSE, addingBatch, type AddingBatch } from './adding-data.js';
 import { EXPERIMENT_CELLS, LastStepRegressor, hiddenForBudget, type ExperimentCell, type SequenceRegressor } from './models.js';
-import { checkInteger, withDefaults } from './options.js';
+import { checkInteger, withDefaults, type TrainingBudget } from './options.js';
 import { deriveSeed } from './seeds.js';
 
-export interface AddingOptions {
-  cells?: readonly ExperimentCell[];
+/** `steps` is the budget: a run stops early once solved. */
+export interface AddingOptions extends TrainingBudget {
   lengths?: readonly number[];
-  /** Training steps per run (the budget; a run stops early once solved). */
-  steps?: number;
-  /** Seeds 0 .. seeds-1. */
-  seeds?: number;
-  /** First seed (default 0). */
-  seed?: number;
-  batch?: number;
-  lr?: number;
+  /** Total gradient norm is clipped to this (0: no clipping). */
   clip?: number;
-  /** Parameters each model gets, approximately (the hidden size of each cell is chosen to match). */
-  parameters?: number;
-  /** Validate every this many steps. */
-  evalEvery?: number;
   /** Validation MSE below which a run counts as solved (0.01 in the literature). */
   threshold?: number;
   validationSize?: number;

@@ -6,22 +6,14 @@
 import { Generator, noGrad } from '../tensor/index.js';
 import { trainRegressor } from './adding.js';
 import { EveryStepRegressor, hiddenForBudget, type ExperimentCell, type SequenceRegressor } from './models.js';
-import { checkInteger, withDefaults } from './options.js';
+import { checkInteger, withDefaults, type TrainingBudget } from './options.js';
 import { deriveSeed } from './seeds.js';
 import { sequencesCorrect, timingBatch } from './timing-data.js';
 import type { AddingBatch } from './adding-data.js';
 
-export interface TimingOptions {
-  cells?: readonly ExperimentCell[];
+export interface TimingOptions extends TrainingBudget {
   periods?: readonly number[];
   cycles?: number;
-  steps?: number;
-  seeds?: number;
-  seed?: number;
-  batch?: number;
-  lr?: number;
-  parameters?: number;
-  evalEvery?: number;
 }
 
 export const TIMING_DEFAULTS = {
