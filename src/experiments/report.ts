@@ -14,8 +14,10 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** Four decimals, or three significant digits below 0.001 (a well-fit sine scores about 1e-4). */
 export function formatMse(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(4) : String(value);
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 0.001 || value === 0 ? value.toFixed(4) : value.toPrecision(3);
 }
 
 export function addingTable(result: AddingResult): string {
