@@ -15,6 +15,7 @@ import { describeDefaults } from './defaults.js';
 import { shippedDataTable } from './data.js';
 import { forecastCommand } from './forecast.js';
 import { exportCommand } from './export.js';
+import { EXPERIMENTS, experimentCommand, type ExperimentName } from './experiment.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
 import { userMessage } from './messages.js';
@@ -188,6 +189,28 @@ program
   .option('--onnx <file>', 'ONNX file to write (opset 14; states as inputs and outputs)')
   .option('--pytorch <dir>', 'folder to write a self-contained PyTorch package into (model.py, weights, train.py)')
   .action((flags) => guarded(() => exportCommand(flags)));
+
+program
+  .command('experiment')
+  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
+  .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, choice(EXPERIMENTS))
+  .option('--cells <list>', 'cells, comma-separated, among rnn, rnn-relu, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-relu; timing lstm,peephole)')
+  .option('--lengths <list>', 'adding: sequence lengths T, comma-separated (default 50,100,200,400)')
+  .option('--periods <list>', 'timing: steps between the spikes to produce, comma-separated (default 10,20)')
+  .option('--cycles <n>', 'timing: spikes per sequence after the trigger (default 4)', integer(1, 1000))
+  .option('--length <n>', 'gradflow: length of the measured sequence (default 1000); activation: sequence length (default 50)', integer(2, 100_000))
+  .option('--tasks <list>', 'activation: adding, sine or both (default both)')
+  .option('--steps <n>', 'adding, activation, timing: training steps per run (adding and timing stop a run early once solved)', integer(1))
+  .option('--train-steps <n>', 'gradflow: adding-problem steps before the second measurement (0: initialisation only; default 2000, fewer once solved)', integer(0))
+  .option('--train-length <n>', 'gradflow: sequence length of that training (default 100)', integer(2, 100_000))
+  .option('--seeds <n>', 'adding, activation, timing: seeds per cell (default 3)', integer(1, 1000))
+  .option('--seed <n>', 'first seed (default 0)', integer(0, 2 ** 32 - 1))
+  .option('--batch <n>', 'sequences per training step (gradflow: in the measured batch)', integer(1, 65536))
+  .option('--lr <rate>', 'Adam learning rate', number({ above: 0, max: 10 }))
+  .option('--parameters <n>', 'parameters per model, about (each cell\'s hidden size is chosen to match; default 4500, timing 1200)', integer(10, 10_000_000))
+  .option('--plot <file.svg>', 'where to write the plot (default runs/experiments/<name>.svg)')
+  .option('--json', 'print one JSON object with every run instead of the table')
+  .action((name: ExperimentName, flags) => guarded(() => experimentCommand(name, flags)));
 
 program
   .command('demo')

@@ -1,0 +1,13 @@
+export { addingBatch, ADDING_BASELINE_MSE, type AddingBatch } from './adding-data.js';
+export { sineBatch, lastValueMse } from './sine-data.js';
+export { EXPERIMENT_CELLS, LastStepRegressor, hiddenForBudget, parameterCount, type ExperimentCell, type SequenceRegressor } from './models.js';
+export { addingExperiment, runAdding, runAddingModel, summarizeAdding, trainRegressor, evaluateMse, ADDING_DEFAULTS } from './adding.js';
+export type { AddingOptions, AddingRun, AddingCellSummary, AddingResult } from './adding.js';
+export { gradflowExperiment, gradientNorms, GRADFLOW_DEFAULTS, type GradflowOptions, type GradflowResult, type GradflowCurve } from './gradflow.js';
+export { activationExperiment, ACTIVATION_DEFAULTS, ACTIVATION_TASKS, type ActivationOptions, type ActivationResult, type ActivationTask } from './activation.js';
+export { gradientNormTap } from './gradient-tap.js';
+export { deriveSeed } from './seeds.js';
+export * from './report.js';
+export { timingExperiment, TIMING_DEFAULTS, TIMING_SOLVED_SHARE, type TimingOptions, type TimingResult, type TimingRun, type TimingSummary } from './timing.js';
+export { timingBatch, timingLength, sequencesCorrect } from './timing-data.js';
+export { EveryStepRegressor } from './models.js';

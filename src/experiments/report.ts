@@ -1,0 +1,99 @@
+/**
+ * Tables (Markdown, which also reads well on a terminal) and SVG plots of the experiments' results.
+ * Pure functions: the CLI prints them and the docs script writes them into docs/experiments.md.
+ */
+import { lineChart, type LineSeries } from '../viz/index.js';
+import type { ActivationResult } from './activation.js';
+import type { AddingResult } from './adding.js';
+import type { GradflowResult } from './gradflow.js';
+import type { TimingResult } from './timing.js';
+
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Four decimals, or three significant digits below 0.001 (a well-fit sine scores about 1e-4). */
+export function formatMse(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 0.001 || value === 0 ? value.toFixed(4) : value.toPrecision(3);
+}
+
+export function addingTable(result: AddingResult): string {
+  const rows = result.summary.map((s) => [
+    s.cell, String(s.length), String(s.hidden), String(s.parameters), `${s.solved}/${s.seeds}`,
+    `${Math.round(100 * s.successRate)}%`, s.medianSolvedAt === null ? 'not solved' : String(s.medianSolvedAt), formatMse(s.meanTestMse),
+  ]);
+  return markdownTable(['cell', 'T', 'hidden', 'params', 'solved', 'success', 'median step to MSE<' + result.options.threshold, 'mean test MSE'], rows);
+}
+
+/** Per run, for the JSON and the docs: the step at which each seed was solved. */
+export function addingRunsTable(result: AddingResult): string {
+  const rows = result.runs.map((r) => [r.cell, String(r.length), String(r.seed), r.solvedAt === null ? 'not solved' : String(r.solvedAt), formatMse(r.testMse), r.seconds.toFixed(1)]);
+  return markdownTable(['cell', 'T', 'seed', 'solved at step', 'test MSE', 'seconds'], rows);
+}
+
+/** Mean test MSE against T, one line per cell, on a log axis, with the mean-predictor baseline. */
+export function addingPlot(result: AddingResult): string {
+  const cells = [...new Set(result.summary.map((s) => s.cell))];
+  const lengths = [...new Set(result.summary.map((s) => s.length))].sort((a, b) => a - b);
+  const series: LineSeries[] = cells.map((cell) => {
+    const rows = lengths.map((t) => result.summary.find((s) => s.cell === cell && s.length === t));
+    return { name: cell, x: lengths, values: rows.map((r) => r?.meanTestMse ?? NaN) };
+  });
+  series.push({ name: 'predict the mean (1/6)', x: lengths, values: lengths.map(() => result.baselineMse), color: '#888', dashed: true });
+  series.push({ name: `solved (${result.options.threshold})`, x: lengths, values: lengths.map(() => result.options.threshold), color: '#bbb', dashed: true });
+  return lineChart(series, {
+    title: `Adding problem: test MSE after ≤ ${result.options.steps} steps (mean of ${result.options.seeds} seeds)`,
+    xLabel: 'sequence length T', yLabel: 'test MSE', logY: true,
+  });
+}
+
+export function gradflowTable(result: GradflowResult): string {
+  const rows = result.curves.map((c) => {
+    const at = (t: number) => c.norms[Math.min(c.norms.length - 1, Math.max(0, t))]!.toExponential(2);
+    const n = c.norms.length;
+    return [c.cell, c.stage, at(n - 1), at(n - 11), at(n - 101), at(0), c.decadesLost.toFixed(1), c.trainedMse === undefined ? '' : formatMse(c.trainedMse)];
+  });
+  return markdownTable(['cell', 'stage', '‖dL/dh_t‖ at the loss', '10 steps back', '100 steps back', 'first step', 'decades lost (first step)', 'adding MSE after training'], rows);
+}
+
+export function gradflowPlot(result: GradflowResult): string {
+  const series: LineSeries[] = result.curves.map((c) => ({
+    name: `${c.cell} (${c.stage})`, values: c.norms, dashed: c.stage === 'initialisation',
+  }));
+  return lineChart(series, {
+    title: `‖dLoss/dh_t‖ on one batch of length ${result.options.length}, loss at the last step`,
+    xLabel: 'time step t', yLabel: '‖dLoss/dh_t‖ (log)', logY: true,
+  });
+}
+
+export function activationTable(result: ActivationResult): string {
+  const rows = result.summary.map((s) => [s.task, s.cell, String(s.seeds), formatMse(s.meanTestMse), formatMse(s.bestTestMse), formatMse(s.baselineMse)]);
+  return markdownTable(['task', 'cell', 'seeds', 'mean test MSE', 'best test MSE', 'baseline MSE'], rows);
+}
+
+/** Validation MSE during training, the first seed of each cell and task. */
+export function activationPlot(result: ActivationResult): string {
+  const firstSeed = result.runs.filter((r) => r.seed === result.options.seed);
+  return lineChart(firstSeed.map((r) => ({
+    name: `${r.cell} on ${r.task}`, x: r.curve.map((p) => p.step), values: r.curve.map((p) => p.mse), dashed: r.task === 'sine',
+  })), { title: 'RNN nonlinearity: validation MSE during training (seed ' + result.options.seed + ')', xLabel: 'step', yLabel: 'MSE (log)', logY: true });
+}
+
+export function timingTable(result: TimingResult): string {
+  const rows = result.summary.map((s) => [
+    s.cell, String(s.period), `${s.solved}/${s.seeds}`, `${Math.round(100 * s.successRate)}%`, `${(100 * s.meanTestCorrect).toFixed(1)}%`,
+  ]);
+  return markdownTable(['cell', 'period', 'solved', 'success', 'test sequences all right (mean)'], rows);
+}
+
+/** Share of test sequences with every spike on time, against the period, one line per cell. */
+export function timingPlot(result: TimingResult): string {
+  const cells = [...new Set(result.summary.map((s) => s.cell))];
+  const periods = [...result.options.periods].sort((a, b) => a - b);
+  return lineChart(cells.map((cell) => ({
+    name: cell, x: periods, values: periods.map((p) => result.summary.find((s) => s.cell === cell && s.period === p)?.meanTestCorrect ?? NaN),
+  })), { title: `Timed spikes: test sequences entirely right after ≤ ${result.options.steps} steps`, xLabel: 'period (steps between spikes)', yLabel: 'share right' });
+}
