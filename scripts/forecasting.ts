@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { execSync } from 'node:child_process';
 import { readSeriesFile } from '../src/data/files.js';
-import { mase as maseOf, rmse, seasonalNaiveHorizon, smape } from '../src/data/index.js';
+import { forecastScores, seasonalNaiveHorizon } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/io/files.js';
 import { hybridForecast } from '../src/tasks/hybrid-forecast.js';
 import { lineChart } from '../src/viz/index.js';
@@ -20,7 +20,6 @@ const PERIOD = 12;
 const SERIES = ['AirPassengers', 'co2', 'nottem', 'USAccDeaths', 'ldeaths', 'UKDriverDeaths'];
 const statsmodels = JSON.parse(readFileSync('test/fixtures/holt-winters.json', 'utf8'));
 
-const mase = (f: ArrayLike<number>, y: ArrayLike<number>, history: ArrayLike<number>): number => maseOf(f, y, history, PERIOD);
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
 mkdirSync('docs/forecasting', { recursive: true });
 const rows: string[] = [];
@@ -39,15 +38,14 @@ for (const name of SERIES) {
   const sm = statsmodels.fits.find((c: { name: string }) => c.name === name);
   let inside = 0;
   for (let k = 0; k < HOLDOUT; k++) if (actual[k]! >= r.lower[k]! && actual[k]! <= r.upper[k]!) inside++;
-  const ours = rmse(r.forecast, actual);
-  const hw = rmse(r.holtWinters, actual);
-  const sn = rmse(naive, actual);
-  logHw += Math.log(ours / hw);
-  logNaive += Math.log(ours / sn);
-  logStatsmodels += Math.log(ours / sm.rmse);
+  const [ours, hw, sn] = [r.forecast, r.holtWinters, naive].map((f) => forecastScores(f, actual, history, PERIOD));
+  logHw += Math.log(ours!.rmse / hw!.rmse);
+  logNaive += Math.log(ours!.rmse / sn!.rmse);
+  logStatsmodels += Math.log(ours!.rmse / sm.rmse);
+  const three = (key: 'smape' | 'mase'): string => [ours!, hw!, sn!].map((s) => (s[key] === null ? 'n/a' : fmt(s[key]!))).join(' / ');
   rows.push(
-    `| ${name} | ${fmt(ours)} | ${fmt(hw)} | ${fmt(sm.rmse)} | ${fmt(sn)} | ${fmt(smape(r.forecast, actual))} / ${fmt(smape(r.holtWinters, actual))} / ${fmt(smape(naive, actual))} | ` +
-      `${fmt(mase(r.forecast, actual, history))} / ${fmt(mase(r.holtWinters, actual, history))} / ${fmt(mase(naive, actual, history))} | ${r.steps || 'none'} | ${Math.round((100 * inside) / HOLDOUT)}% | ${seconds.toFixed(1)} s |`,
+    `| ${name} | ${fmt(ours!.rmse)} | ${fmt(hw!.rmse)} | ${fmt(sm.rmse)} | ${fmt(sn!.rmse)} | ${three('smape')} | ` +
+      `${three('mase')} | ${r.steps || 'none'} | ${Math.round((100 * inside) / HOLDOUT)}% | ${seconds.toFixed(1)} s |`,
   );
   const tail = 48;
   const x0 = series.time.length - HOLDOUT - tail;
@@ -67,7 +65,7 @@ for (const name of SERIES) {
       { title: `${name}: last ${HOLDOUT} values held out`, xLabel: 'year', yLabel: 'value', marker: { x: future[0]!, label: 'forecast origin' } },
     )),
   );
-  console.log(`${name}: hybrid ${fmt(ours)}, Holt-Winters ${fmt(hw)}, seasonal naive ${fmt(sn)} (${seconds.toFixed(1)} s)`);
+  console.log(`${name}: hybrid ${fmt(ours!.rmse)}, Holt-Winters ${fmt(hw!.rmse)}, seasonal naive ${fmt(sn!.rmse)} (${seconds.toFixed(1)} s)`);
 }
 const geo = (log: number): string => Math.exp(log / SERIES.length).toFixed(3);
 const commit = execSync('git rev-parse --short HEAD').toString().trim();

@@ -4,7 +4,7 @@
  * forecast against Holt-Winters and the seasonal naive forecast on them.
  */
 import { basename } from 'node:path';
-import { mae, mase, rmse, seasonalNaiveHorizon, smape, type Series } from '../data/index.js';
+import { forecastScores, seasonalNaiveHorizon, type ForecastScores, type Series } from '../data/index.js';
 import { hybridForecast, type HybridForecast } from '../tasks/index.js';
 import { loadData } from './data.js';
 import { formatTime } from './format.js';
@@ -23,17 +23,6 @@ export interface ForecastFlags {
   seed: number;
   plot?: string;
   json?: boolean;
-}
-
-interface Scores {
-  rmse: number;
-  mae: number;
-  smape: number;
-  mase: number;
-}
-
-function scores(forecast: ArrayLike<number>, actual: ArrayLike<number>, history: ArrayLike<number>, period: number): Scores {
-  return { rmse: rmse(forecast, actual), mae: mae(forecast, actual), smape: smape(forecast, actual), mase: mase(forecast, actual, history, period) };
 }
 
 /** The period a series' own time axis implies (12 for monthly data); refused when there is none. */
@@ -57,14 +46,14 @@ export async function forecastCommand(flags: ForecastFlags): Promise<void> {
   const time = Float64Array.from({ length: horizon }, (_, k) => series.time[last]! + dt * (k + 1));
   const label = basename(flags.data).replace(/\.csv$/i, '');
 
-  let test: { hybrid: Scores; holtWinters: Scores; seasonalNaive: Scores } | undefined;
+  let test: { hybrid: ForecastScores; holtWinters: ForecastScores; seasonalNaive: ForecastScores } | undefined;
   if (flags.test) {
     const actual = series.values.subarray(n - horizon);
     const naive = seasonalNaiveHorizon(history, period, horizon);
     test = {
-      hybrid: scores(result.forecast, actual, history, period),
-      holtWinters: scores(result.holtWinters, actual, history, period),
-      seasonalNaive: scores(naive, actual, history, period),
+      hybrid: forecastScores(result.forecast, actual, history, period),
+      holtWinters: forecastScores(result.holtWinters, actual, history, period),
+      seasonalNaive: forecastScores(naive, actual, history, period),
     };
   }
   if (flags.plot) {
@@ -90,7 +79,8 @@ export async function forecastCommand(flags: ForecastFlags): Promise<void> {
     console.log(`${formatTime(time[k]!, series.frequency)},${cells.join(',')}`);
   }
   if (test) {
-    const row = (name: string, s: Scores): string => `${name.padEnd(16)} ${[s.rmse, s.mae, s.smape, s.mase].map((v) => Number(v.toPrecision(4)).toString().padStart(10)).join('')}`;
+    const row = (name: string, s: ForecastScores): string =>
+      `${name.padEnd(16)} ${[s.rmse, s.mae, s.smape, s.mase].map((v) => (v === null ? 'n/a' : String(Number(v.toPrecision(4)))).padStart(10)).join('')}`;
     console.log(`\ntest: the last ${horizon} values, held out from every method`);
     console.log(`${''.padEnd(16)} ${['RMSE', 'MAE', 'sMAPE %', 'MASE'].map((h) => h.padStart(10)).join('')}`);
     console.log(row('hybrid', test.hybrid));

@@ -168,10 +168,12 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
       case 'series':
         evaluation = evaluateSeries(seriesModel(model, config.summary as SeriesSummary, seqLen), data.series);
         break;
-      case 'text':
-        evaluation = evaluateText(model, Vocabulary.fromJSON(vocabularyOf(config)), data.text, seqLen, batch, flags.unknown ?? 'replace');
-        noteReplaced(Vocabulary.fromJSON(vocabularyOf(config)), data.text, flags.unknown ?? 'replace', `--data ${flags.data}`);
+      case 'text': {
+        const vocabulary = Vocabulary.fromJSON(vocabularyOf(config));
+        evaluation = evaluateText(model, vocabulary, data.text, seqLen, batch, flags.unknown ?? 'replace');
+        noteReplaced(vocabulary, data.text, flags.unknown ?? 'replace', `--data ${flags.data}`);
         break;
+      }
       case 'music':
         evaluation = evaluateMusic(model, config.summary as MusicSummary, data.pieces, seqLen);
         break;

@@ -95,14 +95,35 @@ export function smape(predictions: ArrayLike<number>, targets: ArrayLike<number>
  * one-season-ago forecast over `history`, so 1 means "as good as seasonal naive was in the past".
  */
 export function mase(predictions: ArrayLike<number>, targets: ArrayLike<number>, history: ArrayLike<number>, period: number): number {
+  const scale = maseScale('mase', history, period);
+  if (scale === 0) throw new Error('mase: the history repeats exactly every period, so the scale is 0');
+  return mae(predictions, targets) / scale;
+}
+
+/** The in-sample MAE of the one-season-ago forecast over `history`: MASE's denominator. */
+function maseScale(fn: string, history: ArrayLike<number>, period: number): number {
   if (!Number.isInteger(period) || period < 1 || history.length <= period) {
-    throw new Error(`mase: needs a history longer than the period (${period}), received ${history.length} values`);
+    throw new Error(`${fn}: needs a history longer than the period (${period}), received ${history.length} values`);
   }
   let scale = 0;
   for (let t = period; t < history.length; t++) scale += Math.abs(history[t]! - history[t - period]!);
-  scale /= history.length - period;
-  if (scale === 0) throw new Error('mase: the history repeats exactly every period, so the scale is 0');
-  return mae(predictions, targets) / scale;
+  return scale / (history.length - period);
+}
+
+export interface ForecastScores {
+  rmse: number;
+  mae: number;
+  /** Percent. */
+  smape: number;
+  /** Null where the history repeats exactly every period (a pure sine): MASE's scale is then 0. */
+  mase: number | null;
+}
+
+/** The four scores a multi-step forecast is judged by, MASE scaled over `history` at `period`. */
+export function forecastScores(forecast: ArrayLike<number>, actual: ArrayLike<number>, history: ArrayLike<number>, period: number): ForecastScores {
+  const scale = maseScale('forecastScores', history, period);
+  const error = mae(forecast, actual);
+  return { rmse: rmse(forecast, actual), mae: error, smape: smape(forecast, actual), mase: scale === 0 ? null : error / scale };
 }
 
 /** The next `horizon` values as the seasonal naive forecast sees them: the last season, repeated. */

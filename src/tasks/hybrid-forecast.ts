@@ -11,7 +11,7 @@
 import { GRU, Linear, mseLoss } from '../nn/index.js';
 import { Adam } from '../optim/index.js';
 import { Generator, noGrad, tensor } from '../tensor/index.js';
-import { errorInterval, fitHoltWinters, holtWintersPath, rmse } from '../data/index.js';
+import { errorInterval, fitHoltWinters, holtWintersPath, rmse, ZScore } from '../data/index.js';
 import { checkInteger } from './checks.js';
 
 export interface HybridForecastOptions {
@@ -60,11 +60,7 @@ function prepare(history: Float32Array, o: Required<HybridForecastOptions>): Pre
   const { horizon, period, window } = o;
   const n = history.length;
   const path = holtWintersPath(history, period, fitHoltWinters(history, period).params, horizon);
-  let mean = 0;
-  for (const v of history) mean += v / n;
-  let variance = 0;
-  for (const v of history) variance += (v - mean) ** 2 / n;
-  const scale = Math.sqrt(variance) || 1;
+  const scale = ZScore.fit(history).std;
   const windowAt = (end: number, into: Float32Array, stride: number, column: number): void => {
     for (let i = 0; i < window; i++) {
       const t = end - window + 1 + i;

@@ -7,7 +7,7 @@
  */
 import { mseLoss } from '../nn/index.js';
 import { fromArray, noGrad, type Tensor } from '../tensor/index.js';
-import { baselineScores, DataRng, errorInterval, fitHoltWinters, mae, mase, rmse, seasonalNaiveHorizon, sineWave, smape, windowBatch, windowCount, ZScore } from '../data/index.js';
+import { baselineScores, DataRng, errorInterval, fitHoltWinters, forecastScores, mae, rmse, seasonalNaiveHorizon, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
@@ -135,11 +135,6 @@ export function evaluateSeries(m: SeriesModel, series: Series): Evaluation {
   return scoreOneStep(m, series.values, m.seqLen, series.frequency);
 }
 
-function exactlyPeriodic(values: ArrayLike<number>, period: number): boolean {
-  for (let t = period; t < values.length; t++) if (values[t] !== values[t - period]) return false;
-  return true;
-}
-
 /**
  * Multi-step scores: the model forecasts values[origin..origin+horizon) from values[..origin) by
  * feeding its predictions back, beside Holt-Winters (our own fit) and the seasonal naive forecast
@@ -160,11 +155,8 @@ export function evaluateHorizon(m: SeriesModel, series: Series, origin: number, 
   const scalePeriod = period >= 2 && history.length > period ? period : 1;
   const out: Record<string, number | null> = { horizon };
   for (const [suffix, f] of Object.entries(forecasts)) {
-    out[`h_rmse${suffix}`] = f ? rmse(f, actual) : null;
-    out[`h_mae${suffix}`] = f ? mae(f, actual) : null;
-    out[`h_smape${suffix}`] = f ? smape(f, actual) : null;
-    // A history that repeats exactly every period (a pure sine) leaves MASE's scale at 0: not applicable.
-    out[`h_mase${suffix}`] = f && !exactlyPeriodic(history, scalePeriod) ? mase(f, actual, history, scalePeriod) : null;
+    const scores = f ? forecastScores(f, actual, history, scalePeriod) : null;
+    for (const key of ['rmse', 'mae', 'smape', 'mase'] as const) out[`h_${key}${suffix}`] = scores ? scores[key] : null;
   }
   return out;
 }
