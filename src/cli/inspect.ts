@@ -93,7 +93,8 @@ function seriesInput(config: RunConfig, dir: string, flags: InspectFlags): Inspe
     if (series) {
       const all = zscore ? zscore.apply(series.values) : series.values;
       const from = summary.splitIndex ?? 0;
-      values = all.subarray(from, from + stepsToTake(all.length - from, flags, false));
+      const to = Math.max(from + 1, summary.testIndex ?? all.length);
+      values = all.subarray(from, from + stepsToTake(to - from, flags, false));
       label = `validation data from value ${from}`;
     } else {
       // A run on generated sine mixtures: a fresh one, from the run's seed.
@@ -123,7 +124,8 @@ function textInput(config: RunConfig, dir: string, flags: InspectFlags): Inspect
   } else {
     const data = reloadData('text', config.data, config.training.seed, dir);
     const all = Array.from((data as { text: string }).text);
-    chars = all.slice(summary.splitIndex, summary.splitIndex + stepsToTake(all.length - summary.splitIndex, flags, false));
+    const to = Math.max(summary.splitIndex + 1, summary.testIndex ?? all.length);
+    chars = all.slice(summary.splitIndex, summary.splitIndex + stepsToTake(to - summary.splitIndex, flags, false));
     label = `validation text from character ${summary.splitIndex}`;
   }
   const { ids, replaced } = encodeText(vocabulary, chars.join(''), 'replace');
@@ -154,7 +156,8 @@ function musicInput(config: RunConfig, dir: string, flags: InspectFlags): Inspec
     from = Math.min(summary.splitIndex, encoded.steps - 1);
     label = `validation data from step ${from}`;
   }
-  const steps = stepsToTake(encoded.steps - from, flags, flags.input !== undefined);
+  const end = flags.input === undefined ? Math.max(from + 1, summary.testIndex ?? encoded.steps) : encoded.steps;
+  const steps = stepsToTake(end - from, flags, flags.input !== undefined);
   const pitches = summary.high - summary.low + 1;
   if (encoded.ids) {
     const ids = encoded.ids.slice(from, from + steps);
