@@ -13,7 +13,7 @@ const r = (shape: number[], scale = 0.5): Tensor => randn(shape, { dtype: 'float
 
 interface Case { kind: CellKind; peephole?: boolean; proj?: number; bias?: boolean }
 const cases: Case[] = [
-  { kind: 'rnn_tanh' }, { kind: 'rnn_relu' }, { kind: 'lstm' }, { kind: 'lstm', peephole: true },
+  { kind: 'rnn_tanh' }, { kind: 'rnn_relu' }, { kind: 'rnn_sigmoid' }, { kind: 'lstm' }, { kind: 'lstm', peephole: true },
   { kind: 'lstm', proj: 2 }, { kind: 'lstm', bias: false }, { kind: 'gru' }, { kind: 'gru', bias: false },
 ];
 
@@ -86,6 +86,41 @@ test('gradcheck: GRU batchFirst with 2 layers and RNN relu', () => {
   assert.equal(gradcheck((xx) => rnn.forward(xx!)[1], [r([3, 2, 2], 1)]), true);
 });
 
+test('gradcheck: sigmoid RNN (our extension), 2 layers bidirectional, and its cell (float64, finite differences)', () => {
+  const rnn = new RNN({ inputSize: 2, hiddenSize: 3, numLayers: 2, nonlinearity: 'sigmoid', bidirectional: true, dtype: 'float64', generator: new Generator(6) });
+  const x = r([4, 2, 2], 1), h0 = r([4, 2, 3]);
+  assert.equal(gradcheck((xx, hh) => {
+    const [out, h] = rnn.forward(xx!, hh!);
+    return out.mul(out).sum().add(h.sum());
+  }, [x, h0]), true);
+  assert.equal(gradcheck(() => rnn.forward(x)[0].sum(), rnn.parameters()), true);
+  // Every output is a sigmoid: in (0, 1).
+  const [out] = rnn.forward(r([6, 2, 2], 3));
+  assert.ok(out.data.every((v) => v > 0 && v < 1));
+  const cell = new RNNCell(3, 2, { nonlinearity: 'sigmoid', dtype: 'float64', generator: new Generator(8) });
+  assert.equal(cell.nonlinearity, 'sigmoid');
+  const xc = r([2, 3]), hc = r([2, 2]);
+  const named = Object.fromEntries(cell.namedParameters());
+  const w: DirectionWeights = { weightIh: named.weight_ih!, weightHh: named.weight_hh!, biasIh: named.bias_ih!, biasHh: named.bias_hh!, weightHr: null, peephole: null };
+  assert.ok(maxDiff(cell.forward(xc, hc).data, reference.rnnStep(xc, hc, w, 'sigmoid').data) < 1e-12);
+  assert.equal(gradcheck((xx, hh) => cell.forward(xx!, hh!), [xc, hc]), true);
+});
+
+test('sigmoid RNN in float32 (the wasm kernels) matches float64 and its stepper gives forward\'s bits', () => {
+  const rnn = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', generator: new Generator(11) });
+  const x = randn([6, 2, 3], { generator: gen });
+  const [out] = rnn.forward(x);
+  const wide = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', dtype: 'float64', generator: new Generator(11) });
+  const [want] = wide.forward(new Tensor(Float64Array.from(x.data), x.shape));
+  assert.ok(maxDiff(out.data, want.data) < 1e-5, `float32 vs float64: ${maxDiff(out.data, want.data)}`);
+  const stepper = rnn.stepper();
+  const [seq] = rnn.forward(x.narrow(1, 0, 1));
+  for (let t = 0; t < 6; t++) {
+    const step = stepper.step(x.narrow(0, t, 1).narrow(1, 0, 1).reshape([1, 3]));
+    assert.deepEqual(Array.from(step.data), Array.from(seq.data.subarray(t * 5, (t + 1) * 5)), `step ${t}`);
+  }
+});
+
 test('cells match one step of the reference', () => {
   const cell = new LSTMCell(3, 4, { dtype: 'float64', peephole: true, generator: new Generator(4) });
   const x = r([2, 3]), h = r([2, 4]), cs = r([2, 4]);
@@ -134,7 +169,8 @@ test('shape errors name the layer, the argument and both shapes', () => {
   assert.throws(() => lstm.forward(randn([5, 3, 8], { dtype: 'float64' })), /input dtype must be float32/);
   assert.throws(() => new GRU({ inputSize: 0, hiddenSize: 3 }), /GRU: inputSize must be a positive integer, got 0/);
   assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, dropout: NaN }), /dropout must be a number in \[0, 1\)/);
-  assert.throws(() => new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'sigmoid' as 'tanh' }), /nonlinearity must be one of 'tanh', 'relu'/);
+  assert.throws(() => new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'softsign' as 'tanh' }), /nonlinearity must be one of 'tanh', 'relu', 'sigmoid'/);
+  assert.throws(() => new RNNCell(2, 3, { nonlinearity: 'Sigmoid' as 'tanh' }), /RNNCell: nonlinearity must be one of 'tanh', 'relu', 'sigmoid'/);
   assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, projSize: 2, peephole: true }), /peephole/);
   const gru = new GRU({ inputSize: 2, hiddenSize: 3, batchFirst: true });
   assert.throws(() => gru.forward(randn([4, 6, 3])), /GRU: input must be \[batch, seq, 2\], got \[batch, seq, 3\]/);
@@ -179,7 +215,7 @@ function oneHotInput(T: number, B: number, I: number, dtype: 'float32' | 'float6
   return new Tensor(data, [T, B, I], { requiresGrad: true });
 }
 
-for (const kind of ['rnn_tanh', 'lstm', 'gru'] as const) {
+for (const kind of ['rnn_tanh', 'rnn_sigmoid', 'lstm', 'gru'] as const) {
   for (const [T, B] of [[4, 3], [1, 1]] as const) {
     test(`fused ${kind} with one-hot input [${T}, ${B}, 5] (gather path) matches the op-by-op reference`, () => {
       const I = 5, H = 4;

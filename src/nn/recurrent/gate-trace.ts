@@ -11,8 +11,7 @@ import { directionWeights } from './layout.js';
 import { GRU, LSTM, RNN } from './layers.js';
 import * as reference from './reference.js';
 
-/** The nonlinearity of an RNN's single gate; ignored for LSTM and GRU. */
-export type RnnNonlinearity = 'tanh' | 'relu';
+import type { RnnNonlinearity } from './reference.js';
 
 export interface TraceOptions {
   nonlinearity?: RnnNonlinearity;
@@ -98,6 +97,7 @@ export interface LayerGateTrace {
 }
 
 const SIGMOID: [number, number] = [0, 1];
+const RNN_RANGES: Record<RnnNonlinearity, [number, number] | null> = { tanh: [-1, 1], sigmoid: SIGMOID, relu: null };
 const TANH: [number, number] = [-1, 1];
 const GATE_RANGES: Record<string, [number, number]> = { i: SIGMOID, f: SIGMOID, o: SIGMOID, r: SIGMOID, z: SIGMOID, g: TANH, n: TANH };
 
@@ -131,7 +131,6 @@ export function gateTrace(layer: RNN | LSTM | GRU, input: Tensor): LayerGateTrac
   const T = input.shape[0]!;
   if (T === 0) throw new Error('gateTrace: input has no time steps');
   const { kind, options } = kindOf(layer);
-  const bound = layer instanceof RNN && layer.nonlinearity === 'tanh';
   return noGrad(() => {
     const params = new Map([...layer.namedParameters()].map(([key, p]) => [key, p.detach()]));
     let inputs = Array.from({ length: T }, (_, t) => reshape(narrow(input, 0, t, 1), [1, layer.inputSize]));
@@ -144,8 +143,8 @@ export function gateTrace(layer: RNN | LSTM | GRU, input: Tensor): LayerGateTrac
         const steps = traceDirection(kind, w, inputs, { ...options, reverse: d === 1 });
         outputs.push(steps);
         const signals = [...steps.signals].map(([signal, values]) => {
-          const hBounded = signal === 'h' && (kind === 'rnn' ? bound : kind === 'lstm' && !w.weightHr);
-          return unitsByTime(signal, values, GATE_RANGES[signal] ?? (hBounded ? TANH : null));
+          const hRange = signal !== 'h' ? null : layer instanceof RNN ? RNN_RANGES[layer.nonlinearity] : kind === 'lstm' && !w.weightHr ? TANH : null;
+          return unitsByTime(signal, values, GATE_RANGES[signal] ?? hRange);
         });
         traces.push({ layer: l, direction: d === 1 ? 'reverse' : 'forward', signals });
       }
