@@ -106,19 +106,14 @@ test('gradcheck: sigmoid RNN (our extension), 2 layers bidirectional, and its ce
   assert.equal(gradcheck((xx, hh) => cell.forward(xx!, hh!), [xc, hc]), true);
 });
 
-test('sigmoid RNN in float32 (the wasm kernels) matches float64 and its stepper gives forward\'s bits', () => {
+// Its stepper: test/recurrent-stepper.test.ts (the cases of helpers/stepping.ts include it).
+test('sigmoid RNN in float32 (the wasm kernels) matches the float64 reference', () => {
   const rnn = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', generator: new Generator(11) });
   const x = randn([6, 2, 3], { generator: gen });
   const [out] = rnn.forward(x);
   const wide = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', dtype: 'float64', generator: new Generator(11) });
   const [want] = wide.forward(new Tensor(Float64Array.from(x.data), x.shape));
   assert.ok(maxDiff(out.data, want.data) < 1e-5, `float32 vs float64: ${maxDiff(out.data, want.data)}`);
-  const stepper = rnn.stepper();
-  const [seq] = rnn.forward(x.narrow(1, 0, 1));
-  for (let t = 0; t < 6; t++) {
-    const step = stepper.step(x.narrow(0, t, 1).narrow(1, 0, 1).reshape([1, 3]));
-    assert.deepEqual(Array.from(step.data), Array.from(seq.data.subarray(t * 5, (t + 1) * 5)), `step ${t}`);
-  }
 });
 
 test('cells match one step of the reference', () => {
@@ -309,4 +304,12 @@ test('fused node: weights or input changed in place between forward and backward
     assert.throws(() => out.output.sum().backward(), /^Error: backward: a tensor saved by LSTM for the backward pass was modified in place after it was used \(version 0, now 1\)/, changed);
     assert.equal(w.weightIh.grad, null, `${changed}: nothing ran`);
   }
+});
+
+test('a sigmoid RNN refuses export to PyTorch, naming the module; tanh and relu pass', async () => {
+  const { checkPytorchExportable, Sequential, Linear } = await import('../src/nn/index.js');
+  const model = new Sequential(new Linear(2, 3), new RNN({ inputSize: 3, hiddenSize: 2, nonlinearity: 'sigmoid' }));
+  assert.throws(() => checkPytorchExportable(model, 'export --pytorch'), /export --pytorch: 1 is an RNN with nonlinearity 'sigmoid', our extension; PyTorch's offers only 'tanh' and 'relu'/);
+  assert.throws(() => checkPytorchExportable(new RNNCell(2, 2, { nonlinearity: 'sigmoid' }), 'to PyTorch'), /the model is an RNNCell with nonlinearity 'sigmoid'/);
+  for (const nonlinearity of ['tanh', 'relu'] as const) checkPytorchExportable(new RNN({ inputSize: 2, hiddenSize: 2, nonlinearity }), 'export');
 });

@@ -6,3 +6,4 @@ export * as reference from './reference.js';
 export { setPendingGraphLimit, getPendingGraphLimit } from './saved-graphs.js';
 export { gateTrace, traceDirection, type GateSignal, type LayerGateTrace, type DirectionSteps, type TraceOptions } from './gate-trace.js';
 export { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
+export { checkPytorchExportable } from './pytorch-compat.js';
