@@ -206,9 +206,9 @@ program
 
 program
   .command('experiment')
-  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
+  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
   .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, choice(EXPERIMENTS))
-  .option('--cells <list>', 'cells, comma-separated, among rnn, rnn-relu, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-relu; timing lstm,peephole)')
+  .option('--cells <list>', 'cells, comma-separated, among rnn (tanh), rnn-relu, rnn-sigmoid, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-sigmoid,rnn-relu; timing lstm,peephole)')
   .option('--lengths <list>', 'adding: sequence lengths T, comma-separated (default 50,100,200,400)')
   .option('--periods <list>', 'timing: steps between the spikes to produce, comma-separated (default 10,20)')
   .option('--cycles <n>', 'timing: spikes per sequence after the trigger (default 4)', integer(1, 1000))
