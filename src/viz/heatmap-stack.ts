@@ -19,7 +19,7 @@ export interface HeatmapStackOptions {
 }
 
 /** Taller panels for fewer rows, within bounds, so a 1-row input and a 64-unit gate both read. */
-const panelHeight = (rows: number): number => Math.max(100, 84 + rows * Math.max(4, Math.min(12, Math.floor(180 / rows))));
+const panelHeight = (rows: number): number => Math.max(100, 84 + rows * Math.max(4, Math.min(14, Math.floor(180 / rows))));
 
 export function heatmapStack(panels: readonly HeatmapPanel[], options: HeatmapStackOptions = {}): string {
   const width = options.width ?? 1100;
