@@ -18,7 +18,7 @@ import { exportCommand } from './export.js';
 import { EXPERIMENTS, experimentCommand, type ExperimentName } from './experiment.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
-import { inspectGatesCommand } from './inspect.js';
+import { inspectGatesCommand, MAX_STEPS } from './inspect.js';
 import { userMessage } from './messages.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
@@ -182,7 +182,7 @@ program
   .argument('<what>', 'gates', choice(['gates'] as const))
   .requiredOption('--model <dir>', 'run folder written by "recurrent train" (any task and cell)')
   .option('--input <text|file|values>', 'text: the text to read; series and denoise: a CSV file or comma-separated values (in the data\'s own units); music: a .mid file. Default: 100 steps of the run\'s validation data')
-  .option('--steps <n>', `time steps to draw from the start of the input (at most ${2000})`, integer(1, 2000))
+  .option('--steps <n>', `time steps to draw from the start of the input (at most ${MAX_STEPS})`, integer(1, MAX_STEPS))
   .option('--units <n>', 'hidden units drawn per layer; with more, those whose state varies most over the input', integer(1, 4096), 32)
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
   .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
