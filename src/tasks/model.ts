@@ -103,7 +103,8 @@ export class SequenceModel extends Module {
     return { features, state: h };
   }
 
-  private embed(input: SequenceInput): Tensor {
+  /** What the recurrent stack reads: [steps, batch, features] (dense values, embeddings or one-hot rows). */
+  embed(input: SequenceInput): Tensor {
     const { data, steps, batch } = input;
     const cfg = this.config.input;
     if (cfg.kind === 'dense') {
