@@ -1,4 +1,5 @@
 export { Module, Parameter } from './module.js';
+export { ModuleList, ModuleDict } from './containers.js';
 export { Linear, Embedding, Dropout, Sequential, dropout, type LinearOptions, type EmbeddingOptions, type DropoutOptions } from './layers.js';
 export {
   mseLoss, l1Loss, huberLoss, klDiv, crossEntropy, nllLoss, bceWithLogits,
