@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
-import { optim, tensor, type Tensor } from './helpers/api.js';
+import { encodeCheckpoint, loadSafetensors, readSafetensorsMetadata, restoreCheckpoint } from '../src/io/index.js';
+import { noGrad, optim, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 
 const fixture = (name: string): { f: Record<string, Tensor>; meta: Record<string, string> } => {
@@ -42,14 +42,80 @@ for (const name of ['lbfgs_fixed', 'lbfgs_strong_wolfe', 'lbfgs_strong_wolfe_tol
   });
 }
 
-test('LBFGS: needs a closure, checks its options, refuses to save a state it would lose', () => {
+test('LBFGS: needs a closure and checks its options', () => {
   const p = tensor([1, 2], undefined, { requiresGrad: true });
   const opt = new optim.LBFGS([p]);
   assert.throws(() => opt.step(), /LBFGS.step: needs a closure/);
   assert.throws(() => opt.step(() => 'x'), /the closure must return the loss \(a Tensor or a number\), got x/);
   assert.throws(() => new optim.LBFGS([p], { lineSearchFn: 'strong_wolfe' as never }), /lineSearchFn must be null or 'strongWolfe', got "strong_wolfe"/);
   assert.throws(() => new optim.LBFGS([p], { history_size: 3 } as never), /LBFGS: unknown option 'history_size'; did you mean 'historySize'\?/);
-  assert.throws(() => opt.stateDict(), /saving the L-BFGS history is not supported/);
+});
+
+for (const name of ['lbfgs_fixed', 'lbfgs_strong_wolfe']) {
+  test(`LBFGS resumed from a checkpoint (history, counters, options) continues on PyTorch's trajectory: ${name}`, () => {
+    const { f, meta } = fixture(name);
+    const options = JSON.parse(meta.options!);
+    const run = (p: Tensor, opt: optim.LBFGS, from: number, to: number): void => {
+      const closure = (): Tensor => {
+        opt.zeroGrad();
+        const loss = rosenbrock(p);
+        loss.backward();
+        return loss;
+      };
+      for (let s = from; s <= to; s++) {
+        opt.step(closure);
+        assertClose(p, f[`expected.step${s}`]!, 1e-9, 1e-9, `${name} step ${s}`);
+      }
+    };
+    const p = f['input.p0']!.clone().requiresGrad_();
+    const opt = new optim.LBFGS([p], options);
+    run(p, opt, 1, 3);
+    const plateau = new optim.ReduceLROnPlateau(opt, { patience: 0 });
+    plateau.step(rosenbrock(p).item());
+    const model = { stateDict: () => ({ p }), loadStateDict: (d: Record<string, Tensor>) => noGrad(() => q.copy_(d.p!)) };
+    const bytes = encodeCheckpoint({ model, optimizer: opt, step: 3, extra: { plateau: plateau.stateDict() } });
+
+    // A fresh parameter and optimizer built with other options: the checkpoint brings back PyTorch's.
+    const q = tensor([0, 0, 0, 0, 0], undefined, { dtype: 'float64', requiresGrad: true });
+    const resumed = new optim.LBFGS([q], { ...options, lr: 0.5 });
+    const plateau2 = new optim.ReduceLROnPlateau(resumed, { patience: 0 });
+    const { extra } = restoreCheckpoint(bytes, { model, optimizer: resumed });
+    plateau2.loadStateDict((extra as { plateau: optim.PlateauState }).plateau);
+    assert.equal(plateau2.best, plateau.best);
+    assert.equal(resumed.paramGroups[0]!.lr, options.lr);
+    assert.equal(resumed.funcEvals, opt.funcEvals);
+    assert.equal(resumed.iterations, opt.iterations);
+    run(q, resumed, 4, 6);
+    run(p, opt, 4, 6);
+    assert.deepEqual([...q.data], [...p.data], 'resumed and uninterrupted runs agree bit for bit');
+  });
+}
+
+test('LBFGS.loadStateDict checks the history before changing anything', () => {
+  const p = tensor([1, 2, 3], undefined, { dtype: 'float64', requiresGrad: true });
+  const opt = new optim.LBFGS([p], { historySize: 2 });
+  const closure = (): Tensor => {
+    opt.zeroGrad();
+    const loss = rosenbrock(p);
+    loss.backward();
+    return loss;
+  };
+  opt.step(closure);
+  const good = opt.stateDict();
+  assert.deepEqual(Object.keys(good.state).sort(), ['0.d', '0.old_dirs', '0.old_stps', '0.prev_flat_grad', '0.ro']);
+  assert.equal(good.state['0.old_dirs']!.shape[0], 2, 'historySize pairs kept after 20 iterations');
+  const other = new optim.LBFGS([tensor([0, 0, 0], undefined, { dtype: 'float64', requiresGrad: true })], { historySize: 2 });
+  const { '0.d': _d, ...withoutD } = good.state;
+  assert.throws(() => other.loadStateDict({ ...good, state: withoutD }), /n_iter is \d+ but the state lacks '0.d' or '0.prev_flat_grad'/);
+  assert.throws(() => other.loadStateDict({ ...good, state: { ...good.state, '0.d': tensor([1, 2]) } }), /state '0.d' must have shape \[3\], got \[2\]/);
+  assert.throws(() => other.loadStateDict({ ...good, meta: { ...good.meta, scalars: { ...good.meta.scalars!, t: NaN } } }), /LBFGS.loadStateDict: t must be a finite number, got NaN/);
+  assert.throws(() => other.loadStateDict({ ...good, meta: { ...good.meta, scalars: undefined } }), /meta.scalars must hold func_evals/);
+  assert.throws(() => other.loadStateDict({ ...good, state: { ...good.state, '0.exp_avg': tensor([1, 2, 3]) } }), /unexpected state '0.exp_avg' \(LBFGS keeps '0.d', /);
+  const groups = good.meta.paramGroups.map((g) => ({ ...g, historySize: 1 }));
+  assert.throws(() => other.loadStateDict({ ...good, meta: { ...good.meta, paramGroups: groups } }), /holds 2 curvature pairs, more than historySize 1/);
+  assert.equal(other.iterations, 0, 'nothing was loaded');
+  other.loadStateDict(good);
+  assert.equal(other.iterations, opt.iterations);
 });
 
 type Case = {
