@@ -582,6 +582,9 @@ def make_loss_cases():
     q[0, 2] = 0.0
     tensor("kl.target", q)
     tensor("kl.logtarget", F.log_softmax(torch.randn(3, 5, dtype=d), dim=1))
+    # no random draw: the cases above keep their inputs
+    tensor("bce.target", torch.sigmoid(y))
+    tensor("bce.logits", x * 8)  # large logits: the stable form matters
 
     def case(cname, loss, options, inp, target, fn):
         a = torch.tensor(t[inp], dtype=d, requires_grad=True)
@@ -620,6 +623,9 @@ def make_loss_cases():
          lambda a, b: F.cross_entropy(a, b.long(), ignore_index=3, label_smoothing=0.3, weight=weight))
     case("ce_3d_weight_smooth", "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.1}, "cls.logits3", "cls.targets3",
          lambda a, b: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.1))
+    for reduction in ("mean", "sum", "none"):
+        case("bce_with_logits_" + reduction, "bceWithLogits", {"reduction": reduction}, "bce.logits", "bce.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, reduction=r))
     meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
     return save(name, t, meta)
 

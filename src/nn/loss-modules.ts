@@ -5,7 +5,7 @@
  */
 import { knownOptions, type Tensor } from '../tensor/index.js';
 import {
-  crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
+  bceWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
   type ClassLossOptions, type CrossEntropyOptions, type KLReduction, type Reduction,
 } from './losses.js';
 import { Module } from './module.js';
@@ -28,6 +28,16 @@ export class L1Loss extends Module {
     this.reduction = knownOptions('L1Loss', options, ['reduction']).reduction ?? 'mean';
   }
   forward(input: Tensor, target: Tensor): Tensor { return l1Loss(input, target, this.reduction); }
+}
+
+/** Parity note: PyTorch's `weight` and `pos_weight` options are not offered (an unknown option is an error). */
+export class BCEWithLogitsLoss extends Module {
+  readonly reduction: Reduction;
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = knownOptions('BCEWithLogitsLoss', options, ['reduction']).reduction ?? 'mean';
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return bceWithLogits(input, target, this.reduction); }
 }
 
 export class HuberLoss extends Module {
