@@ -226,7 +226,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     generator,
     summary,
     pieces,
-    tokensPerStep: seqLen * batch,
+    tokensPerStep: windowKind === 'pieces' ? batch * meanWindowLength(spans, seqLen) : seqLen * batch,
     stepsPerEpoch: Math.max(1, Math.ceil(trainWindows / (batch * seqLen))),
     hasValidation,
     hasTest,
@@ -353,6 +353,21 @@ function trainingSpans(lengths: readonly number[], gap: number, splitIndex: numb
     at += n + gap;
   }
   return spans;
+}
+
+/**
+ * The expected real steps of a `pieces` window (a span drawn uniformly, then a start uniformly in it),
+ * so that tokens per second counts real tokens, not padding.
+ */
+function meanWindowLength(spans: readonly { start: number; end: number }[], seqLen: number): number {
+  let total = 0;
+  for (const { start, end } of spans) {
+    const starts = end - 1 - start;
+    let steps = 0;
+    for (let k = 0; k < starts; k++) steps += Math.min(seqLen, starts - k);
+    total += steps / starts;
+  }
+  return total / spans.length;
 }
 
 /**
