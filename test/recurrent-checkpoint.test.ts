@@ -7,21 +7,24 @@ import { Generator, gradcheck, randn, Tensor } from '../src/tensor/index.js';
 import '../src/ops/index.js';
 import { GRU, LSTM, RNN } from '../src/nn/index.js';
 import { packSequence } from '../src/nn/recurrent/packed.js';
-import { getBackend, setBackend, type DType } from '../src/kernels/index.js';
-import { CHUNK_ROWS } from '../src/nn/recurrent/fused.js';
+import { kernelsFor, type DType } from '../src/kernels/index.js';
+import type { WasmKernels } from '../src/kernels/wasm/index.js';
+import { CHUNK_ROWS, chunkSteps } from '../src/nn/recurrent/fused.js';
+import { onProvider, providers, type Provider } from './helpers/backends.js';
+import { SGD } from '../src/optim/index.js';
 
 type Layer = RNN | LSTM | GRU;
 interface Config { name: string; make: (extra: { checkpointEvery?: number; dtype: DType; generator: Generator }) => Layer }
 
 const common = { inputSize: 4, hiddenSize: 5, numLayers: 2, bidirectional: true };
 const configs: Config[] = [
-  { name: 'RNN tanh', make: (o) => new RNN({ ...common, ...o }) },
-  { name: 'RNN relu', make: (o) => new RNN({ ...common, nonlinearity: 'relu', ...o }) },
-  { name: 'LSTM', make: (o) => new LSTM({ ...common, ...o }) },
-  { name: 'LSTM peephole', make: (o) => new LSTM({ ...common, peephole: true, ...o }) },
-  { name: 'LSTM projSize', make: (o) => new LSTM({ ...common, projSize: 3, ...o }) },
-  { name: 'GRU', make: (o) => new GRU({ ...common, ...o }) },
-  { name: 'GRU no bias, one layer', make: (o) => new GRU({ ...common, numLayers: 1, bias: false, ...o }) },
+  { name: 'RNN tanh, 2 layers', make: (o) => new RNN({ ...common, ...o }) },
+  { name: 'RNN relu, 2 layers', make: (o) => new RNN({ ...common, nonlinearity: 'relu', ...o }) },
+  { name: 'LSTM, 2 layers', make: (o) => new LSTM({ ...common, ...o }) },
+  { name: 'LSTM peephole, 2 layers', make: (o) => new LSTM({ ...common, peephole: true, ...o }) },
+  { name: 'LSTM projSize, 2 layers', make: (o) => new LSTM({ ...common, projSize: 3, ...o }) },
+  { name: 'GRU, 2 layers', make: (o) => new GRU({ ...common, ...o }) },
+  { name: 'GRU no bias, 1 layer', make: (o) => new GRU({ ...common, numLayers: 1, bias: false, ...o }) },
 ];
 
 /** Whether two arrays hold the same bits (NaN payloads and signed zeros included). */
@@ -72,45 +75,37 @@ function compare(config: Config, dtype: DType, T: number, B: number, everyValues
   }
 }
 
-const backends: { label: string; dtype: DType; backend: 'wasm' | 'js' }[] = [
-  { label: 'wasm float32', dtype: 'float32', backend: 'wasm' },
-  { label: 'TypeScript float32', dtype: 'float32', backend: 'js' },
-  { label: 'TypeScript float64', dtype: 'float64', backend: 'js' },
+// Float32 on every GEMM provider (TypeScript, wasm, wasm with the system BLAS under its large
+// products); float64 runs on the TypeScript kernels only.
+const runs: { label: string; dtype: DType; provider: Provider }[] = [
+  ...providers.map((provider) => ({ label: `${provider} float32`, dtype: 'float32' as const, provider })),
+  { label: 'js float64', dtype: 'float64', provider: 'js' },
 ];
+const wasmProvider: Provider = providers.includes('wasm+blas') ? 'wasm+blas' : providers.at(-1)!;
 
-function onBackend<T>(backend: 'wasm' | 'js', body: () => T): T {
-  const before = getBackend();
-  setBackend(backend);
-  try {
-    return body();
-  } finally {
-    setBackend(before);
-  }
-}
-
-for (const { label, dtype, backend } of backends) {
+for (const { label, dtype, provider } of runs) {
   for (const config of configs) {
-    test(`checkpointEvery: ${config.name} (2 layers, bidirectional) on ${label} gives the plain path's outputs and gradients bit for bit`, () => {
+    test(`checkpointEvery: ${config.name}, bidirectional, on ${label} gives the plain path's outputs and gradients bit for bit`, () => {
       // 1 (every state), dividing T, not dividing T, T - 1.
-      onBackend(backend, () => compare(config, dtype, 12, 3, [1, 3, 5, 11]));
+      onProvider(provider, () => compare(config, dtype, 12, 3, [1, 3, 5, 11]))();
     });
   }
   test(`checkpointEvery: one-hot inputs on ${label}, bit for bit`, () => {
-    onBackend(backend, () => {
-      compare(configs[2]!, dtype, 10, 2, [3, 4]);
+    onProvider(provider, () => {
+      compare(configs[2]!, dtype, 10, 2, [3, 4], true);
       compare(configs[5]!, dtype, 10, 2, [3, 4], true);
-    });
+    })();
   });
 }
 
-test('checkpointEvery: several row chunks (T·batch above CHUNK_ROWS), segments across chunk edges, bit for bit on wasm', () => {
+test(`checkpointEvery: several row chunks (T·batch above CHUNK_ROWS), segments across chunk edges, bit for bit on ${wasmProvider}`, () => {
   const B = 2, T = Math.floor(CHUNK_ROWS / B) + 37;
   const small = (o: { checkpointEvery?: number; dtype: DType; generator: Generator }): Layer => new GRU({ inputSize: 4, hiddenSize: 3, bidirectional: true, ...o });
   const smallLstm = (o: { checkpointEvery?: number; dtype: DType; generator: Generator }): Layer => new LSTM({ inputSize: 4, hiddenSize: 3, projSize: 2, ...o });
-  onBackend('wasm', () => {
+  onProvider(wasmProvider, () => {
     compare({ name: 'GRU', make: small }, 'float32', T, B, [97, 1500, T - 1]);
     compare({ name: 'LSTM projSize', make: smallLstm }, 'float32', T, B, [301]);
-  });
+  })();
 });
 
 test('checkpointEvery: finite-difference gradients through a checkpointed LSTM and GRU (float64)', () => {
@@ -135,4 +130,44 @@ test('checkpointEvery: bad values and unsupported inputs are refused with a mess
   // At least as long as the sequence: the plain path, packed sequences included.
   const long = new LSTM({ inputSize: 2, hiddenSize: 3, checkpointEvery: 5 });
   assert.equal(long.forward(packed)[0].data.shape[0], 8);
+});
+
+const wasm = kernelsFor('float32').name === 'wasm' ? (kernelsFor('float32') as WasmKernels) : null;
+
+test('checkpointEvery: a 200,000-step GRU trains a step in bounded WebAssembly memory, with the plain path\'s gradients', { skip: wasm ? false : 'the WebAssembly backend is not available here' }, () => {
+  const heap = wasm!.heap;
+  const [T, B, I, H, every] = [200_000, 1, 1, 8, 500];
+  const make = (checkpointEvery?: number): GRU => new GRU({ inputSize: I, hiddenSize: H, generator: new Generator(1), checkpointEvery });
+  const x = randn([T, B, I], { generator: new Generator(2) });
+  const step = (gru: GRU): { loss: number; grads: Float32Array[] } => {
+    const opt = new SGD(gru.parameters(), { lr: 0.01 });
+    const [out] = gru.forward(x);
+    const loss = out.mul(out).mean();
+    loss.backward();
+    const grads = gru.parameters().map((p) => p.grad!.data.slice() as Float32Array);
+    opt.step();
+    return { loss: loss.item(), grads };
+  };
+  // What may stay in kernel memory at once (float32): the T/k checkpoints, and during the backward one
+  // segment (gates, gh, states, output gradient) plus one chunk (gate gradients, inputs, previous
+  // states, input gradient, projections); counted generously as 8H + I floats per row of each.
+  const C = chunkSteps(B);
+  const bound = 4 * ((Math.ceil(T / every) + 1) * B * H + 2 * (every + 1 + 2 * C) * B * (8 * H + I)) + 2 ** 20;
+  // The plain path saves x, gates, gh and states for every step: the bound must be far below that.
+  const plainSaved = 4 * T * B * (I + 3 * H + 3 * H + H);
+  assert.ok(bound * 4 < plainSaved, `the bound (${bound} bytes) is not far below the plain path's saved activations (${plainSaved})`);
+  const checkpointed = make(every);
+  const start = heap.used;
+  heap.resetPeak();
+  const got = step(checkpointed);
+  const rise = heap.peak - start;
+  assert.ok(rise <= bound, `checkpointed: the heap's top rose ${(rise / 2 ** 20).toFixed(2)} MiB, bound ${(bound / 2 ** 20).toFixed(2)} MiB`);
+  assert.ok(Number.isFinite(got.loss) && got.grads.every((g) => g.every(Number.isFinite)), 'finite loss and gradients');
+  checkpointed.dispose();
+  // The plain path at the same length: the same loss and gradients, bit for bit.
+  const plain = make();
+  const want = step(plain);
+  plain.dispose();
+  assert.equal(got.loss, want.loss);
+  got.grads.forEach((g, i) => assert.ok(sameBits(g, want.grads[i]!), `gradient ${i} differs from the plain path's`));
 });
