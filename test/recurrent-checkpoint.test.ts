@@ -3,6 +3,10 @@
 // refusals; and a long sequence trained in bounded WebAssembly memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
 import { Generator, gradcheck, randn, Tensor } from '../src/tensor/index.js';
 import '../src/ops/index.js';
 import { GRU, LSTM, RNN } from '../src/nn/index.js';
@@ -170,4 +174,28 @@ test('checkpointEvery: a 200,000-step GRU trains a step in bounded WebAssembly m
   plain.dispose();
   assert.equal(got.loss, want.loss);
   got.grads.forEach((g, i) => assert.ok(sameBits(g, want.grads[i]!), `gradient ${i} differs from the plain path's`));
+});
+
+test('recurrent train --checkpoint-every: saved in the run config, and the run trains to the plain run\'s losses exactly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recurrent-ckpt-'));
+  try {
+    const common = ['train', 'series', '--data', 'sine', '--cell', 'gru', '--hidden', '8', '--seq-len', '40', '--batch', '4', '--steps', '6', '--val-every', '3', '--json'];
+    const plain = await runCli([...common, '--out', join(dir, 'plain')]);
+    assert.equal(plain.code, 0, plain.stderr);
+    const checkpointed = await runCli([...common, '--checkpoint-every', '7', '--out', join(dir, 'ckpt')]);
+    assert.equal(checkpointed.code, 0, checkpointed.stderr);
+    const config = JSON.parse(readFileSync(join(dir, 'ckpt', 'config.json'), 'utf8'));
+    assert.equal(config.model.checkpointEvery, 7);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'plain', 'config.json'), 'utf8')).model.checkpointEvery, undefined);
+    // Every loss in the progress lines, in order: the same numbers (timings left out).
+    const losses = (run: { stdout: string }): unknown[] => run.stdout.trim().split('\n').map((line) => JSON.parse(line))
+      .filter((e) => 'loss' in e || 'valLoss' in e).map((e) => [e.step, e.loss, e.valLoss]);
+    assert.ok(losses(plain).length >= 2, `progress lines with losses: ${plain.stdout}`);
+    assert.deepEqual(losses(checkpointed), losses(plain));
+    const bad = await runCli([...common, '--checkpoint-every', '0', '--out', join(dir, 'bad')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--checkpoint-every/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
