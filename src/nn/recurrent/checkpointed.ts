@@ -11,15 +11,14 @@
  * many rows are issued over the same chunks, in the same order, as fused.ts issues them, so a chunk's
  * weight gradients are summed once the backward has walked all of its steps.
  */
-import { kernelsFor, sliceBuffer, type FloatArray, type KernelBuffer } from '../../kernels/index.js';
+import { kernelsFor, type FloatArray, type KernelBuffer } from '../../kernels/index.js';
 import { allocateArray, formatShape, isGradEnabled, Tensor } from '../../tensor/index.js';
 import {
-  addChunkGradients, backwardSteps, chunkSteps, finishGradients, forwardSteps, gateCount, projectRows, stepLayout, stepWeights,
-  wireOutputs, type CellKind, type DirectionResult, type DirectionWeights, type Geometry, type Needs, type WeightGradients,
+  addChunkGradients, backwardSteps, chunkSteps, directionInputs, finishGradients, forwardSteps, gateCount, projectRows, recordDirection,
+  stepLayout, stepWeights, type CellKind, type DirectionResult, type DirectionWeights, type Geometry, type Gradients, type WeightGradients,
 } from './fused.js';
 import { oneHotRows } from './one-hot.js';
-import { graphBackpropagated, trackGraph } from './saved-graphs.js';
-import { workspaceFor, type Workspace } from './workspace.js';
+import { workspaceFor } from './workspace.js';
 
 /**
  * One direction of one layer over x [T, B, I] from h0 [B, P] (c0 [B, H]) keeping a checkpoint every
@@ -37,9 +36,7 @@ export function checkpointedDirection(
   const k = kernelsFor(dtype);
   const C = chunkSteps(B), chunks = Math.ceil(T / C), segments = Math.ceil(T / every);
   const isLstm = kind === 'lstm';
-  const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
-  const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
-  const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const records = isGradEnabled() && directionInputs(x, h0, c0, w).some((t) => t.requiresGrad);
   /** Time-order rows of step s (processing order). */
   const timeOf = (s: number): number => (reverse ? T - 1 - s : s);
   /** Copies `n` steps from processing step s0 of a time-order array (rows of `width`) into dst. */
@@ -117,15 +114,8 @@ export function checkpointedDirection(
     return { output: outputTensor, h, c: cFinal };
   }
 
-  const backwardAll = (grads: (Tensor | null)[]): (Tensor | null)[] => {
-    graph.checkUsable();
-    const need: Needs = {
-      x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
-      biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
-    };
-    const ws = workspaceFor(k, dtype);
-    backwardTemps = ws;
-    const dOutput = grads[0]?.data ?? null, dHn = grads[1]?.data ?? null, dCn = grads[2]?.data ?? null;
+  // The backward reads x from the caller's tensor (autograd checks it is unchanged) and the weights in place.
+  return recordDirection(kind, x, h0, c0, w, { output: outputTensor, h, c: cFinal }, saved, (need, ws, dOutput, dHn, dCn): Gradients => {
     // Everything is allocated (packing included) before any view is taken.
     const swF = stepWeights(g, k, w, true), swB = stepWeights(g, k, w, false);
     const K = every;
@@ -186,51 +176,35 @@ export function checkpointedDirection(
     for (let j = segments - 1; j >= 0; j--) {
       const a = j * every, b = Math.min(a + every, T), n = b - a;
       projectSegment(a, b);
-      const states = seg.states.view(), cells = v(seg.cells), gates = seg.gates.view(), gh = v(seg.gh), hRaw = v(seg.hRaw);
+      const states = seg.states.view(), cells = v(seg.cells);
       states.set(ckStates.view().subarray(j * B * P, (j + 1) * B * P));
       if (cells && ckCells) cells.set(ckCells.view().subarray(j * B * H, (j + 1) * B * H));
-      const peep = v(peepBuf);
-      forwardSteps(runOf(n), k, w, swF, { gates, gh, states, cells, hRaw, peep });
-      const dOut = seg.dOut.view();
-      if (dOutput) gatherSteps(dOutput, P, a, n, dOut);
-      // Backward through the segment, cut where chunks begin: a chunk whose first step is reached is complete.
+      forwardSteps(runOf(n), k, w, swF, { gates: seg.gates.view(), gh: v(seg.gh), states, cells, hRaw: v(seg.hRaw), peep: v(peepBuf) });
+      if (dOutput) gatherSteps(dOutput, P, a, n, seg.dOut.view());
+      // Backward through the segment, cut where chunks begin: a chunk whose first step is reached is
+      // complete. Views are taken anew for each run: finishing a chunk may stage arrays (one-hot ids)
+      // in kernel memory, and growing it detaches the views taken before.
       for (let hi = b; hi > a;) {
         const c = Math.floor((hi - 1) / C), lo = Math.max(a, c * C), inSeg = lo - a, inChunk = lo - c * C;
-        const dGh = v(win.dGh), dhAll = v(win.dhAll);
+        const segStates = seg.states.view(), segRaw = v(seg.hRaw), dGh = v(win.dGh), dhAll = v(win.dhAll), segGh = v(seg.gh), segCells = v(seg.cells);
         backwardSteps(runOf(hi - lo), k, w, swB, {
-          gates: gates.subarray(inSeg * B * GH), gh: gh?.subarray(inSeg * B * GH) ?? null, states: states.subarray(inSeg * B * P),
-          cells: cells?.subarray(inSeg * B * H) ?? null, hRaw: null, peep,
-          dOut: dOut.subarray(inSeg * B * P), dh: dhBuf.view(), dc: v(dcBuf), dGates: win.dGates.view().subarray(inChunk * B * GH),
+          gates: seg.gates.view().subarray(inSeg * B * GH), gh: segGh?.subarray(inSeg * B * GH) ?? null,
+          states: segStates.subarray(inSeg * B * P), cells: segCells?.subarray(inSeg * B * H) ?? null, hRaw: null, peep: v(peepBuf),
+          dOut: seg.dOut.view().subarray(inSeg * B * P), dh: dhBuf.view(), dc: v(dcBuf), dGates: win.dGates.view().subarray(inChunk * B * GH),
           dGh: dGh?.subarray(inChunk * B * GH) ?? null, dhPrev: v(dhPrevBuf), dhRaw: v(dhRawBuf),
           dhAll: dhAll?.subarray(inChunk * B * P) ?? null, dPeep: v(dPeepBuf),
         });
-        win.hPrev.view().set(states.subarray(inSeg * B * P, (hi - a) * B * P), inChunk * B * P);
-        if (hRaw && win.hRaw) win.hRaw.view().set(hRaw.subarray(inSeg * B * H, (hi - a) * B * H), inChunk * B * H);
+        win.hPrev.view().set(segStates.subarray(inSeg * B * P, (hi - a) * B * P), inChunk * B * P);
+        if (segRaw && win.hRaw) win.hRaw.view().set(segRaw.subarray(inSeg * B * H, (hi - a) * B * H), inChunk * B * H);
         if (lo === c * C) finishChunk(c);
         hi = lo;
       }
     }
     finishGradients(g, { dWih: v(dWihBuf), dWhh: v(dWhhBuf), dBih: v(dBihBuf), dBhh: v(dBhhBuf), dWhr: v(dWhrBuf), oneHotScratch: v(oneHotScratch) });
 
-    const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
-    const weightGrad = (buffer: KernelBuffer | null, like: Tensor): Tensor | null =>
-      !buffer ? null : like.isLeaf ? new Tensor(buffer, like.shape) : new Tensor(buffer.view().slice(), like.shape);
-    return [
-      grad(gx, x), grad(dhBuf.view().slice(), h0), ...(c0 ? [grad(dcBuf!.view().slice(), c0)] : []),
-      weightGrad(dWihBuf, w.weightIh), weightGrad(dWhhBuf, w.weightHh),
-      ...(w.biasIh ? [weightGrad(dBihBuf, w.biasIh)] : []), ...(w.biasHh ? [weightGrad(dBhhBuf, w.biasHh)] : []),
-      ...(w.weightHr ? [weightGrad(dWhrBuf, w.weightHr)] : []),
-      ...(w.peephole ? w.peephole.map((p, i) => weightGrad(sliceBuffer(dPeepBuf!, i * H, H), p)) : []),
-    ];
-  };
-  let backwardTemps: Workspace | null = null;
-  const afterBackward = (retained: boolean): void => {
-    backwardTemps?.release();
-    backwardTemps = null;
-    graphBackpropagated(graph, retained);
-  };
-  const name = kind.toUpperCase();
-  const { result, joint } = wireOutputs(name, [outputTensor, h, ...(cFinal ? [cFinal] : [])], inputs, [x, ...weightList], backwardAll, afterBackward, dtype);
-  const graph = trackGraph(name, w.weightIh, saved, joint, c0 ? [x, h0, c0] : [x, h0]);
-  return result;
+    return {
+      x: gx, h0: dhBuf.view().slice(), c0: dcBuf ? dcBuf.view().slice() : null,
+      weightIh: dWihBuf, weightHh: dWhhBuf, biasIh: dBihBuf, biasHh: dBhhBuf, weightHr: dWhrBuf, peephole: dPeepBuf,
+    };
+  });
 }

@@ -463,8 +463,7 @@ export function recurrentDirection(
   const g: Geometry = { kind, T, B, I, H, P, G, reverse, rows, layout, packed };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
-  const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
-  const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
+  const inputs = directionInputs(x, h0, c0, w);
   // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
   const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (T === 1 && !packed && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
@@ -520,6 +519,30 @@ export function recurrentDirection(
     return { output, h, c };
   }
 
+  // The backward reads x through its copy in the workspace, but the weights in place.
+  return recordDirection(kind, x, h0, c0, w, { output, h, c }, ws, (need, temp, dOutput, dHn, dCn) =>
+    runBackward(g, k, w, saved, temp, dtype, need, dOutput, dHn, dCn));
+}
+
+/** Everything a direction call reads: x, h0, c0 and the weights present, in the node's input order. */
+export function directionInputs(x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): Tensor[] {
+  const weights = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
+  return [x, h0, ...(c0 ? [c0] : []), ...weights];
+}
+
+/**
+ * Records a direction call's one autograd node over its outputs: `backward` computes the gradients
+ * the graph needs from the outputs' gradients, its temporaries in `temp` (a workspace of its own, so
+ * a retained graph keeps only what the forward saved in `saved`), released once autograd has taken
+ * the gradients.
+ */
+export function recordDirection(
+  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, outputs: DirectionResult, saved: Workspace,
+  backward: (need: Needs, temp: Workspace, dOutput: FloatArray | null, dHn: FloatArray | null, dCn: FloatArray | null) => Gradients,
+): DirectionResult {
+  const dtype = x.dtype;
+  const inputs = directionInputs(x, h0, c0, w);
+  const H = w.weightIh.shape[0]! / gateCount(kind);
   // The three outputs share one node: each records the same backward, which fires once with the
   // gradients of all outputs gathered (see wireOutputs).
   const name = kind.toUpperCase();
@@ -529,11 +552,9 @@ export function recurrentDirection(
       x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
       biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
     };
-    // Backward temporaries come from a workspace of their own, so a retained graph keeps only what
-    // its forward saved.
-    const temp = workspaceFor(k, dtype);
+    const temp = workspaceFor(kernelsFor(dtype), dtype);
     backwardTemps = temp;
-    const r = runBackward(g, k, w, saved, temp, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
+    const r = backward(need, temp, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
     // Autograd adds a leaf's gradient in before afterBackward releases the workspace; anything else
     // may wait for other contributions, so it gets a copy.
@@ -553,10 +574,10 @@ export function recurrentDirection(
     backwardTemps = null;
     graphBackpropagated(graph, retained);
   };
-  // The backward reads x through its copy in the workspace, but the weights in place.
-  const savedTensors = [x, ...weightList];
+  const { output, h, c } = outputs;
+  const savedTensors = inputs.filter((t) => t !== h0 && t !== c0);
   const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
-  const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
+  const graph = trackGraph(name, w.weightIh, saved, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
 }
 
