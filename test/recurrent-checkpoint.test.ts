@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
-import { Generator, gradcheck, randn, Tensor } from '../src/tensor/index.js';
+import { Generator, gradcheck, noGrad, randn, Tensor } from '../src/tensor/index.js';
 import '../src/ops/index.js';
 import { GRU, LSTM, RNN } from '../src/nn/index.js';
 import { packSequence } from '../src/nn/recurrent/packed.js';
@@ -198,4 +198,23 @@ test('recurrent train --checkpoint-every: saved in the run config, and the run t
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('checkpointEvery: under noGrad the same outputs; a retained graph backpropagates twice like the plain path', () => {
+  const make = (checkpointEvery?: number): LSTM => new LSTM({ inputSize: 3, hiddenSize: 4, generator: new Generator(8), checkpointEvery });
+  const x = randn([9, 2, 3], { generator: new Generator(9) });
+  const plain = make(), checkpointed = make(4);
+  const [a] = noGrad(() => plain.forward(x));
+  const [b] = noGrad(() => checkpointed.forward(x));
+  assert.equal(b.requiresGrad, false);
+  assert.ok(sameBits(a.data, b.data), 'noGrad outputs differ');
+  const twice = (layer: LSTM): Float32Array[] => {
+    const [out] = layer.forward(x);
+    const loss = out.mul(out).sum();
+    loss.backward(undefined, { retainGraph: true });
+    loss.backward();
+    return layer.parameters().map((p) => p.grad!.data.slice() as Float32Array);
+  };
+  const want = twice(plain), got = twice(checkpointed);
+  got.forEach((g, i) => assert.ok(sameBits(g, want[i]!), `parameter ${i}: gradients after two backward passes differ`));
 });
