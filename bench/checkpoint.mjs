@@ -3,7 +3,8 @@
 // WebAssembly memory (which never shrinks) is the row's alone:
 //   plain        T = 100,000, the plain path (every step's activations saved)
 //   ckpt-short   T = 100,000, checkpointEvery 316 (≈ √T): the compute price, side by side with plain
-//   ckpt-long    T = 1,000,000, checkpointEvery 1000 (≈ √T): what the plain path cannot do in 1 GiB
+//   ckpt-long    T = 1,000,000, checkpointEvery 1000 (≈ √T): the plain path would need about ten
+//                times its T = 100,000 heap, so it is not run
 // Each row reports the step time (forward + backward + update; the fastest of its steps after a
 // warm-up step), the time per time step, the allocator's high-water mark and the linear memory's size.
 //
