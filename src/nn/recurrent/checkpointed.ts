@@ -88,18 +88,15 @@ export function checkpointedDirection(
     const xs = chunkBufs.x.view(), gates = chunkBufs.gates.view(), states = chunkBufs.states.view(), cells = chunkBufs.cells?.view() ?? null;
     gatherSteps(x.data, I, s0, n, xs);
     projectRows(k, kind, w, I, GH, n * B, xs, gates, ids?.subarray(s0 * B, (s0 + n) * B) ?? null, chunkBufs.scratch?.view() ?? null);
-    // Checkpoints are taken from the chunk's states before the loop moves on (state s = before step s).
-    const keep = (from: number, to: number): void => {
-      for (let s = Math.ceil(from / every) * every; s < to; s += every) {
-        const j = s / every, at = s - s0;
-        ckStates.view().set(states.subarray(at * B * P, (at + 1) * B * P), j * B * P);
-        if (ckCells && cells) ckCells.view().set(cells.subarray(at * B * H, (at + 1) * B * H), j * B * H);
-      }
-    };
     forwardSteps(runOf(n), k, w, swForward, {
       gates, gh: chunkBufs.gh?.view() ?? null, states, cells, hRaw: chunkBufs.hRaw?.view() ?? null, peep: peepBuf?.view() ?? null,
     });
-    keep(s0, s0 + n);
+    // The checkpoints among this chunk's states (state s: the one before step s).
+    for (let s = Math.ceil(s0 / every) * every; s < s0 + n; s += every) {
+      const j = s / every, at = s - s0;
+      ckStates.view().set(states.subarray(at * B * P, (at + 1) * B * P), j * B * P);
+      if (ckCells && cells) ckCells.view().set(cells.subarray(at * B * H, (at + 1) * B * H), j * B * H);
+    }
     scatterSteps(states.subarray(B * P), P, s0, n, output);
     // The chunk's last state starts the next one.
     states.copyWithin(0, n * B * P, (n + 1) * B * P);
