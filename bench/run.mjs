@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { RESULT_PREFIX } from './measure.mjs';
 import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensureOpenblas, ensurePeers, pytorchEnv } from './prepare.mjs';
 import { parseGemm, textReport } from './summary.mjs';
-import { WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
+import { OWN_WORKLOADS, WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
 const ALL_PEERS = ['pytorch', 'onnxruntime', 'tfjs', 'brain'];
 const USAGE = 'usage: npm run bench -- [--quick] [--only W1,W4] [--peers none|all|tfjs,brain,onnxruntime,pytorch] [--passes N] [--no-build] [--out FILE] [--doc|--no-doc]';
@@ -59,7 +59,7 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  opts.complete = opts.profile === 'full' && opts.workloads.length === WORKLOAD_IDS.length && opts.peers.length === ALL_PEERS.length;
+  opts.complete = opts.profile === 'full' && opts.workloads.filter((id) => WORKLOADS[id]).length === WORKLOAD_IDS.length && opts.peers.length === ALL_PEERS.length;
   opts.out ??= join(BENCH, opts.complete ? 'results.json' : 'results-partial.json');
   opts.doc ??= opts.complete;
   return opts;
@@ -183,6 +183,21 @@ async function main() {
   const started = new Date();
   const dist = ensureBuilt({ build: opts.build });
   if (dist.stale) console.error('warning: dist/ is older than src/ or assembly/; figures are for the dist/ that exists');
+  // This library's own rows (checkpointing) first, by their script; the rest only if named too.
+  const checkpoint = opts.workloads.includes('C1') ? await runChild('C1-recurrent', process.execPath, [join(BENCH, 'checkpoint.mjs')], process.env, 1800) : null;
+  opts.workloads = opts.workloads.filter((id) => !OWN_WORKLOADS[id]);
+  if (checkpoint) {
+    for (const r of checkpoint.rows ?? []) console.error(r.ok ? `C1 ${r.row}: T=${r.T} every=${r.every ?? '-'}: step ${(r.stepMs / 1000).toFixed(2)} s, heap peak ${(r.heapPeak / 2 ** 20).toFixed(1)} MiB, linear memory ${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB` : `C1 ${r.row}: failed: ${r.error}`);
+    if (!checkpoint.ok && !checkpoint.rows) console.error(`C1: failed: ${checkpoint.error}`);
+    if (checkpoint.timeRatio) console.error(`C1: checkpointed / plain step time ${checkpoint.timeRatio.toFixed(2)}x`);
+  }
+  if (opts.workloads.length === 0) {
+    const tmp = `${opts.out}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ schema: 1, date: started.toISOString(), ...machineInfo(), dist, checkpoint }, null, 1)}\n`);
+    renameSync(tmp, opts.out);
+    console.log(`wrote ${relative(ROOT, opts.out)}`);
+    return;
+  }
 
   const unavailable = {};
   const wantJsPeers = opts.peers.some((p) => ['tfjs', 'brain', 'onnxruntime'].includes(p));
@@ -252,7 +267,7 @@ async function main() {
     schema: 1, date: started.toISOString(), finished: new Date().toISOString(), profile: opts.profile, passes: opts.passes,
     passOrder: 'rotated',
     complete: opts.complete, workloads: opts.workloads, peers: opts.peers, unavailable,
-    ...machineInfo(), dist, pytorch, cells, memory, gemm,
+    ...machineInfo(), dist, pytorch, cells, memory, gemm, ...(checkpoint ? { checkpoint } : {}),
   };
   const tmp = `${opts.out}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(results, null, 1)}\n`);

@@ -50,6 +50,23 @@ export function w6Lengths() {
 
 export const WORKLOAD_IDS = Object.keys(WORKLOADS);
 
+/**
+ * Rows of this library alone, run only when named (`npm run bench -- --only C1`), by their own script;
+ * no peer has the feature they measure.
+ */
+export const OWN_WORKLOADS = {
+  C1: {
+    title: 'gradient checkpointing',
+    what: 'GRU(1, 32) + Linear(32→1) on every step, MSE, batch 1, SGD, one long sequence: plain against checkpointEvery ≈ √T at T = 100,000, and checkpointed at T = 1,000,000 (bench/checkpoint.mjs)',
+    hidden: 32, lr: 0.01,
+    rows: {
+      plain: { T: 100_000, steps: 3 },
+      'ckpt-short': { T: 100_000, every: 316, steps: 3 },
+      'ckpt-long': { T: 1_000_000, every: 1000, steps: 2 },
+    },
+  },
+};
+
 /** FLOPs of one W5 step: forward 2·B·T·4H·(I+H), backward twice that (the issue's convention). */
 export function w5FlopsPerStep() {
   const { batch: B, seq: T, hidden: H, input: I } = WORKLOADS.W5;
@@ -86,7 +103,7 @@ export function w1MemoryNeed() {
 /** The workloads named by an --only value ("W1,w4"), or an error naming the unknown ones. */
 export function parseWorkloadList(text) {
   const ids = text.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const unknown = ids.filter((id) => !WORKLOADS[id]);
-  if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
+  const unknown = ids.filter((id) => !WORKLOADS[id] && !OWN_WORKLOADS[id]);
+  if (unknown.length) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')} (known: ${[...WORKLOAD_IDS, ...Object.keys(OWN_WORKLOADS)].join(', ')})`);
   return ids;
 }

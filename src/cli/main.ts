@@ -91,6 +91,7 @@ program
   .option('--snr <db>', 'denoise: signal-to-noise ratio of the noisy inputs in dB (default 5)', number({ min: -30, max: 60 }))
   .option('--bidirectional', 'read the sequence both ways (default for denoise)')
   .option('--no-bidirectional', 'read the sequence forward only')
+  .option('--checkpoint-every <k>', 'gradient checkpointing: keep every k-th recurrent state and recompute the rest during backward, for a long --seq-len in bounded memory (about one more forward per step; the same results)', integer(1, 1_000_000))
   .option('--allow-outliers', 'series and denoise: train on a series even though some values are extreme outliers (robust z-score over 30), which are refused by default')
   .addHelpText('after', describeDefaults())
   .action((task: TaskName, flags: TrainFlags) =>

@@ -47,6 +47,7 @@ export interface TrainFlags {
   target?: 'level' | 'delta';
   snr?: number;
   bidirectional?: boolean;
+  checkpointEvery?: number;
   column?: string;
   wide?: boolean;
   allowOutliers?: boolean;
@@ -55,11 +56,12 @@ export interface TrainFlags {
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
   'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit', 'testSplit',
-  'embedding', 'encoding', 'windows', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide', 'allowOutliers',
+  'embedding', 'encoding', 'windows', 'track', 'target', 'snr', 'bidirectional', 'checkpointEvery', 'force', 'column', 'wide', 'allowOutliers',
 ];
 
 const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = {
   seqLen: '--seq-len', valSplit: '--val-split', testSplit: '--test-split', valEvery: '--val-every', allowOutliers: '--allow-outliers',
+  checkpointEvery: '--checkpoint-every',
 };
 const flagName = (key: keyof TrainFlags): string => FLAG_NAMES[key] ?? `--${key}`;
 
@@ -143,6 +145,7 @@ function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'ta
       dropout: flags.dropout ?? 0,
       // Denoising may look both ways: the clean value at t depends on noisy samples after t too.
       bidirectional: flags.bidirectional ?? taskName === 'denoise',
+      ...(flags.checkpointEvery !== undefined ? { checkpointEvery: flags.checkpointEvery } : {}),
     },
     training: {
       seed: flags.seed ?? 0,

@@ -23,6 +23,8 @@ export interface ModelConfig {
   /** Between recurrent layers and before the head, in training mode only. */
   dropout: number;
   bidirectional: boolean;
+  /** Gradient checkpointing of the recurrent layers (RecurrentOptions.checkpointEvery); absent: none. */
+  checkpointEvery?: number;
   input: ModelInput;
   outputSize: number;
 }
@@ -49,6 +51,7 @@ export function checkModelConfig(config: ModelConfig): ModelConfig {
   checkInteger('layers', config.numLayers, 1, 64);
   checkProbability('dropout', config.dropout);
   checkInteger('output size', config.outputSize, 1);
+  if (config.checkpointEvery !== undefined) checkInteger('checkpoint every', config.checkpointEvery, 1);
   if (config.input.kind === 'dense') checkInteger('input size', config.input.size, 1);
   else {
     checkInteger('number of classes', config.input.classes, 1);
@@ -84,6 +87,7 @@ export class SequenceModel extends Module {
       dropout: config.dropout,
       bidirectional: config.bidirectional,
       generator,
+      ...(config.checkpointEvery !== undefined ? { checkpointEvery: config.checkpointEvery } : {}),
     };
     const rnn =
       config.cell === 'rnn' ? new RNN(options)

@@ -24,7 +24,7 @@
  */
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type RnnActivation, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, formatShape, isGradEnabled, record, Tensor } from '../../tensor/index.js';
-import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
+import { gatherColumns, gatherNeedsScratch, oneHotRows, transposeInto } from './one-hot.js';
 import { checkBatchSizes } from './packed.js';
 import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
@@ -51,7 +51,7 @@ export interface DirectionResult {
   c: Tensor | null; // [B, H]
 }
 
-interface Geometry {
+export interface Geometry {
   kind: CellKind;
   T: number;
   B: number;
@@ -70,7 +70,7 @@ interface Geometry {
 
 /** The layout of a step-major buffer in processing order: dense (reversed inputs are copied into
  * processing order), or from a packed sequence's batch sizes (read in place, in time order). */
-function stepLayout(T: number, B: number, reverse: boolean, batchSizes: Int32Array | null): Int32Array {
+export function stepLayout(T: number, B: number, reverse: boolean, batchSizes: Int32Array | null): Int32Array {
   const layout = new Int32Array(2 * T);
   const firstRow = new Int32Array(T);
   for (let t = 1; t < T; t++) firstRow[t] = firstRow[t - 1]! + (batchSizes ? batchSizes[t - 1]! : B);
@@ -103,7 +103,7 @@ export const sequenceKind = (kind: CellKind): SequenceKind => SEQUENCE_KINDS[kin
 const rnnActivation = (kind: CellKind): RnnActivation => SEQUENCE_KINDS[kind] as RnnActivation;
 
 /** Copies [T, B, width] rows between time order and processing order (a packed layout needs no reversing). */
-function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {
+export function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {
   const block = g.B * width;
   if (!g.reverse || g.packed) {
     dst.set(src.subarray(0, g.rows * width));
@@ -121,8 +121,13 @@ function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatAr
  * across calls while the weights are unchanged, prepared-weights.ts); packing allocates kernel
  * memory, so this runs before any view is taken.
  */
-function stepWeights(g: Geometry, k: Kernels, w: DirectionWeights, transposed: boolean): { hh: PackedMatrix | null; hr: PackedMatrix | null } {
+export function stepWeights(g: Geometry, k: Kernels, w: DirectionWeights, transposed: boolean): StepWeights {
   return g.T < 2 ? { hh: null, hr: null } : packedStepWeights(k, w, transposed);
+}
+
+export interface StepWeights {
+  hh: PackedMatrix | null;
+  hr: PackedMatrix | null;
 }
 
 /** C[m, n] = A[m, kk] op(W) + beta C with W packed when the call has one, else straight from W. */
@@ -134,29 +139,51 @@ function stepGemm(
   else k.gemm(false, transB, m, n, kk, 1, a, aOffset, kk, wData, 0, transB ? kk : n, beta, c, cOffset, n);
 }
 
-function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved): void {
-  const { T, B, I, H, P, G, kind, rows, layout } = g;
-  const GH = G * H;
-  const sw = stepWeights(g, k, w, true);
-  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-  const cells = saved.cells?.view() ?? null;
-  const hRaw = saved.hRaw?.view() ?? null;
-  const gh = saved.gh?.view() ?? null;
-  const wIh = w.weightIh.data, wHh = w.weightHh.data;
-  // All input projections in one GEMM: gates[T*B, GH] = x W_ih^T + biases; for one-hot rows,
-  // columns of W_ih, biases added in the same pass. b_hh folds into the projection except for GRU,
-  // whose n gate needs it inside r * (W_hn h + b_hn).
+/**
+ * Rows per chunk of the products over many rows (input projections, weight, bias and input
+ * gradients): a fixed function of the batch, never of the call's length or of checkpointEvery, so
+ * the plain path and the checkpointed one (checkpointed.ts) issue the same products over the same
+ * rows in the same order, and their results agree bit for bit. A sum over rows (dW = dGates^T x)
+ * accumulates chunk after chunk, the last chunk first, the order in which a checkpointed backward
+ * finishes them. A call of at most this many rows is one chunk.
+ */
+export const CHUNK_ROWS = 4096;
+
+/** Time steps per chunk for a batch of B rows (whole steps, so a chunk never splits a step). */
+export const chunkSteps = (B: number): number => Math.max(1, Math.floor(CHUNK_ROWS / B));
+
+/** The input projections of `count` step-major rows: gates = x W_ih^T + biases (b_hh folded in
+ * except for GRU), or for one-hot rows the columns of W_ih. Row-local, so chunks are independent. */
+export function projectRows(
+  k: Kernels, kind: CellKind, w: DirectionWeights, I: number, GH: number, count: number,
+  x: FloatArray, gates: FloatArray, ids: Int32Array | null, scratch: FloatArray | null,
+): void {
+  const wIh = w.weightIh.data;
   const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
-  if (saved.oneHot) {
-    const { ids, scratch } = saved.oneHot;
-    gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(rows, I) ? scratch.view() : null, biases);
-  } else {
-    k.gemm(false, true, rows, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
-    for (const bias of biases) if (bias) k.addRowVector(rows, GH, gates, 0, bias, 0);
+  if (ids) {
+    gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(count, I) ? scratch : null, biases);
+    return;
   }
-  const peep = saved.peep?.view() ?? null;
-  const wHr = w.weightHr?.data ?? null;
-  const bHh = w.biasHh?.data ?? null;
+  k.gemm(false, true, count, GH, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, GH);
+  for (const bias of biases) if (bias) k.addRowVector(count, GH, gates, 0, bias, 0);
+}
+
+/** The arrays one run of forward steps works on, each starting at the run's first step. */
+export interface StepArrays {
+  gates: FloatArray; // [steps*B, G*H]: projections in, activations out
+  gh: FloatArray | null; // GRU
+  states: FloatArray; // [steps+1, B, P]: the starting state in, the following ones out
+  cells: FloatArray | null; // LSTM, like states
+  hRaw: FloatArray | null; // LSTM with projection
+  peep: FloatArray | null;
+}
+
+/** The forward time loop over g.T steps (whole-loop kernel where the backend has one). */
+export function forwardSteps(g: Geometry, k: Kernels, w: DirectionWeights, sw: StepWeights, a: StepArrays): void {
+  const { T, B, H, P, G, kind, layout } = g;
+  const GH = G * H;
+  const { gates, gh, states, cells, hRaw, peep } = a;
+  const wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, bHh = w.biasHh?.data ?? null;
   const table = g.packed ? layout : null;
   if (sw.hh && !wHr && k.sequenceForward?.(sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, kind === 'gru' ? bHh : null, peep, table)) return;
   for (let s = 0; s < T; s++) {
@@ -182,8 +209,25 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
   }
 }
 
+function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved): void {
+  const { I, H, G, kind, rows } = g;
+  const GH = G * H;
+  const sw = stepWeights(g, k, w, true);
+  const x = saved.x.view(), gates = saved.gates.view();
+  const ids = saved.oneHot?.ids ?? null, scratch = saved.oneHot?.scratch.view() ?? null;
+  const chunk = chunkSteps(g.B) * g.B;
+  for (let r = 0; r < rows; r += chunk) {
+    const count = Math.min(chunk, rows - r);
+    projectRows(k, kind, w, I, GH, count, x.subarray(r * I), gates.subarray(r * GH), ids?.subarray(r, r + count) ?? null, scratch);
+  }
+  forwardSteps(g, k, w, sw, {
+    gates, gh: saved.gh?.view() ?? null, states: saved.states.view(), cells: saved.cells?.view() ?? null,
+    hRaw: saved.hRaw?.view() ?? null, peep: saved.peep?.view() ?? null,
+  });
+}
+
 /** Which gradients the graph wants (inputs that do not require one are skipped). */
-interface Needs {
+export interface Needs {
   x: boolean;
   weightIh: boolean;
   weightHh: boolean;
@@ -194,7 +238,7 @@ interface Needs {
 
 /** Gradients by input; null where not needed or absent. Weight gradients stay in the call's workspace
  * (borrowed until the node's afterBackward); x, h0 and c0 get arrays of their own. */
-interface Gradients {
+export interface Gradients {
   x: FloatArray | null;
   h0: FloatArray;
   c0: FloatArray | null;
@@ -204,6 +248,96 @@ interface Gradients {
   biasHh: KernelBuffer | null;
   weightHr: KernelBuffer | null;
   peephole: KernelBuffer | null;
+}
+
+/** The arrays one run of backward steps works on, each starting at the run's first step; dh, dc and
+ * dPeep carry from the run after it (in time) to the run before. */
+export interface BackStepArrays extends StepArrays {
+  dOut: FloatArray; // [steps*B, P]
+  dh: FloatArray;
+  dc: FloatArray | null;
+  dGates: FloatArray;
+  dGh: FloatArray | null;
+  dhPrev: FloatArray | null; // GRU scratch
+  dhRaw: FloatArray | null; // LSTM with projection: scratch
+  dhAll: FloatArray | null; // LSTM with projection: each step's dh, for dW_hr
+  dPeep: FloatArray | null;
+}
+
+/** The backward time loop over g.T steps, last step first (whole-loop kernel where it applies). */
+export function backwardSteps(g: Geometry, k: Kernels, w: DirectionWeights, sw: StepWeights, a: BackStepArrays): void {
+  const { T, B, H, P, G, kind, layout } = g;
+  const GH = G * H;
+  const { gates, gh, states, cells, peep, dOut, dh, dc, dGates, dGh, dhPrev, dhRaw, dhAll, dPeep } = a;
+  const wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null;
+  const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
+    sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep, g.packed ? layout : null,
+  );
+  for (let s = whole ? -1 : T - 1; s >= 0; s--) {
+    const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+    const gOff = row * GH, hPrev = s * B * P;
+    k.axpy(m * P, 1, dOut, row * P, dh, 0);
+    if (kind === 'lstm') {
+      let dRaw = dh;
+      if (dhRaw && dhAll) {
+        dhAll.set(dh.subarray(0, m * P), row * P);
+        stepGemm(k, sw.hr, false, m, H, P, dh, 0, wHr!, 0, dhRaw, 0);
+        dRaw = dhRaw;
+      }
+      k.lstmBackward(m, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
+      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
+    } else if (kind === 'gru') {
+      k.gruBackward(m, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
+      dh.set(dhPrev!.subarray(0, m * H));
+      stepGemm(k, sw.hh, false, m, P, GH, dGh!, gOff, wHh, 1, dh, 0);
+    } else {
+      k.rnnBackward(m * H, rnnActivation(kind), states, (s + 1) * B * P, dh, 0, dGates, gOff);
+      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
+    }
+  }
+}
+
+/** Where the weight and bias gradients are summed (views; null where not wanted). */
+export interface WeightGradients {
+  dWih: FloatArray | null;
+  dWhh: FloatArray | null;
+  dBih: FloatArray | null;
+  dBhh: FloatArray | null;
+  dWhr: FloatArray | null;
+  /** One-hot input: dW_ih^T is summed here (zeroed before the first chunk), dWih gets its transpose. */
+  oneHotScratch: FloatArray | null;
+}
+
+/** The rows of one chunk (arrays starting at its first row) that the weight gradients sum over. */
+export interface ChunkRows {
+  count: number;
+  dGates: FloatArray;
+  dGh: FloatArray | null;
+  x: FloatArray;
+  ids: Int32Array | null;
+  hPrev: FloatArray; // each row's previous state
+  dhAll: FloatArray | null;
+  hRaw: FloatArray | null;
+}
+
+/** Adds one chunk's rows into the weight and bias gradients (the first chunk summed writes them). */
+export function addChunkGradients(k: Kernels, g: Geometry, out: WeightGradients, c: ChunkRows, first: boolean): void {
+  const { I, H, P, G } = g;
+  const GH = G * H, beta = first ? 0 : 1;
+  const dHhGates = c.dGh ?? c.dGates;
+  if (out.dWih && out.oneHotScratch && c.ids) k.scatterAddRows(c.count, GH, c.ids, c.dGates, 0, out.oneHotScratch, 0, I);
+  else if (out.dWih) k.gemm(true, false, GH, I, c.count, 1, c.dGates, 0, GH, c.x, 0, I, beta, out.dWih, 0, I);
+  if (out.dWhh) k.gemm(true, false, GH, P, c.count, 1, dHhGates, 0, GH, c.hPrev, 0, P, beta, out.dWhh, 0, P);
+  if (out.dBih) k.sumRows(c.count, GH, c.dGates, 0, out.dBih, 0, !first);
+  // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied at the end (finish).
+  if (out.dBhh && !(out.dBih && !c.dGh)) k.sumRows(c.count, GH, dHhGates, 0, out.dBhh, 0, !first);
+  if (out.dWhr && c.dhAll && c.hRaw) k.gemm(true, false, P, H, c.count, 1, c.dhAll, 0, P, c.hRaw, 0, H, beta, out.dWhr, 0, H);
+}
+
+/** After the last chunk: the one-hot dW_ih out of its transposed sum, b_hh's copy of b_ih's sum. */
+export function finishGradients(g: Geometry, out: WeightGradients): void {
+  if (out.dWih && out.oneHotScratch) transposeInto(out.oneHotScratch, g.I, g.G * g.H, out.dWih);
+  if (out.dBhh && out.dBih && g.kind !== 'gru') out.dBhh.set(out.dBih);
 }
 
 function runBackward(
@@ -233,42 +367,20 @@ function runBackward(
   // Packed: each step's previous states of its active rows, one step after another, for dW_hh's GEMM.
   const hPrevBuf = g.packed && dWhhBuf ? ws.take(rows * P, false) : null;
 
-  const x = saved.x.view(), gates = saved.gates.view(), states = saved.states.view();
-  const cells = saved.cells?.view() ?? null, hRaw = saved.hRaw?.view() ?? null, gh = saved.gh?.view() ?? null;
+  const x = saved.x.view(), states = saved.states.view();
   const dGates = dGatesBuf.view(), dGh = dGhBuf?.view() ?? null, dOut = dOutBuf.view();
-  const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhRaw = dhRawBuf?.view() ?? null;
-  const dhAll = dhAllBuf?.view() ?? null, dhPrev = dhPrevBuf?.view() ?? null, dPeep = dPeepBuf?.view() ?? null;
-  const wIh = w.weightIh.data, wHh = w.weightHh.data, wHr = w.weightHr?.data ?? null, peep = saved.peep?.view() ?? null;
+  const dh = dhBuf.view(), dc = dcBuf?.view() ?? null, dhAll = dhAllBuf?.view() ?? null;
+  const hRaw = saved.hRaw?.view() ?? null;
 
   if (dOutput) copyTimeMajor(g, P, dOutput, dOut, true);
   if (dHn) dh.set(dHn);
   if (dc && dCn) dc.set(dCn);
 
-  const whole = sw.hh !== null && !dhRaw && k.sequenceBackward?.(
-    sequenceKind(kind), T, B, H, sw.hh, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep, g.packed ? layout : null,
-  );
-  for (let s = whole ? -1 : T - 1; s >= 0; s--) {
-    const row = layout[2 * s]!, m = layout[2 * s + 1]!;
-    const gOff = row * GH, hPrev = s * B * P;
-    k.axpy(m * P, 1, dOut, row * P, dh, 0);
-    if (kind === 'lstm') {
-      let dRaw = dh;
-      if (dhRaw && dhAll) {
-        dhAll.set(dh.subarray(0, m * P), row * P);
-        stepGemm(k, sw.hr, false, m, H, P, dh, 0, wHr!, 0, dhRaw, 0);
-        dRaw = dhRaw;
-      }
-      k.lstmBackward(m, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, dRaw, 0, dc!, 0, dGates, gOff, peep, 0, dPeep, 0);
-      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
-    } else if (kind === 'gru') {
-      k.gruBackward(m, H, gates, gOff, gh!, gOff, states, hPrev, dh, 0, dGates, gOff, dGh!, gOff, dhPrev!, 0);
-      dh.set(dhPrev!.subarray(0, m * H));
-      stepGemm(k, sw.hh, false, m, P, GH, dGh!, gOff, wHh, 1, dh, 0);
-    } else {
-      k.rnnBackward(m * H, rnnActivation(kind), states, (s + 1) * B * P, dh, 0, dGates, gOff);
-      stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
-    }
-  }
+  backwardSteps(g, k, w, sw, {
+    gates: saved.gates.view(), gh: saved.gh?.view() ?? null, states, cells: saved.cells?.view() ?? null, hRaw,
+    peep: saved.peep?.view() ?? null, dOut, dh, dc, dGates, dGh, dhPrev: dhPrevBuf?.view() ?? null,
+    dhRaw: dhRawBuf?.view() ?? null, dhAll, dPeep: dPeepBuf?.view() ?? null,
+  });
   // Packed: the previous states of each step's active rows, in the step-major layout of dGates.
   const hPrevRows = hPrevBuf?.view() ?? states;
   if (hPrevBuf) {
@@ -278,23 +390,26 @@ function runBackward(
     }
   }
 
-  const dHhGates = dGh ?? dGates;
-  const dWih = dWihBuf?.view() ?? null, dWhh = dWhhBuf?.view() ?? null;
-  const dBih = dBihBuf?.view() ?? null, dBhh = dBhhBuf?.view() ?? null;
-  const dWhr = dWhrBuf?.view() ?? null, dxp = dxBuf?.view() ?? null;
-  // Whole-sequence GEMMs: dW_ih = dGates^T x, dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
-  if (dWih && saved.oneHot) {
-    const scratch = saved.oneHot.scratch.view();
-    scratch.fill(0);
-    scatterColumns(k, saved.oneHot.ids, dGates, GH, I, dWih, scratch);
-  } else if (dWih) k.gemm(true, false, GH, I, rows, 1, dGates, 0, GH, x, 0, I, 0, dWih, 0, I);
-  if (dWhh) k.gemm(true, false, GH, P, rows, 1, dHhGates, 0, GH, hPrevRows, 0, P, 0, dWhh, 0, P);
-  if (dBih) k.sumRows(rows, GH, dGates, 0, dBih, 0, false);
-  // Except for GRU, b_hh enters exactly where b_ih does: the same sum, copied rather than redone.
-  if (dBhh && dBih && dHhGates === dGates) dBhh.set(dBih);
-  else if (dBhh) k.sumRows(rows, GH, dHhGates, 0, dBhh, 0, false);
-  if (dWhr && dhAll && hRaw) k.gemm(true, false, P, H, rows, 1, dhAll, 0, P, hRaw, 0, H, 0, dWhr, 0, H);
-  if (dxp) k.gemm(false, false, rows, I, GH, 1, dGates, 0, GH, wIh, 0, I, 0, dxp, 0, I);
+  const out: WeightGradients = {
+    dWih: dWihBuf?.view() ?? null, dWhh: dWhhBuf?.view() ?? null, dBih: dBihBuf?.view() ?? null, dBhh: dBhhBuf?.view() ?? null,
+    dWhr: dWhrBuf?.view() ?? null, oneHotScratch: dWihBuf && saved.oneHot ? saved.oneHot.scratch.view() : null,
+  };
+  out.oneHotScratch?.fill(0);
+  const dxp = dxBuf?.view() ?? null, wIh = w.weightIh.data;
+  // Whole-sequence products, chunk by chunk from the last: dW_ih = dGates^T x,
+  // dW_hh = dGates'^T [h0..h_{T-1}], dx = dGates W_ih.
+  const chunk = chunkSteps(B) * B;
+  const ids = saved.oneHot?.ids ?? null;
+  for (let r = Math.floor((rows - 1) / chunk) * chunk; r >= 0; r -= chunk) {
+    const count = Math.min(chunk, rows - r);
+    addChunkGradients(k, g, out, {
+      count, dGates: dGates.subarray(r * GH), dGh: dGh?.subarray(r * GH) ?? null, x: x.subarray(r * I),
+      ids: ids?.subarray(r, r + count) ?? null, hPrev: hPrevRows.subarray(r * P), dhAll: dhAll?.subarray(r * P) ?? null,
+      hRaw: hRaw?.subarray(r * H) ?? null,
+    }, r + count === rows);
+    if (dxp) k.gemm(false, false, count, I, GH, 1, dGates, r * GH, GH, wIh, 0, I, 0, dxp, r * I, I);
+  }
+  finishGradients(g, out);
   let gx: FloatArray | null = null;
   if (dxp) {
     gx = allocateArray(rows * I, dtype);
@@ -352,8 +467,7 @@ export function recurrentDirection(
   const g: Geometry = { kind, T, B, I, H, P, G, reverse, rows, layout, packed };
   const dtype = x.dtype;
   const k = kernelsFor(dtype);
-  const weightList = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
-  const inputs = [x, h0, ...(c0 ? [c0] : []), ...weightList];
+  const inputs = directionInputs(x, h0, c0, w);
   // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
   const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (T === 1 && !packed && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
@@ -409,6 +523,30 @@ export function recurrentDirection(
     return { output, h, c };
   }
 
+  // The backward reads x through its copy in the workspace, but the weights in place.
+  return recordDirection(kind, x, h0, c0, w, { output, h, c }, ws, (need, temp, dOutput, dHn, dCn) =>
+    runBackward(g, k, w, saved, temp, dtype, need, dOutput, dHn, dCn));
+}
+
+/** Everything a direction call reads: x, h0, c0 and the weights present, in the node's input order. */
+export function directionInputs(x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights): Tensor[] {
+  const weights = [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, ...(w.peephole ?? [])].filter((t): t is Tensor => t !== null);
+  return [x, h0, ...(c0 ? [c0] : []), ...weights];
+}
+
+/**
+ * Records a direction call's one autograd node over its outputs: `backward` computes the gradients
+ * the graph needs from the outputs' gradients, its temporaries in `temp` (a workspace of its own, so
+ * a retained graph keeps only what the forward saved in `saved`), released once autograd has taken
+ * the gradients.
+ */
+export function recordDirection(
+  kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, outputs: DirectionResult, saved: Workspace,
+  backward: (need: Needs, temp: Workspace, dOutput: FloatArray | null, dHn: FloatArray | null, dCn: FloatArray | null) => Gradients,
+): DirectionResult {
+  const dtype = x.dtype;
+  const inputs = directionInputs(x, h0, c0, w);
+  const H = w.weightIh.shape[0]! / gateCount(kind);
   // The three outputs share one node: each records the same backward, which fires once with the
   // gradients of all outputs gathered (see wireOutputs).
   const name = kind.toUpperCase();
@@ -418,11 +556,9 @@ export function recurrentDirection(
       x: x.requiresGrad, weightIh: w.weightIh.requiresGrad, weightHh: w.weightHh.requiresGrad,
       biasIh: w.biasIh?.requiresGrad ?? false, biasHh: w.biasHh?.requiresGrad ?? false, weightHr: w.weightHr?.requiresGrad ?? false,
     };
-    // Backward temporaries come from a workspace of their own, so a retained graph keeps only what
-    // its forward saved.
-    const temp = workspaceFor(k, dtype);
+    const temp = workspaceFor(kernelsFor(dtype), dtype);
     backwardTemps = temp;
-    const r = runBackward(g, k, w, saved, temp, dtype, need, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
+    const r = backward(need, temp, grads[0]?.data ?? null, grads[1]?.data ?? null, grads[2]?.data ?? null);
     const grad = (data: FloatArray | null, like: Tensor): Tensor | null => (data ? new Tensor(data, like.shape) : null);
     // Autograd adds a leaf's gradient in before afterBackward releases the workspace; anything else
     // may wait for other contributions, so it gets a copy.
@@ -442,10 +578,10 @@ export function recurrentDirection(
     backwardTemps = null;
     graphBackpropagated(graph, retained);
   };
-  // The backward reads x through its copy in the workspace, but the weights in place.
-  const savedTensors = [x, ...weightList];
+  const { output, h, c } = outputs;
+  const savedTensors = inputs.filter((t) => t !== h0 && t !== c0);
   const { result, joint } = wireOutputs(name, [output, h, ...(c ? [c] : [])], inputs, savedTensors, backwardAll, afterBackward, dtype);
-  const graph = trackGraph(name, w.weightIh, ws, joint, c0 ? [x, h0, c0] : [x, h0]);
+  const graph = trackGraph(name, w.weightIh, saved, joint, c0 ? [x, h0, c0] : [x, h0]);
   return result;
 }
 
@@ -491,7 +627,7 @@ export function releaseDirections(owners: readonly Tensor[]): void {
  * were computed from the joint tensor, and then the joint node runs the fused backward once with the
  * gradients gathered (null for an output that got none). Nothing of the outputs' size is allocated.
  */
-function wireOutputs(
+export function wireOutputs(
   name: string, outputs: Tensor[], inputs: Tensor[], saved: Tensor[], backwardAll: (grads: (Tensor | null)[]) => (Tensor | null)[],
   afterBackward: (retained: boolean) => void, dtype: DType,
 ): { result: DirectionResult; joint: Tensor } {

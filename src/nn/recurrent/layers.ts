@@ -17,6 +17,7 @@ import { checkOptionKeys, defaultGenerator, formatShape, Tensor, zeros, type Gen
 import { checkTensorInput, nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
+import { checkpointedDirection } from './checkpointed.js';
 import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
 import * as reference from './reference.js';
 import { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
@@ -36,6 +37,13 @@ export interface RecurrentOptions {
   /** Seeds the initialisation and the dropout masks. */
   generator?: Generator;
   dtype?: DType;
+  /**
+   * Gradient checkpointing: keep the state at every k-th time step only and recompute the rest
+   * during backward (checkpointed.ts), so a sequence of T steps holds about T/k + k steps of saved
+   * activations instead of T, for about one more forward. The same results and gradients, bit for
+   * bit. Sequences of at most k steps take the plain path. Not for packed sequences.
+   */
+  checkpointEvery?: number;
 }
 
 export interface RNNOptions extends RecurrentOptions {
@@ -71,6 +79,8 @@ abstract class RecurrentBase extends Module {
   readonly bidirectional: boolean;
   readonly projSize: number;
   readonly dtype: DType;
+  /** Gradient checkpointing interval (RecurrentOptions.checkpointEvery), or null for none. */
+  readonly checkpointEvery: number | null;
   protected readonly spec: LayoutSpec;
   private readonly weights: Map<string, Tensor>;
   private readonly generator: Generator;
@@ -92,6 +102,7 @@ abstract class RecurrentBase extends Module {
       throw new Error(`${layerName}: projSize must be smaller than hiddenSize (${this.hiddenSize}), got ${this.projSize}`);
     }
     if (options.peephole && this.projSize) throw new Error(`${layerName}: peephole connections with projSize are not supported; use one or the other`);
+    this.checkpointEvery = options.checkpointEvery === undefined ? null : positiveInt(layerName, 'checkpointEvery', options.checkpointEvery);
     this.generator = options.generator ?? defaultGenerator;
     this.spec = {
       kind, inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers,
@@ -134,6 +145,8 @@ abstract class RecurrentBase extends Module {
 
   /** One layer and direction; the fused kernels unless a subclass's option needs the reference. */
   protected direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {
+    const every = this.checkpointEvery;
+    if (every !== null && batchSizes === null && every < x.shape[0]!) return checkpointedDirection(this.spec.kind, x, h, c, w, reverse, every);
     return recurrentDirection(this.spec.kind, x, h, c, w, reverse, batchSizes);
   }
 
@@ -235,6 +248,9 @@ abstract class RecurrentBase extends Module {
     const name = this.layerName;
     this.checkNotDisposed(name);
     const { data, batchSizes, sortedIndices, unsortedIndices } = input;
+    if (this.checkpointEvery !== null && this.checkpointEvery < batchSizes.length) {
+      throw new Error(`${name}: checkpointEvery (${this.checkpointEvery}) does not support packed sequences (${batchSizes.length} steps); pad them and pass a tensor, or leave checkpointEvery unset`);
+    }
     if (data.dtype !== this.dtype) throw new Error(`${name}: input dtype must be ${this.dtype} like the layer's weights, got ${data.dtype}`);
     if (data.shape.length !== 2 || data.shape[1] !== this.inputSize) {
       throw new Error(`${name}: packed input data must be [N, ${this.inputSize}], got ${formatShape(data.shape)}`);
@@ -259,7 +275,7 @@ abstract class RecurrentBase extends Module {
   }
 }
 
-const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'generator', 'dtype'];
+const COMMON_OPTIONS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'generator', 'dtype', 'checkpointEvery'];
 
 function optionKeys(kind: CellKind): string[] {
   if (kind === 'lstm') return [...COMMON_OPTIONS, 'projSize', 'peephole'];
@@ -303,6 +319,9 @@ export class GRU extends RecurrentBase {
     super('GRU', 'gru', options);
     this.linearBeforeReset = options.linearBeforeReset ?? true;
     if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
+    if (!this.linearBeforeReset && this.checkpointEvery !== null) {
+      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused kernels; linearBeforeReset: false runs op by op)');
+    }
   }
 
   protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {

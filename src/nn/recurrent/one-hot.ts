@@ -9,7 +9,7 @@
  * are exactly the GEMM's (one product by 1, the rest adds zeros); the dW_ih sums may round in a
  * different order.
  */
-import type { FloatArray, Kernels } from '../../kernels/index.js';
+import type { FloatArray } from '../../kernels/index.js';
 
 /** The column of each row's single 1 (-1 for an all-zero row), or null if some row is not one-hot. */
 export function oneHotRows(x: FloatArray, rows: number, width: number): Int32Array | null {
@@ -51,7 +51,7 @@ export function gatherColumns(
     else for (let j = 0; j < n; j++) out[o + j] = biased(0, j);
   };
   if (scratch) {
-    transpose(w, n, width, scratch);
+    transposeInto(w, n, width, scratch);
     if (added.length > 0) for (let o = 0; o < width * n; o += n) for (let j = 0; j < n; j++) scratch[o + j] = biased(scratch[o + j]!, j);
     for (let r = 0; r < rows; r++) {
       const id = ids[r]!;
@@ -71,19 +71,8 @@ export function gatherColumns(
 /** Whether gatherColumns should go through a transposed copy of w (rows enough to amortise it). */
 export const gatherNeedsScratch = (rows: number, width: number): boolean => rows > width;
 
-/**
- * dW [n, width] = sum over rows r of dOut[r, :] placed in column ids[r] (what dOut^T X is for one-hot
- * X), summed in row order in `scratch` ([width, n], zero-filled by the caller), then transposed.
- */
-export function scatterColumns(
-  k: Kernels, ids: Int32Array, dOut: FloatArray, n: number, width: number, dW: FloatArray, scratch: FloatArray,
-): void {
-  k.scatterAddRows(ids.length, n, ids, dOut, 0, scratch, 0, width);
-  transpose(scratch, width, n, dW);
-}
-
 /** dst [cols, rows] = src [rows, cols]^T. */
-function transpose(src: FloatArray, rows: number, cols: number, dst: FloatArray): void {
+export function transposeInto(src: FloatArray, rows: number, cols: number, dst: FloatArray): void {
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) dst[j * rows + i] = src[o + j]!;
