@@ -24,5 +24,4 @@ export * as tasks from './tasks/index.js';
 export * as experiments from './experiments/index.js';
 export { loadSafetensors, saveSafetensors, readSafetensorsMetadata, encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './io/index.js';
 export { exportOnnx, importOnnx, readOnnxTensor, OnnxModel, EXPORT_OPSET, type ExportOnnxOptions } from './interop/index.js';
-export { loadKerasModel, loadKerasWeights, KerasModel } from './interop/index.js';
 export { setBackend, getBackend, getBackendInfo, setNativeBlas, initWasm, setThreads, type BackendInfo, type BackendName, type DType, type FloatArray } from './kernels/index.js';

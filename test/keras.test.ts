@@ -3,11 +3,12 @@
 // layers from the same weight arrays (tools/keras-reference/make_cases.mjs). See the fixtures' README.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
 import '../src/ops/index.js';
-import { loadKerasModel, loadKerasWeights } from '../src/interop/index.js';
+import { loadKerasModel, loadKerasWeights } from '../src/keras.js';
 import { nn, noGrad, tensor, Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 
@@ -48,7 +49,7 @@ test('loadKerasWeights fills modules built by hand, by Keras layer name, with th
   assertClose(out, asTensor(c.output), 1e-5, 1e-5, c.name);
   // Keras' kernel [input, 4*units] (gates i, f, c, o) is weight_ih transposed, same gate order.
   const kernel = c.weights['layers/lstm/cell/vars/0']!;
-  assert.equal(first.weight_ih_l0.data[1 * 2 + 0], Math.fround(kernel.data[0 * 20 + 1]!));
+  assert.equal(first.stateDict()['weight_ih_l0']!.data[1 * 2 + 0], Math.fround(kernel.data[0 * 20 + 1]!));
 });
 
 test('loadKerasWeights maps GRU gates z, r, h onto r, z, n and checks reset_after against linearBeforeReset', async () => {
@@ -60,7 +61,7 @@ test('loadKerasWeights maps GRU gates z, r, h onto r, z, n and checks reset_afte
   assertClose(noGrad(() => dense.forward(seq)), asTensor(c.output), 1e-5, 1e-5, c.name);
   // PyTorch's r block (rows 0..3) is Keras' second block (columns 4..7) of the kernel.
   const kernel = c.weights['layers/gru/cell/vars/0']!;
-  assert.equal(gru.weight_ih_l0.data[0 * 3 + 0], Math.fround(kernel.data[0 * 12 + 4]!));
+  assert.equal(gru.stateDict()['weight_ih_l0']!.data[0 * 3 + 0], Math.fround(kernel.data[0 * 12 + 4]!));
   const before = new nn.GRU({ inputSize: 3, hiddenSize: 4, batchFirst: true, linearBeforeReset: false });
   await assert.rejects(loadKerasWeights(file(`${c.name}.weights.h5`), { gru: before, dense }), /reset_after=True, which is the GRU option linearBeforeReset: true; the GRU has linearBeforeReset: false/);
 });
@@ -68,9 +69,9 @@ test('loadKerasWeights maps GRU gates z, r, h onto r, z, n and checks reset_afte
 test('loadKerasWeights: wrong names, shapes and module kinds are errors that change nothing', async () => {
   const bytes = file('lstm_dense.weights.h5');
   const lstm = new nn.LSTM({ inputSize: 3, hiddenSize: 4, batchFirst: true });
-  const before = lstm.weight_ih_l0.data.slice();
+  const before = lstm.stateDict()['weight_ih_l0']!.data.slice();
   await assert.rejects(loadKerasWeights(bytes, { lstm, dense: new nn.Linear(4, 5) }), /Keras layer 'dense' is Dense 4 → 2, but the Linear is 4 → 5/);
-  assert.deepEqual(lstm.weight_ih_l0.data, before);
+  assert.deepEqual(lstm.stateDict()['weight_ih_l0']!.data, before);
   await assert.rejects(loadKerasWeights(bytes, { lstm }), /no module given for the file's layer dense/);
   await assert.rejects(loadKerasWeights(bytes, { lstm, dense: new nn.Linear(4, 2), gru: new nn.Linear(1, 1) }), /the file has no layer 'gru' \(its layers with weights: lstm, dense\)|the file has no layer 'gru' \(its layers with weights: dense, lstm\)/);
   await assert.rejects(loadKerasWeights(bytes, { lstm: new nn.LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2 }), dense: new nn.Linear(4, 2) }), /a Keras recurrent layer is one layer; the LSTM has numLayers 2/);
@@ -116,4 +117,12 @@ test('loadKerasModel / loadKerasWeights: damaged files are clear errors, not cra
   await assert.rejects(loadKerasModel(h5, { config: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm_9' } }] } } }), /no variables at layers\/lstm\/cell\/vars|layers the config does not list/);
   // A dataset declaring 100000 × 100000 floats in a small file (chunked, never written).
   await assert.rejects(loadKerasWeights(file('bad_huge_dataset.weights.h5'), { dense: new nn.Linear(1, 1) }), /dataset 'layers\/dense\/vars\/0' declares shape \[100000, 100000\] of 4-byte values, more than the file's \d+ bytes hold/);
+});
+
+test('examples/keras-import.ts loads a .keras file through recurrent/keras and trains it', { skip: existsSync(fileURLToPath(new URL('../dist/keras.js', import.meta.url))) ? false : 'dist/ is missing: run `npm run build`' }, () => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/keras-import.ts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 120_000 });
+  assert.match(out, /layers: embedding -> bidirectional -> dense/);
+  assert.match(out, /output \[2,5,7\]/);
+  const [first, last] = /cross-entropy ([\d.]+) -> ([\d.]+)/.exec(out)!.slice(1).map(Number) as [number, number];
+  assert.ok(first > 1 && last < 0.1, out);
 });
