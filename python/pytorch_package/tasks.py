@@ -30,7 +30,8 @@ def text_chunks(ids, seq_len, streams):
 
 class TextTask:
     """Streams of the training text with the state carried from chunk to chunk; validation: the
-    validation text read the same way, mean cross-entropy in nats per character."""
+    validation text (its first validationBatches x batch x seq_len characters when the run set that)
+    read the same way, mean cross-entropy in nats per character."""
 
     carries_state = True
 
@@ -43,7 +44,10 @@ class TextTask:
             raise SystemExit("each of %d processes gets %d training tokens: too few for %d streams of %d + 1" % (world, share, self.batch, self.seq_len))
         self.batches = list(text_chunks(mine, self.seq_len, self.batch))
         self.position = 0
-        self.evaluation_ids = val_ids if len(val_ids) >= 2 else train_ids
+        scored = val_ids if len(val_ids) >= 2 else train_ids
+        # The library scores the first validationBatches x batch x seq_len characters when that is set.
+        cap = int(meta.get("validationBatches", "0"))
+        self.evaluation_ids = scored[: cap * self.batch * self.seq_len + 1] if cap > 0 else scored
 
     def train_loss(self, model, state):
         inputs, targets = self.batches[self.position]

@@ -42,12 +42,13 @@ export async function writePytorchPackage(out: string, runDir: string, config: R
     const data = reloadData('text', config.data, config.training.seed, runDir);
     if (data.task !== 'text') throw new Error(`internal: a text run reloaded ${data.task} data`);
     const ids = Vocabulary.fromJSON(vocabularyOf(config)).encode(data.text);
-    const { splitIndex: split, characters } = config.summary as TextSummary;
+    const { splitIndex: split, testIndex, characters } = config.summary as TextSummary;
     if (ids.length !== characters) throw new Error(`the run's text now has ${ids.length} characters, its config says ${characters}; the data changed since training`);
     // Token ids as float32: exact for every vocabulary below 2^24 entries.
     const bytes = saveSafetensors(
-      { train_ids: tensor(Float32Array.from(ids.subarray(0, split))), val_ids: tensor(Float32Array.from(ids.subarray(split))) },
-      { producer: 'recurrent export --pytorch', split: String(split) },
+      // Validation ends where the test part starts (runs made before test splits have none).
+      { train_ids: tensor(Float32Array.from(ids.subarray(0, split))), val_ids: tensor(Float32Array.from(ids.subarray(split, testIndex ?? characters))) },
+      { producer: 'recurrent export --pytorch', split: String(split), validationBatches: String(config.options.validationBatches ?? 0) },
     );
     await writeFileAtomic(join(out, 'data.safetensors'), bytes);
     written.push('data.safetensors');
