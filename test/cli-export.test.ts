@@ -70,7 +70,7 @@ test('recurrent export --pytorch: the package holds the Python sources, the weig
   const r = await runCli(['export', '--model', join(TMP, 'text'), '--pytorch', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /torchrun --nproc_per_node 2 train\.py/);
-  assert.deepEqual(readdirSync(out).sort(), [...PACKAGE_FILES, 'data.safetensors'].sort());
+  assert.deepEqual(readdirSync(out).sort(), [...PACKAGE_FILES].sort());
   const { model, config } = await trainedModel(join(TMP, 'text'));
   const weights = loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors'))));
   const ours = model.stateDict();
@@ -84,17 +84,43 @@ test('recurrent export --pytorch: the package holds the Python sources, the weig
   for (const attribute of ['self.embedding = ', 'self.rnn = nn.GRU(', 'self.rnn = PeepholeLSTM(', 'self.head = nn.Linear(', 'def load_weights(']) assert.ok(modelPy.includes(attribute), attribute);
   for (const gate of ['weight_ci', 'weight_cf', 'weight_co']) assert.ok(modelPy.includes(`"${gate}"`), gate);
   const trainPy = readFileSync(join(out, 'train.py'), 'utf8');
-  for (const part of ['DistributedDataParallel(model)', 'dist.init_process_group(backend)', '"format": "recurrent-checkpoint"', 'stream_loss(']) assert.ok(trainPy.includes(part), part);
+  for (const part of ['DistributedDataParallel(model)', 'dist.init_process_group(backend)', '"format": "recurrent-checkpoint"', 'task.train_loss(parallel, state)']) assert.ok(trainPy.includes(part), part);
+  const tasksPy = readFileSync(join(out, 'tasks.py'), 'utf8');
+  for (const part of ['class TextTask', 'class SeriesTask', 'class MusicTask', 'class DenoiseTask', 'TASKS = {"text": TextTask, "series": SeriesTask, "music": MusicTask, "denoise": DenoiseTask}']) assert.ok(tasksPy.includes(part), part);
   const data = loadSafetensors(new Uint8Array(readFileSync(join(out, 'data.safetensors'))));
-  const summary = config.summary as { characters: number; splitIndex: number };
+  const summary = config.summary as { characters: number; splitIndex: number; testIndex: number };
+  assert.ok(summary.testIndex < summary.characters, 'the run holds out a test part');
   assert.equal(data.train_ids!.shape[0], summary.splitIndex);
-  assert.equal(data.train_ids!.shape[0]! + data.val_ids!.shape[0]!, summary.characters);
+  // Validation only: the test part is not the package's to see.
+  assert.equal(data.val_ids!.shape[0], summary.testIndex - summary.splitIndex);
 });
 
-test('recurrent export --pytorch for a series run: model and weights, and train.py says it continues text runs', async () => {
+test('recurrent export --pytorch for series, music and denoise runs: the recipe\'s own prepared data and split', async () => {
   const out = join(TMP, 'pytorch-series');
   const r = await runCli(['export', '--model', join(TMP, 'series'), '--pytorch', out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /train\.py continues text runs only/);
+  assert.match(r.stdout, /torchrun --nproc_per_node 2 train\.py --steps 100 --out RUN; then recurrent eval series --model RUN/);
   assert.deepEqual(readdirSync(out).sort(), [...PACKAGE_FILES].sort());
+  const { config } = await trainedModel(join(TMP, 'series'));
+  const summary = config.summary as { length: number; splitIndex: number; testIndex: number; target: string };
+  const bytes = new Uint8Array(readFileSync(join(out, 'data.safetensors')));
+  const data = loadSafetensors(bytes);
+  assert.deepEqual(data.z!.shape, [summary.length]);
+  const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))))).__metadata__;
+  assert.equal(Number(meta.splitIndex), summary.splitIndex);
+  assert.equal(Number(meta.testIndex), summary.testIndex);
+  assert.equal(meta.target, summary.target);
+  for (const [name, args, keys] of [
+    ['music', ['train', 'music', '--steps', '2', '--hidden', '8', '--seq-len', '16', '--batch', '2'], ['ids']],
+    ['denoise', ['train', 'denoise', '--steps', '2', '--hidden', '8', '--seq-len', '16', '--batch', '2'], ['val_clean', 'val_noisy']],
+  ] as const) {
+    const run = join(TMP, name);
+    assert.equal((await runCli([...args, '--out', run])).code, 0);
+    const pkg = join(TMP, `pytorch-${name}`);
+    const e = await runCli(['export', '--model', run, '--pytorch', pkg]);
+    assert.equal(e.code, 0, e.stderr);
+    const exported = loadSafetensors(new Uint8Array(readFileSync(join(pkg, 'data.safetensors'))));
+    assert.deepEqual(Object.keys(exported).sort(), [...keys].sort(), name);
+    if (name === 'denoise') assert.deepEqual(exported.val_clean!.shape, exported.val_noisy!.shape);
+  }
 });

@@ -134,15 +134,18 @@ for (const [i, [label, c]] of nodeCases.entries()) {
   });
 }
 
-test('importOnnx: the fused path (PyTorch equations) and the reference path agree, layout 0 and 1', () => {
-  for (const op of ['RNN', 'LSTM', 'GRU'] as const) {
-    for (const layout of [0, 1] as const) {
-      const attributes = { direction: 'bidirectional', ...(op === 'GRU' ? { linear_before_reset: 1 } : {}) };
-      const fused = recurrentModel({ op, layout, peephole: op === 'LSTM', attributes }, 9);
-      // A clip no value reaches changes nothing but sends the node to the reference path.
-      const reference = recurrentModel({ op, layout, peephole: op === 'LSTM', attributes: { ...attributes, clip: { float: 1e30 } } }, 9);
-      const a = importOnnx(fused.bytes).run(fused.feeds), b = importOnnx(reference.bytes).run(reference.feeds);
-      for (const name of Object.keys(a)) assertClose(a[name]!, b[name]!, 1e-5, 0, `${op} layout ${layout} ${name}`);
+test('importOnnx: the fused path (PyTorch equations) and the reference path agree, layout 0 and 1, with and without sequence_lens', () => {
+  // sequence_lens runs packed on the fused kernels: unsorted lengths, ties, a length-0 sequence.
+  for (const seqLens of [undefined, [3, 5, 3], [2, 0, 5]]) {
+    for (const op of ['RNN', 'LSTM', 'GRU'] as const) {
+      for (const layout of [0, 1] as const) {
+        const attributes = { direction: 'bidirectional', ...(op === 'GRU' ? { linear_before_reset: 1 } : {}) };
+        const fused = recurrentModel({ op, layout, seqLens, peephole: op === 'LSTM', attributes }, 9);
+        // A clip no value reaches changes nothing but sends the node to the reference path.
+        const reference = recurrentModel({ op, layout, seqLens, peephole: op === 'LSTM', attributes: { ...attributes, clip: { float: 1e30 } } }, 9);
+        const a = importOnnx(fused.bytes).run(fused.feeds), b = importOnnx(reference.bytes).run(reference.feeds);
+        for (const name of Object.keys(a)) assertClose(a[name]!, b[name]!, 1e-5, 0, `${op} layout ${layout} lengths ${String(seqLens)} ${name}`);
+      }
     }
   }
 });
@@ -174,4 +177,21 @@ test('importOnnx: token ids feed an int64 input, and integer outputs come back a
   assert.equal(out.shape!.dtype, 'float64');
   assert.deepEqual(Array.from(out.shape!.data), [3, 2]);
   assert.throws(() => m.run({ ids: tensor([0.5]) }), /input 'ids' is int64: its values must be integers, found 0.5/);
+});
+
+test('OnnxModel.dispose frees the weights; run afterwards is an error, a second dispose does nothing', () => {
+  const g = new Generator(21);
+  const lstm = new nn.LSTM({ inputSize: 3, hiddenSize: 4, generator: g });
+  const x = randn([5, 2, 3], { generator: g });
+  const model = importOnnx(exportOnnx(lstm, x));
+  const held = model as unknown as { initializers: Map<string, unknown> };
+  assert.ok(held.initializers.size > 0);
+  const zeros = tensor(new Float32Array(8), [1, 2, 4]);
+  const before = model.run({ input: x, h0: zeros, c0: zeros });
+  assertClose(before.output!, noGrad(() => lstm.forward(x)[0]), 1e-5, 0, 'before dispose');
+  model.dispose();
+  assert.equal(held.initializers.size, 0);
+  assert.throws(() => model.run({ input: x, h0: zeros, c0: zeros }), /OnnxModel.run: the model was disposed \(import it again to run it\)/);
+  model.dispose();
+  assert.deepEqual(model.inputNames, ['input', 'h0', 'c0']);
 });

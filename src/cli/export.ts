@@ -51,9 +51,7 @@ export async function exportCommand(flags: ExportFlags): Promise<void> {
     const files = await writePytorchPackage(flags.pytorch, flags.model, config, model, step);
     process.stdout.write(
       `wrote the PyTorch package ${flags.pytorch} (${files.join(', ')}) from ${checkpoint} (step ${step})\n` +
-      (config.task === 'text'
-        ? `  continue training: cd ${flags.pytorch} && torchrun --nproc_per_node 2 train.py --steps 100 --out RUN; then recurrent eval text --model RUN\n`
-        : `  model.py and the weights load in PyTorch; train.py continues text runs only\n`),
+      `  continue training: cd ${flags.pytorch} && torchrun --nproc_per_node 2 train.py --steps 100 --out RUN; then recurrent eval ${config.task} --model RUN\n`,
     );
   }
   if (flags.onnx) {

@@ -3,9 +3,10 @@
  * machine. DIR gets the Python sources shipped in python/pytorch_package/ (model.py: the same
  * architecture and parameter names; train.py: DistributedDataParallel under torchrun; safetensors_io.py:
  * the file format with the standard library), the weights as safetensors with PyTorch's names, the
- * model's sizes (model_config.json), the run's config (run_config.json) and, for text runs, the run's
- * own token ids and split (data.safetensors), so PyTorch trains and evaluates on exactly the numbers
- * the library does. See docs/scaling.md.
+ * model's sizes (model_config.json), the run's config (run_config.json) and the run's own prepared
+ * data and split (data.safetensors: token ids for text, the z-scored series, the encoded music, the
+ * denoising pairs), so PyTorch trains and evaluates on exactly the numbers the library does. See
+ * docs/scaling.md.
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,13 +16,13 @@ import { writeFileAtomic } from '../io/node.js';
 import { Vocabulary } from '../data/index.js';
 import { checkPytorchExportable } from '../nn/index.js';
 import { tensor } from '../tensor/index.js';
-import type { SequenceModel, TextSummary } from '../tasks/index.js';
+import type { DenoiseTask, MusicTask, SeriesTask, SequenceModel, TextSummary } from '../tasks/index.js';
 import { reloadData } from './data.js';
-import { modelConfigOf, vocabularyOf, type RunConfig } from './run-config.js';
+import { createTask, modelConfigOf, vocabularyOf, type RunConfig } from './run-config.js';
 
 const SOURCES = fileURLToPath(new URL('../../python/pytorch_package/', import.meta.url));
 
-export const PACKAGE_FILES = ['model.py', 'train.py', 'safetensors_io.py', 'weights.safetensors', 'model_config.json', 'run_config.json'];
+export const PACKAGE_FILES = ['model.py', 'train.py', 'tasks.py', 'safetensors_io.py', 'weights.safetensors', 'model_config.json', 'run_config.json', 'data.safetensors'];
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -43,14 +44,25 @@ export async function writePytorchPackage(out: string, runDir: string, config: R
     const data = reloadData('text', config.data, config.training.seed, runDir);
     if (data.task !== 'text') throw new Error(`internal: a text run reloaded ${data.task} data`);
     const ids = Vocabulary.fromJSON(vocabularyOf(config)).encode(data.text);
-    const { splitIndex: split, characters } = config.summary as TextSummary;
+    const { splitIndex: split, testIndex, characters } = config.summary as TextSummary;
     if (ids.length !== characters) throw new Error(`the run's text now has ${ids.length} characters, its config says ${characters}; the data changed since training`);
     // Token ids as float32: exact for every vocabulary below 2^24 entries.
     const bytes = saveSafetensors(
-      { train_ids: tensor(Float32Array.from(ids.subarray(0, split))), val_ids: tensor(Float32Array.from(ids.subarray(split))) },
-      { producer: 'recurrent export --pytorch', split: String(split) },
+      // Validation ends where the test part starts (runs made before test splits have none).
+      { train_ids: tensor(Float32Array.from(ids.subarray(0, split))), val_ids: tensor(Float32Array.from(ids.subarray(split, testIndex ?? characters))) },
+      { producer: 'recurrent export --pytorch', split: String(split), validationBatches: String(config.options.validationBatches ?? 0) },
     );
     await writeFileAtomic(join(out, 'data.safetensors'), bytes);
+    written.push('data.safetensors');
+  } else {
+    // The recipe's own prepared data (z-scored series, encoded music, denoising pairs), rebuilt from
+    // the run's data and seed as `recurrent eval` rebuilds it.
+    const task = createTask(config, reloadData(config.task, config.data, config.training.seed, runDir)) as SeriesTask | MusicTask | DenoiseTask;
+    const exported = task.exportData();
+    task.model.dispose();
+    const tensors = Object.fromEntries(Object.entries(exported.tensors).map(([k, v]) => [k, tensor(v.data).reshape(v.shape)]));
+    const metadata = Object.fromEntries(Object.entries(exported.meta).map(([k, v]) => [k, String(v)]));
+    await writeFileAtomic(join(out, 'data.safetensors'), saveSafetensors(tensors, { producer: 'recurrent export --pytorch', task: config.task, ...metadata }));
     written.push('data.safetensors');
   }
   return written;

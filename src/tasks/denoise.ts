@@ -11,7 +11,7 @@ import { addNoise, bestMovingAverage, DataRng, movingAverage, randomSineMixture,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type ExportedTaskData, type Task, type TrainingConfig } from './task.js';
 
 export interface DenoiseOptions {
   training: TrainingConfig;
@@ -48,6 +48,8 @@ export interface DenoiseTask extends Task {
   readonly summary: DenoiseSummary;
   /** The first validation signal: clean, noisy, the model's output and the best moving average. */
   example(): DenoiseExample;
+  /** The validation pairs, the training values (series runs) and the SNR (docs/scaling.md). */
+  exportData(): ExportedTaskData;
 }
 
 /** The model's output for each noisy signal (all of one length). */
@@ -213,6 +215,13 @@ export function createDenoiseTask(options: DenoiseOptions, series: Series | null
         return score(test);
       }
       return score(validation);
+    },
+
+    exportData() {
+      const stack = (signals: Float32Array[]) => ({ data: concat(signals), shape: [signals.length, seqLen] });
+      const tensors: ExportedTaskData['tensors'] = { val_clean: stack(validation.clean), val_noisy: stack(validation.noisy) };
+      if (trainValues) tensors['train_values'] = { data: trainValues.slice(), shape: [trainValues.length] };
+      return { tensors, meta: { snr, signal: trainValues ? 'series' : 'sine-mixture' } };
     },
 
     example() {

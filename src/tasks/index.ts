@@ -2,7 +2,7 @@
 export { SequenceModel, ModelStepper, CELLS, detachState, isLstm, checkModelConfig } from './model.js';
 export type { CellType, ModelConfig, ModelInput, RecurrentState, SequenceInput } from './model.js';
 export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig, chronologicalSplit } from './task.js';
-export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, EvaluationPart, OptimizerName, Split } from './task.js';
+export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, EvaluationPart, OptimizerName, Split, ExportedTaskData } from './task.js';
 export { train, trainStep } from './train.js';
 export { DivergenceGuard, TrainingDivergedError } from './divergence.js';
 export type { DivergenceOptions, DivergenceReason } from './divergence.js';

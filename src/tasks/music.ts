@@ -14,7 +14,7 @@ import type { PitchRange, StepNote } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import { ModelStepper, type ModelConfig, type RecurrentState, type SequenceModel } from './model.js';
 import { checkSampling, sampleBernoulli, sampleClass, type SamplingOptions } from './sampling.js';
-import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type ExportedTaskData, type Task, type TrainingConfig } from './task.js';
 import { countFrame, frameAccuracy, monoBaselineNll, monoStats, polyBaselines, polyStats, type FrameCounts, type MusicBaselineStats } from './music-baselines.js';
 
 export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
@@ -94,6 +94,8 @@ export interface MusicTask extends Task {
   readonly summary: MusicSummary;
   readonly pieces: readonly Piece[];
   generate(options: GenerateMusicOptions): GeneratedPiece;
+  /** The encoded steps (ids or piano-roll rows) and the split (docs/scaling.md). */
+  exportData(): ExportedTaskData;
 }
 
 /** Silence between pieces, so the model learns where a piece ends rather than gluing two together. */
@@ -247,6 +249,12 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
         return score(testIndex, total);
       }
       return hasValidation ? score(splitIndex, testIndex) : score(0, splitIndex);
+    },
+
+    exportData() {
+      const [evalFrom, evalTo] = hasValidation ? [splitIndex, testIndex] : [0, splitIndex];
+      const tensors: ExportedTaskData['tensors'] = data.ids ? { ids: { data: Float32Array.from(data.ids), shape: [total] } } : { rows: { data: data.rows!.slice(), shape: [total, pitches] } };
+      return { tensors, meta: { encoding, classes, pitches, splitIndex, testIndex, total, evalFrom, evalTo } };
     },
 
     generate(opts: GenerateMusicOptions): GeneratedPiece {

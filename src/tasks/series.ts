@@ -11,7 +11,7 @@ import { baselineScores, DataRng, errorInterval, fitHoltWinters, forecastScores,
 import type { Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
-import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type Task, type TrainingConfig } from './task.js';
+import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type ExportedTaskData, type Task, type TrainingConfig } from './task.js';
 
 /**
  * 'delta': the model outputs the change from the last input (a residual connection), so a trend that
@@ -59,6 +59,8 @@ export interface SeriesTask extends Task {
   readonly summary: SeriesSummary;
   /** One-step-ahead predictions on the validation part (or the whole series without one). */
   validationPredictions(): SeriesPredictions;
+  /** The z-scored series and the split (docs/scaling.md). */
+  exportData(): ExportedTaskData;
 }
 
 /** A trained series model with what it needs to read raw values: its window length, target and scaling. */
@@ -264,6 +266,10 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
         return scoreOneStep(view, data.values, testIndex, data.frequency);
       }
       return scoreOneStep(view, seenValues, evalFrom, data.frequency);
+    },
+
+    exportData() {
+      return { tensors: { z: { data: z.slice(), shape: [n] } }, meta: { splitIndex, testIndex, evalFrom, target } };
     },
 
     validationPredictions() {

@@ -25,6 +25,16 @@ export interface TaskOptimizer {
   checkStateDict(dict: OptimizerStateDict): void;
 }
 
+/**
+ * The numbers another trainer needs to go on with a run exactly where this recipe would (the PyTorch
+ * package's train.py): prepared data as flat float32 arrays with shapes, and the split points and
+ * options that say how the recipe reads them.
+ */
+export interface ExportedTaskData {
+  tensors: Record<string, { data: Float32Array; shape: number[] }>;
+  meta: Record<string, string | number>;
+}
+
 /** Options every recipe shares. */
 export interface TrainingConfig {
   seed: number;

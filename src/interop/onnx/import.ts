@@ -7,7 +7,7 @@ import { Tensor, formatShape } from '../../tensor/index.js';
 import { Attributes } from './attributes.js';
 import { GLUE_OPERATORS, type Operator } from './glue-ops.js';
 import { decodeMessage, int, onnx, type OnnxTypes } from './proto.js';
-import { RECURRENT_OPERATORS } from './recurrent-ops.js';
+import { RECURRENT_OPERATORS, forgetPreparedWeights } from './recurrent-ops.js';
 import { ELEMENT_TYPE_OF, dataTypeName, readTensorProto, tensorToValue, type ElementType, type Value } from './values.js';
 
 const OPERATORS: Record<string, Operator> = { ...GLUE_OPERATORS, ...RECURRENT_OPERATORS };
@@ -39,6 +39,7 @@ export class OnnxModel {
   /** The graph's outputs, in graph order: the keys of what run() returns. */
   readonly outputNames: string[];
   readonly opset: number;
+  private disposed = false;
 
   /** @internal use importOnnx */
   constructor(
@@ -58,6 +59,7 @@ export class OnnxModel {
    * tensors of integer values. Returns one Tensor per output name; integer outputs come back as float64.
    */
   run(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    if (this.disposed) throw new Error('OnnxModel.run: the model was disposed (import it again to run it)');
     if (typeof feeds !== 'object' || feeds === null) throw new Error('OnnxModel.run: feeds must be an object of Tensors keyed by input name');
     const values = new Map<string, Value>(this.initializers);
     for (const name of Object.keys(feeds)) {
@@ -83,6 +85,18 @@ export class OnnxModel {
       });
     }
     return Object.fromEntries(this.outputNames.map((name) => [name, toTensor(values.get(name)!)]));
+  }
+
+  /**
+   * Frees what the model holds: its initializers (the weights, most of a model's size), the recurrent
+   * weights rearranged for the fused kernels, and the plan; run() afterwards is an error. Calling it
+   * again does nothing. Optional: a model nothing refers to is collected like any object.
+   */
+  dispose(): void {
+    for (const value of this.initializers.values()) forgetPreparedWeights(value);
+    this.initializers.clear();
+    this.plan.length = 0;
+    this.disposed = true;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * ONNX's RNN, LSTM and GRU operators. What our layers compute (PyTorch's activations, no clip, no
- * coupled gates, GRU with linear_before_reset = 1, whole sequences) runs on the fused kernels, one
+ * coupled gates, GRU with linear_before_reset = 1; whole sequences, or sequence_lens packed as PyTorch
+ * packs variable lengths) runs on the fused kernels, one
  * recurrentDirection call per direction with the weights rearranged into PyTorch's gate order once per
  * model; everything else ONNX allows runs on the float64 reference (recurrent-reference.ts).
  */
@@ -102,7 +103,9 @@ function parse(op: RecurrentOp, inputs: (Value | null)[], attrs: Attributes, ctx
 /** The fused kernel computing this node, or null when it needs the reference. */
 function fusedKind(a: Parsed): CellKind | null {
   if (a.clip !== undefined || a.inputForget || !a.linearBeforeReset) return null;
-  if (a.lengths && a.lengths.some((n) => n !== a.T)) return null;
+  // Per-sequence lengths run packed, as PyTorch's packed sequences do; a batch where every length is
+  // 0 has nothing to run.
+  if (a.lengths && a.lengths.every((n) => n === 0)) return null;
   const all = a.activations.flat();
   if (all.some((f) => f.parameterised)) return null;
   const names = a.activations.map((list) => list.map((f) => f.name).join(','));
@@ -138,12 +141,18 @@ function pytorchWeights(a: Parsed): DirectionWeights[] {
   return weights;
 }
 
+/** Drops the PyTorch-order copy made from these weights (OnnxModel.dispose). */
+export function forgetPreparedWeights(w: Value): void {
+  prepared.delete(w);
+}
+
 interface DirectionOutput { y: ArrayLike<number>; h: ArrayLike<number>; c: ArrayLike<number> | null }
 
 function runDirection(a: Parsed, d: number, kind: CellKind | null): DirectionOutput {
   const { T, B, I, H } = a;
   const reverse = a.direction === 'reverse' || d === 1;
   const state = (v: Value | null): ArrayLike<number> | null => (v ? v.data.subarray(d * B * H, (d + 1) * B * H) : null);
+  if (kind && a.lengths && a.lengths.some((n) => n !== a.T)) return packedDirection(a, d, kind, reverse);
   if (kind) {
     const w = pytorchWeights(a)[d]!;
     const stateTensor = (v: Value | null): Tensor => new Tensor(v ? v.data.slice(d * B * H, (d + 1) * B * H) : makeValue(a.x.type, [B, H]).data, [B, H]);
@@ -164,6 +173,48 @@ function runDirection(a: Parsed, d: number, kind: CellKind | null): DirectionOut
     activations: a.activations[d]!.map((f) => f.fn),
     clip: a.clip, inputForget: a.inputForget, linearBeforeReset: a.linearBeforeReset,
   });
+}
+
+/**
+ * sequence_lens on the fused kernels: the batch sorted by length (longest first, ties in batch order)
+ * and packed time step by time step, as PyTorch packs it; what the kernels return is scattered back
+ * to the caller's rows. Past its length a sequence's outputs stay zero and its state is the one at
+ * its last step (for reverse, at its first), ONNX's semantics; a length-0 sequence keeps its
+ * initial state.
+ */
+function packedDirection(a: Parsed, d: number, kind: CellKind, reverse: boolean): DirectionOutput {
+  const { T, B, I, H } = a;
+  const lengths = a.lengths!;
+  const order = Array.from({ length: B }, (_, b) => b).sort((p, q) => lengths[q]! - lengths[p]! || p - q);
+  const running = order.filter((b) => lengths[b]! > 0);
+  const steps = lengths[order[0]!]!;
+  const batchSizes = Int32Array.from({ length: steps }, (_, t) => running.filter((b) => lengths[b]! > t).length);
+  const rows = batchSizes.reduce((sum, n) => sum + n, 0);
+  const type = a.x.type;
+  const x = makeValue(type, [rows, I]).data;
+  for (let t = 0, at = 0; t < steps; at += batchSizes[t]!, t++) {
+    for (let k = 0; k < batchSizes[t]!; k++) x.set(a.x.data.subarray((t * B + running[k]!) * I, (t * B + running[k]! + 1) * I), (at + k) * I);
+  }
+  const sortedState = (v: Value | null): Tensor => {
+    const out = makeValue(type, [running.length, H]).data;
+    if (v) running.forEach((b, k) => out.set(v.data.subarray((d * B + b) * H, (d * B + b + 1) * H), k * H));
+    return new Tensor(out, [running.length, H]);
+  };
+  const w = pytorchWeights(a)[d]!;
+  const r = noGrad(() => recurrentDirection(kind, new Tensor(x, [rows, I]), sortedState(a.h0), kind === 'lstm' ? sortedState(a.c0) : null, w, reverse, batchSizes));
+  const y = makeValue(type, [T, B, H]).data;
+  const out = r.output.data;
+  for (let t = 0, at = 0; t < steps; at += batchSizes[t]!, t++) {
+    for (let k = 0; k < batchSizes[t]!; k++) y.set(out.subarray((at + k) * H, (at + k + 1) * H), (t * B + running[k]!) * H);
+  }
+  // Final states in the caller's order; a length-0 sequence's is its initial state (zeros if none).
+  const final = (result: Tensor | null, initial: Value | null): ArrayLike<number> => {
+    const state = makeValue(type, [B, H]).data;
+    if (initial) state.set(initial.data.subarray(d * B * H, (d + 1) * B * H));
+    if (result) running.forEach((b, k) => state.set(result.data.subarray(k * H, (k + 1) * H), b * H));
+    return state;
+  };
+  return { y, h: final(r.h, a.h0), c: kind === 'lstm' ? final(r.c, a.c0) : null };
 }
 
 function recurrentOperator(op: RecurrentOp): Operator {
