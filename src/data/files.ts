@@ -4,7 +4,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { parseChorales, type ChoraleSet } from './chorales.js';
 import { parseMidi } from './midi.js';
 import type { MidiSong, ParseMidiOptions } from './midi.js';
 import { parseSeriesCsv } from './series-csv.js';
@@ -104,3 +106,24 @@ export function readMidiFolder(dir: string, options: ParseMidiOptions = {}): Mid
   }
   return { songs, skipped };
 }
+
+/** The shipped JSB chorales (see data/music/jsb-chorales/README.md). */
+export const SHIPPED_CHORALES = 'music/jsb-chorales/jsb-chorales-quarter.txt.gz';
+
+/**
+ * Reads the chorales file written by tools/convert_jsb_chorales.py (default: the shipped one). gzip's
+ * CRC-32 and the parser's counts both stand guard, so a damaged file is an error that names it.
+ */
+export function readChorales(path = shippedDataPath(SHIPPED_CHORALES)): ChoraleSet {
+  const bytes = readBytes('readChorales', path);
+  let text: string;
+  try {
+    text = gunzipSync(bytes, { maxOutputLength: CHORALES_MAX_BYTES }).toString('latin1');
+  } catch (err) {
+    throw new Error(`readChorales: ${path} is not an intact gzip file (${(err as Error).message}); restore it from the package or rerun tools/convert_jsb_chorales.py`);
+  }
+  return parseChorales(text, path);
+}
+
+/** Ten times the shipped file's text (270 kB): a bound on what a forged file can make us allocate. */
+const CHORALES_MAX_BYTES = 3_000_000;
