@@ -42,6 +42,7 @@ export function parseChorales(text: string, source = 'chorales'): ChoraleSet {
     for (let c = 0; c < chorales; c++) {
       const line = at + 1 + c;
       if (lines[line] === undefined) fail(line, `${split} announces ${chorales} chorales, but the file ends after ${c}`);
+      if (/^[a-z]/.test(lines[line]!)) fail(line, `${split} announces ${chorales} chorales, but the next section ("${lines[line]!.slice(0, 30)}") starts after ${c}`);
       rolls.push(parseChorale(lines[line]!, (why) => fail(line, why)));
       counted += rolls[c]!.steps;
     }
