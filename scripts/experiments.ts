@@ -23,7 +23,7 @@ const ADDING: AddingOptions = { lengths: [50, 100, 200], steps: 2000, seeds: 3 }
 const GRADFLOW: GradflowOptions = { length: 1000, trainLength: 50, trainSteps: 1500 };
 const ACTIVATION: ActivationOptions = { length: 50, steps: 800, seeds: 2 };
 const TIMING: TimingOptions = { periods: [10, 20], cycles: 4, steps: 1500, seeds: 2 };
-const MUSIC: Omit<MusicOptions, 'data'> = { epochs: 20, patience: 4, seeds: 2, batch: 4, lr: 0.005 };
+const MUSIC: Omit<MusicOptions, 'data'> = { epochs: 20, patience: 4, seeds: 2, batch: 8, lr: 0.02 };
 
 const commandLine = {
   adding: `recurrent experiment adding --lengths ${ADDING.lengths!.join(',')} --steps ${ADDING.steps} --seeds ${ADDING.seeds}`,

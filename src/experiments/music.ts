@@ -39,12 +39,12 @@ export interface MusicOptions {
 
 export const MUSIC_DEFAULTS = {
   cells: ['rnn', 'gru', 'lstm'] as readonly ExperimentCell[],
-  epochs: 30,
-  patience: 5,
+  epochs: 20,
+  patience: 4,
   seeds: 2,
   seed: 0,
-  batch: 16,
-  lr: 0.003,
+  batch: 8,
+  lr: 0.02,
   clip: 1,
   parameters: 20_000,
 };
