@@ -129,6 +129,8 @@ test('music experiment: runs per cell and seed chosen on validation, numbers com
   assert.match(table, /per-note frequency/);
   assert.match(musicPlot(result), /data-name="gru"/);
   assert.throws(() => musicExperiment({ data: { ...tiny, valid: [] } }), /data\.valid must hold at least one chorale, got none/);
+  assert.throws(() => musicExperiment({ data: tiny, cells: ['lstm', 'sigmoid' as 'lstm'] }), /cell must be one of rnn, .*, got sigmoid/);
+  assert.throws(() => musicExperiment({ data: tiny, epochs: 0 }), /experiment music: epochs must be an integer >= 1, got 0/);
 });
 
 test('music experiment: a GRU learns the chorales beyond the per-note frequency baseline', () => {

@@ -10,7 +10,7 @@ import { Adam, clipGradNorm } from '../optim/index.js';
 import { polyBaselines, polyStats, type MusicBaselineStats } from '../tasks/music-baselines.js';
 import { Generator, noGrad } from '../tensor/index.js';
 import { choraleBatch, summedBernoulliNll } from './chorale-data.js';
-import { EveryStepRegressor, hiddenForBudget, parameterCount, type ExperimentCell } from './models.js';
+import { EXPERIMENT_CELLS, EveryStepRegressor, hiddenForBudget, parameterCount, type ExperimentCell } from './models.js';
 import { checkInteger, withDefaults } from './options.js';
 import { deriveSeed } from './seeds.js';
 
@@ -101,6 +101,9 @@ function resolve(options: MusicOptions): MusicResult['options'] {
   for (const name of ['epochs', 'patience', 'seeds', 'batch', 'parameters'] as const) checkInteger(where, name, o[name]);
   checkInteger(where, 'seed', o.seed, 0);
   if (o.cells.length === 0) throw new Error(`${where}: cells must name at least one cell`);
+  for (const cell of o.cells) {
+    if (!EXPERIMENT_CELLS.includes(cell)) throw new Error(`${where}: cell must be one of ${EXPERIMENT_CELLS.join(', ')}, got ${String(cell)}`);
+  }
   if (!(o.lr > 0)) throw new Error(`${where}: lr must be > 0, got ${o.lr}`);
   if (!(o.clip >= 0)) throw new Error(`${where}: clip must be >= 0, got ${o.clip}`);
   for (const split of CHORALE_SPLITS) {
