@@ -20,10 +20,14 @@ export function shippedDataPath(...parts: string[]): string {
 
 export type ShippedKind = 'series' | 'text' | 'music';
 
-/** Shipped datasets of a kind by name: CSV and text files without extension, music folders. */
+/**
+ * Shipped datasets of a kind by name: CSV and text files without extension, music folders of MIDI
+ * files (data/music/jsb-chorales holds piano rolls for the music experiment, not the music task).
+ */
 export function listShippedData(kind: ShippedKind): string[] {
+  const isMidiFolder = (n: string) => readdirSync(shippedDataPath(kind, n)).some((f) => /\.midi?$/i.test(f));
   return readdirSync(shippedDataPath(kind))
-    .filter((n) => !n.startsWith('.') && !/\.md$/i.test(n))
+    .filter((n) => !n.startsWith('.') && !/\.md$/i.test(n) && (kind !== 'music' || isMidiFolder(n)))
     .map((n) => n.replace(/\.(csv|txt)$/i, ''))
     .sort();
 }
