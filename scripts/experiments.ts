@@ -6,7 +6,7 @@
  *   node --import tsx scripts/experiments.ts        (npm run experiments)
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import '../src/ops/index.js';
 import {
@@ -25,13 +25,60 @@ const ACTIVATION: ActivationOptions = { length: 50, steps: 800, seeds: 2 };
 const TIMING: TimingOptions = { periods: [10, 20], cycles: 4, steps: 1500, seeds: 2 };
 const MUSIC: Omit<MusicOptions, 'data'> = { epochs: 20, patience: 4, seeds: 2, batch: 8, lr: 0.02 };
 
+/** Each section's command, from the options its result records (so a kept section shows its own). */
 const commandLine = {
-  adding: `recurrent experiment adding --lengths ${ADDING.lengths!.join(',')} --steps ${ADDING.steps} --seeds ${ADDING.seeds}`,
-  gradflow: `recurrent experiment gradflow --length ${GRADFLOW.length} --train-length ${GRADFLOW.trainLength} --train-steps ${GRADFLOW.trainSteps}`,
-  activation: `recurrent experiment activation --length ${ACTIVATION.length} --steps ${ACTIVATION.steps} --seeds ${ACTIVATION.seeds}`,
-  music: `recurrent experiment music --epochs ${MUSIC.epochs} --patience ${MUSIC.patience} --seeds ${MUSIC.seeds} --batch ${MUSIC.batch} --lr ${MUSIC.lr}`,
-  timing: `recurrent experiment timing --periods ${TIMING.periods!.join(',')} --cycles ${TIMING.cycles} --steps ${TIMING.steps} --seeds ${TIMING.seeds}`,
+  adding: (o: AddingResult['options']) => `recurrent experiment adding --lengths ${o.lengths.join(',')} --steps ${o.steps} --seeds ${o.seeds}`,
+  gradflow: (o: GradflowResult['options']) => `recurrent experiment gradflow --length ${o.length} --train-length ${o.trainLength} --train-steps ${o.trainSteps}`,
+  activation: (o: ActivationResult['options']) => `recurrent experiment activation --length ${o.length} --steps ${o.steps} --seeds ${o.seeds}`,
+  music: (o: MusicResult['options']) => `recurrent experiment music --epochs ${o.epochs} --patience ${o.patience} --seeds ${o.seeds} --batch ${o.batch} --lr ${o.lr}`,
+  timing: (o: TimingResult['options']) => `recurrent experiment timing --periods ${o.periods.join(',')} --cycles ${o.cycles} --steps ${o.steps} --seeds ${o.seeds}`,
 };
+
+type SectionName = keyof typeof commandLine;
+const SECTIONS = Object.keys(commandLine) as SectionName[];
+
+/**
+ * `npm run experiments -- --only music,timing` reruns only those sections and keeps the others from
+ * docs/experiments/results.json (their runs, seconds and the run they came from, which the page names),
+ * for a machine too busy to rerun everything.
+ */
+function onlySections(args: readonly string[]): SectionName[] | null {
+  const at = args.indexOf('--only');
+  if (at < 0) return null;
+  const names = (args[at + 1] ?? '').split(',').filter((n) => n !== '');
+  const unknown = names.filter((n) => !SECTIONS.includes(n as SectionName));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`--only: expected sections among ${SECTIONS.join(', ')}, got "${args[at + 1] ?? ''}"`);
+  return names as SectionName[];
+}
+const only = onlySections(process.argv.slice(2));
+const previous = only === null ? null : JSON.parse(readFileSync('docs/experiments/results.json', 'utf8')) as Record<string, unknown> & {
+  startedAt: string; commit: string; machine: string; seconds: Record<string, number>; sources?: Record<string, RunSource>;
+};
+
+interface RunSource {
+  startedAt: string;
+  commit: string;
+  machine: string;
+}
+/** The run each kept section came from, written to results.json so a later --only names it too. */
+const sources: Partial<Record<SectionName, RunSource>> = {};
+
+interface Section<T> {
+  result: T;
+  seconds: number;
+  /** Where a section that was not rerun comes from. */
+  kept: string | null;
+}
+
+function section<T>(name: SectionName, run: () => T): Section<T> {
+  if (previous === null || only!.includes(name)) return { ...timed(name, run), kept: null };
+  if (previous[name] === undefined) throw new Error(`--only: docs/experiments/results.json holds no ${name} results to keep; add ${name} to --only`);
+  const from = previous.sources?.[name] ?? { startedAt: previous.startedAt, commit: previous.commit, machine: previous.machine };
+  sources[name] = from;
+  return { result: previous[name] as T, seconds: previous.seconds[name]!, kept: `kept from the run of ${from.startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${from.commit}, whose machine line was: ${from.machine}` };
+}
+
+const keptNote = (s: Section<unknown>): string => (s.kept === null ? '' : `\n\nNot rerun this time: ${s.kept}.`);
 
 function timed<T>(label: string, run: () => T): { result: T; seconds: number } {
   const started = performance.now();
@@ -170,11 +217,11 @@ const gitCommit = (() => {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the start (the machine was shared)`;
 const startedAt = new Date().toISOString();
 
-const adding = timed('adding', () => addingExperiment({ ...ADDING, onRun: (r) => process.stderr.write(`  ${r.cell} T=${r.length} seed ${r.seed}: ${r.solvedAt ?? 'not solved'} (${r.seconds.toFixed(1)} s)\n`) }));
-const gradflow = timed('gradflow', () => gradflowExperiment(GRADFLOW));
-const activation = timed('activation', () => activationExperiment(ACTIVATION));
-const timing = timed('timing', () => timingExperiment(TIMING));
-const music = timed('music', () => musicExperiment({
+const adding = section('adding', () => addingExperiment({ ...ADDING, onRun: (r) => process.stderr.write(`  ${r.cell} T=${r.length} seed ${r.seed}: ${r.solvedAt ?? 'not solved'} (${r.seconds.toFixed(1)} s)\n`) }));
+const gradflow = section('gradflow', () => gradflowExperiment(GRADFLOW));
+const activation = section('activation', () => activationExperiment(ACTIVATION));
+const timing = section('timing', () => timingExperiment(TIMING));
+const music = section('music', () => musicExperiment({
   ...MUSIC, data: readChorales(), onRun: (r) => process.stderr.write(`  ${r.cell} seed ${r.seed}: epoch ${r.bestEpoch}/${r.epochs}, test NLL ${r.nll.test.toFixed(2)} (${r.seconds.toFixed(1)} s)\n`),
 }));
 
@@ -186,7 +233,7 @@ await writeFileAtomic('docs/experiments/activation.svg', encode(activationPlot(a
 await writeFileAtomic('docs/experiments/timing.svg', encode(timingPlot(timing.result)));
 await writeFileAtomic('docs/experiments/music.svg', encode(musicPlot(music.result)));
 await writeFileAtomic('docs/experiments/results.json', encode(JSON.stringify({
-  startedAt, machine, commit: gitCommit,
+  startedAt, machine, commit: gitCommit, sources,
   seconds: { adding: adding.seconds, gradflow: gradflow.seconds, activation: activation.seconds, timing: timing.seconds, music: music.seconds },
   adding: adding.result, gradflow: gradflow.result, activation: activation.result, timing: timing.result, music: music.result,
 }) + '\n'));
@@ -194,11 +241,11 @@ await writeFileAtomic('docs/experiments/results.json', encode(JSON.stringify({
 const doc = `# Experiments: why gates matter
 
 Generated by \`npm run experiments\` (scripts/experiments.ts) on ${startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${gitCommit}; do not edit by hand.
-Machine: ${machine}. Every run's numbers: [experiments/results.json](experiments/results.json).
+Machine: ${machine}.${only === null ? '' : ` Rerun this time: ${only.join(', ')}; the other sections say which run they come from.`} Every run's numbers: [experiments/results.json](experiments/results.json).
 
 ## The adding problem
 
-\`${commandLine.adding}\` (${adding.seconds.toFixed(0)} s)
+\`${commandLine.adding(adding.result.options)}\` (${adding.seconds.toFixed(0)} s)${keptNote(adding)}
 
 Two steps of a sequence of length T are marked; the target is the sum of their values. Predicting the
 mean scores MSE 1/6 ≈ 0.167, so a model near that has learned nothing; the claim (Hochreiter &
@@ -218,7 +265,7 @@ ${addingRunsTable(adding.result)}
 
 ## Gradient flow through time
 
-\`${commandLine.gradflow}\` (${gradflow.seconds.toFixed(0)} s)
+\`${commandLine.gradflow(gradflow.result.options)}\` (${gradflow.seconds.toFixed(0)} s)${keptNote(gradflow)}
 
 The norm of dLoss/dh_t at every step of one sequence of length ${gradflow.result.options.length}, the loss read at the last
 step, for each cell at initialisation (dashed) and after training on the adding problem at
@@ -232,7 +279,7 @@ ${gradflowNotes(gradflow.result)}
 
 ## RNN nonlinearity: tanh against relu
 
-\`${commandLine.activation}\` (${activation.seconds.toFixed(0)} s)
+\`${commandLine.activation(activation.result.options)}\` (${activation.seconds.toFixed(0)} s)${keptNote(activation)}
 
 The same one-layer RNN with tanh and with relu units at equal size, on the adding problem and on
 continuing a sine wave of unknown frequency and phase (the baseline there repeats the last value).
@@ -245,7 +292,7 @@ ${activationNotes(activation.result)}
 
 ## Timed spikes: LSTM with and without peepholes
 
-\`${commandLine.timing}\` (${timing.seconds.toFixed(0)} s)
+\`${commandLine.timing(timing.result.options)}\` (${timing.seconds.toFixed(0)} s)${keptNote(timing)}
 
 One input spike at a random step of the first period; the network must then spike every period on
 its own, exactly on time. Peepholes let the gates read the cell state, which can serve as a clock.
@@ -258,7 +305,7 @@ ${timingNotes(timing.result)}
 
 ## Gated against tanh units on Bach chorales
 
-\`${commandLine.music}\` (${music.seconds.toFixed(0)} s)
+\`${commandLine.music(music.result.options)}\` (${music.seconds.toFixed(0)} s)${keptNote(music)}
 
 Each model reads a chorale one quarter-note step at a time (88 keys, 1 where a key sounds) and gives
 each key of the next step a probability (a sigmoid per key); its score is the negative log-likelihood
@@ -273,4 +320,4 @@ ${musicTable(music.result)}
 ${musicNotes(music.result)}
 `;
 await writeFileAtomic('docs/experiments.md', encode(doc));
-process.stderr.write(`wrote docs/experiments.md in ${((adding.seconds + gradflow.seconds + activation.seconds + timing.seconds + music.seconds) / 60).toFixed(1)} min\n`);
+process.stderr.write(`wrote docs/experiments.md; rerun: ${(only ?? SECTIONS).join(', ')}\n`);
