@@ -3,5 +3,5 @@
  * browser bundles never see `node:fs`.
  */
 export { writeFileAtomic, saveModel, loadModel, saveCheckpoint, loadCheckpoint } from './io/node.js';
-export { readSeriesFile, readTextFile, readMidiFile, readMidiFolder, shippedDataPath, listShippedData, resolveDataPath } from './data/files.js';
+export { readSeriesFile, readTextFile, readMidiFile, readMidiFolder, shippedDataPath, listShippedData, resolveDataPath, readChorales } from './data/files.js';
 export * from './index.js';

@@ -6,11 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   EXPERIMENT_CELLS, activationExperiment, activationPlot, activationTable, addingExperiment, addingPlot, addingTable,
-  gradflowExperiment, gradflowPlot, gradflowTable, timingExperiment, timingPlot, timingTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell,
+  gradflowExperiment, gradflowPlot, gradflowTable, musicExperiment, musicPlot, musicTable, timingExperiment, timingPlot, timingTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell,
 } from '../experiments/index.js';
+import { readChorales } from '../data/files.js';
 import { writeFileAtomic } from '../io/files.js';
 
-export const EXPERIMENTS = ['adding', 'gradflow', 'activation', 'timing'] as const;
+export const EXPERIMENTS = ['adding', 'gradflow', 'activation', 'timing', 'music'] as const;
 export type ExperimentName = (typeof EXPERIMENTS)[number];
 
 export interface ExperimentFlags {
@@ -28,6 +29,9 @@ export interface ExperimentFlags {
   batch?: number;
   lr?: number;
   parameters?: number;
+  epochs?: number;
+  patience?: number;
+  data?: string;
   plot?: string;
   json?: boolean;
 }
@@ -80,6 +84,13 @@ export async function experimentCommand(name: ExperimentName, flags: ExperimentF
       seeds: flags.seeds, seed: flags.seed, batch: flags.batch, lr: flags.lr, parameters: flags.parameters,
     });
     [table, plot, result] = [timingTable(r), timingPlot(r), r];
+  } else if (name === 'music') {
+    const r = musicExperiment({
+      data: readChorales(flags.data), cells, epochs: flags.epochs, patience: flags.patience, seeds: flags.seeds, seed: flags.seed,
+      batch: flags.batch, lr: flags.lr, parameters: flags.parameters,
+      onRun: (run) => progress(`${run.cell} seed ${run.seed}: epoch ${run.bestEpoch} of ${run.epochs} chosen, test NLL ${run.nll.test.toFixed(2)} (${run.seconds.toFixed(1)} s)`, flags.json),
+    });
+    [table, plot, result] = [musicTable(r), musicPlot(r), r];
   } else {
     const tasks = flags.tasks === undefined ? undefined : listOf<ActivationTask>('--tasks', flags.tasks, ACTIVATION_TASKS);
     const r = activationExperiment({

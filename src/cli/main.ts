@@ -208,7 +208,7 @@ program
 
 program
   .command('experiment')
-  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
+  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes, LSTM with and without peepholes), music (tanh RNN vs GRU vs LSTM on Bach chorales); prints a table and writes a plot')
   .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, choice(EXPERIMENTS))
   .option('--cells <list>', 'cells, comma-separated, among rnn (tanh), rnn-relu, rnn-sigmoid, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-sigmoid,rnn-relu; timing lstm,peephole)')
   .option('--lengths <list>', 'adding: sequence lengths T, comma-separated (default 50,100,200,400)')
@@ -224,6 +224,9 @@ program
   .option('--batch <n>', 'sequences per training step (gradflow: in the measured batch)', integer(1, 65536))
   .option('--lr <rate>', 'Adam learning rate', number({ above: 0, max: 10 }))
   .option('--parameters <n>', 'parameters per model, about (each cell\'s hidden size is chosen to match; default 4500, timing 1200)', integer(10, 10_000_000))
+  .option('--epochs <n>', 'music: passes over the training chorales, at most (default 20)', integer(1, 100_000))
+  .option('--patience <n>', 'music: stop after this many epochs without a better validation NLL (default 4)', integer(1, 100_000))
+  .option('--data <file>', 'music: a chorales file in the format of tools/convert_jsb_chorales.py (default: the shipped JSB chorales)')
   .option('--plot <file.svg>', 'where to write the plot (default runs/experiments/<name>.svg)')
   .option('--json', 'print one JSON object with every run instead of the table')
   .action((name: ExperimentName, flags) => guarded(() => experimentCommand(name, flags)));

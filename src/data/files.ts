@@ -4,7 +4,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { parseChorales, type ChoraleSet } from './chorales.js';
 import { parseMidi } from './midi.js';
 import type { MidiSong, ParseMidiOptions } from './midi.js';
 import { parseSeriesCsv } from './series-csv.js';
@@ -18,10 +20,14 @@ export function shippedDataPath(...parts: string[]): string {
 
 export type ShippedKind = 'series' | 'text' | 'music';
 
-/** Shipped datasets of a kind by name: CSV and text files without extension, music folders. */
+/**
+ * Shipped datasets of a kind by name: CSV and text files without extension, music folders of MIDI
+ * files (data/music/jsb-chorales holds piano rolls for the music experiment, not the music task).
+ */
 export function listShippedData(kind: ShippedKind): string[] {
+  const isMidiFolder = (n: string) => readdirSync(shippedDataPath(kind, n)).some((f) => /\.midi?$/i.test(f));
   return readdirSync(shippedDataPath(kind))
-    .filter((n) => !n.startsWith('.') && !/\.md$/i.test(n))
+    .filter((n) => !n.startsWith('.') && !/\.md$/i.test(n) && (kind !== 'music' || isMidiFolder(n)))
     .map((n) => n.replace(/\.(csv|txt)$/i, ''))
     .sort();
 }
@@ -104,3 +110,24 @@ export function readMidiFolder(dir: string, options: ParseMidiOptions = {}): Mid
   }
   return { songs, skipped };
 }
+
+/** The shipped JSB chorales (see data/music/jsb-chorales/README.md). */
+export const SHIPPED_CHORALES = 'music/jsb-chorales/jsb-chorales-quarter.txt.gz';
+
+/**
+ * Reads the chorales file written by tools/convert_jsb_chorales.py (default: the shipped one). gzip's
+ * CRC-32 and the parser's counts both stand guard, so a damaged file is an error that names it.
+ */
+export function readChorales(path = shippedDataPath(SHIPPED_CHORALES)): ChoraleSet {
+  const bytes = readBytes('readChorales', path);
+  let text: string;
+  try {
+    text = gunzipSync(bytes, { maxOutputLength: CHORALES_MAX_BYTES }).toString('latin1');
+  } catch (err) {
+    throw new Error(`readChorales: ${path} is not an intact gzip file (${(err as Error).message}); restore it from the package or rerun tools/convert_jsb_chorales.py`);
+  }
+  return parseChorales(text, path);
+}
+
+/** Ten times the shipped file's text (270 kB): a bound on what a forged file can make us allocate. */
+const CHORALES_MAX_BYTES = 3_000_000;

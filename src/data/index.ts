@@ -50,3 +50,5 @@ export {
   bestMovingAverage,
 } from './noise.js';
 export type { SineComponent, RandomMixtureOptions, BestMovingAverage } from './noise.js';
+export { parseChorales, CHORALE_SPLITS } from './chorales.js';
+export type { ChoraleRoll, ChoraleSet, ChoraleSplit } from './chorales.js';

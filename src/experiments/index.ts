@@ -11,3 +11,6 @@ export * from './report.js';
 export { timingExperiment, TIMING_DEFAULTS, TIMING_SOLVED_SHARE, type TimingOptions, type TimingResult, type TimingRun, type TimingSummary } from './timing.js';
 export { timingBatch, timingLength, sequencesCorrect } from './timing-data.js';
 export { EveryStepRegressor } from './models.js';
+export { musicExperiment, runMusic, musicBaselines, summarizeMusic, choralesNll, MUSIC_DEFAULTS, CHUNG_2014_JSB_TEST_NLL } from './music.js';
+export type { MusicOptions, MusicRun, MusicSummary, MusicResult, SplitNll } from './music.js';
+export { choraleBatch, summedBernoulliNll, type ChoraleBatch } from './chorale-data.js';

@@ -6,6 +6,7 @@ import { lineChart, type LineSeries } from '../viz/index.js';
 import type { ActivationResult } from './activation.js';
 import type { AddingResult } from './adding.js';
 import type { GradflowResult } from './gradflow.js';
+import type { MusicResult } from './music.js';
 import type { TimingResult } from './timing.js';
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -96,4 +97,32 @@ export function timingPlot(result: TimingResult): string {
   return lineChart(cells.map((cell) => ({
     name: cell, x: periods, values: periods.map((p) => result.summary.find((s) => s.cell === cell && s.period === p)?.meanTestCorrect ?? NaN),
   })), { title: `Timed spikes: test sequences entirely right after ≤ ${result.options.steps} steps`, xLabel: 'period (steps between spikes)', yLabel: 'share right' });
+}
+
+/** Per cell the means over seeds at each run's chosen epoch, then the two baselines, all in nats per time step. */
+export function musicTable(result: MusicResult): string {
+  const nll = (v: number) => v.toFixed(2);
+  const rows = result.summary.map((s) => {
+    const runs = result.runs.filter((r) => r.cell === s.cell);
+    const epochs = runs.map((r) => r.bestEpoch).join(', ');
+    return [s.cell, String(s.hidden), String(s.parameters), String(s.seeds), epochs, nll(s.mean.train), nll(s.mean.valid), nll(s.mean.test),
+      `${nll(s.testRange[0])}–${nll(s.testRange[1])}`, s.published === null ? '' : s.published.toFixed(2)];
+  });
+  const { unigram, repeat } = result.baselines;
+  rows.push(['per-note frequency', '', '88', '', '', nll(unigram.train), nll(unigram.valid), nll(unigram.test), '', '']);
+  rows.push(['previous step (smoothed)', '', '2', '', '', nll(repeat.train), nll(repeat.valid), nll(repeat.test), '', '']);
+  return markdownTable(['model', 'hidden', 'params', 'seeds', 'epoch chosen', 'train NLL', 'valid NLL', 'test NLL (mean)', 'test NLL (range)', 'Chung et al. 2014 test'], rows);
+}
+
+/** Validation NLL after each epoch, the first seed of each cell, with the per-note frequency baseline. */
+export function musicPlot(result: MusicResult): string {
+  const firstSeed = result.runs.filter((r) => r.seed === result.options.seed);
+  const epochs = Math.max(...firstSeed.map((r) => r.curve.length));
+  const x = Array.from({ length: epochs }, (_, i) => i + 1);
+  const series: LineSeries[] = firstSeed.map((r) => ({ name: r.cell, x: r.curve.map((p) => p.epoch), values: r.curve.map((p) => p.valid) }));
+  series.push({ name: 'per-note frequency', x, values: x.map(() => result.baselines.unigram.valid), color: '#888', dashed: true });
+  return lineChart(series, {
+    title: `JSB chorales: validation NLL per time step (seed ${result.options.seed}, ~${result.options.parameters} parameters each)`,
+    xLabel: 'epoch', yLabel: 'NLL (nats per step)',
+  });
 }
