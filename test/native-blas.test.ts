@@ -184,7 +184,7 @@ test('the native product has the same bits on one BLAS thread and on two', { ski
   assert.deepEqual(two, one);
 });
 
-test('a layer hands its input projection and weight gradients to the BLAS, and its time loop to the wasm kernels', { skip: skipWithout }, () => {
+test('a layer hands its input projection and weight gradients to the BLAS, and the time loop of a narrow batch to the wasm kernels', { skip: skipWithout }, () => {
   const kernels = kernelsFor('float32');
   if (kernels.name !== 'wasm') return;
   const wasm = kernels as WasmKernels;
@@ -201,9 +201,47 @@ test('a layer hands its input projection and weight gradients to the BLAS, and i
     wasm.nativeGemm = before;
   }
   // T*B = 60 rows: x W_ih^T, then dW_ih = dG^T x, dW_hh = dG^T h and dx = dG W_ih; the per-step
-  // products (3 rows) never come here.
+  // products of 3 rows stay on the wasm kernels (few rows stream faster there).
   for (const shape of ['01:60x40x6', '10:40x6x60', '10:40x10x60', '00:60x6x40']) assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
   assert.ok(shapes.every((s) => !/:3x/.test(s)), shapes.join(' '));
+});
+
+test('a wide batch hands its per-step products to the BLAS and narrow steps keep them, with the results of the wasm kernels', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  // 12 sequences of lengths 20 down to 3, packed: steps with 12 down to 1 active rows.
+  const lengths = Array.from({ length: 12 }, (_, b) => 20 - Math.floor((17 * b) / 11));
+  const run = (native: NativeGemm | null): Float32Array[] => {
+    wasm.nativeGemm = native;
+    try {
+      const gru = new nn.GRU({ inputSize: 5, hiddenSize: 11 });
+      const lstm = new nn.LSTM({ inputSize: 5, hiddenSize: 11 });
+      let seed = 20;
+      for (const p of [...gru.parameters(), ...lstm.parameters()]) p.data.set(seeded(p.size, seed++).map((v) => v * 0.3));
+      const x = tensor(seeded(20 * 12 * 5, 9), [20, 12, 5]);
+      x.requiresGrad = true;
+      const packed = nn.utils.rnn.packPaddedSequence(x, lengths);
+      const [gruOut] = gru.forward(x);
+      const [lstmOut] = lstm.forward(packed);
+      gruOut.sum().add(lstmOut.data.sum()).backward();
+      return [gruOut.data, lstmOut.data.data, x.grad!.data, ...[...gru.parameters(), ...lstm.parameters()].map((p) => p.grad!.data)].map((a) => Float32Array.from(a));
+    } finally {
+      wasm.nativeGemm = before;
+    }
+  };
+  const shapes: string[] = [];
+  const onBlas = run(new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows()));
+  const ours = run(null);
+  // GRU forward h W_hh^T [12, 11] x [11, 33] and backward dGh W_hh [12, 33] x [33, 11] per step; the
+  // packed LSTM's steps of more than 8 rows (12, 11, 10, 9) likewise, and none of 8 rows or fewer.
+  for (const shape of ['01:12x33x11', '00:12x11x33', '01:12x44x11', '01:9x44x11', '00:9x11x44']) {
+    assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
+  }
+  assert.equal(shapes.filter((s) => s === '01:12x33x11').length, 20, 'every GRU step forward');
+  assert.ok(shapes.every((s) => !/:[1-8]x/.test(s)), shapes.join(' '));
+  onBlas.forEach((got, i) => assert.ok(maxDifference(got, ours[i]!) < 1e-4, `array ${i}: ${maxDifference(got, ours[i]!)}`));
 });
 
 test('`recurrent info` says which GEMM runs', async () => {
