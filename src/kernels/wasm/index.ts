@@ -109,6 +109,13 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   };
   let adaptive = true;
   let native: NativeGemm | null = null;
+  /**
+   * Whether a step's gate kernel over `batch` rows goes to the helper threads. Not where the BLAS
+   * takes that step's products: a helper spins for a while after each job (pool.ts WORKER_SPIN_MS),
+   * and would spin through the next BLAS product on the core the BLAS's own second thread needs.
+   * The gate kernel is a small share of such a step; rows give the same bits on any thread.
+   */
+  const shareStep = (batch: number): boolean => pool !== null && !(native !== null && native.takes(false, batch, 1, 1));
   /** Whether the BLAS computes a product of `m` rows with this packed B (from its plain copy). */
   const stepOnBlas = (packed: WasmPacked, transA: boolean, m: number): boolean =>
     native !== null && packed.plain !== 0 && native.takes(transA, m, packed.n, packed.k);
@@ -286,7 +293,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       }
       const p = stage.begin(LSTM_FORWARD, batch, hidden)
         .arg(gates, gatesOffset).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hRaw, hRawOffset).arg(peep, peepOffset).bind();
-      if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
+      if (!shareStep(batch) || !pool!.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
       stage.finish();
     },
 
@@ -342,7 +349,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .bind();
       // Peepholes sum their gradient over the batch: that stays on one thread, in row order. Without
       // them, the last two addresses that the threads get are 0.
-      if (peep || !pool?.steps(KIND_LSTM_BACKWARD, batch, hidden, p, gemmWork)) {
+      if (peep || !shareStep(batch) || !pool!.steps(KIND_LSTM_BACKWARD, batch, hidden, p, gemmWork)) {
         w.lstmBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
       }
       stage.finish();
@@ -351,7 +358,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset) {
       if (f64(gi)) return jsKernels.gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset);
       const p = stage.begin(GRU_FORWARD, batch, hidden).arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(h, hOffset).bind();
-      if (!pool?.steps(KIND_GRU_FORWARD, batch, hidden, p, gemmWork)) w.gruForward(batch, hidden, p[0], p[1], p[2], p[3]);
+      if (!shareStep(batch) || !pool!.steps(KIND_GRU_FORWARD, batch, hidden, p, gemmWork)) w.gruForward(batch, hidden, p[0], p[1], p[2], p[3]);
       stage.finish();
     },
 
@@ -364,7 +371,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const p = stage.begin(GRU_BACKWARD, batch, hidden)
         .arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(dh, dhOffset).arg(dGi, dGiOffset).arg(dGh, dGhOffset).arg(dhPrev, dhPrevOffset)
         .bind();
-      if (!pool?.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+      if (!shareStep(batch) || !pool!.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
       stage.finish();
     },
 
