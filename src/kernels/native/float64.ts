@@ -20,13 +20,14 @@ export function float64KernelsOver(native: NativeGemm): Kernels {
       jsKernels.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
   };
-  return {
-    ...jsKernels,
-    gemm,
-    gemmPacked(transA, m, n, k, alpha, a, aOffset, lda, packed, beta, c, cOffset, ldc) {
-      if (!(packed instanceof ReferencePacked)) throw new Error('gemmPacked: this packed matrix comes from another backend');
-      checkPackedShape(packed, n, k);
-      gemm(transA, packed.transB, m, n, k, alpha, a, aOffset, lda, packed.b, packed.bOffset, packed.ldb, beta, c, cOffset, ldc);
-    },
+  // Inherits from jsKernels rather than copying it, so the reference stays the one definition of
+  // everything else (tests that wrap one of its functions see every float64 call).
+  const kernels: Kernels = Object.create(jsKernels);
+  kernels.gemm = gemm;
+  kernels.gemmPacked = (transA, m, n, k, alpha, a, aOffset, lda, packed, beta, c, cOffset, ldc) => {
+    if (!(packed instanceof ReferencePacked)) throw new Error('gemmPacked: this packed matrix comes from another backend');
+    checkPackedShape(packed, n, k);
+    gemm(transA, packed.transB, m, n, k, alpha, a, aOffset, lda, packed.b, packed.bOffset, packed.ldb, beta, c, cOffset, ldc);
   };
+  return kernels;
 }
