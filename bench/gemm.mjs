@@ -15,6 +15,8 @@ const { jsKernels } = await load('js/index');
 const { loadNativeBlas } = await load('native/addon');
 const { NativeGemm } = await load('native/gemm');
 
+const { W4_STREAM_LABEL, WORKLOADS, w4TokenCost } = await import('./workloads.mjs');
+
 const quick = process.argv.includes('--quick');
 
 /** Wasm kernels of one build on `threads` threads, with the system BLAS under them when `addon`. */
@@ -120,6 +122,9 @@ const shapes = [
   ['W5 backward dW_hh = dG^T H [2048x3200]x[3200x512]', true, false, 2048, 512, 3200],
   ['backward dX = dG W [2048x1024]x[1024x256]', false, false, 2048, 256, 1024],
   ['generation step h W^T [1x512]x[512x2048]', false, true, 1, 2048, 512],
+  // W4's weights for one token (bench/workloads.mjs w4TokenCost: 6209 rows of 512), read once each:
+  // larger than the cores' L2, so this measures how fast a token's weights stream (report.mjs's W4 bound).
+  [W4_STREAM_LABEL, false, true, 1, w4TokenCost().weightRows, WORKLOADS.W4.hidden],
 ];
 for (const [label, transA, transB, m, n, k, packed = false] of shapes) {
   const values = columns.map(([, kernels]) => {

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILES } from './measure.mjs';
 import { EARLIER, MEMORY_LIMIT, NATIVE, OURS } from './targets.mjs';
-import { LIBRARIES, evaluateTargets, formatNumber, formatRatio, mb, parseGemm, workloadRows } from './summary.mjs';
+import { LIBRARIES, evaluateTargets, formatNumber, formatRatio, mb, parseGemm, w4Bound, workloadRows } from './summary.mjs';
 import { WORKLOADS, w5FlopsPerStep } from './workloads.mjs';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -56,6 +56,7 @@ function setupSection(results) {
 
 function targetsSection(results) {
   const targets = evaluateTargets(results);
+  const bound = w4Bound(results);
   const rows = targets.map((t) => {
     if (t.memory) {
       const mem = results.memory?.find((m) => m.variant === 'wasm' && m.ok);
@@ -63,9 +64,11 @@ function targetsSection(results) {
     }
     if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', `${t.need}×`, verdict(t)];
     const unit = WORKLOADS[t.id].unit;
+    // W4 against TF.js: the bound says whether any kernel could meet it (see w4BoundSection).
+    const beyond = t.id === 'W4' && t.status === 'not met' && bound && t.peer * t.need > bound.bound;
     return [
       t.id, t.text, `${formatNumber(t.ours)} ${unit}`, `${t.againstWorkload ? `${t.againstWorkload} ` : ''}${LIBRARIES[t.peerKey] ?? t.peerKey}: ${formatNumber(t.peer)}${t.shortSample ? ' (short sample)' : ''}`,
-      formatRatio(t.ratio), `≥ ${t.need}×`, verdict(t),
+      formatRatio(t.ratio), `≥ ${t.need}×`, beyond ? `${verdict(t)}: beyond the bound, ${formatRatio(bound.bound / t.peer)} (W4's bound below)` : verdict(t),
     ];
   });
   const met = targets.filter((t) => t.status === 'met').length;
@@ -167,9 +170,37 @@ function ceilingSection(results) {
     `W5 is bound by arithmetic: ${formatNumber(flops / 1e9)} GFLOP per step. This run measured the f32x4 mul+add peak at ${formatNumber(peak)} GFLOPS per thread, so ${threads} threads doing nothing but arithmetic would reach ${formatNumber(ceiling)} steps/s. PyTorch on one thread ran ${formatNumber(torch.rate)} steps/s (${formatNumber(torchGflops)} GFLOPS, with AVX2/AVX-512 fused multiply-add), ${formatRatio(torch.rate / ceiling)} that ceiling.` +
       (ours ? ` Ours: ${formatNumber(ours.rate)} steps/s, ${Math.round((100 * ours.rate) / ceiling)}% of the ceiling.` : ''),
     '',
-    'That ceiling is the plain-SIMD build\'s (what Node 20 runs by default and the wasm-only targets measure). The relaxed-SIMD build fuses the multiply-add where the engine has it (Chromium, Node 22, or Node 20 with --experimental-wasm-relaxed-simd: the wasm-relaxed rows), and the native-BLAS rows run the big products on the same OpenBLAS PyTorch uses; PyTorch\'s W5 speed is the target for those.',
+    'That ceiling is the plain-SIMD build\'s (what Node 20 runs by default and the wasm-only targets measure). The relaxed-SIMD build fuses the multiply-add where the engine has it (Chromium, Node 22, or Node 20 with --experimental-wasm-relaxed-simd: the wasm-relaxed rows), and the native-BLAS rows run every product of more than 8 rows (the input projections, the per-step recurrent products, the weight gradients) on the same OpenBLAS PyTorch uses; PyTorch\'s W5 speed is the target for those.',
   ].join('\n');
 }
+
+/**
+ * What batch-1 generation can reach at best (summary.mjs w4Bound): the bound from streaming W4's
+ * weights once per token, the arithmetic one above it, and where TF.js's figure times the target
+ * falls against them.
+ */
+function w4BoundSection(results) {
+  const b = w4Bound(results);
+  if (!b) return null;
+  const onnx = ['onnxruntime/node-1t', 'onnxruntime/node-2t'].map((k) => cellOf(results, 'W4', k)).filter(Boolean)
+    .reduce((x, y) => (!x || y.rate > x.rate ? y : x), null);
+  return [
+    `A W4 token reads every weight once for one multiply-add: ${formatNumber(b.flops / 1e6)} MFLOP and ${formatNumber(b.bytes / 1e6)} MB of float32 weights ` +
+      `(W_hh of both layers, W_ih of the second, the head; the first layer's one-hot input is a column gather), more than the two cores' L2 caches hold, so each token streams them again.`,
+    '',
+    `- **Streaming bound**: bench/gemm.mjs's row "${W4_ROW_NAME}" (those weights as one GEMV) ran at ${formatNumber(b.streamGflops)} GFLOPS on ${b.threads} threads ` +
+      `(${formatNumber(b.streamGBps)} GB/s of weights; it does one vector load per vector multiply-add, so a bare read of the weights is not much faster): ` +
+      `no batch-1 kernel on these threads generates more than about **${formatNumber(b.streaming)} tok/s**.`,
+    `- **Arithmetic bound**: ${b.threads} threads at the f32x4 mul+add peak (${formatNumber(b.peakGflops)} GFLOPS each): ${formatNumber(b.arithmetic)} tok/s, ` +
+      `${formatRatio(b.arithmetic / b.streaming)} the streaming bound: ${b.arithmetic >= b.streaming ? 'streaming' : 'arithmetic'} binds first.`,
+    `- **The target**: 10× TF.js's faster backend (${LIBRARIES[b.tfjsKey] ?? b.tfjsKey}, ${formatNumber(b.tfjs)} tok/s, ${formatNumber((b.tfjs * b.flops) / 1e9)} GFLOPS) ` +
+      `is ${formatNumber(b.needed)} tok/s: ${formatRatio(b.needed / b.bound)} the bound, out of reach for any kernel at batch 1; the bound is ${formatRatio(b.bound / b.tfjs)} TF.js.` +
+      (b.ours ? ` Ours ran ${formatNumber(b.ours)} tok/s, ${Math.round((100 * b.ours) / b.bound)}% of the bound.` : '') +
+      (onnx ? ` Native code is bound alike: ${LIBRARIES[`${onnx.lib}/${onnx.variant}`] ?? onnx.variant} (AVX-512) ran ${formatNumber(onnx.rate)} tok/s.` : ''),
+  ].join('\n');
+}
+
+const W4_ROW_NAME = "W4 token's weights as one GEMV";
 
 const method = (p, passes, rotated) => `## How it is measured
 
@@ -230,6 +261,7 @@ export function renderReport(results) {
     gemmSection(results),
     '',
     ...(ceilingSection(results) ? ['## The ceiling without fused multiply-add (W5)', '', ceilingSection(results), ''] : []),
+    ...(w4BoundSection(results) ? ["## W4's bound", '', w4BoundSection(results), ''] : []),
     method(PROFILES[results.profile], results.passes ?? 1, results.passOrder !== undefined),
     '',
   ].join('\n');

@@ -1,7 +1,7 @@
 // From a run's cells to what people read: per-workload rows with ratios to our figure, the targets
 // met or not, and a plain-text table for the terminal. bench/report.mjs renders the same as Markdown.
 import { MEMORY_LIMIT, OURS, TARGETS, display } from './targets.mjs';
-import { WORKLOADS, w5FlopsPerStep } from './workloads.mjs';
+import { W4_STREAM_LABEL, WORKLOADS, w4TokenCost, w5FlopsPerStep } from './workloads.mjs';
 
 export const cellKey = (cell) => `${cell.lib}/${cell.variant}`;
 
@@ -93,6 +93,37 @@ function pad(rows, right) {
 }
 
 /** The terminal table: one block per workload, then the targets and the memory line. */
+/**
+ * What batch-1 generation (W4) can reach at best on our threads: every weight is read once per token
+ * for one multiply-add, so a token takes at least its weights' streaming time (bench/gemm.mjs's row
+ * of W4's weights as one GEMV, on the same threads) and its arithmetic at the f32x4 mul+add peak.
+ * Null where this run lacks the GEMM row or a TF.js W4 figure.
+ */
+export function w4Bound(results) {
+  const gemm = results.gemm?.ok ? parseGemm(results.gemm.output) : null;
+  const row = gemm?.rows.find((r) => r.label === W4_STREAM_LABEL);
+  const ok = (key) => results.cells.find((c) => c.workload === 'W4' && `${c.lib}/${c.variant}` === key && c.ok);
+  const tfjs = ['tfjs/wasm', 'tfjs/cpu'].map(ok).filter(Boolean).reduce((a, b) => (!a || b.rate > a.rate ? b : a), null);
+  const ours = ok(OURS);
+  const threads = ours?.threads ?? 2;
+  const stream = row?.values.find((v) => v.column === `wasm, ${threads} thread${threads === 1 ? '' : 's'}`);
+  if (!gemm?.peakGflops || !stream || !tfjs) return null;
+  const { flops, bytes } = w4TokenCost();
+  const streaming = (stream.gflops * 1e9) / flops;
+  const arithmetic = (threads * gemm.peakGflops * 1e9) / flops;
+  return {
+    flops, bytes, threads, streamGflops: stream.gflops, streamGBps: (stream.gflops * bytes) / flops, peakGflops: gemm.peakGflops,
+    streaming, arithmetic, bound: Math.min(streaming, arithmetic), tfjs: tfjs.rate, tfjsKey: `${tfjs.lib}/${tfjs.variant}`,
+    ours: ours?.rate ?? null, needed: 10 * tfjs.rate,
+  };
+}
+
+/** One line on W4's bound for the text report and the targets table. */
+export function w4BoundNote(b) {
+  return `W4 bound at batch 1 on ${b.threads} threads: ${formatNumber(b.bound)} tok/s (${formatRatio(b.bound / b.tfjs)} TF.js), ` +
+    `from its weights streaming at ${formatNumber(b.streamGBps)} GB/s; 10× TF.js needs ${formatNumber(b.needed)} tok/s`;
+}
+
 export function textReport(results) {
   const lines = [];
   for (const id of results.workloads) {
@@ -115,6 +146,8 @@ export function textReport(results) {
       ...targets.map((t) => [t.id, t.text, t.ratio === undefined ? '–' : formatRatio(t.ratio), t.status, t.reason ?? (t.peerKey ? `${LIBRARIES[t.peerKey] ?? t.peerKey}${t.shortSample ? ' (short sample)' : ''}` : '')]),
     ], [2]));
   }
+  const bound = w4Bound(results);
+  if (bound) lines.push('', `${w4BoundNote(bound)} (docs/performance.md, "W4's bound").`);
   for (const m of results.memory ?? []) {
     if (!m.ok) {
       lines.push('', `memory (${m.variant}): failed: ${m.error}`);

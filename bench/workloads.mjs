@@ -73,6 +73,21 @@ export function w5FlopsPerStep() {
   return 3 * 2 * B * T * 4 * H * (I + H);
 }
 
+/**
+ * What one W4 token costs at batch 1: every weight is read once and used for one multiply-add, so
+ * flops = 2 × the weights multiplied (layer 0's one-hot input is a column gather, not a product), and
+ * the bytes streamed are those weights in float32. bench/gemm.mjs has a row of exactly these weights
+ * as one GEMV, which measures how fast they stream.
+ */
+export function w4TokenCost() {
+  const { vocab: V, hidden: H, layers: L } = WORKLOADS.W4;
+  const weightRows = 4 * H * (2 * L - 1) + V; // W_hh of every layer, W_ih of the layers above the first, the head
+  return { flops: 2 * weightRows * H, bytes: 4 * weightRows * H, weightRows };
+}
+
+/** bench/gemm.mjs's row label for W4's weights as one GEMV (the report finds the row by it). */
+export const W4_STREAM_LABEL = `W4 token's weights as one GEMV [1x${WORKLOADS.W4.hidden}]x[${WORKLOADS.W4.hidden}x${w4TokenCost().weightRows}]`;
+
 /** Parameters of a stacked LSTM (PyTorch layout: two bias vectors per layer). */
 export function lstmParameters(input, hidden, layers) {
   let total = 0;

@@ -76,14 +76,15 @@ static int read_gemm_args(napi_env env, napi_value *argv, gemm_args *g) {
       && get_i64(env, argv[12], &g->ldc);
 }
 
-/* The bounds of every operand against the memory's length; a message, or NULL when they fit. */
-static const char *check_gemm(const gemm_args *g, int64_t length) {
+/* The bounds of every operand against the length of the array it lies in (sgemm: one memory for
+ * all three); a message, or NULL when they fit. */
+static const char *check_gemm(const gemm_args *g, int64_t aLength, int64_t bLength, int64_t cLength) {
   const int64_t limit = INT32_MAX;
   if (g->m < 0 || g->n < 0 || g->k < 0 || g->m > limit || g->n > limit || g->k > limit) return "gemm: m, n and k must be in [0, 2^31)";
   if (g->lda > limit || g->ldb > limit || g->ldc > limit) return "gemm: leading dimensions must be below 2^31";
-  if (!operand_fits(g->transA, g->m, g->k, g->lda, g->a, length)) return "gemm: A does not fit its array (offset, lda or shape)";
-  if (!operand_fits(g->transB, g->k, g->n, g->ldb, g->b, length)) return "gemm: B does not fit its array (offset, ldb or shape)";
-  if (!operand_fits(false, g->m, g->n, g->ldc, g->c, length)) return "gemm: C does not fit its array (offset, ldc or shape)";
+  if (!operand_fits(g->transA, g->m, g->k, g->lda, g->a, aLength)) return "gemm: A does not fit its array (offset, lda or shape)";
+  if (!operand_fits(g->transB, g->k, g->n, g->ldb, g->b, bLength)) return "gemm: B does not fit its array (offset, ldb or shape)";
+  if (!operand_fits(false, g->m, g->n, g->ldc, g->c, cLength)) return "gemm: C does not fit its array (offset, ldc or shape)";
   return NULL;
 }
 
@@ -99,12 +100,41 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   if (!typed_array(env, argv[0], napi_float32_array, (void **)&memory, &length)) return throw_range(env, "sgemm: memory must be a Float32Array");
   gemm_args g;
   if (!read_gemm_args(env, argv + 1, &g)) return throw_range(env, "sgemm: transA, transB must be booleans and the rest numbers");
-  const char *bad = check_gemm(&g, length);
+  const char *bad = check_gemm(&g, length, length, length);
   if (bad) return throw_range(env, bad);
   if (g.m == 0 || g.n == 0) return NULL;
   cblas_sgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans, (int)g.m, (int)g.n, (int)g.k,
               (float)g.alpha, memory + g.a, (int)g.lda, memory + g.b, (int)g.ldb, (float)g.beta,
               memory + g.c, (int)g.ldc);
+  return NULL;
+}
+
+/* dgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc): the
+ * float64 product on three Float64Arrays of their own (the float64 path keeps its arrays in the
+ * JavaScript heap, not in WebAssembly memory), the argument order of the kernels' gemm. Offsets are in
+ * elements of each array; C must not overlap A or B, as BLAS requires. */
+static napi_value dgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) return throw_range(env, "dgemm: expected 16 arguments");
+  gemm_args g;
+  double *a, *b, *c;
+  int64_t aLength, bLength, cLength;
+  if (!get_bool(env, argv[0], &g.transA) || !get_bool(env, argv[1], &g.transB) || !get_i64(env, argv[2], &g.m) || !get_i64(env, argv[3], &g.n)
+      || !get_i64(env, argv[4], &g.k) || !get_f64(env, argv[5], &g.alpha) || !get_i64(env, argv[7], &g.a) || !get_i64(env, argv[8], &g.lda)
+      || !get_i64(env, argv[10], &g.b) || !get_i64(env, argv[11], &g.ldb) || !get_f64(env, argv[12], &g.beta) || !get_i64(env, argv[14], &g.c)
+      || !get_i64(env, argv[15], &g.ldc)) {
+    return throw_range(env, "dgemm: transA, transB must be booleans and the rest numbers");
+  }
+  if (!typed_array(env, argv[6], napi_float64_array, (void **)&a, &aLength)) return throw_range(env, "dgemm: a must be a Float64Array");
+  if (!typed_array(env, argv[9], napi_float64_array, (void **)&b, &bLength)) return throw_range(env, "dgemm: b must be a Float64Array");
+  if (!typed_array(env, argv[13], napi_float64_array, (void **)&c, &cLength)) return throw_range(env, "dgemm: c must be a Float64Array");
+  const char *bad = check_gemm(&g, aLength, bLength, cLength);
+  if (bad) return throw_range(env, bad);
+  if (g.m == 0 || g.n == 0) return NULL;
+  cblas_dgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans, (int)g.m, (int)g.n, (int)g.k,
+              g.alpha, a + g.a, (int)g.lda, b + g.b, (int)g.ldb, g.beta, c + g.c, (int)g.ldc);
   return NULL;
 }
 
@@ -192,6 +222,7 @@ static napi_value peak_loop(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+    {"dgemm", NULL, dgemm, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"describe", NULL, describe, NULL, NULL, NULL, napi_default, NULL},
     {"peakLoop", NULL, peak_loop, NULL, NULL, NULL, napi_default, NULL},

@@ -1,28 +1,34 @@
 // The native GEMM provider (native/blas.c over the system BLAS, src/kernels/native/): loading and its
 // absence, products in place on WebAssembly memory against the TypeScript reference, memory growth
-// between calls, bits independent of the BLAS thread count, and which products a layer hands it.
+// between calls, bits independent of the BLAS thread count, which products a layer hands it, and
+// dgemm under the float64 path.
 // The parity suite (pytorch-parity.test.ts) runs on it too, as provider 'wasm+blas'.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsKernels } from '../src/kernels/js/index.js';
-import { kernelsFor } from '../src/kernels/index.js';
+import { getBackendInfo, kernelsFor, setNativeBlas } from '../src/kernels/index.js';
+import { float64KernelsOver } from '../src/kernels/native/float64.js';
 import { loadNativeBlas, parseBlasVariable, type NativeBlasAddon } from '../src/kernels/native/addon.js';
 import { NativeGemm } from '../src/kernels/native/gemm.js';
 import { loadWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { nn, tensor } from './helpers/api.js';
+import { Generator, gradcheck, nn, randn, tensor } from './helpers/api.js';
 import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
 
 const loaded = loadNativeBlas('auto');
 const addon = loaded.addon;
 const skipWithout = addon ? false : `the native BLAS addon is absent here (${loaded.reason})`;
 
-/** The addon with sgemm reporting each call's shape first (its own functions are read-only). */
+/** The addon with sgemm and dgemm reporting each call's shape first (its own functions are read-only). */
 function recording(shapes: string[]): NativeBlasAddon {
   const native = addon!;
   return {
     sgemm: (memory, transA, transB, m, n, k, ...rest) => {
       shapes.push(`${+transA}${+transB}:${m}x${n}x${k}`);
       native.sgemm(memory, transA, transB, m, n, k, ...rest);
+    },
+    dgemm: (transA, transB, m, n, k, ...rest) => {
+      shapes.push(`f64 ${+transA}${+transB}:${m}x${n}x${k}`);
+      native.dgemm(transA, transB, m, n, k, ...rest);
     },
     setThreads: (threads) => native.setThreads(threads),
     describe: () => native.describe(),
@@ -184,7 +190,7 @@ test('the native product has the same bits on one BLAS thread and on two', { ski
   assert.deepEqual(two, one);
 });
 
-test('a layer hands its input projection and weight gradients to the BLAS, and its time loop to the wasm kernels', { skip: skipWithout }, () => {
+test('a layer hands its input projection and weight gradients to the BLAS, and the time loop of a narrow batch to the wasm kernels', { skip: skipWithout }, () => {
   const kernels = kernelsFor('float32');
   if (kernels.name !== 'wasm') return;
   const wasm = kernels as WasmKernels;
@@ -201,9 +207,130 @@ test('a layer hands its input projection and weight gradients to the BLAS, and i
     wasm.nativeGemm = before;
   }
   // T*B = 60 rows: x W_ih^T, then dW_ih = dG^T x, dW_hh = dG^T h and dx = dG W_ih; the per-step
-  // products (3 rows) never come here.
+  // products of 3 rows stay on the wasm kernels (few rows stream faster there).
   for (const shape of ['01:60x40x6', '10:40x6x60', '10:40x10x60', '00:60x6x40']) assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
   assert.ok(shapes.every((s) => !/:3x/.test(s)), shapes.join(' '));
+});
+
+test('a wide batch hands its per-step products to the BLAS and narrow steps keep them, with the results of the wasm kernels', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  // 12 sequences of lengths 20 down to 3, packed: steps with 12 down to 1 active rows.
+  const lengths = Array.from({ length: 12 }, (_, b) => 20 - Math.floor((17 * b) / 11));
+  const run = (native: NativeGemm | null): Float32Array[] => {
+    wasm.nativeGemm = native;
+    try {
+      const gru = new nn.GRU({ inputSize: 5, hiddenSize: 11 });
+      const lstm = new nn.LSTM({ inputSize: 5, hiddenSize: 11 });
+      let seed = 20;
+      for (const p of [...gru.parameters(), ...lstm.parameters()]) p.data.set(seeded(p.size, seed++).map((v) => v * 0.3));
+      const x = tensor(seeded(20 * 12 * 5, 9), [20, 12, 5]);
+      x.requiresGrad = true;
+      const packed = nn.utils.rnn.packPaddedSequence(x, lengths);
+      const [gruOut] = gru.forward(x);
+      const [lstmOut] = lstm.forward(packed);
+      gruOut.sum().add(lstmOut.data.sum()).backward();
+      return [gruOut.data, lstmOut.data.data, x.grad!.data, ...[...gru.parameters(), ...lstm.parameters()].map((p) => p.grad!.data)].map((a) => Float32Array.from(a));
+    } finally {
+      wasm.nativeGemm = before;
+    }
+  };
+  const shapes: string[] = [];
+  const onBlas = run(new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows()));
+  const ours = run(null);
+  // GRU forward h W_hh^T [12, 11] x [11, 33] and backward dGh W_hh [12, 33] x [33, 11] per step; the
+  // packed LSTM's steps of more than 8 rows (12, 11, 10, 9) likewise, and none of 8 rows or fewer.
+  for (const shape of ['01:12x33x11', '00:12x11x33', '01:12x44x11', '01:9x44x11', '00:9x11x44']) {
+    assert.ok(shapes.includes(shape), `${shape} in ${shapes.join(' ')}`);
+  }
+  assert.equal(shapes.filter((s) => s === '01:12x33x11').length, 20, 'every GRU step forward');
+  assert.ok(shapes.every((s) => !/:[1-8]x/.test(s)), shapes.join(' '));
+  onBlas.forEach((got, i) => assert.ok(maxDifference(got, ours[i]!) < 1e-4, `array ${i}: ${maxDifference(got, ours[i]!)}`));
+});
+
+/** C = 0.75 op(A) op(B) + beta C in float64 through the addon's dgemm and through the reference, the
+ * operands in arrays of their own at offsets and strides; returns the largest difference. */
+function compareDouble(transA: boolean, transB: boolean, m: number, n: number, k: number, beta: number, seed: number): number {
+  const lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 3, ldc = n + 1;
+  const [aOff, bOff, cOff] = [5, 1, 7];
+  const a = Float64Array.from(seeded(aOff + (transA ? k : m) * lda, seed));
+  const b = Float64Array.from(seeded(bOff + (transB ? n : k) * ldb, seed + 1));
+  const c = Float64Array.from(seeded(cOff + m * ldc, seed + 2));
+  const want = c.slice();
+  jsKernels.gemm(transA, transB, m, n, k, 0.75, a, aOff, lda, b, bOff, ldb, beta, want, cOff, ldc);
+  addon!.dgemm(transA, transB, m, n, k, 0.75, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  // Nothing outside C's rows and columns changes (its offset, the padding between rows).
+  for (let i = 0; i < c.length; i++) {
+    const inside = i >= cOff && (i - cOff) % ldc < n;
+    if (!inside) assert.ok(Object.is(c[i], want[i]), `element ${i} outside C changed`);
+  }
+  return maxDifference(c, want);
+}
+
+test('dgemm computes every transpose case in float64 on arrays of its own, and refuses operands that do not fit', { skip: skipWithout }, () => {
+  let seed = 30;
+  for (const [m, n, k] of [[9, 17, 33], [65, 3, 130], [1, 70, 1]]) {
+    for (const transA of [false, true]) for (const transB of [false, true]) for (const beta of [0, 0.5]) {
+      const difference = compareDouble(transA, transB, m!, n!, k!, beta, seed++);
+      assert.ok(difference < 1e-13 * k!, `${+transA}${+transB} ${m}x${n}x${k} beta ${beta}: ${difference}`);
+    }
+  }
+  const x = new Float64Array(16);
+  assert.throws(() => addon!.dgemm(false, false, 4, 4, 4, 1, x, 1, 4, x, 0, 4, 0, new Float64Array(16), 0, 4), /A does not fit/);
+  assert.throws(() => addon!.dgemm(false, true, 4, 4, 4, 1, x, 0, 4, x, 0, 3, 0, new Float64Array(16), 0, 4), /B does not fit/);
+  assert.throws(() => addon!.dgemm(false, false, 4, 4, 4, 1, x, 0, 4, x, 0, 4, 0, new Float64Array(15), 0, 4), /C does not fit/);
+  assert.throws(() => addon!.dgemm(false, false, 1, 1, 1, 1, new Float32Array(1) as unknown as Float64Array, 0, 1, x, 0, 1, 0, x, 0, 1), /a must be a Float64Array/);
+});
+
+test('float64 products have the same bits whatever the thread count (dgemm runs on one BLAS thread)', { skip: skipWithout }, () => {
+  // A shape whose bits OpenBLAS's dgemm changes when it runs on two threads.
+  const m = 200, n = 190, k = 210;
+  const a = Float64Array.from(seeded(m * k, 41)), b = Float64Array.from(seeded(k * n, 42));
+  const product = (threads: number): Float64Array => {
+    const native = new NativeGemm(addon!, 8);
+    native.adaptive = false;
+    // An sgemm on `threads` threads first, as a layer's float32 products would leave the BLAS.
+    native.run(new Float32Array(16), threads, false, false, 2, 2, 2, 1, 0, 2, 16, 2, 0, 32, 2);
+    const c = new Float64Array(m * n);
+    float64KernelsOver(native).gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, c, 0, n);
+    return c;
+  };
+  assert.deepEqual(product(2), product(1));
+});
+
+test('float64 layers run their products on dgemm while the BLAS is on, matching the reference, and gradcheck passes', { skip: skipWithout }, () => {
+  if (kernelsFor('float32').name !== 'wasm') return;
+  const wasm = kernelsFor('float32') as WasmKernels;
+  const wasOn = wasm.nativeGemm !== null;
+  const run = (): Float64Array[] => {
+    const lstm = new nn.LSTM({ inputSize: 6, hiddenSize: 8, numLayers: 2, dtype: 'float64', generator: new Generator(5) });
+    const x = randn([7, 10, 6], { dtype: 'float64', generator: new Generator(6), requiresGrad: true });
+    const [out] = lstm.forward(x);
+    out.mul(out).sum().backward();
+    return [out.data, x.grad!.data, ...lstm.parameters().map((p) => p.grad!.data)].map((a) => Float64Array.from(a));
+  };
+  try {
+    setNativeBlas(false);
+    assert.equal(getBackendInfo().float64Gemm, 'js');
+    const reference = run();
+    setNativeBlas(true);
+    assert.equal(getBackendInfo().float64Gemm, 'native');
+    // A recording provider under float64's kernels, as setNativeBlas puts the real one there.
+    const shapes: string[] = [];
+    const float64 = float64KernelsOver(new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows()));
+    float64.gemm(false, true, 10, 32, 6, 1, new Float64Array(60), 0, 6, new Float64Array(192), 0, 6, 0, new Float64Array(320), 0, 32);
+    float64.gemm(false, false, 2, 5, 3, 1, new Float64Array(6), 0, 3, new Float64Array(15), 0, 5, 0, new Float64Array(10), 0, 5);
+    assert.deepEqual(shapes, ['f64 01:10x32x6'], 'the 2x5x3 product stays on the reference');
+    const onBlas = run();
+    onBlas.forEach((got, i) => assert.ok(maxDifference(got, reference[i]!) < 1e-12, `array ${i}: ${maxDifference(got, reference[i]!)}`));
+    const gru = new nn.GRU({ inputSize: 3, hiddenSize: 4, dtype: 'float64', generator: new Generator(7) });
+    const x = randn([5, 12, 3], { dtype: 'float64', generator: new Generator(8), requiresGrad: true });
+    assert.equal(gradcheck((input) => gru.forward(input)[0], [x]), true);
+  } finally {
+    setNativeBlas(wasOn);
+  }
 });
 
 test('`recurrent info` says which GEMM runs', async () => {

@@ -21,6 +21,8 @@ const layerCases = [
   'rnn_tanh', 'rnn_relu', 'rnn_2layer', 'rnn_bidirectional', 'rnn_batch_first',
   'lstm_1layer', 'lstm_2layer', 'lstm_bidirectional', 'lstm_proj', 'lstm_nobias', 'lstm_batch_first',
   'gru_1layer', 'gru_2layer', 'gru_bidirectional', 'lstm_200steps', 'gru_200steps',
+  // Batches of 12: per-step products wide enough for the native BLAS where it is built.
+  'rnn_batch12', 'lstm_batch12', 'gru_batch12',
 ];
 
 function paramsOf(tensors: Record<string, Tensor>): Record<string, Tensor> {

@@ -61,7 +61,9 @@ interface SyncTraining {
 }
 
 /** The default thread count, or 2 named explicitly on a one-core machine (whose default is 1). */
-const twoThreadsByDefault = { RECURRENT_THREADS: availableParallelism() >= 2 ? undefined : '2', RECURRENT_BACKEND: undefined };
+// Our own helpers, so RECURRENT_BLAS=off: with the native BLAS, W5's products (per-step ones included)
+// and those steps' gate kernels run on the BLAS's threads and the calling one instead.
+const twoThreadsByDefault = { RECURRENT_THREADS: availableParallelism() >= 2 ? undefined : '2', RECURRENT_BACKEND: undefined, RECURRENT_BLAS: 'off' };
 
 describe('helpers start at import', () => {
   test("a synchronous script's first forward and backward pass (W5's shape) is shared with a helper", { timeout: 120_000 }, async () => {

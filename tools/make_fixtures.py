@@ -740,7 +740,26 @@ def make_scheduler_cases():
     return save("schedulers", t, meta)
 
 
+# Batches wider than the wasm GEMM's few-rows threshold (8): their per-step recurrent products go to
+# the native BLAS where it is built, so the parity suite covers that path too. The packed case's
+# active rows fall from 12 to 1, crossing the threshold inside one time loop.
+WIDE_BATCH_LAYER_CASES = [
+    ("rnn_batch12", "RNN", dict(input_size=3, hidden_size=7, num_layers=1, nonlinearity="tanh"), dict(seq=5, batch=12)),
+    ("lstm_batch12", "LSTM", dict(input_size=4, hidden_size=9, num_layers=2), dict(seq=6, batch=12)),
+    ("gru_batch12", "GRU", dict(input_size=3, hidden_size=8, num_layers=1, bidirectional=True), dict(seq=5, batch=12)),
+]
+WIDE_BATCH_PACKED_CASES = [
+    ("packed_lstm_batch12", "LSTM", dict(input_size=3, hidden_size=6, num_layers=1, bidirectional=True), [7, 7, 7, 6, 6, 5, 5, 4, 4, 3, 2, 1], True),
+]
+
+
+def make_wide_batch_cases():
+    paths = [make_layer_case(n, m, o, d) for n, m, o, d in WIDE_BATCH_LAYER_CASES]
+    return paths + [make_packed_case(n, m, o, lengths, s) for n, m, o, lengths, s in WIDE_BATCH_PACKED_CASES]
+
+
 GROUPS = {
+    "wide_batch": make_wide_batch_cases,
     "losses": lambda: [make_loss_cases()],
     "lbfgs": lambda: [make_lbfgs_case(n, k, o) for n, k, o in LBFGS_CASES],
     "schedulers": lambda: [make_scheduler_cases()],

@@ -70,7 +70,7 @@ function checkpointState(path: string): CheckpointState {
 function computeText(): string {
   const b = getBackendInfo();
   const kernels = `${b.backend}${b.relaxedSimd ? ' (relaxed SIMD)' : ''} kernels on ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
-  if (b.gemm === 'native') return `${kernels}; large GEMMs on the system BLAS: ${b.blas}`;
+  if (b.gemm === 'native') return `${kernels}; large GEMMs (and float64's) on the system BLAS: ${b.blas}`;
   return `${kernels}; GEMM: ${b.gemm}${b.blas ? ` (native BLAS not used: ${b.blas})` : ''}`;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one dispatch point that picks a backend. float64 always runs on the TypeScript reference
- * kernels; float32 runs on the active backend (WebAssembly when available, unless
+ * kernels (with the system BLAS's dgemm under their products where it is on); float32 runs on the active backend (WebAssembly when available, unless
  * RECURRENT_BACKEND=js or setBackend('js') says otherwise).
  *
  * In Node the WebAssembly module compiles synchronously when this file is imported. Browsers refuse
@@ -10,6 +10,7 @@
 import type { DType, FloatArray, KernelBuffer, Kernels } from './contract.js';
 import { jsKernels } from './js/index.js';
 import { loadNativeBlas, parseBlasVariable, type BlasMode, type NativeBlasLoad } from './native/addon.js';
+import { float64KernelsOver } from './native/float64.js';
 import { NativeGemm } from './native/gemm.js';
 import { checkThreadCount, parseThreadsVariable } from './thread-count.js';
 import type { WasmKernels } from './wasm/index.js';
@@ -34,8 +35,11 @@ let wasmHeap: WasmKernels['heap'] | null = null;
 
 /** The kernels that compute arrays of this dtype. */
 export function kernelsFor(dtype: DType): Kernels {
-  return dtype === 'float64' ? jsKernels : active;
+  return dtype === 'float64' ? float64 : active;
 }
+
+/** float64's kernels: the reference, with the system BLAS under its products while it is on. */
+let float64: Kernels = jsKernels;
 
 export function setBackend(name: BackendName): void {
   const kernels = registry.get(name);
@@ -128,8 +132,9 @@ function startDefaultThreads(cores: number): void {
 }
 
 /**
- * The system BLAS under the wasm backend's large GEMMs (Node only; ./native/): RECURRENT_BLAS=off
- * never, on always (absent is an error at import), unset or auto where the addon was built.
+ * The system BLAS under the wasm backend's large GEMMs and under float64's (Node only; ./native/):
+ * RECURRENT_BLAS=off never, on always (absent is an error at import), unset or auto where the addon
+ * was built.
  */
 let nativeLoad: NativeBlasLoad = { addon: null, reason: 'not in Node' };
 let nativeGemm: NativeGemm | null = null;
@@ -141,17 +146,23 @@ function blasModeFromEnv(): BlasMode {
   return 'auto';
 }
 
+/** Puts the BLAS under the wasm kernels' large products and float64's products, or takes it away. */
+function useNativeGemm(wasm: WasmKernels, provider: NativeGemm | null): void {
+  wasm.nativeGemm = provider;
+  float64 = provider ? float64KernelsOver(provider) : jsKernels;
+}
+
 if (env?.versions?.node !== undefined && registry.has('wasm')) {
   nativeLoad = loadNativeBlas(blasModeFromEnv());
   if (nativeLoad.addon) {
     const wasm = registry.get('wasm') as WasmKernels;
     nativeGemm = new NativeGemm(nativeLoad.addon, wasm.exports.gemmSmallRows());
-    wasm.nativeGemm = nativeGemm;
+    useNativeGemm(wasm, nativeGemm);
   }
 }
 
 /**
- * Turns the system BLAS under the wasm backend's large GEMMs on or off for this process (what
+ * Turns the system BLAS under the wasm backend's large GEMMs (and float64's) on or off for this process (what
  * RECURRENT_BLAS chose at import otherwise). Returns whether it is on: turning it on where the addon
  * is absent throws, saying why it is absent.
  */
@@ -164,7 +175,7 @@ export function setNativeBlas(on: boolean): boolean {
     nativeLoad = load;
     nativeGemm = new NativeGemm(load.addon, wasm.exports.gemmSmallRows());
   }
-  if (wasm) wasm.nativeGemm = on ? nativeGemm : null;
+  if (wasm) useNativeGemm(wasm, on ? nativeGemm : null);
   return on;
 }
 
@@ -179,11 +190,14 @@ export interface BackendInfo {
   threads: number;
   /** Whether the wasm kernels are the relaxed-SIMD build (fused multiply-add). */
   relaxedSimd: boolean;
+  /** Which GEMM runs float64's products (float64 models, gradient checks): the BLAS's dgemm or the reference. */
+  float64Gemm: 'native' | 'js';
 }
 
 export function getBackendInfo(): BackendInfo {
   const wasm = registry.get('wasm') as WasmKernels | undefined;
-  if (active.name === 'js' || !wasm) return { backend: 'js', gemm: 'js', blas: null, threads: 1, relaxedSimd: false };
+  const float64Gemm = float64 === jsKernels ? 'js' : 'native';
+  if (active.name === 'js' || !wasm) return { backend: 'js', gemm: 'js', blas: null, threads: 1, relaxedSimd: false, float64Gemm };
   const native = wasm.nativeGemm;
   return {
     backend: 'wasm',
@@ -191,6 +205,7 @@ export function getBackendInfo(): BackendInfo {
     blas: native ? native.library : nativeLoad.addon ? 'turned off by setNativeBlas(false)' : nativeLoad.reason,
     threads: wasm.threads,
     relaxedSimd: wasm.relaxed,
+    float64Gemm,
   };
 }
 

@@ -13,6 +13,13 @@ export interface NativeBlasAddon {
     memory: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void;
+  /** The float64 product C = alpha op(A) op(B) + beta C on three Float64Arrays of their own, in the
+   * argument order of Kernels.gemm (offsets in elements of each array). C must not overlap A or B. */
+  dgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number,
+    beta: number, c: Float64Array, cOffset: number, ldc: number,
+  ): void;
   /** The BLAS's own thread count; returns the count in effect (0 where the library does not say). */
   setThreads(threads: number): number;
   /** The library and its configuration, e.g. "OpenBLAS 0.3.21 ... core SkylakeX". */
@@ -63,6 +70,7 @@ export function loadNativeBlas(mode: BlasMode, url: URL = ADDON_URL): NativeBlas
   try {
     const addon = moduleApi.createRequire(url)(path) as NativeBlasAddon;
     if (typeof addon.sgemm !== 'function') return failed(`${path} is not recurrent's BLAS addon`);
+    if (typeof addon.dgemm !== 'function') return failed(`${path} is an older build without dgemm: run npm run build:native`);
     return { addon, reason: null };
   } catch (error) {
     return failed(`${path} failed to load: ${error instanceof Error ? error.message : String(error)}`);

@@ -7,8 +7,10 @@
  * projections over all time steps, the weight and input gradients at the end of a backward, Linear
  * over [seq*batch, H]) down to 32x32x32, because it runs AVX-512 where wasm has 128-bit SIMD. It is
  * slower where gemm streams B for a few rows of A (generation at batch 1: 1x2048x512 runs at a sixth
- * of our speed), so those stay ours. The per-step recurrent products and the fused time loops never
- * come here (gemmPacked and sequenceForward stay ours). The rule is a fixed function of the shape,
+ * of our speed), so those stay ours. The per-step recurrent products follow the same rule (gemmPacked
+ * hands those of more than `smallRows` rows here, from the plain copy a packed B keeps when the BLAS is
+ * on; measured, [64x512]x[512x2048] runs 2.6x our packed product's speed on two threads and
+ * [16x256]x[256x1024] 1.1x, while 8 rows run at 0.7x). The rule is a fixed function of the shape,
  * never of timings, so which code computes a product, and so its bits, never depends on load.
  *
  * Threads: the BLAS runs on as many threads as our helper pool has (never more, so the two never
@@ -20,6 +22,14 @@
  */
 import { Chooser } from '../wasm/chooser.js';
 import type { NativeBlasAddon } from './addon.js';
+
+/**
+ * m·n·k from which dgemm beats the TypeScript reference's float64 loop: below it, the Node-API call
+ * and its argument checks (a quarter of a microsecond) cost more than the arithmetic. Measured side
+ * by side on one thread (AVX-512 host, OpenBLAS 0.3.21): dgemm ÷ reference time 2x5x3 2.1 (slower),
+ * 3x8x8 0.6-0.75, 8x8x8 0.2-0.3, 16x16x16 0.04-0.07, 64x64x64 0.003.
+ */
+export const DOUBLE_MIN_VOLUME = 192;
 
 export class NativeGemm {
   private readonly chooser = new Chooser();
@@ -52,6 +62,27 @@ export class NativeGemm {
     const start = threads > 1 ? performance.now() : 0;
     this.addon.sgemm(memory, transA, transB, m, n, k, alpha, a >>> 2, lda, b >>> 2, ldb, beta, c >>> 2, ldc);
     if (threads > 1) this.chooser.record(`${+transA}${+transB}:${m}x${n}x${k}`, share, performance.now() - start);
+  }
+
+  /** Whether the BLAS computes this float64 product: all but the smallest, whose call costs more
+   * than the reference's loop (see DOUBLE_MIN_VOLUME). */
+  takesDouble(m: number, n: number, k: number): boolean {
+    return m > 0 && n > 0 && k > 0 && m * n * k >= DOUBLE_MIN_VOLUME;
+  }
+
+  /**
+   * The float64 product on arrays of the JavaScript heap (the float64 path's), always on one BLAS
+   * thread: OpenBLAS's dgemm cuts some shapes differently on two threads, and its bits change with
+   * the cut (measured: 200x190x210 with B transposed, 1053 of 38000 elements differ), which the
+   * kernels must not allow. sgemm's bits do not depend on the count (test/native-blas.test.ts).
+   */
+  runDouble(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number,
+    beta: number, c: Float64Array, cOffset: number, ldc: number,
+  ): void {
+    this.useThreads(1);
+    this.addon.dgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
   }
 
   /** Off: every product uses all threads (tests and benchmarks). */

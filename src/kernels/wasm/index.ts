@@ -65,10 +65,23 @@ export interface WasmKernels extends Kernels {
   nativeGemm: NativeGemm | null;
 }
 
-/** op(B) packed in linear memory (assembly/gemm.ts packB). */
+/**
+ * op(B) packed in linear memory (assembly/gemm.ts packB). With the system BLAS present, the same
+ * block also holds B as stored, contiguous, at `plain` (0: none): the BLAS takes the products of many
+ * rows (the per-step recurrent GEMMs of large batches) from that copy, and ours the rest from the
+ * packed layout, so a call's weights stay one snapshot whichever code reads them.
+ */
 class WasmPacked implements PackedMatrix {
   readonly dtype = 'float32' as const;
-  constructor(readonly transB: boolean, readonly k: number, readonly n: number, readonly ptr: number, readonly bytes: number) {}
+  constructor(
+    readonly transB: boolean, readonly k: number, readonly n: number, readonly ptr: number, readonly bytes: number,
+    readonly plain: number,
+  ) {}
+
+  /** The leading dimension of the plain copy (B as stored: [n, k] when transposed, else [k, n]). */
+  get plainLd(): number {
+    return this.transB ? this.k : this.n;
+  }
 }
 
 export function createWasmKernels(instance: WasmInstance): WasmKernels {
@@ -96,6 +109,16 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   };
   let adaptive = true;
   let native: NativeGemm | null = null;
+  /**
+   * Whether a step's gate kernel over `batch` rows goes to the helper threads. Not where the BLAS
+   * takes that step's products: a helper spins for a while after each job (pool.ts WORKER_SPIN_MS),
+   * and would spin through the next BLAS product on the core the BLAS's own second thread needs.
+   * The gate kernel is a small share of such a step; rows give the same bits on any thread.
+   */
+  const shareStep = (batch: number): boolean => pool !== null && !(native !== null && native.takes(false, batch, 1, 1));
+  /** Whether the BLAS computes a product of `m` rows with this packed B (from its plain copy). */
+  const stepOnBlas = (packed: WasmPacked, transA: boolean, m: number): boolean =>
+    native !== null && packed.plain !== 0 && native.takes(transA, m, packed.n, packed.k);
 
   return {
     name: 'wasm',
@@ -172,17 +195,22 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     packB(transB, k, n, b, bOffset, ldb, into) {
       if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
-      const reuse = into instanceof WasmPacked && into.transB === transB && into.k === k && into.n === n && !released.has(into) ? into : null;
+      const withPlain = native !== null && k > 0 && n > 0;
+      const reuse = into instanceof WasmPacked && into.transB === transB && into.k === k && into.n === n && (into.plain !== 0) === withPlain
+        && !released.has(into) ? into : null;
       // B's address first, then the block: growing the memory for it may detach the caller's views
       // but never moves the bytes they address.
       const pb = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind()[0];
-      const bytes = w.packedBBytes(k, n);
-      const ptr = reuse ? reuse.ptr : heap.alloc(bytes);
+      const packedBytes = alignUp(w.packedBBytes(k, n), PLAIN_ALIGN);
+      const bytes = packedBytes + (withPlain ? k * n * 4 : 0);
+      const ptr = reuse ? reuse.ptr : heap.alloc(bytes + (withPlain ? PLAIN_ALIGN : 0));
+      const plain = withPlain ? alignUp(ptr + packedBytes, PLAIN_ALIGN) : 0;
       if (k > 0 && n > 0) w.packB(+transB, k, n, pb, ldb, ptr);
+      if (plain) copyRows(heap.f32(), pb >>> 2, ldb, plain >>> 2, transB ? n : k, transB ? k : n);
       stage.finish();
       if (reuse) return reuse;
-      const packed = new WasmPacked(transB, k, n, ptr, bytes);
-      owned(packed, ptr, bytes);
+      const packed = new WasmPacked(transB, k, n, ptr, bytes + (withPlain ? PLAIN_ALIGN : 0), plain);
+      owned(packed, ptr, packed.bytes);
       return packed;
     },
 
@@ -192,7 +220,9 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       if (f64(c) || f64(a)) throw new Error('gemmPacked: a float32 packed matrix takes float32 A and C');
       if (released.has(packed)) throw new Error('gemmPacked: this packed matrix was released');
       const p = stage.begin(GEMM_PACKED, +transA, m, n, k, alpha, lda, beta, ldc).arg(a, aOffset).arg(c, cOffset).bind();
-      if (!pool?.gemmPacked(transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, gemmWork)) {
+      if (stepOnBlas(packed, transA, m)) {
+        native!.run(heap.f32(), pool ? pool.count : 1, transA, packed.transB, m, n, k, alpha, p[0], lda, packed.plain, packed.plainLd, beta, p[1], ldc);
+      } else if (!pool?.gemmPacked(transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, gemmWork)) {
         w.gemmPacked(+transA, m, n, k, alpha, p[0], lda, packed.ptr, beta, p[1], ldc, 0, n, gemmWork);
       }
       stage.finish();
@@ -263,7 +293,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       }
       const p = stage.begin(LSTM_FORWARD, batch, hidden)
         .arg(gates, gatesOffset).arg(cPrev, cPrevOffset).arg(c, cOffset).arg(hRaw, hRawOffset).arg(peep, peepOffset).bind();
-      if (!pool?.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
+      if (!shareStep(batch) || !pool!.steps(KIND_LSTM_FORWARD, batch, hidden, p, gemmWork)) w.lstmForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
       stage.finish();
     },
 
@@ -319,7 +349,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .bind();
       // Peepholes sum their gradient over the batch: that stays on one thread, in row order. Without
       // them, the last two addresses that the threads get are 0.
-      if (peep || !pool?.steps(KIND_LSTM_BACKWARD, batch, hidden, p, gemmWork)) {
+      if (peep || !shareStep(batch) || !pool!.steps(KIND_LSTM_BACKWARD, batch, hidden, p, gemmWork)) {
         w.lstmBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
       }
       stage.finish();
@@ -328,7 +358,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset) {
       if (f64(gi)) return jsKernels.gruForward(batch, hidden, gi, giOffset, gh, ghOffset, hPrev, hPrevOffset, h, hOffset);
       const p = stage.begin(GRU_FORWARD, batch, hidden).arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(h, hOffset).bind();
-      if (!pool?.steps(KIND_GRU_FORWARD, batch, hidden, p, gemmWork)) w.gruForward(batch, hidden, p[0], p[1], p[2], p[3]);
+      if (!shareStep(batch) || !pool!.steps(KIND_GRU_FORWARD, batch, hidden, p, gemmWork)) w.gruForward(batch, hidden, p[0], p[1], p[2], p[3]);
       stage.finish();
     },
 
@@ -341,12 +371,13 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       const p = stage.begin(GRU_BACKWARD, batch, hidden)
         .arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(dh, dhOffset).arg(dGi, dGiOffset).arg(dGh, dGhOffset).arg(dhPrev, dhPrevOffset)
         .bind();
-      if (!pool?.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+      if (!shareStep(batch) || !pool!.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
       stage.finish();
     },
 
     sequenceForward(kind, steps, batch, hidden, packed, gates, gh, states, cells, biasHh, peep, layout = null) {
-      if (!(packed instanceof WasmPacked) || f64(gates)) return false;
+      // Per-step products the BLAS takes run step by step through gemmPacked instead.
+      if (!(packed instanceof WasmPacked) || f64(gates) || stepOnBlas(packed, false, batch)) return false;
       // A step big enough to share runs whole here only if the threads can share the whole loop.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.n);
       if (threaded && !pool.sharesSequence(batch)) return false;
@@ -359,7 +390,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     sequenceBackward(kind, steps, batch, hidden, packed, gates, gh, states, cells, dOut, dh, dc, dGates, dGh, dhPrev, peep, dPeep, layout = null) {
-      if (!(packed instanceof WasmPacked) || f64(gates)) return false;
+      if (!(packed instanceof WasmPacked) || f64(gates) || stepOnBlas(packed, false, batch)) return false;
       // The peephole gradient sums over batch rows: shared by rows, it would sum in another order.
       const threaded = pool !== null && pool.sharesSteps(batch, hidden, packed.k);
       if (threaded && (peep || !pool.sharesSequence(batch))) return false;
@@ -397,6 +428,20 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
   };
+}
+
+/** Byte alignment of a packed block's plain copy (a cache line, as BLAS kernels prefer). */
+const PLAIN_ALIGN = 64;
+
+const alignUp = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
+
+/** Copies `rows` rows of `cols` floats from stride `ld` at element `from` to contiguous rows at `to`. */
+function copyRows(memory: Float32Array, from: number, ld: number, to: number, rows: number, cols: number): void {
+  if (ld === cols) {
+    memory.copyWithin(to, from, from + rows * cols);
+    return;
+  }
+  for (let r = 0; r < rows; r++) memory.copyWithin(to + r * cols, from + r * ld, from + r * ld + cols);
 }
 
 /** Rows of the step-major arrays of a whole time loop: all steps' active rows with a layout. */
