@@ -19,7 +19,7 @@ import { readChorales } from '../src/data/files.js';
 import { writeFileAtomic } from '../src/io/files.js';
 
 // The budget: minutes per experiment on a busy two-core machine.
-const ADDING: AddingOptions = { lengths: [50, 100, 200], steps: 2000, seeds: 2 };
+const ADDING: AddingOptions = { lengths: [50, 100, 200], steps: 4000, seeds: 2 };
 const GRADFLOW: GradflowOptions = { length: 1000, trainLength: 50, trainSteps: 1500 };
 const ACTIVATION: ActivationOptions = { length: 50, steps: 800, seeds: 2 };
 const TIMING: TimingOptions = { periods: [10, 20], cycles: 4, steps: 1500, seeds: 2 };
