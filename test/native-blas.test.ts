@@ -226,6 +226,33 @@ test('a product over k longer than K_BLOCK is summed in blocks and is right in e
   assert.equal(calls.length, 8 * 3);
 });
 
+test('a GRU\'s gradients over T*B = 1000 rows are the same bits with the BLAS on one thread and on two', { skip: skipWithout }, async () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm' || !(kernels as WasmKernels).nativeGemm) return;
+  const wasm = kernels as WasmKernels;
+  const gradients = (): Float32Array[] => {
+    const generator = new Generator(0);
+    const gru = new nn.GRU({ inputSize: 88, hiddenSize: 64, generator });
+    const x = tensor(seeded(50 * 20 * 88, 3), [50, 20, 88]);
+    const [out] = gru.forward(x);
+    out.mul(out).sum().backward();
+    return [...gru.parameters()].map((p) => Float32Array.from(p.grad!.data));
+  };
+  const threadsBefore = wasm.threads;
+  wasm.adaptiveThreads = false; // two threads always mean two BLAS threads
+  try {
+    await wasm.setThreads(1);
+    const one = gradients();
+    await wasm.setThreads(2);
+    const two = gradients();
+    assert.equal(wasm.threads, 2);
+    two.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, one[i]![j])), `parameter ${i}`));
+  } finally {
+    await wasm.setThreads(threadsBefore);
+    wasm.adaptiveThreads = true;
+  }
+});
+
 test('a layer hands its input projection and weight gradients to the BLAS, and the time loop of a narrow batch to the wasm kernels', { skip: skipWithout }, () => {
   const kernels = kernelsFor('float32');
   if (kernels.name !== 'wasm') return;
