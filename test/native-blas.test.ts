@@ -1,7 +1,7 @@
 // The native GEMM provider (native/blas.c over the system BLAS, src/kernels/native/): loading and its
 // absence, products in place on WebAssembly memory against the TypeScript reference, memory growth
-// between calls, bits independent of the BLAS thread count, which products a layer hands it, and
-// dgemm under the float64 path.
+// between calls, bits independent of the BLAS thread count (k summed in blocks), which products a
+// layer hands it, and dgemm under the float64 path.
 // The parity suite (pytorch-parity.test.ts) runs on it too, as provider 'wasm+blas'.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { jsKernels } from '../src/kernels/js/index.js';
 import { getBackendInfo, kernelsFor, setNativeBlas } from '../src/kernels/index.js';
 import { float64KernelsOver } from '../src/kernels/native/float64.js';
 import { loadNativeBlas, parseBlasVariable, type NativeBlasAddon } from '../src/kernels/native/addon.js';
-import { NativeGemm } from '../src/kernels/native/gemm.js';
+import { K_BLOCK, NativeGemm } from '../src/kernels/native/gemm.js';
 import { loadWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { Generator, gradcheck, nn, randn, tensor } from './helpers/api.js';
 import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
@@ -175,19 +175,82 @@ test('the addon refuses operands outside the memory with a RangeError instead of
   assert.throws(() => addon!.sgemm(new Float64Array(64) as unknown as Float32Array, false, false, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1), /Float32Array/);
 });
 
-test('the native product has the same bits on one BLAS thread and on two', { skip: skipWithout }, () => {
-  const m = 300, n = 260, k = 270;
-  const memory = new Float32Array(new SharedArrayBuffer(4 * (m * k + k * n + 2 * m * n)));
-  memory.set(seeded(m * k + k * n, 7));
-  const product = (threads: number, c: number): Float32Array => {
-    addon!.setThreads(threads);
-    addon!.sgemm(memory, false, true, m, n, k, 1, 0, k, m * k, k, 0, c, n);
-    return memory.slice(c, c + m * n);
-  };
-  const one = product(1, m * k + k * n);
-  const two = product(2, m * k + k * n + m * n);
+test('OpenBLAS sums k up to K_BLOCK with the same bits on one thread and on two (what NativeGemm relies on)', { skip: skipWithout }, () => {
+  for (const [m, n] of [[300, 260], [384, 88], [88, 384]]) for (const transA of [false, true]) for (const transB of [false, true]) {
+    const k = K_BLOCK;
+    const memory = new Float32Array(new SharedArrayBuffer(4 * (m! * k + k * n! + 2 * m! * n!)));
+    memory.set(seeded(m! * k + k * n!, 7));
+    const product = (threads: number, c: number): Float32Array => {
+      addon!.setThreads(threads);
+      addon!.sgemm(memory, transA, transB, m!, n!, k, 1, 0, transA ? m! : k, m! * k, transB ? k : n!, 0, c, n!);
+      return memory.slice(c, c + m! * n!);
+    };
+    const one = product(1, m! * k + k * n!);
+    const two = product(2, m! * k + k * n! + m! * n!);
+    addon!.setThreads(1);
+    assert.deepEqual(two, one, `${+transA}${+transB}:${m}x${n}x${k}`);
+  }
+});
+
+// OpenBLAS 0.3.21 (SkylakeX) cuts k of 500, 700, 1000 or 1500 differently on one thread and on two,
+// and the bits differ; which count NativeGemm uses is chosen by timing, so both counts must agree.
+test('NativeGemm gives the same bits on one BLAS thread and on two for long k, which it sums in blocks', { skip: skipWithout }, () => {
+  const gemm = new NativeGemm(addon!, 8);
+  gemm.adaptive = false; // two threads always mean two BLAS threads
+  for (const k of [500, 700, 1000, 1500, 2 * K_BLOCK + 37]) for (const transA of [false, true]) for (const transB of [false, true]) {
+    const m = 130, n = 88;
+    const memory = new Float32Array(new SharedArrayBuffer(4 * (m * k + k * n + 2 * m * n)));
+    memory.set(seeded(m * k + k * n, k));
+    const product = (threads: number, c: number): Float32Array => {
+      gemm.run(memory, threads, transA, transB, m, n, k, 1, 0, transA ? m : k, 4 * m * k, transB ? k : n, 0, 4 * c, n);
+      return memory.slice(c, c + m * n);
+    };
+    const one = product(1, m * k + k * n);
+    const two = product(2, m * k + k * n + m * n);
+    assert.deepEqual(two, one, `${+transA}${+transB}:${m}x${n}x${k}`);
+  }
   addon!.setThreads(1);
-  assert.deepEqual(two, one);
+});
+
+test('a product over k longer than K_BLOCK is summed in blocks and is right in every transpose case', { skip: skipWithout }, () => {
+  const kernels = loadWasmKernelsSync(true);
+  const calls: string[] = [];
+  kernels.nativeGemm = new NativeGemm(recording(calls), kernels.exports.gemmSmallRows());
+  const k = 2 * K_BLOCK + 37;
+  let seed = 40;
+  for (const transA of [false, true]) for (const transB of [false, true]) for (const beta of [0, 0.5]) {
+    const difference = compareProduct(kernels, transA, transB, 40, 30, k, beta, seed++);
+    assert.ok(difference < 1e-5 * Math.sqrt(k) * 4, `${+transA}${+transB} 40x30x${k} beta ${beta}: ${difference}`);
+  }
+  assert.deepEqual(calls.slice(0, 3), [`00:40x30x${K_BLOCK}`, `00:40x30x${K_BLOCK}`, '00:40x30x37']);
+  assert.equal(calls.length, 8 * 3);
+});
+
+test('a GRU\'s gradients over T*B = 1000 rows are the same bits with the BLAS on one thread and on two', { skip: skipWithout }, async () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm' || !(kernels as WasmKernels).nativeGemm) return;
+  const wasm = kernels as WasmKernels;
+  const gradients = (): Float32Array[] => {
+    const generator = new Generator(0);
+    const gru = new nn.GRU({ inputSize: 88, hiddenSize: 64, generator });
+    const x = tensor(seeded(50 * 20 * 88, 3), [50, 20, 88]);
+    const [out] = gru.forward(x);
+    out.mul(out).sum().backward();
+    return [...gru.parameters()].map((p) => Float32Array.from(p.grad!.data));
+  };
+  const threadsBefore = wasm.threads;
+  wasm.adaptiveThreads = false; // two threads always mean two BLAS threads
+  try {
+    await wasm.setThreads(1);
+    const one = gradients();
+    await wasm.setThreads(2);
+    const two = gradients();
+    assert.equal(wasm.threads, 2);
+    two.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, one[i]![j])), `parameter ${i}`));
+  } finally {
+    await wasm.setThreads(threadsBefore);
+    wasm.adaptiveThreads = true;
+  }
 });
 
 test('a layer hands its input projection and weight gradients to the BLAS, and the time loop of a narrow batch to the wasm kernels', { skip: skipWithout }, () => {

@@ -17,8 +17,12 @@
  * oversubscribe the cores: while a BLAS call runs our helpers sleep, and OpenBLAS's idle threads are
  * told to sleep at once after a call, see addon.ts). Whether a shape runs on all those threads or
  * on one is chosen by timing both, as our own sharing is (wasm/chooser.ts): on a busy host one
- * thread wins. OpenBLAS splits a product by rows and columns of C only, so the bits do not depend
- * on the count (test/native-blas.test.ts checks it).
+ * thread wins. OpenBLAS splits a product among threads by rows and columns of C, but it also cuts k
+ * into blocks, and for some k it cuts differently on one thread and on several (measured, OpenBLAS
+ * 0.3.21 SkylakeX: k of 500, 700, 1000, 1500 change about three quarters of the elements; 1023,
+ * 2047 do not), so a timing-chosen count made training differ between runs of one seed. We hand it
+ * k in blocks of at most K_BLOCK, which it never cuts, so the bits do not depend on the count
+ * (test/native-blas.test.ts forces both counts and compares bits).
  */
 import { Chooser } from '../wasm/chooser.js';
 import type { NativeBlasAddon } from './addon.js';
@@ -30,6 +34,14 @@ import type { NativeBlasAddon } from './addon.js';
  * 3x8x8 0.6-0.75, 8x8x8 0.2-0.3, 16x16x16 0.04-0.07, 64x64x64 0.003.
  */
 export const DOUBLE_MIN_VOLUME = 192;
+
+/**
+ * The longest k one BLAS call sums over. OpenBLAS cuts k only beyond its block (GEMM_Q: 448 floats
+ * on the SkylakeX build measured; not checked on other cores), so it sums each of our blocks whole,
+ * and the blocks add up into C in a fixed order whatever the thread count. On a core whose block were
+ * smaller, test/native-blas.test.ts's bit comparison would fail there.
+ */
+export const K_BLOCK = 256;
 
 export class NativeGemm {
   private readonly chooser = new Chooser();
@@ -60,7 +72,11 @@ export class NativeGemm {
     const share = threads > 1 && this.chooser.share();
     this.useThreads(share ? threads : 1);
     const start = threads > 1 ? performance.now() : 0;
-    this.addon.sgemm(memory, transA, transB, m, n, k, alpha, a >>> 2, lda, b >>> 2, ldb, beta, c >>> 2, ldc);
+    for (let k0 = 0; k0 < k; k0 += K_BLOCK) {
+      const aAt = (a >>> 2) + (transA ? k0 * lda : k0);
+      const bAt = (b >>> 2) + (transB ? k0 : k0 * ldb);
+      this.addon.sgemm(memory, transA, transB, m, n, Math.min(K_BLOCK, k - k0), alpha, aAt, lda, bAt, ldb, k0 === 0 ? beta : 1, c >>> 2, ldc);
+    }
     if (threads > 1) this.chooser.record(`${+transA}${+transB}:${m}x${n}x${k}`, share, performance.now() - start);
   }
 
@@ -74,7 +90,8 @@ export class NativeGemm {
    * The float64 product on arrays of the JavaScript heap (the float64 path's), always on one BLAS
    * thread: OpenBLAS's dgemm cuts some shapes differently on two threads, and its bits change with
    * the cut (measured: 200x190x210 with B transposed, 1053 of 38000 elements differ), which the
-   * kernels must not allow. sgemm's bits do not depend on the count (test/native-blas.test.ts).
+   * kernels must not allow. sgemm's bits do not, as run hands it k in blocks of K_BLOCK
+   * (test/native-blas.test.ts).
    */
   runDouble(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
