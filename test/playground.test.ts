@@ -20,6 +20,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { Generator } from '../src/tensor/index.js';
 import { SequenceModel, type CellType } from '../src/tasks/index.js';
 import { cellView, gradientNorms } from '../web/inspect.js';
+import { findPlaces, rankUnits } from '../web/text-units.js';
 import { buildPlayground, servePlayground, serverUrl } from '../scripts/playground.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -93,6 +94,46 @@ test('gradients through time: dLoss/dh_t by the chain rule, for the last steps o
   // The gradients stay out of the parameters: inspection must not disturb training.
   assert.ok(m.parameters().every((param) => param.grad === null), 'no parameter gradient');
   m.dispose();
+});
+
+test('text units: ranked by on inside the span and off around it; places where they fire together', () => {
+  // Five units over 40 characters. Unit 2 is on exactly over [10, 14) and [25, 29); unit 4 over
+  // [10, 14) and [30, 33); unit 0 is on everywhere (no match: never off around); unit 1 is on over
+  // [10, 12) only; unit 3 never.
+  const steps = 40;
+  const units = 5;
+  const values = new Float32Array(units * steps).fill(-0.5);
+  const on = (unit: number, from: number, to: number, value = 0.8): void => {
+    values.fill(value, unit * steps + from, unit * steps + to);
+  };
+  on(0, 0, 40);
+  on(2, 10, 14);
+  on(2, 25, 29);
+  on(4, 10, 14, 0.6);
+  on(4, 30, 33, 0.6);
+  on(1, 10, 12);
+  const activations = { values, units, steps };
+  const ranked = rankUnits(activations, { from: 10, to: 14 }, 0.3);
+  // Units 2 and 4 match perfectly (2 stands out more), unit 1 is on for half the span; 0 and 3 are left out.
+  assert.deepEqual(ranked.map((m) => m.unit), [2, 4, 1]);
+  assert.deepEqual(ranked.map((m) => [m.score, m.inside, m.outside]), [[1, 1, 1], [1, 1, 1], [0.5, 0.5, 1]]);
+  // Half on inside, and one of the 8 characters around on as well: 0.5 × 7/8.
+  const shifted = rankUnits(activations, { from: 11, to: 15 }, 0.3);
+  assert.deepEqual(shifted.map((m) => [m.unit, m.score]).slice(0, 2), [[2, 0.75 * 7 / 8], [4, 0.75 * 7 / 8]]);
+  // A span at the text's start has surroundings on one side only.
+  assert.deepEqual(rankUnits(activations, { from: 0, to: 3 }, 0.3), []);
+  // Unit 2 alone fires again at [25, 29); with unit 4 both must be on, which happens nowhere else;
+  // with one of the two, both of their other runs count (the same length as the span first).
+  assert.deepEqual(findPlaces(activations, [2], 0.3, 4, { exclude: { from: 10, to: 14 } }), [{ from: 25, to: 29, unitsOn: 1 }]);
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4, { exclude: { from: 10, to: 14 } }), []);
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4, { minOn: 1, exclude: { from: 10, to: 14 } }), [{ from: 25, to: 29, unitsOn: 1 }, { from: 30, to: 33, unitsOn: 1 }]);
+  // Without the exclusion the selection itself is found, with both units on.
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4)[0], { from: 10, to: 14, unitsOn: 2 });
+  // Runs shorter than half or longer than twice the span's length are not alike.
+  assert.deepEqual(findPlaces(activations, [0], 0.3, 4), []);
+  assert.throws(() => rankUnits(activations, { from: 5, to: 5 }, 0.3), /span must be characters \[from, to\) with 0 <= from < to <= 40, received \[5, 5\)/);
+  assert.throws(() => rankUnits(activations, { from: 0, to: 4 }, NaN), /threshold must be a finite number, received NaN/);
+  assert.throws(() => findPlaces(activations, [5], 0.3, 4), /unit must be an integer in \[0, 5\), received 5/);
 });
 
 // ---- In the browser ----
@@ -363,6 +404,148 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
   } finally {
     await browser.close();
     for (const server of servers) server.close();
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('the playground in Chromium: text, coloured by a unit; a selected span ranks the units and finds them elsewhere; sampling', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
+  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
+  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-text-'));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  let server: Server | null = null;
+  try {
+    await buildPlayground(out);
+    server = await servePlayground(out, { isolated: true });
+    await mkdir(join(ROOT, 'test-results'), { recursive: true });
+    const { page, errors } = await openPage(browser, serverUrl(server));
+    await page.selectOption('#dataset', 'persuasion');
+    await page.fill('#hidden', '32');
+    await page.fill('#seq-len', '50');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset['kind'] === 'text' && document.getElementById('text-view')!.dataset['step'] === '0');
+    // Only the text's views: the series charts and the cell view are hidden.
+    assert.equal(await page.isVisible('#text-view'), true);
+    assert.equal(await page.isVisible('#prediction-chart'), false);
+    assert.equal(await page.isVisible('#heatmaps'), false);
+    assert.equal(await page.textContent('#val-metric'), 'validation bits/char');
+    const shown = await page.$$eval('#text-view span', (spans) => spans.map((s) => s.textContent).join(''));
+    assert.equal(shown.length, 800, 'the 800 validation characters');
+    assert.ok(/\n/.test(shown) && /[a-z]{4}/.test(shown), 'real lines of the novel');
+    const untrainedBpc = Number(await page.textContent('#val-rmse'));
+    // One-hot over about 80 characters: an untrained model is near log2(80) = 6.3 bits.
+    assert.ok(untrainedBpc > 5, `untrained: ${untrainedBpc} bits per character`);
+
+    // Train: the loss falls, and the coloured text refreshes while it runs.
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.getElementById('text-view')!.dataset['step']) > 0 && !document.getElementById('pause')!.hasAttribute('disabled'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('val-rmse')!.textContent) < 3.6, undefined, { timeout: 180_000, polling: 250 });
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    assert.ok(Math.max(0, ...longTasks) < 100 && longTasks.length <= 2, `longest main-thread task while training text: ${Math.max(0, ...longTasks)} ms (${longTasks.length} over 50 ms)`);
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('pause')!.hasAttribute('disabled') && document.getElementById('text-view')!.dataset['step'] === document.getElementById('step-count')!.textContent);
+    const bpc = Number(await page.textContent('#val-rmse'));
+    assert.ok(bpc < 3.6, `trained: ${bpc} bits per character`);
+
+    // Every character is coloured by unit 0; unit 5 recolours it.
+    const colours = async (): Promise<{ unit: string; values: number[]; backgrounds: number }> => page.$eval('#text-view', (e) => ({
+      unit: (e as HTMLElement).dataset['unit']!,
+      values: Array.from(e.querySelectorAll('span'), (s) => Number((s as HTMLElement).dataset['value'])),
+      backgrounds: new Set(Array.from(e.querySelectorAll('span'), (s) => (s as HTMLElement).style.background)).size,
+    }));
+    const unit0 = await colours();
+    assert.equal(unit0.unit, '0');
+    assert.ok(unit0.values.every((v) => v >= -1 && v <= 1) && unit0.backgrounds > 20, `h in [-1, 1], ${unit0.backgrounds} distinct colours`);
+    await page.fill('#text-unit', '5');
+    await page.dispatchEvent('#text-unit', 'change');
+    const unit5 = await colours();
+    assert.equal(unit5.unit, '5');
+    assert.notDeepEqual(unit5.values, unit0.values, 'another unit, other values');
+
+    // Select a word with the mouse (a drag across its characters).
+    const from = shown.search(/ [a-z]{5,8} /) + 1;
+    const to = shown.indexOf(' ', from);
+    const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
+      await page.$eval(`#text-view span[data-i="${i}"]`, (e) => e.scrollIntoView({ block: 'center' }));
+      return (await page.$(`#text-view span[data-i="${i}"]`))!.boundingBox() as Promise<{ x: number; y: number; width: number; height: number }>;
+    };
+    const start = await box(from);
+    const end = await box(to - 1);
+    await page.mouse.move(start.x + 1, start.y + start.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(end.x + end.width - 1, end.y + end.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelectorAll('#unit-ranking li').length > 0);
+    assert.deepEqual(await page.$eval('#text-view', (e) => [(e as HTMLElement).dataset['from'], (e as HTMLElement).dataset['to']]), [String(from), String(to)], `the selection "${shown.slice(from, to)}"`);
+    const selectedText = await page.$$eval('#text-view span.selected', (spans) => spans.map((s) => s.textContent).join(''));
+    assert.equal(selectedText, shown.slice(from, to));
+    const ranking = await page.$$eval('#unit-ranking li', (items) => items.map((li) => {
+      const d = (li as HTMLElement).dataset;
+      return { unit: Number(d['unit']), score: Number(d['score']), inside: Number(d['inside']), outside: Number(d['outside']) };
+    }));
+    console.log(`playground text: ${bpc} bpc; "${shown.slice(from, to)}" ranks ${JSON.stringify(ranking.slice(0, 3))}`);
+    assert.ok(ranking.length > 0 && ranking.length <= 10 && ranking.every((m) => Number.isInteger(m.unit) && m.unit >= 0 && m.unit < 32), 'up to 10 units');
+    for (let k = 0; k < ranking.length; k++) {
+      const m = ranking[k]!;
+      assert.ok(Math.abs(m.score - m.inside * m.outside) < 1e-12 && m.score > 0 && m.score <= 1, `score = inside × outside: ${JSON.stringify(m)}`);
+      if (k > 0) assert.ok(m.score <= ranking[k - 1]!.score, 'ranked best first');
+    }
+    // Clicking the best unit colours the text by it; its values, as the page shows them, give its shares.
+    const best = ranking[0]!;
+    await page.click(`#unit-ranking li[data-unit="${best.unit}"] button`);
+    const bestColours = await colours();
+    assert.equal(bestColours.unit, String(best.unit));
+    const threshold = 0.3;
+    const length = to - from;
+    const inside = bestColours.values.slice(from, to).filter((v) => v > threshold).length / length;
+    const around = [...bestColours.values.slice(Math.max(0, from - length), from), ...bestColours.values.slice(to, to + length)];
+    const outside = around.filter((v) => v <= threshold).length / around.length;
+    assert.ok(Math.abs(inside - best.inside) < 1e-9 && Math.abs(outside - best.outside) < 1e-9, `unit ${best.unit}: on inside ${inside} (${best.inside}), off around ${outside} (${best.outside})`);
+
+    // The places where the best units fire together: outlined in the text, alike in length, not the selection.
+    const places = await page.$$eval('#places li[data-from]', (items) => items.map((li) => ({ from: Number((li as HTMLElement).dataset['from']), to: Number((li as HTMLElement).dataset['to']) })));
+    const searched = (await page.getAttribute('#places', 'data-searched'))!.split(',').map(Number);
+    assert.deepEqual(searched, ranking.slice(0, 3).map((m) => m.unit), 'the three best units search');
+    const outlined = await page.$$eval('#text-view span.match', (spans) => spans.map((s) => Number((s as HTMLElement).dataset['i'])));
+    assert.deepEqual(outlined, places.flatMap((p) => Array.from({ length: p.to - p.from }, (_, k) => p.from + k)).sort((a, b) => a - b));
+    for (const p of places) {
+      assert.ok(p.to - p.from >= Math.ceil(length / 2) && p.to - p.from <= 2 * length, `place [${p.from}, ${p.to}) alike in length to ${length}`);
+      assert.ok(p.to <= from || p.from >= to, 'not the selection itself');
+    }
+    console.log(`playground text: ${places.length} places: ${places.map((p) => JSON.stringify(shown.slice(p.from, p.to))).join(' ')}`);
+    await page.$eval('#text-view', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-text.png'), fullPage: true });
+
+    // Sampling: greedy (temperature 0) is the same as top-k 1 at any temperature; a seed repeats a draw.
+    const sample = async (settings: Record<string, string>): Promise<string> => {
+      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
+      await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
+      await page.click('#sample');
+      await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
+      return (await page.textContent('#sample-output'))!;
+    };
+    const greedy = await sample({ prime: 'Anne ', 'sample-length': '120', temperature: '0', 'top-k': '0', 'sample-seed': '1' });
+    assert.ok(greedy.startsWith('Anne ') && greedy.length === 125, `prime and 120 characters: ${JSON.stringify(greedy)}`);
+    assert.equal(await sample({ temperature: '1', 'top-k': '1', 'sample-seed': '7' }), greedy, 'top-k 1 is greedy');
+    const drawn = await sample({ temperature: '1', 'top-k': '0', 'sample-seed': '3' });
+    assert.equal(drawn.length, 125);
+    assert.notEqual(drawn, greedy);
+    assert.equal(await sample({ 'sample-seed': '3' }), drawn, 'the same seed, the same text');
+    assert.ok(Array.from(drawn).every((ch) => shown.includes(ch) || /[A-Za-z0-9]/.test(ch)), 'characters of the novel');
+    // A prime the model cannot read: the message names the character.
+    await page.fill('#prime', 'Anne €');
+    await page.click('#sample');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /^prime: "€" never occur in the training text/);
+    await page.fill('#prime', 'Anne ');
+    await page.fill('#sample-length', '0');
+    await page.click('#sample');
+    await page.waitForFunction(() => /sample length must be an integer in \[1, 2000\], received 0/.test(document.getElementById('error')!.textContent ?? ''));
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    await page.close();
+  } finally {
+    await browser.close();
+    server?.close();
     await rm(out, { recursive: true, force: true });
   }
 });

@@ -7,6 +7,7 @@ import type { CellType, OptimizerName } from '../src/tasks/index.js';
 import { CellView } from './cell-view.js';
 import { GradientChart, LossChart, PredictionChart } from './charts.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { TextView } from './text-view.js';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -53,6 +54,10 @@ const predictionChart = new PredictionChart(byId('prediction-chart'));
 const lossChart = new LossChart(byId('loss-chart'));
 const gradientChart = new GradientChart(byId('gradient-chart'));
 const cellView = new CellView(byId('heatmaps'), byId('hover'));
+const textView = new TextView(
+  { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout') },
+  (from, to) => send({ type: 'match', from, to, threshold: byId<HTMLInputElement>('text-threshold').valueAsNumber }),
+);
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (message: ToWorker): void => worker.postMessage(message);
@@ -84,11 +89,13 @@ function receive(message: FromWorker): void {
         note.hidden = false;
       }
       fillSelect(byId<HTMLSelectElement>('dataset'), message.datasets);
-      for (const id of ['start', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
+      for (const id of ['start', 'step', 'reset', 'save', 'load', 'sample']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
       reset();
       return;
     }
     case 'model':
+      document.body.dataset['kind'] = message.kind;
+      setText('val-metric', message.kind === 'text' ? 'validation bits/char' : 'validation RMSE');
       setText('parameters', String(message.parameters));
       byId('parameters').dataset['previousDisposed'] = String(message.previousDisposed);
       fillSelect(byId<HTMLSelectElement>('layer'), Array.from({ length: readConfig().layers }, (_, l) => String(l)));
@@ -112,6 +119,21 @@ function receive(message: FromWorker): void {
       setText('reference-error', `(op-by-op cells match the model's fused kernels to ${message.referenceError.toExponential(1)})`);
       byId('reference-error').dataset['value'] = String(message.referenceError);
       return;
+    case 'text':
+      setText('val-loss', format(message.loss));
+      setText('val-rmse', format(message.bpc));
+      byId('val-loss').dataset['step'] = String(message.step);
+      textView.show(message);
+      return;
+    case 'matches':
+      textView.showMatches(message);
+      return;
+    case 'sampled': {
+      const output = byId('sample-output');
+      output.textContent = message.text;
+      output.dataset['prime'] = message.prime;
+      return;
+    }
     case 'gradients': {
       gradientChart.update(message.norms);
       const host = byId('gradient-chart');
@@ -151,7 +173,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 // can work any more, so the controls are disabled and the message says what to do.
 worker.onerror = (event) => {
   event.preventDefault();
-  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
+  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load', 'sample']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
   showError(`the training worker failed: ${event.message || 'it could not be loaded'} (reload the page to start again)`);
 };
 worker.onmessageerror = () => showError('the training worker sent a message the page could not read');
@@ -180,3 +202,8 @@ byId<HTMLInputElement>('load').addEventListener('change', (event) => {
   input.value = '';
 });
 byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));
+byId('sample').addEventListener('click', () => {
+  byId('error').hidden = true;
+  const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  send({ type: 'sample', prime: byId<HTMLInputElement>('prime').value, length: number('sample-length'), temperature: number('temperature'), topK: number('top-k'), seed: number('sample-seed') });
+});

@@ -1,18 +1,20 @@
 /**
- * The playground's training worker: builds a series task from src/tasks, trains it with the tasks'
- * own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
+ * The playground's training worker: builds a series or text task from src/tasks, trains it with the
+ * tasks' own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
  * page can show it; the worker never dies silently.
  */
 import { ZScore } from '../src/data/index.js';
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
-import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, loadDataset } from './datasets.js';
+import { DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { buildMusicTask, generateContinuation } from './music-task.js';
+import { buildTextTask, matchSpan, sampleText, textView, type TextView } from './text-task.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -34,7 +36,10 @@ const GRADIENT_STEPS = 300;
 const PROGRESS_EVERY = 250;
 const PREDICTIONS_EVERY = 1000;
 
-let task: SeriesTask | null = null;
+type PageTask = SeriesTask | TextTask | MusicTask;
+let task: PageTask | null = null;
+/** The text view of the current step, kept for span searches (recomputed once the model has trained on). */
+let shownText: { step: number; view: TextView } | null = null;
 /** The settings of the current model (saved with its weights; the forecast needs its window length). */
 let config: PlaygroundConfig | null = null;
 /** The key of a saved weights file's metadata that holds the playground settings. */
@@ -45,9 +50,27 @@ let loop: Promise<void> | null = null;
 let inspectLayer = 0;
 let rate = { since: 0, steps: 0, perSecond: 0 };
 
-function requireTask(): SeriesTask {
+function requireTask(): PageTask {
   if (!task) throw new Error('no model yet: press Reset to build one');
   return task;
+}
+
+function requireSeries(what: string): SeriesTask {
+  const current = requireTask();
+  if (current.name !== 'series') throw new Error(`${what} needs a series; the current model reads ${current.name}`);
+  return current;
+}
+
+function requireText(what: string): TextTask {
+  const current = requireTask();
+  if (current.name !== 'text') throw new Error(`${what} needs a text model; the current model reads ${current.name === 'series' ? 'a series' : 'music'}`);
+  return current;
+}
+
+function requireMusic(what: string): MusicTask {
+  const current = requireTask();
+  if (current.name !== 'music') throw new Error(`${what} needs a music model; the current model reads ${current.name === 'series' ? 'a series' : 'text'}`);
+  return current;
 }
 
 function progress(loss: number): void {
@@ -111,10 +134,34 @@ function postInsight(current: SeriesTask): void {
   post({ type: 'gradients', step, steps: long, norms });
 }
 
-function postAll(current: SeriesTask, loss: number): void {
+function currentTextView(current: TextTask): TextView {
+  if (shownText?.step !== step) shownText = { step, view: textView(current) };
+  return shownText.view;
+}
+
+function postText(current: TextTask): void {
+  const { chars, activations } = currentTextView(current);
+  const evaluation = current.evaluate();
+  post({
+    type: 'text', step, chars, units: activations.units, values: Array.from(activations.values),
+    loss: evaluation.loss, bpc: evaluation.metrics['bpc'] ?? NaN,
+  });
+}
+
+/** The views that change as the model learns, cheap enough to refresh while it trains. */
+function postLive(current: PageTask): void {
+  if (current.name === 'series') postPredictions(current);
+  else if (current.name === 'text') postText(current);
+  else {
+    const { loss, metrics } = current.evaluate();
+    post({ type: 'validation', step, loss, unigram: metrics['nll_unigram'] ?? NaN });
+  }
+}
+
+function postAll(current: PageTask, loss: number): void {
   progress(loss);
-  postPredictions(current);
-  postInsight(current);
+  postLive(current);
+  if (current.name === 'series') postInsight(current);
 }
 
 async function pause(): Promise<void> {
@@ -133,46 +180,68 @@ function checkPageLimits(settings: PlaygroundConfig): void {
   checkInteger('seq-len', settings.seqLen, 2, 200);
 }
 
-/** Builds a new model (disposing the old one), with `weights` loaded into it when given. */
-async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
-  await pause();
-  checkPageLimits(settings);
-  let previousDisposed: boolean | null = null;
-  if (task) {
-    task.model.dispose();
-    (task.optimizer as { dispose?: () => void }).dispose?.();
-    previousDisposed = task.model.disposed;
-    task = null;
-  }
-  const data = loadDataset(settings.dataset);
-  const built = createSeriesTask(
+function buildTask(settings: PlaygroundConfig): PageTask {
+  const text = datasetText(settings.dataset);
+  if (text !== undefined) return buildTextTask(settings, text, settings.dataset);
+  const pieces = datasetPieces(settings.dataset);
+  if (pieces !== undefined) return buildMusicTask(settings, pieces);
+  return createSeriesTask(
     {
       training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.2 },
       model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
       target: 'level',
     },
-    data,
+    loadDataset(settings.dataset),
   );
-  if (weights) {
-    try {
-      built.model.loadStateDict(weights);
-    } catch (error) {
-      built.model.dispose();
-      throw error;
+}
+
+function disposeTask(old: PageTask): void {
+  old.model.dispose();
+  (old.optimizer as { dispose?: () => void }).dispose?.();
+}
+
+/**
+ * Builds a new model, with `weights` loaded into it when given, and only then disposes the old one:
+ * settings the tasks refuse leave the page with the model it had (and its settings back in the controls).
+ */
+async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
+  await pause();
+  let built: PageTask;
+  try {
+    checkPageLimits(settings);
+    built = buildTask(settings);
+    if (weights) {
+      try {
+        built.model.loadStateDict(weights);
+      } catch (error) {
+        disposeTask(built);
+        throw error;
+      }
     }
+  } catch (error) {
+    if (task && config) post({ type: 'config', config });
+    throw error;
+  }
+  let previousDisposed: boolean | null = null;
+  if (task) {
+    disposeTask(task);
+    previousDisposed = task.model.disposed;
   }
   task = built;
   config = settings;
+  shownText = null;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
+  const summary = built.summary;
+  const length = built.name === 'series' ? built.data.values.length : built.name === 'text' ? built.summary.characters : built.summary.totalSteps;
   post({
-    type: 'model', parameters: built.model.parameterCount(), previousDisposed,
-    trainSize: built.summary.splitIndex, validationSize: (built.summary.testIndex ?? data.values.length) - built.summary.splitIndex,
+    type: 'model', kind: built.name, parameters: built.model.parameterCount(), previousDisposed,
+    trainSize: summary.splitIndex, validationSize: (summary.testIndex ?? length) - summary.splitIndex,
   });
   postAll(built, NaN);
 }
 
-function save(current: SeriesTask): void {
+function save(current: PageTask): void {
   const bytes = saveSafetensors(current.model.stateDict(), { [CONFIG_KEY]: JSON.stringify(config) });
   post({ type: 'saved', bytes, name: `recurrent-${config!.dataset}-${config!.cell}-${config!.hidden}.safetensors` });
 }
@@ -200,7 +269,7 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
 }
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
-async function run(current: SeriesTask): Promise<void> {
+async function run(current: PageTask): Promise<void> {
   const last = { progress: 0, predictions: performance.now() };
   let loss = NaN;
   try {
@@ -215,7 +284,7 @@ async function run(current: SeriesTask): Promise<void> {
         loss = info.loss;
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
-        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postPredictions(current);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current);
       },
     });
   } catch (error) {
@@ -250,13 +319,29 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'inspect':
       inspectLayer = message.layer;
-      postInsight(requireTask());
+      postInsight(requireSeries('the cell view'));
       return;
     case 'save':
       await pause();
       return save(requireTask());
     case 'load':
       return load(message.name, message.bytes);
+    case 'match': {
+      await pause();
+      const view = currentTextView(requireText('the unit search'));
+      post({ type: 'matches', step, ...matchSpan(view, message.from, message.to, message.threshold) });
+      return;
+    }
+    case 'sample': {
+      const { prime, length, temperature, topK, seed } = message;
+      post({ type: 'sampled', prime, text: sampleText(requireText('sampling'), { prime, length, temperature, topK, seed }) });
+      return;
+    }
+    case 'generate': {
+      const { length, temperature, topK, seed } = message;
+      post({ type: 'music', step, ...generateContinuation(requireMusic('generating music'), { length, temperature, topK, seed }) });
+      return;
+    }
   }
 }
 
