@@ -5,8 +5,9 @@
 import './style.css';
 import type { CellType, OptimizerName } from '../src/tasks/index.js';
 import { CellView } from './cell-view.js';
-import { GradientChart, LossChart, PredictionChart } from './charts.js';
+import { ComparisonChart, GradientChart, LossChart, PredictionChart } from './charts.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { MusicView } from './music-view.js';
 import { TextView } from './text-view.js';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -53,11 +54,14 @@ function writeConfig(config: PlaygroundConfig): void {
 const predictionChart = new PredictionChart(byId('prediction-chart'));
 const lossChart = new LossChart(byId('loss-chart'));
 const gradientChart = new GradientChart(byId('gradient-chart'));
+const comparisonChart = new ComparisonChart(byId('comparison-chart'));
 const cellView = new CellView(byId('heatmaps'), byId('hover'));
 const textView = new TextView(
   { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout') },
   (from, to) => send({ type: 'match', from, to, threshold: byId<HTMLInputElement>('text-threshold').valueAsNumber }),
 );
+
+const musicView = new MusicView({ roll: byId('piano-roll'), play: byId<HTMLButtonElement>('play'), download: byId<HTMLAnchorElement>('midi-download') });
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (message: ToWorker): void => worker.postMessage(message);
@@ -66,6 +70,17 @@ function setRunning(running: boolean): void {
   byId<HTMLButtonElement>('start').disabled = running;
   byId<HTMLButtonElement>('pause').disabled = !running;
 }
+
+/** What the status line's last figure is for each kind of model. */
+const METRICS = { series: 'validation RMSE', text: 'validation bits/char', music: 'unigram NLL' } as const;
+
+function generate(): void {
+  const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  send({ type: 'generate', length: number('music-length'), temperature: number('music-temperature'), topK: number('music-top-k'), seed: number('music-seed') });
+}
+
+/** A comparison runs in the worker; its button is disabled until the result or an error arrives. */
+let comparing = false;
 
 function reset(): void {
   byId('error').hidden = true;
@@ -89,13 +104,15 @@ function receive(message: FromWorker): void {
         note.hidden = false;
       }
       fillSelect(byId<HTMLSelectElement>('dataset'), message.datasets);
-      for (const id of ['start', 'step', 'reset', 'save', 'load', 'sample']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
+      for (const id of ['start', 'step', 'reset', 'save', 'load', 'sample', 'generate', 'compare']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
       reset();
       return;
     }
     case 'model':
       document.body.dataset['kind'] = message.kind;
-      setText('val-metric', message.kind === 'text' ? 'validation bits/char' : 'validation RMSE');
+      setText('val-metric', METRICS[message.kind]);
+      // A new music model shows its first continuation at once.
+      if (message.kind === 'music') generate();
       setText('parameters', String(message.parameters));
       byId('parameters').dataset['previousDisposed'] = String(message.previousDisposed);
       fillSelect(byId<HTMLSelectElement>('layer'), Array.from({ length: readConfig().layers }, (_, l) => String(l)));
@@ -125,6 +142,35 @@ function receive(message: FromWorker): void {
       byId('val-loss').dataset['step'] = String(message.step);
       textView.show(message);
       return;
+    case 'validation':
+      setText('val-loss', format(message.loss));
+      setText('val-rmse', format(message.unigram));
+      byId('val-loss').dataset['step'] = String(message.step);
+      return;
+    case 'music':
+      musicView.show(message);
+      return;
+    case 'comparing':
+      setText('comparison-status', `training the ${message.cell.toUpperCase()} (${message.done + 1} of ${message.of})…`);
+      return;
+    case 'comparison': {
+      const curves = message.cells.flatMap((c) => c.curves);
+      comparisonChart.update(curves);
+      const describe = (c: (typeof message.cells)[number]): string => {
+        const trained = c.curves.find((curve) => curve.stage === 'trained');
+        return `${c.cell.toUpperCase()} (hidden ${c.hidden}, ${c.parameters} parameters): test MSE ${format(trained?.trainedMse ?? NaN, 3)}, ` +
+          `the first step's gradient ${format(trained?.decadesLost ?? NaN, 3)} decades below the last's`;
+      };
+      setText('comparison-status', `${message.trainSteps} steps at most on sequences of ${message.trainLength}, measured over ${message.length}. ${message.cells.map(describe).join('; ')}.`);
+      comparing = false;
+      byId<HTMLButtonElement>('compare').disabled = false;
+      const host = byId('comparison-chart');
+      host.dataset['curves'] = JSON.stringify(message.cells.map((c) => ({
+        cell: c.cell, hidden: c.hidden, parameters: c.parameters,
+        stages: c.curves.map((curve) => ({ stage: curve.stage, decadesLost: curve.decadesLost, trainedMse: curve.trainedMse ?? null, length: curve.norms.length, last: curve.norms[curve.norms.length - 1] })),
+      })));
+      return;
+    }
     case 'matches':
       textView.showMatches(message);
       return;
@@ -157,6 +203,10 @@ function receive(message: FromWorker): void {
       return;
     case 'error':
       setRunning(false);
+      if (comparing) {
+        comparing = false;
+        byId<HTMLButtonElement>('compare').disabled = false;
+      }
       showError(message.message);
       return;
   }
@@ -173,7 +223,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 // can work any more, so the controls are disabled and the message says what to do.
 worker.onerror = (event) => {
   event.preventDefault();
-  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load', 'sample']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
+  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load', 'sample', 'generate', 'play', 'compare']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
   showError(`the training worker failed: ${event.message || 'it could not be loaded'} (reload the page to start again)`);
 };
 worker.onmessageerror = () => showError('the training worker sent a message the page could not read');
@@ -206,4 +256,15 @@ byId('sample').addEventListener('click', () => {
   byId('error').hidden = true;
   const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
   send({ type: 'sample', prime: byId<HTMLInputElement>('prime').value, length: number('sample-length'), temperature: number('temperature'), topK: number('top-k'), seed: number('sample-seed') });
+});
+byId('generate').addEventListener('click', () => {
+  byId('error').hidden = true;
+  generate();
+});
+byId('compare').addEventListener('click', () => {
+  byId('error').hidden = true;
+  comparing = true;
+  byId<HTMLButtonElement>('compare').disabled = true;
+  setRunning(false);
+  send({ type: 'compare' });
 });

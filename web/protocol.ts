@@ -5,6 +5,7 @@
 import type { StepNote } from '../src/data/index.js';
 import type { CellType, OptimizerName } from '../src/tasks/index.js';
 import type { Place, UnitMatch } from './text-units.js';
+import type { ComparedCell } from './comparison.js';
 
 export interface PlaygroundConfig {
   /** 'sine', the name of a shipped series or of a shipped text (see datasets.ts). */
@@ -31,7 +32,9 @@ export type ToWorker =
   | { type: 'match'; from: number; to: number; threshold: number }
   | { type: 'sample'; prime: string; length: number; temperature: number; topK: number; seed: number }
   /** Music: continue the first piece's opening for `length` steps. */
-  | { type: 'generate'; length: number; temperature: number; topK: number; seed: number };
+  | { type: 'generate'; length: number; temperature: number; topK: number; seed: number }
+  /** Train an RNN and an LSTM of the same parameter count on the adding problem and measure both (comparison.ts). */
+  | { type: 'compare' };
 
 /** One heatmap of the cell view: rows are hidden units, columns time steps (row-major). */
 export interface Panel {
@@ -107,6 +110,8 @@ export type FromWorker =
       svg: string;
       midi: Uint8Array;
     }
+  | { type: 'comparing'; cell: string; done: number; of: number }
+  | { type: 'comparison'; length: number; trainLength: number; trainSteps: number; cells: ComparedCell[] }
   | { type: 'saved'; name: string; bytes: Uint8Array }
   /** The settings of a loaded file, for the page's controls. */
   | { type: 'config'; config: PlaygroundConfig }

@@ -14,6 +14,7 @@ import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
 import { buildMusicTask, generateContinuation } from './music-task.js';
+import { compareCell, COMPARISON, type ComparedCell } from './comparison.js';
 import { buildTextTask, matchSpan, sampleText, textView, type TextView } from './text-task.js';
 
 interface WorkerScope {
@@ -296,6 +297,19 @@ async function run(current: PageTask): Promise<void> {
   postAll(current, loss);
 }
 
+/** Both cells one after the other, saying which one runs (a few seconds each; the page's model is paused). */
+async function compare(): Promise<void> {
+  const cells: ComparedCell[] = [];
+  for (const cell of COMPARISON.cells) {
+    post({ type: 'comparing', cell, done: cells.length, of: COMPARISON.cells.length });
+    // Let the message leave before the worker is busy for seconds.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    cells.push(compareCell(cell));
+  }
+  const { length, trainLength, trainSteps } = COMPARISON;
+  post({ type: 'comparison', length, trainLength, trainSteps, cells });
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'reset':
@@ -337,6 +351,9 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: 'sampled', prime, text: sampleText(requireText('sampling'), { prime, length, temperature, topK, seed }) });
       return;
     }
+    case 'compare':
+      await pause();
+      return compare();
     case 'generate': {
       const { length, temperature, topK, seed } = message;
       post({ type: 'music', step, ...generateContinuation(requireMusic('generating music'), { length, temperature, topK, seed }) });
