@@ -57,6 +57,25 @@ test('cell view: every gate of each cell from the reference cells, on the fused 
   assert.throws(() => cellView(model('gru', 2), wave(5), 2), /layer must be in \[0, 1\], received 2/);
 });
 
+test('the RNN cell with relu units: a task recipe option; the cell view re-runs it with relu', () => {
+  const config = { cell: 'rnn' as const, nonlinearity: 'relu' as const, hiddenSize: 6, numLayers: 2, dropout: 0, bidirectional: false, input: { kind: 'dense' as const, size: 1 }, outputSize: 1 };
+  const relu = new SequenceModel(config, new Generator(3));
+  assert.equal((relu.rnn as { nonlinearity?: string }).nonlinearity, 'relu');
+  for (const layer of [0, 1]) {
+    const view = cellView(relu, wave(30), layer);
+    assert.ok(view.referenceError < 1e-5, `relu reference cells against the fused forward: ${view.referenceError}`);
+    const h = view.panels[0]!.values;
+    assert.ok(Math.min(...h) === 0 && Math.max(...h) > 0, 'relu: h >= 0, some units on');
+  }
+  // The same weights read with tanh would differ: the option reaches the layer.
+  const tanh = new SequenceModel({ ...config, nonlinearity: 'tanh' }, new Generator(3));
+  assert.ok(cellView(tanh, wave(30), 0).panels[0]!.values.some((v) => v < 0));
+  assert.throws(() => new SequenceModel({ ...config, nonlinearity: 'sigmoid' as 'relu' }, new Generator(3)), /nonlinearity must be one of tanh, relu, received "sigmoid"/);
+  assert.throws(() => new SequenceModel({ ...config, cell: 'gru' }, new Generator(3)), /nonlinearity 'relu' applies to the rnn cell only, received cell 'gru'/);
+  relu.dispose();
+  tanh.dispose();
+});
+
 test('gradients through time: dLoss/dh_t by the chain rule, for the last steps of an RNN', () => {
   const m = model('rnn', 1);
   const x = wave(40);
@@ -344,8 +363,21 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
     assert.equal((await page.getAttribute('#gradient-chart', 'data-first'))!.split(',').length, 2, 'one gradient line per layer');
     await page.fill('#layers', '1');
+    // The RNN with relu units: only h, and never below zero.
+    await page.selectOption('#cell', 'rnn-relu');
+    await page.fill('#hidden', '16');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(16 * (1 + 16 + 2) + 17) && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'h']);
+    const reluValues = [];
+    for (const [unit, t] of [[0, 5], [3, 30], [7, 60], [12, 79], [15, 1]] as const) reluValues.push((await hover('h', unit, t)).value);
+    assert.ok(reluValues.every((v) => v >= 0), `relu h: ${reluValues}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.selectOption('#cell', 'gru');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="r"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
 
-    // A bad setting: a readable message in the page, and the worker lives on.
+    // A bad setting (each refused one puts the model's own settings back in the controls): a readable message in the page, and the worker lives on.
     await page.fill('#hidden', '0');
     await page.click('#reset');
     await page.waitForSelector('#error:not([hidden])');

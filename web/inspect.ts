@@ -55,7 +55,7 @@ function traceLayer(model: SequenceModel, layer: number, inputs: Tensor[], pertu
       for (const [name, gate] of Object.entries(next.gates)) record(name, gate);
       h = next.h;
     } else {
-      h = reference.rnnStep(x, h, w, 'tanh');
+      h = reference.rnnStep(x, h, w, model.config.nonlinearity ?? 'tanh');
     }
     if (perturb) h = h.add(perturb[t]!);
     record('h', h);

@@ -28,11 +28,14 @@ function showError(message: string): void {
   box.hidden = false;
 }
 
+/** The cell menu's 'rnn-relu' is the RNN cell with relu units. */
 function readConfig(): PlaygroundConfig {
   const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  const cell = byId<HTMLSelectElement>('cell').value;
   return {
     dataset: byId<HTMLSelectElement>('dataset').value,
-    cell: byId<HTMLSelectElement>('cell').value as CellType,
+    cell: (cell === 'rnn-relu' ? 'rnn' : cell) as CellType,
+    ...(cell === 'rnn-relu' ? { nonlinearity: 'relu' as const } : {}),
     hidden: number('hidden'),
     layers: number('layers'),
     seqLen: number('seq-len'),
@@ -46,7 +49,7 @@ function readConfig(): PlaygroundConfig {
 /** Shows a loaded file's settings in the controls (values the worker then validates). */
 function writeConfig(config: PlaygroundConfig): void {
   const values: Record<string, unknown> = {
-    dataset: config.dataset, cell: config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
+    dataset: config.dataset, cell: config.cell === 'rnn' && config.nonlinearity === 'relu' ? 'rnn-relu' : config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
   };
   for (const [id, value] of Object.entries(values)) byId<HTMLInputElement | HTMLSelectElement>(id).value = String(value);
 }

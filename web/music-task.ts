@@ -6,13 +6,14 @@
 import { writeMidi } from '../src/data/index.js';
 import { createMusicTask, type MusicTask, type Piece } from '../src/tasks/index.js';
 import { pianoRoll } from '../src/viz/index.js';
+import { modelSettings, trainingSettings } from './settings.js';
 import type { FromWorker, PlaygroundConfig } from './protocol.js';
 
 export function buildMusicTask(settings: PlaygroundConfig, pieces: readonly Piece[]): MusicTask {
   return createMusicTask(
     {
-      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.1 },
-      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
+      training: trainingSettings(settings, 0.1),
+      model: modelSettings(settings),
       encoding: 'mono',
       embedding: 0,
     },

@@ -3,7 +3,7 @@
  * arrays (structured clone), small enough at the sizes the page offers.
  */
 import type { StepNote } from '../src/data/index.js';
-import type { CellType, OptimizerName } from '../src/tasks/index.js';
+import type { CellType, Nonlinearity, OptimizerName } from '../src/tasks/index.js';
 import type { Place, UnitMatch } from './text-units.js';
 import type { ComparedCell } from './comparison.js';
 
@@ -11,6 +11,8 @@ export interface PlaygroundConfig {
   /** 'sine', the name of a shipped series or of a shipped text (see datasets.ts). */
   dataset: string;
   cell: CellType;
+  /** The RNN's activation (absent: tanh). */
+  nonlinearity?: Nonlinearity;
   hidden: number;
   layers: number;
   seqLen: number;

@@ -4,6 +4,7 @@
  * search over those activations (text-units.ts) and sampling (generateText). No training here.
  */
 import { createTextTask, generateText, textActivations, type TextTask } from '../src/tasks/index.js';
+import { modelSettings, trainingSettings } from './settings.js';
 import type { FromWorker, PlaygroundConfig } from './protocol.js';
 import { findPlaces, rankUnits, type Activations } from './text-units.js';
 
@@ -17,8 +18,8 @@ const SEARCH_UNITS = 3;
 export function buildTextTask(settings: PlaygroundConfig, text: string, source: string): TextTask {
   return createTextTask(
     {
-      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.1 },
-      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
+      training: trainingSettings(settings, 0.1),
+      model: modelSettings(settings),
       embedding: 0,
       validationBatches: VALIDATION_BATCHES,
     },

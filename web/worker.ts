@@ -13,6 +13,7 @@ import { DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { modelSettings, trainingSettings } from './settings.js';
 import { buildMusicTask, generateContinuation } from './music-task.js';
 import { compareCell, COMPARISON, type ComparedCell } from './comparison.js';
 import { buildTextTask, matchSpan, sampleText, textView, type TextView } from './text-task.js';
@@ -188,8 +189,8 @@ function buildTask(settings: PlaygroundConfig): PageTask {
   if (pieces !== undefined) return buildMusicTask(settings, pieces);
   return createSeriesTask(
     {
-      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.2 },
-      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
+      training: trainingSettings(settings, 0.2),
+      model: modelSettings(settings),
       target: 'level',
     },
     loadDataset(settings.dataset),

@@ -16,8 +16,13 @@ export type CellType = (typeof CELLS)[number];
 /** Dense features per step, or class ids fed through an embedding (size 0: one-hot vectors). */
 export type ModelInput = { kind: 'dense'; size: number } | { kind: 'classes'; classes: number; embedding: number };
 
+export const NONLINEARITIES = ['tanh', 'relu'] as const;
+export type Nonlinearity = (typeof NONLINEARITIES)[number];
+
 export interface ModelConfig {
   cell: CellType;
+  /** The RNN cell's activation (absent: tanh, as in runs made before the option existed); other cells have none. */
+  nonlinearity?: Nonlinearity;
   hiddenSize: number;
   numLayers: number;
   /** Between recurrent layers and before the head, in training mode only. */
@@ -39,6 +44,10 @@ export interface SequenceInput {
 
 export function checkModelConfig(config: ModelConfig): ModelConfig {
   checkChoice('cell', config.cell, CELLS);
+  if (config.nonlinearity !== undefined) {
+    checkChoice('nonlinearity', config.nonlinearity, NONLINEARITIES);
+    if (config.cell !== 'rnn' && config.nonlinearity !== 'tanh') throw new Error(`nonlinearity '${config.nonlinearity}' applies to the rnn cell only, received cell '${config.cell}'`);
+  }
   checkInteger('hidden', config.hiddenSize, 1, 65536);
   checkInteger('layers', config.numLayers, 1, 64);
   checkProbability('dropout', config.dropout);
@@ -77,7 +86,7 @@ export class SequenceModel extends Module {
       generator,
     };
     const rnn =
-      config.cell === 'rnn' ? new RNN(options)
+      config.cell === 'rnn' ? new RNN({ ...options, nonlinearity: config.nonlinearity ?? 'tanh' })
       : config.cell === 'gru' ? new GRU(options)
       : new LSTM({ ...options, peephole: config.cell === 'peephole' });
     this.rnn = this.registerModule('rnn', rnn);
