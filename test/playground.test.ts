@@ -38,7 +38,7 @@ function model(cell: CellType, layers: number, seed = 3): SequenceModel {
 const wave = (n: number): Float32Array => Float32Array.from({ length: n }, (_, t) => Math.sin((2 * Math.PI * t) / 25));
 
 test('cell view: every gate of each cell from the reference cells, on the fused forward, in its range', () => {
-  const expected: Record<CellType, string[]> = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], peephole: ['i', 'f', 'g', 'o', 'c', 'h'], gru: ['r', 'z', 'n', 'h'], rnn: ['h'] };
+  const expected: Record<CellType, string[]> = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], peephole: ['i', 'f', 'g', 'o', 'c', 'pi', 'pf', 'po', 'h'], gru: ['r', 'z', 'n', 'h'], rnn: ['h'] };
   for (const cell of Object.keys(expected) as CellType[]) {
     const m = model(cell, 2);
     for (const layer of [0, 1]) {
@@ -55,6 +55,25 @@ test('cell view: every gate of each cell from the reference cells, on the fused 
     m.dispose();
   }
   assert.throws(() => cellView(model('gru', 2), wave(5), 2), /layer must be in \[0, 1\], received 2/);
+});
+
+test('cell view: the peepholes\' contributions are w_ci ⊙ c_t-1, w_cf ⊙ c_t-1 and w_co ⊙ c_t', () => {
+  const m = model('peephole', 1);
+  const steps = 30;
+  const panels = new Map(cellView(m, wave(steps), 0).panels.map((p) => [p.name, p.values]));
+  const weight = (name: string): Float32Array => new Map(m.rnn.namedParameters()).get(name)!.data as Float32Array;
+  const [wci, wcf, wco] = ['weight_ci_l0', 'weight_cf_l0', 'weight_co_l0'].map(weight);
+  const c = panels.get('c')!;
+  for (let u = 0; u < 6; u++) {
+    for (let t = 0; t < steps; t++) {
+      const previous = t > 0 ? c[u * steps + t - 1]! : 0;
+      for (const [name, expected] of [['pi', previous * wci![u]!], ['pf', previous * wcf![u]!], ['po', c[u * steps + t]! * wco![u]!]] as const) {
+        assert.ok(Math.abs(panels.get(name)![u * steps + t]! - expected) < 1e-6, `${name} unit ${u} t ${t}`);
+      }
+    }
+  }
+  assert.ok(panels.get('pf')!.some((v) => Math.abs(v) > 1e-3), 'the contributions are not all zero');
+  m.dispose();
 });
 
 test('the RNN cell with relu units: a task recipe option; the cell view re-runs it with relu', () => {
@@ -372,6 +391,14 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const reluValues = [];
     for (const [unit, t] of [[0, 5], [3, 30], [7, 60], [12, 79], [15, 1]] as const) reluValues.push((await hover('h', unit, t)).value);
     assert.ok(reluValues.every((v) => v >= 0), `relu h: ${reluValues}`);
+    // The peephole LSTM: what each peephole adds to its gate, beside the gates.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.selectOption('#cell', 'peephole');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="pf"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'i', 'f', 'g', 'o', 'c', 'pi', 'pf', 'po', 'h']);
+    const peephole = await hover('pf', 4, 50);
+    assert.ok(Number.isFinite(peephole.value) && peephole.text.startsWith('pf: peephole into f (w_cf ⊙ c_t-1) · unit 4, t=50: '), peephole.text);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.selectOption('#cell', 'gru');
     await page.click('#reset');

@@ -4,7 +4,7 @@
  * weights. Nothing here trains; it reads a SequenceModel from src/tasks.
  */
 import '../src/ops/index.js';
-import { linear } from '../src/ops/index.js';
+import { linear, mul } from '../src/ops/index.js';
 import { reference, type DirectionWeights } from '../src/nn/index.js';
 import { directionWeights } from '../src/nn/recurrent/layout.js';
 import { fromArray, noGrad, zeros, type Tensor } from '../src/tensor/index.js';
@@ -48,6 +48,13 @@ function traceLayer(model: SequenceModel, layer: number, inputs: Tensor[], pertu
       const next = reference.lstmStep(x, h, c, w);
       for (const [name, gate] of Object.entries(next.gates)) record(name, gate);
       record('c', next.c);
+      if (w.peephole) {
+        // What each peephole adds to its gate's pre-activation: i and f see c_{t-1}, o sees c_t.
+        const [wci, wcf, wco] = w.peephole;
+        record('pi', mul(c, wci));
+        record('pf', mul(c, wcf));
+        record('po', mul(next.c, wco));
+      }
       h = next.h;
       c = next.c;
     } else if (cell === 'gru') {
