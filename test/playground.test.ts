@@ -274,8 +274,12 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
       const loss = Number(document.getElementById('val-loss')!.textContent);
       return loss > 0 && loss < target;
     }, TARGET_LOSS, { timeout: 180_000, polling: 250 });
-    // Keep training a little longer, so the stretch covers several redraws of every view.
-    await page.waitForTimeout(Math.max(0, 6000 - (Date.now() - started)));
+    // Keep training a little longer, so the stretch covers several redraws of every view; the
+    // gradients refresh while it runs too (the cell view waits for a pause).
+    await page.waitForTimeout(Math.max(0, 7000 - (Date.now() - started)));
+    assert.equal(await page.isDisabled('#pause'), false, 'still training');
+    assert.ok(Number(await page.getAttribute('#gradient-chart', 'data-step')) > 0, 'the gradients refreshed while training');
+    assert.equal(await page.getAttribute('#heatmaps', 'data-step'), '0', 'the cell view waits for a pause');
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     const longest = Math.max(0, ...longTasks);
     console.log(`playground: ${longTasks.length} long tasks during ${((Date.now() - started) / 1000).toFixed(1)} s of training, longest ${longest.toFixed(0)} ms; ${await page.textContent('#steps-per-second')} steps/s`);

@@ -30,13 +30,15 @@ const post = (message: FromWorker): void => scope.postMessage(message);
 const INSPECT_STEPS = 80;
 const GRADIENT_STEPS = 300;
 /**
- * How often the running loop refreshes the line charts, in milliseconds; rarer redraws leave the
- * page's main thread more room on a busy machine. The cell view and the gradients are recomputed when
- * training pauses or steps: each is an op-by-op pass over the reference cells (80 and 300 steps) that
- * would slow training, and gates that change with every step are read better paused.
+ * How often the running loop refreshes the views, in milliseconds; rarer redraws leave the page's
+ * main thread more room on a busy machine. The gradients (an op-by-op pass over 300 steps of the
+ * reference cells, pausing training while it runs) refresh the least often. The cell view is
+ * recomputed only when training pauses or steps: swapping in its heatmap images (thousands of SVG
+ * rects) while training held the page's main thread for 190-520 ms, even one panel per frame.
  */
 const PROGRESS_EVERY = 250;
 const PREDICTIONS_EVERY = 1000;
+const GRADIENTS_EVERY = 3000;
 
 type PageTask = SeriesTask | TextTask | MusicTask;
 let task: PageTask | null = null;
@@ -131,6 +133,11 @@ function postInsight(current: SeriesTask): void {
     inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
     panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
   });
+  postGradients(current);
+}
+
+function postGradients(current: SeriesTask): void {
+  const { z, end } = scaled(current);
   const long = Math.min(GRADIENT_STEPS, end - 1);
   const norms = gradientNorms(current.model, z.slice(end - 1 - long, end - 1), z[end - 1]!);
   post({ type: 'gradients', step, steps: long, norms });
@@ -272,7 +279,7 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
 async function run(current: PageTask): Promise<void> {
-  const last = { progress: 0, predictions: performance.now() };
+  const last = { progress: 0, predictions: performance.now(), gradients: performance.now() };
   let loss = NaN;
   try {
     await train(current, {
@@ -287,6 +294,7 @@ async function run(current: PageTask): Promise<void> {
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
         if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current);
+        if (current.name === 'series' && now - last.gradients > GRADIENTS_EVERY) (last.gradients = now), postGradients(current);
       },
     });
   } catch (error) {
