@@ -10,7 +10,7 @@
 // RECURRENT_REQUIRE_BROWSER=1 makes a missing browser a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Generator } from '../src/tensor/index.js';
 import { parseMidi } from '../src/data/index.js';
-import { SequenceModel, type CellType } from '../src/tasks/index.js';
+import { SequenceModel, sineSeries, type CellType } from '../src/tasks/index.js';
+import { runCli } from './helpers/cli.js';
 import { cellView, gradientNorms } from '../web/inspect.js';
 import { findPlaces, rankUnits } from '../web/text-units.js';
 import { buildPlayground, servePlayground, serverUrl } from '../scripts/playground.js';
@@ -755,6 +756,62 @@ test('the playground in Chromium: an RNN and an LSTM of one size trained side by
     assert.equal(await page.isDisabled('#compare'), false);
     await page.$eval('#comparison-chart', (e) => e.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-comparison.png') });
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    await page.close();
+  } finally {
+    await browser.close();
+    server?.close();
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('the playground in Chromium: a run folder trained by the CLI loads and forecasts as recurrent predict does', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
+  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
+  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-cli-'));
+  const run = join(out, 'run');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  let server: Server | null = null;
+  try {
+    // A small GRU on the sine, with the CLI's own recipe (target delta, validation and test parts).
+    const trained = await runCli(['train', 'series', '--data', 'sine', '--cell', 'gru', '--hidden', '12', '--seq-len', '20', '--steps', '40', '--out', run]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8')) as { summary: { testIndex: number } };
+    // The page forecasts past the data the model may see (up to the test part): recurrent predict on that data.
+    const seen = sineSeries();
+    const end = config.summary.testIndex;
+    const csv = join(out, 'seen.csv');
+    await writeFile(csv, 'time,value\n' + Array.from(seen.values.subarray(0, end), (v, t) => `${t},${v}`).join('\n') + '\n');
+    const predicted = await runCli(['predict', 'series', '--model', run, '--data', csv, '--horizon', '50', '--json']);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const cliForecast = (JSON.parse(predicted.stdout) as { forecast: number[] }).forecast;
+    assert.equal(cliForecast.length, 50);
+
+    const built = join(out, 'page');
+    await buildPlayground(built);
+    server = await servePlayground(built, { isolated: true });
+    const { page, errors } = await openPage(browser, serverUrl(server));
+    await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
+    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'gru' && document.getElementById('parameters')!.textContent === String(3 * 12 * (1 + 12 + 2) + 13));
+    await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['forecast'] !== undefined && document.getElementById('val-loss')!.dataset['step'] === '0');
+    assert.equal(await page.inputValue('#hidden'), '12');
+    assert.equal(await page.inputValue('#seq-len'), '20');
+    const pageForecast = JSON.parse((await page.getAttribute('#prediction-chart', 'data-forecast'))!) as number[];
+    assert.equal(pageForecast.length, 50, 'two periods of the sine');
+    const worst = Math.max(...pageForecast.map((v, k) => Math.abs(v - cliForecast[k]!)));
+    console.log(`playground: a CLI run's 50-step forecast in the page differs from recurrent predict's by at most ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
+
+    // A config.json alone, and a run of data the page does not have: messages that say what to do.
+    await page.setInputFiles('#load', [join(run, 'config.json')]);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /config\.json came without a checkpoint: choose it together with the run folder's best\.safetensors/);
+    const elsewhere = JSON.parse(await readFile(join(run, 'config.json'), 'utf8')) as { data: Record<string, unknown> };
+    elsewhere.data = { ...elsewhere.data, synthetic: null, path: '/home/someone/sales.csv', shipped: false };
+    await page.setInputFiles('#load', [
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(elsewhere)) },
+      { name: 'best.safetensors', mimeType: 'application/octet-stream', buffer: await readFile(join(run, 'best.safetensors')) },
+    ]);
+    await page.waitForFunction(() => /sales\.csv; the page holds only the series sine, AirPassengers/.test(document.getElementById('error')!.textContent ?? ''));
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
     await page.close();
   } finally {

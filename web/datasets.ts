@@ -42,7 +42,8 @@ const MUSIC: Record<string, Record<string, Uint8Array>> = {
   },
 };
 
-export const DATASETS: readonly string[] = ['sine', ...Object.keys(SHIPPED), ...Object.keys(TEXTS), ...Object.keys(MUSIC)];
+export const SERIES_DATASETS: readonly string[] = ['sine', ...Object.keys(SHIPPED)];
+export const DATASETS: readonly string[] = [...SERIES_DATASETS, ...Object.keys(TEXTS), ...Object.keys(MUSIC)];
 
 /** The pieces of a music dataset (the melody track of each file, in sixteenths, as the CLI reads them), or undefined. */
 export function datasetPieces(name: string): Piece[] | undefined {

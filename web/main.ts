@@ -132,6 +132,7 @@ function receive(message: FromWorker): void {
       setText('val-rmse', `${format(message.rmse)} (last value: ${format(message.rmseLast)})`);
       byId('val-rmse').dataset['rmse'] = String(message.rmse);
       byId('val-loss').dataset['step'] = String(message.step);
+      byId('prediction-chart').dataset['forecast'] = JSON.stringify(message.forecast);
       predictionChart.update(message.time, message.target, message.prediction, message.forecastTime, message.forecast);
       return;
     case 'inspect':
@@ -243,15 +244,27 @@ byId('pause').addEventListener('click', () => send({ type: 'pause' }));
 byId('step').addEventListener('click', () => send({ type: 'step' }));
 byId('reset').addEventListener('click', reset);
 byId('save').addEventListener('click', () => send({ type: 'save' }));
+/**
+ * One weights file the page saved, or a CLI run folder's config.json with its checkpoint (the best
+ * one when both are there, as the CLI's predict chooses).
+ */
+async function loadFiles(files: File[]): Promise<ToWorker> {
+  const config = files.find((file) => file.name.endsWith('.json'));
+  if (!config) {
+    if (files.length !== 1) throw new Error(`choose one weights file, or a run folder's config.json with its checkpoint; received ${files.length} files`);
+    return { type: 'load', name: files[0]!.name, bytes: new Uint8Array(await files[0]!.arrayBuffer()) };
+  }
+  const checkpoint = files.find((file) => file.name === 'best.safetensors') ?? files.find((file) => file.name === 'latest.safetensors') ?? files.find((file) => file.name.endsWith('.safetensors'));
+  if (!checkpoint) throw new Error(`${config.name} came without a checkpoint: choose it together with the run folder's best.safetensors (or latest.safetensors)`);
+  return { type: 'load-run', configName: config.name, config: await config.text(), checkpointName: checkpoint.name, checkpoint: new Uint8Array(await checkpoint.arrayBuffer()) };
+}
+
 byId<HTMLInputElement>('load').addEventListener('change', (event) => {
   const input = event.target as HTMLInputElement;
-  const file = input.files?.[0];
-  if (!file) return;
+  const files = Array.from(input.files ?? []);
+  if (files.length === 0) return;
   byId('error').hidden = true;
-  file.arrayBuffer().then(
-    (buffer) => send({ type: 'load', name: file.name, bytes: new Uint8Array(buffer) }),
-    (error: unknown) => showError(`could not read ${file.name}: ${String(error)}`),
-  );
+  loadFiles(files).then(send, (error: unknown) => showError(error instanceof Error ? error.message : String(error)));
   input.value = '';
 });
 byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));

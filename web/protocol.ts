@@ -2,8 +2,8 @@
  * The messages between the playground page and its training worker. Arrays travel as plain number
  * arrays (structured clone), small enough at the sizes the page offers.
  */
-import type { StepNote } from '../src/data/index.js';
-import type { CellType, Nonlinearity, OptimizerName } from '../src/tasks/index.js';
+import type { StepNote, ZScoreJSON } from '../src/data/index.js';
+import type { CellType, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
 import type { Place, UnitMatch } from './text-units.js';
 import type { ComparedCell } from './comparison.js';
 
@@ -20,6 +20,11 @@ export interface PlaygroundConfig {
   optimizer: OptimizerName;
   batch: number;
   seed: number;
+  /** A series run trained by the CLI keeps the CLI's recipe: its target, splits and saved normalisation. */
+  target?: SeriesTarget;
+  valSplit?: number;
+  testSplit?: number;
+  normalization?: ZScoreJSON;
 }
 
 export type ToWorker =
@@ -30,6 +35,8 @@ export type ToWorker =
   | { type: 'inspect'; layer: number }
   | { type: 'save' }
   | { type: 'load'; name: string; bytes: Uint8Array }
+  /** A CLI run folder: its config.json and its checkpoint, dropped or chosen together. */
+  | { type: 'load-run'; configName: string; config: string; checkpointName: string; checkpoint: Uint8Array }
   /** Text: rank the units that match characters [from, to) of the shown text, and find where they fire alike. */
   | { type: 'match'; from: number; to: number; threshold: number }
   | { type: 'sample'; prime: string; length: number; temperature: number; topK: number; seed: number }

@@ -9,7 +9,13 @@ export function modelSettings(settings: PlaygroundConfig): Omit<ModelConfig, 'in
   };
 }
 
-/** The page trains with clipping at 1 and holds out `valSplit` for validation (no test part). */
+/**
+ * The page trains with clipping at 1 and holds out `valSplit` for validation (no test part), unless
+ * the settings carry a CLI run's own splits.
+ */
 export function trainingSettings(settings: PlaygroundConfig, valSplit: number): TrainingConfig {
-  return { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit };
+  return {
+    seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen,
+    valSplit: settings.valSplit ?? valSplit, ...(settings.testSplit === undefined ? {} : { testSplit: settings.testSplit }),
+  };
 }

@@ -4,12 +4,13 @@
  * page can show it; the worker never dies silently.
  */
 import { ZScore } from '../src/data/index.js';
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
+import { decodeCheckpoint, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
 import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
+import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
+import { cliRunSettings } from './cli-run.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
@@ -198,7 +199,8 @@ function buildTask(settings: PlaygroundConfig): PageTask {
     {
       training: trainingSettings(settings, 0.2),
       model: modelSettings(settings),
-      target: 'level',
+      target: settings.target ?? 'level',
+      ...(settings.normalization ? { normalization: settings.normalization } : {}),
     },
     loadDataset(settings.dataset),
   );
@@ -277,6 +279,19 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
   await reset(parsed, weights);
 }
 
+/** A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load strictly. */
+async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promise<void> {
+  const settings = cliRunSettings(message.config, message.configName, SERIES_DATASETS);
+  let weights: Record<string, Tensor>;
+  try {
+    weights = decodeCheckpoint(message.checkpoint, message.checkpointName).model;
+  } catch (error) {
+    throw new Error(`${message.checkpointName} is not a checkpoint of a CLI run: ${describe(error)}`);
+  }
+  post({ type: 'config', config: settings });
+  await reset(settings, weights);
+}
+
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
 async function run(current: PageTask): Promise<void> {
   const last = { progress: 0, predictions: performance.now(), gradients: performance.now() };
@@ -349,6 +364,8 @@ async function handle(message: ToWorker): Promise<void> {
       return save(requireTask());
     case 'load':
       return load(message.name, message.bytes);
+    case 'load-run':
+      return loadRun(message);
     case 'match': {
       await pause();
       const view = currentTextView(requireText('the unit search'));
