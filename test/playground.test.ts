@@ -346,6 +346,42 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const input = await hover('input', 0, 40);
     assert.ok(Math.abs(input.value) <= 1.01 && input.text.endsWith(`input ${input.value.toFixed(4)}`), input.text);
 
+    // Draw an input (a step: high for the first half, low for the second): the cell view and the
+    // prediction follow what was drawn; 'Back to the data' returns to the validation window.
+    const fromData = { f: (await hover('f', 3, 10)).value, prediction: await page.getAttribute('#draw-input', 'data-prediction') };
+    const canvas = await page.$eval('#draw-input', (e) => {
+      e.scrollIntoView({ block: 'center' });
+      const box = e.getBoundingClientRect();
+      const d = (e as HTMLElement).dataset;
+      return { left: box.left, top: box.top, scale: box.width / (e as HTMLCanvasElement).width, low: Number(d['low']), high: Number(d['high']), drawn: d['drawn'] };
+    });
+    assert.equal(canvas.drawn, 'false');
+    const at = (t: number, value: number): [number, number] => [
+      canvas.left + canvas.scale * (8 + (t / 79) * (1100 - 16)),
+      canvas.top + canvas.scale * (8 + ((canvas.high - value) / (canvas.high - canvas.low)) * (140 - 16)),
+    ];
+    const [highValue, lowValue] = [canvas.low + 0.8 * (canvas.high - canvas.low), canvas.low + 0.25 * (canvas.high - canvas.low)];
+    await page.mouse.move(...at(0, highValue));
+    await page.mouse.down();
+    await page.mouse.move(...at(39, highValue), { steps: 8 });
+    await page.mouse.move(...at(40, lowValue));
+    await page.mouse.move(...at(79, lowValue), { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('draw-input')!.dataset['drawn'] === 'true');
+    const tolerance = 0.02 * (canvas.high - canvas.low);
+    for (const [t, expected] of [[0, highValue], [20, highValue], [39, highValue], [40, lowValue], [60, lowValue], [79, lowValue]] as const) {
+      const drawn = await hover('input', 0, t);
+      assert.ok(Math.abs(drawn.value - expected) < tolerance, `drawn input at t=${t}: ${drawn.value}, expected about ${expected}`);
+    }
+    const fromDrawing = { f: (await hover('f', 3, 10)).value, prediction: JSON.parse((await page.getAttribute('#draw-input', 'data-prediction'))!) as number[] };
+    assert.equal(fromDrawing.prediction.length, 80);
+    assert.notDeepEqual(fromDrawing.prediction, JSON.parse(fromData.prediction!), 'the prediction follows the drawn input');
+    assert.notEqual(fromDrawing.f, fromData.f, 'the forget gate reads the drawn input');
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-drawn.png'), fullPage: true });
+    await page.click('#undraw');
+    await page.waitForFunction(() => document.getElementById('draw-input')!.dataset['drawn'] === 'false');
+    assert.equal((await hover('input', 0, 40)).value, input.value, 'back to the validation window');
+
     // Gradients through time: 300 steps; the last prediction barely feels the first state any more.
     const gradient = await page.$eval('#gradient-chart', (e) => {
       const d = (e as HTMLElement).dataset;

@@ -146,3 +146,13 @@ export function gradientNorms(model: SequenceModel, values: Float32Array, target
     }),
   );
 }
+
+/**
+ * The model's prediction of the next value after each step of `z` (z-scale), reading it from a zero
+ * state as the cell view does: its output, plus the input for a model that predicts the change.
+ */
+export function nextValuePredictions(model: SequenceModel, z: Float32Array, target: 'level' | 'delta'): Float32Array {
+  model.eval();
+  const output = noGrad(() => model.forward({ data: z, steps: z.length, batch: 1 }).output.data);
+  return Float32Array.from(z, (value, t) => output[t]! + (target === 'delta' ? value : 0));
+}

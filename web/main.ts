@@ -8,6 +8,7 @@ import { CellView } from './cell-view.js';
 import { ComparisonChart, GradientChart, LossChart, PredictionChart } from './charts.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
 import { MusicView } from './music-view.js';
+import { InputDrawing } from './draw-input.js';
 import { TextView } from './text-view.js';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -59,6 +60,8 @@ const lossChart = new LossChart(byId('loss-chart'));
 const gradientChart = new GradientChart(byId('gradient-chart'));
 const comparisonChart = new ComparisonChart(byId('comparison-chart'));
 const cellView = new CellView(byId('heatmaps'), byId('hover'));
+const layer = (): number => Number(byId<HTMLSelectElement>('layer').value);
+const drawing = new InputDrawing(byId<HTMLCanvasElement>('draw-input'), (input) => send({ type: 'inspect', layer: layer(), input }));
 const textView = new TextView(
   { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout') },
   (from, to) => send({ type: 'match', from, to, threshold: byId<HTMLInputElement>('text-threshold').valueAsNumber }),
@@ -137,6 +140,7 @@ function receive(message: FromWorker): void {
       return;
     case 'inspect':
       cellView.show(message);
+      drawing.show(message.input, message.prediction, message.drawn);
       setText('reference-error', `(op-by-op cells match the model's fused kernels to ${message.referenceError.toExponential(1)})`);
       byId('reference-error').dataset['value'] = String(message.referenceError);
       return;
@@ -267,7 +271,8 @@ byId<HTMLInputElement>('load').addEventListener('change', (event) => {
   loadFiles(files).then(send, (error: unknown) => showError(error instanceof Error ? error.message : String(error)));
   input.value = '';
 });
-byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));
+byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: layer() }));
+byId('undraw').addEventListener('click', () => send({ type: 'inspect', layer: layer(), input: null }));
 byId('sample').addEventListener('click', () => {
   byId('error').hidden = true;
   const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;

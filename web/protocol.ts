@@ -32,7 +32,8 @@ export type ToWorker =
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step' }
-  | { type: 'inspect'; layer: number }
+  /** `input`: a drawn input (values on the series' scale) instead of the validation window; null goes back to it. */
+  | { type: 'inspect'; layer: number; input?: number[] | null }
   | { type: 'save' }
   | { type: 'load'; name: string; bytes: Uint8Array }
   /** A CLI run folder: its config.json and its checkpoint, dropped or chosen together. */
@@ -84,6 +85,10 @@ export type FromWorker =
       hidden: number;
       steps: number;
       input: number[];
+      /** Whether the input is one the user drew. */
+      drawn: boolean;
+      /** The model's prediction of the next value after each step of the input. */
+      prediction: number[];
       inputSvg: string;
       panels: DrawnPanel[];
       /** Largest |h| difference between the op-by-op cells and the model's fused forward. */

@@ -12,7 +12,7 @@ import { checkInteger } from '../src/tasks/checks.js';
 import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
 import { panelSvg } from './heatmaps.js';
-import { cellView, gradientNorms } from './inspect.js';
+import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
 import { modelSettings, trainingSettings } from './settings.js';
 import { buildMusicTask, generateContinuation } from './music-task.js';
@@ -53,6 +53,8 @@ let step = 0;
 let running = false;
 let loop: Promise<void> | null = null;
 let inspectLayer = 0;
+/** An input the user drew for the cell view (series scale), until Reset or 'back to the data'. */
+let drawnInput: number[] | null = null;
 let rate = { since: 0, steps: 0, perSecond: 0 };
 
 function requireTask(): PageTask {
@@ -121,16 +123,31 @@ function scaled(current: SeriesTask): { z: Float32Array; from: number; end: numb
   return { z, from: summary.splitIndex, end: summary.testIndex ?? data.values.length };
 }
 
-function postInsight(current: SeriesTask): void {
-  const { z, from, end } = scaled(current);
-  const { hiddenSize, numLayers } = current.model.config;
+/** The input the cell view reads: the one the user drew, or a validation window. */
+function inspectedInput(current: SeriesTask): number[] {
+  if (drawnInput) return drawnInput;
+  const { from, end } = scaled(current);
   const start = Math.max(0, Math.min(from, end - INSPECT_STEPS));
-  const window = z.slice(start, Math.min(end, start + INSPECT_STEPS));
+  return Array.from(current.data.values.subarray(start, Math.min(end, start + INSPECT_STEPS)));
+}
+
+function checkDrawn(input: unknown): number[] {
+  if (!Array.isArray(input) || input.length < 2 || input.length > 1000 || !input.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`a drawn input must be 2 to 1000 finite numbers, received ${Array.isArray(input) ? `${input.length} values` : String(input)}`);
+  }
+  return input as number[];
+}
+
+function postInsight(current: SeriesTask): void {
+  const { hiddenSize, numLayers } = current.model.config;
+  const zscore = ZScore.fromJSON(current.summary.normalization);
+  const input = inspectedInput(current);
+  const window = zscore.apply(Float32Array.from(input));
   const layer = Math.min(inspectLayer, numLayers - 1);
   const { panels, referenceError } = cellView(current.model, window, layer);
-  const input = Array.from(current.data.values.subarray(start, start + window.length));
+  const prediction = Array.from(zscore.invert(nextValuePredictions(current.model, window, current.summary.target)));
   post({
-    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input,
+    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input, prediction, drawn: drawnInput !== null,
     inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
     panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
   });
@@ -240,6 +257,7 @@ async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor
   }
   task = built;
   config = settings;
+  drawnInput = null;
   shownText = null;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
@@ -356,6 +374,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
     case 'inspect':
+      if (message.input !== undefined) drawnInput = message.input === null ? null : checkDrawn(message.input);
       inspectLayer = message.layer;
       postInsight(requireSeries('the cell view'));
       return;
