@@ -1,10 +1,14 @@
 // The browser playground (web/, scripts/playground.ts). In Node: the inspection code the worker runs
-// (gates from the reference cells, gradients through time) against the fused forward and against the
-// chain rule written out. In headless Chromium (Debian's chromium through playwright-core, as
+// (gates and peephole contributions from the reference cells, relu RNNs, gradients through time)
+// against the fused forward and against the chain rule written out, and the LSTMVis-style unit search
+// on planted activations. In headless Chromium (Debian's chromium through playwright-core, as
 // test/browser.test.ts): the built page trains the sine until its validation loss is low, draws the
 // prediction, the gate heatmaps and the gradient plot (checked through the DOM and canvas pixels),
-// keeps its main thread free of long tasks, surfaces errors, and says when it runs single-threaded.
-// Screenshots go to test-results/; RECURRENT_UPDATE_DOCS=1 also writes docs/playground.png.
+// reads a drawn input, keeps its main thread free of long tasks, surfaces errors, and says when it
+// runs single-threaded; trains text, ranks units for a selected span and samples; trains music,
+// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem; and
+// loads a run folder trained by the CLI with the CLI's forecast. Screenshots go to test-results/;
+// RECURRENT_UPDATE_DOCS=1 also writes docs/playground*.png.
 //
 // Needs Chromium: .ci/run installs it. Elsewhere the browser test is skipped with the reason, unless
 // RECURRENT_REQUIRE_BROWSER=1 makes a missing browser a failure.
@@ -627,6 +631,7 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     console.log(`playground text: ${places.length} places: ${places.map((p) => JSON.stringify(shown.slice(p.from, p.to))).join(' ')}`);
     await page.$eval('#text-view', (e) => e.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-text.png'), fullPage: true });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-text.png'), join(ROOT, 'docs', 'playground-text.png'));
 
     // Sampling: greedy (temperature 0) is the same as top-k 1 at any temperature; a seed repeats a draw.
     const sample = async (settings: Record<string, string>): Promise<string> => {
@@ -732,6 +737,7 @@ test('the playground in Chromium: music, a generated continuation as a piano rol
     const seconds = Number(await page.getAttribute('#piano-roll', 'data-seconds'));
     assert.ok(Math.abs(seconds - roll.totalSteps * 60 / song.bpm / 4) < 1e-6, `${seconds} s at ${song.bpm} bpm`);
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-music.png'), fullPage: true });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-music.png'), join(ROOT, 'docs', 'playground-music.png'));
     await page.click('#play');
     await page.waitForFunction(() => document.getElementById('piano-roll')!.dataset['state'] === 'stopped');
     assert.equal(await page.textContent('#play'), 'Play');
@@ -792,6 +798,7 @@ test('the playground in Chromium: an RNN and an LSTM of one size trained side by
     assert.equal(await page.isDisabled('#compare'), false);
     await page.$eval('#comparison-chart', (e) => e.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-comparison.png') });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-comparison.png'), join(ROOT, 'docs', 'playground-comparison.png'));
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
     await page.close();
   } finally {
