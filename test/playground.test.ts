@@ -524,16 +524,35 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
   }
 });
 
-test('the playground in Chromium: text, coloured by a unit; a selected span ranks the units and finds them elsewhere; sampling', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
+/**
+ * Builds the page into a fresh folder, serves it cross-origin isolated and opens it in Chromium; after
+ * `body` (given the page and a scratch folder), no uncaught error may have reached the page.
+ */
+async function inBuiltPage(prefix: string, launchArgs: string[], body: (page: Page, scratch: string) => Promise<void>): Promise<void> {
   assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
-  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-text-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const scratch = await mkdtemp(join(tmpdir(), prefix));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...launchArgs] });
   let server: Server | null = null;
   try {
-    await buildPlayground(out);
-    server = await servePlayground(out, { isolated: true });
+    const built = join(scratch, 'page');
+    await buildPlayground(built);
+    server = await servePlayground(built, { isolated: true });
     await mkdir(join(ROOT, 'test-results'), { recursive: true });
     const { page, errors } = await openPage(browser, serverUrl(server));
+    await body(page, scratch);
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    await page.close();
+  } finally {
+    await browser.close();
+    server?.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+const IN_CHROMIUM = { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 };
+
+test('the playground in Chromium: text, coloured by a unit; a selected span ranks the units and finds them elsewhere; sampling', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-text-', [], async (page) => {
     await page.selectOption('#dataset', 'persuasion');
     await page.fill('#hidden', '32');
     await page.fill('#seq-len', '50');
@@ -658,25 +677,11 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     await page.fill('#sample-length', '0');
     await page.click('#sample');
     await page.waitForFunction(() => /sample length must be an integer in \[1, 2000\], received 0/.test(document.getElementById('error')!.textContent ?? ''));
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await page.close();
-  } finally {
-    await browser.close();
-    server?.close();
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
-test('the playground in Chromium: music, a generated continuation as a piano roll, played through Web Audio and downloaded as .mid', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
-  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
-  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-music-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
-  let server: Server | null = null;
-  try {
-    await buildPlayground(out);
-    server = await servePlayground(out, { isolated: true });
-    await mkdir(join(ROOT, 'test-results'), { recursive: true });
-    const { page, errors } = await openPage(browser, serverUrl(server));
+test('the playground in Chromium: music, a generated continuation as a piano roll, played through Web Audio and downloaded as .mid', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-music-', ['--autoplay-policy=no-user-gesture-required'], async (page) => {
     await page.selectOption('#dataset', 'pianobooster');
     await page.fill('#hidden', '32');
     await page.fill('#seq-len', '32');
@@ -747,25 +752,11 @@ test('the playground in Chromium: music, a generated continuation as a piano rol
     await page.click('#generate');
     await page.waitForSelector('#error:not([hidden])');
     assert.match((await page.textContent('#error'))!, /music length must be an integer number of steps in \[1, 1024\], received 5000/);
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await page.close();
-  } finally {
-    await browser.close();
-    server?.close();
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
-test('the playground in Chromium: an RNN and an LSTM of one size trained side by side on the adding problem, both gradient curves', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
-  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
-  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-compare-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  let server: Server | null = null;
-  try {
-    await buildPlayground(out);
-    server = await servePlayground(out, { isolated: true });
-    await mkdir(join(ROOT, 'test-results'), { recursive: true });
-    const { page, errors } = await openPage(browser, serverUrl(server));
+test('the playground in Chromium: an RNN and an LSTM of one size trained side by side on the adding problem, both gradient curves', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-compare-', [], async (page) => {
     await page.click('#compare');
     assert.equal(await page.isDisabled('#compare'), true, 'one comparison at a time');
     await page.waitForFunction(() => /training the (RNN|LSTM)/.test(document.getElementById('comparison-status')!.textContent ?? ''));
@@ -799,22 +790,12 @@ test('the playground in Chromium: an RNN and an LSTM of one size trained side by
     await page.$eval('#comparison-chart', (e) => e.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-comparison.png') });
     if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-comparison.png'), join(ROOT, 'docs', 'playground-comparison.png'));
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await page.close();
-  } finally {
-    await browser.close();
-    server?.close();
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
-test('the playground in Chromium: a run folder trained by the CLI loads and forecasts as recurrent predict does', { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 }, async () => {
-  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
-  const out = await mkdtemp(join(tmpdir(), 'recurrent-playground-cli-'));
-  const run = join(out, 'run');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  let server: Server | null = null;
-  try {
+test('the playground in Chromium: a run folder trained by the CLI loads and forecasts as recurrent predict does', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-cli-', [], async (page, out) => {
+    const run = join(out, 'run');
     // A small GRU on the sine, with the CLI's own recipe (target delta, validation and test parts).
     const trained = await runCli(['train', 'series', '--data', 'sine', '--cell', 'gru', '--hidden', '12', '--seq-len', '20', '--steps', '40', '--out', run]);
     assert.equal(trained.code, 0, trained.stderr);
@@ -829,10 +810,6 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     const cliForecast = (JSON.parse(predicted.stdout) as { forecast: number[] }).forecast;
     assert.equal(cliForecast.length, 50);
 
-    const built = join(out, 'page');
-    await buildPlayground(built);
-    server = await servePlayground(built, { isolated: true });
-    const { page, errors } = await openPage(browser, serverUrl(server));
     await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
     await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'gru' && document.getElementById('parameters')!.textContent === String(3 * 12 * (1 + 12 + 2) + 13));
     await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['forecast'] !== undefined && document.getElementById('val-loss')!.dataset['step'] === '0');
@@ -855,11 +832,5 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
       { name: 'best.safetensors', mimeType: 'application/octet-stream', buffer: await readFile(join(run, 'best.safetensors')) },
     ]);
     await page.waitForFunction(() => /sales\.csv; the page holds only the series sine, AirPassengers/.test(document.getElementById('error')!.textContent ?? ''));
-    assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await page.close();
-  } finally {
-    await browser.close();
-    server?.close();
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
