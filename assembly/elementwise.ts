@@ -2,7 +2,7 @@
 // Each loop runs four lanes at a time; the tail goes through the same code with partial loads.
 
 import { loadLanes, storeLanes } from './lanes';
-import { tanh4 } from './math';
+import { sigmoid4, tanh4 } from './math';
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
@@ -73,20 +73,27 @@ export function sumSquares(n: i32, x: usize): f64 {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** In place: tanh (activation 0) or relu (1). Full vectors, then one partial (see lstm.ts). */
+/** An RNN's nonlinearity, numbered as the RNN cells in sequence.ts (so a cell's number is its activation). */
+export const ACTIVATION_TANH = 0;
+export const ACTIVATION_RELU = 1;
+export const ACTIVATION_SIGMOID = 4;
+
+/** In place: tanh, relu or sigmoid (ACTIVATION_*). Full vectors, then one partial (see lstm.ts). */
 export function rnnForward(n: i32, activation: i32, pre: usize): void {
   let i = 0;
-  if (activation == 0) {
-    for (; i + 4 <= n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), 4), true), 4);
-    if (i < n) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), true), n - i);
+  if (activation != ACTIVATION_RELU) {
+    for (; i + 4 <= n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), 4), activation), 4);
+    if (i < n) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), activation), n - i);
   } else {
-    for (; i < n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), false), n - i);
+    for (; i < n; i += 4) storeLanes(at(pre, i), rnnLanes(loadLanes(at(pre, i), n - i), activation), n - i);
   }
 }
 
-/** tanh, or ReLU as pmax(0, v) = 0 < v ? v : 0, which maps NaN to 0 like the reference's `v > 0 ? v : 0`. */
-@inline export function rnnLanes(v: v128, tanh: bool): v128 {
-  return tanh ? tanh4(v) : f32x4.pmax(f32x4.splat(0), v);
+/** tanh, sigmoid, or ReLU as pmax(0, v) = 0 < v ? v : 0, which maps NaN to 0 like the reference's `v > 0 ? v : 0`. */
+@inline export function rnnLanes(v: v128, activation: i32): v128 {
+  if (activation == ACTIVATION_TANH) return tanh4(v);
+  if (activation == ACTIVATION_SIGMOID) return sigmoid4(v);
+  return f32x4.pmax(f32x4.splat(0), v);
 }
 
 /** dPre = dh * act'(h) from the activated h; dPre may alias dh (each lane is read before written). */
@@ -95,9 +102,11 @@ export function rnnBackward(n: i32, activation: i32, h: usize, dh: usize, dPre: 
     const c = n - i;
     const y = loadLanes(at(h, i), c);
     const d = loadLanes(at(dh, i), c);
-    const r = activation == 0
+    const r = activation == ACTIVATION_TANH
       ? f32x4.mul(d, f32x4.sub(f32x4.splat(1), f32x4.mul(y, y)))
-      : v128.and(d, f32x4.gt(y, f32x4.splat(0)));
+      : activation == ACTIVATION_SIGMOID
+        ? f32x4.mul(d, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)))
+        : v128.and(d, f32x4.gt(y, f32x4.splat(0)));
     storeLanes(at(dPre, i), r, c);
   }
 }

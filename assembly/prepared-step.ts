@@ -16,8 +16,7 @@ import { gruForwardLanes } from './gru';
 import { loadLanes, storeLanes } from './lanes';
 import { lstmForwardLanes } from './lstm';
 
-/** Cells, numbered as in sequence.ts. */
-const RNN_TANH = 0;
+/** Cells, numbered as in sequence.ts (an RNN's number is its activation's, elementwise.ts). */
 const LSTM = 2;
 const GRU = 3;
 
@@ -141,8 +140,7 @@ export function stepGroupedUnits(
       for (; j + 4 <= u1; j += 4) gruForwardLanes(gRow, ghRow, h + s, hOut + s, hb, <usize>j << 2, 4);
       if (j < u1) gruForwardLanes(gRow, ghRow, h + s, hOut + s, hb, <usize>j << 2, u1 - j);
     } else {
-      const tanh = cell == RNN_TANH;
-      for (; j < u1; j += 4) storeLanes(hOut + s + (<usize>j << 2), rnnLanes(loadLanes(gRow + (<usize>j << 2), min(4, u1 - j)), tanh), min(4, u1 - j));
+      for (; j < u1; j += 4) storeLanes(hOut + s + (<usize>j << 2), rnnLanes(loadLanes(gRow + (<usize>j << 2), min(4, u1 - j)), cell), min(4, u1 - j));
     }
   }
 }

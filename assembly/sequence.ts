@@ -27,6 +27,8 @@ export const SEQUENCE_RNN_TANH = 0;
 export const SEQUENCE_RNN_RELU = 1;
 export const SEQUENCE_LSTM = 2;
 export const SEQUENCE_GRU = 3;
+/** Our extension (PyTorch has tanh and relu only); its number is ACTIVATION_SIGMOID's. */
+export const SEQUENCE_RNN_SIGMOID = 4;
 
 @inline function gateCount(kind: i32): i32 {
   return kind == SEQUENCE_LSTM ? 4 : kind == SEQUENCE_GRU ? 3 : 1;

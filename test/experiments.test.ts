@@ -143,10 +143,10 @@ test('gradflow: dLoss/dh_t equals the gradient of h0 for the rest of the sequenc
   }
 });
 
-test('activation: tanh and relu RNNs on adding and sine, scored against each task\'s baseline', () => {
+test('activation: tanh, sigmoid and relu RNNs on adding and sine, scored against each task\'s baseline', () => {
   const result = activationExperiment({ length: 12, steps: 40, seeds: 2, evalEvery: 20 });
-  assert.deepEqual(result.summary.map((s) => `${s.task}/${s.cell}`), ['adding/rnn', 'adding/rnn-relu', 'sine/rnn', 'sine/rnn-relu']);
-  assert.equal(result.runs.length, 8);
+  assert.deepEqual(result.summary.map((s) => `${s.task}/${s.cell}`), ['adding/rnn', 'adding/rnn-sigmoid', 'adding/rnn-relu', 'sine/rnn', 'sine/rnn-sigmoid', 'sine/rnn-relu']);
+  assert.equal(result.runs.length, 12);
   for (const s of result.summary) {
     const runs = result.runs.filter((r) => r.cell === s.cell && r.task === s.task);
     assert.ok(runs.every((r) => Number.isFinite(r.testMse)));
@@ -155,10 +155,15 @@ test('activation: tanh and relu RNNs on adding and sine, scored against each tas
   }
   assert.equal(result.summary[0]!.baselineMse, ADDING_BASELINE_MSE);
   // The sine baseline is computed on the test sequences: repeating the last value errs by about ω.
-  const sine = result.summary[2]!.baselineMse;
+  const sine = result.summary[3]!.baselineMse;
   assert.ok(sine > 0.001 && sine < 0.1, `sine last-value MSE ${sine}`);
   assert.ok(Math.abs(lastValueMse(sineBatch(12, 1000, new Generator(9))) - sine) < 0.02);
   assert.match(activationTable(result), /\| sine +\| rnn-relu /);
+  assert.match(activationTable(result), /\| adding +\| rnn-sigmoid /);
+  // The nonlinearity is what differs: same seeds, same data, same size, other numbers.
+  const mse = (cell: string) => result.runs.filter((r) => r.task === 'sine' && r.cell === cell).map((r) => r.testMse);
+  assert.notDeepEqual(mse('rnn-sigmoid'), mse('rnn'));
+  assert.notDeepEqual(mse('rnn-sigmoid'), mse('rnn-relu'));
 });
 
 test('timing data: one trigger in the first period, then a spike every period; scoring counts whole sequences', () => {
@@ -212,7 +217,7 @@ test('recurrent experiment adding --json writes the plot and one JSON object; ba
   assert.match(readFileSync(plot, 'utf8'), /Adding problem: test MSE/);
   const badCell = await runCli(['experiment', 'adding', '--cells', 'lstm,sigmoid', '--plot', join(TMP, 'x.svg')]);
   assert.equal(badCell.code, 1);
-  assert.match(badCell.stderr, /--cells: expected items among rnn, rnn-relu, lstm, gru, peephole, got "sigmoid"/);
+  assert.match(badCell.stderr, /--cells: expected items among rnn, rnn-relu, rnn-sigmoid, lstm, gru, peephole, got "sigmoid"/);
   const badLength = await runCli(['experiment', 'adding', '--lengths', '50,1', '--plot', join(TMP, 'x.svg')]);
   assert.equal(badLength.code, 1);
   assert.match(badLength.stderr, /--lengths: expected integers in \[2, 100000\] separated by commas, got "1"/);

@@ -392,13 +392,13 @@ describe('wasm elementwise kernels match the reference', () => {
     }
   });
 
-  test('rnnForward and rnnBackward (tanh, relu), dPre aliasing dh', () => {
+  test('rnnForward and rnnBackward (tanh, relu, sigmoid), dPre aliasing dh', () => {
     for (const n of ODD_SIZES) {
-      for (const act of [0, 1] as const) {
+      for (const act of [0, 1, 4] as const) {
         const pre = randomArray(n + 2, random, 4);
-        pre[2] = NaN; // relu maps NaN to 0 as the reference's `v > 0 ? v : 0` does
+        if (act === 1) pre[2] = NaN; // relu maps NaN to 0 as the reference's `v > 0 ? v : 0` does
         compareOn(`rnnForward n=${n} act=${act}`, [pre], (k, [x]) => k.rnnForward(n, act, x!, 2));
-        const h = Float32Array.from(pre.slice(2), (v) => (act === 0 ? Math.tanh(v) : Math.max(v, 0)));
+        const h = Float32Array.from(pre.slice(2), (v) => (act === 0 ? Math.tanh(v) : act === 4 ? 1 / (1 + Math.exp(-v)) : Math.max(v, 0)));
         compareOn(`rnnBackward n=${n} act=${act}`, [h, randomArray(n + 1, random), randomArray(n + 3, random)],
           (k, [hh, dh, dPre]) => k.rnnBackward(n, act, hh!, 0, dh!, 1, dPre!, 3));
         compareOn(`rnnBackward in place n=${n} act=${act}`, [h, randomArray(n, random)],
@@ -483,7 +483,7 @@ describe('wasm LSTM and GRU steps match the reference', () => {
       wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null, peep: Float32Array | null,
     ): [Float32Array, Float32Array | null] => {
       const s = batch * hidden;
-      const G = [1, 1, 4, 3][cell]! * hidden;
+      const G = [1, 1, 4, 3, 1][cell]! * hidden;
       const gates = new Float32Array(batch * G);
       wasm.gemm(false, true, batch, G, input, 1, x, 0, input, wIh, 0, input, 0, gates, 0, G);
       if (bIh) wasm.addRowVector(batch, G, gates, 0, bIh, 0);
@@ -504,8 +504,8 @@ describe('wasm LSTM and GRU steps match the reference', () => {
       wasm.rnnForward(s, cell, gates, 0);
       return [gates, null];
     };
-    for (const [cell, peepholes] of [[0, false], [1, false], [2, false], [2, true], [3, false]] as const) {
-      const gateCount = [1, 1, 4, 3][cell]!;
+    for (const [cell, peepholes] of [[0, false], [1, false], [2, false], [2, true], [3, false], [4, false]] as const) {
+      const gateCount = [1, 1, 4, 3, 1][cell]!;
       for (const batch of [1, 3]) {
         for (const input of ODD_SIZES) {
           for (const hidden of [...ODD_SIZES, 8, 24]) {
@@ -577,6 +577,7 @@ type Arrays = Record<string, Float32Array | null>;
 const SEQUENCE_KINDS = [
   { kind: 0, name: 'rnn tanh', G: 1 }, { kind: 1, name: 'rnn relu', G: 1 },
   { kind: 2, name: 'lstm', G: 4 }, { kind: 2, name: 'lstm peephole', G: 4 }, { kind: 3, name: 'gru', G: 3 },
+  { kind: 4, name: 'rnn sigmoid', G: 1 },
 ] as const;
 const copyAll = (a: Arrays): Arrays => Object.fromEntries(Object.entries(a).map(([key, v]) => [key, v ? Float32Array.from(v) : null]));
 
@@ -665,7 +666,7 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
       k.gemmPacked(false, m, GH, H, 1, a.states!, hPrev, H, packed, 1, a.gates!, gOff, GH);
       if (kind === 2) k.lstmForward(m, H, a.gates!, gOff, a.cells!, s * B * H, a.cells!, (s + 1) * B * H, a.states!, hNext, a.peep ?? null, 0);
       else {
-        k.rnnForward(m * H, kind as 0 | 1, a.gates!, gOff);
+        k.rnnForward(m * H, kind as 0 | 1 | 4, a.gates!, gOff);
         a.states!.set(a.gates!.subarray(gOff, gOff + m * H), hNext);
       }
     }
@@ -687,14 +688,14 @@ describe('wasm whole-sequence loops give the bits of the step-by-step loop', () 
         a.dh!.set(a.dhPrev!.subarray(0, m * H));
         k.gemmPacked(false, m, H, GH, 1, a.dGh!, gOff, GH, packed, 1, a.dh!, 0, H);
       } else {
-        k.rnnBackward(m * H, kind as 0 | 1, a.states!, (s + 1) * B * H, a.dh!, 0, a.dGates!, gOff);
+        k.rnnBackward(m * H, kind as 0 | 1 | 4, a.states!, (s + 1) * B * H, a.dh!, 0, a.dGates!, gOff);
         k.gemmPacked(false, m, H, GH, 1, a.dGates!, gOff, GH, packed, 0, a.dh!, 0, H);
       }
     }
     k.releasePacked(packed);
   }
 
-  test('RNN (tanh, relu), LSTM (with and without peepholes) and GRU, forward and backward', () => {
+  test('RNN (tanh, relu, sigmoid), LSTM (with and without peepholes) and GRU, forward and backward', () => {
     for (const { kind, name, G } of SEQUENCE_KINDS) {
       for (const B of [1, 3]) {
         for (const H of [1, 3, 17]) {

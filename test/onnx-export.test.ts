@@ -18,7 +18,7 @@ const ort = loadPeer<Ort>('onnxruntime-node');
 const ortFloat = (t: Tensor): OrtTensor => new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape]);
 const fromOrt = (t: OrtTensor): Tensor => tensor(Float32Array.from(t.data), [...t.dims]);
 
-type Kind = 'rnn' | 'relu' | 'lstm' | 'peephole' | 'gru' | 'gru-reset-first';
+type Kind = 'rnn' | 'relu' | 'sigmoid' | 'lstm' | 'peephole' | 'gru' | 'gru-reset-first';
 interface Case { kind: Kind; numLayers?: number; bidirectional?: boolean; batchFirst?: boolean; bias?: boolean }
 
 function layer(c: Case, inputSize: number, seed: number): nn.RNN | nn.LSTM | nn.GRU {
@@ -29,11 +29,11 @@ function layer(c: Case, inputSize: number, seed: number): nn.RNN | nn.LSTM | nn.
   if (c.kind === 'lstm' || c.kind === 'peephole') return new nn.LSTM({ ...options, peephole: c.kind === 'peephole' });
   if (c.kind === 'gru') return new nn.GRU(options);
   if (c.kind === 'gru-reset-first') return new nn.GRU({ ...options, linearBeforeReset: false });
-  return new nn.RNN({ ...options, nonlinearity: c.kind === 'relu' ? 'relu' : 'tanh' });
+  return new nn.RNN({ ...options, nonlinearity: c.kind === 'relu' ? 'relu' : c.kind === 'sigmoid' ? 'sigmoid' : 'tanh' });
 }
 
 const cases: Case[] = [];
-for (const kind of ['rnn', 'relu', 'lstm', 'peephole', 'gru', 'gru-reset-first'] as const) {
+for (const kind of ['rnn', 'relu', 'sigmoid', 'lstm', 'peephole', 'gru', 'gru-reset-first'] as const) {
   cases.push({ kind }, { kind, numLayers: 2, bidirectional: true }, { kind, batchFirst: true }, { kind, bias: false, numLayers: 2 });
 }
 

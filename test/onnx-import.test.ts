@@ -31,6 +31,8 @@ test('importOnnx runs what exportOnnx writes: the same outputs and states as our
   const g = new Generator(3);
   const layers = [
     new nn.RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, nonlinearity: 'relu', generator: g }),
+    // Our extension; ONNX's RNN takes Sigmoid, and the import runs it on the fused kernels.
+    new nn.RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'sigmoid', generator: g }),
     new nn.LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, generator: g }),
     new nn.LSTM({ inputSize: 3, hiddenSize: 4, peephole: true, batchFirst: true, generator: g }),
     new nn.GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true, generator: g }),

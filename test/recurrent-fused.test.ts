@@ -13,7 +13,7 @@ const r = (shape: number[], scale = 0.5): Tensor => randn(shape, { dtype: 'float
 
 interface Case { kind: CellKind; peephole?: boolean; proj?: number; bias?: boolean }
 const cases: Case[] = [
-  { kind: 'rnn_tanh' }, { kind: 'rnn_relu' }, { kind: 'lstm' }, { kind: 'lstm', peephole: true },
+  { kind: 'rnn_tanh' }, { kind: 'rnn_relu' }, { kind: 'rnn_sigmoid' }, { kind: 'lstm' }, { kind: 'lstm', peephole: true },
   { kind: 'lstm', proj: 2 }, { kind: 'lstm', bias: false }, { kind: 'gru' }, { kind: 'gru', bias: false },
 ];
 
@@ -86,6 +86,36 @@ test('gradcheck: GRU batchFirst with 2 layers and RNN relu', () => {
   assert.equal(gradcheck((xx) => rnn.forward(xx!)[1], [r([3, 2, 2], 1)]), true);
 });
 
+test('gradcheck: sigmoid RNN (our extension), 2 layers bidirectional, and its cell (float64, finite differences)', () => {
+  const rnn = new RNN({ inputSize: 2, hiddenSize: 3, numLayers: 2, nonlinearity: 'sigmoid', bidirectional: true, dtype: 'float64', generator: new Generator(6) });
+  const x = r([4, 2, 2], 1), h0 = r([4, 2, 3]);
+  assert.equal(gradcheck((xx, hh) => {
+    const [out, h] = rnn.forward(xx!, hh!);
+    return out.mul(out).sum().add(h.sum());
+  }, [x, h0]), true);
+  assert.equal(gradcheck(() => rnn.forward(x)[0].sum(), rnn.parameters()), true);
+  // Every output is a sigmoid: in (0, 1).
+  const [out] = rnn.forward(r([6, 2, 2], 3));
+  assert.ok(out.data.every((v) => v > 0 && v < 1));
+  const cell = new RNNCell(3, 2, { nonlinearity: 'sigmoid', dtype: 'float64', generator: new Generator(8) });
+  assert.equal(cell.nonlinearity, 'sigmoid');
+  const xc = r([2, 3]), hc = r([2, 2]);
+  const named = Object.fromEntries(cell.namedParameters());
+  const w: DirectionWeights = { weightIh: named.weight_ih!, weightHh: named.weight_hh!, biasIh: named.bias_ih!, biasHh: named.bias_hh!, weightHr: null, peephole: null };
+  assert.ok(maxDiff(cell.forward(xc, hc).data, reference.rnnStep(xc, hc, w, 'sigmoid').data) < 1e-12);
+  assert.equal(gradcheck((xx, hh) => cell.forward(xx!, hh!), [xc, hc]), true);
+});
+
+// Its stepper: test/recurrent-stepper.test.ts (the cases of helpers/stepping.ts include it).
+test('sigmoid RNN in float32 (the wasm kernels) matches the float64 reference', () => {
+  const rnn = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', generator: new Generator(11) });
+  const x = randn([6, 2, 3], { generator: gen });
+  const [out] = rnn.forward(x);
+  const wide = new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, nonlinearity: 'sigmoid', dtype: 'float64', generator: new Generator(11) });
+  const [want] = wide.forward(new Tensor(Float64Array.from(x.data), x.shape));
+  assert.ok(maxDiff(out.data, want.data) < 1e-5, `float32 vs float64: ${maxDiff(out.data, want.data)}`);
+});
+
 test('cells match one step of the reference', () => {
   const cell = new LSTMCell(3, 4, { dtype: 'float64', peephole: true, generator: new Generator(4) });
   const x = r([2, 3]), h = r([2, 4]), cs = r([2, 4]);
@@ -134,7 +164,8 @@ test('shape errors name the layer, the argument and both shapes', () => {
   assert.throws(() => lstm.forward(randn([5, 3, 8], { dtype: 'float64' })), /input dtype must be float32/);
   assert.throws(() => new GRU({ inputSize: 0, hiddenSize: 3 }), /GRU: inputSize must be a positive integer, got 0/);
   assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, dropout: NaN }), /dropout must be a number in \[0, 1\)/);
-  assert.throws(() => new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'sigmoid' as 'tanh' }), /nonlinearity must be one of 'tanh', 'relu'/);
+  assert.throws(() => new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'softsign' as 'tanh' }), /nonlinearity must be one of 'tanh', 'relu', 'sigmoid'/);
+  assert.throws(() => new RNNCell(2, 3, { nonlinearity: 'Sigmoid' as 'tanh' }), /RNNCell: nonlinearity must be one of 'tanh', 'relu', 'sigmoid'/);
   assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 3, projSize: 2, peephole: true }), /peephole/);
   const gru = new GRU({ inputSize: 2, hiddenSize: 3, batchFirst: true });
   assert.throws(() => gru.forward(randn([4, 6, 3])), /GRU: input must be \[batch, seq, 2\], got \[batch, seq, 3\]/);
@@ -179,7 +210,7 @@ function oneHotInput(T: number, B: number, I: number, dtype: 'float32' | 'float6
   return new Tensor(data, [T, B, I], { requiresGrad: true });
 }
 
-for (const kind of ['rnn_tanh', 'lstm', 'gru'] as const) {
+for (const kind of ['rnn_tanh', 'rnn_sigmoid', 'lstm', 'gru'] as const) {
   for (const [T, B] of [[4, 3], [1, 1]] as const) {
     test(`fused ${kind} with one-hot input [${T}, ${B}, 5] (gather path) matches the op-by-op reference`, () => {
       const I = 5, H = 4;
@@ -273,4 +304,12 @@ test('fused node: weights or input changed in place between forward and backward
     assert.throws(() => out.output.sum().backward(), /^Error: backward: a tensor saved by LSTM for the backward pass was modified in place after it was used \(version 0, now 1\)/, changed);
     assert.equal(w.weightIh.grad, null, `${changed}: nothing ran`);
   }
+});
+
+test('a sigmoid RNN refuses export to PyTorch, naming the module; tanh and relu pass', async () => {
+  const { checkPytorchExportable, Sequential, Linear } = await import('../src/nn/index.js');
+  const model = new Sequential(new Linear(2, 3), new RNN({ inputSize: 3, hiddenSize: 2, nonlinearity: 'sigmoid' }));
+  assert.throws(() => checkPytorchExportable(model, 'export --pytorch'), /export --pytorch: 1 is an RNN with nonlinearity 'sigmoid', our extension; PyTorch's offers only 'tanh' and 'relu'/);
+  assert.throws(() => checkPytorchExportable(new RNNCell(2, 2, { nonlinearity: 'sigmoid' }), 'to PyTorch'), /the model is an RNNCell with nonlinearity 'sigmoid'/);
+  for (const nonlinearity of ['tanh', 'relu'] as const) checkPytorchExportable(new RNN({ inputSize: 2, hiddenSize: 2, nonlinearity }), 'export');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COLORS, escapeXml, heatmap, lineChart, lossCurve, pianoRoll, pitchName } from '../src/viz/index.js';
+import { COLORS, escapeXml, heatmap, heatmapStack, lineChart, lossCurve, pianoRoll, pitchName } from '../src/viz/index.js';
 
 // A strict little XML reader: it throws on anything not well-formed (unbalanced or misnested tags,
 // duplicate or unquoted attributes, a bare & or <, more than one root) and returns the element tree.
@@ -285,4 +285,23 @@ it('axis tick labels never repeat, even for decimal-year axes', async () => {
   assert.deepEqual(labels, ['1959', '1959.5', '1960', '1960.5', '1961']);
   assert.equal(formatTick(0.30000000000000004, 0.1), '0.3');
   assert.equal(formatTick(2400, 200), '2400');
+});
+
+describe('heatmapStack', () => {
+  it('stacks panels on one time axis: column t starts at the same x in every panel, each panel with its colour bar', () => {
+    const steps = 7;
+    const svg = heatmapStack([
+      { values: Array.from({ length: steps }, (_, t) => t), rows: 1, cols: steps, title: 'input', rowLabels: ['x'] },
+      { values: Array.from({ length: 3 * steps }, (_, k) => k / 20), rows: 3, cols: steps, title: 'gate', min: 0, max: 1 },
+    ], { title: 'stack <&>', colLabels: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] });
+    assert.ok(svg.startsWith('<svg') && svg.includes('stack &lt;&amp;&gt;'));
+    const panels = svg.split('<g transform="translate(0 ').slice(1);
+    assert.equal(panels.length, 2);
+    const columnsX = (panel: string): number[] => [...new Set([...panel.matchAll(/<rect x="([\d.]+)"[^>]*class="cell"/g)].map((m) => Number(m[1])))];
+    assert.deepEqual(columnsX(panels[0]!), columnsX(panels[1]!));
+    assert.equal(columnsX(panels[0]!).length, steps);
+    for (const panel of panels) assert.equal((panel.match(/class="bar"/g) ?? []).length, 40);
+    assert.ok(svg.includes('>d</text>'), 'column labels drawn');
+    assert.throws(() => heatmapStack([]), /heatmapStack: expected at least one panel/);
+  });
 });

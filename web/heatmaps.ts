@@ -10,7 +10,7 @@ const WIDTH = 1100;
 export const TITLES: Record<string, string> = {
   input: 'input x',
   i: 'i: input gate', f: 'f: forget gate', g: 'g: candidate', o: 'o: output gate', c: 'c: cell state',
-  pi: 'pi: peephole into i (w_ci ⊙ c_t-1)', pf: 'pf: peephole into f (w_cf ⊙ c_t-1)', po: 'po: peephole into o (w_co ⊙ c_t)',
+  peephole_i: 'w_ci ⊙ c(t-1): peephole term of i', peephole_f: 'w_cf ⊙ c(t-1): peephole term of f', peephole_o: 'w_co ⊙ c(t): peephole term of o',
   r: 'r: reset gate', z: 'z: update gate', n: 'n: candidate', h: 'h: hidden state',
 };
 

@@ -1,11 +1,11 @@
 /**
- * Looking inside a trained model: the recurrent stack re-run step by step through the op-by-op
- * reference cells (src/nn/recurrent/reference.ts), which hand back every gate, on the model's own
- * weights. Nothing here trains; it reads a SequenceModel from src/tasks.
+ * Looking inside a trained model: the library's gate trace (src/nn/recurrent/gate-trace.ts, the
+ * function `recurrent inspect gates` draws from) re-runs the recurrent stack step by step on the
+ * model's own weights. Nothing here trains; it reads a SequenceModel from src/tasks.
  */
 import '../src/ops/index.js';
-import { linear, mul } from '../src/ops/index.js';
-import { reference, type DirectionWeights } from '../src/nn/index.js';
+import { linear } from '../src/ops/index.js';
+import { gateTrace, traceDirection, type DirectionWeights } from '../src/nn/index.js';
 import { directionWeights } from '../src/nn/recurrent/layout.js';
 import { fromArray, noGrad, zeros, type Tensor } from '../src/tensor/index.js';
 import type { SequenceModel } from '../src/tasks/index.js';
@@ -17,74 +17,12 @@ function layerWeights(model: SequenceModel, layer: number): DirectionWeights {
   return directionWeights(detached, `_l${layer}`);
 }
 
-/** Per time step of one layer: its output h, and (by name) every gate and state worth a heatmap. */
-interface LayerTrace {
-  h: Tensor[];
-  signals: Map<string, Tensor[]>;
-}
-
-const SIGMOID = [0, 1] as [number, number];
-const TANH = [-1, 1] as [number, number];
-const RANGES: Record<string, [number, number] | null> = { i: SIGMOID, f: SIGMOID, o: SIGMOID, r: SIGMOID, z: SIGMOID, g: TANH, n: TANH, c: null, h: null };
-
-/**
- * Runs one layer over `inputs` ([1, features] per step) from a zero state. `perturb`, when given,
- * is added to each step's h: a zero leaf whose gradient is then dLoss/dh_t.
- */
-function traceLayer(model: SequenceModel, layer: number, inputs: Tensor[], perturb?: Tensor[]): LayerTrace {
-  const w = layerWeights(model, layer);
-  const hidden = model.config.hiddenSize;
-  const cell = model.config.cell;
-  let h = zeros([1, hidden]);
-  let c = zeros([1, hidden]);
-  const trace: LayerTrace = { h: [], signals: new Map() };
-  const record = (name: string, value: Tensor): void => {
-    const list = trace.signals.get(name) ?? [];
-    list.push(value);
-    trace.signals.set(name, list);
-  };
-  inputs.forEach((x, t) => {
-    if (cell === 'lstm' || cell === 'peephole') {
-      const next = reference.lstmStep(x, h, c, w);
-      for (const [name, gate] of Object.entries(next.gates)) record(name, gate);
-      record('c', next.c);
-      if (w.peephole) {
-        // What each peephole adds to its gate's pre-activation: i and f see c_{t-1}, o sees c_t.
-        const [wci, wcf, wco] = w.peephole;
-        record('pi', mul(c, wci));
-        record('pf', mul(c, wcf));
-        record('po', mul(next.c, wco));
-      }
-      h = next.h;
-      c = next.c;
-    } else if (cell === 'gru') {
-      const next = reference.gruStep(x, h, w);
-      for (const [name, gate] of Object.entries(next.gates)) record(name, gate);
-      h = next.h;
-    } else {
-      h = reference.rnnStep(x, h, w, model.config.nonlinearity ?? 'tanh');
-    }
-    if (perturb) h = h.add(perturb[t]!);
-    record('h', h);
-    trace.h.push(h);
-  });
-  return trace;
-}
-
 /** The inputs of a dense single-feature model, one [1, 1] tensor per step. */
 function stepInputs(values: ArrayLike<number>): Tensor[] {
   return Array.from({ length: values.length }, (_, t) => fromArray(Float32Array.of(values[t]!), [1, 1]));
 }
 
-/** Rows = units, columns = time, from one [1, hidden] tensor per step. */
-function unitsByTime(steps: Tensor[], hidden: number): number[] {
-  const out = new Array<number>(hidden * steps.length);
-  steps.forEach((value, t) => {
-    const d = value.data;
-    for (let u = 0; u < hidden; u++) out[u * steps.length + t] = d[u]!;
-  });
-  return out;
-}
+const cellKind = (model: SequenceModel): 'rnn' | 'lstm' | 'gru' => (model.config.cell === 'peephole' ? 'lstm' : model.config.cell);
 
 export interface CellView {
   panels: Panel[];
@@ -98,21 +36,15 @@ export function cellView(model: SequenceModel, values: Float32Array, layer: numb
   if (!Number.isInteger(layer) || layer < 0 || layer >= numLayers) throw new Error(`layer must be in [0, ${numLayers - 1}], received ${layer}`);
   model.eval();
   return noGrad(() => {
-    let inputs = stepInputs(values);
-    let shown: LayerTrace | null = null;
-    let last: LayerTrace | null = null;
-    for (let l = 0; l < numLayers; l++) {
-      last = traceLayer(model, l, inputs);
-      if (l === layer) shown = last;
-      inputs = last.h;
-    }
+    const traces = gateTrace(model.rnn, fromArray(Float32Array.from(values), [values.length, 1]));
+    const shown = traces.find((t) => t.layer === layer && t.direction === 'forward')!;
+    const lastH = traces.find((t) => t.layer === numLayers - 1 && t.direction === 'forward')!.signals.find((s) => s.name === 'h')!;
     const fused = model.features({ data: values, steps: values.length, batch: 1 }).features.data;
     let referenceError = 0;
-    last!.h.forEach((h, t) => {
-      const d = h.data;
-      for (let u = 0; u < hiddenSize; u++) referenceError = Math.max(referenceError, Math.abs(d[u]! - fused[t * hiddenSize + u]!));
-    });
-    const panels = [...shown!.signals].map(([name, steps]) => ({ name, values: unitsByTime(steps, hiddenSize), range: RANGES[name] ?? null }));
+    for (let t = 0; t < values.length; t++) {
+      for (let u = 0; u < hiddenSize; u++) referenceError = Math.max(referenceError, Math.abs(lastH.values[u * values.length + t]! - fused[t * hiddenSize + u]!));
+    }
+    const panels = shown.signals.map((s) => ({ name: s.name, values: Array.from(s.values), range: s.range }));
     return { panels, referenceError };
   });
 }
@@ -130,7 +62,7 @@ export function gradientNorms(model: SequenceModel, values: Float32Array, target
   for (let l = 0; l < numLayers; l++) {
     const perturb = inputs.map(() => zeros([1, hiddenSize], { requiresGrad: true }));
     leaves.push(perturb);
-    inputs = traceLayer(model, l, inputs, perturb).h;
+    inputs = traceDirection(cellKind(model), layerWeights(model, l), inputs, { perturb, nonlinearity: model.config.nonlinearity ?? 'tanh' }).h;
   }
   const last = inputs[inputs.length - 1]!;
   const prediction = linear(last, model.head.weight.detach(), model.head.bias?.detach() ?? null);

@@ -18,7 +18,7 @@ import { forecastPlot, rollPlot } from './plots.js';
 import { createTask, modelOf, vocabularyOf } from './run-config.js';
 import { inferenceCheckpoint, loadWeights, openRun, writeText, type OpenRun } from './run-dir.js';
 
-async function openModel(dir: string, task: TaskName, command: string): Promise<{ run: OpenRun; model: ReturnType<typeof modelOf>; step: number }> {
+export async function openModel(dir: string, task: TaskName | undefined, command: string): Promise<{ run: OpenRun; model: ReturnType<typeof modelOf>; step: number }> {
   const run = openRun(dir, '--model', task, command);
   const model = modelOf(run.config);
   const { step } = await loadWeights(inferenceCheckpoint(run), model);
@@ -26,7 +26,7 @@ async function openModel(dir: string, task: TaskName, command: string): Promise<
 }
 
 /** Refuses to write into a folder that does not exist (rather than creating surprising paths). */
-function checkOutPath(path: string, ext: string): void {
+export function checkOutPath(path: string, ext: string): void {
   if (extname(path).toLowerCase() !== ext) throw new Error(`--out ${path}: expected a ${ext} file name`);
   const parent = dirname(path);
   if (!existsSync(parent)) throw new Error(`--out ${path}: the folder ${parent} does not exist`);

@@ -18,6 +18,7 @@ import { exportCommand } from './export.js';
 import { EXPERIMENTS, experimentCommand, type ExperimentName } from './experiment.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
+import { inspectGatesCommand, MAX_STEPS } from './inspect.js';
 import { userMessage } from './messages.js';
 import { trainCommand, type TrainFlags } from './train.js';
 
@@ -176,6 +177,19 @@ program
   .action((task: TaskName, flags) => guarded(() => evalCommand(task, flags)));
 
 program
+  .command('inspect')
+  .description('look inside a trained model: "inspect gates" draws every gate and state of every layer over time for one input, as SVG heatmaps under the input')
+  .argument('<what>', 'gates', choice(['gates'] as const))
+  .requiredOption('--model <dir>', 'run folder written by "recurrent train" (any task and cell)')
+  .option('--input <text|file|values>', 'text: the text to read; series and denoise: a CSV file or comma-separated values (in the data\'s own units); music: a .mid file. Default: 100 steps of the run\'s validation data')
+  .option('--steps <n>', `time steps to draw from the start of the input (at most ${MAX_STEPS})`, integer(1, MAX_STEPS))
+  .option('--units <n>', 'hidden units drawn per layer; with more, those whose state varies most over the input', integer(1, 4096), 32)
+  .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')
+  .option('--wide', 'series CSV: a table of one row per year and one column per season, read row by row as one series')
+  .option('--out <file.svg>', 'where to write the heatmaps (default <model>/gates.svg)')
+  .action((_what: string, flags) => guarded(() => inspectGatesCommand(flags)));
+
+program
   .command('info')
   .description('show what computes (kernels, GEMM, threads) and, with --model, a run: architecture, parameter count, data and training history')
   .option('--model <dir>', 'run folder written by "recurrent train"')
@@ -192,9 +206,9 @@ program
 
 program
   .command('experiment')
-  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
+  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes, LSTM with and without peepholes); prints a table and writes a plot')
   .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, choice(EXPERIMENTS))
-  .option('--cells <list>', 'cells, comma-separated, among rnn, rnn-relu, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-relu; timing lstm,peephole)')
+  .option('--cells <list>', 'cells, comma-separated, among rnn (tanh), rnn-relu, rnn-sigmoid, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-sigmoid,rnn-relu; timing lstm,peephole)')
   .option('--lengths <list>', 'adding: sequence lengths T, comma-separated (default 50,100,200,400)')
   .option('--periods <list>', 'timing: steps between the spikes to produce, comma-separated (default 10,20)')
   .option('--cycles <n>', 'timing: spikes per sequence after the trigger (default 4)', integer(1, 1000))

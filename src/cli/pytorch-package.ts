@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { saveSafetensors } from '../io/index.js';
 import { writeFileAtomic } from '../io/node.js';
 import { Vocabulary } from '../data/index.js';
+import { checkPytorchExportable } from '../nn/index.js';
 import { tensor } from '../tensor/index.js';
 import type { SequenceModel, TextSummary } from '../tasks/index.js';
 import { reloadData } from './data.js';
@@ -26,6 +27,7 @@ const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.st
 
 /** Writes the package; returns the names of the files written. */
 export async function writePytorchPackage(out: string, runDir: string, config: RunConfig, model: SequenceModel, step: number): Promise<string[]> {
+  checkPytorchExportable(model, 'export --pytorch');
   mkdirSync(out, { recursive: true });
   const written: string[] = [];
   for (const name of readdirSync(SOURCES).filter((f) => f.endsWith('.py'))) {

@@ -9,7 +9,8 @@ import type { Generator, Tensor } from '../tensor/index.js';
 
 export type RecurrentState = Tensor | [Tensor, Tensor];
 
-export const EXPERIMENT_CELLS = ['rnn', 'rnn-relu', 'lstm', 'gru', 'peephole'] as const;
+/** rnn is the tanh RNN; rnn-sigmoid uses our extension of PyTorch's nonlinearities. */
+export const EXPERIMENT_CELLS = ['rnn', 'rnn-relu', 'rnn-sigmoid', 'lstm', 'gru', 'peephole'] as const;
 export type ExperimentCell = (typeof EXPERIMENT_CELLS)[number];
 
 /** Weight blocks per hidden unit: one for an RNN, three for a GRU, four for an LSTM. */
@@ -38,6 +39,7 @@ export function makeLayer(cell: ExperimentCell, inputSize: number, hiddenSize: n
   switch (cell) {
     case 'rnn': return new RNN({ ...options, nonlinearity: 'tanh' });
     case 'rnn-relu': return new RNN({ ...options, nonlinearity: 'relu' });
+    case 'rnn-sigmoid': return new RNN({ ...options, nonlinearity: 'sigmoid' });
     case 'gru': return new GRU(options);
     case 'lstm': return new LSTM(options);
     case 'peephole': return new LSTM({ ...options, peephole: true });

@@ -18,8 +18,10 @@
  * (3*hidden). Row strides of gate buffers are 4*hidden / 3*hidden, of state buffers `hidden`.
  */
 export type FloatArray = Float32Array | Float64Array;
-/** The cell of a whole-sequence kernel: 0 tanh RNN, 1 ReLU RNN, 2 LSTM, 3 GRU. */
-export type SequenceKind = 0 | 1 | 2 | 3;
+/** The cell of a whole-sequence kernel: 0 tanh RNN, 1 ReLU RNN, 2 LSTM, 3 GRU, 4 sigmoid RNN (our extension). */
+export type SequenceKind = 0 | 1 | 2 | 3 | 4;
+/** An RNN's nonlinearity, numbered as its SequenceKind: 0 tanh, 1 relu, 4 sigmoid. */
+export type RnnActivation = 0 | 1 | 4;
 export type DType = 'float32' | 'float64';
 
 /** A long-lived buffer owned by a module or optimizer. `view()` re-derives the array on each access
@@ -115,10 +117,10 @@ export interface Kernels {
   scale(n: number, alpha: number, x: FloatArray, xOffset: number): void;
 
   // ---- vanilla RNN ----
-  /** h = act(pre) in place over n elements; act 0 = tanh, 1 = relu. */
-  rnnForward(n: number, activation: 0 | 1, pre: FloatArray, preOffset: number): void;
+  /** h = act(pre) in place over n elements; act 0 = tanh, 1 = relu, 4 = sigmoid. */
+  rnnForward(n: number, activation: RnnActivation, pre: FloatArray, preOffset: number): void;
   /** dPre = dh * act'(h), where h is the activated output; dPre may alias dh. */
-  rnnBackward(n: number, activation: 0 | 1, h: FloatArray, hOffset: number, dh: FloatArray, dhOffset: number, dPre: FloatArray, dPreOffset: number): void;
+  rnnBackward(n: number, activation: RnnActivation, h: FloatArray, hOffset: number, dh: FloatArray, dhOffset: number, dPre: FloatArray, dPreOffset: number): void;
 
   // ---- LSTM (optionally peephole) ----
   /**

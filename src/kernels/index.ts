@@ -15,7 +15,7 @@ import { checkThreadCount, parseThreadsVariable } from './thread-count.js';
 import type { WasmKernels } from './wasm/index.js';
 import { loadWasmKernels, loadWasmKernelsSync, wasmSimdSupported } from './wasm/index.js';
 
-export type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep, SequenceKind } from './contract.js';
+export type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep, RnnActivation, SequenceKind } from './contract.js';
 export { jsKernels } from './js/index.js';
 
 export type BackendName = 'js' | 'wasm';

@@ -15,7 +15,7 @@ export { hybridForecast } from './hybrid-forecast.js';
 export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';
 export { createTextTask, generateText, evaluateText, textActivations, encodeText } from './text.js';
 export type { TextTask, TextOptions, TextSummary, GenerateTextOptions, UnknownCharacters } from './text.js';
-export { createMusicTask, generateMusic, evaluateMusic, MUSIC_ENCODINGS } from './music.js';
+export { createMusicTask, generateMusic, evaluateMusic, encodeMusic, MUSIC_ENCODINGS } from './music.js';
 export type { MusicTask, MusicOptions, MusicSummary, MusicEncoding, Piece, GenerateMusicOptions, GeneratedPiece } from './music.js';
 export { createDenoiseTask, evaluateDenoise } from './denoise.js';
 export type { DenoiseTask, DenoiseOptions, DenoiseSummary, DenoiseExample } from './denoise.js';

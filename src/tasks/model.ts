@@ -5,7 +5,7 @@
  * equivalent torch.nn model.
  */
 import '../ops/index.js';
-import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, type RecurrentStepper } from '../nn/index.js';
+import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, RNN_NONLINEARITIES, type RecurrentStepper, type RnnNonlinearity } from '../nn/index.js';
 import { fromArray, noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
 import { oneHot } from '../data/index.js';
 import { checkChoice, checkInteger, checkProbability } from './checks.js';
@@ -16,8 +16,9 @@ export type CellType = (typeof CELLS)[number];
 /** Dense features per step, or class ids fed through an embedding (size 0: one-hot vectors). */
 export type ModelInput = { kind: 'dense'; size: number } | { kind: 'classes'; classes: number; embedding: number };
 
-export const NONLINEARITIES = ['tanh', 'relu'] as const;
-export type Nonlinearity = (typeof NONLINEARITIES)[number];
+/** The RNN layer's activations (sigmoid is this library's extension of PyTorch's two). */
+export const NONLINEARITIES = RNN_NONLINEARITIES;
+export type Nonlinearity = RnnNonlinearity;
 
 export interface ModelConfig {
   cell: CellType;
@@ -112,7 +113,8 @@ export class SequenceModel extends Module {
     return { features, state: h };
   }
 
-  private embed(input: SequenceInput): Tensor {
+  /** What the recurrent stack reads: [steps, batch, features] (dense values, embeddings or one-hot rows). */
+  embed(input: SequenceInput): Tensor {
     const { data, steps, batch } = input;
     const cfg = this.config.input;
     if (cfg.kind === 'dense') {

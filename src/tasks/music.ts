@@ -228,6 +228,15 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   };
 }
 
+/**
+ * Pieces as a run's model reads them (its encoding, pitch range and grid), one after another with
+ * the silent gaps training puts between them: class ids (mono) or multi-hot rows (poly).
+ */
+export function encodeMusic(summary: MusicSummary, pieces: readonly Piece[]): { steps: number; ids: Int32Array | null; rows: Float32Array | null } {
+  const { steps, ids, rows } = encodePieces(pieces, summary.encoding, { low: summary.low, high: summary.high }, summary.stepsPerQuarter);
+  return { steps, ids, rows };
+}
+
 /** The opening of a piece (from its first note), encoded as the model reads it. */
 function encodePrime(piece: Piece, steps: number, encoding: MusicEncoding, range: PitchRange): Encoded {
   const pitches = range.high - range.low + 1;

@@ -9,3 +9,5 @@ export type { RollNote, PianoRollOptions } from './piano-roll.js';
 export { COLORS, PALETTE, colorAt } from './colors.js';
 export type { ColorMap } from './colors.js';
 export { escapeXml } from './svg.js';
+export { heatmapStack } from './heatmap-stack.js';
+export type { HeatmapPanel, HeatmapStackOptions } from './heatmap-stack.js';

@@ -18,6 +18,7 @@ export const cases: Case[] = [
   { name: 'LSTM with projection', make: (dtype) => new LSTM({ inputSize: 7, hiddenSize: 6, projSize: 3, numLayers: 2, dtype, generator: gen() }) },
   { name: 'GRU 2 layers', make: (dtype) => new GRU({ inputSize: 7, hiddenSize: 9, numLayers: 2, dtype, generator: gen() }) },
   { name: 'RNN relu', make: (dtype) => new RNN({ inputSize: 7, hiddenSize: 4, nonlinearity: 'relu', dtype, generator: gen() }) },
+  { name: 'RNN sigmoid (our extension), 2 layers', make: (dtype) => new RNN({ inputSize: 7, hiddenSize: 6, numLayers: 2, nonlinearity: 'sigmoid', dtype, generator: gen() }) },
 ];
 
 /** forward on one step [1, batch, input] with the state carried (what the stepper must reproduce). */

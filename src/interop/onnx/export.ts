@@ -20,6 +20,8 @@ import { onnx, type OnnxTypes } from './proto.js';
 import { floatTensorProto, int64TensorProto } from './values.js';
 
 export const EXPORT_OPSET = 14;
+
+const ONNX_ACTIVATIONS = { tanh: 'Tanh', relu: 'Relu', sigmoid: 'Sigmoid' } as const;
 /** IR version 7 is the one that goes with opset 14. */
 const IR_VERSION = 7;
 
@@ -240,7 +242,8 @@ function recurrentLayers(g: GraphBuilder, m: Recurrent, x: string, h0: string, c
     }
     const attributes = [intAttr('hidden_size', H), stringAttr('direction', D === 2 ? 'bidirectional' : 'forward')];
     if (m instanceof GRU) attributes.push(intAttr('linear_before_reset', m.linearBeforeReset ? 1 : 0));
-    if (m instanceof RNN) attributes.push(stringsAttr('activations', Array(D).fill(m.nonlinearity === 'relu' ? 'Relu' : 'Tanh')));
+    // ONNX's RNN takes Sigmoid as well as PyTorch's two, so a sigmoid RNN (our extension) exports as it is.
+    if (m instanceof RNN) attributes.push(stringsAttr('activations', Array(D).fill(ONNX_ACTIVATIONS[m.nonlinearity])));
     const last = layer === m.numLayers - 1;
     const outNames = [g.name(`Y_l${layer}`), last && m.numLayers === 1 ? hn : g.name(`Y_h_l${layer}`)];
     if (op === 'LSTM') outNames.push(last && m.numLayers === 1 ? cn! : g.name(`Y_c_l${layer}`));

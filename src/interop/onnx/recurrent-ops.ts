@@ -109,7 +109,7 @@ function fusedKind(a: Parsed): CellKind | null {
   if (names.some((n) => n !== names[0])) return null;
   if (a.op === 'LSTM') return names[0] === 'sigmoid,tanh,tanh' ? 'lstm' : null;
   if (a.op === 'GRU') return names[0] === 'sigmoid,tanh' ? 'gru' : null;
-  return names[0] === 'tanh' ? 'rnn_tanh' : names[0] === 'relu' ? 'rnn_relu' : null;
+  return names[0] === 'tanh' ? 'rnn_tanh' : names[0] === 'relu' ? 'rnn_relu' : names[0] === 'sigmoid' ? 'rnn_sigmoid' : null;
 }
 
 function pytorchWeights(a: Parsed): DirectionWeights[] {

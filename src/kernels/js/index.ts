@@ -76,7 +76,7 @@ export const jsKernels: Kernels = {
   rnnForward(n, activation, pre, preOffset) {
     for (let i = preOffset; i < preOffset + n; i++) {
       const v = pre[i]!;
-      pre[i] = activation === 0 ? Math.tanh(v) : v > 0 ? v : 0;
+      pre[i] = activation === 0 ? Math.tanh(v) : activation === 4 ? 1 / (1 + Math.exp(-v)) : v > 0 ? v : 0;
     }
   },
 
@@ -84,7 +84,7 @@ export const jsKernels: Kernels = {
     for (let i = 0; i < n; i++) {
       const y = h[hOffset + i]!;
       const d = dh[dhOffset + i]!;
-      dPre[dPreOffset + i] = activation === 0 ? d * (1 - y * y) : y > 0 ? d : 0;
+      dPre[dPreOffset + i] = activation === 0 ? d * (1 - y * y) : activation === 4 ? d * y * (1 - y) : y > 0 ? d : 0;
     }
   },
 

@@ -14,8 +14,8 @@ import type { Staging } from './staging.js';
 /** Floats of one gate block of `hidden` rows by k columns in the grouped layout. */
 const blockFloats = (hidden: number, k: number): number => Math.ceil(hidden / 8) * 8 * (Math.ceil(k / 4) * 4);
 
-/** Gate blocks per cell (SequenceKind: tanh RNN, ReLU RNN, LSTM, GRU). */
-export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3][cell]!;
+/** Gate blocks per cell (SequenceKind: tanh RNN, ReLU RNN, LSTM, GRU, sigmoid RNN). */
+export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3, 1][cell]!;
 
 export class WasmPreparedStep implements PreparedStep {
   constructor(

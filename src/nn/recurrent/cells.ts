@@ -10,6 +10,7 @@ import { checkDtype, checkTensorInput, oneOf, positiveInt } from '../checks.js';
 import { Module } from '../module.js';
 import { recurrentDirection, releaseDirections, type CellKind } from './fused.js';
 import { allocateWeights, directionEntries, directionWeights } from './layout.js';
+import { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
 
 export interface CellOptions {
   bias?: boolean;
@@ -78,9 +79,13 @@ abstract class CellBase extends Module {
 }
 
 export class RNNCell extends CellBase {
-  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
-    const act = oneOf('RNNCell', 'nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
-    super('RNNCell', act === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, options);
+  readonly nonlinearity: RnnNonlinearity;
+
+  /** Parity note: `nonlinearity: 'sigmoid'` is our extension; PyTorch's RNNCell offers tanh and relu. */
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: RnnNonlinearity } = {}) {
+    const act = oneOf('RNNCell', 'nonlinearity', options.nonlinearity ?? 'tanh', RNN_NONLINEARITIES);
+    super('RNNCell', `rnn_${act}`, inputSize, hiddenSize, options);
+    this.nonlinearity = act;
   }
 
   forward(x: Tensor, h?: Tensor): Tensor {

@@ -22,7 +22,7 @@
  * started yet still holds h0, put there before the loop. Backward, the same rows carry their dh and dc
  * untouched until the steps in which they are active.
  */
-import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type SequenceKind } from '../../kernels/index.js';
+import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type RnnActivation, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, formatShape, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, scatterColumns } from './one-hot.js';
 import { checkBatchSizes } from './packed.js';
@@ -30,7 +30,8 @@ import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePrepar
 import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
 import { flushSpareBuffers, workspaceFor, type Workspace } from './workspace.js';
 
-export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+/** Parity note: 'rnn_sigmoid' is our extension (PyTorch's RNN offers tanh and relu only). */
+export type CellKind = 'rnn_tanh' | 'rnn_relu' | 'rnn_sigmoid' | 'lstm' | 'gru';
 
 /** Number of gate blocks of `hidden` rows in the stacked weights. */
 export const gateCount = (kind: CellKind): number => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
@@ -96,7 +97,10 @@ interface Saved {
 
 const timeOf = (g: Geometry, s: number): number => (g.reverse ? g.T - 1 - s : s);
 
-export const sequenceKind = (kind: CellKind): SequenceKind => (kind === 'rnn_tanh' ? 0 : kind === 'rnn_relu' ? 1 : kind === 'lstm' ? 2 : 3);
+const SEQUENCE_KINDS: Record<CellKind, SequenceKind> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3, rnn_sigmoid: 4 };
+export const sequenceKind = (kind: CellKind): SequenceKind => SEQUENCE_KINDS[kind];
+/** An RNN's activation for the kernels: its sequence kind (0 tanh, 1 relu, 4 sigmoid). */
+const rnnActivation = (kind: CellKind): RnnActivation => SEQUENCE_KINDS[kind] as RnnActivation;
 
 /** Copies [T, B, width] rows between time order and processing order (a packed layout needs no reversing). */
 function copyTimeMajor(g: Geometry, width: number, src: FloatArray, dst: FloatArray, toProcessing: boolean): void {
@@ -172,7 +176,7 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
       k.lstmForward(m, H, gates, gOff, cells!, s * B * H, cells!, (s + 1) * B * H, raw, rawOff, peep, 0);
       if (hRaw) stepGemm(k, sw.hr, true, m, P, H, hRaw, rawOff, wHr!, 0, states, hNext);
     } else {
-      k.rnnForward(m * H, kind === 'rnn_relu' ? 1 : 0, gates, gOff);
+      k.rnnForward(m * H, rnnActivation(kind), gates, gOff);
       states.set(gates.subarray(gOff, gOff + m * H), hNext);
     }
   }
@@ -261,7 +265,7 @@ function runBackward(
       dh.set(dhPrev!.subarray(0, m * H));
       stepGemm(k, sw.hh, false, m, P, GH, dGh!, gOff, wHh, 1, dh, 0);
     } else {
-      k.rnnBackward(m * H, kind === 'rnn_relu' ? 1 : 0, states, (s + 1) * B * P, dh, 0, dGates, gOff);
+      k.rnnBackward(m * H, rnnActivation(kind), states, (s + 1) * B * P, dh, 0, dGates, gOff);
       stepGemm(k, sw.hh, false, m, P, GH, dGates, gOff, wHh, 0, dh, 0);
     }
   }

@@ -19,6 +19,7 @@ import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
 import * as reference from './reference.js';
+import { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
 import { PackedSequence } from './packed.js';
 import { RecurrentStepper, type StepperOptions } from './stepper.js';
@@ -38,7 +39,8 @@ export interface RecurrentOptions {
 }
 
 export interface RNNOptions extends RecurrentOptions {
-  nonlinearity?: 'tanh' | 'relu';
+  /** Parity note: 'sigmoid' is our extension (PyTorch refuses it); such a model cannot be exported to PyTorch. */
+  nonlinearity?: RnnNonlinearity;
 }
 
 export interface LSTMOptions extends RecurrentOptions {
@@ -275,11 +277,11 @@ function checkSingleState(layerName: string, h0: unknown): Tensor | undefined {
 const suffixOf = (layer: number, direction: number): string => `_l${layer}${direction === 1 ? '_reverse' : ''}`;
 
 export class RNN extends RecurrentBase {
-  readonly nonlinearity: 'tanh' | 'relu';
+  readonly nonlinearity: RnnNonlinearity;
 
   constructor(options: RNNOptions) {
-    const nonlinearity = oneOf('RNN', 'nonlinearity', options?.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
-    super('RNN', nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', options);
+    const nonlinearity = oneOf('RNN', 'nonlinearity', options?.nonlinearity ?? 'tanh', RNN_NONLINEARITIES);
+    super('RNN', `rnn_${nonlinearity}`, options);
     this.nonlinearity = nonlinearity;
   }
 

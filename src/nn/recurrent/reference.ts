@@ -14,11 +14,18 @@ function projections(x: Tensor, h: Tensor, w: DirectionWeights): [Tensor, Tensor
   return [linear(x, w.weightIh, w.biasIh), linear(h, w.weightHh, w.biasHh)];
 }
 
-export function rnnStep(x: Tensor, h: Tensor, w: DirectionWeights, activation: 'tanh' | 'relu'): Tensor {
+/** An RNN's nonlinearities. Parity note: tanh and relu are PyTorch's; sigmoid is our extension. */
+export const RNN_NONLINEARITIES = ['tanh', 'relu', 'sigmoid'] as const;
+export type RnnNonlinearity = (typeof RNN_NONLINEARITIES)[number];
+
+export function rnnStep(x: Tensor, h: Tensor, w: DirectionWeights, activation: RnnNonlinearity): Tensor {
   const [gi, gh] = projections(x, h, w);
   const pre = add(gi, gh);
-  return activation === 'tanh' ? tanh(pre) : relu(pre);
+  return activation === 'tanh' ? tanh(pre) : activation === 'sigmoid' ? sigmoid(pre) : relu(pre);
 }
+
+/** The nonlinearity of an RNN cell kind. */
+export const rnnNonlinearity = (kind: CellKind): RnnNonlinearity => (kind === 'rnn_relu' ? 'relu' : kind === 'rnn_sigmoid' ? 'sigmoid' : 'tanh');
 
 export interface LstmGates {
   i: Tensor;
@@ -94,7 +101,7 @@ export function runDirection(
       hNext = r.h;
       c = merge(r.c, c!);
     } else if (kind === 'gru') hNext = gruStep(xt, active(h), w, linearBeforeReset).h;
-    else hNext = rnnStep(xt, active(h), w, kind === 'rnn_relu' ? 'relu' : 'tanh');
+    else hNext = rnnStep(xt, active(h), w, rnnNonlinearity(kind));
     h = merge(hNext, h);
     outputs[t] = hNext;
   }
