@@ -19,6 +19,7 @@ const functions: Record<string, (input: Tensor, target: Tensor, options: Record<
   klDiv: (a, b, o) => nn.klDiv(a, b, o),
   crossEntropy: (a, b, o) => nn.crossEntropy(a, b, o),
   nllLoss: (a, b, o) => nn.nllLoss(a, b, o),
+  bceWithLogits: (a, b, o) => nn.bceWithLogits(a, b, o.reduction as nn.Reduction | undefined),
 };
 
 test('losses match PyTorch 1.13: value and gradient, with weight, ignoreIndex and labelSmoothing', () => {
@@ -55,6 +56,10 @@ test('loss modules hold their options; activation modules wrap the ops; function
   assert.equal(new nn.MSELoss().forward(x, y).item(), nn.mseLoss(x, y).item());
   assert.equal(new nn.L1Loss({ reduction: 'sum' }).forward(x, y).item(), nn.l1Loss(x, y, 'sum').item());
   assert.equal(new nn.HuberLoss({ delta: 0.5 }).forward(x, y).item(), nn.huberLoss(x, y, { delta: 0.5 }).item());
+  const probabilities = y.sigmoid();
+  assert.equal(new nn.BCEWithLogitsLoss().forward(x, probabilities).item(), nn.bceWithLogits(x, probabilities).item());
+  assert.equal(new nn.BCEWithLogitsLoss({ reduction: 'sum' }).forward(x, probabilities).item(), nn.bceWithLogits(x, probabilities, 'sum').item());
+  assert.throws(() => new nn.BCEWithLogitsLoss({ posWeight: tensor([2]) } as object), /BCEWithLogitsLoss: unknown option 'posWeight'/);
   const logp = x.logSoftmax(1), p = y.softmax(1);
   assert.equal(new nn.KLDivLoss({ reduction: 'batchmean' }).forward(logp, p).item(), nn.klDiv(logp, p, { reduction: 'batchmean' }).item());
   const weight = tensor([1, 2, 3]);

@@ -23,6 +23,7 @@ test('Embedding looks up rows and routes gradients back to them', () => {
   out.sum().backward();
   assert.deepEqual([...emb.weight.grad!.data], [1, 1, 2, 2, 0, 0, 0, 0, 1, 1]);
   assert.throws(() => emb.forward([5]), /Embedding: index 5 at position 0 is out of range \[0, 5\)/);
+  assert.throws(() => emb.forward([1.5]), /Embedding: index 1.5 at position 0 is not an integer index in \[0, 5\)/);
 });
 
 test('Dropout: identity in eval, scaled mask in training, seeded', () => {

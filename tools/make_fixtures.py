@@ -582,6 +582,9 @@ def make_loss_cases():
     q[0, 2] = 0.0
     tensor("kl.target", q)
     tensor("kl.logtarget", F.log_softmax(torch.randn(3, 5, dtype=d), dim=1))
+    # no random draw: the cases above keep their inputs
+    tensor("bce.target", torch.sigmoid(y))
+    tensor("bce.logits", x * 8)  # large logits: the stable form matters
 
     def case(cname, loss, options, inp, target, fn):
         a = torch.tensor(t[inp], dtype=d, requires_grad=True)
@@ -620,6 +623,9 @@ def make_loss_cases():
          lambda a, b: F.cross_entropy(a, b.long(), ignore_index=3, label_smoothing=0.3, weight=weight))
     case("ce_3d_weight_smooth", "crossEntropy", {"weight": "cls.weight", "labelSmoothing": 0.1}, "cls.logits3", "cls.targets3",
          lambda a, b: F.cross_entropy(a, b.long(), weight=weight, label_smoothing=0.1))
+    for reduction in ("mean", "sum", "none"):
+        case("bce_with_logits_" + reduction, "bceWithLogits", {"reduction": reduction}, "bce.logits", "bce.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, reduction=r))
     meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
     return save(name, t, meta)
 
@@ -677,23 +683,23 @@ def make_scheduler_cases():
     t = {}
 
     def run(cname, make_opt, make_sched, options, steps, metrics=None):
+        """Rows of lr and momentum, one per step (after construction first), one column per param group."""
         p = torch.nn.Parameter(torch.zeros(1))
         opt = make_opt([p])
         sched = make_sched(opt)
-        lrs = [opt.param_groups[0]["lr"]]
-        group = opt.param_groups[0]
-        mom = lambda: group["betas"][0] if "betas" in group else group.get("momentum", 0.0)
-        moms = [mom()]
+        lrs = lambda: [g["lr"] for g in opt.param_groups]
+        moms = lambda: [g["betas"][0] if "betas" in g else g.get("momentum", 0.0) for g in opt.param_groups]
+        lr_rows, mom_rows = [lrs()], [moms()]
         for i in range(steps):
             opt.step()
             if metrics is None:
                 sched.step()
             else:
                 sched.step(metrics[i])
-            lrs.append(opt.param_groups[0]["lr"])
-            moms.append(mom())
-        t["%s.lr" % cname] = np.array(lrs, dtype=np.float64)
-        t["%s.momentum" % cname] = np.array(moms, dtype=np.float64)
+            lr_rows.append(lrs())
+            mom_rows.append(moms())
+        t["%s.lr" % cname] = np.array(lr_rows, dtype=np.float64)
+        t["%s.momentum" % cname] = np.array(mom_rows, dtype=np.float64)
         if metrics is not None:
             t["%s.metrics" % cname] = np.array(metrics, dtype=np.float64)
         cases.append(dict(name=cname, options=options))
@@ -717,6 +723,19 @@ def make_scheduler_cases():
     up = [0.1, 0.2, 0.25, 0.24, 0.26, 0.26, 0.261, 0.3, 0.3, 0.3, 0.3]
     run("plateau_max_abs", sgd(0.5), lambda o: S.ReduceLROnPlateau(o, mode="max", factor=0.2, patience=1, threshold=0.01, threshold_mode="abs", min_lr=0.01),
         dict(kind="ReduceLROnPlateau", lr=0.5, mode="max", factor=0.2, patience=1, threshold=0.01, thresholdMode="abs", minLr=0.01), len(up), up)
+    # Per-group values (PyTorch's lists): a second param group with its own lr, given in options.groups.
+    second = lambda lr: [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr}]
+    run("onecycle_groups", lambda ps: torch.optim.SGD([{"params": ps}] + second(0.02), lr=0.01, momentum=0.9),
+        lambda o: S.OneCycleLR(o, max_lr=[0.5, 0.05], total_steps=12, base_momentum=[0.85, 0.8], max_momentum=[0.95, 0.9]),
+        dict(kind="OneCycleLR", lr=0.01, momentum=0.9, groups=[dict(lr=0.02)], maxLr=[0.5, 0.05], totalSteps=12,
+             baseMomentum=[0.85, 0.8], maxMomentum=[0.95, 0.9]), 11)
+    run("onecycle_groups_one_max", lambda ps: torch.optim.Adam([{"params": ps}] + second(0.003), lr=0.001),
+        lambda o: S.OneCycleLR(o, max_lr=0.02, total_steps=8, pct_start=0.5),
+        dict(kind="OneCycleLR", optimizer="Adam", lr=0.001, groups=[dict(lr=0.003)], maxLr=0.02, totalSteps=8, pctStart=0.5), 7)
+    falls = [1.0, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
+    run("plateau_groups", lambda ps: torch.optim.SGD([{"params": ps}] + second(0.1), lr=1.0),
+        lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=1, min_lr=[0.2, 0.04]),
+        dict(kind="ReduceLROnPlateau", lr=1.0, groups=[dict(lr=0.1)], factor=0.5, patience=1, minLr=[0.2, 0.04]), len(falls), falls)
     meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
     return save("schedulers", t, meta)
 

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { CELLS, MUSIC_ENCODINGS, OPTIMIZERS, SERIES_TARGETS, TASKS, type TaskName } from '../tasks/index.js';
+import { CELLS, MUSIC_ENCODINGS, MUSIC_WINDOWS, OPTIMIZERS, SERIES_TARGETS, TASKS, type TaskName } from '../tasks/index.js';
 import { choice, integer, number, track } from './args.js';
 import { demoCommand } from './demo.js';
 import { describeDefaults } from './defaults.js';
@@ -83,6 +83,7 @@ program
   .option('--json', 'progress as one JSON object per line on stdout')
   .option('--embedding <n>', 'text and music (mono): embedding size; 0 feeds one-hot vectors (default: text 32, music 0)', integer(0, 65536))
   .addOption(new Option('--encoding <kind>', 'music: mono (melody, softmax) or poly (piano roll, sigmoid); default mono').choices(MUSIC_ENCODINGS))
+  .addOption(new Option('--windows <kind>', 'music: training windows anywhere in the pieces laid end to end (stream, default) or inside one piece each, shorter at a piece\'s end, batched with their lengths (pieces)').choices(MUSIC_WINDOWS))
   .option('--track <track>', 'music: MIDI track index, "most" (the non-drum track with the most notes; default) or "merge"', track)
   .addOption(new Option('--target <kind>', 'series: predict the next value (level) or its change from the last one (delta); default level for sine, delta otherwise').choices(SERIES_TARGETS))
   .option('--column <name|index>', 'series CSV: the column holding the values (header name or 0-based index)')

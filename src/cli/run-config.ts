@@ -6,7 +6,7 @@
 import type { VocabularyJSON, ZScoreJSON } from '../data/index.js';
 import {
   createDenoiseTask, createMusicTask, createSeriesTask, createTextTask, SequenceModel, TASKS,
-  type DenoiseSummary, type ModelConfig, type MusicEncoding, type MusicSummary, type SeriesSummary,
+  type DenoiseSummary, type ModelConfig, type MusicEncoding, type MusicSummary, type MusicWindows, type SeriesSummary,
   type SeriesTarget, type Task, type TaskName, type TextSummary, type TrainingConfig,
 } from '../tasks/index.js';
 import { Generator } from '../tensor/index.js';
@@ -24,6 +24,8 @@ export interface TaskOptions {
   validationBatches?: number;
   /** music */
   encoding?: MusicEncoding;
+  /** music: how training windows are cut (absent: 'stream') */
+  windows?: MusicWindows;
   /** denoise, in dB */
   snr?: number;
 }
@@ -63,7 +65,7 @@ export function createTask(config: Pick<RunConfig, 'task' | 'model' | 'training'
     case 'music': {
       const s = saved as MusicSummary | undefined;
       return createMusicTask(
-        { training, model, encoding: options.encoding ?? 'mono', embedding: options.embedding ?? 0, range: s ? { low: s.low, high: s.high } : undefined },
+        { training, model, encoding: options.encoding ?? 'mono', windows: options.windows, embedding: options.embedding ?? 0, range: s ? { low: s.low, high: s.high } : undefined },
         data.pieces,
       );
     }

@@ -42,6 +42,7 @@ export interface TrainFlags {
   json?: boolean;
   embedding?: number;
   encoding?: 'mono' | 'poly';
+  windows?: 'stream' | 'pieces';
   track?: number | 'most' | 'merge';
   target?: 'level' | 'delta';
   snr?: number;
@@ -54,7 +55,7 @@ export interface TrainFlags {
 /** Options that shape the model or its data: fixed once a run exists. */
 const FIXED_ON_RESUME: (keyof TrainFlags)[] = [
   'data', 'cell', 'hidden', 'layers', 'dropout', 'seqLen', 'batch', 'lr', 'optimizer', 'clip', 'seed', 'valSplit', 'testSplit',
-  'embedding', 'encoding', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide', 'allowOutliers',
+  'embedding', 'encoding', 'windows', 'track', 'target', 'snr', 'bidirectional', 'force', 'column', 'wide', 'allowOutliers',
 ];
 
 const FLAG_NAMES: Partial<Record<keyof TrainFlags, string>> = {
@@ -120,10 +121,11 @@ function freshConfig(taskName: TaskName, flags: TrainFlags): Pick<RunConfig, 'ta
   if (taskName === 'music') {
     options.encoding = flags.encoding ?? 'mono';
     options.embedding = flags.embedding ?? MUSIC_EMBEDDING;
+    if (flags.windows !== undefined) options.windows = flags.windows;
   }
   if (taskName === 'denoise') options.snr = flags.snr ?? DENOISE_SNR;
   const misplaced: [keyof TrainFlags, TaskName[]][] = [
-    ['target', ['series']], ['embedding', ['text', 'music']], ['encoding', ['music']], ['track', ['music']], ['snr', ['denoise']],
+    ['target', ['series']], ['embedding', ['text', 'music']], ['encoding', ['music']], ['windows', ['music']], ['track', ['music']], ['snr', ['denoise']],
     ['column', ['series', 'denoise']], ['wide', ['series', 'denoise']],
   ];
   for (const [key, tasks] of misplaced) {

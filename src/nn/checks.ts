@@ -39,3 +39,9 @@ export function checkTensorInput(where: string, x: unknown, expected: string, na
     : x === null || typeof x !== 'object' ? String(x) : `a ${(x as object).constructor?.name ?? 'object'}`;
   throw new Error(`${where}: ${name} must be a Tensor ${expected}, got ${got}`);
 }
+
+/** A short description of a value for an error message ("a Linear", "an array", "null"). */
+export function describeValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${(value as object).constructor?.name ?? 'object'}`;
+}

@@ -80,7 +80,8 @@ export class Embedding extends Module {
     for (let i = 0; i < flat.length; i++) {
       const v = flat[i]!;
       if (!Number.isInteger(v) || v < 0 || v >= this.numEmbeddings) {
-        throw new Error(`Embedding: index ${v} at position ${i} is out of range [0, ${this.numEmbeddings})`);
+        const problem = Number.isInteger(v) ? 'is out of range' : 'is not an integer index in';
+        throw new Error(`Embedding: index ${v} at position ${i} ${problem} [0, ${this.numEmbeddings})`);
       }
     }
     return embedding(this.weight, Int32Array.from(flat), idxShape, this.paddingIdx);

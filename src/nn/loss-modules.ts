@@ -5,29 +5,36 @@
  */
 import { knownOptions, type Tensor } from '../tensor/index.js';
 import {
-  crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
+  bceWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
   type ClassLossOptions, type CrossEntropyOptions, type KLReduction, type Reduction,
 } from './losses.js';
 import { Module } from './module.js';
 
 type Targets = Tensor | Int32Array | readonly number[];
 
-export class MSELoss extends Module {
+/** A loss whose one option is `reduction` (default 'mean'). */
+abstract class ReducingLoss extends Module {
   readonly reduction: Reduction;
-  constructor(options: { reduction?: Reduction } = {}) {
+  protected constructor(name: string, options: { reduction?: Reduction }) {
     super();
-    this.reduction = knownOptions('MSELoss', options, ['reduction']).reduction ?? 'mean';
+    this.reduction = knownOptions(name, options, ['reduction']).reduction ?? 'mean';
   }
+}
+
+export class MSELoss extends ReducingLoss {
+  constructor(options: { reduction?: Reduction } = {}) { super('MSELoss', options); }
   forward(input: Tensor, target: Tensor): Tensor { return mseLoss(input, target, this.reduction); }
 }
 
-export class L1Loss extends Module {
-  readonly reduction: Reduction;
-  constructor(options: { reduction?: Reduction } = {}) {
-    super();
-    this.reduction = knownOptions('L1Loss', options, ['reduction']).reduction ?? 'mean';
-  }
+export class L1Loss extends ReducingLoss {
+  constructor(options: { reduction?: Reduction } = {}) { super('L1Loss', options); }
   forward(input: Tensor, target: Tensor): Tensor { return l1Loss(input, target, this.reduction); }
+}
+
+/** Parity note: PyTorch's `weight` and `pos_weight` options are not offered (an unknown option is an error). */
+export class BCEWithLogitsLoss extends ReducingLoss {
+  constructor(options: { reduction?: Reduction } = {}) { super('BCEWithLogitsLoss', options); }
+  forward(input: Tensor, target: Tensor): Tensor { return bceWithLogits(input, target, this.reduction); }
 }
 
 export class HuberLoss extends Module {

@@ -5,6 +5,7 @@
  */
 import { kernelsFor, type DType, type KernelBuffer, type Kernels } from '../kernels/index.js';
 import { formatShape, fromBuffer, noGrad, Tensor } from '../tensor/index.js';
+import { describeValue as describe } from './checks.js';
 
 /**
  * Tensors that are parameters (PyTorch's nn.Parameter): marked when registered, when made with
@@ -28,11 +29,6 @@ function isParameter(value: unknown): value is Tensor {
   if (!value.isLeaf || !value.requiresGrad) return false;
   parameterTensors.add(value);
   return true;
-}
-
-function describe(value: unknown): string {
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${(value as object).constructor?.name ?? 'object'}`;
 }
 
 /**
@@ -227,9 +223,18 @@ export class Module {
     Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
   }
 
+  /**
+   * The names of this module's own properties in registration order. JavaScript lists integer-like
+   * names first, in numeric order, which is ModuleList's order; ModuleDict overrides this to keep
+   * insertion order for every key, as PyTorch's does.
+   */
+  protected memberNames(): string[] {
+    return Object.keys(this);
+  }
+
   /** This module's own parameters, by property name, in declaration order. */
   private *ownParameterEntries(): Generator<[string, Tensor]> {
-    for (const key of Object.keys(this)) {
+    for (const key of this.memberNames()) {
       const value: unknown = (this as Record<string, unknown>)[key];
       if (!this.bufferNames.has(key) && isParameter(value)) yield [key, value];
     }
@@ -243,7 +248,7 @@ export class Module {
   }
 
   private *childEntries(): Generator<[string, Module]> {
-    for (const key of Object.keys(this)) {
+    for (const key of this.memberNames()) {
       const value: unknown = (this as Record<string, unknown>)[key];
       if (value instanceof Module) yield [key, value];
     }

@@ -6,9 +6,9 @@ export { LBFGS, type LBFGSOptions } from './lbfgs.js';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
 export {
   LRScheduler, StepLR, CosineAnnealingLR,
-  type SchedulableOptimizer, type SchedulerState, type StepLROptions, type CosineAnnealingLROptions,
+  type SchedulableOptimizer, type SchedulerState, type SchedulerOption, type StepLROptions, type CosineAnnealingLROptions,
 } from './lr-scheduler.js';
 export {
   LinearLR, OneCycleLR, ReduceLROnPlateau,
-  type LinearLROptions, type OneCycleLROptions, type ReduceLROnPlateauOptions,
+  type LinearLROptions, type OneCycleLROptions, type ReduceLROnPlateauOptions, type PlateauState,
 } from './schedules.js';

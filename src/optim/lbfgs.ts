@@ -10,9 +10,9 @@
  * parameters' dtype. Parity note: PyTorch keeps them in the parameters' dtype, so float32 runs can
  * differ from PyTorch's in the last bits; float64 runs follow it to rounding.
  */
-import { enableGrad, Tensor } from '../tensor/index.js';
+import { enableGrad, formatShape, fromArray, sameShape, Tensor } from '../tensor/index.js';
 import { Optimizer, type ParamGroup, type Params, type ParamState, type OptimizerStateDict } from './optimizer.js';
-import { checkInteger, checkNonNegative } from './validate.js';
+import { checkFinite, checkInteger, checkKnownKeys, checkNonNegative, isPlainObject } from './validate.js';
 
 export interface LBFGSOptions {
   lr: number;
@@ -92,9 +92,85 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     throw new Error('LBFGS: updates run in step(closure)');
   }
 
-  /** Parity note: PyTorch's LBFGS saves its history in state_dict; ours is not saved yet, so this refuses rather than lose it. */
+  /**
+   * The history, as PyTorch keeps it in the state of the first parameter: float64 tensors `0.d`,
+   * `0.prev_flat_grad` (all parameters flattened, length n), `0.old_dirs`, `0.old_stps` ([pairs, n])
+   * and `0.ro` ([pairs]), and the scalars func_evals, n_iter, t, H_diag, prev_loss in meta.scalars.
+   * Tensors whose value does not exist yet (before the first iteration, or with no pairs) are left out.
+   */
   override stateDict(): OptimizerStateDict {
-    throw new Error('LBFGS.stateDict: saving the L-BFGS history is not supported; checkpoint the model and start a new LBFGS');
+    const dict = super.stateDict();
+    const st = this.history;
+    const n = this.flatLength();
+    const state: Record<string, Tensor> = {};
+    if (st.d) state['0.d'] = fromArray(st.d.slice(), [n]);
+    if (st.prevFlatGrad) state['0.prev_flat_grad'] = fromArray(st.prevFlatGrad.slice(), [n]);
+    const pairs = st.oldDirs.length;
+    if (pairs > 0) {
+      state['0.old_dirs'] = fromArray(stackRows(st.oldDirs, n), [pairs, n]);
+      state['0.old_stps'] = fromArray(stackRows(st.oldSteps, n), [pairs, n]);
+      state['0.ro'] = fromArray(Float64Array.from(st.ro), [pairs]);
+    }
+    const scalars = { func_evals: st.funcEvals, n_iter: st.nIter, t: st.t, H_diag: st.hDiag, prev_loss: st.prevLoss };
+    return { state, meta: { ...dict.meta, scalars } };
+  }
+
+  override loadStateDict(dict: OptimizerStateDict): void {
+    const history = this.prepareHistory(dict);
+    super.loadStateDict(withoutHistory(dict));
+    Object.assign(this.history, history);
+  }
+
+  override checkStateDict(dict: OptimizerStateDict): void {
+    this.prepareHistory(dict);
+    super.checkStateDict(withoutHistory(dict));
+  }
+
+  /** Checks the history part of a state dict completely and returns it, changing nothing. */
+  private prepareHistory(dict: OptimizerStateDict): History {
+    const where = 'LBFGS.loadStateDict';
+    if (!isPlainObject(dict) || !isPlainObject(dict.state) || !isPlainObject(dict.meta)) {
+      throw new Error(`${where}: expected { state, meta } as returned by stateDict()`);
+    }
+    const scalars: unknown = dict.meta.scalars;
+    if (!isPlainObject(scalars)) throw new Error(`${where}: meta.scalars must hold func_evals, n_iter, t, H_diag and prev_loss`);
+    checkKnownKeys(`${where} (meta.scalars)`, scalars, SCALARS);
+    for (const key of SCALARS) {
+      if (key === 'func_evals' || key === 'n_iter') checkInteger(where, key, scalars[key], 0);
+      else checkFinite(where, key, scalars[key]);
+    }
+    const known = ['0.d', '0.prev_flat_grad', '0.old_dirs', '0.old_stps', '0.ro'];
+    const unexpected = Object.keys(dict.state).find((key) => !known.includes(key));
+    if (unexpected !== undefined) throw new Error(`${where}: unexpected state '${unexpected}' (LBFGS keeps ${known.map((k) => `'${k}'`).join(', ')})`);
+    const n = this.flatLength();
+    const vector = (key: string, shape: number[]): Float64Array | null => {
+      const t: unknown = dict.state[key];
+      if (t === undefined) return null;
+      if (!(t instanceof Tensor)) throw new Error(`${where}: state '${key}' must be a Tensor`);
+      if (!sameShape(t.shape, shape)) throw new Error(`${where}: state '${key}' must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+      return Float64Array.from(t.data);
+    };
+    const ro = dict.state['0.ro'];
+    const pairs = ro instanceof Tensor && ro.rank === 1 ? ro.shape[0]! : 0;
+    if (ro !== undefined && !(ro instanceof Tensor && ro.rank === 1)) throw new Error(`${where}: state '0.ro' must be a Tensor of shape [pairs]`);
+    const historySize = typeof dict.meta.paramGroups?.[0]?.historySize === 'number' ? dict.meta.paramGroups[0].historySize : this.paramGroups[0]!.historySize;
+    if (pairs > historySize) throw new Error(`${where}: the state holds ${pairs} curvature pairs, more than historySize ${historySize}`);
+    const dirs = vector('0.old_dirs', [pairs, n]), steps = vector('0.old_stps', [pairs, n]);
+    if (pairs > 0 && (!dirs || !steps)) throw new Error(`${where}: state '0.ro' holds ${pairs} pairs but '0.old_dirs' or '0.old_stps' is missing`);
+    if (pairs === 0 && (dirs || steps)) throw new Error(`${where}: state '0.old_dirs' / '0.old_stps' need '0.ro' beside them`);
+    const d = vector('0.d', [n]), prevFlatGrad = vector('0.prev_flat_grad', [n]);
+    const nIter = scalars.n_iter as number;
+    if (nIter > 0 && (!d || !prevFlatGrad)) throw new Error(`${where}: n_iter is ${nIter} but the state lacks '0.d' or '0.prev_flat_grad'`);
+    return {
+      funcEvals: scalars.func_evals as number, nIter, d, t: scalars.t as number,
+      oldDirs: splitRows(dirs, pairs, n), oldSteps: splitRows(steps, pairs, n), ro: ro instanceof Tensor ? [...ro.data] : [],
+      hDiag: scalars.H_diag as number, prevFlatGrad, prevLoss: scalars.prev_loss as number,
+    };
+  }
+
+  /** All parameters' elements together: the length of every history vector. */
+  private flatLength(): number {
+    return this.paramGroups[0]!.params.reduce((n, p) => n + p.size, 0);
   }
 
   override step<T>(closure?: () => T): T {
@@ -200,6 +276,24 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     st.t = t;
     return origLoss;
   }
+}
+
+const SCALARS = ['func_evals', 'n_iter', 't', 'H_diag', 'prev_loss'] as const;
+
+/** The dict the base class loads: hyper-parameters and groups, the history taken out. */
+function withoutHistory(dict: OptimizerStateDict): OptimizerStateDict {
+  const { scalars: _scalars, ...meta } = dict.meta;
+  return { state: {}, meta };
+}
+
+function stackRows(rows: readonly Vec[], n: number): Float64Array {
+  const out = new Float64Array(rows.length * n);
+  rows.forEach((row, i) => out.set(row, i * n));
+  return out;
+}
+
+function splitRows(flat: Float64Array | null, rows: number, n: number): Vec[] {
+  return Array.from({ length: rows }, (_, i) => flat!.slice(i * n, (i + 1) * n));
 }
 
 function lossValue(value: unknown): number {

@@ -12,15 +12,18 @@ export interface SchedulableOptimizer {
   readonly paramGroups: readonly { lr: number }[];
 }
 
+/** An option's value: one number, or one per param group (OneCycleLR's maxLr, as PyTorch's lists). */
+export type SchedulerOption = number | number[];
+
 /** Plain JSON: a checkpoint can store it in its `extra` metadata. */
 export interface SchedulerState {
   scheduler: string;
   lastEpoch: number;
   baseLrs: number[];
-  options: Record<string, number>;
+  options: Record<string, SchedulerOption>;
 }
 
-export abstract class LRScheduler<O extends Record<string, number>> {
+export abstract class LRScheduler<O extends Record<string, SchedulerOption>> {
   lastEpoch = 0;
   baseLrs: number[];
   protected options: O;
@@ -35,8 +38,8 @@ export abstract class LRScheduler<O extends Record<string, number>> {
     this.apply();
   }
 
-  /** The lr at `epoch` for a group whose base lr is `baseLr`. */
-  protected abstract lrAt(baseLr: number, epoch: number): number;
+  /** The lr at `epoch` for param group `group`, whose base lr is `baseLr`. */
+  protected abstract lrAt(baseLr: number, epoch: number, group: number): number;
   protected abstract checkOptions(where: string, options: O): void;
 
   /** Advances one epoch and sets the optimizer's learning rates. */
@@ -47,11 +50,13 @@ export abstract class LRScheduler<O extends Record<string, number>> {
 
   /** The learning rates the last step set, one per param group. */
   getLastLr(): number[] {
-    return this.baseLrs.map((base) => this.lrAt(base, this.lastEpoch));
+    return this.baseLrs.map((base, i) => this.lrAt(base, this.lastEpoch, i));
   }
 
   stateDict(): SchedulerState {
-    return { scheduler: this.name, lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], options: { ...this.options } };
+    const options: Record<string, SchedulerOption> = {};
+    for (const [key, value] of Object.entries(this.options)) options[key] = Array.isArray(value) ? [...value] : value;
+    return { scheduler: this.name, lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], options };
   }
 
   /**
@@ -71,6 +76,12 @@ export abstract class LRScheduler<O extends Record<string, number>> {
     state.baseLrs.forEach((lr, i) => checkNonNegative(where, `baseLrs[${i}]`, lr));
     if (!isPlainObject(state.options)) throw new Error(`${where}: options must be an object`);
     checkKnownKeys(where, state.options, Object.keys(this.options));
+    for (const [key, value] of Object.entries(state.options)) {
+      const current = this.options[key];
+      if (Array.isArray(current) !== Array.isArray(value)) {
+        throw new Error(`${where}: option ${key} must be ${Array.isArray(current) ? 'an array' : 'a number'}, got ${JSON.stringify(value)}`);
+      }
+    }
     const options = { ...this.options, ...state.options } as O;
     this.checkOptions(where, options);
     this.lastEpoch = state.lastEpoch;
@@ -80,7 +91,7 @@ export abstract class LRScheduler<O extends Record<string, number>> {
 
   protected apply(): void {
     this.optimizer.paramGroups.forEach((group, i) => {
-      group.lr = this.lrAt(this.baseLrs[i] ?? group.lr, this.lastEpoch);
+      group.lr = this.lrAt(this.baseLrs[i] ?? group.lr, this.lastEpoch, i);
     });
   }
 }

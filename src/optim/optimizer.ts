@@ -24,6 +24,8 @@ export interface OptimizerMeta {
   paramGroups: Array<{ params: number[]; [hyper: string]: unknown }>;
   /** Steps taken by each parameter that has state, keyed by its index. */
   steps: Record<string, number>;
+  /** Scalars an optimizer keeps for all its parameters together (LBFGS's counters), by PyTorch's names. */
+  scalars?: Record<string, number>;
 }
 
 export interface OptimizerStateDict {

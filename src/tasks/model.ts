@@ -5,7 +5,7 @@
  * equivalent torch.nn model.
  */
 import '../ops/index.js';
-import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, RNN_NONLINEARITIES, type RecurrentStepper, type RnnNonlinearity } from '../nn/index.js';
+import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, RNN_NONLINEARITIES, utils, type RecurrentStepper, type RnnNonlinearity } from '../nn/index.js';
 import { fromArray, noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
 import { oneHot } from '../data/index.js';
 import { checkChoice, checkInteger, checkProbability } from './checks.js';
@@ -41,6 +41,12 @@ export interface SequenceInput {
   data: Float32Array | Int32Array;
   steps: number;
   batch: number;
+  /**
+   * Each row's own length (1..steps), for rows of different lengths in one batch: the steps past a
+   * row's length are padding, never read. The layers run packed (nn.utils.rnn), so the state returned
+   * is each row's at its own last step, and the outputs past a row's length are the head of zeros.
+   */
+  lengths?: readonly number[];
 }
 
 export function checkModelConfig(config: ModelConfig): ModelConfig {
@@ -60,6 +66,9 @@ export function checkModelConfig(config: ModelConfig): ModelConfig {
   }
   return config;
 }
+
+const { packPaddedSequence, padPackedSequence } = utils.rnn;
+type PackedSequence = utils.rnn.PackedSequence;
 
 export class SequenceModel extends Module {
   readonly embedding: Embedding | null;
@@ -105,12 +114,18 @@ export class SequenceModel extends Module {
   /** The last recurrent layer's outputs [steps, batch, hidden × directions]: what the head reads. */
   features(input: SequenceInput, state?: RecurrentState | null): { features: Tensor; state: RecurrentState } {
     const x = this.embed(input);
-    if (this.rnn instanceof LSTM) {
-      const [features, hc] = this.rnn.forward(x, (state as [Tensor, Tensor] | null | undefined) ?? undefined);
-      return { features, state: hc };
-    }
-    const [features, h] = this.rnn.forward(x, (state as Tensor | null | undefined) ?? undefined);
-    return { features, state: h };
+    const lengths = checkLengths(input);
+    if (lengths === null) return this.recur(x, state);
+    const packed = packPaddedSequence(x, lengths, { enforceSorted: false });
+    const { features, state: next } = this.recur(packed, state);
+    return { features: padPackedSequence(features, { totalLength: input.steps })[0], state: next };
+  }
+
+  private recur<X extends Tensor | PackedSequence>(x: X, state?: RecurrentState | null): { features: X; state: RecurrentState } {
+    // The overloads of forward take a Tensor or a PackedSequence and return the same kind.
+    const rnn = this.rnn as unknown as { forward(x: X, state?: RecurrentState): [X, RecurrentState] };
+    const [features, next] = rnn.forward(x, state ?? undefined);
+    return { features, state: next };
   }
 
   /** What the recurrent stack reads: [steps, batch, features] (dense values, embeddings or one-hot rows). */
@@ -139,36 +154,46 @@ export class SequenceModel extends Module {
  * (weights prepared once; the numbers forward gives, bit for bit). A bidirectional model cannot be
  * stepped that way and keeps calling forward on one step. Make it after model.eval(): dropout is
  * not applied. It is a snapshot of the weights, like the layer's stepper.
+ *
+ * With `batch` rows, primes of different lengths go in one call with `lengths` (packed): each row's
+ * state is taken at its own last step, so all rows then generate on together.
  */
 export class ModelStepper {
+  readonly batch: number;
   private readonly layer: RecurrentStepper | null;
   private readonly tokens: boolean;
   private state: RecurrentState | null = null;
 
-  constructor(private readonly model: SequenceModel) {
+  constructor(private readonly model: SequenceModel, options: { batch?: number } = {}) {
     const input = model.config.input;
+    this.batch = options.batch ?? 1;
+    checkInteger('ModelStepper batch', this.batch, 1, 65536);
     this.tokens = input.kind === 'classes' && input.embedding === 0;
-    this.layer = model.config.bidirectional ? null : model.rnn.stepper({ tokens: this.tokens });
+    this.layer = model.config.bidirectional ? null : model.rnn.stepper({ tokens: this.tokens, batch: this.batch });
   }
 
-  /** Reads `input` (batch 1, any number of steps) on from the current state; returns its outputs
-   * [steps, 1, outputSize]. */
+  /**
+   * Reads `input` (the stepper's batch, any number of steps, and `lengths` when the rows' primes
+   * differ in length) on from the current state; returns its outputs [steps, batch, outputSize].
+   */
   prime(input: SequenceInput): Tensor {
+    if (input.batch !== this.batch) throw new Error(`ModelStepper: prime takes the stepper's batch of ${this.batch}, got ${input.batch}`);
     const { output, state } = noGrad(() => this.model.forward(input, this.layer ? this.layer.state : this.state));
     if (this.layer) this.layer.reset(state);
     else this.state = state;
     return output;
   }
 
-  /** One step (batch 1): returns the outputs [1, 1, outputSize]. */
+  /** One step of every row: returns the outputs [1, batch, outputSize]. */
   step(input: SequenceInput): Tensor {
-    if (input.steps !== 1 || input.batch !== 1) throw new Error(`ModelStepper: step takes 1 step of batch 1, got ${input.steps} × ${input.batch}`);
+    if (input.steps !== 1 || input.batch !== this.batch) throw new Error(`ModelStepper: step takes 1 step of batch ${this.batch}, got ${input.steps} × ${input.batch}`);
+    if (input.lengths) throw new Error('ModelStepper: step takes no lengths (every row steps once)');
     if (!this.layer) return this.prime(input);
     const { model } = this;
     return noGrad(() => {
-      const x = this.tokens ? input.data : model.embedding ? model.embedding.forward(input.data as Int32Array, [1, 1]).data : input.data;
+      const x = this.tokens ? input.data : model.embedding ? model.embedding.forward(input.data as Int32Array, [1, this.batch]).data : input.data;
       const features = this.layer!.step(x);
-      return model.head.forward(features.reshape([1, 1, features.shape[1]!]));
+      return model.head.forward(features.reshape([1, this.batch, features.shape[1]!]));
     });
   }
 
@@ -199,6 +224,19 @@ export function stateFromTensors(tensors: Record<string, Tensor>, prefix: string
   const c = tensors[`${prefix}.c`];
   if (!c) throw new Error(`checkpoint: '${prefix}.h' is present but '${prefix}.c' is missing`);
   return [own(h), own(c)];
+}
+
+/** The input's lengths as a list, or null when there are none or every row is full length (no packing needed). */
+function checkLengths(input: SequenceInput): number[] | null {
+  const { lengths, steps, batch } = input;
+  if (lengths === undefined) return null;
+  if (!Array.isArray(lengths) || lengths.length !== batch) {
+    throw new Error(`SequenceModel: lengths must hold one length per batch row (${batch}), got ${Array.isArray(lengths) ? lengths.length : String(lengths)}`);
+  }
+  lengths.forEach((n, b) => {
+    if (!Number.isInteger(n) || n < 1 || n > steps) throw new Error(`SequenceModel: lengths[${b}] must be an integer in [1, ${steps}], got ${String(n)}`);
+  });
+  return lengths.every((n) => n === steps) ? null : [...lengths];
 }
 
 export function isLstm(config: ModelConfig): boolean {

@@ -20,6 +20,15 @@ import { countFrame, frameAccuracy, monoBaselineNll, monoStats, polyBaselines, p
 export const MUSIC_ENCODINGS = ['mono', 'poly'] as const;
 export type MusicEncoding = (typeof MUSIC_ENCODINGS)[number];
 
+/**
+ * How training windows are cut: `stream` anywhere in the pieces laid end to end (across the silence
+ * between them), all seqLen long; `pieces` inside one piece each, so a window that would run past its
+ * piece's end is shorter, and a batch holds windows of different lengths (run packed, the loss over
+ * each window's own steps only).
+ */
+export const MUSIC_WINDOWS = ['stream', 'pieces'] as const;
+export type MusicWindows = (typeof MUSIC_WINDOWS)[number];
+
 /** A piece as the recipe needs it: quantised notes (the data layer's MidiSong fits). */
 export interface Piece {
   source: string;
@@ -36,6 +45,8 @@ export interface MusicOptions {
   embedding: number;
   /** A saved run's pitch range; the lowest to the highest note of the pieces when absent. */
   range?: PitchRange;
+  /** Default 'stream'. */
+  windows?: MusicWindows;
 }
 
 export interface MusicSummary {
@@ -152,6 +163,7 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   const { training } = options;
   const { seqLen, batch } = training;
   const encoding = checkChoice('encoding', options.encoding, MUSIC_ENCODINGS);
+  const windowKind = checkChoice('windows', options.windows ?? 'stream', MUSIC_WINDOWS);
   checkInteger('embedding', options.embedding, 0, 65536);
   const first = pieces[0];
   if (!first) throw new Error('no MIDI pieces to train on');
@@ -190,6 +202,22 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   const score = (from: number, to: number): Evaluation => scoreRange(coder, summary.baselines, data, from, to, seqLen);
 
   const trainWindows = splitIndex - seqLen;
+  const spans = windowKind === 'pieces' ? trainingSpans(data.lengths, GAP_BARS * 4 * stepsPerQuarter, splitIndex) : [];
+  if (windowKind === 'pieces' && spans.length === 0) throw new Error('--windows pieces needs a piece with at least 2 steps in the training part');
+  /** Windows inside one piece each: a start anywhere in a piece, as long as the piece allows up to seqLen. */
+  const pieceWindows = (): Tensor => {
+    const starts = new Int32Array(batch);
+    const lengths: number[] = [];
+    for (let b = 0; b < batch; b++) {
+      const span = spans[rng.int(spans.length)]!;
+      starts[b] = span.start + rng.int(span.end - 1 - span.start);
+      lengths.push(Math.min(seqLen, span.end - 1 - starts[b]!));
+    }
+    const steps = Math.max(...lengths);
+    const w = windowsOf(coder, data, starts, steps, lengths);
+    const { output } = model.forward({ data: w.inputs, steps, batch, lengths });
+    return nllOf(coder, output, w.targets, steps, batch, lengths);
+  };
 
   return {
     name: 'music',
@@ -198,13 +226,14 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     generator,
     summary,
     pieces,
-    tokensPerStep: seqLen * batch,
+    tokensPerStep: windowKind === 'pieces' ? batch * meanWindowLength(spans, seqLen) : seqLen * batch,
     stepsPerEpoch: Math.max(1, Math.ceil(trainWindows / (batch * seqLen))),
     hasValidation,
     hasTest,
 
     trainLoss() {
       model.train();
+      if (windowKind === 'pieces') return pieceWindows();
       const starts = new Int32Array(batch);
       for (let b = 0; b < batch; b++) starts[b] = rng.int(trainWindows);
       const w = windows(data, starts, seqLen);
@@ -323,15 +352,47 @@ function scoreRange(c: MusicCoder, stats: MusicBaselineStats | undefined, source
   return { loss: nll, metrics };
 }
 
-/** Inputs and next-step targets of windows starting at `starts`, time-major. */
-function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, len: number): { inputs: Int32Array | Float32Array; targets: Int32Array | Float32Array } {
+/** Each piece's steps within the training part [0, splitIndex), where it has at least 2 (an input and its target). */
+function trainingSpans(lengths: readonly number[], gap: number, splitIndex: number): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    const end = Math.min(at + n, splitIndex);
+    if (end - at >= 2) spans.push({ start: at, end });
+    at += n + gap;
+  }
+  return spans;
+}
+
+/**
+ * The expected real steps of a `pieces` window (a span drawn uniformly, then a start uniformly in it),
+ * so that tokens per second counts real tokens, not padding.
+ */
+function meanWindowLength(spans: readonly { start: number; end: number }[], seqLen: number): number {
+  let total = 0;
+  for (const { start, end } of spans) {
+    const starts = end - 1 - start;
+    let steps = 0;
+    for (let k = 0; k < starts; k++) steps += Math.min(seqLen, starts - k);
+    total += steps / starts;
+  }
+  return total / spans.length;
+}
+
+/**
+ * Inputs and next-step targets of windows starting at `starts`, time-major; with `lengths`, row b
+ * holds only its first lengths[b] steps (the rest is padding, left zero and never read).
+ */
+function windowsOf(
+  c: MusicCoder, source: Encoded, starts: ArrayLike<number>, len: number, lengths?: readonly number[],
+): { inputs: Int32Array | Float32Array; targets: Int32Array | Float32Array } {
   const B = starts.length;
   const { pitches } = c;
   if (source.ids) {
     const inputs = new Int32Array(len * B);
     const targets = new Int32Array(len * B);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < len; t++) {
+      for (let t = 0; t < (lengths?.[b] ?? len); t++) {
         inputs[t * B + b] = source.ids[starts[b]! + t]!;
         targets[t * B + b] = source.ids[starts[b]! + t + 1]!;
       }
@@ -342,7 +403,7 @@ function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, le
   const inputs = new Float32Array(len * B * pitches);
   const targets = new Float32Array(len * B * pitches);
   for (let b = 0; b < B; b++) {
-    for (let t = 0; t < len; t++) {
+    for (let t = 0; t < (lengths?.[b] ?? len); t++) {
       const at = (t * B + b) * pitches;
       inputs.set(rows.subarray((starts[b]! + t) * pitches, (starts[b]! + t + 1) * pitches), at);
       targets.set(rows.subarray((starts[b]! + t + 1) * pitches, (starts[b]! + t + 2) * pitches), at);
@@ -351,11 +412,25 @@ function windowsOf(c: MusicCoder, source: Encoded, starts: ArrayLike<number>, le
   return { inputs, targets };
 }
 
-/** Negative log-likelihood per time step (nats) of outputs [len, B, classes]. */
-function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor {
-  if (targets instanceof Int32Array) return crossEntropy(output.reshape([len * B, c.classes]), targets);
+/**
+ * Negative log-likelihood per time step (nats) of outputs [len, B, classes]; with `lengths`, over
+ * each row's own steps only (the rows of the padding are left out, not weighted zero).
+ */
+function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array, len: number, B: number, lengths?: readonly number[]): Tensor {
+  const width = targets instanceof Int32Array ? 1 : c.pitches;
+  let logits = output.reshape([len * B, c.classes]);
+  let wanted = targets;
+  if (lengths && lengths.some((n) => n < len)) {
+    const rows: number[] = [];
+    for (let t = 0; t < len; t++) for (let b = 0; b < B; b++) if (t < lengths[b]!) rows.push(t * B + b);
+    logits = logits.indexSelect(0, Int32Array.from(rows));
+    wanted = targets instanceof Int32Array ? new Int32Array(rows.length) : new Float32Array(rows.length * width);
+    rows.forEach((row, k) => wanted.set(targets.subarray(row * width, (row + 1) * width), k * width));
+  }
+  const steps = logits.shape[0]!;
+  if (wanted instanceof Int32Array) return crossEntropy(logits, wanted);
   // The window's own fresh array: shared rather than copied.
-  return bceWithLogits(output, fromArray(targets, [len, B, c.pitches]), 'sum').mul(1 / (len * B));
+  return bceWithLogits(logits, fromArray(wanted, [steps, c.pitches]), 'sum').mul(1 / steps);
 }
 
 /**
