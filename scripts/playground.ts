@@ -31,7 +31,7 @@ export async function buildPlayground(outDir = DEFAULT_OUT): Promise<string> {
     target: 'es2022',
     minify: true,
     sourcemap: true,
-    loader: { '.csv': 'text' },
+    loader: { '.csv': 'text', '.txt': 'text', '.mid': 'binary' },
     logLevel: 'warning',
   });
   await copyFile(join(ROOT, 'web', 'index.html'), join(out, 'index.html'));

@@ -1,16 +1,20 @@
 // The browser playground (web/, scripts/playground.ts). In Node: the inspection code the worker runs
-// (gates from the reference cells, gradients through time) against the fused forward and against the
-// chain rule written out. In headless Chromium (Debian's chromium through playwright-core, as
+// (gates and peephole contributions from the reference cells, relu RNNs, gradients through time)
+// against the fused forward and against the chain rule written out, and the LSTMVis-style unit search
+// on planted activations. In headless Chromium (Debian's chromium through playwright-core, as
 // test/browser.test.ts): the built page trains the sine until its validation loss is low, draws the
 // prediction, the gate heatmaps and the gradient plot (checked through the DOM and canvas pixels),
-// keeps its main thread free of long tasks, surfaces errors, and says when it runs single-threaded.
-// Screenshots go to test-results/; RECURRENT_UPDATE_DOCS=1 also writes docs/playground.png.
+// reads a drawn input, keeps its main thread free of long tasks, surfaces errors, and says when it
+// runs single-threaded; trains text, ranks units for a selected span and samples; trains music,
+// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem; and
+// loads a run folder trained by the CLI with the CLI's forecast. Screenshots go to test-results/;
+// RECURRENT_UPDATE_DOCS=1 also writes docs/playground*.png.
 //
 // Needs Chromium: .ci/run installs it. Elsewhere the browser test is skipped with the reason, unless
 // RECURRENT_REQUIRE_BROWSER=1 makes a missing browser a failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +22,11 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Generator } from '../src/tensor/index.js';
-import { SequenceModel, type CellType } from '../src/tasks/index.js';
+import { parseMidi } from '../src/data/index.js';
+import { SequenceModel, sineSeries, type CellType } from '../src/tasks/index.js';
+import { runCli } from './helpers/cli.js';
 import { cellView, gradientNorms } from '../web/inspect.js';
+import { findPlaces, rankUnits } from '../web/text-units.js';
 import { buildPlayground, servePlayground, serverUrl } from '../scripts/playground.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -53,6 +60,25 @@ test('cell view: every gate of each cell from the reference cells, on the fused 
     m.dispose();
   }
   assert.throws(() => cellView(model('gru', 2), wave(5), 2), /layer must be in \[0, 1\], received 2/);
+});
+
+test('the RNN cell with relu units: a task recipe option; the cell view re-runs it with relu', () => {
+  const config = { cell: 'rnn' as const, nonlinearity: 'relu' as const, hiddenSize: 6, numLayers: 2, dropout: 0, bidirectional: false, input: { kind: 'dense' as const, size: 1 }, outputSize: 1 };
+  const relu = new SequenceModel(config, new Generator(3));
+  assert.equal((relu.rnn as { nonlinearity?: string }).nonlinearity, 'relu');
+  for (const layer of [0, 1]) {
+    const view = cellView(relu, wave(30), layer);
+    assert.ok(view.referenceError < 1e-5, `relu reference cells against the fused forward: ${view.referenceError}`);
+    const h = view.panels[0]!.values;
+    assert.ok(Math.min(...h) === 0 && Math.max(...h) > 0, 'relu: h >= 0, some units on');
+  }
+  // The same weights read with tanh would differ: the option reaches the layer.
+  const tanh = new SequenceModel({ ...config, nonlinearity: 'tanh' }, new Generator(3));
+  assert.ok(cellView(tanh, wave(30), 0).panels[0]!.values.some((v) => v < 0));
+  assert.throws(() => new SequenceModel({ ...config, nonlinearity: 'softsign' as 'relu' }, new Generator(3)), /nonlinearity must be one of tanh, relu, sigmoid, received "softsign"/);
+  assert.throws(() => new SequenceModel({ ...config, cell: 'gru' }, new Generator(3)), /nonlinearity 'relu' applies to the rnn cell only, received cell 'gru'/);
+  relu.dispose();
+  tanh.dispose();
 });
 
 test('gradients through time: dLoss/dh_t by the chain rule, for the last steps of an RNN', () => {
@@ -93,6 +119,46 @@ test('gradients through time: dLoss/dh_t by the chain rule, for the last steps o
   // The gradients stay out of the parameters: inspection must not disturb training.
   assert.ok(m.parameters().every((param) => param.grad === null), 'no parameter gradient');
   m.dispose();
+});
+
+test('text units: ranked by on inside the span and off around it; places where they fire together', () => {
+  // Five units over 40 characters. Unit 2 is on exactly over [10, 14) and [25, 29); unit 4 over
+  // [10, 14) and [30, 33); unit 0 is on everywhere (no match: never off around); unit 1 is on over
+  // [10, 12) only; unit 3 never.
+  const steps = 40;
+  const units = 5;
+  const values = new Float32Array(units * steps).fill(-0.5);
+  const on = (unit: number, from: number, to: number, value = 0.8): void => {
+    values.fill(value, unit * steps + from, unit * steps + to);
+  };
+  on(0, 0, 40);
+  on(2, 10, 14);
+  on(2, 25, 29);
+  on(4, 10, 14, 0.6);
+  on(4, 30, 33, 0.6);
+  on(1, 10, 12);
+  const activations = { values, units, steps };
+  const ranked = rankUnits(activations, { from: 10, to: 14 }, 0.3);
+  // Units 2 and 4 match perfectly (2 stands out more), unit 1 is on for half the span; 0 and 3 are left out.
+  assert.deepEqual(ranked.map((m) => m.unit), [2, 4, 1]);
+  assert.deepEqual(ranked.map((m) => [m.score, m.inside, m.outside]), [[1, 1, 1], [1, 1, 1], [0.5, 0.5, 1]]);
+  // Half on inside, and one of the 8 characters around on as well: 0.5 × 7/8.
+  const shifted = rankUnits(activations, { from: 11, to: 15 }, 0.3);
+  assert.deepEqual(shifted.map((m) => [m.unit, m.score]).slice(0, 2), [[2, 0.75 * 7 / 8], [4, 0.75 * 7 / 8]]);
+  // A span at the text's start has surroundings on one side only.
+  assert.deepEqual(rankUnits(activations, { from: 0, to: 3 }, 0.3), []);
+  // Unit 2 alone fires again at [25, 29); with unit 4 both must be on, which happens nowhere else;
+  // with one of the two, both of their other runs count (the same length as the span first).
+  assert.deepEqual(findPlaces(activations, [2], 0.3, 4, { exclude: { from: 10, to: 14 } }), [{ from: 25, to: 29, unitsOn: 1 }]);
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4, { exclude: { from: 10, to: 14 } }), []);
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4, { minOn: 1, exclude: { from: 10, to: 14 } }), [{ from: 25, to: 29, unitsOn: 1 }, { from: 30, to: 33, unitsOn: 1 }]);
+  // Without the exclusion the selection itself is found, with both units on.
+  assert.deepEqual(findPlaces(activations, [2, 4], 0.3, 4)[0], { from: 10, to: 14, unitsOn: 2 });
+  // Runs shorter than half or longer than twice the span's length are not alike.
+  assert.deepEqual(findPlaces(activations, [0], 0.3, 4), []);
+  assert.throws(() => rankUnits(activations, { from: 5, to: 5 }, 0.3), /span must be characters \[from, to\) with 0 <= from < to <= 40, received \[5, 5\)/);
+  assert.throws(() => rankUnits(activations, { from: 0, to: 4 }, NaN), /threshold must be a finite number, received NaN/);
+  assert.throws(() => findPlaces(activations, [5], 0.3, 4), /unit must be an integer in \[0, 5\), received 5/);
 });
 
 // ---- In the browser ----
@@ -194,8 +260,12 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
       const loss = Number(document.getElementById('val-loss')!.textContent);
       return loss > 0 && loss < target;
     }, TARGET_LOSS, { timeout: 180_000, polling: 250 });
-    // Keep training a little longer, so the stretch covers several redraws of every view.
-    await page.waitForTimeout(Math.max(0, 6000 - (Date.now() - started)));
+    // Keep training a little longer, so the stretch covers several redraws of every view; the
+    // gradients refresh while it runs too (the cell view waits for a pause).
+    await page.waitForTimeout(Math.max(0, 7000 - (Date.now() - started)));
+    assert.equal(await page.isDisabled('#pause'), false, 'still training');
+    assert.ok(Number(await page.getAttribute('#gradient-chart', 'data-step')) > 0, 'the gradients refreshed while training');
+    assert.equal(await page.getAttribute('#heatmaps', 'data-step'), '0', 'the cell view waits for a pause');
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     const longest = Math.max(0, ...longTasks);
     console.log(`playground: ${longTasks.length} long tasks during ${((Date.now() - started) / 1000).toFixed(1)} s of training, longest ${longest.toFixed(0)} ms; ${await page.textContent('#steps-per-second')} steps/s`);
@@ -261,6 +331,42 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const input = await hover('input', 0, 40);
     assert.ok(Math.abs(input.value) <= 1.01 && input.text.endsWith(`input ${input.value.toFixed(4)}`), input.text);
 
+    // Draw an input (a step: high for the first half, low for the second): the cell view and the
+    // prediction follow what was drawn; 'Back to the data' returns to the validation window.
+    const fromData = { f: (await hover('f', 3, 10)).value, prediction: await page.getAttribute('#draw-input', 'data-prediction') };
+    const canvas = await page.$eval('#draw-input', (e) => {
+      e.scrollIntoView({ block: 'center' });
+      const box = e.getBoundingClientRect();
+      const d = (e as HTMLElement).dataset;
+      return { left: box.left, top: box.top, scale: box.width / (e as HTMLCanvasElement).width, low: Number(d['low']), high: Number(d['high']), drawn: d['drawn'] };
+    });
+    assert.equal(canvas.drawn, 'false');
+    const at = (t: number, value: number): [number, number] => [
+      canvas.left + canvas.scale * (8 + (t / 79) * (1100 - 16)),
+      canvas.top + canvas.scale * (8 + ((canvas.high - value) / (canvas.high - canvas.low)) * (140 - 16)),
+    ];
+    const [highValue, lowValue] = [canvas.low + 0.8 * (canvas.high - canvas.low), canvas.low + 0.25 * (canvas.high - canvas.low)];
+    await page.mouse.move(...at(0, highValue));
+    await page.mouse.down();
+    await page.mouse.move(...at(39, highValue), { steps: 8 });
+    await page.mouse.move(...at(40, lowValue));
+    await page.mouse.move(...at(79, lowValue), { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('draw-input')!.dataset['drawn'] === 'true');
+    const tolerance = 0.02 * (canvas.high - canvas.low);
+    for (const [t, expected] of [[0, highValue], [20, highValue], [39, highValue], [40, lowValue], [60, lowValue], [79, lowValue]] as const) {
+      const drawn = await hover('input', 0, t);
+      assert.ok(Math.abs(drawn.value - expected) < tolerance, `drawn input at t=${t}: ${drawn.value}, expected about ${expected}`);
+    }
+    const fromDrawing = { f: (await hover('f', 3, 10)).value, prediction: JSON.parse((await page.getAttribute('#draw-input', 'data-prediction'))!) as number[] };
+    assert.equal(fromDrawing.prediction.length, 80);
+    assert.notDeepEqual(fromDrawing.prediction, JSON.parse(fromData.prediction!), 'the prediction follows the drawn input');
+    assert.notEqual(fromDrawing.f, fromData.f, 'the forget gate reads the drawn input');
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-drawn.png'), fullPage: true });
+    await page.click('#undraw');
+    await page.waitForFunction(() => document.getElementById('draw-input')!.dataset['drawn'] === 'false');
+    assert.equal((await hover('input', 0, 40)).value, input.value, 'back to the validation window');
+
     // Gradients through time: 300 steps; the last prediction barely feels the first state any more.
     const gradient = await page.$eval('#gradient-chart', (e) => {
       const d = (e as HTMLElement).dataset;
@@ -302,8 +408,29 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
     assert.equal((await page.getAttribute('#gradient-chart', 'data-first'))!.split(',').length, 2, 'one gradient line per layer');
     await page.fill('#layers', '1');
+    // The RNN with relu units: only h, and never below zero.
+    await page.selectOption('#cell', 'rnn-relu');
+    await page.fill('#hidden', '16');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(16 * (1 + 16 + 2) + 17) && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'h']);
+    const reluValues = [];
+    for (const [unit, t] of [[0, 5], [3, 30], [7, 60], [12, 79], [15, 1]] as const) reluValues.push((await hover('h', unit, t)).value);
+    assert.ok(reluValues.every((v) => v >= 0), `relu h: ${reluValues}`);
+    // The peephole LSTM: what each peephole adds to its gate, beside the gates.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.selectOption('#cell', 'peephole');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="peephole_f"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'i', 'f', 'g', 'o', 'c', 'peephole_i', 'peephole_f', 'peephole_o', 'h']);
+    const peephole = await hover('peephole_f', 4, 50);
+    assert.ok(Number.isFinite(peephole.value) && peephole.text.startsWith('w_cf ⊙ c(t-1): peephole term of f · unit 4, t=50: '), peephole.text);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.selectOption('#cell', 'gru');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="r"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
 
-    // A bad setting: a readable message in the page, and the worker lives on.
+    // A bad setting (each refused one puts the model's own settings back in the controls): a readable message in the page, and the worker lives on.
     await page.fill('#hidden', '0');
     await page.click('#reset');
     await page.waitForSelector('#error:not([hidden])');
@@ -321,6 +448,17 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     await page.fill('#hidden', '8');
     await page.click('#reset');
     await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(3 * 8 * (1 + 8 + 2) + 9) && document.getElementById('error')!.hidden);
+    // Settings the task itself refuses (Nile has 100 values, too few for 200-step windows): the page
+    // keeps the model it had, puts that model's settings back in the controls, and it still trains.
+    await page.selectOption('#dataset', 'Nile');
+    await page.fill('#seq-len', '200');
+    await page.click('#reset');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /200/);
+    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#dataset')!.value === 'sine' && document.querySelector<HTMLInputElement>('#seq-len')!.value === '25');
+    assert.equal(await page.textContent('#parameters'), String(3 * 8 * (1 + 8 + 2) + 9), 'the previous GRU is still there');
+    await page.click('#step');
+    await page.waitForFunction(() => document.getElementById('step-count')!.textContent === '1' && document.getElementById('heatmaps')!.dataset['step'] === '1');
 
     // Load the saved LSTM back: its settings return to the controls and its predictions are the same.
     await page.setInputFiles('#load', weightsFile);
@@ -365,4 +503,315 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     for (const server of servers) server.close();
     await rm(out, { recursive: true, force: true });
   }
+});
+
+/**
+ * Builds the page into a fresh folder, serves it cross-origin isolated and opens it in Chromium; after
+ * `body` (given the page and a scratch folder), no uncaught error may have reached the page.
+ */
+async function inBuiltPage(prefix: string, launchArgs: string[], body: (page: Page, scratch: string) => Promise<void>): Promise<void> {
+  assert.ok(CHROMIUM, 'Chromium is required (RECURRENT_REQUIRE_BROWSER=1) but not installed');
+  const scratch = await mkdtemp(join(tmpdir(), prefix));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...launchArgs] });
+  let server: Server | null = null;
+  try {
+    const built = join(scratch, 'page');
+    await buildPlayground(built);
+    server = await servePlayground(built, { isolated: true });
+    await mkdir(join(ROOT, 'test-results'), { recursive: true });
+    const { page, errors } = await openPage(browser, serverUrl(server));
+    await body(page, scratch);
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    await page.close();
+  } finally {
+    await browser.close();
+    server?.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+const IN_CHROMIUM = { skip: !CHROMIUM && !required ? 'no Chromium here (.ci/run installs it)' : false, timeout: 300_000 };
+
+test('the playground in Chromium: text, coloured by a unit; a selected span ranks the units and finds them elsewhere; sampling', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-text-', [], async (page) => {
+    await page.selectOption('#dataset', 'persuasion');
+    await page.fill('#hidden', '32');
+    await page.fill('#seq-len', '50');
+    await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset['kind'] === 'text' && document.getElementById('text-view')!.dataset['step'] === '0');
+    // Only the text's views: the series charts and the cell view are hidden.
+    assert.equal(await page.isVisible('#text-view'), true);
+    assert.equal(await page.isVisible('#prediction-chart'), false);
+    assert.equal(await page.isVisible('#heatmaps'), false);
+    assert.equal(await page.textContent('#val-metric'), 'validation bits/char');
+    const shown = await page.$$eval('#text-view span', (spans) => spans.map((s) => s.textContent).join(''));
+    assert.equal(shown.length, 800, 'the 800 validation characters');
+    assert.ok(/\n/.test(shown) && /[a-z]{4}/.test(shown), 'real lines of the novel');
+    const untrainedBpc = Number(await page.textContent('#val-rmse'));
+    // One-hot over about 80 characters: an untrained model is near log2(80) = 6.3 bits.
+    assert.ok(untrainedBpc > 5, `untrained: ${untrainedBpc} bits per character`);
+
+    // Train: the loss falls, and the coloured text refreshes while it runs.
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.getElementById('text-view')!.dataset['step']) > 0 && !document.getElementById('pause')!.hasAttribute('disabled'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('val-rmse')!.textContent) < 3.6, undefined, { timeout: 180_000, polling: 250 });
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    assert.ok(Math.max(0, ...longTasks) < 100 && longTasks.length <= 2, `longest main-thread task while training text: ${Math.max(0, ...longTasks)} ms (${longTasks.length} over 50 ms)`);
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('pause')!.hasAttribute('disabled') && document.getElementById('text-view')!.dataset['step'] === document.getElementById('step-count')!.textContent);
+    const bpc = Number(await page.textContent('#val-rmse'));
+    assert.ok(bpc < 3.6, `trained: ${bpc} bits per character`);
+
+    // Every character is coloured by unit 0; unit 5 recolours it.
+    const colours = async (): Promise<{ unit: string; values: number[]; backgrounds: number }> => page.$eval('#text-view', (e) => ({
+      unit: (e as HTMLElement).dataset['unit']!,
+      values: Array.from(e.querySelectorAll('span'), (s) => Number((s as HTMLElement).dataset['value'])),
+      backgrounds: new Set(Array.from(e.querySelectorAll('span'), (s) => (s as HTMLElement).style.background)).size,
+    }));
+    const unit0 = await colours();
+    assert.equal(unit0.unit, '0');
+    assert.ok(unit0.values.every((v) => v >= -1 && v <= 1) && unit0.backgrounds > 20, `h in [-1, 1], ${unit0.backgrounds} distinct colours`);
+    await page.fill('#text-unit', '5');
+    await page.dispatchEvent('#text-unit', 'change');
+    const unit5 = await colours();
+    assert.equal(unit5.unit, '5');
+    assert.notDeepEqual(unit5.values, unit0.values, 'another unit, other values');
+
+    // Select a word with the mouse (a drag across its characters).
+    const from = shown.search(/ [a-z]{5,8} /) + 1;
+    const to = shown.indexOf(' ', from);
+    const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
+      await page.$eval(`#text-view span[data-i="${i}"]`, (e) => e.scrollIntoView({ block: 'center' }));
+      return (await page.$(`#text-view span[data-i="${i}"]`))!.boundingBox() as Promise<{ x: number; y: number; width: number; height: number }>;
+    };
+    const start = await box(from);
+    const end = await box(to - 1);
+    await page.mouse.move(start.x + 1, start.y + start.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(end.x + end.width - 1, end.y + end.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelectorAll('#unit-ranking li').length > 0);
+    assert.deepEqual(await page.$eval('#text-view', (e) => [(e as HTMLElement).dataset['from'], (e as HTMLElement).dataset['to']]), [String(from), String(to)], `the selection "${shown.slice(from, to)}"`);
+    const selectedText = await page.$$eval('#text-view span.selected', (spans) => spans.map((s) => s.textContent).join(''));
+    assert.equal(selectedText, shown.slice(from, to));
+    const ranking = await page.$$eval('#unit-ranking li', (items) => items.map((li) => {
+      const d = (li as HTMLElement).dataset;
+      return { unit: Number(d['unit']), score: Number(d['score']), inside: Number(d['inside']), outside: Number(d['outside']) };
+    }));
+    console.log(`playground text: ${bpc} bpc; "${shown.slice(from, to)}" ranks ${JSON.stringify(ranking.slice(0, 3))}`);
+    assert.ok(ranking.length > 0 && ranking.length <= 10 && ranking.every((m) => Number.isInteger(m.unit) && m.unit >= 0 && m.unit < 32), 'up to 10 units');
+    for (let k = 0; k < ranking.length; k++) {
+      const m = ranking[k]!;
+      assert.ok(Math.abs(m.score - m.inside * m.outside) < 1e-12 && m.score > 0 && m.score <= 1, `score = inside × outside: ${JSON.stringify(m)}`);
+      if (k > 0) assert.ok(m.score <= ranking[k - 1]!.score, 'ranked best first');
+    }
+    // Clicking the best unit colours the text by it; its values, as the page shows them, give its shares.
+    const best = ranking[0]!;
+    await page.click(`#unit-ranking li[data-unit="${best.unit}"] button`);
+    const bestColours = await colours();
+    assert.equal(bestColours.unit, String(best.unit));
+    const threshold = 0.3;
+    const length = to - from;
+    const inside = bestColours.values.slice(from, to).filter((v) => v > threshold).length / length;
+    const around = [...bestColours.values.slice(Math.max(0, from - length), from), ...bestColours.values.slice(to, to + length)];
+    const outside = around.filter((v) => v <= threshold).length / around.length;
+    assert.ok(Math.abs(inside - best.inside) < 1e-9 && Math.abs(outside - best.outside) < 1e-9, `unit ${best.unit}: on inside ${inside} (${best.inside}), off around ${outside} (${best.outside})`);
+
+    // The places where the best units fire together: outlined in the text, alike in length, not the selection.
+    const places = await page.$$eval('#places li[data-from]', (items) => items.map((li) => ({ from: Number((li as HTMLElement).dataset['from']), to: Number((li as HTMLElement).dataset['to']) })));
+    const searched = (await page.getAttribute('#places', 'data-searched'))!.split(',').map(Number);
+    assert.deepEqual(searched, ranking.slice(0, 3).map((m) => m.unit), 'the three best units search');
+    const outlined = await page.$$eval('#text-view span.match', (spans) => spans.map((s) => Number((s as HTMLElement).dataset['i'])));
+    assert.deepEqual(outlined, places.flatMap((p) => Array.from({ length: p.to - p.from }, (_, k) => p.from + k)).sort((a, b) => a - b));
+    for (const p of places) {
+      assert.ok(p.to - p.from >= Math.ceil(length / 2) && p.to - p.from <= 2 * length, `place [${p.from}, ${p.to}) alike in length to ${length}`);
+      assert.ok(p.to <= from || p.from >= to, 'not the selection itself');
+    }
+    console.log(`playground text: ${places.length} places: ${places.map((p) => JSON.stringify(shown.slice(p.from, p.to))).join(' ')}`);
+    await page.$eval('#text-view', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-text.png'), fullPage: true });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-text.png'), join(ROOT, 'docs', 'playground-text.png'));
+
+    // Sampling: greedy (temperature 0) is the same as top-k 1 at any temperature; a seed repeats a draw.
+    const sample = async (settings: Record<string, string>): Promise<string> => {
+      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
+      await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
+      await page.click('#sample');
+      await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
+      return (await page.textContent('#sample-output'))!;
+    };
+    const greedy = await sample({ prime: 'Anne ', 'sample-length': '120', temperature: '0', 'top-k': '0', 'sample-seed': '1' });
+    assert.ok(greedy.startsWith('Anne ') && greedy.length === 125, `prime and 120 characters: ${JSON.stringify(greedy)}`);
+    assert.equal(await sample({ temperature: '1', 'top-k': '1', 'sample-seed': '7' }), greedy, 'top-k 1 is greedy');
+    const drawn = await sample({ temperature: '1', 'top-k': '0', 'sample-seed': '3' });
+    assert.equal(drawn.length, 125);
+    assert.notEqual(drawn, greedy);
+    assert.equal(await sample({ 'sample-seed': '3' }), drawn, 'the same seed, the same text');
+    assert.ok(Array.from(drawn).every((ch) => shown.includes(ch) || /[A-Za-z0-9]/.test(ch)), 'characters of the novel');
+    // A prime the model cannot read: the message names the character.
+    await page.fill('#prime', 'Anne €');
+    await page.click('#sample');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /^prime: "€" never occur in the training text/);
+    await page.fill('#prime', 'Anne ');
+    await page.fill('#sample-length', '0');
+    await page.click('#sample');
+    await page.waitForFunction(() => /sample length must be an integer in \[1, 2000\], received 0/.test(document.getElementById('error')!.textContent ?? ''));
+  });
+});
+
+test('the playground in Chromium: music, a generated continuation as a piano roll, played through Web Audio and downloaded as .mid', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-music-', ['--autoplay-policy=no-user-gesture-required'], async (page) => {
+    await page.selectOption('#dataset', 'pianobooster');
+    await page.fill('#hidden', '32');
+    await page.fill('#seq-len', '32');
+    await page.click('#reset');
+    // A new music model shows a continuation at once (untrained: random notes).
+    await page.waitForFunction(() => document.body.dataset['kind'] === 'music' && document.getElementById('piano-roll')!.dataset['step'] === '0');
+    assert.equal(await page.isVisible('#piano-roll img'), true);
+    assert.equal(await page.isVisible('#prediction-chart'), false);
+    assert.equal(await page.isVisible('#text-view'), false);
+    assert.equal(await page.textContent('#val-metric'), 'unigram NLL');
+    const untrained = Number(await page.textContent('#val-loss'));
+    const unigram = Number(await page.textContent('#val-rmse'));
+    assert.ok(untrained > unigram, `untrained NLL ${untrained} above the unigram model's ${unigram}`);
+
+    await page.click('#start');
+    await page.waitForFunction((unigram) => Number(document.getElementById('val-loss')!.textContent) < unigram, unigram, { timeout: 180_000, polling: 250 });
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('pause')!.hasAttribute('disabled') && document.getElementById('val-loss')!.dataset['step'] === document.getElementById('step-count')!.textContent);
+    const trained = Number(await page.textContent('#val-loss'));
+    assert.ok(trained < unigram, `trained NLL ${trained} below the unigram model's ${unigram}`);
+
+    await page.fill('#music-length', '48');
+    await page.fill('#music-seed', '5');
+    await page.click('#generate');
+    const step = await page.textContent('#step-count');
+    await page.waitForFunction((step) => document.getElementById('piano-roll')!.dataset['step'] === step, step);
+    const roll = await page.$eval('#piano-roll', async (e) => {
+      const d = (e as HTMLElement).dataset;
+      const svg = await (await fetch(e.querySelector('img')!.src)).text();
+      const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+      return {
+        notes: JSON.parse(d['notes']!) as { pitch: number; start: number; duration: number; velocity: number }[],
+        primeSteps: Number(d['primeSteps']), totalSteps: Number(d['totalSteps']),
+        rects: doc.querySelectorAll('rect.note').length, marker: doc.querySelectorAll('line.marker').length,
+      };
+    });
+    assert.equal(roll.totalSteps, roll.primeSteps + 48, 'the opening, then 48 generated steps');
+    assert.ok(roll.notes.some((n) => n.start >= roll.primeSteps), 'notes in the generated part');
+    assert.ok(roll.notes.every((n) => n.start >= 0 && n.duration >= 1 && n.start + n.duration <= roll.totalSteps && n.pitch >= 21 && n.pitch <= 108), 'notes on the grid and in the piano range');
+    assert.equal(roll.rects, roll.notes.length, 'one bar per note in the piano roll');
+    assert.equal(roll.marker, 1, 'the line where the generated part begins');
+
+    // The .mid download holds those notes (read back by the library's parser).
+    const download = page.waitForEvent('download');
+    await page.click('#midi-download');
+    const saved = await download;
+    assert.equal(saved.suggestedFilename(), 'recurrent-music-5.mid');
+    const midiFile = join(ROOT, 'test-results', 'playground-music.mid');
+    await saved.saveAs(midiFile);
+    const song = parseMidi(await readFile(midiFile), 'playground-music.mid', { stepsPerQuarter: 4 });
+    assert.deepEqual(song.notes.map((n) => [n.pitch, n.start, n.duration]), roll.notes.map((n) => [n.pitch, n.start, n.duration]));
+
+    // Play: one oscillator per note, scheduled on the audio clock; the button then stops it.
+    await page.click('#play');
+    await page.waitForFunction(() => document.getElementById('piano-roll')!.dataset['state'] === 'playing');
+    assert.equal(await page.textContent('#play'), 'Stop');
+    assert.equal(Number(await page.getAttribute('#piano-roll', 'data-scheduled')), roll.notes.length);
+    const seconds = Number(await page.getAttribute('#piano-roll', 'data-seconds'));
+    assert.ok(Math.abs(seconds - roll.totalSteps * 60 / song.bpm / 4) < 1e-6, `${seconds} s at ${song.bpm} bpm`);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-music.png'), fullPage: true });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-music.png'), join(ROOT, 'docs', 'playground-music.png'));
+    await page.click('#play');
+    await page.waitForFunction(() => document.getElementById('piano-roll')!.dataset['state'] === 'stopped');
+    assert.equal(await page.textContent('#play'), 'Play');
+
+    // Bad settings: a readable message.
+    await page.fill('#music-length', '5000');
+    await page.click('#generate');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /music length must be an integer number of steps in \[1, 1024\], received 5000/);
+  });
+});
+
+test('the playground in Chromium: an RNN and an LSTM of one size trained side by side on the adding problem, both gradient curves', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-compare-', [], async (page) => {
+    await page.click('#compare');
+    assert.equal(await page.isDisabled('#compare'), true, 'one comparison at a time');
+    await page.waitForFunction(() => /training the (RNN|LSTM)/.test(document.getElementById('comparison-status')!.textContent ?? ''));
+    await page.waitForFunction(() => document.getElementById('comparison-chart')!.dataset['curves'] !== undefined, undefined, { timeout: 240_000 });
+    type Compared = { cell: string; hidden: number; parameters: number; stages: { stage: string; decadesLost: number; trainedMse: number | null; length: number; last: number }[] };
+    const cells = JSON.parse((await page.getAttribute('#comparison-chart', 'data-curves'))!) as Compared[];
+    console.log(`playground comparison: ${JSON.stringify(cells)}`);
+    assert.deepEqual(cells.map((c) => c.cell), ['rnn', 'lstm']);
+    const [rnn, lstm] = cells as [Compared, Compared];
+    // One size: the same parameter budget (2000), met to within a unit's worth of parameters.
+    assert.ok(Math.abs(rnn.parameters - 2000) <= 2 * rnn.hidden + 4 && Math.abs(lstm.parameters - 2000) <= 8 * lstm.hidden + 4, `parameters ${rnn.parameters} and ${lstm.parameters}`);
+    assert.ok(rnn.hidden > lstm.hidden, 'the RNN spends its budget on more units');
+    for (const c of cells) {
+      assert.deepEqual(c.stages.map((s) => s.stage), ['initialisation', 'trained']);
+      for (const s of c.stages) assert.ok(s.length === 200 && s.last > 0 && Number.isFinite(s.decadesLost), `${c.cell} ${s.stage}: ${JSON.stringify(s)}`);
+      // The adding problem's do-nothing answer (always 1) scores about 0.167.
+      assert.ok(c.stages[1]!.trainedMse! > 0, `${c.cell}: test MSE ${c.stages[1]!.trainedMse}`);
+    }
+    // The vanishing gradient, seen. At initialisation both lose many decades over 200 steps (the
+    // LSTM's forget gates sit near 0.5), the RNN more. Training on the adding problem: the LSTM solves
+    // it and learns to carry the gradient back (a few decades lost at most); the RNN does not solve it.
+    const [rnnInit, rnnTrained] = rnn.stages as [Compared['stages'][0], Compared['stages'][0]];
+    const [lstmInit, lstmTrained] = lstm.stages as [Compared['stages'][0], Compared['stages'][0]];
+    assert.ok(rnnInit.decadesLost > lstmInit.decadesLost + 5 && lstmInit.decadesLost > 20, `initialisation: RNN ${rnnInit.decadesLost} decades, LSTM ${lstmInit.decadesLost}`);
+    assert.ok(lstmTrained.trainedMse! < 0.05 && lstmTrained.decadesLost < 10, `trained LSTM: MSE ${lstmTrained.trainedMse}, ${lstmTrained.decadesLost} decades`);
+    assert.ok(rnnTrained.trainedMse! > 0.1, `trained RNN: MSE ${rnnTrained.trainedMse} (not solved)`);
+    const pixels = await colourCounts(page, 'comparison-chart', { rnn: [0xff, 0x7f, 0x0e], lstm: BLUE });
+    assert.ok(pixels.rnn! > 200 && pixels.lstm! > 200, `both cells' lines drawn: ${JSON.stringify(pixels)}`);
+    assert.match((await page.textContent('#comparison-status'))!, /^1000 steps at most on sequences of 50, measured over 200\. RNN \(hidden \d+, \d+ parameters\): test MSE [\d.]+, .*; LSTM/);
+    assert.equal(await page.isDisabled('#compare'), false);
+    await page.$eval('#comparison-chart', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-comparison.png') });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-comparison.png'), join(ROOT, 'docs', 'playground-comparison.png'));
+  });
+});
+
+test('the playground in Chromium: a run folder trained by the CLI loads and forecasts as recurrent predict does', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-cli-', [], async (page, out) => {
+    const run = join(out, 'run');
+    // A small GRU on the sine, with the CLI's own recipe (target delta, validation and test parts).
+    const trained = await runCli(['train', 'series', '--data', 'sine', '--cell', 'gru', '--hidden', '12', '--seq-len', '20', '--steps', '40', '--out', run]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8')) as { summary: { testIndex: number } };
+    // The page forecasts past the data the model may see (up to the test part): recurrent predict on that data.
+    const seen = sineSeries();
+    const end = config.summary.testIndex;
+    const csv = join(out, 'seen.csv');
+    await writeFile(csv, 'time,value\n' + Array.from(seen.values.subarray(0, end), (v, t) => `${t},${v}`).join('\n') + '\n');
+    const predicted = await runCli(['predict', 'series', '--model', run, '--data', csv, '--horizon', '50', '--json']);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const cliForecast = (JSON.parse(predicted.stdout) as { forecast: number[] }).forecast;
+    assert.equal(cliForecast.length, 50);
+
+    await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
+    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'gru' && document.getElementById('parameters')!.textContent === String(3 * 12 * (1 + 12 + 2) + 13));
+    await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['forecast'] !== undefined && document.getElementById('val-loss')!.dataset['step'] === '0');
+    assert.equal(await page.inputValue('#hidden'), '12');
+    assert.equal(await page.inputValue('#seq-len'), '20');
+    const pageForecast = JSON.parse((await page.getAttribute('#prediction-chart', 'data-forecast'))!) as number[];
+    assert.equal(pageForecast.length, 50, 'two periods of the sine');
+    const worst = Math.max(...pageForecast.map((v, k) => Math.abs(v - cliForecast[k]!)));
+    console.log(`playground: a CLI run's 50-step forecast in the page differs from recurrent predict's by at most ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
+
+    // A config.json alone, and a run of data the page does not have: messages that say what to do.
+    await page.setInputFiles('#load', [join(run, 'config.json')]);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.textContent('#error'))!, /config\.json came without a checkpoint: choose it together with the run folder's best\.safetensors/);
+    const elsewhere = JSON.parse(await readFile(join(run, 'config.json'), 'utf8')) as { data: Record<string, unknown> };
+    elsewhere.data = { ...elsewhere.data, synthetic: null, path: '/home/someone/sales.csv', shipped: false };
+    await page.setInputFiles('#load', [
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(elsewhere)) },
+      { name: 'best.safetensors', mimeType: 'application/octet-stream', buffer: await readFile(join(run, 'best.safetensors')) },
+    ]);
+    await page.waitForFunction(() => /sales\.csv; the page holds only the series sine, AirPassengers/.test(document.getElementById('error')!.textContent ?? ''));
+  });
 });

@@ -3,4 +3,12 @@ declare module '*.csv' {
   const text: string;
   export default text;
 }
+declare module '*.txt' {
+  const text: string;
+  export default text;
+}
+declare module '*.mid' {
+  const bytes: Uint8Array;
+  export default bytes;
+}
 declare module '*.css';

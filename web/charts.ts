@@ -96,3 +96,20 @@ export class GradientChart {
     this.plot.setData([steps, ...norms.map((layer) => layer.map((v) => (v > 0 ? Math.log10(v) : null)))]);
   }
 }
+
+/** The compared cells' colours: the RNN orange, the LSTM blue; after training solid, at initialisation dashed. */
+export const COMPARISON_COLORS: Record<string, string> = { rnn: '#ff7f0e', lstm: '#1f77b4' };
+
+/** log10 ‖dLoss/dh_t‖ against t for each compared cell and stage (zeros, underflowed, left out). */
+export class ComparisonChart {
+  private plot: uPlot | null = null;
+  constructor(private readonly host: HTMLElement) {}
+  update(curves: { cell: string; stage: string; norms: number[] }[]): void {
+    this.plot?.destroy();
+    const series = [{}, ...curves.map(({ cell, stage }) => ({ ...line(`${cell} (${stage})`, COMPARISON_COLORS[cell] ?? '#444444'), ...(stage === 'trained' ? {} : { dash: [6, 4] }) }))];
+    const axes: uPlot.Axis[] = [{ label: 'time step t' }, { label: 'log10 ‖∂loss/∂h_t‖' }];
+    const steps = curves[0]?.norms.map((_, t) => t) ?? [];
+    const data = [steps, ...curves.map(({ norms }) => norms.map((v) => (v > 0 ? Math.log10(v) : null)))];
+    this.plot = new uPlot({ width: WIDTH * 2, height: HEIGHT, scales: { x: { time: false } }, axes, series }, data as uPlot.AlignedData, this.host);
+  }
+}

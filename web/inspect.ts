@@ -62,7 +62,7 @@ export function gradientNorms(model: SequenceModel, values: Float32Array, target
   for (let l = 0; l < numLayers; l++) {
     const perturb = inputs.map(() => zeros([1, hiddenSize], { requiresGrad: true }));
     leaves.push(perturb);
-    inputs = traceDirection(cellKind(model), layerWeights(model, l), inputs, { perturb }).h;
+    inputs = traceDirection(cellKind(model), layerWeights(model, l), inputs, { perturb, nonlinearity: model.config.nonlinearity ?? 'tanh' }).h;
   }
   const last = inputs[inputs.length - 1]!;
   const prediction = linear(last, model.head.weight.detach(), model.head.bias?.detach() ?? null);
@@ -77,4 +77,14 @@ export function gradientNorms(model: SequenceModel, values: Float32Array, target
       return Math.sqrt(sum);
     }),
   );
+}
+
+/**
+ * The model's prediction of the next value after each step of `z` (z-scale), reading it from a zero
+ * state as the cell view does: its output, plus the input for a model that predicts the change.
+ */
+export function nextValuePredictions(model: SequenceModel, z: Float32Array, target: 'level' | 'delta'): Float32Array {
+  model.eval();
+  const output = noGrad(() => model.forward({ data: z, steps: z.length, batch: 1 }).output.data);
+  return Float32Array.from(z, (value, t) => output[t]! + (target === 'delta' ? value : 0));
 }

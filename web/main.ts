@@ -5,8 +5,11 @@
 import './style.css';
 import type { CellType, OptimizerName } from '../src/tasks/index.js';
 import { CellView } from './cell-view.js';
-import { GradientChart, LossChart, PredictionChart } from './charts.js';
+import { ComparisonChart, GradientChart, LossChart, PredictionChart } from './charts.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { MusicView } from './music-view.js';
+import { InputDrawing } from './draw-input.js';
+import { TextView } from './text-view.js';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -26,11 +29,14 @@ function showError(message: string): void {
   box.hidden = false;
 }
 
+/** The cell menu's 'rnn-relu' is the RNN cell with relu units. */
 function readConfig(): PlaygroundConfig {
   const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  const cell = byId<HTMLSelectElement>('cell').value;
   return {
     dataset: byId<HTMLSelectElement>('dataset').value,
-    cell: byId<HTMLSelectElement>('cell').value as CellType,
+    cell: (cell === 'rnn-relu' ? 'rnn' : cell) as CellType,
+    ...(cell === 'rnn-relu' ? { nonlinearity: 'relu' as const } : {}),
     hidden: number('hidden'),
     layers: number('layers'),
     seqLen: number('seq-len'),
@@ -44,7 +50,7 @@ function readConfig(): PlaygroundConfig {
 /** Shows a loaded file's settings in the controls (values the worker then validates). */
 function writeConfig(config: PlaygroundConfig): void {
   const values: Record<string, unknown> = {
-    dataset: config.dataset, cell: config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
+    dataset: config.dataset, cell: config.cell === 'rnn' && config.nonlinearity === 'relu' ? 'rnn-relu' : config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
   };
   for (const [id, value] of Object.entries(values)) byId<HTMLInputElement | HTMLSelectElement>(id).value = String(value);
 }
@@ -52,7 +58,16 @@ function writeConfig(config: PlaygroundConfig): void {
 const predictionChart = new PredictionChart(byId('prediction-chart'));
 const lossChart = new LossChart(byId('loss-chart'));
 const gradientChart = new GradientChart(byId('gradient-chart'));
+const comparisonChart = new ComparisonChart(byId('comparison-chart'));
 const cellView = new CellView(byId('heatmaps'), byId('hover'));
+const layer = (): number => Number(byId<HTMLSelectElement>('layer').value);
+const drawing = new InputDrawing(byId<HTMLCanvasElement>('draw-input'), (input) => send({ type: 'inspect', layer: layer(), input }));
+const textView = new TextView(
+  { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout') },
+  (from, to) => send({ type: 'match', from, to, threshold: byId<HTMLInputElement>('text-threshold').valueAsNumber }),
+);
+
+const musicView = new MusicView({ roll: byId('piano-roll'), play: byId<HTMLButtonElement>('play'), download: byId<HTMLAnchorElement>('midi-download') });
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (message: ToWorker): void => worker.postMessage(message);
@@ -61,6 +76,17 @@ function setRunning(running: boolean): void {
   byId<HTMLButtonElement>('start').disabled = running;
   byId<HTMLButtonElement>('pause').disabled = !running;
 }
+
+/** What the status line's last figure is for each kind of model. */
+const METRICS = { series: 'validation RMSE', text: 'validation bits/char', music: 'unigram NLL' } as const;
+
+function generate(): void {
+  const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  send({ type: 'generate', length: number('music-length'), temperature: number('music-temperature'), topK: number('music-top-k'), seed: number('music-seed') });
+}
+
+/** A comparison runs in the worker; its button is disabled until the result or an error arrives. */
+let comparing = false;
 
 function reset(): void {
   byId('error').hidden = true;
@@ -84,11 +110,15 @@ function receive(message: FromWorker): void {
         note.hidden = false;
       }
       fillSelect(byId<HTMLSelectElement>('dataset'), message.datasets);
-      for (const id of ['start', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
+      for (const id of ['start', 'step', 'reset', 'save', 'load', 'sample', 'generate', 'compare']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = false;
       reset();
       return;
     }
     case 'model':
+      document.body.dataset['kind'] = message.kind;
+      setText('val-metric', METRICS[message.kind]);
+      // A new music model shows its first continuation at once.
+      if (message.kind === 'music') generate();
       setText('parameters', String(message.parameters));
       byId('parameters').dataset['previousDisposed'] = String(message.previousDisposed);
       fillSelect(byId<HTMLSelectElement>('layer'), Array.from({ length: readConfig().layers }, (_, l) => String(l)));
@@ -105,13 +135,59 @@ function receive(message: FromWorker): void {
       setText('val-rmse', `${format(message.rmse)} (last value: ${format(message.rmseLast)})`);
       byId('val-rmse').dataset['rmse'] = String(message.rmse);
       byId('val-loss').dataset['step'] = String(message.step);
+      byId('prediction-chart').dataset['forecast'] = JSON.stringify(message.forecast);
       predictionChart.update(message.time, message.target, message.prediction, message.forecastTime, message.forecast);
       return;
     case 'inspect':
       cellView.show(message);
+      drawing.show(message.input, message.prediction, message.drawn);
       setText('reference-error', `(op-by-op cells match the model's fused kernels to ${message.referenceError.toExponential(1)})`);
       byId('reference-error').dataset['value'] = String(message.referenceError);
       return;
+    case 'text':
+      setText('val-loss', format(message.loss));
+      setText('val-rmse', format(message.bpc));
+      byId('val-loss').dataset['step'] = String(message.step);
+      textView.show(message);
+      return;
+    case 'validation':
+      setText('val-loss', format(message.loss));
+      setText('val-rmse', format(message.unigram));
+      byId('val-loss').dataset['step'] = String(message.step);
+      return;
+    case 'music':
+      musicView.show(message);
+      return;
+    case 'comparing':
+      setText('comparison-status', `training the ${message.cell.toUpperCase()} (${message.done + 1} of ${message.of})…`);
+      return;
+    case 'comparison': {
+      const curves = message.cells.flatMap((c) => c.curves);
+      comparisonChart.update(curves);
+      const describe = (c: (typeof message.cells)[number]): string => {
+        const trained = c.curves.find((curve) => curve.stage === 'trained');
+        return `${c.cell.toUpperCase()} (hidden ${c.hidden}, ${c.parameters} parameters): test MSE ${format(trained?.trainedMse ?? NaN, 3)}, ` +
+          `the first step's gradient ${format(trained?.decadesLost ?? NaN, 3)} decades below the last's`;
+      };
+      setText('comparison-status', `${message.trainSteps} steps at most on sequences of ${message.trainLength}, measured over ${message.length}. ${message.cells.map(describe).join('; ')}.`);
+      comparing = false;
+      byId<HTMLButtonElement>('compare').disabled = false;
+      const host = byId('comparison-chart');
+      host.dataset['curves'] = JSON.stringify(message.cells.map((c) => ({
+        cell: c.cell, hidden: c.hidden, parameters: c.parameters,
+        stages: c.curves.map((curve) => ({ stage: curve.stage, decadesLost: curve.decadesLost, trainedMse: curve.trainedMse ?? null, length: curve.norms.length, last: curve.norms[curve.norms.length - 1] })),
+      })));
+      return;
+    }
+    case 'matches':
+      textView.showMatches(message);
+      return;
+    case 'sampled': {
+      const output = byId('sample-output');
+      output.textContent = message.text;
+      output.dataset['prime'] = message.prime;
+      return;
+    }
     case 'gradients': {
       gradientChart.update(message.norms);
       const host = byId('gradient-chart');
@@ -135,6 +211,10 @@ function receive(message: FromWorker): void {
       return;
     case 'error':
       setRunning(false);
+      if (comparing) {
+        comparing = false;
+        byId<HTMLButtonElement>('compare').disabled = false;
+      }
       showError(message.message);
       return;
   }
@@ -151,7 +231,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 // can work any more, so the controls are disabled and the message says what to do.
 worker.onerror = (event) => {
   event.preventDefault();
-  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
+  for (const id of ['start', 'pause', 'step', 'reset', 'save', 'load', 'sample', 'generate', 'play', 'compare']) byId<HTMLButtonElement | HTMLInputElement>(id).disabled = true;
   showError(`the training worker failed: ${event.message || 'it could not be loaded'} (reload the page to start again)`);
 };
 worker.onmessageerror = () => showError('the training worker sent a message the page could not read');
@@ -168,15 +248,44 @@ byId('pause').addEventListener('click', () => send({ type: 'pause' }));
 byId('step').addEventListener('click', () => send({ type: 'step' }));
 byId('reset').addEventListener('click', reset);
 byId('save').addEventListener('click', () => send({ type: 'save' }));
+/**
+ * One weights file the page saved, or a CLI run folder's config.json with its checkpoint (the best
+ * one when both are there, as the CLI's predict chooses).
+ */
+async function loadFiles(files: File[]): Promise<ToWorker> {
+  const config = files.find((file) => file.name.endsWith('.json'));
+  if (!config) {
+    if (files.length !== 1) throw new Error(`choose one weights file, or a run folder's config.json with its checkpoint; received ${files.length} files`);
+    return { type: 'load', name: files[0]!.name, bytes: new Uint8Array(await files[0]!.arrayBuffer()) };
+  }
+  const checkpoint = files.find((file) => file.name === 'best.safetensors') ?? files.find((file) => file.name === 'latest.safetensors') ?? files.find((file) => file.name.endsWith('.safetensors'));
+  if (!checkpoint) throw new Error(`${config.name} came without a checkpoint: choose it together with the run folder's best.safetensors (or latest.safetensors)`);
+  return { type: 'load-run', configName: config.name, config: await config.text(), checkpointName: checkpoint.name, checkpoint: new Uint8Array(await checkpoint.arrayBuffer()) };
+}
+
 byId<HTMLInputElement>('load').addEventListener('change', (event) => {
   const input = event.target as HTMLInputElement;
-  const file = input.files?.[0];
-  if (!file) return;
+  const files = Array.from(input.files ?? []);
+  if (files.length === 0) return;
   byId('error').hidden = true;
-  file.arrayBuffer().then(
-    (buffer) => send({ type: 'load', name: file.name, bytes: new Uint8Array(buffer) }),
-    (error: unknown) => showError(`could not read ${file.name}: ${String(error)}`),
-  );
+  loadFiles(files).then(send, (error: unknown) => showError(error instanceof Error ? error.message : String(error)));
   input.value = '';
 });
-byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: Number(byId<HTMLSelectElement>('layer').value) }));
+byId('layer').addEventListener('change', () => send({ type: 'inspect', layer: layer() }));
+byId('undraw').addEventListener('click', () => send({ type: 'inspect', layer: layer(), input: null }));
+byId('sample').addEventListener('click', () => {
+  byId('error').hidden = true;
+  const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
+  send({ type: 'sample', prime: byId<HTMLInputElement>('prime').value, length: number('sample-length'), temperature: number('temperature'), topK: number('top-k'), seed: number('sample-seed') });
+});
+byId('generate').addEventListener('click', () => {
+  byId('error').hidden = true;
+  generate();
+});
+byId('compare').addEventListener('click', () => {
+  byId('error').hidden = true;
+  comparing = true;
+  byId<HTMLButtonElement>('compare').disabled = true;
+  setRunning(false);
+  send({ type: 'compare' });
+});

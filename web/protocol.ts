@@ -2,12 +2,17 @@
  * The messages between the playground page and its training worker. Arrays travel as plain number
  * arrays (structured clone), small enough at the sizes the page offers.
  */
-import type { CellType, OptimizerName } from '../src/tasks/index.js';
+import type { StepNote, ZScoreJSON } from '../src/data/index.js';
+import type { CellType, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
+import type { Place, UnitMatch } from './text-units.js';
+import type { ComparedCell } from './comparison.js';
 
 export interface PlaygroundConfig {
-  /** 'sine' or the name of a shipped series (see datasets.ts). */
+  /** 'sine', the name of a shipped series or of a shipped text (see datasets.ts). */
   dataset: string;
   cell: CellType;
+  /** The RNN's activation (absent: tanh). */
+  nonlinearity?: Nonlinearity;
   hidden: number;
   layers: number;
   seqLen: number;
@@ -15,6 +20,11 @@ export interface PlaygroundConfig {
   optimizer: OptimizerName;
   batch: number;
   seed: number;
+  /** A series run trained by the CLI keeps the CLI's recipe: its target, splits and saved normalisation. */
+  target?: SeriesTarget;
+  valSplit?: number;
+  testSplit?: number;
+  normalization?: ZScoreJSON;
 }
 
 export type ToWorker =
@@ -22,9 +32,19 @@ export type ToWorker =
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step' }
-  | { type: 'inspect'; layer: number }
+  /** `input`: a drawn input (values on the series' scale) instead of the validation window; null goes back to it. */
+  | { type: 'inspect'; layer: number; input?: number[] | null }
   | { type: 'save' }
-  | { type: 'load'; name: string; bytes: Uint8Array };
+  | { type: 'load'; name: string; bytes: Uint8Array }
+  /** A CLI run folder: its config.json and its checkpoint, dropped or chosen together. */
+  | { type: 'load-run'; configName: string; config: string; checkpointName: string; checkpoint: Uint8Array }
+  /** Text: rank the units that match characters [from, to) of the shown text, and find where they fire alike. */
+  | { type: 'match'; from: number; to: number; threshold: number }
+  | { type: 'sample'; prime: string; length: number; temperature: number; topK: number; seed: number }
+  /** Music: continue the first piece's opening for `length` steps. */
+  | { type: 'generate'; length: number; temperature: number; topK: number; seed: number }
+  /** Train an RNN and an LSTM of the same parameter count on the adding problem and measure both (comparison.ts). */
+  | { type: 'compare' };
 
 /** One heatmap of the cell view: rows are hidden units, columns time steps (row-major). */
 export interface Panel {
@@ -41,7 +61,7 @@ export interface DrawnPanel extends Panel {
 
 export type FromWorker =
   | { type: 'ready'; backend: string; threads: number; isolated: boolean; datasets: string[] }
-  | { type: 'model'; parameters: number; previousDisposed: boolean | null; trainSize: number; validationSize: number }
+  | { type: 'model'; kind: 'series' | 'text' | 'music'; parameters: number; previousDisposed: boolean | null; trainSize: number; validationSize: number }
   | { type: 'progress'; step: number; loss: number; stepsPerSecond: number; running: boolean }
   | {
       type: 'predictions';
@@ -65,12 +85,47 @@ export type FromWorker =
       hidden: number;
       steps: number;
       input: number[];
+      /** Whether the input is one the user drew. */
+      drawn: boolean;
+      /** The model's prediction of the next value after each step of the input. */
+      prediction: number[];
       inputSvg: string;
       panels: DrawnPanel[];
       /** Largest |h| difference between the op-by-op cells and the model's fused forward. */
       referenceError: number;
     }
   | { type: 'gradients'; step: number; steps: number; norms: number[][] }
+  | {
+      type: 'text';
+      step: number;
+      /** Validation characters, and the last layer's h while reading them: values[unit * chars.length + t]. */
+      chars: string[];
+      units: number;
+      values: number[];
+      /** Validation cross-entropy (nats per character) and bits per character. */
+      loss: number;
+      bpc: number;
+    }
+  | { type: 'matches'; step: number; from: number; to: number; threshold: number; units: UnitMatch[]; searched: number[]; minOn: number; places: Place[] }
+  | { type: 'sampled'; text: string; prime: string }
+  /** Music's validation scores: NLL per step (nats), beside the training part's unigram frequencies'. */
+  | { type: 'validation'; step: number; loss: number; unigram: number }
+  | {
+      type: 'music';
+      step: number;
+      seed: number;
+      /** The prime (the first piece's opening) and the continuation, on the grid of sixteenths. */
+      notes: StepNote[];
+      primeSteps: number;
+      totalSteps: number;
+      stepsPerQuarter: number;
+      bpm: number;
+      /** The piano roll (src/viz) and the .mid file (src/data's writer) of the notes. */
+      svg: string;
+      midi: Uint8Array;
+    }
+  | { type: 'comparing'; cell: string; done: number; of: number }
+  | { type: 'comparison'; length: number; trainLength: number; trainSteps: number; cells: ComparedCell[] }
   | { type: 'saved'; name: string; bytes: Uint8Array }
   /** The settings of a loaded file, for the page's controls. */
   | { type: 'config'; config: PlaygroundConfig }

@@ -1,18 +1,23 @@
 /**
- * The playground's training worker: builds a series task from src/tasks, trains it with the tasks'
- * own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
+ * The playground's training worker: builds a series or text task from src/tasks, trains it with the
+ * tasks' own loop, and posts what the page draws. Every failure is posted as an 'error' message, so the
  * page can show it; the worker never dies silently.
  */
 import { ZScore } from '../src/data/index.js';
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
+import { decodeCheckpoint, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
-import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type SeriesTask } from '../src/tasks/index.js';
+import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, loadDataset } from './datasets.js';
+import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
+import { cliRunSettings } from './cli-run.js';
 import { panelSvg } from './heatmaps.js';
-import { cellView, gradientNorms } from './inspect.js';
+import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
 import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import { modelSettings, trainingSettings } from './settings.js';
+import { buildMusicTask, generateContinuation } from './music-task.js';
+import { compareCell, COMPARISON, type ComparedCell } from './comparison.js';
+import { buildTextTask, matchSpan, sampleText, textView, type TextView } from './text-task.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -26,15 +31,20 @@ const post = (message: FromWorker): void => scope.postMessage(message);
 const INSPECT_STEPS = 80;
 const GRADIENT_STEPS = 300;
 /**
- * How often the running loop refreshes the line charts, in milliseconds; rarer redraws leave the
- * page's main thread more room on a busy machine. The cell view and the gradients are recomputed when
- * training pauses or steps: each is an op-by-op pass over the reference cells (80 and 300 steps) that
- * would slow training, and gates that change with every step are read better paused.
+ * How often the running loop refreshes the views, in milliseconds; rarer redraws leave the page's
+ * main thread more room on a busy machine. The gradients (an op-by-op pass over 300 steps of the
+ * reference cells, pausing training while it runs) refresh the least often. The cell view is
+ * recomputed only when training pauses or steps: swapping in its heatmap images (thousands of SVG
+ * rects) while training held the page's main thread for 190-520 ms, even one panel per frame.
  */
 const PROGRESS_EVERY = 250;
 const PREDICTIONS_EVERY = 1000;
+const GRADIENTS_EVERY = 3000;
 
-let task: SeriesTask | null = null;
+type PageTask = SeriesTask | TextTask | MusicTask;
+let task: PageTask | null = null;
+/** The text view of the current step, kept for span searches (recomputed once the model has trained on). */
+let shownText: { step: number; view: TextView } | null = null;
 /** The settings of the current model (saved with its weights; the forecast needs its window length). */
 let config: PlaygroundConfig | null = null;
 /** The key of a saved weights file's metadata that holds the playground settings. */
@@ -43,11 +53,31 @@ let step = 0;
 let running = false;
 let loop: Promise<void> | null = null;
 let inspectLayer = 0;
+/** An input the user drew for the cell view (series scale), until Reset or 'back to the data'. */
+let drawnInput: number[] | null = null;
 let rate = { since: 0, steps: 0, perSecond: 0 };
 
-function requireTask(): SeriesTask {
+function requireTask(): PageTask {
   if (!task) throw new Error('no model yet: press Reset to build one');
   return task;
+}
+
+function requireSeries(what: string): SeriesTask {
+  const current = requireTask();
+  if (current.name !== 'series') throw new Error(`${what} needs a series; the current model reads ${current.name}`);
+  return current;
+}
+
+function requireText(what: string): TextTask {
+  const current = requireTask();
+  if (current.name !== 'text') throw new Error(`${what} needs a text model; the current model reads ${current.name === 'series' ? 'a series' : 'music'}`);
+  return current;
+}
+
+function requireMusic(what: string): MusicTask {
+  const current = requireTask();
+  if (current.name !== 'music') throw new Error(`${what} needs a music model; the current model reads ${current.name === 'series' ? 'a series' : 'text'}`);
+  return current;
 }
 
 function progress(loss: number): void {
@@ -93,28 +123,72 @@ function scaled(current: SeriesTask): { z: Float32Array; from: number; end: numb
   return { z, from: summary.splitIndex, end: summary.testIndex ?? data.values.length };
 }
 
-function postInsight(current: SeriesTask): void {
-  const { z, from, end } = scaled(current);
-  const { hiddenSize, numLayers } = current.model.config;
+/** The input the cell view reads: the one the user drew, or a validation window. */
+function inspectedInput(current: SeriesTask): number[] {
+  if (drawnInput) return drawnInput;
+  const { from, end } = scaled(current);
   const start = Math.max(0, Math.min(from, end - INSPECT_STEPS));
-  const window = z.slice(start, Math.min(end, start + INSPECT_STEPS));
+  return Array.from(current.data.values.subarray(start, Math.min(end, start + INSPECT_STEPS)));
+}
+
+function checkDrawn(input: unknown): number[] {
+  if (!Array.isArray(input) || input.length < 2 || input.length > 1000 || !input.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`a drawn input must be 2 to 1000 finite numbers, received ${Array.isArray(input) ? `${input.length} values` : String(input)}`);
+  }
+  return input as number[];
+}
+
+function postInsight(current: SeriesTask): void {
+  const { hiddenSize, numLayers } = current.model.config;
+  const zscore = ZScore.fromJSON(current.summary.normalization);
+  const input = inspectedInput(current);
+  const window = zscore.apply(Float32Array.from(input));
   const layer = Math.min(inspectLayer, numLayers - 1);
   const { panels, referenceError } = cellView(current.model, window, layer);
-  const input = Array.from(current.data.values.subarray(start, start + window.length));
+  const prediction = Array.from(zscore.invert(nextValuePredictions(current.model, window, current.summary.target)));
   post({
-    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input,
+    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input, prediction, drawn: drawnInput !== null,
     inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
     panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
   });
+  postGradients(current);
+}
+
+function postGradients(current: SeriesTask): void {
+  const { z, end } = scaled(current);
   const long = Math.min(GRADIENT_STEPS, end - 1);
   const norms = gradientNorms(current.model, z.slice(end - 1 - long, end - 1), z[end - 1]!);
   post({ type: 'gradients', step, steps: long, norms });
 }
 
-function postAll(current: SeriesTask, loss: number): void {
+function currentTextView(current: TextTask): TextView {
+  if (shownText?.step !== step) shownText = { step, view: textView(current) };
+  return shownText.view;
+}
+
+function postText(current: TextTask): void {
+  const { chars, activations } = currentTextView(current);
+  const evaluation = current.evaluate();
+  post({
+    type: 'text', step, chars, units: activations.units, values: Array.from(activations.values),
+    loss: evaluation.loss, bpc: evaluation.metrics['bpc'] ?? NaN,
+  });
+}
+
+/** The views that change as the model learns, cheap enough to refresh while it trains. */
+function postLive(current: PageTask): void {
+  if (current.name === 'series') postPredictions(current);
+  else if (current.name === 'text') postText(current);
+  else {
+    const { loss, metrics } = current.evaluate();
+    post({ type: 'validation', step, loss, unigram: metrics['nll_unigram'] ?? NaN });
+  }
+}
+
+function postAll(current: PageTask, loss: number): void {
   progress(loss);
-  postPredictions(current);
-  postInsight(current);
+  postLive(current);
+  if (current.name === 'series') postInsight(current);
 }
 
 async function pause(): Promise<void> {
@@ -133,46 +207,70 @@ function checkPageLimits(settings: PlaygroundConfig): void {
   checkInteger('seq-len', settings.seqLen, 2, 200);
 }
 
-/** Builds a new model (disposing the old one), with `weights` loaded into it when given. */
+function buildTask(settings: PlaygroundConfig): PageTask {
+  const text = datasetText(settings.dataset);
+  if (text !== undefined) return buildTextTask(settings, text, settings.dataset);
+  const pieces = datasetPieces(settings.dataset);
+  if (pieces !== undefined) return buildMusicTask(settings, pieces);
+  return createSeriesTask(
+    {
+      training: trainingSettings(settings, 0.2),
+      model: modelSettings(settings),
+      target: settings.target ?? 'level',
+      ...(settings.normalization ? { normalization: settings.normalization } : {}),
+    },
+    loadDataset(settings.dataset),
+  );
+}
+
+function disposeTask(old: PageTask): void {
+  old.model.dispose();
+  (old.optimizer as { dispose?: () => void }).dispose?.();
+}
+
+/**
+ * Builds a new model, with `weights` loaded into it when given, and only then disposes the old one:
+ * settings the tasks refuse leave the page with the model it had (and its settings back in the controls).
+ */
 async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
   await pause();
-  checkPageLimits(settings);
+  let built: PageTask;
+  try {
+    checkPageLimits(settings);
+    built = buildTask(settings);
+    if (weights) {
+      try {
+        built.model.loadStateDict(weights);
+      } catch (error) {
+        disposeTask(built);
+        throw error;
+      }
+    }
+  } catch (error) {
+    if (task && config) post({ type: 'config', config });
+    throw error;
+  }
   let previousDisposed: boolean | null = null;
   if (task) {
-    task.model.dispose();
-    (task.optimizer as { dispose?: () => void }).dispose?.();
+    disposeTask(task);
     previousDisposed = task.model.disposed;
-    task = null;
-  }
-  const data = loadDataset(settings.dataset);
-  const built = createSeriesTask(
-    {
-      training: { seed: settings.seed, optimizer: settings.optimizer, lr: settings.lr, clip: 1, batch: settings.batch, seqLen: settings.seqLen, valSplit: 0.2 },
-      model: { cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false },
-      target: 'level',
-    },
-    data,
-  );
-  if (weights) {
-    try {
-      built.model.loadStateDict(weights);
-    } catch (error) {
-      built.model.dispose();
-      throw error;
-    }
   }
   task = built;
   config = settings;
+  drawnInput = null;
+  shownText = null;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
+  const summary = built.summary;
+  const length = built.name === 'series' ? built.data.values.length : built.name === 'text' ? built.summary.characters : built.summary.totalSteps;
   post({
-    type: 'model', parameters: built.model.parameterCount(), previousDisposed,
-    trainSize: built.summary.splitIndex, validationSize: (built.summary.testIndex ?? data.values.length) - built.summary.splitIndex,
+    type: 'model', kind: built.name, parameters: built.model.parameterCount(), previousDisposed,
+    trainSize: summary.splitIndex, validationSize: (summary.testIndex ?? length) - summary.splitIndex,
   });
   postAll(built, NaN);
 }
 
-function save(current: SeriesTask): void {
+function save(current: PageTask): void {
   const bytes = saveSafetensors(current.model.stateDict(), { [CONFIG_KEY]: JSON.stringify(config) });
   post({ type: 'saved', bytes, name: `recurrent-${config!.dataset}-${config!.cell}-${config!.hidden}.safetensors` });
 }
@@ -199,9 +297,22 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
   await reset(parsed, weights);
 }
 
+/** A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load strictly. */
+async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promise<void> {
+  const settings = cliRunSettings(message.config, message.configName, SERIES_DATASETS);
+  let weights: Record<string, Tensor>;
+  try {
+    weights = decodeCheckpoint(message.checkpoint, message.checkpointName).model;
+  } catch (error) {
+    throw new Error(`${message.checkpointName} is not a checkpoint of a CLI run: ${describe(error)}`);
+  }
+  post({ type: 'config', config: settings });
+  await reset(settings, weights);
+}
+
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
-async function run(current: SeriesTask): Promise<void> {
-  const last = { progress: 0, predictions: performance.now() };
+async function run(current: PageTask): Promise<void> {
+  const last = { progress: 0, predictions: performance.now(), gradients: performance.now() };
   let loss = NaN;
   try {
     await train(current, {
@@ -215,7 +326,8 @@ async function run(current: SeriesTask): Promise<void> {
         loss = info.loss;
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
-        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postPredictions(current);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current);
+        if (current.name === 'series' && now - last.gradients > GRADIENTS_EVERY) (last.gradients = now), postGradients(current);
       },
     });
   } catch (error) {
@@ -225,6 +337,19 @@ async function run(current: SeriesTask): Promise<void> {
     loop = null;
   }
   postAll(current, loss);
+}
+
+/** Both cells one after the other, saying which one runs (a few seconds each; the page's model is paused). */
+async function compare(): Promise<void> {
+  const cells: ComparedCell[] = [];
+  for (const cell of COMPARISON.cells) {
+    post({ type: 'comparing', cell, done: cells.length, of: COMPARISON.cells.length });
+    // Let the message leave before the worker is busy for seconds.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    cells.push(compareCell(cell));
+  }
+  const { length, trainLength, trainSteps } = COMPARISON;
+  post({ type: 'comparison', length, trainLength, trainSteps, cells });
 }
 
 async function handle(message: ToWorker): Promise<void> {
@@ -249,14 +374,36 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
     case 'inspect':
+      if (message.input !== undefined) drawnInput = message.input === null ? null : checkDrawn(message.input);
       inspectLayer = message.layer;
-      postInsight(requireTask());
+      postInsight(requireSeries('the cell view'));
       return;
     case 'save':
       await pause();
       return save(requireTask());
     case 'load':
       return load(message.name, message.bytes);
+    case 'load-run':
+      return loadRun(message);
+    case 'match': {
+      await pause();
+      const view = currentTextView(requireText('the unit search'));
+      post({ type: 'matches', step, ...matchSpan(view, message.from, message.to, message.threshold) });
+      return;
+    }
+    case 'sample': {
+      const { prime, length, temperature, topK, seed } = message;
+      post({ type: 'sampled', prime, text: sampleText(requireText('sampling'), { prime, length, temperature, topK, seed }) });
+      return;
+    }
+    case 'compare':
+      await pause();
+      return compare();
+    case 'generate': {
+      const { length, temperature, topK, seed } = message;
+      post({ type: 'music', step, ...generateContinuation(requireMusic('generating music'), { length, temperature, topK, seed }) });
+      return;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Training recipes shared by the CLI and the playground: no file system, no terminal, no DOM.
-export { SequenceModel, ModelStepper, CELLS, detachState, isLstm, checkModelConfig } from './model.js';
-export type { CellType, ModelConfig, ModelInput, RecurrentState, SequenceInput } from './model.js';
+export { SequenceModel, ModelStepper, CELLS, NONLINEARITIES, detachState, isLstm, checkModelConfig } from './model.js';
+export type { CellType, Nonlinearity, ModelConfig, ModelInput, RecurrentState, SequenceInput } from './model.js';
 export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig, chronologicalSplit } from './task.js';
 export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, EvaluationPart, OptimizerName, Split, ExportedTaskData } from './task.js';
 export { train, trainStep } from './train.js';

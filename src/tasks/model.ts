@@ -5,7 +5,7 @@
  * equivalent torch.nn model.
  */
 import '../ops/index.js';
-import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, utils, type RecurrentStepper } from '../nn/index.js';
+import { dropout, Embedding, GRU, Linear, LSTM, Module, RNN, RNN_NONLINEARITIES, utils, type RecurrentStepper, type RnnNonlinearity } from '../nn/index.js';
 import { fromArray, noGrad, tensor, type Generator, type Tensor } from '../tensor/index.js';
 import { oneHot } from '../data/index.js';
 import { checkChoice, checkInteger, checkProbability } from './checks.js';
@@ -16,8 +16,14 @@ export type CellType = (typeof CELLS)[number];
 /** Dense features per step, or class ids fed through an embedding (size 0: one-hot vectors). */
 export type ModelInput = { kind: 'dense'; size: number } | { kind: 'classes'; classes: number; embedding: number };
 
+/** The RNN layer's activations (sigmoid is this library's extension of PyTorch's two). */
+export const NONLINEARITIES = RNN_NONLINEARITIES;
+export type Nonlinearity = RnnNonlinearity;
+
 export interface ModelConfig {
   cell: CellType;
+  /** The RNN cell's activation (absent: tanh, as in runs made before the option existed); other cells have none. */
+  nonlinearity?: Nonlinearity;
   hiddenSize: number;
   numLayers: number;
   /** Between recurrent layers and before the head, in training mode only. */
@@ -47,6 +53,10 @@ export interface SequenceInput {
 
 export function checkModelConfig(config: ModelConfig): ModelConfig {
   checkChoice('cell', config.cell, CELLS);
+  if (config.nonlinearity !== undefined) {
+    checkChoice('nonlinearity', config.nonlinearity, NONLINEARITIES);
+    if (config.cell !== 'rnn' && config.nonlinearity !== 'tanh') throw new Error(`nonlinearity '${config.nonlinearity}' applies to the rnn cell only, received cell '${config.cell}'`);
+  }
   checkInteger('hidden', config.hiddenSize, 1, 65536);
   checkInteger('layers', config.numLayers, 1, 64);
   checkProbability('dropout', config.dropout);
@@ -90,7 +100,7 @@ export class SequenceModel extends Module {
       ...(config.checkpointEvery !== undefined ? { checkpointEvery: config.checkpointEvery } : {}),
     };
     const rnn =
-      config.cell === 'rnn' ? new RNN(options)
+      config.cell === 'rnn' ? new RNN({ ...options, nonlinearity: config.nonlinearity ?? 'tanh' })
       : config.cell === 'gru' ? new GRU(options)
       : new LSTM({ ...options, peephole: config.cell === 'peephole' });
     this.rnn = this.registerModule('rnn', rnn);
