@@ -1,12 +1,13 @@
-// Keras 3 weights: the fixtures in test/fixtures/keras are laid out as Keras 3's saving code writes
-// them (tools/make_keras_fixtures.py, with h5py), their reference outputs computed by TensorFlow.js
-// layers from the same weight arrays (tools/keras-reference/make_cases.mjs). See the fixtures' README.
+// Keras 3 weights: the .keras and .weights.h5 fixtures in test/fixtures/keras were saved by Keras 3
+// itself (numpy backend) and keras_outputs.json holds Keras' own outputs for them
+// (tools/make_keras_fixtures_keras.py); the seeded weights and inputs come from cases.json
+// (tools/keras-reference/make_cases.mjs). See the fixtures' README.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { strToU8, zipSync } from 'fflate';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import '../src/ops/index.js';
 import { loadKerasModel, loadKerasWeights } from '../src/keras.js';
 import { nn, noGrad, tensor, Tensor } from './helpers/api.js';
@@ -14,24 +15,39 @@ import { assertClose } from './helpers/close.js';
 
 const DIR = fileURLToPath(new URL('./fixtures/keras/', import.meta.url));
 interface ArrayJson { shape: number[]; data: number[] }
-interface Case { name: string; config: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }; weights: Record<string, ArrayJson>; input: ArrayJson; output: ArrayJson }
+interface Case { name: string; config: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }; weights: Record<string, ArrayJson>; input: ArrayJson }
 const { cases } = JSON.parse(readFileSync(`${DIR}/cases.json`, 'utf8')) as { cases: Case[] };
+const kerasRun = JSON.parse(readFileSync(`${DIR}/keras_outputs.json`, 'utf8')) as { producer: string; cases: { name: string; output: ArrayJson }[] };
 const file = (name: string): Uint8Array => new Uint8Array(readFileSync(`${DIR}/${name}`));
 const asTensor = (a: ArrayJson): Tensor => tensor(Float32Array.from(a.data)).reshape(a.shape);
+/** What Keras itself computed for a case's input. */
+const kerasOutput = (name: string): Tensor => asTensor(kerasRun.cases.find((k) => k.name === name)!.output);
+
+test('keras_outputs.json was written by Keras for every case', () => {
+  assert.match(kerasRun.producer, /Keras 3\.\d+\.\d+ \(backend numpy\)/);
+  assert.deepEqual(kerasRun.cases.map((k) => k.name), cases.map((c) => c.name));
+});
 
 for (const c of cases) {
-  test(`loadKerasModel on a .keras file agrees with TensorFlow.js layers: ${c.name}`, async () => {
+  test(`loadKerasModel on a .keras file Keras saved agrees with Keras' output: ${c.name}`, async () => {
     const model = await loadKerasModel(file(`${c.name}.keras`));
     const out = noGrad(() => model.forward(asTensor(c.input)));
-    assert.deepEqual(out.shape, c.output.shape);
-    assertClose(out, asTensor(c.output), 1e-5, 1e-5, c.name);
+    const expected = kerasOutput(c.name);
+    assert.deepEqual(out.shape, expected.shape);
+    assertClose(out, expected, 1e-5, 1e-5, c.name);
+  });
+
+  test(`loadKerasModel on a .weights.h5 Keras saved, with the config.json Keras wrote, agrees with Keras: ${c.name}`, async () => {
+    const config = strFromU8(unzipSync(file(`${c.name}.keras`))['config.json']!);
+    const model = await loadKerasModel(file(`${c.name}.weights.h5`), { config });
+    assertClose(noGrad(() => model.forward(asTensor(c.input))), kerasOutput(c.name), 1e-5, 1e-5, c.name);
   });
 }
 
 test('loadKerasModel takes a .weights.h5 with its config, and says it needs one without', async () => {
   const c = cases.find((k) => k.name === 'gru_reset_before')!;
   const model = await loadKerasModel(file(`${c.name}.weights.h5`), { config: JSON.stringify(c.config) });
-  assertClose(noGrad(() => model.forward(asTensor(c.input))), asTensor(c.output), 1e-5, 1e-5, c.name);
+  assertClose(noGrad(() => model.forward(asTensor(c.input))), kerasOutput(c.name), 1e-5, 1e-5, c.name);
   assert.deepEqual(model.layerNames, ['gru', 'dense']);
   assert.ok('gru.weight_ih_l0' in model.stateDict());
   await assert.rejects(loadKerasModel(file(`${c.name}.weights.h5`)), /holds no architecture; pass \{ config \}/);
@@ -46,7 +62,7 @@ test('loadKerasWeights fills modules built by hand, by Keras layer name, with th
   const [seq] = first.forward(asTensor(c.input));
   const [, [h]] = second.forward(seq);
   const out = noGrad(() => dense.forward(h.reshape([c.input.shape[0]!, 3])).tanh());
-  assertClose(out, asTensor(c.output), 1e-5, 1e-5, c.name);
+  assertClose(out, kerasOutput(c.name), 1e-5, 1e-5, c.name);
   // Keras' kernel [input, 4*units] (gates i, f, c, o) is weight_ih transposed, same gate order.
   const kernel = c.weights['layers/lstm/cell/vars/0']!;
   assert.equal(first.stateDict()['weight_ih_l0']!.data[1 * 2 + 0], Math.fround(kernel.data[0 * 20 + 1]!));
@@ -58,7 +74,7 @@ test('loadKerasWeights maps GRU gates z, r, h onto r, z, n and checks reset_afte
   const dense = new nn.Linear(4, 3);
   await loadKerasWeights(file(`${c.name}.weights.h5`), { gru, dense });
   const [seq] = gru.forward(asTensor(c.input));
-  assertClose(noGrad(() => dense.forward(seq)), asTensor(c.output), 1e-5, 1e-5, c.name);
+  assertClose(noGrad(() => dense.forward(seq)), kerasOutput(c.name), 1e-5, 1e-5, c.name);
   // PyTorch's r block (rows 0..3) is Keras' second block (columns 4..7) of the kernel.
   const kernel = c.weights['layers/gru/cell/vars/0']!;
   assert.equal(gru.stateDict()['weight_ih_l0']!.data[0 * 3 + 0], Math.fround(kernel.data[0 * 12 + 4]!));

@@ -1,4 +1,5 @@
-// Step 1 of the Keras fixtures (step 2: tools/make_keras_fixtures.py writes the files Keras would).
+// Step 1 of the Keras fixtures (step 2: tools/make_keras_fixtures_keras.py has Keras 3 itself build,
+// save and run these models with these arrays; the tests check against Keras' outputs, not these).
 //
 // For each case: seeded weights and inputs, the Keras 3 model config (config.json of a .keras file),
 // and the reference output computed by TensorFlow.js layers, Keras' layers in JavaScript, given the
