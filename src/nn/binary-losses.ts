@@ -4,12 +4,10 @@
  * per element computed in float64 from closed forms, so a logit of ±100 neither overflows nor loses
  * its gradient, and a logit of exactly 0 gets sigmoid(0) − y rather than a subgradient of |x|.
  */
-import { expand, mean, sum } from '../ops/index.js';
+import { expand } from '../ops/index.js';
 import { allocateArray, formatShape, knownOptions, record, Tensor, type Shape } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
-
-export type Reduction = 'mean' | 'sum' | 'none';
-const reductions: readonly Reduction[] = ['mean', 'sum', 'none'];
+import { checkSameShape, reduce, REDUCTIONS, type Reduction } from './reduction.js';
 
 export interface BinaryCrossEntropyOptions {
   reduction?: Reduction;
@@ -24,14 +22,6 @@ export interface BceWithLogitsOptions extends BinaryCrossEntropyOptions {
 
 export const BCE_WITH_LOGITS_KEYS = ['reduction', 'weight', 'posWeight'] as const;
 export const BCE_KEYS = ['reduction', 'weight'] as const;
-
-function checkSameShape(where: string, input: Tensor, target: Tensor): void {
-  checkTensorInput(where, input, 'of any shape');
-  checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
-  if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
-  }
-}
 
 /**
  * A constant factor (weight, posWeight) as one value per input element, with broadcasting's rules
@@ -49,14 +39,10 @@ function factorPerElement(where: string, name: string, factor: unknown, shape: S
   return expand(factor, shape).data;
 }
 
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  return reduction === 'mean' ? mean(loss) : reduction === 'sum' ? sum(loss) : loss;
-}
-
 /** Options as an object, or the reduction alone (the older signature, kept). */
 function optionsOf<T extends BinaryCrossEntropyOptions>(where: string, options: T | Reduction, keys: readonly (keyof T & string)[]): T {
   const o = typeof options === 'string' ? ({ reduction: options } as T) : knownOptions(where, options, keys);
-  oneOf(where, 'reduction', o.reduction ?? 'mean', reductions);
+  oneOf(where, 'reduction', o.reduction ?? 'mean', REDUCTIONS);
   return o;
 }
 

@@ -1,27 +1,12 @@
 /** Losses with PyTorch's signatures and reductions. */
 import { kernelsFor } from '../kernels/index.js';
-import { abs, exp, log, mean, mul, neg, permute, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
+import { abs, exp, log, mul, neg, permute, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
 import { allocateArray, formatShape, knownOptions, record, Tensor } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
-import type { Reduction } from './binary-losses.js';
+import { checkSameShape, reduce, REDUCTIONS as reductions, type Reduction } from './reduction.js';
 
 export { bceWithLogits, binaryCrossEntropy, type BceWithLogitsOptions, type BinaryCrossEntropyOptions } from './binary-losses.js';
 export type { Reduction };
-
-const reductions: readonly Reduction[] = ['mean', 'sum', 'none'];
-
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  oneOf('loss', 'reduction', reduction, reductions);
-  return reduction === 'mean' ? mean(loss) : reduction === 'sum' ? sum(loss) : loss;
-}
-
-function checkSameShape(where: string, input: Tensor, target: Tensor): void {
-  checkTensorInput(where, input, 'of any shape');
-  checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
-  if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
-  }
-}
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkSameShape('mseLoss', input, target);
