@@ -111,7 +111,7 @@ test('Sequential passes a recurrent layer\'s output on; creation functions take 
   assert.throws(() => randn(2, '3' as never), /randn: expected a shape as an array \(\[2, 3\]\) or as numbers \(2, 3\), got \(2, 3\)/);
 });
 
-test('options of nn.utils.rnn, stepper() and loadStateDict are checked as constructors\' are; option-less modules refuse one', () => {
+test('options of nn.utils.rnn, stepper(), loadStateDict and clipGradNorm are checked as constructors\' are; option-less modules refuse one', () => {
   const x = randn([3, 2, 1]);
   const cases: [() => unknown, RegExp][] = [
     [() => nn.utils.rnn.packPaddedSequence(x, [3, 2], { batch_first: true } as object), /packPaddedSequence: unknown option 'batch_first'; did you mean 'batchFirst'\?/],
@@ -125,6 +125,8 @@ test('options of nn.utils.rnn, stepper() and loadStateDict are checked as constr
     [() => new nn.Sigmoid(true as never), /Sigmoid takes no options, got true/],
     [() => nn.init.uniform_(zeros(2), 0, 1, { seed: 1 } as never), /init\.uniform_: generator must be a Generator \(new Generator\(seed\)\), got an object \{ seed \}/],
     [() => nn.init.normal_(zeros(2), 0, 1, 7 as never), /init\.normal_: generator must be a Generator \(new Generator\(seed\)\), got 7/],
+    [() => optim.clipGradNorm([tensor([1], undefined, { requiresGrad: true })], 1, 2, { error_if_nonfinite: true } as object), /clipGradNorm: unknown option 'error_if_nonfinite'; did you mean 'errorIfNonfinite'\?/],
+    [() => optim.clipGradNorm([tensor([1], undefined, { requiresGrad: true })], 1, { errorIfNonfinite: true } as never), /clipGradNorm: normType must be a positive number or Infinity, got an object \(options come fourth/],
   ];
   for (const [make, message] of cases) assert.throws(make, message);
   // Before these checks, { batch_first: true } was ignored and the batch read as [seq, batch]: a silent wrong answer.
