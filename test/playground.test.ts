@@ -222,6 +222,8 @@ const RED: [number, number, number] = [0xd6, 0x27, 0x28];
 const BLUE: [number, number, number] = [0x1f, 0x77, 0xb4];
 const PURPLE: [number, number, number] = [0x94, 0x67, 0xbd];
 const GREEN: [number, number, number] = [0x2c, 0xa0, 0x2c];
+/** The forecast's interval band (web/charts.ts INTERVAL_COLOR). */
+const INTERVAL: [number, number, number] = [0xcd, 0xe8, 0xcd];
 /** Validation MSE on the z-scale that the sine must reach (the last-value forecast scores about 0.03). */
 const TARGET_LOSS = 2e-3;
 
@@ -790,9 +792,14 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     await writeFile(csv, 'time,value\n' + Array.from(seen.values.subarray(0, end), (v, t) => `${t},${v}`).join('\n') + '\n');
     const predicted = await runCli(['predict', 'series', '--model', run, '--data', csv, '--horizon', '50', '--json']);
     assert.equal(predicted.code, 0, predicted.stderr);
-    const cliForecast = (JSON.parse(predicted.stdout) as { forecast: number[] }).forecast;
+    const cli = JSON.parse(predicted.stdout) as { forecast: number[]; lower: number[]; upper: number[]; coverage: number };
+    const cliForecast = cli.forecast;
     assert.equal(cliForecast.length, 50);
+    assert.equal(cli.coverage, 0.8);
 
+    // The page's first model has posted its forecast; cleared, the next forecast can only be the loaded model's.
+    await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['band'] !== undefined);
+    await page.evaluate(() => ['forecast', 'band'].forEach((key) => delete document.getElementById('prediction-chart')!.dataset[key]));
     await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
     await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'gru' && document.getElementById('parameters')!.textContent === String(3 * 12 * (1 + 12 + 2) + 13));
     await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['forecast'] !== undefined && document.getElementById('val-loss')!.dataset['step'] === '0');
@@ -803,6 +810,23 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     const worst = Math.max(...pageForecast.map((v, k) => Math.abs(v - cliForecast[k]!)));
     console.log(`playground: a CLI run's 50-step forecast in the page differs from recurrent predict's by at most ${worst.toExponential(2)}`);
     assert.ok(worst < 1e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
+    // Its interval: the band the chart draws (read back from the chart's data) is recurrent predict's 80% interval.
+    const band = JSON.parse((await page.getAttribute('#prediction-chart', 'data-band'))!) as { lower: number[]; upper: number[] };
+    assert.equal(band.lower.length, 50);
+    assert.equal(band.upper.length, 50);
+    const worstBound = Math.max(...band.lower.map((v, k) => Math.abs(v - cli.lower[k]!)), ...band.upper.map((v, k) => Math.abs(v - cli.upper[k]!)));
+    console.log(`playground: its 80% interval differs from recurrent predict's by at most ${worstBound.toExponential(2)}; width ${(band.upper[0]! - band.lower[0]!).toPrecision(3)} at step 1, ${(band.upper[49]! - band.lower[49]!).toPrecision(3)} at step 50`);
+    // A bound is the forecast plus a quantile of earlier forecasts' errors: two terms that each carry
+    // the kernels' last-bit differences between Chromium and Node (the 1e-6 above), so twice that.
+    assert.ok(worstBound < 2e-6, `the page's interval against the CLI's: largest difference ${worstBound}`);
+    assert.ok(pageForecast.every((v, k) => band.lower[k]! <= v && v <= band.upper[k]!), 'lower <= forecast <= upper at every step');
+    assert.ok(band.upper.some((v, k) => v > band.lower[k]!), 'an interval of some width');
+    assert.equal(await page.textContent('#interval-key'), '80% interval');
+    const bandPixels = await colourCounts(page, 'prediction-chart', { band: INTERVAL, forecast: GREEN });
+    assert.ok(bandPixels.band! > 200, `the interval drawn as a band: ${bandPixels.band} pixels`);
+    assert.ok(bandPixels.forecast! > 100, `the forecast drawn over its band: ${bandPixels.forecast} pixels`);
+    await page.$eval('#prediction-chart', (e) => e.scrollIntoView({ block: 'center' }));
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-series.png'), fullPage: true });
 
     // A config.json alone, and a run of data the page does not have: messages that say what to do.
     await page.setInputFiles('#load', [join(run, 'config.json')]);

@@ -73,6 +73,10 @@ export type FromWorker =
       /** Fed back on itself past the end of the data the model may see. */
       forecastTime: number[];
       forecast: number[];
+      /** The forecast's interval, meant to hold `coverage` of the future values at each step. */
+      lower: number[];
+      upper: number[];
+      coverage: number;
       loss: number;
       rmse: number;
       rmseLast: number;

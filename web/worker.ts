@@ -7,7 +7,7 @@ import { ZScore } from '../src/data/index.js';
 import { decodeCheckpoint, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
-import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
+import { createSeriesTask, forecastIntervals, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
 import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
@@ -88,16 +88,31 @@ function progress(loss: number): void {
   post({ type: 'progress', step, loss, stepsPerSecond: rate.perSecond, running });
 }
 
-/** Two seasons (at most 200 steps) forecast past the end of the data the model may see. */
-function forecast(current: SeriesTask): { forecastTime: number[]; forecast: number[] } {
+/** The share of future values the forecast's interval should hold: `recurrent predict series`' default. */
+const FORECAST_COVERAGE = 0.8;
+
+/**
+ * Two seasons (at most 200 steps) forecast past the end of the data the model may see, with the
+ * interval `recurrent predict series` gives (forecastIntervals: the model's own k-step errors from
+ * earlier points of that data).
+ */
+function forecast(current: SeriesTask): Pick<Extract<FromWorker, { type: 'predictions' }>, 'forecastTime' | 'forecast' | 'lower' | 'upper' | 'coverage'> {
   const { data, summary } = current;
   const end = summary.testIndex ?? data.values.length;
   const horizon = Math.min(200, 2 * Math.max(1, Math.round(data.frequency)));
   const seen = { ...data, values: data.values.subarray(0, end), time: data.time.subarray(0, end) };
-  const values = forecastSeries(seriesModel(current.model, summary, config!.seqLen), seen, horizon);
+  const m = seriesModel(current.model, summary, config!.seqLen);
+  const values = forecastSeries(m, seen, horizon);
+  const { lower, upper } = forecastIntervals(m, seen, values, FORECAST_COVERAGE);
   const last = data.time[end - 1]!;
   const spacing = end > 1 ? last - data.time[end - 2]! : 1;
-  return { forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing), forecast: Array.from(values) };
+  return {
+    forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing),
+    forecast: Array.from(values),
+    lower: Array.from(lower),
+    upper: Array.from(upper),
+    coverage: FORECAST_COVERAGE,
+  };
 }
 
 function postPredictions(current: SeriesTask): void {
