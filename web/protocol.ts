@@ -2,8 +2,8 @@
  * The messages between the playground page and its training worker. Arrays travel as plain number
  * arrays (structured clone), small enough at the sizes the page offers.
  */
-import type { StepNote, ZScoreJSON } from '../src/data/index.js';
-import type { CellType, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
+import type { PitchRange, StepNote, VocabularyJSON, ZScoreJSON } from '../src/data/index.js';
+import type { CellType, MusicEncoding, MusicWindows, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
 import type { Place, UnitMatch } from './text-units.js';
 import type { ComparedCell } from './comparison.js';
 
@@ -25,6 +25,18 @@ export interface PlaygroundConfig {
   valSplit?: number;
   testSplit?: number;
   normalization?: ZScoreJSON;
+  /** A CLI run's dropout (the page's own models train without). */
+  dropout?: number;
+  /** Text and music runs of the CLI: the embedding size (absent: one-hot input). */
+  embedding?: number;
+  /** A text run's vocabulary and the validation batches it scores (0: all). */
+  vocabulary?: VocabularyJSON;
+  validationBatches?: number;
+  /** A music run's shipped MIDI files (paths under data/), its encoding, training windows and pitch range. */
+  musicFiles?: string[];
+  encoding?: MusicEncoding;
+  windows?: MusicWindows;
+  range?: PitchRange;
 }
 
 export type ToWorker =

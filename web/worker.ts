@@ -9,7 +9,7 @@ import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
 import { createSeriesTask, forecastIntervals, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
+import { DATASETS, HELD_DATA, datasetPieces, datasetText, loadDataset, midiPieces } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
@@ -225,7 +225,8 @@ function checkPageLimits(settings: PlaygroundConfig): void {
 function buildTask(settings: PlaygroundConfig): PageTask {
   const text = datasetText(settings.dataset);
   if (text !== undefined) return buildTextTask(settings, text, settings.dataset);
-  const pieces = datasetPieces(settings.dataset);
+  // A CLI music run names its own files; the page's music sets train on theirs.
+  const pieces = settings.musicFiles ? midiPieces(settings.musicFiles) : datasetPieces(settings.dataset);
   if (pieces !== undefined) return buildMusicTask(settings, pieces);
   return createSeriesTask(
     {
@@ -312,9 +313,12 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
   await reset(parsed, weights);
 }
 
-/** A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load strictly. */
+/**
+ * A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load
+ * strictly. Whatever is refused, the page keeps the model it had; the message names the files.
+ */
 async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promise<void> {
-  const settings = cliRunSettings(message.config, message.configName, SERIES_DATASETS);
+  const settings = cliRunSettings(message.config, message.configName, HELD_DATA);
   let weights: Record<string, Tensor>;
   try {
     weights = decodeCheckpoint(message.checkpoint, message.checkpointName).model;
@@ -322,7 +326,11 @@ async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promis
     throw new Error(`${message.checkpointName} is not a checkpoint of a CLI run: ${describe(error)}`);
   }
   post({ type: 'config', config: settings });
-  await reset(settings, weights);
+  try {
+    await reset(settings, weights);
+  } catch (error) {
+    throw new Error(`${message.configName} with ${message.checkpointName}: ${describe(error)}`);
+  }
 }
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
