@@ -829,6 +829,11 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     assert.ok(bandPixels.forecast! > 100, `the forecast drawn over its band: ${bandPixels.forecast} pixels`);
     await page.$eval('#prediction-chart', (e) => e.scrollIntoView({ block: 'center' }));
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-series.png'), fullPage: true });
+    // A step of training: once it has settled, the forecast and its band are the new model's.
+    await page.click('#step');
+    await page.waitForFunction(() => document.getElementById('val-loss')!.dataset['step'] === '1');
+    assert.equal(await page.getAttribute('#prediction-chart', 'data-forecast-step'), '1');
+    assert.notDeepEqual(JSON.parse((await page.getAttribute('#prediction-chart', 'data-band'))!), band, 'the band follows the model');
 
     // A config.json alone, and a run of data the page does not have: messages that say what to do.
     await page.setInputFiles('#load', [join(run, 'config.json')]);

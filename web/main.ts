@@ -136,6 +136,7 @@ function receive(message: FromWorker): void {
       byId('val-rmse').dataset['rmse'] = String(message.rmse);
       byId('val-loss').dataset['step'] = String(message.step);
       byId('prediction-chart').dataset['forecast'] = JSON.stringify(message.forecast);
+      byId('prediction-chart').dataset['forecastStep'] = String(message.forecastStep);
       setText('interval-key', `${Math.round(100 * message.coverage)}% interval`);
       predictionChart.update(message.time, message.target, message.prediction, { time: message.forecastTime, values: message.forecast, lower: message.lower, upper: message.upper });
       return;

@@ -89,6 +89,8 @@ export type FromWorker =
       lower: number[];
       upper: number[];
       coverage: number;
+      /** The step of the model that made the forecast: while training, a slow forecast is refreshed less often than the rest. */
+      forecastStep: number;
       loss: number;
       rmse: number;
       rmseLast: number;

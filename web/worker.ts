@@ -91,12 +91,14 @@ function progress(loss: number): void {
 /** The share of future values the forecast's interval should hold: `recurrent predict series`' default. */
 const FORECAST_COVERAGE = 0.8;
 
+type Forecast = Pick<Extract<FromWorker, { type: 'predictions' }>, 'forecastTime' | 'forecast' | 'lower' | 'upper' | 'coverage' | 'forecastStep'>;
+
 /**
  * Two seasons (at most 200 steps) forecast past the end of the data the model may see, with the
  * interval `recurrent predict series` gives (forecastIntervals: the model's own k-step errors from
  * earlier points of that data).
  */
-function forecast(current: SeriesTask): Pick<Extract<FromWorker, { type: 'predictions' }>, 'forecastTime' | 'forecast' | 'lower' | 'upper' | 'coverage'> {
+function forecast(current: SeriesTask): Forecast {
   const { data, summary } = current;
   const end = summary.testIndex ?? data.values.length;
   const horizon = Math.min(200, 2 * Math.max(1, Math.round(data.frequency)));
@@ -112,10 +114,29 @@ function forecast(current: SeriesTask): Pick<Extract<FromWorker, { type: 'predic
     lower: Array.from(lower),
     upper: Array.from(upper),
     coverage: FORECAST_COVERAGE,
+    forecastStep: step,
   };
 }
 
-function postPredictions(current: SeriesTask): void {
+/**
+ * The interval costs a forecast from each of 40 earlier points: a few tens of milliseconds for the
+ * page's small models, seconds for the largest settings. While training runs, a forecast is
+ * recomputed only once this many times its own cost has passed since the last, so it never takes
+ * more than about a tenth of the worker's time; paused, it is always the current model's.
+ */
+const FORECAST_COST_SHARE = 10;
+let lastForecast: { at: number; cost: number; value: Forecast } | null = null;
+
+function currentForecast(current: SeriesTask, live: boolean): Forecast {
+  const now = performance.now();
+  if (live && lastForecast && now - lastForecast.at < FORECAST_COST_SHARE * lastForecast.cost) return lastForecast.value;
+  const value = forecast(current);
+  const done = performance.now();
+  lastForecast = { at: done, cost: done - now, value };
+  return value;
+}
+
+function postPredictions(current: SeriesTask, live: boolean): void {
   const p = current.validationPredictions();
   const evaluation = current.evaluate();
   post({
@@ -124,7 +145,7 @@ function postPredictions(current: SeriesTask): void {
     time: Array.from(p.time),
     target: Array.from(p.target),
     prediction: Array.from(p.prediction),
-    ...forecast(current),
+    ...currentForecast(current, live),
     loss: evaluation.loss,
     rmse: evaluation.metrics['rmse'] ?? NaN,
     rmseLast: evaluation.metrics['rmse_last'] ?? NaN,
@@ -191,8 +212,8 @@ function postText(current: TextTask): void {
 }
 
 /** The views that change as the model learns, cheap enough to refresh while it trains. */
-function postLive(current: PageTask): void {
-  if (current.name === 'series') postPredictions(current);
+function postLive(current: PageTask, live = false): void {
+  if (current.name === 'series') postPredictions(current, live);
   else if (current.name === 'text') postText(current);
   else {
     const { loss, metrics } = current.evaluate();
@@ -275,6 +296,7 @@ async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor
   config = settings;
   drawnInput = null;
   shownText = null;
+  lastForecast = null;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
   const summary = built.summary;
@@ -349,7 +371,7 @@ async function run(current: PageTask): Promise<void> {
         loss = info.loss;
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
-        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current, true);
         if (current.name === 'series' && now - last.gradients > GRADIENTS_EVERY) (last.gradients = now), postGradients(current);
       },
     });
