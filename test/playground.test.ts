@@ -6,8 +6,9 @@
 // prediction, the gate heatmaps and the gradient plot (checked through the DOM and canvas pixels),
 // reads a drawn input, keeps its main thread free of long tasks, surfaces errors, and says when it
 // runs single-threaded; trains text, ranks units for a selected span and samples; trains music,
-// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem; and
-// loads a run folder trained by the CLI with the CLI's forecast. Screenshots go to test-results/;
+// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem;
+// colours a relu RNN's text on its own scale; and loads series, text and music run folders trained
+// by the CLI with the CLI's forecast and interval, samples, .mid and validation figures. Screenshots go to test-results/;
 // RECURRENT_UPDATE_DOCS=1 also writes docs/playground*.png.
 //
 // Needs Chromium: .ci/run installs it. Elsewhere the browser test is skipped with the reason, unless
