@@ -828,8 +828,9 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     const bandPixels = await colourCounts(page, 'prediction-chart', { band: INTERVAL, forecast: GREEN });
     assert.ok(bandPixels.band! > 200, `the interval drawn as a band: ${bandPixels.band} pixels`);
     assert.ok(bandPixels.forecast! > 100, `the forecast drawn over its band: ${bandPixels.forecast} pixels`);
-    await page.$eval('#prediction-chart', (e) => e.scrollIntoView({ block: 'center' }));
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-series.png'), fullPage: true });
+    await page.locator('section', { has: page.locator('#prediction-chart') }).screenshot({ path: join(ROOT, 'test-results', 'playground-forecast.png') });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-forecast.png'), join(ROOT, 'docs', 'playground-forecast.png'));
     // A step of training: once it has settled, the forecast and its band are the new model's.
     await page.click('#step');
     await page.waitForFunction(() => document.getElementById('val-loss')!.dataset['step'] === '1');
