@@ -588,16 +588,7 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     // Select a word with the mouse (a drag across its characters).
     const from = shown.search(/ [a-z]{5,8} /) + 1;
     const to = shown.indexOf(' ', from);
-    const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
-      await page.$eval(`#text-view span[data-i="${i}"]`, (e) => e.scrollIntoView({ block: 'center' }));
-      return (await page.$(`#text-view span[data-i="${i}"]`))!.boundingBox() as Promise<{ x: number; y: number; width: number; height: number }>;
-    };
-    const start = await box(from);
-    const end = await box(to - 1);
-    await page.mouse.move(start.x + 1, start.y + start.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(end.x + end.width - 1, end.y + end.height / 2, { steps: 5 });
-    await page.mouse.up();
+    await selectText(page, from, to);
     await page.waitForFunction(() => document.querySelectorAll('#unit-ranking li').length > 0);
     assert.deepEqual(await page.$eval('#text-view', (e) => [(e as HTMLElement).dataset['from'], (e as HTMLElement).dataset['to']]), [String(from), String(to)], `the selection "${shown.slice(from, to)}"`);
     const selectedText = await page.$$eval('#text-view span.selected', (spans) => spans.map((s) => s.textContent).join(''));
@@ -641,13 +632,7 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-text.png'), join(ROOT, 'docs', 'playground-text.png'));
 
     // Sampling: greedy (temperature 0) is the same as top-k 1 at any temperature; a seed repeats a draw.
-    const sample = async (settings: Record<string, string>): Promise<string> => {
-      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
-      await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
-      await page.click('#sample');
-      await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
-      return (await page.textContent('#sample-output'))!;
-    };
+    const sample = (settings: Record<string, string>): Promise<string> => sampleText(page, settings);
     const greedy = await sample({ prime: 'Anne ', 'sample-length': '120', temperature: '0', 'top-k': '0', 'sample-seed': '1' });
     assert.ok(greedy.startsWith('Anne ') && greedy.length === 125, `prime and 120 characters: ${JSON.stringify(greedy)}`);
     assert.equal(await sample({ temperature: '1', 'top-k': '1', 'sample-seed': '7' }), greedy, 'top-k 1 is greedy');
@@ -863,6 +848,15 @@ test('the text view colour scale: symmetric around 0 up to the unit\'s largest |
   assert.equal(shade(unitScale([0, 0], 0, 2), 0), colorAt('diverging', 0.5));
 });
 
+/** Fills in the sampling controls (ids to values), samples, and returns the text the page shows. */
+async function sampleText(page: Page, settings: Record<string, string>): Promise<string> {
+  for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
+  await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
+  await page.click('#sample');
+  await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
+  return (await page.textContent('#sample-output'))!;
+}
+
 /** Drags the mouse across characters [from, to) of the shown text, as a reader selects a word. */
 async function selectText(page: Page, from: number, to: number): Promise<void> {
   const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
@@ -958,13 +952,7 @@ test('the playground in Chromium: text and music runs trained by the CLI load; t
     const cliTextLoss = lastJson(textEval.stdout).loss;
     console.log(`playground: a CLI text run's validation loss ${textLoss} in the page, ${cliTextLoss} by recurrent eval`);
     assert.ok(Math.abs(textLoss - cliTextLoss) < 1e-6, `validation loss: page ${textLoss}, CLI ${cliTextLoss}`);
-    const sample = async (settings: Record<string, string>): Promise<string> => {
-      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
-      await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
-      await page.click('#sample');
-      await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
-      return (await page.textContent('#sample-output'))!;
-    };
+    const sample = (settings: Record<string, string>): Promise<string> => sampleText(page, settings);
     assert.equal(await sample({ prime: 'Anne ', 'sample-length': '80', temperature: '0', 'top-k': '0', 'sample-seed': '1' }), greedy.stdout.replace(/\n$/, ''), 'greedy, as recurrent generate text --temperature 0');
     assert.equal(await sample({ temperature: '0.9', 'top-k': '5', 'sample-seed': '3' }), drawn.stdout.replace(/\n$/, ''), 'a seeded draw, as recurrent generate text --seed 3');
     // The coloured text and the unit ranking work on the loaded model.
