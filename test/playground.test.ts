@@ -924,10 +924,10 @@ test('the playground in Chromium: text and music runs trained by the CLI load; t
   await inBuiltPage('recurrent-playground-cli-runs-', [], async (page, out) => {
     const text = join(out, 'text');
     const music = join(out, 'music');
-    // Tiny runs with the CLI's own recipes: text on the novel the page holds (a 32-wide embedding, the
-    // CLI's default), music on the CLI's default data (the whole pianobooster folder).
+    // Tiny runs with the CLI's own recipes on its default data: text on both shipped novels (the page
+    // bundles one and fetches the other), with a 32-wide embedding; music on the whole pianobooster folder.
     const [trainedText, trainedMusic] = await Promise.all([
-      runCli(['train', 'text', '--data', 'austen-persuasion', '--hidden', '24', '--seq-len', '32', '--batch', '8', '--steps', '30', '--out', text]),
+      runCli(['train', 'text', '--hidden', '24', '--seq-len', '32', '--batch', '8', '--steps', '30', '--out', text]),
       runCli(['train', 'music', '--hidden', '24', '--seq-len', '32', '--batch', '8', '--steps', '30', '--out', music]),
     ]);
     assert.equal(trainedText.code, 0, trainedText.stderr);
@@ -1008,7 +1008,7 @@ test('the playground in Chromium: text and music runs trained by the CLI load; t
     await refused(textConfig.slice(0, 200), /^config\.json is not JSON \(/);
     await refused(edited((c) => (c['model']!['hiddenSize'] = 'many')), /^config\.json: model\.hiddenSize must be a number, received "many"$/);
     await refused(edited((c) => delete c['summary']!['vocabulary']), /^config\.json: summary\.vocabulary is missing/);
-    await refused(edited((c) => (c['data'] = { ...c['data'], path: 'text', files: ['text/austen-persuasion.txt', 'text/austen-sense.txt'] })), /^config\.json was trained on text; the page holds only the text text\/austen-persuasion\.txt \(train with --data austen-persuasion\)$/);
+    await refused(edited((c) => (c['data'] = { ...c['data'], path: '/home/someone/books', shipped: false, files: ['/home/someone/books/a.txt'] })), /^config\.json was trained on \/home\/someone\/books; the page holds only the shipped texts text\/austen-persuasion\.txt, text\/austen-sense\.txt$/);
     // A config that parses but whose model the checkpoint does not fit: refused after building, the old model kept.
     await refused(edited((c) => (c['model']!['hiddenSize'] = 25)), /^config\.json with best\.safetensors: .*25/);
   });

@@ -1,8 +1,8 @@
 /**
  * A run folder trained by the CLI (`recurrent train series|text|music --out DIR`), read from its
  * config.json: the page's settings that rebuild the same model on the same data, the same way the
- * CLI's createTask does (series: its target, splits and saved normalisation; text: its vocabulary,
- * embedding and validation cap; music: its encoding, pitch range, windows and files), or a message
+ * CLI's createTask does (series: its target, splits and saved normalisation; text: its files,
+ * vocabulary, embedding and validation cap; music: its encoding, pitch range, windows and files), or a message
  * naming the file and saying why the page cannot. The weights then come from the folder's checkpoint
  * (best.safetensors or latest.safetensors).
  */
@@ -16,8 +16,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export interface HeldData {
   /** Series by the page's name ('sine' and the shipped ones). */
   series: readonly string[];
-  /** Texts by their path under data/ ('text/austen-persuasion.txt'), to the page's name. */
-  texts: Readonly<Record<string, string>>;
+  /** Texts by their path under data/ ('text/austen-persuasion.txt'), and the page's text dataset a run on them shows as. */
+  texts: readonly string[];
+  textDataset: string;
   /** MIDI files by their path under data/ ('music/pianobooster/BoosterMusic-01-ClairDeLaLune.mid'). */
   midiFiles: readonly string[];
 }
@@ -93,14 +94,13 @@ function shippedFiles(run: Run): string[] | undefined {
 function textSettings(run: Run, held: HeldData): PlaygroundConfig {
   const { name, options, summary } = run;
   const files = shippedFiles(run);
-  const dataset = files?.length === 1 ? held.texts[files[0]!] : undefined;
-  if (dataset === undefined) {
-    const texts = Object.keys(held.texts);
-    throw new Error(`${name} was trained on ${String(run.data['path'] ?? 'its data')}; the page holds only the text ${texts.join(', ')} (train with --data ${texts.map((t) => t.replace(/^text\/|\.txt$/g, '')).join(' or ')})`);
+  if (!files || !files.every((file) => held.texts.includes(file))) {
+    throw new Error(`${name} was trained on ${String(run.data['path'] ?? 'its data')}; the page holds only the shipped texts ${held.texts.join(', ')}`);
   }
   if (!isObject(summary['vocabulary'])) throw new Error(`${name}: summary.vocabulary is missing: the page cannot read characters as the run did`);
   return {
-    ...common(run, dataset),
+    ...common(run, held.textDataset),
+    textFiles: files,
     vocabulary: summary['vocabulary'] as unknown as VocabularyJSON,
     embedding: options['embedding'] === undefined ? 0 : number(name, 'options.embedding', options['embedding']),
     // Absent in runs made before the cap: all of the validation part.

@@ -3,7 +3,7 @@
  * and shipped melodies for the music task, bundled (the page has no file system) and parsed by the
  * same code as the CLI.
  */
-import { parseMidi, parseSeriesCsv, type Series } from '../src/data/index.js';
+import { normalizeText, parseMidi, parseSeriesCsv, type Series } from '../src/data/index.js';
 import { sineSeries, type Piece } from '../src/tasks/index.js';
 import airPassengers from '../data/series/AirPassengers.csv';
 import co2 from '../data/series/co2.csv';
@@ -25,6 +25,7 @@ import scarboroughFair from '../data/music/pianobooster/BoosterMusic-05-Scarboro
 import greensleeves from '../data/music/pianobooster/BoosterMusic-06-Greensleeves.mid';
 import amazingGrace from '../data/music/pianobooster/BoosterMusic-07-AmazingGrace.mid';
 import type { HeldData } from './cli-run.js';
+import { FETCHED_DATA } from './fetched-data.js';
 
 const SHIPPED: Record<string, string> = {
   AirPassengers: airPassengers,
@@ -35,8 +36,9 @@ const SHIPPED: Record<string, string> = {
 };
 
 const TEXTS: Record<string, string> = { persuasion };
-/** The texts by their path under data/, as a CLI run records them. */
-const TEXT_PATHS: Record<string, string> = { 'text/austen-persuasion.txt': 'persuasion' };
+/** The texts by their path under data/, as a CLI run records them: bundled, or fetched when a run needs them. */
+const BUNDLED_TEXTS: Record<string, string> = { 'text/austen-persuasion.txt': persuasion };
+const fetchedTexts = new Map<string, string>();
 
 /**
  * Every shipped MIDI file the page holds, by its path under data/ (as a CLI run records it): the
@@ -65,7 +67,32 @@ export const SERIES_DATASETS: readonly string[] = ['sine', ...Object.keys(SHIPPE
 export const DATASETS: readonly string[] = [...SERIES_DATASETS, ...Object.keys(TEXTS), ...Object.keys(MUSIC)];
 
 /** What a CLI run may have been trained on for the page to rebuild its data. */
-export const HELD_DATA: HeldData = { series: SERIES_DATASETS, texts: TEXT_PATHS, midiFiles: Object.keys(MIDI_FILES) };
+export const HELD_DATA: HeldData = {
+  series: SERIES_DATASETS,
+  texts: [...Object.keys(BUNDLED_TEXTS), ...FETCHED_DATA.filter((path) => path.startsWith('text/'))],
+  textDataset: 'persuasion',
+  midiFiles: Object.keys(MIDI_FILES),
+};
+
+/** Fetches the texts of `files` the page does not bundle from beside the page (once each). */
+export async function fetchTexts(files: readonly string[]): Promise<void> {
+  for (const path of files) {
+    if (path in BUNDLED_TEXTS || fetchedTexts.has(path)) continue;
+    if (!FETCHED_DATA.includes(path)) throw new Error(`the page does not hold ${path}`);
+    const response = await fetch(new URL(`./${path}`, import.meta.url));
+    if (!response.ok) throw new Error(`could not fetch ${path} from the page's folder (HTTP ${response.status}); the build copies it there`);
+    fetchedTexts.set(path, normalizeText(await response.text()));
+  }
+}
+
+/** The text a CLI run read: its files one after another, joined by a blank line as the CLI's loadData joins them. */
+export function runText(files: readonly string[]): string {
+  return files.map((path) => {
+    const text = BUNDLED_TEXTS[path] ?? fetchedTexts.get(path);
+    if (text === undefined) throw new Error(`the page does not hold ${path} (not fetched)`);
+    return text;
+  }).join('\n\n');
+}
 
 /** Held MIDI files (paths under data/), each the track with the most notes in sixteenths, as the CLI reads them. */
 export function midiPieces(files: readonly string[]): Piece[] {

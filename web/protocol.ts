@@ -29,7 +29,8 @@ export interface PlaygroundConfig {
   dropout?: number;
   /** Text and music runs of the CLI: the embedding size (absent: one-hot input). */
   embedding?: number;
-  /** A text run's vocabulary and the validation batches it scores (0: all). */
+  /** A text run's shipped text files (paths under data/, read one after another), its vocabulary and the validation batches it scores (0: all). */
+  textFiles?: string[];
   vocabulary?: VocabularyJSON;
   validationBatches?: number;
   /** A music run's shipped MIDI files (paths under data/), its encoding, training windows and pitch range. */

@@ -9,7 +9,7 @@ import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
 import { createSeriesTask, forecastIntervals, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, HELD_DATA, datasetPieces, datasetText, loadDataset, midiPieces } from './datasets.js';
+import { DATASETS, HELD_DATA, datasetPieces, datasetText, fetchTexts, loadDataset, midiPieces, runText } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
 import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
@@ -244,8 +244,9 @@ function checkPageLimits(settings: PlaygroundConfig): void {
 }
 
 function buildTask(settings: PlaygroundConfig): PageTask {
-  const text = datasetText(settings.dataset);
-  if (text !== undefined) return buildTextTask(settings, text, settings.dataset);
+  // A CLI text run names its own files (fetched by reset); the page's text datasets are one novel each.
+  const text = settings.textFiles ? runText(settings.textFiles) : datasetText(settings.dataset);
+  if (text !== undefined) return buildTextTask(settings, text, settings.textFiles?.join(' + ') ?? settings.dataset);
   // A CLI music run names its own files; the page's music sets train on theirs.
   const pieces = settings.musicFiles ? midiPieces(settings.musicFiles) : datasetPieces(settings.dataset);
   if (pieces !== undefined) return buildMusicTask(settings, pieces);
@@ -274,6 +275,7 @@ async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor
   let built: PageTask;
   try {
     checkPageLimits(settings);
+    await fetchTexts(settings.textFiles ?? []);
     built = buildTask(settings);
     if (weights) {
       try {
