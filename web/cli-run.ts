@@ -19,8 +19,9 @@ export interface HeldData {
   /** Texts by their path under data/ ('text/austen-persuasion.txt'), and the page's text dataset a run on them shows as. */
   texts: readonly string[];
   textDataset: string;
-  /** MIDI files by their path under data/ ('music/pianobooster/BoosterMusic-01-ClairDeLaLune.mid'). */
+  /** MIDI files by their path under data/ ('music/pianobooster/BoosterMusic-01-ClairDeLaLune.mid'), and the page's music dataset a run on them shows as. */
   midiFiles: readonly string[];
+  musicDataset: string;
 }
 
 type Section = Record<string, unknown>;
@@ -117,7 +118,7 @@ function musicSettings(run: Run, held: HeldData): PlaygroundConfig {
   }
   if ((data['track'] ?? 'most') !== 'most') throw new Error(`${name}: the run read MIDI track ${JSON.stringify(data['track'])}; the page reads the track with the most notes (--track most)`);
   return {
-    ...common(run, files[0]!.split('/')[1]!),
+    ...common(run, held.musicDataset),
     musicFiles: files,
     encoding: choice(name, 'options.encoding', options['encoding'] ?? 'mono', MUSIC_ENCODINGS),
     ...(options['windows'] === undefined ? {} : { windows: choice(name, 'options.windows', options['windows'], MUSIC_WINDOWS) }),

@@ -72,6 +72,7 @@ export const HELD_DATA: HeldData = {
   texts: [...Object.keys(BUNDLED_TEXTS), ...FETCHED_DATA.filter((path) => path.startsWith('text/'))],
   textDataset: 'persuasion',
   midiFiles: Object.keys(MIDI_FILES),
+  musicDataset: 'pianobooster',
 };
 
 /** Fetches the texts of `files` the page does not bundle from beside the page (once each). */
