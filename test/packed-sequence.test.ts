@@ -41,7 +41,7 @@ for (const backend of backends) for (const name of packedCases) {
     if (f['expected.sorted_indices']) assert.deepEqual([...packed.sortedIndices!], [...f['expected.sorted_indices'].data]);
     else assert.equal(packed.sortedIndices, null);
 
-    let out: InstanceType<typeof PackedSequence>, hn: Tensor, cn: Tensor | null = null;
+    let out: nn.utils.rnn.PackedSequence, hn: Tensor, cn: Tensor | null = null;
     if (module instanceof nn.LSTM) [out, [hn, cn]] = module.forward(packed, [h0, c0!]);
     else [out, hn] = (module as InstanceType<typeof nn.GRU>).forward(packed, h0);
     assert.ok(out instanceof PackedSequence);
