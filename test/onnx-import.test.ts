@@ -7,18 +7,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
 import { exportOnnx, importOnnx } from '../src/interop/index.js';
-import { loadSafetensors } from '../src/io/index.js';
+
 import { Generator, nn, noGrad, randn, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 import { INT64, modelBytes, type AttributeValue } from './helpers/onnx-graphs.js';
 import { loadPeer } from './helpers/peers.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 
 const TORCH = fileURLToPath(new URL('./fixtures/onnx-torch/', import.meta.url));
 
 for (const file of readdirSync(TORCH).filter((f) => f.endsWith('.onnx'))) {
   test(`importOnnx agrees with PyTorch on a torch.onnx.export model: ${file}`, () => {
     const model = importOnnx(new Uint8Array(readFileSync(`${TORCH}/${file}`)));
-    const f = loadSafetensors(new Uint8Array(readFileSync(`${TORCH}/${file.replace('.onnx', '.safetensors')}`)));
+    const f = loadFixtureTensors(new Uint8Array(readFileSync(`${TORCH}/${file.replace('.onnx', '.safetensors')}`)));
     const feeds = Object.fromEntries(model.inputNames.map((n) => [n, f[`input.${n}`]!]));
     assert.deepEqual(Object.keys(feeds).sort(), Object.keys(f).filter((k) => k.startsWith('input.')).map((k) => k.slice(6)).sort());
     const got = model.run(feeds);

@@ -7,16 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backends, onBackend } from './helpers/backends.js';
-import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
+import { readSafetensorsMetadata } from '../src/io/index.js';
 import { Generator, gradcheck, nn, randn, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 import { gateCount, recurrentDirection, reference, type CellKind, type DirectionWeights } from '../src/nn/recurrent/index.js';
 
 const { PackedSequence, padSequence, packPaddedSequence, padPackedSequence, packSequence } = nn.utils.rnn;
 
 const fixture = (name: string): { tensors: Record<string, Tensor>; meta: Record<string, string> } => {
   const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.safetensors`, import.meta.url))));
-  return { tensors: loadSafetensors(bytes), meta: readSafetensorsMetadata(bytes) };
+  return { tensors: loadFixtureTensors(bytes), meta: readSafetensorsMetadata(bytes) };
 };
 
 const packedCases = [
