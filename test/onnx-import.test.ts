@@ -164,7 +164,7 @@ test('exportOnnx takes an nn.Sequential; importOnnx runs it; a parameter fed as 
   assert.deepEqual(Array.from(identity.run({ w: weight }).y!.data), Array.from(weight.data));
 });
 
-test('importOnnx: token ids feed an int64 input, and integer outputs come back as float64', () => {
+test('importOnnx: token ids feed an int64 input (an int32 index tensor or whole floats), and integer outputs come back as int32', () => {
   const bytes = modelBytes({
     nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'] }, { op: 'Shape', inputs: ['rows'], outputs: ['shape'] }],
     inputs: [{ name: 'ids', type: INT64, shape: ['n'] }],
@@ -175,8 +175,10 @@ test('importOnnx: token ids feed an int64 input, and integer outputs come back a
   assert.deepEqual(m.inputNames, ['ids']);
   const out = m.run({ ids: tensor([2, 0, -1]) });
   assert.deepEqual(Array.from(out.rows!.data), [20, 21, 0, 1, 20, 21]);
-  assert.equal(out.shape!.dtype, 'float64');
+  assert.equal(out.shape!.dtype, 'int32');
   assert.deepEqual(Array.from(out.shape!.data), [3, 2]);
+  const fromLong = m.run({ ids: tensor([2, 0, -1], undefined, { dtype: 'int64' }) });
+  assert.deepEqual(Array.from(fromLong.rows!.data), [20, 21, 0, 1, 20, 21]);
   assert.throws(() => m.run({ ids: tensor([0.5]) }), /input 'ids' is int64: its values must be integers, found 0.5/);
 });
 
