@@ -34,7 +34,8 @@ export function resolveDType(dtype: unknown, where: string): TensorDType {
 }
 
 export function dtypeOfArray(data: AnyArray): TensorDType {
-  return data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32';
+  // Float32Array first: every tensor constructor asks, and nearly all are float32.
+  return data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
 }
 
 /**
