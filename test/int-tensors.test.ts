@@ -215,6 +215,20 @@ test('sum of an index tensor is exact int32; max/min work; float math is refused
   assert.deepEqual([...ids.double().add(1).data], [2 ** 30 + 1, 2 ** 30, -4, 8]);
 });
 
+test('TypeScript refuses float math on an IntTensor at compile time (npm run typecheck checks these lines)', () => {
+  const ids: IntTensor = tensor([1, 2], undefined, { dtype: 'int32' });
+  // @ts-expect-error exp takes `this: Tensor` (a float tensor)
+  assert.throws(() => ids.exp(), /exp: not defined for int32/);
+  // @ts-expect-error an index tensor is not a float Tensor
+  assert.throws(() => nn.mseLoss(ids, ids), /not defined for int32/);
+  // @ts-expect-error nor is it a float tensor's data
+  const floats: Float32Array = ids.data;
+  assert.ok(floats instanceof Int32Array);
+  // What works on every dtype keeps the index type.
+  const kept: IntTensor = ids.reshape([2, 1]).t().index(0).sum();
+  assert.equal(kept.item(), 3);
+});
+
 test('consumers: Embedding, embedding, gather, indexSelect and x[indices] read index tensors; bad indices are named', () => {
   const g = new Generator(5);
   const emb = new nn.Embedding(4, 3, { generator: g });

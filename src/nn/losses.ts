@@ -1,7 +1,7 @@
 /** Losses with PyTorch's signatures and reductions. */
 import { kernelsFor } from '../kernels/index.js';
 import { abs, exp, log, mean, mul, neg, permute, relu, reshape, sub, sum, add, gather, where, logSoftmax, clamp, type IndexLike } from '../ops/index.js';
-import { allocateArray, formatShape, knownOptions, record, Tensor } from '../tensor/index.js';
+import { allocateArray, formatShape, integerTensorError, knownOptions, record, Tensor, type AnyTensor } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -15,6 +15,8 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
 function checkSameShape(where: string, input: Tensor, target: Tensor): void {
   checkTensorInput(where, input, 'of any shape');
   checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
+  // JavaScript callers can pass index tensors, whose values would otherwise be read as floats.
+  for (const t of [input, target] as AnyTensor[]) if (!t.isFloatingPoint()) throw integerTensorError(where, t.dtype);
   if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
   }
