@@ -80,7 +80,8 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
 
 function operands(a: TensorLike, b: TensorLike, name: string): [Tensor, Tensor] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${name}: at least one operand must be a Tensor`);
-  checkFloat(name, ...[a, b].filter((x) => x instanceof Tensor));
+  checkFloat(name, a);
+  checkFloat(name, b);
   const like = (a instanceof Tensor ? a : b) as Tensor;
   return [asTensor(a, like), asTensor(b, like)];
 }

@@ -13,9 +13,9 @@ export function asTensor(x: TensorLike, like: Tensor): Tensor {
 }
 
 export function checkSameDtype(where: string, ...tensors: Tensor[]): void {
-  checkFloat(where, ...tensors);
   const first = tensors[0]!;
   for (const t of tensors) {
+    checkFloat(where, t);
     if (t.dtype !== first.dtype) {
       throw new Error(`${where}: dtypes must match, got ${first.dtype} and ${t.dtype} (convert one with .to('${first.dtype}'))`);
     }
@@ -90,8 +90,8 @@ export function toIndexArray(index: IndexLike, bound: number, where: string): In
 }
 
 /** Refuses an integer tensor where an op computes with float values (see integerTensorError). */
-export function checkFloat(where: string, ...tensors: readonly AnyTensor[]): void {
-  for (const t of tensors) if (t.dtype === 'int32') throw integerTensorError(where, t.dtype);
+export function checkFloat(where: string, t: AnyTensor | number): void {
+  if (typeof t !== 'number' && t.dtype === 'int32') throw integerTensorError(where, t.dtype);
 }
 
 export function shapeError(where: string, what: string, expected: string, got: Shape): Error {

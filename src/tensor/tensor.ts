@@ -154,7 +154,8 @@ export class Tensor<D extends TensorDType = FloatDType> {
   }
 
   set requiresGrad(value: boolean) {
-    if (value && !isFloatDType(this.dtype)) {
+    // A computed tensor (gradFn set) came from float inputs: only leaves need the check.
+    if (value && this.gradFn === null && !isFloatDType(this.dtype)) {
       throw new Error(`Tensor.requiresGrad: only tensors of floating point dtype can require gradients, got ${this.dtype} (convert with .float() first)`);
     }
     this._requiresGrad = value;
