@@ -7,7 +7,7 @@
  * Packing and padding are row selections (indexSelect), so gradients flow through them.
  */
 import { cat, indexSelect, reshape, stack, type IndexLike } from '../../ops/index.js';
-import { formatShape, full, tensor, Tensor, type AnyTensor, type CreateOptions, type FloatDType, type IntTensor, type TensorDType } from '../../tensor/index.js';
+import { formatShape, full, knownOptions, tensor, Tensor, type AnyTensor, type CreateOptions, type FloatDType, type IntTensor, type TensorDType } from '../../tensor/index.js';
 
 /** D is the data's dtype: float for what layers read and return, int32 for packed token ids (embed
  * `packed.data` and continue with `withData`, as in PyTorch). */
@@ -61,6 +61,7 @@ export interface PadSequenceOptions {
 /** Stacks sequences [L_i, *] into [maxL, B, *] ([B, maxL, *] with batchFirst), padding the ends. */
 export function padSequence<D extends TensorDType = FloatDType>(sequences: readonly Tensor<D>[], options: PadSequenceOptions = {}): Tensor<D> {
   const where = 'padSequence';
+  knownOptions(where, options, ['batchFirst', 'paddingValue']);
   if (!Array.isArray(sequences) || sequences.length === 0) throw new Error(`${where}: sequences must be a non-empty array of tensors [length, *features]`);
   const first = sequences[0]!;
   sequences.forEach((s, i) => {
@@ -93,6 +94,7 @@ export interface PackOptions {
  */
 export function packPaddedSequence<D extends TensorDType = FloatDType>(x: Tensor<D>, lengths: IndexLike, options: PackOptions = {}): PackedSequence<D> {
   const where = 'packPaddedSequence';
+  knownOptions(where, options, ['batchFirst', 'enforceSorted']);
   const batchFirst = options.batchFirst ?? false;
   const enforceSorted = options.enforceSorted ?? true;
   if (!(x instanceof Tensor) || x.shape.length < 2) {
@@ -145,6 +147,7 @@ export interface PadPackedOptions {
  */
 export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, IntTensor] {
   const where = 'padPackedSequence';
+  knownOptions(where, options, ['batchFirst', 'paddingValue', 'totalLength']);
   if (!(sequence instanceof PackedSequence)) throw new Error(`${where}: sequence must be a PackedSequence`);
   const { data, batchSizes } = sequence;
   const maxLength = batchSizes.length, B = batchSizes[0]!, N = data.shape[0]!;
@@ -170,6 +173,7 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedOp
 
 /** padSequence then packPaddedSequence: sequences [L_i, *] in any order (with enforceSorted: false). */
 export function packSequence<D extends TensorDType = FloatDType>(sequences: readonly Tensor<D>[], options: { enforceSorted?: boolean } = {}): PackedSequence<D> {
+  knownOptions('packSequence', options, ['enforceSorted']);
   const padded = padSequence(sequences);
   return packPaddedSequence(padded, sequences.map((s) => s.shape[0]!), { enforceSorted: options.enforceSorted ?? true });
 }
