@@ -35,7 +35,7 @@ const optimizer = new optim.Adam([...embedding.parameters(), ...gru.parameters()
 
 /** Logits [batch, classes] for a batch of sentences of any lengths. */
 function classify(texts: readonly string[]): Tensor {
-  const sequences = texts.map((t) => tensor(Array.from(t, (c) => charId.get(c)!), [t.length]));
+  const sequences = texts.map((t) => tensor(Array.from(t, (c) => charId.get(c)!), [t.length], { dtype: 'int64' }));
   const packed = nn.utils.rnn.packSequence(sequences, { enforceSorted: false });
   // As in PyTorch: embed the packed data, keep the batch sizes (PackedSequence(embedding(p.data), ...)).
   const [, h] = gru.forward(packed.withData(embedding.forward(packed.data)));
@@ -49,7 +49,7 @@ function accuracy(): number {
     for (let i = 0; i < test.length; i += 100) {
       const chunk = test.slice(i, i + 100);
       const [, predicted] = classify(chunk.map((s) => s.text)).max(1);
-      chunk.forEach((s, k) => (right += predicted.data[k] === s.label ? 1 : 0));
+      right += predicted.eq(tensor(chunk.map((s) => s.label), [chunk.length], { dtype: 'int64' })).sum().item();
     }
   });
   return right / test.length;
@@ -59,7 +59,7 @@ console.log(`${train.length} training and ${test.length} held-out sentences, ${c
 console.log(`step 0  held-out accuracy ${accuracy().toFixed(3)}`);
 for (let step = 1; step <= steps; step++) {
   const batch = Array.from({ length: batchSize }, () => train[Math.floor(generator.uniform() * train.length)]!);
-  const loss = nn.crossEntropy(classify(batch.map((s) => s.text)), tensor(batch.map((s) => s.label), [batchSize]));
+  const loss = nn.crossEntropy(classify(batch.map((s) => s.text)), tensor(batch.map((s) => s.label), [batchSize], { dtype: 'int64' }));
   optimizer.zeroGrad();
   loss.backward();
   optimizer.step();

@@ -12,13 +12,13 @@ console.log(`layers: ${model.layerNames.join(' -> ')}`);
 console.log(`parameters (PyTorch names): ${Object.keys(model.stateDict()).join(', ')}`);
 
 // Keras' layout is batch-first: token ids [batch, time].
-const ids = tensor([[1, 2, 3, 4, 5], [6, 5, 4, 3, 2]]);
+const ids = tensor([[1, 2, 3, 4, 5], [6, 5, 4, 3, 2]], undefined, { dtype: 'int64' });
 const logits = noGrad(() => model.forward(ids));
 console.log(`output ${JSON.stringify(logits.shape)}; first step's logits: ${Array.from(logits.data.subarray(0, 7), (v) => v.toFixed(4)).join(' ')}`);
 
 // It is an ordinary Module: train it to predict each next token of the two sequences.
-const inputs = tensor([[1, 2, 3, 4], [6, 5, 4, 3]]);
-const targets = tensor([2, 3, 4, 5, 5, 4, 3, 2]);
+const inputs = tensor([[1, 2, 3, 4], [6, 5, 4, 3]], undefined, { dtype: 'int64' });
+const targets = tensor([2, 3, 4, 5, 5, 4, 3, 2], undefined, { dtype: 'int64' });
 const opt = new optim.Adam(model.parameters(), { lr: 0.05 });
 model.train();
 const losses: number[] = [];

@@ -4,7 +4,7 @@
 // Run: node --import tsx examples/seq2seq-gru.ts [steps] [hidden]
 // Figure (checked by test/examples-pytorch-ports.test.ts with `300`): held-out accuracy per symbol
 // above 0.85 after 300 steps of 32 sequences (chance is 1/8).
-import { nn, optim, tensor, noGrad, Generator, cat, type Tensor } from 'recurrent';
+import { nn, optim, tensor, noGrad, Generator, cat, type IntTensor, type Tensor } from 'recurrent';
 
 const [steps = 600, hidden = 64] = process.argv.slice(2).map(Number);
 const symbols = 8, length = 5, batch = 32;
@@ -15,7 +15,7 @@ class Encoder extends nn.Module {
   embedding = new nn.Embedding(symbols, hidden, { generator: rng });
   gru = new nn.GRU({ inputSize: hidden, hiddenSize: hidden, generator: rng });
   /** ids [length, batch] → the final state [1, batch, hidden]. */
-  forward(ids: Tensor): Tensor {
+  forward(ids: IntTensor): Tensor {
     return this.gru.forward(this.embedding.forward(ids))[1];
   }
 }
@@ -25,15 +25,15 @@ class Decoder extends nn.Module {
   gru = new nn.GRU({ inputSize: hidden, hiddenSize: hidden, generator: rng });
   out = new nn.Linear(hidden, symbols, { generator: rng });
   /** ids [steps, batch] of previous outputs → logits [steps, batch, symbols] and the state. */
-  forward(ids: Tensor, h: Tensor): [Tensor, Tensor] {
+  forward(ids: IntTensor, h: Tensor): [Tensor, Tensor] {
     const [output, hn] = this.gru.forward(this.embedding.forward(ids).relu(), h);
     return [this.out.forward(output), hn];
   }
 }
 
 /** A batch of random sequences [length, batch] and their reversals. */
-function makeBatch(g: Generator, n: number): [Tensor, Tensor] {
-  const source = new Float64Array(length * n), target = new Float64Array(length * n);
+function makeBatch(g: Generator, n: number): [IntTensor, IntTensor] {
+  const source = new Int32Array(length * n), target = new Int32Array(length * n);
   for (let b = 0; b < n; b++) {
     for (let t = 0; t < length; t++) source[t * n + b] = Math.floor(g.uniform() * symbols);
     for (let t = 0; t < length; t++) target[t * n + b] = source[(length - 1 - t) * n + b]!;
@@ -44,10 +44,10 @@ function makeBatch(g: Generator, n: number): [Tensor, Tensor] {
 const encoder = new Encoder(), decoder = new Decoder();
 const criterion = new nn.CrossEntropyLoss();
 const opt = new optim.Adam([...encoder.parameters(), ...decoder.parameters()], { lr: 0.003 });
-const sos = (n: number): Tensor => tensor(new Float64Array(n).fill(SOS), [1, n]);
+const sos = (n: number): IntTensor => tensor(new Int32Array(n).fill(SOS), [1, n]);
 
 /** Greedy decoding: each step feeds back the most likely symbol. Returns the accuracy per symbol. */
-function accuracy(source: Tensor, target: Tensor): number {
+function accuracy(source: IntTensor, target: IntTensor): number {
   return noGrad(() => {
     const n = source.sizeAt(1);
     let h = encoder.forward(source);
@@ -57,7 +57,7 @@ function accuracy(source: Tensor, target: Tensor): number {
       const [logits, next] = decoder.forward(input, h);
       h = next;
       const [, predicted] = logits.max(2);
-      for (let b = 0; b < n; b++) if (predicted.data[b] === target.data[t * n + b]) correct++;
+      correct += predicted.eq(target.select(0, t).unsqueeze(0)).sum().item();
       input = predicted;
     }
     return correct / (n * length);

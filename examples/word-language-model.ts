@@ -7,7 +7,7 @@
 // Figure (checked by test/examples-pytorch-ports.test.ts with `3 6000 32`): validation perplexity falls
 // at least 2.5-fold from the untrained model's (about the vocabulary size, 1,400) in 3 epochs.
 import { readFileSync } from 'node:fs';
-import { nn, optim, tensor, noGrad, Generator, type Tensor } from 'recurrent';
+import { nn, optim, tensor, noGrad, Generator, type IntTensor, type Tensor } from 'recurrent';
 
 const [epochs = 3, trainWords = 20000, size = 64] = process.argv.slice(2).map(Number);
 const bptt = 35, batchSize = 20, evalBatchSize = 10, clip = 0.25;
@@ -24,14 +24,14 @@ const validIds = ids(words.slice(trainWords, trainWords + validWords));
 const ntokens = dictionary.size;
 
 /** batchify: the stream cut into `columns` parallel streams, as a [rows, columns] array of ids. */
-function batchify(stream: number[], columns: number): { rows: number; data: Float64Array } {
+function batchify(stream: number[], columns: number): { rows: number; data: Int32Array } {
   const rows = Math.floor(stream.length / columns);
-  const data = new Float64Array(rows * columns);
+  const data = new Int32Array(rows * columns);
   for (let c = 0; c < columns; c++) for (let r = 0; r < rows; r++) data[r * columns + c] = stream[c * rows + r]!;
   return { rows, data };
 }
 /** get_batch: rows i..i+len as input and i+1..i+len+1 as targets. */
-function getBatch(source: { rows: number; data: Float64Array }, columns: number, i: number): [Tensor, Tensor, number] {
+function getBatch(source: { rows: number; data: Int32Array }, columns: number, i: number): [IntTensor, IntTensor, number] {
   const len = Math.min(bptt, source.rows - 1 - i);
   const input = tensor(source.data.subarray(i * columns, (i + len) * columns), [len, columns]);
   const target = tensor(source.data.subarray((i + 1) * columns, (i + 1 + len) * columns), [len * columns]);
@@ -59,7 +59,7 @@ class RNNModel extends nn.Module {
     });
   }
 
-  forward(input: Tensor, hidden?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+  forward(input: IntTensor, hidden?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
     const emb = this.drop.forward(this.encoder.forward(input));
     const [output, next] = this.rnn.forward(emb, hidden);
     const decoded = this.decoder.forward(this.drop.forward(output));

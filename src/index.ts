@@ -11,11 +11,12 @@ import './ops/index.js';
 export {
   Tensor, noGrad, enableGrad, isGradEnabled, tensor, fromArray, fromBuffer, full, zeros, ones, zerosLike, rand, randn, arange, eye,
   Generator, defaultGenerator, manualSeed, gradcheck, formatShape,
-  type GradcheckOptions, type Shape, type CreateOptions, type RandomOptions,
+  type GradcheckOptions, type Shape, type CreateOptions, type IntCreateOptions, type RandomOptions,
+  type IntTensor, type AnyTensor, type TensorDType, type FloatDType, type IntDType, type DTypeSpelling,
 } from './tensor/index.js';
 export * as ops from './ops/index.js';
 // torch.cat / torch.stack and friends, at the top level as in PyTorch.
-export { cat, stack, select, topk, type ValuesIndices } from './ops/index.js';
+export { cat, stack, select, topk, argmax, argmin, eq, type ValuesIndices, type IndexLike } from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';

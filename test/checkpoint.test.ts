@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 import {
   decodeCheckpoint, encodeCheckpoint, loadSafetensors, readSafetensorsMetadata, restoreCheckpoint, saveSafetensors,
   type StatefulModel,
@@ -191,7 +192,7 @@ describe('damaged and foreign files', () => {
   test('bad metadata values', () => {
     // Files rewritten with other tensors: without the checksum of the original data.
     const { data_crc32: _, ...meta } = readSafetensorsMetadata(good());
-    const tensors = Object.fromEntries(Object.entries(loadSafetensors(good())));
+    const tensors = Object.fromEntries(Object.entries(loadFixtureTensors(good())));
     const withMeta = (patch: Record<string, string>): Uint8Array => saveSafetensors(tensors, { ...meta, ...patch });
     assert.throws(() => decodeCheckpoint(withMeta({ step: '-3' })), /metadata step must be a non-negative integer, got "-3"/);
     assert.throws(() => decodeCheckpoint(withMeta({ step: '1e3' })), /metadata step must be a non-negative integer/);
@@ -239,7 +240,7 @@ describe('damaged and foreign files', () => {
     await assert.rejects(loadCheckpoint(path, t), /^Error: loadCheckpoint: .*flipped\.safetensors: the data section's CRC-32 is [0-9a-f]{8} but the file records [0-9a-f]{8}: the file is damaged \(changed after it was written\)$/);
     assert.deepEqual([...t.model.w.data], before);
     const { data_crc32: _, ...old } = meta;
-    const unsummed = saveSafetensors(loadSafetensors(bytes), old);
+    const unsummed = saveSafetensors(loadFixtureTensors(bytes), old);
     assert.equal(restoreCheckpoint(unsummed, targets()).step, 1);
   });
 });
@@ -271,7 +272,7 @@ describe('restore is all or nothing', () => {
   };
   const source = trained(1, 3);
   const bytes = encodeCheckpoint({ model: source.model, optimizer: source.optimizer, step: 3, generator: source.generator });
-  const tensors = loadSafetensors(bytes);
+  const tensors = loadFixtureTensors(bytes);
   // Damage written as a whole new file (by a diverged run, or another writer), so without a checksum.
   const { data_crc32: _, ...metadata } = readSafetensorsMetadata(bytes);
   const optimizerMeta = JSON.parse(metadata.optimizer!) as OptimizerMeta;

@@ -68,7 +68,7 @@ test('exportOnnx: Embedding → Dropout → LSTM → Linear with dynamic axes ru
   const g = new Generator(7);
   const chain = [new nn.Embedding(11, 4, { generator: g }), new nn.Dropout(0.5), new nn.LSTM({ inputSize: 4, hiddenSize: 6, numLayers: 2, generator: g }), new nn.Linear(6, 11, { generator: g })];
   chain.forEach((m) => m.eval());
-  const bytes = exportOnnx(chain, tensor([[1, 2], [3, 4], [5, 6]]), { dynamicAxes: { input: { 0: 'seq', 1: 'batch' } } });
+  const bytes = exportOnnx(chain, tensor([[1, 2], [3, 4], [5, 6]], undefined, { dtype: 'int64' }), { dynamicAxes: { input: { 0: 'seq', 1: 'batch' } } });
   const session = await ort.InferenceSession.create(bytes);
   assert.deepEqual(session.inputNames, ['input', 'h0', 'c0']);
   assert.deepEqual(session.outputNames, ['output', 'hn', 'cn']);

@@ -7,18 +7,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
 import { exportOnnx, importOnnx } from '../src/interop/index.js';
-import { loadSafetensors } from '../src/io/index.js';
+
 import { Generator, nn, noGrad, randn, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 import { INT64, modelBytes, type AttributeValue } from './helpers/onnx-graphs.js';
 import { loadPeer } from './helpers/peers.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 
 const TORCH = fileURLToPath(new URL('./fixtures/onnx-torch/', import.meta.url));
 
 for (const file of readdirSync(TORCH).filter((f) => f.endsWith('.onnx'))) {
   test(`importOnnx agrees with PyTorch on a torch.onnx.export model: ${file}`, () => {
     const model = importOnnx(new Uint8Array(readFileSync(`${TORCH}/${file}`)));
-    const f = loadSafetensors(new Uint8Array(readFileSync(`${TORCH}/${file.replace('.onnx', '.safetensors')}`)));
+    const f = loadFixtureTensors(new Uint8Array(readFileSync(`${TORCH}/${file.replace('.onnx', '.safetensors')}`)));
     const feeds = Object.fromEntries(model.inputNames.map((n) => [n, f[`input.${n}`]!]));
     assert.deepEqual(Object.keys(feeds).sort(), Object.keys(f).filter((k) => k.startsWith('input.')).map((k) => k.slice(6)).sort());
     const got = model.run(feeds);
@@ -163,7 +164,7 @@ test('exportOnnx takes an nn.Sequential; importOnnx runs it; a parameter fed as 
   assert.deepEqual(Array.from(identity.run({ w: weight }).y!.data), Array.from(weight.data));
 });
 
-test('importOnnx: token ids feed an int64 input, and integer outputs come back as float64', () => {
+test('importOnnx: token ids feed an int64 input (an int32 index tensor or whole floats), and integer outputs come back as int32', () => {
   const bytes = modelBytes({
     nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'] }, { op: 'Shape', inputs: ['rows'], outputs: ['shape'] }],
     inputs: [{ name: 'ids', type: INT64, shape: ['n'] }],
@@ -174,8 +175,10 @@ test('importOnnx: token ids feed an int64 input, and integer outputs come back a
   assert.deepEqual(m.inputNames, ['ids']);
   const out = m.run({ ids: tensor([2, 0, -1]) });
   assert.deepEqual(Array.from(out.rows!.data), [20, 21, 0, 1, 20, 21]);
-  assert.equal(out.shape!.dtype, 'float64');
+  assert.equal(out.shape!.dtype, 'int32');
   assert.deepEqual(Array.from(out.shape!.data), [3, 2]);
+  const fromLong = m.run({ ids: tensor([2, 0, -1], undefined, { dtype: 'int64' }) });
+  assert.deepEqual(Array.from(fromLong.rows!.data), [20, 21, 0, 1, 20, 21]);
   assert.throws(() => m.run({ ids: tensor([0.5]) }), /input 'ids' is int64: its values must be integers, found 0.5/);
 });
 

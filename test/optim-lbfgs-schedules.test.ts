@@ -3,13 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeCheckpoint, loadSafetensors, readSafetensorsMetadata, restoreCheckpoint } from '../src/io/index.js';
+import { encodeCheckpoint, readSafetensorsMetadata, restoreCheckpoint } from '../src/io/index.js';
 import { noGrad, optim, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 
 const fixture = (name: string): { f: Record<string, Tensor>; meta: Record<string, string> } => {
   const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.safetensors`, import.meta.url))));
-  return { f: loadSafetensors(bytes), meta: readSafetensorsMetadata(bytes) };
+  return { f: loadFixtureTensors(bytes), meta: readSafetensorsMetadata(bytes) };
 };
 
 /** The extended Rosenbrock function of make_fixtures.py: Σ 100(p[i+1] − p[i]²)² + (1 − p[i])². */

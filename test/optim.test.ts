@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
+import { readSafetensorsMetadata } from '../src/io/index.js';
 import { getBackend, jsKernels, setBackend, type BackendName, type DType } from '../src/kernels/index.js';
 import {
   Adam, AdamW, clipGradNorm, clipGradValue, CosineAnnealingLR, RMSprop, SGD, StepLR, type Optimizer,
@@ -9,6 +9,7 @@ import {
 import { tensor, type Tensor } from '../src/tensor/index.js';
 import { Linear } from '../src/nn/index.js';
 import { assertClose } from './helpers/close.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 
 const fixture = (name: string): Uint8Array => readFileSync(new URL(`./fixtures/${name}.safetensors`, import.meta.url));
 
@@ -71,7 +72,7 @@ describe('optimizer trajectories match PyTorch 1.13', () => {
       for (const backend of dtype === 'float32' ? backends() : ['js' as const]) {
         test(`${name} (${dtype}, ${backend})`, () => withBackend(backend, () => {
           const bytes = fixture(name);
-          const t = loadSafetensors(bytes);
+          const t = loadFixtureTensors(bytes);
           const meta = readSafetensorsMetadata(bytes);
           const p = param(t['input.p0']!.data, dtype);
           const c = t['input.c']!;
@@ -365,7 +366,7 @@ describe('state dict', () => {
 
 describe('clipGradNorm', () => {
   test('matches torch.nn.utils.clip_grad_norm_ (fixture)', () => {
-    const t = loadSafetensors(fixture('optim_clip'));
+    const t = loadFixtureTensors(fixture('optim_clip'));
     const p1 = param(new Array(12).fill(0));
     const p2 = param(new Array(5).fill(0));
     p1.grad = tensor(t['input.g1']!.data.slice(), [3, 4]);

@@ -7,16 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backends, onBackend } from './helpers/backends.js';
-import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
+import { readSafetensorsMetadata } from '../src/io/index.js';
 import { Generator, gradcheck, nn, randn, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 import { gateCount, recurrentDirection, reference, type CellKind, type DirectionWeights } from '../src/nn/recurrent/index.js';
 
 const { PackedSequence, padSequence, packPaddedSequence, padPackedSequence, packSequence } = nn.utils.rnn;
 
 const fixture = (name: string): { tensors: Record<string, Tensor>; meta: Record<string, string> } => {
   const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.safetensors`, import.meta.url))));
-  return { tensors: loadSafetensors(bytes), meta: readSafetensorsMetadata(bytes) };
+  return { tensors: loadFixtureTensors(bytes), meta: readSafetensorsMetadata(bytes) };
 };
 
 const packedCases = [
@@ -41,7 +42,7 @@ for (const backend of backends) for (const name of packedCases) {
     if (f['expected.sorted_indices']) assert.deepEqual([...packed.sortedIndices!], [...f['expected.sorted_indices'].data]);
     else assert.equal(packed.sortedIndices, null);
 
-    let out: InstanceType<typeof PackedSequence>, hn: Tensor, cn: Tensor | null = null;
+    let out: nn.utils.rnn.PackedSequence, hn: Tensor, cn: Tensor | null = null;
     if (module instanceof nn.LSTM) [out, [hn, cn]] = module.forward(packed, [h0, c0!]);
     else [out, hn] = (module as InstanceType<typeof nn.GRU>).forward(packed, h0);
     assert.ok(out instanceof PackedSequence);

@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import '../src/ops/index.js';
 import { onProvider, providers } from './helpers/backends.js';
 import { getBackendInfo } from '../src/kernels/index.js';
-import { loadSafetensors, readSafetensorsMetadata } from '../src/io/index.js';
+import { readSafetensorsMetadata } from '../src/io/index.js';
 import { nn, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
+import { loadFixtureTensors } from './helpers/fixtures.js';
 
 const fixture = (name: string): { tensors: Record<string, Tensor>; meta: Record<string, string> } => {
   const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.safetensors`, import.meta.url))));
-  return { tensors: loadSafetensors(bytes), meta: readSafetensorsMetadata(bytes) };
+  return { tensors: loadFixtureTensors(bytes), meta: readSafetensorsMetadata(bytes) };
 };
 
 const layerCases = [

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import { tensor, type Tensor } from '../src/tensor/index.js';
+import { Linear } from '../src/nn/index.js';
 
 const fixture = (name: string): Uint8Array => readFileSync(new URL(`./fixtures/${name}.safetensors`, import.meta.url));
 
@@ -106,18 +107,24 @@ describe('files written by PyTorch (tools/make_fixtures.py)', () => {
     for (const [k, v] of Object.entries(t)) assert.deepEqual([...again[k]!.data], [...v.data], k);
   });
 
-  test('char_model_io: I64 token ids read as float32 values', () => {
+  test('char_model_io: I64 token ids (torch.long) read as an int32 index tensor', () => {
     const t = loadSafetensors(fixture('char_model_io'));
     const tokens = t['input.tokens']!;
     assert.deepEqual([...tokens.shape], [5, 2]);
-    assert.equal(tokens.dtype, 'float32');
-    assert.ok(tokens.data.every((x) => Number.isInteger(x) && x >= 0 && x < 10));
+    assert.equal(tokens.dtype, 'int32');
+    assert.ok(tokens.data instanceof Int32Array);
+    assert.ok(tokens.data.every((x) => x >= 0 && x < 10));
     assert.deepEqual([...t['expected.logits']!.shape], [5, 2, 10]);
+    // Saved again they are I32, which PyTorch reads as torch.int32 (the values unchanged).
+    const again = loadSafetensors(saveSafetensors({ tokens }));
+    assert.equal(again.tokens!.dtype, 'int32');
+    assert.deepEqual([...again.tokens!.data], [...tokens.data]);
+    assert.match(new TextDecoder().decode(saveSafetensors({ tokens }).subarray(8, 80)), /"dtype":"I32"/);
   });
 });
 
 describe('other dtypes', () => {
-  test('F16 and BF16 widen exactly; integers and BOOL become float32 values', () => {
+  test('F16 and BF16 widen exactly; integers and BOOL become int32 index tensors', () => {
     const bytes = file(
       {
         h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] },
@@ -143,7 +150,33 @@ describe('other dtypes', () => {
     assert.deepEqual([...t.s!.data], [-32768]);
     assert.deepEqual([...t.u!.data], [0, 255]);
     assert.deepEqual([...t.q!.data], [0, 1]);
-    for (const v of Object.values(t)) assert.equal(v.dtype, 'float32');
+    assert.deepEqual(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.dtype])), { h: 'float32', b: 'float32', i: 'int32', s: 'int32', u: 'int32', q: 'int32' });
+  });
+
+  test('I64, U32 and U64 values beyond int32 are an error naming the tensor, the element and the value', () => {
+    const i64 = (values: bigint[]): Uint8Array => {
+      const data = new Uint8Array(8 * values.length);
+      values.forEach((v, k) => new DataView(data.buffer).setBigInt64(8 * k, v, true));
+      return file({ lengths: { dtype: 'I64', shape: [values.length], data_offsets: [0, data.length] } }, [...data]);
+    };
+    assert.deepEqual([...loadSafetensors(i64([-(2n ** 31n), 2n ** 31n - 1n])).lengths!.data], [-(2 ** 31), 2 ** 31 - 1]);
+    assert.throws(() => loadSafetensors(i64([3n, 2n ** 31n])), /^Error: loadSafetensors: tensor 'lengths' \(I64\) holds 2147483648 at element 1, outside int32 \[-2147483648, 2147483647\]/);
+    assert.throws(() => loadSafetensors(i64([-(2n ** 40n)])), /tensor 'lengths' \(I64\) holds -1099511627776 at element 0, outside int32/);
+    const u32 = file({ u: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, [0xff, 0xff, 0xff, 0xff]);
+    assert.throws(() => loadSafetensors(u32), /tensor 'u' \(U32\) holds 4294967295 at element 0, outside int32/);
+  });
+
+  test('int32 tensors round-trip as I32, next to float tensors', () => {
+    const ids = tensor([[3, -1], [0, 2 ** 31 - 1]], undefined, { dtype: 'int64' });
+    const bytes = saveSafetensors({ ids, w: tensor([0.5, 1.5]) });
+    const back = loadSafetensors(bytes);
+    assert.equal(back.ids!.dtype, 'int32');
+    assert.deepEqual(back.ids!.toArray(), [[3, -1], [0, 2 ** 31 - 1]]);
+    assert.equal(back.w!.dtype, 'float32');
+    // A state dict with an index tensor loads into float parameters converted, as PyTorch's copy_ does.
+    const lin = new Linear(2, 1, { bias: false });
+    lin.loadStateDict({ weight: tensor([[4, 5]], undefined, { dtype: 'int32' }) });
+    assert.deepEqual([...lin.weight.data], [4, 5]);
   });
 
   test('8-bit floats: the header is accepted, loading names the tensor and dtype', () => {

@@ -258,8 +258,9 @@ test('tensor() copies a typed array; fromArray shares it', () => {
   assert.deepEqual(fromArray(new Float64Array(3)).shape, [3]);
   assert.equal(fromArray(new Float64Array(3)).dtype, 'float64');
   assert.throws(() => fromArray(new Float32Array(3), [2, 2]), /fromArray: shape \[2, 2\] needs 4 elements, the array has 3/);
-  assert.throws(() => fromArray([1, 2] as unknown as Float32Array), /fromArray: expected a Float32Array or Float64Array, got Array/);
-  assert.throws(() => fromArray(new Int32Array(2) as unknown as Float32Array), /got Int32Array/);
+  assert.throws(() => fromArray([1, 2] as unknown as Float32Array), /fromArray: expected a Float32Array, Float64Array or Int32Array, got Array/);
+  assert.equal(fromArray(new Int32Array(2)).dtype, 'int32');
+  assert.throws(() => fromArray(new Uint8Array(2) as unknown as Float32Array), /got Uint8Array/);
 
   // The reason: a batch buffer refilled between forward and backward must not reach the gradients.
   const batch = new Float32Array([1, 2, 3]);

@@ -787,7 +787,60 @@ def make_wide_batch_cases():
     return paths + [make_packed_case(n, m, o, lengths, s) for n, m, o, lengths, s in WIDE_BATCH_PACKED_CASES]
 
 
+def make_index_cases():
+    """index_ops.safetensors: index tensors as PyTorch produces and reads them (all indices I64).
+
+    argmax/argmin, max(dim)/min(dim) values and indices, topk values and indices (no ties, whose order
+    PyTorch leaves open), .long() truncation toward zero, the accuracy idiom
+    (pred.argmax(1) == target).sum(), and cross_entropy / nll_loss with long targets (float64, value
+    and gradient of the logits).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    name = "index_ops"
+    torch.manual_seed(seed_for(name))
+    t = {}
+    x = torch.randn(4, 6)
+    x[1, 2] = x[1, 4] = x[1].max() + 1  # a tie: argmax and max(dim) give the first
+    t["x"] = np32(x)
+    t["expected.argmax1"] = x.argmax(1).numpy()
+    t["expected.argmin0"] = x.argmin(0).numpy()
+    t["expected.argmax_keepdim0"] = x.argmax(0, keepdim=True).numpy()
+    values, indices = x.max(1)
+    t["expected.max1.values"], t["expected.max1.indices"] = np32(values), indices.numpy()
+    values, indices = x.min(0, keepdim=True)
+    t["expected.min0_keepdim.values"], t["expected.min0_keepdim.indices"] = np32(values), indices.numpy()
+    y = torch.randn(5, 7)
+    t["y"] = np32(y)
+    values, indices = y.topk(3, dim=1)
+    t["expected.topk3_dim1.values"], t["expected.topk3_dim1.indices"] = np32(values), indices.numpy()
+    values, indices = y.topk(2, dim=0, largest=False)
+    t["expected.topk2_dim0_smallest.values"], t["expected.topk2_dim0_smallest.indices"] = np32(values), indices.numpy()
+    t["expected.y_times_3_long"] = (y * 3).long().numpy()
+
+    logits = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([4, 0, 2, 2, 1, 3])
+    t["cls.logits"] = logits.detach().numpy()
+    t["cls.target"] = target.numpy()
+    t["expected.correct"] = (logits.argmax(1) == target).sum().numpy().reshape(1)
+    loss = F.cross_entropy(logits, target)
+    loss.backward()
+    t["expected.ce.value"] = loss.detach().numpy().reshape(1)
+    t["expected.ce.grad"] = logits.grad.numpy().copy()
+    logits.grad = None
+    loss = F.nll_loss(F.log_softmax(logits, 1), target, reduction="sum")
+    loss.backward()
+    t["expected.nll_sum.value"] = loss.detach().numpy().reshape(1)
+    t["expected.nll_sum.grad"] = logits.grad.numpy().copy()
+    for k, v in t.items():
+        if v.dtype.kind == "i" and v.dtype.itemsize != 8:
+            raise AssertionError("%s: indices should be int64 as PyTorch makes them" % k)
+    return save(name, t, {"producer": producer()})
+
+
 GROUPS = {
+    "index_ops": lambda: [make_index_cases()],
     "wide_batch": make_wide_batch_cases,
     "losses": lambda: [make_loss_cases()],
     "lbfgs": lambda: [make_lbfgs_case(n, k, o) for n, k, o in LBFGS_CASES],

@@ -270,7 +270,7 @@ function disposeTask(old: PageTask): void {
  * Builds a new model, with `weights` loaded into it when given, and only then disposes the old one:
  * settings the tasks refuse leave the page with the model it had (and its settings back in the controls).
  */
-async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor>): Promise<void> {
+async function reset(settings: PlaygroundConfig, weights?: ReturnType<typeof loadSafetensors>): Promise<void> {
   await pause();
   let built: PageTask;
   try {
@@ -317,7 +317,7 @@ function save(current: PageTask): void {
 
 /** A weights file the playground saved: its settings rebuild the model, then the weights load (strictly). */
 async function load(name: string, bytes: Uint8Array): Promise<void> {
-  let weights: Record<string, Tensor>;
+  let weights: ReturnType<typeof loadSafetensors>;
   let settings: string | undefined;
   try {
     weights = loadSafetensors(bytes);

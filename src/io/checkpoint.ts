@@ -11,7 +11,7 @@
  * atomically. A scheduler's state is plain JSON: keep it in `extra`.
  */
 import type { OptimizerMeta, OptimizerStateDict } from '../optim/index.js';
-import type { Tensor } from '../tensor/index.js';
+import type { AnyTensor, Tensor } from '../tensor/index.js';
 import { crc32 } from './crc32.js';
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './safetensors.js';
 
@@ -24,7 +24,7 @@ export const CHECKPOINT_VERSION = '1';
  */
 export interface StatefulModel {
   stateDict(): Record<string, Tensor>;
-  loadStateDict(dict: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
+  loadStateDict(dict: Readonly<Record<string, AnyTensor>>, options?: { strict?: boolean }): unknown;
   checkStateDict?(dict: Record<string, Tensor>, options?: { strict?: boolean }): unknown;
 }
 
@@ -132,6 +132,8 @@ export function decodeCheckpoint(bytes: Uint8Array, where = 'decodeCheckpoint'):
   const model: Record<string, Tensor> = {};
   const optimizerState: Record<string, Tensor> = {};
   for (const [key, t] of Object.entries(inContext(where, () => loadSafetensors(bytes)))) {
+    // Parameters and optimizer state are float; an integer tensor here is not one we wrote.
+    if (!t.isFloatingPoint()) throw new Error(`${where}: tensor '${key}' has dtype ${t.dtype}, but checkpoint tensors are float32 or float64: the file is damaged or not a checkpoint`);
     if (key.startsWith('model.')) model[key.slice(6)] = t;
     else if (key.startsWith('optimizer.')) optimizerState[key.slice(10)] = t;
     else throw new Error(`${where}: unexpected tensor '${key}' (checkpoint tensors start with 'model.' or 'optimizer.')`);

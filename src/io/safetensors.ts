@@ -10,8 +10,7 @@
  * duplicate keys, which JSON.parse would silently merge. Every check happens before any tensor is
  * allocated, so a hostile file cannot make us allocate more than its own size.
  */
-import type { FloatArray } from '../kernels/index.js';
-import { formatShape, Tensor } from '../tensor/index.js';
+import { formatShape, Tensor, type AnyArray, type AnyTensor, type TensorDType } from '../tensor/index.js';
 
 /** Headers above this are rejected, as the reference library does (100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -21,6 +20,12 @@ export const MAX_HEADER_BYTES = 100_000_000;
  * (20 KB of "[[[[...") would otherwise drive into a stack overflow. A valid header nests 3 deep.
  */
 export const MAX_HEADER_DEPTH = 64;
+
+/** The file dtype each tensor dtype is written as. */
+const FILE_DTYPE: Record<TensorDType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
+
+/** File dtypes read as index tensors (int32). */
+const INTEGER_DTYPES = new Set(['I64', 'U64', 'I32', 'U32', 'I16', 'U16', 'I8', 'U8', 'BOOL']);
 
 /** Bytes per element of every dtype the format defines. */
 const ITEM_BYTES: Record<string, number> = {
@@ -49,17 +54,18 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The tensors of a safetensors file. F32 and F64 give tensors of that dtype; F16 and BF16 are widened
- * to float32 exactly. Integer and BOOL tensors (token ids, masks) become float32 tensors of their
- * values: exact up to 2^24 in magnitude, rounded beyond (the library's tensors are floating only).
- * F8 dtypes are rejected with an error naming the tensor.
+ * to float32 exactly. Integer and BOOL tensors (token ids, lengths, masks) give index tensors (int32,
+ * docs/architecture.md "Index tensors are int32"): I64, U32 and U64 values outside int32 are an error
+ * naming the tensor, the position and the value, never a wrapped number. F8 dtypes are rejected with
+ * an error naming the tensor.
  */
-export function loadSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+export function loadSafetensors(bytes: Uint8Array): Record<string, AnyTensor> {
   const where = 'loadSafetensors';
   const header = parseHeader(bytes, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const entries: [string, Tensor][] = header.entries.map((e) => {
+  const entries: [string, AnyTensor][] = header.entries.map((e) => {
     const data = decode(bytes, view, header.dataStart + e.begin, header.dataStart + e.end, e, where);
-    return [e.name, new Tensor(data, e.shape)];
+    return [e.name, data instanceof Int32Array ? new Tensor<'int32'>(data, e.shape) : new Tensor(data, e.shape)];
   });
   // fromEntries defines own properties, so a tensor named "__proto__" cannot touch the prototype.
   return Object.fromEntries(entries);
@@ -71,11 +77,12 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
 }
 
 /**
- * A safetensors file holding the tensors (float32 → F32, float64 → F64), laid out as the Python
- * library does: data ordered by dtype (F64 first) then by name, header padded with spaces to a
- * multiple of 8 bytes so that the data is aligned.
+ * A safetensors file holding the tensors (float32 → F32, float64 → F64, int32 index tensors → I32),
+ * laid out as the Python library does: data ordered by dtype (F64 first, then F32 and I32 by name),
+ * header padded with spaces to a multiple of 8 bytes so that the data is aligned. PyTorch reads I32
+ * as torch.int32; `.long()` there gives its usual index dtype.
  */
-export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function saveSafetensors(tensors: Readonly<Record<string, AnyTensor>>, metadata?: Record<string, string>): Uint8Array {
   const where = 'saveSafetensors';
   if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) {
     throw new Error(`${where}: tensors must be an object mapping names to tensors, got ${String(tensors)}`);
@@ -90,7 +97,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
 
   const encoder = new TextEncoder();
   const utf8 = new Map(names.map((n) => [n, encoder.encode(n)]));
-  const rank = (t: Tensor): number => (t.dtype === 'float64' ? 0 : 1);
+  const rank = (t: AnyTensor): number => (t.dtype === 'float64' ? 0 : 1);
   names.sort((a, b) => rank(tensors[a]!) - rank(tensors[b]!) || compareBytes(utf8.get(a)!, utf8.get(b)!));
 
   const parts: string[] = [];
@@ -101,7 +108,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   for (const name of names) {
     const t = tensors[name]!;
     const n = t.size * (t.dtype === 'float64' ? 8 : 4);
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype === 'float64' ? 'F64' : 'F32'}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${FILE_DTYPE[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
     offset += n;
   }
   const json = encoder.encode(`{${parts.join(',')}}`);
@@ -116,7 +123,7 @@ export function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Reco
   let at = 8 + headerLength;
   for (const name of names) {
     const data = tensors[name]!.data;
-    writeFloats(out, view, at, data);
+    writeElements(out, view, at, data);
     at += data.byteLength;
   }
   return out;
@@ -268,22 +275,32 @@ function findDuplicateKey(text: string): string | null {
   return null;
 }
 
-function decode(bytes: Uint8Array, view: DataView, start: number, end: number, e: TensorEntry, where: string): FloatArray {
+function decode(bytes: Uint8Array, view: DataView, start: number, end: number, e: TensorEntry, where: string): AnyArray {
   const count = (end - start) / ITEM_BYTES[e.dtype]!;
-  if (LITTLE_ENDIAN_HOST && (e.dtype === 'F32' || e.dtype === 'F64')) {
+  if (LITTLE_ENDIAN_HOST && (e.dtype === 'F32' || e.dtype === 'F64' || e.dtype === 'I32')) {
     // Copying first gives an aligned buffer whatever the file's layout. (Not bytes.slice: on a Node
     // Buffer that is a view into a shared pool, not a copy.)
     const copy = new ArrayBuffer(end - start);
     new Uint8Array(copy).set(bytes.subarray(start, end));
-    return e.dtype === 'F32' ? new Float32Array(copy) : new Float64Array(copy);
+    return e.dtype === 'F32' ? new Float32Array(copy) : e.dtype === 'F64' ? new Float64Array(copy) : new Int32Array(copy);
   }
-  const out = e.dtype === 'F64' ? new Float64Array(count) : new Float32Array(count);
+  const integer = INTEGER_DTYPES.has(e.dtype);
+  const out = integer ? new Int32Array(count) : e.dtype === 'F64' ? new Float64Array(count) : new Float32Array(count);
   const read = reader(e.dtype, view);
   if (!read) throw new Error(`${where}: tensor '${e.name}' has dtype ${e.dtype}, which this library cannot read (8-bit floats are not supported)`);
   const size = ITEM_BYTES[e.dtype]!;
-  for (let i = 0; i < count; i++) out[i] = read(start + i * size);
+  for (let i = 0; i < count; i++) {
+    const v = read(start + i * size);
+    if (integer && (v < INT32_MIN || v > INT32_MAX)) {
+      throw new Error(`${where}: tensor '${e.name}' (${e.dtype}) holds ${v} at element ${i}, outside int32 [${INT32_MIN}, ${INT32_MAX}], the range of this library's index tensors`);
+    }
+    out[i] = v;
+  }
   return out;
 }
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
 const bf16Bits = new Uint32Array(1);
 const bf16Float = new Float32Array(bf16Bits.buffer);
@@ -298,6 +315,7 @@ function reader(dtype: string, v: DataView): ((at: number) => number) | null {
       bf16Bits[0] = v.getUint16(at, true) << 16;
       return bf16Float[0]!;
     };
+    // Beyond 2^53 Number() rounds, but such a value is far outside int32 and refused either way.
     case 'I64': return (at) => Number(v.getBigInt64(at, true));
     case 'U64': return (at) => Number(v.getBigUint64(at, true));
     case 'I32': return (at) => v.getInt32(at, true);
@@ -321,14 +339,14 @@ function halfToNumber(h: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
-function writeFloats(out: Uint8Array, view: DataView, at: number, data: FloatArray): void {
+function writeElements(out: Uint8Array, view: DataView, at: number, data: AnyArray): void {
   if (LITTLE_ENDIAN_HOST) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return;
   }
-  const size = data.BYTES_PER_ELEMENT;
   for (let i = 0; i < data.length; i++) {
-    if (size === 8) view.setFloat64(at + i * 8, data[i]!, true);
+    if (data instanceof Float64Array) view.setFloat64(at + i * 8, data[i]!, true);
+    else if (data instanceof Int32Array) view.setInt32(at + i * 4, data[i]!, true);
     else view.setFloat32(at + i * 4, data[i]!, true);
   }
 }

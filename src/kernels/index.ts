@@ -220,7 +220,7 @@ if (env?.versions?.node !== undefined && registry.has('wasm') && !preferJs) {
  * own. Such a view must not outlive the kernel call it was taken for: growing the memory detaches it
  * (plain memory) or leaves it short (shared memory), and released blocks are reused.
  */
-export function isKernelMemoryView(array: FloatArray): boolean {
+export function isKernelMemoryView(array: ArrayBufferView): boolean {
   return wasmHeap !== null && wasmHeap.owns(array.buffer);
 }
 

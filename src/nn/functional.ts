@@ -1,5 +1,5 @@
 /** PyTorch's torch.nn.functional names that an RNN program uses, in one namespace (`nn.functional.relu`). */
-import { embedding as lookUp } from '../ops/index.js';
+import { embedding as lookUp, type IndexLike } from '../ops/index.js';
 import { knownOptions, Tensor } from '../tensor/index.js';
 import { checkTensorInput, paddingRow } from './checks.js';
 
@@ -10,9 +10,10 @@ export { mseLoss, l1Loss, huberLoss, klDiv, crossEntropy, nllLoss, bceWithLogits
 /**
  * PyTorch's F.embedding(input, weight, padding_idx): the indices first, then the table [num, dim];
  * the result is [...input's shape, dim], and the row at paddingIdx (negative counts from the end)
- * gets no gradient.
+ * gets no gradient. The indices: an index tensor (int32, PyTorch's long), an array, or a float tensor
+ * of whole numbers.
  */
-export function embedding(input: Tensor | Int32Array | readonly number[], weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
+export function embedding(input: IndexLike, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
   const { paddingIdx = null } = knownOptions('embedding', options, ['paddingIdx']);
   checkTensorInput('embedding', weight, '[num, dim]', 'weight');
   if (weight.shape.length !== 2) throw new Error(`embedding: weight must be [num, dim] (input comes first, as in PyTorch), got a weight of rank ${weight.shape.length}`);

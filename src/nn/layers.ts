@@ -1,6 +1,6 @@
 /** Linear, Embedding, Dropout and Sequential, with PyTorch's parameter names and initialisation. */
 import type { DType } from '../kernels/index.js';
-import { embedding, linear, mul } from '../ops/index.js';
+import { embedding, linear, mul, type IndexLike } from '../ops/index.js';
 import { defaultGenerator, formatShape, knownOptions, noGrad, Tensor, type Generator } from '../tensor/index.js';
 import { checkDtype, checkTensorInput, paddingRow, positiveInt, probability } from './checks.js';
 import { normal_, uniform_ } from './init.js';
@@ -66,8 +66,11 @@ export class Embedding extends Module {
     if (pad !== null) noGrad(() => this.weight.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim));
   }
 
-  /** Looks up rows: indices of any shape give [...shape, embeddingDim]. */
-  forward(indices: Tensor | Int32Array | readonly number[], shape?: readonly number[]): Tensor {
+  /**
+   * Looks up rows: indices of any shape give [...shape, embeddingDim]. Indices are an index tensor
+   * (int32, as PyTorch's long), an Int32Array or number array, or a float tensor of whole numbers.
+   */
+  forward(indices: IndexLike, shape?: readonly number[]): Tensor {
     this.checkNotDisposed('Embedding');
     if (!(indices instanceof Tensor || indices instanceof Int32Array || Array.isArray(indices))) {
       throw new Error(`Embedding: indices must be a Tensor, an Int32Array or an array of integers, got ${String(indices)}`);

@@ -4,6 +4,7 @@
  * `criterion(output, target)` does in PyTorch.
  */
 import { knownOptions, type Tensor } from '../tensor/index.js';
+import type { IndexLike } from '../ops/index.js';
 import { BCE_KEYS, BCE_WITH_LOGITS_KEYS, binaryCrossEntropy, type BceWithLogitsOptions, type BinaryCrossEntropyOptions } from './binary-losses.js';
 import {
   bceWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
@@ -11,7 +12,8 @@ import {
 } from './losses.js';
 import { Module } from './module.js';
 
-type Targets = Tensor | Int32Array | readonly number[];
+/** Class indices: an index tensor (int32, PyTorch's long), an array, or a float tensor of whole numbers. */
+type Targets = IndexLike;
 
 /** A loss whose one option is `reduction` (default 'mean'). */
 abstract class ReducingLoss extends Module {

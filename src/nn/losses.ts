@@ -1,6 +1,6 @@
 /** Losses with PyTorch's signatures and reductions. */
 import { kernelsFor } from '../kernels/index.js';
-import { abs, exp, log, mul, neg, permute, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
+import { abs, exp, log, mul, neg, permute, reshape, sub, sum, add, gather, where, logSoftmax, clamp, type IndexLike } from '../ops/index.js';
 import { allocateArray, formatShape, knownOptions, record, Tensor } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
 import { checkSameShape, reduce, REDUCTIONS as reductions, type Reduction } from './reduction.js';
@@ -111,7 +111,8 @@ export interface CrossEntropyOptions extends ClassLossOptions {
 
 const CLASS_LOSS_KEYS = ['ignoreIndex', 'reduction', 'weight'] as const;
 
-type Targets = Tensor | Int32Array | readonly number[];
+/** Class indices: an index tensor (int32, PyTorch's long), an array, or a float tensor of whole numbers. */
+type Targets = IndexLike;
 
 /** Moves the class dimension (1, as in PyTorch, for inputs of rank > 2) last and flattens. */
 function classesLast(where: string, input: Tensor, targets: Targets): { logits: Tensor; ids: Int32Array; outShape: number[] } {

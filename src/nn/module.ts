@@ -4,7 +4,7 @@
  * declaration order, so iteration order is PyTorch's.
  */
 import { kernelsFor, type DType, type KernelBuffer, type Kernels } from '../kernels/index.js';
-import { formatShape, fromBuffer, knownOptions, noGrad, Tensor } from '../tensor/index.js';
+import { formatShape, fromBuffer, knownOptions, noGrad, Tensor, type AnyTensor } from '../tensor/index.js';
 import { describeValue as describe } from './checks.js';
 
 /**
@@ -321,7 +321,7 @@ export class Module {
    * unexpected and mis-shaped keys are all listed in one error, and nothing is changed. Each
    * parameter written gets a new version.
    */
-  loadStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(dict: Readonly<Record<string, AnyTensor>>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const result = this.checkStateDict(dict, options);
     const own = this.stateDict();
     noGrad(() => {
@@ -340,7 +340,7 @@ export class Module {
    * it would skip. Lets a caller check several parts (a checkpoint's model and optimizer) before
    * loading any.
    */
-  checkStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  checkStateDict(dict: Readonly<Record<string, AnyTensor>>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const strict = knownOptions(`${this.constructor.name}.loadStateDict`, options, ['strict']).strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in dict));

@@ -1,6 +1,6 @@
 /** What every loss shares: PyTorch's reductions and the same-shape check of input and target. */
 import { mean, sum } from '../ops/index.js';
-import { formatShape, type Tensor } from '../tensor/index.js';
+import { formatShape, integerTensorError, type AnyTensor, type Tensor } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -14,6 +14,8 @@ export function reduce(loss: Tensor, reduction: Reduction): Tensor {
 export function checkSameShape(where: string, input: Tensor, target: Tensor): void {
   checkTensorInput(where, input, 'of any shape');
   checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
+  // JavaScript callers can pass index tensors, whose values would otherwise be read as floats.
+  for (const t of [input, target] as AnyTensor[]) if (!t.isFloatingPoint()) throw integerTensorError(where, t.dtype);
   if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
   }

@@ -2,8 +2,8 @@
  * Elementwise ops with NumPy broadcasting. Each op keeps its forward and its backward side by side;
  * unary ops are rows of one table (value, derivative) in the tinygrad manner.
  */
-import { broadcastShapes, record, sameShape, Tensor } from '../tensor/index.js';
-import { asTensor, broadcastStrides, checkSameDtype, newTensor, stridedOffsets, sumToShape, type TensorLike } from './util.js';
+import { broadcastShapes, record, sameShape, Tensor, type AnyTensor } from '../tensor/index.js';
+import { asTensor, broadcastStrides, checkFloat, checkSameDtype, newTensor, stridedOffsets, sumToShape, type TensorLike } from './util.js';
 
 function binaryForward(name: string, a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   checkSameDtype(name, a, b);
@@ -23,7 +23,7 @@ function binaryForward(name: string, a: Tensor, b: Tensor, f: (x: number, y: num
 }
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'add');
   return record(binaryForward('add', x, y, (p, q) => p + q), {
     name: 'add', inputs: [x, y],
     backward: (g) => [sumToShape(g, x.shape), sumToShape(g, y.shape)],
@@ -31,7 +31,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'sub');
   return record(binaryForward('sub', x, y, (p, q) => p - q), {
     name: 'sub', inputs: [x, y],
     backward: (g) => [sumToShape(g, x.shape), sumToShape(neg(g), y.shape)],
@@ -39,7 +39,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'mul');
   return record(binaryForward('mul', x, y, (p, q) => p * q), {
     name: 'mul', inputs: [x, y],
     backward: (g) => [sumToShape(mul(g, y), x.shape), sumToShape(mul(g, x), y.shape)],
@@ -47,7 +47,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'div');
   return record(binaryForward('div', x, y, (p, q) => p / q), {
     name: 'div', inputs: [x, y],
     backward: (g) => [sumToShape(div(g, y), x.shape), sumToShape(neg(div(mul(g, x), mul(y, y))), y.shape)],
@@ -56,7 +56,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 /** a ** b; b may be a number or a tensor (then a must be positive where its gradient is needed). */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'pow');
   return record(binaryForward('pow', x, y, (p, q) => p ** q), {
     name: 'pow', inputs: [x, y],
     backward: (g) => [
@@ -68,7 +68,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 
 /** Elementwise maximum / minimum; the gradient goes to the larger (smaller) operand, halves on ties. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+  const [x, y] = operands(a, b, 'maximum');
   return record(binaryForward('maximum', x, y, Math.max), {
     name: 'maximum', inputs: [x, y],
     backward: (g) => [
@@ -78,8 +78,10 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
   }, [x, y]);
 }
 
-function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error('elementwise op: at least one operand must be a Tensor');
+function operands(a: TensorLike, b: TensorLike, name: string): [Tensor, Tensor] {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${name}: at least one operand must be a Tensor`);
+  checkFloat(name, a);
+  checkFloat(name, b);
   const like = (a instanceof Tensor ? a : b) as Tensor;
   return [asTensor(a, like), asTensor(b, like)];
 }
@@ -110,6 +112,7 @@ const unaryRules = {
 export type UnaryName = keyof typeof unaryRules;
 
 function unary(name: string, rule: UnaryRule, a: Tensor): Tensor {
+  checkFloat(name, a);
   const out = newTensor(a.shape, a);
   const x = a.data, y = out.data;
   for (let i = 0; i < y.length; i++) y[i] = rule.value(x[i]!);
@@ -142,8 +145,8 @@ export function clamp(a: Tensor, min = -Infinity, max = Infinity): Tensor {
 }
 
 /** Picks a where condition is non-zero, else b (broadcasting all three). */
-export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands(a, b);
+export function where(condition: AnyTensor, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands(a, b, 'where');
   checkSameDtype('where', x, y);
   const shape = broadcastShapes(broadcastShapes(condition.shape, x.shape, 'where'), y.shape, 'where');
   const out = newTensor(shape, x);

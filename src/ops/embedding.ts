@@ -1,13 +1,13 @@
 /** Row lookup of an embedding table, with PyTorch's padding_idx: that row gets no gradient. */
 import { formatShape, noGrad, record, Tensor } from '../tensor/index.js';
 import { indexSelect } from './shape.js';
-import { newTensor, toIndexArray } from './util.js';
+import { newTensor, toIndexArray, type IndexLike } from './util.js';
 
 /**
  * weight [num, dim] and ids (any shape, integral values) give [...ids.shape, dim]. Rows looked up at
  * `paddingIdx` (if given) pass their value forward but add nothing to weight's gradient.
  */
-export function embedding(weight: Tensor, ids: Tensor | Int32Array | readonly number[], idsShape: readonly number[], paddingIdx: number | null = null): Tensor {
+export function embedding(weight: Tensor, ids: IndexLike, idsShape: readonly number[], paddingIdx: number | null = null): Tensor {
   if (weight.shape.length !== 2) throw new Error(`embedding: weight must be 2-D [num, dim], got ${formatShape(weight.shape)}`);
   const [num, dim] = weight.shape as [number, number];
   const idx = toIndexArray(ids, num, 'embedding');

@@ -9,4 +9,5 @@ export { matmul, linear } from './matmul.js';
 export { embedding } from './embedding.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { to } from './convert.js';
-export { sumToShape, type TensorLike } from './util.js';
+export { eq, ne, lt, le, gt, ge, type Comparable } from './compare.js';
+export { sumToShape, type IndexLike, type TensorLike } from './util.js';

@@ -7,19 +7,20 @@
  * that requires gradients while gradients are on is refused (with PyTorch's message for a leaf).
  * Under noGrad (initialisation, manual updates) a parameter can be written.
  */
-import { isGradEnabled, noGrad, sameShape, Tensor } from '../tensor/index.js';
+import { isGradEnabled, noGrad, sameShape, Tensor, toInt32, type AnyTensor, type FloatDType, type TensorDType } from '../tensor/index.js';
 import { to } from './convert.js';
 import { add, clamp, mul } from './elementwise.js';
-import { newTensor, type TensorLike } from './util.js';
+import { expand } from './shape.js';
+import type { TensorLike } from './util.js';
 
-function checkWritable(where: string, a: Tensor): void {
+function checkWritable(where: string, a: AnyTensor): void {
   if (!isGradEnabled() || !a.requiresGrad) return;
   if (a.isLeaf) throw new Error(`${where}: a leaf tensor that requires grad is being used in an in-place operation; do it under noGrad(() => ...)`);
   throw new Error(`${where}: in-place writes to a tensor recorded for autograd are not supported; use the out-of-place form (x = x.${where.replace(/_$/, '')}(...))`);
 }
 
 /** Writes `values` (already computed, broadcast to a's shape) into a. */
-function writeInto(where: string, a: Tensor, values: Tensor): Tensor {
+function writeInto<D extends TensorDType>(where: string, a: Tensor<D>, values: AnyTensor): Tensor<D> {
   if (!sameShape(values.shape, a.shape)) {
     throw new Error(`${where}: the result has shape [${values.shape.join(', ')}], which cannot be written into a tensor of shape [${a.shape.join(', ')}]`);
   }
@@ -46,23 +47,23 @@ export function clamp_(a: Tensor, min?: number, max?: number): Tensor {
   return writeInto('clamp_', a, noGrad(() => clamp(a, min, max)));
 }
 
-export function fill_(a: Tensor, value: number): Tensor {
+export function fill_<D extends TensorDType = FloatDType>(a: Tensor<D>, value: number): Tensor<D> {
   checkWritable('fill_', a);
   if (typeof value !== 'number') throw new Error(`fill_: value must be a number, got ${String(value)}`);
-  a.data.fill(value);
+  a.data.fill(a.dtype === 'int32' ? toInt32(value, 'fill_') : value);
   a.bumpVersion();
   return a;
 }
 
-export const zero_ = (a: Tensor): Tensor => fill_(a, 0);
+export const zero_ = <D extends TensorDType = FloatDType>(a: Tensor<D>): Tensor<D> => fill_(a, 0);
 
 /** Copies src into a (broadcasting src, converting its dtype), as torch's copy_. */
-export function copy_(a: Tensor, src: Tensor): Tensor {
+export function copy_<D extends TensorDType = FloatDType>(a: Tensor<D>, src: AnyTensor): Tensor<D> {
   checkWritable('copy_', a);
   if (!(src instanceof Tensor)) throw new Error(`copy_: src must be a Tensor, got ${String(src)}`);
   return writeInto('copy_', a, noGrad(() => {
     const converted = to(src, a.dtype);
-    // add to zeros of a's shape broadcasts a smaller src as PyTorch's copy_ does
-    return sameShape(src.shape, a.shape) ? converted : add(newTensor(a.shape, a), converted);
+    // a smaller src broadcasts as PyTorch's copy_ does
+    return sameShape(src.shape, a.shape) ? converted : expand(converted, a.shape);
   }));
 }

@@ -3,8 +3,8 @@
  * layer never imports the ops layer (docs/architecture.md, "Tensor methods come from the ops
  * layer"). Importing this module once is enough.
  */
-import type { DType } from '../kernels/index.js';
-import { normDim, Tensor, type Shape } from '../tensor/index.js';
+import { normDim, Tensor, type AnyTensor, type DTypeSpelling, type FloatDType, type IntTensor, type Shape, type TensorDType } from '../tensor/index.js';
+import { eq, ge, gt, le, lt, ne, type Comparable } from './compare.js';
 import { to } from './convert.js';
 import * as ew from './elementwise.js';
 import { linear, matmul } from './matmul.js';
@@ -13,78 +13,98 @@ import { index, maxAlong, minAlong, select, t, topk, type ValuesIndices } from '
 import { add_, clamp_, copy_, fill_, mul_, zero_ } from './inplace.js';
 import * as sh from './shape.js';
 import { logSoftmax, softmax } from './softmax.js';
-import type { TensorLike } from './util.js';
+import type { IndexLike, TensorLike } from './util.js';
 
 declare module '../tensor/tensor.js' {
-  interface Tensor {
-    add(other: TensorLike): Tensor;
-    sub(other: TensorLike): Tensor;
-    mul(other: TensorLike): Tensor;
-    div(other: TensorLike): Tensor;
-    pow(exponent: TensorLike): Tensor;
-    maximum(other: TensorLike): Tensor;
-    neg(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    sqrt(): Tensor;
-    abs(): Tensor;
-    tanh(): Tensor;
-    sigmoid(): Tensor;
-    relu(): Tensor;
-    sin(): Tensor;
-    cos(): Tensor;
-    clamp(min?: number, max?: number): Tensor;
-    sum(dims?: Dims, keepDim?: boolean): Tensor;
-    mean(dims?: Dims, keepDim?: boolean): Tensor;
+  // Methods that compute with float values take `this: Tensor`, so TypeScript refuses them on an index
+  // tensor (Tensor<'int32'>); the ops refuse it at run time too. Shape ops, comparisons, sum, max/min,
+  // argmax and conversions work on every dtype and keep it (docs/architecture.md, "Index tensors are int32").
+  interface Tensor<D extends TensorDType = FloatDType> {
+    add(this: Tensor, other: TensorLike): Tensor;
+    sub(this: Tensor, other: TensorLike): Tensor;
+    mul(this: Tensor, other: TensorLike): Tensor;
+    div(this: Tensor, other: TensorLike): Tensor;
+    pow(this: Tensor, exponent: TensorLike): Tensor;
+    maximum(this: Tensor, other: TensorLike): Tensor;
+    neg(this: Tensor): Tensor;
+    exp(this: Tensor): Tensor;
+    log(this: Tensor): Tensor;
+    sqrt(this: Tensor): Tensor;
+    abs(this: Tensor): Tensor;
+    tanh(this: Tensor): Tensor;
+    sigmoid(this: Tensor): Tensor;
+    relu(this: Tensor): Tensor;
+    sin(this: Tensor): Tensor;
+    cos(this: Tensor): Tensor;
+    clamp(this: Tensor, min?: number, max?: number): Tensor;
+    /** Elementwise comparisons: int32 tensors of 0 and 1 (PyTorch's are bool). */
+    eq(other: Comparable): IntTensor;
+    ne(other: Comparable): IntTensor;
+    lt(other: Comparable): IntTensor;
+    le(other: Comparable): IntTensor;
+    gt(other: Comparable): IntTensor;
+    ge(other: Comparable): IntTensor;
+    /** Sums keep the dtype: an index tensor sums to int32 (PyTorch: int64). */
+    sum(dims?: Dims, keepDim?: boolean): Tensor<D>;
+    mean(this: Tensor, dims?: Dims, keepDim?: boolean): Tensor;
     /** max() over everything, or amax over a list of dims: a tensor. */
-    max(dims?: readonly number[], keepDim?: boolean): Tensor;
-    /** max(dim): [values, indices] (also .values, .indices), as torch.max(x, dim). */
-    max(dim: number, keepDim?: boolean): ValuesIndices;
-    min(dims?: readonly number[], keepDim?: boolean): Tensor;
-    min(dim: number, keepDim?: boolean): ValuesIndices;
-    argmax(dim: number, keepDim?: boolean): Tensor;
-    argmin(dim: number, keepDim?: boolean): Tensor;
-    topk(k: number, options?: { dim?: number; largest?: boolean }): ValuesIndices;
+    max(dims?: readonly number[], keepDim?: boolean): Tensor<D>;
+    /** max(dim): [values, indices] (also .values, .indices), as torch.max(x, dim); indices are int32. */
+    max(dim: number, keepDim?: boolean): ValuesIndices<D>;
+    min(dims?: readonly number[], keepDim?: boolean): Tensor<D>;
+    min(dim: number, keepDim?: boolean): ValuesIndices<D>;
+    argmax(dim: number, keepDim?: boolean): IntTensor;
+    argmin(dim: number, keepDim?: boolean): IntTensor;
+    topk(k: number, options?: { dim?: number; largest?: boolean }): ValuesIndices<D>;
     /** The size of one dimension (negative counts from the end): PyTorch's x.size(dim). `size` is the element count. */
     sizeAt(dim: number): number;
-    select(dim: number, index: number): Tensor;
-    /** x[i] in PyTorch: the i-th entry along the leading dimension. */
-    index(i: number): Tensor;
-    t(): Tensor;
+    select(dim: number, index: number): Tensor<D>;
+    /** x[i] in PyTorch: the i-th entry along the leading dimension; x[indices] with an index tensor or array. */
+    index(i: number | IndexLike): Tensor<D>;
+    t(): Tensor<D>;
     /** torch.cat([this, ...others], dim). */
-    cat(others: readonly Tensor[], dim?: number): Tensor;
+    cat(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
     /** torch.stack([this, ...others], dim). */
-    stack(others: readonly Tensor[], dim?: number): Tensor;
-    add_(other: TensorLike, alpha?: number): Tensor;
-    mul_(other: TensorLike): Tensor;
-    clamp_(min?: number, max?: number): Tensor;
-    fill_(value: number): Tensor;
-    zero_(): Tensor;
-    copy_(src: Tensor): Tensor;
+    stack(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
+    add_(this: Tensor, other: TensorLike, alpha?: number): Tensor;
+    mul_(this: Tensor, other: TensorLike): Tensor;
+    clamp_(this: Tensor, min?: number, max?: number): Tensor;
+    fill_(value: number): Tensor<D>;
+    zero_(): Tensor<D>;
+    copy_(src: AnyTensor): Tensor<D>;
     double(): Tensor;
     float(): Tensor;
-    matmul(other: Tensor): Tensor;
-    linear(weight: Tensor, bias?: Tensor | null): Tensor;
-    reshape(shape: Shape): Tensor;
-    view(shape: Shape): Tensor;
-    flatten(startDim?: number, endDim?: number): Tensor;
-    unsqueeze(dim: number): Tensor;
-    squeeze(dim?: number): Tensor;
-    permute(dims: readonly number[]): Tensor;
-    transpose(dim0?: number, dim1?: number): Tensor;
-    narrow(dim: number, start: number, length: number): Tensor;
-    slice(dim: number, start?: number, end?: number): Tensor;
-    split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
-    indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor;
-    gather(dim: number, index: Tensor): Tensor;
-    expand(shape: Shape): Tensor;
-    softmax(dim?: number): Tensor;
-    logSoftmax(dim?: number): Tensor;
-    to(dtype: DType): Tensor;
+    /** An int32 index tensor, values truncated toward zero (PyTorch's .int()). */
+    int(): IntTensor;
+    /** PyTorch's .long(): an index tensor, stored as int32 here (docs/architecture.md). */
+    long(): IntTensor;
+    matmul(this: Tensor, other: Tensor): Tensor;
+    linear(this: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+    reshape(shape: Shape): Tensor<D>;
+    view(shape: Shape): Tensor<D>;
+    flatten(startDim?: number, endDim?: number): Tensor<D>;
+    unsqueeze(dim: number): Tensor<D>;
+    squeeze(dim?: number): Tensor<D>;
+    permute(dims: readonly number[]): Tensor<D>;
+    transpose(dim0?: number, dim1?: number): Tensor<D>;
+    narrow(dim: number, start: number, length: number): Tensor<D>;
+    slice(dim: number, start?: number, end?: number): Tensor<D>;
+    split(sizeOrSections: number | readonly number[], dim?: number): Tensor<D>[];
+    indexSelect(dim: number, index: IndexLike): Tensor<D>;
+    gather(dim: number, index: AnyTensor): Tensor<D>;
+    expand(shape: Shape): Tensor<D>;
+    softmax(this: Tensor, dim?: number): Tensor;
+    logSoftmax(this: Tensor, dim?: number): Tensor;
+    to(dtype: 'int32' | 'int64'): IntTensor;
+    to(dtype: FloatDType): Tensor;
+    to(dtype: DTypeSpelling): AnyTensor;
   }
 }
 
-const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => unknown>> = {
+type Methods<T> = Partial<Record<keyof Tensor, (this: T, ...args: never[]) => unknown>>;
+
+/** Methods that compute with float values (the ops refuse index tensors at run time). */
+const floatMethods: Methods<Tensor> = {
   add(o: TensorLike) { return ew.add(this, o); },
   sub(o: TensorLike) { return ew.sub(this, o); },
   mul(o: TensorLike) { return ew.mul(this, o); },
@@ -102,8 +122,25 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   sin() { return ew.sin(this); },
   cos() { return ew.cos(this); },
   clamp(lo?: number, hi?: number) { return ew.clamp(this, lo, hi); },
-  sum(d?: Dims, k?: boolean) { return sum(this, d, k); },
   mean(d?: Dims, k?: boolean) { return mean(this, d, k); },
+  add_(o: TensorLike, alpha?: number) { return add_(this, o, alpha); },
+  mul_(o: TensorLike) { return mul_(this, o); },
+  clamp_(lo?: number, hi?: number) { return clamp_(this, lo, hi); },
+  matmul(o: Tensor) { return matmul(this, o); },
+  linear(w: Tensor, b?: Tensor | null) { return linear(this, w, b ?? null); },
+  softmax(d?: number) { return softmax(this, d); },
+  logSoftmax(d?: number) { return logSoftmax(this, d); },
+};
+
+/** Methods for every dtype. */
+const anyDTypeMethods: Methods<AnyTensor> = {
+  eq(o: Comparable) { return eq(this, o); },
+  ne(o: Comparable) { return ne(this, o); },
+  lt(o: Comparable) { return lt(this, o); },
+  le(o: Comparable) { return le(this, o); },
+  gt(o: Comparable) { return gt(this, o); },
+  ge(o: Comparable) { return ge(this, o); },
+  sum(d?: Dims, k?: boolean) { return sum(this, d, k); },
   max(d?: Dims, k?: boolean) { return typeof d === 'number' ? maxAlong(this, d, k) : max(this, d, k); },
   min(d?: Dims, k?: boolean) { return typeof d === 'number' ? minAlong(this, d, k) : min(this, d, k); },
   argmax(d: number, k?: boolean) { return argmax(this, d, k); },
@@ -111,20 +148,17 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   topk(k: number, o?: { dim?: number; largest?: boolean }) { return topk(this, k, o); },
   sizeAt(d: number) { return this.shape[normDim(d, this.shape.length, 'sizeAt')]!; },
   select(d: number, i: number) { return select(this, d, i); },
-  index(i: number) { return index(this, i); },
+  index(i: number | IndexLike) { return index(this, i); },
   t() { return t(this); },
-  cat(others: readonly Tensor[], d?: number) { return sh.cat([this, ...others], d); },
-  stack(others: readonly Tensor[], d?: number) { return sh.stack([this, ...others], d); },
-  add_(o: TensorLike, alpha?: number) { return add_(this, o, alpha); },
-  mul_(o: TensorLike) { return mul_(this, o); },
-  clamp_(lo?: number, hi?: number) { return clamp_(this, lo, hi); },
+  cat(others: readonly AnyTensor[], d?: number) { return sh.cat([this, ...others], d); },
+  stack(others: readonly AnyTensor[], d?: number) { return sh.stack([this, ...others], d); },
   fill_(v: number) { return fill_(this, v); },
   zero_() { return zero_(this); },
-  copy_(src: Tensor) { return copy_(this, src); },
+  copy_(src: AnyTensor) { return copy_(this, src); },
   double() { return to(this, 'float64'); },
   float() { return to(this, 'float32'); },
-  matmul(o: Tensor) { return matmul(this, o); },
-  linear(w: Tensor, b?: Tensor | null) { return linear(this, w, b ?? null); },
+  int() { return to(this, 'int32'); },
+  long() { return to(this, 'int64'); },
   reshape(s: Shape) { return sh.reshape(this, s); },
   view(s: Shape) { return sh.reshape(this, s); },
   flatten(s?: number, e?: number) { return sh.flatten(this, s, e); },
@@ -135,12 +169,10 @@ const methods: Partial<Record<keyof Tensor, (this: Tensor, ...args: never[]) => 
   narrow(d: number, s: number, l: number) { return sh.narrow(this, d, s, l); },
   slice(d: number, s?: number, e?: number) { return sh.slice(this, d, s, e); },
   split(s: number | readonly number[], d?: number) { return sh.split(this, s, d); },
-  indexSelect(d: number, i: Tensor | Int32Array | readonly number[]) { return sh.indexSelect(this, d, i); },
-  gather(d: number, i: Tensor) { return sh.gather(this, d, i); },
+  indexSelect(d: number, i: IndexLike) { return sh.indexSelect(this, d, i); },
+  gather(d: number, i: AnyTensor) { return sh.gather(this, d, i); },
   expand(s: Shape) { return sh.expand(this, s); },
-  softmax(d?: number) { return softmax(this, d); },
-  logSoftmax(d?: number) { return logSoftmax(this, d); },
-  to(d: DType) { return to(this, d); },
+  to(d: DTypeSpelling) { return to(this, d); },
 };
 
-Object.assign(Tensor.prototype, methods);
+Object.assign(Tensor.prototype, floatMethods, anyDTypeMethods);

@@ -1,10 +1,10 @@
 /** Shape ops: views that share storage (reshape) and copies (permute, narrow, cat, gather, ...). */
-import { formatShape, normDim, record, sizeOf, stridesOf, Tensor, type Shape } from '../tensor/index.js';
+import { formatShape, normDim, record, sizeOf, stridesOf, Tensor, type AnyTensor, type FloatDType, type IntTensor, type Shape, type TensorDType } from '../tensor/index.js';
 import { add as addBroadcast } from './elementwise.js';
-import { newTensor, shapeError, stridedOffsets, toIndexArray } from './util.js';
+import { broadcastStrides, newTensor, type IndexLike, shapeError, stridedOffsets, toIndexArray } from './util.js';
 
 /** Same storage, new shape; one dimension may be -1 and is inferred. */
-export function reshape(a: Tensor, shape: Shape): Tensor {
+export function reshape<D extends TensorDType = FloatDType>(a: Tensor<D>, shape: Shape): Tensor<D> {
   const inferAt = shape.indexOf(-1);
   let resolved = [...shape];
   if (inferAt >= 0) {
@@ -17,7 +17,7 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
   if (resolved.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(resolved) !== a.size) {
     throw new Error(`reshape: cannot reshape a tensor of shape ${formatShape(a.shape)} (${a.size} elements) to ${formatShape(shape)}`);
   }
-  return record(new Tensor(a.rawStorage, resolved), {
+  return record(new Tensor<D>(a.rawStorage, resolved), {
     name: 'reshape', inputs: [a],
     backward: (g) => [new Tensor(g.rawStorage, a.shape)],
   });
@@ -25,7 +25,7 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
 
 export const view = reshape;
 
-export function flatten(a: Tensor, startDim = 0, endDim = -1): Tensor {
+export function flatten<D extends TensorDType = FloatDType>(a: Tensor<D>, startDim = 0, endDim = -1): Tensor<D> {
   const rank = a.shape.length;
   if (rank === 0) return reshape(a, [1]);
   const s = normDim(startDim, rank, 'flatten');
@@ -34,19 +34,19 @@ export function flatten(a: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(a, [...a.shape.slice(0, s), middle, ...a.shape.slice(e + 1)]);
 }
 
-export function unsqueeze(a: Tensor, dim: number): Tensor {
+export function unsqueeze<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: number): Tensor<D> {
   const d = normDim(dim, a.shape.length + 1, 'unsqueeze');
   return reshape(a, [...a.shape.slice(0, d), 1, ...a.shape.slice(d)]);
 }
 
 /** Removes size-1 dimensions (all of them, or only `dim`). */
-export function squeeze(a: Tensor, dim?: number): Tensor {
+export function squeeze<D extends TensorDType = FloatDType>(a: Tensor<D>, dim?: number): Tensor<D> {
   if (dim === undefined) return reshape(a, a.shape.filter((d) => d !== 1));
   const d = normDim(dim, a.shape.length, 'squeeze');
   return a.shape[d] === 1 ? reshape(a, a.shape.filter((_, i) => i !== d)) : a;
 }
 
-export function permute(a: Tensor, dims: readonly number[]): Tensor {
+export function permute<D extends TensorDType = FloatDType>(a: Tensor<D>, dims: readonly number[]): Tensor<D> {
   const rank = a.shape.length;
   const order = dims.map((d) => normDim(d, rank, 'permute'));
   if (order.length !== rank || new Set(order).size !== rank) {
@@ -63,7 +63,7 @@ export function permute(a: Tensor, dims: readonly number[]): Tensor {
   return record(out, { name: 'permute', inputs: [a], backward: (g) => [permute(g, inverse)] });
 }
 
-export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
+export function transpose<D extends TensorDType = FloatDType>(a: Tensor<D>, dim0 = -2, dim1 = -1): Tensor<D> {
   const rank = a.shape.length;
   const d0 = normDim(dim0, rank, 'transpose');
   const d1 = normDim(dim1, rank, 'transpose');
@@ -77,7 +77,7 @@ function blocks(shape: Shape, dim: number): { outer: number; size: number; inner
 }
 
 /** Elements start..start+length-1 along dim (a copy). */
-export function narrow(a: Tensor, dim: number, start: number, length: number): Tensor {
+export function narrow<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
   const d = normDim(dim, a.shape.length, 'narrow');
   const size = a.shape[d]!;
   const s = start < 0 ? start + size : start;
@@ -94,7 +94,7 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
   return record(out, {
     name: 'narrow', inputs: [a],
     backward: (g) => {
-      const dx = newTensor(a.shape, a);
+      const dx = newTensor(a.shape, g); // g has a's dtype: only float tensors get gradients
       const gd = g.data, dd = dx.data;
       for (let p = 0; p < outer; p++) dd.set(gd.subarray(p * length * inner, (p + 1) * length * inner), (p * size + s) * inner);
       return [dx];
@@ -103,7 +103,7 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
 }
 
 /** Python-style slice [start, end) along dim; negative bounds count from the end and are clipped. */
-export function slice(a: Tensor, dim: number, start = 0, end?: number): Tensor {
+export function slice<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: number, start = 0, end?: number): Tensor<D> {
   const d = normDim(dim, a.shape.length, 'slice');
   const size = a.shape[d]!;
   const clip = (v: number): number => Math.min(size, Math.max(0, v < 0 ? v + size : v));
@@ -112,7 +112,7 @@ export function slice(a: Tensor, dim: number, start = 0, end?: number): Tensor {
   return narrow(a, d, s, Math.max(0, e - s));
 }
 
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+export function cat<D extends TensorDType = FloatDType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (tensors.length === 0) throw new Error('cat: needs at least one tensor');
   const first = tensors[0]!;
   const d = normDim(dim, first.shape.length, 'cat');
@@ -148,7 +148,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
 }
 
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export function stack<D extends TensorDType = FloatDType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (tensors.length === 0) throw new Error('stack: needs at least one tensor');
   const first = tensors[0]!;
   for (const [k, t] of tensors.entries()) {
@@ -161,7 +161,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 /** Splits into chunks of `sizeOrSections` along dim (the last may be smaller), or into the listed sizes. */
-export function split(a: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export function split<D extends TensorDType = FloatDType>(a: Tensor<D>, sizeOrSections: number | readonly number[], dim = 0): Tensor<D>[] {
   const d = normDim(dim, a.shape.length, 'split');
   const size = a.shape[d]!;
   let sizes: number[];
@@ -182,7 +182,7 @@ export function split(a: Tensor, sizeOrSections: number | readonly number[], dim
 }
 
 /** Rows (or slices along dim) picked by a 1-D index list; the gradient adds back into the picked rows. */
-export function indexSelect(a: Tensor, dim: number, index: Tensor | Int32Array | readonly number[]): Tensor {
+export function indexSelect<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: number, index: IndexLike): Tensor<D> {
   const d = normDim(dim, a.shape.length, 'indexSelect');
   const { outer, size, inner } = blocks(a.shape, d);
   const idx = toIndexArray(index, size, 'indexSelect');
@@ -195,7 +195,7 @@ export function indexSelect(a: Tensor, dim: number, index: Tensor | Int32Array |
   return record(out, {
     name: 'indexSelect', inputs: [a],
     backward: (g) => {
-      const dx = newTensor(a.shape, a);
+      const dx = newTensor(a.shape, g); // g has a's dtype: only float tensors get gradients
       const gd = g.data, dd = dx.data;
       for (let p = 0; p < outer; p++) {
         for (let j = 0; j < n; j++) {
@@ -209,7 +209,7 @@ export function indexSelect(a: Tensor, dim: number, index: Tensor | Int32Array |
 }
 
 /** out[..., i, ...] = a[..., index[..., i, ...], ...] along dim (torch.gather). */
-export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
+export function gather<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: number, index: AnyTensor): Tensor<D> {
   const rank = a.shape.length;
   const d = normDim(dim, rank, 'gather');
   if (index.shape.length !== rank || index.shape.some((x, i) => i !== d && x > a.shape[i]!)) {
@@ -225,7 +225,7 @@ export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
   return record(out, {
     name: 'gather', inputs: [a],
     backward: (g) => {
-      const dx = newTensor(a.shape, a);
+      const dx = newTensor(a.shape, g); // g has a's dtype: only float tensors get gradients
       const gd = g.data, dd = dx.data;
       for (let i = 0; i < gd.length; i++) dd[base[i]! + idx[i]! * step]! += gd[i]!;
       return [dx];
@@ -237,7 +237,7 @@ export function gather(a: Tensor, dim: number, index: Tensor): Tensor {
  * Broadcasts to a larger shape (a copy; the gradient sums back), with torch.expand's rules: new
  * dimensions go in front, -1 keeps a dimension's size, and only dimensions of size 1 can change.
  */
-export function expand(a: Tensor, shape: Shape): Tensor {
+export function expand<D extends TensorDType = FloatDType>(a: Tensor<D>, shape: Shape): Tensor<D> {
   const lead = shape.length - a.shape.length;
   const problem = (what: string): Error => new Error(`expand: ${what} (target shape ${formatShape(shape)}, tensor shape ${formatShape(a.shape)})`);
   if (lead < 0) {
@@ -259,7 +259,16 @@ export function expand(a: Tensor, shape: Shape): Tensor {
     }
     outShape[i] = size === -1 ? existing : size;
   }
-  const zeros = newTensor(outShape, a);
+  if (!a.isFloatingPoint()) return broadcastCopy(a, outShape);
   // a + zeros broadcasts a and records the gradient rule (sum back to a's shape).
-  return addBroadcast(a, zeros);
+  return addBroadcast(a, newTensor(outShape, a)) as Tensor<D>;
+}
+
+/** a broadcast to outShape, for tensors that take no gradient (index tensors). */
+function broadcastCopy<D extends TensorDType>(a: Tensor<D>, outShape: Shape): Tensor<D> {
+  const out = newTensor(outShape, a);
+  const offsets = stridedOffsets(outShape, broadcastStrides(a.shape, outShape));
+  const x = a.data, o = out.data;
+  for (let i = 0; i < o.length; i++) o[i] = x[offsets[i]!]!;
+  return out;
 }

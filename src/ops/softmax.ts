@@ -1,6 +1,6 @@
 /** softmax and logSoftmax along one dimension, computed stably (max subtracted). */
 import { normDim, record, sizeOf, Tensor } from '../tensor/index.js';
-import { newTensor } from './util.js';
+import { newTensor, checkFloat } from './util.js';
 
 function geometry(a: Tensor, dim: number, where: string): { outer: number; size: number; inner: number } {
   const d = normDim(dim, a.shape.length, where);
@@ -22,6 +22,7 @@ function logSumExp(x: ArrayLike<number>, base: number, stride: number, size: num
 }
 
 export function logSoftmax(a: Tensor, dim = -1): Tensor {
+  checkFloat('logSoftmax', a);
   const { outer, size, inner } = geometry(a, dim, 'logSoftmax');
   const out = newTensor(a.shape, a);
   const x = a.data, o = out.data;
@@ -46,6 +47,7 @@ export function logSoftmax(a: Tensor, dim = -1): Tensor {
 }
 
 export function softmax(a: Tensor, dim = -1): Tensor {
+  checkFloat('softmax', a);
   const { outer, size, inner } = geometry(a, dim, 'softmax');
   const out = newTensor(a.shape, a);
   const x = a.data, o = out.data;

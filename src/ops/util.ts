@@ -1,5 +1,5 @@
 /** Helpers shared by the ops: argument coercion, dtype checks and strided index maps. */
-import { allocateArray, formatShape, stridesOf, Tensor, type Shape } from '../tensor/index.js';
+import { allocateArray, formatShape, integerTensorError, stridesOf, Tensor, type AnyTensor, type ArrayOf, type FloatDType, type Shape, type TensorDType } from '../tensor/index.js';
 
 export type TensorLike = Tensor | number;
 
@@ -15,17 +15,18 @@ export function asTensor(x: TensorLike, like: Tensor): Tensor {
 export function checkSameDtype(where: string, ...tensors: Tensor[]): void {
   const first = tensors[0]!;
   for (const t of tensors) {
+    checkFloat(where, t);
     if (t.dtype !== first.dtype) {
       throw new Error(`${where}: dtypes must match, got ${first.dtype} and ${t.dtype} (convert one with .to('${first.dtype}'))`);
     }
   }
 }
 
-export function newTensor(shape: Shape, like: Tensor | 'float32' | 'float64'): Tensor {
-  const dtype = typeof like === 'string' ? like : like.dtype;
+export function newTensor<D extends TensorDType = FloatDType>(shape: Shape, like: Tensor<D> | D): Tensor<D> {
+  const dtype: TensorDType = typeof like === 'string' ? like : like.dtype;
   let size = 1;
   for (const d of shape) size *= d;
-  return new Tensor(allocateArray(size, dtype), shape);
+  return new Tensor<D>(allocateArray(size, dtype) as ArrayOf<D>, shape);
 }
 
 /** Strides of `shape` seen from a broadcast `outShape` (0 along broadcast dimensions). */
@@ -67,18 +68,30 @@ export function sumToShape(grad: Tensor, shape: Shape): Tensor {
   return out;
 }
 
-/** Normalises and checks an index list (Int32Array, number[] or a tensor of integral values). */
-export function toIndexArray(index: Tensor | Int32Array | readonly number[], bound: number, where: string): Int32Array {
+/**
+ * Indices as the ops accept them: an index tensor (int32), an Int32Array or a number array, or (kept
+ * from before integer tensors existed) a float tensor holding whole numbers.
+ */
+export type IndexLike = AnyTensor | Int32Array | readonly number[];
+
+/** Normalises and checks an index list; negative indices count from the end. */
+export function toIndexArray(index: IndexLike, bound: number, where: string): Int32Array {
   const values = index instanceof Tensor ? index.data : index;
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isInteger(v) || v < -bound || v >= bound) {
+    if (!Number.isInteger(v)) throw new Error(`${where}: index ${v} at position ${i} is not an integer`);
+    if (v < -bound || v >= bound) {
       throw new Error(`${where}: index ${v} at position ${i} is out of range for a dimension of size ${bound}`);
     }
     out[i] = v < 0 ? v + bound : v;
   }
   return out;
+}
+
+/** Refuses an integer tensor where an op computes with float values (see integerTensorError). */
+export function checkFloat(where: string, t: AnyTensor | number): void {
+  if (typeof t !== 'number' && t.dtype === 'int32') throw integerTensorError(where, t.dtype);
 }
 
 export function shapeError(where: string, what: string, expected: string, got: Shape): Error {

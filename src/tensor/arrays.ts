@@ -9,6 +9,7 @@
  * pass each array gets its own buffer: a tensor a caller keeps must not keep a whole slab alive.
  */
 import type { DType, FloatArray } from '../kernels/index.js';
+import type { AnyArray, IntDType, TensorDType } from './dtype.js';
 
 const SLAB_BYTES = 64 * 1024;
 const POOLED_MAX_BYTES = 8 * 1024;
@@ -19,8 +20,13 @@ let pooling = 0;
 let slab: ArrayBuffer | null = null;
 let slabUsed = 0;
 
-export function allocateArray(size: number, dtype: DType = 'float32'): FloatArray {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+export function allocateArray(size: number, dtype?: DType): FloatArray;
+export function allocateArray(size: number, dtype: IntDType): Int32Array;
+export function allocateArray(size: number, dtype: TensorDType): AnyArray;
+export function allocateArray(size: number, dtype: TensorDType = 'float32'): AnyArray {
+  // Index tensors are few and small next to activations and gradients: no pooling for them.
+  if (dtype === 'int32') return new Int32Array(size);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype must be 'float32', 'float64' or 'int32', got '${String(dtype)}'`);
   const wide = dtype === 'float64';
   const bytes = size * (wide ? 8 : 4);
   if (pooling === 0 || bytes <= ON_HEAP_BYTES || bytes > POOLED_MAX_BYTES) {

@@ -15,11 +15,13 @@
 import { isKernelMemoryView, kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { withTemporaryArrays } from './arrays.js';
+import { dtypeOfArray, isFloatDType, type AnyArray, type ArrayOf, type FloatDType, type TensorDType } from './dtype.js';
 
 /** One recorded operation: its inputs and the rule that maps the output gradient to input gradients. */
 export interface GradNode {
   readonly name: string;
-  readonly inputs: readonly Tensor[];
+  /** Index tensors among them never require gradients, so backward returns null for them. */
+  readonly inputs: readonly AnyTensor[];
   /**
    * Returns one gradient per input (null where the input needs none). Runs with gradients off. A
    * gradient for a leaf input may borrow memory the node owns (a workspace) until afterBackward.
@@ -39,7 +41,7 @@ export interface GradNode {
  * without retainGraph has run it. Nodes that saved nothing can run again, as in PyTorch.
  */
 interface SavingNode extends GradNode {
-  savedTensors?: readonly Tensor[] | null;
+  savedTensors?: readonly AnyTensor[] | null;
   savedVersions?: number[] | null;
   freed?: boolean;
 }
@@ -83,21 +85,32 @@ export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }
 
-export class Tensor {
+/** An index tensor: int32 elements in an Int32Array (PyTorch's torch.long tensors). */
+export type IntTensor = Tensor<'int32'>;
+/** A tensor of any dtype (shape ops, conversions, printing). */
+export type AnyTensor = Tensor<TensorDType>;
+
+/**
+ * D is the dtype as a type: `Tensor` (the default) is a float tensor, whose `.data` is a FloatArray,
+ * so float-only code needs no narrowing; `Tensor<'int32'>` (IntTensor) is an index tensor over an
+ * Int32Array, and float-only functions do not accept it (docs/architecture.md, "Index tensors are
+ * int32").
+ */
+export class Tensor<D extends TensorDType = FloatDType> {
   readonly shape: readonly number[];
-  readonly dtype: DType;
+  readonly dtype: D;
   /** The gradient accumulated by backward passes; kept on leaves that require it. */
   grad: Tensor | null = null;
   /** The operation that produced this tensor, when it was recorded for autograd. */
   gradFn: GradNode | null = null;
   private _requiresGrad = false;
-  private readonly storage: FloatArray | KernelBuffer;
+  private readonly storage: AnyArray | KernelBuffer;
   /** Where `.grad` of a parameter in kernel memory lives, kept across zeroGrad() (see accumulateGrad). */
   private gradBuffer: KernelBuffer | null = null;
   /** This storage's counter once one exists (cached: a parameter's is read on every step). */
   private versionCounter: VersionCounter | undefined = undefined;
 
-  constructor(storage: FloatArray | KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}) {
+  constructor(storage: ArrayOf<D> | KernelBuffer, shape: Shape, options: { requiresGrad?: boolean } = {}) {
     const length = storage.length;
     if (sizeOf(shape) !== length) {
       throw new Error(`Tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, storage has ${length}`);
@@ -113,19 +126,19 @@ export class Tensor {
     this.storage = storage;
     // Shapes are shared between tensors (views, results of the same shape): a frozen one is kept.
     this.shape = Object.isFrozen(shape) ? (shape as readonly number[]) : Object.freeze([...shape]);
-    this.dtype = 'dtype' in storage && typeof storage.dtype === 'string' ? storage.dtype : dtypeOf(storage as FloatArray);
+    this.dtype = ('dtype' in storage && typeof storage.dtype === 'string' ? storage.dtype : dtypeOfArray(storage as AnyArray)) as D;
     if (options.requiresGrad) this.requiresGrad = true;
   }
 
   /** The elements, row-major. A view: writing to it changes the tensor. */
-  get data(): FloatArray {
+  get data(): ArrayOf<D> {
     const s = this.storage;
-    return ArrayBuffer.isView(s) ? s : s.view();
+    return (ArrayBuffer.isView(s) ? s : s.view()) as ArrayOf<D>;
   }
 
   /** The storage this tensor shares with views of it (reshape keeps storage). */
-  get rawStorage(): FloatArray | KernelBuffer {
-    return this.storage;
+  get rawStorage(): ArrayOf<D> | KernelBuffer {
+    return this.storage as ArrayOf<D> | KernelBuffer;
   }
 
   get size(): number {
@@ -141,8 +154,9 @@ export class Tensor {
   }
 
   set requiresGrad(value: boolean) {
-    if (value && this.gradFn === null && this.dtype !== 'float32' && this.dtype !== 'float64') {
-      throw new Error(`Tensor.requiresGrad: only floating tensors can require gradients, got ${this.dtype}`);
+    // A computed tensor (gradFn set) came from float inputs: only leaves need the check.
+    if (value && this.gradFn === null && !isFloatDType(this.dtype)) {
+      throw new Error(`Tensor.requiresGrad: only tensors of floating point dtype can require gradients, got ${this.dtype} (convert with .float() first)`);
     }
     this._requiresGrad = value;
   }
@@ -204,17 +218,28 @@ export class Tensor {
   }
 
   /** A tensor sharing this one's storage but cut from the graph: gradients stop here. */
-  detach(): Tensor {
-    return new Tensor(this.storage, this.shape);
+  detach(): Tensor<D> {
+    return new Tensor<D>(this.storage as ArrayOf<D> | KernelBuffer, this.shape);
   }
 
   /** A deep copy (new storage), cut from the graph. */
-  clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+  clone(): Tensor<D> {
+    return new Tensor<D>(this.data.slice() as ArrayOf<D>, this.shape);
+  }
+
+  /** True for an index tensor (int32), narrowing its type. */
+  isInteger(): this is Tensor<'int32'> {
+    return this.dtype === 'int32';
+  }
+
+  /** True for a float32 or float64 tensor, narrowing its type. */
+  isFloatingPoint(): this is Tensor<FloatDType> {
+    return this.dtype !== 'int32';
   }
 
   toString(): string {
-    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const values = this.size <= 6 ? `, values=${JSON.stringify(this.toArray())}` : '';
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${values}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   /**
@@ -254,7 +279,7 @@ export class Tensor {
       }
       seed = gradient;
     }
-    runBackward(this, seed, retainGraph);
+    runBackward(this as Tensor, seed, retainGraph); // requiresGrad implies a float dtype
   }
 
   /**
@@ -275,7 +300,8 @@ export class Tensor {
       return;
     }
     // Allocating may grow kernel memory, so the gradient's data is read only afterwards.
-    this.gradBuffer ??= kernelsFor(this.dtype).allocate(this.size, this.dtype);
+    const dtype = this.dtype as FloatDType; // only float tensors require gradients
+    this.gradBuffer ??= kernelsFor(dtype).allocate(this.size, dtype);
     this.gradBuffer.view().set(gradient.data);
     this.grad = new Tensor(this.gradBuffer, this.shape);
     // The buffer is rewritten under any gradient tensor of an earlier pass still held.
@@ -311,7 +337,8 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     visited.add(t);
     if (t.gradFn !== null) checkRunnable(t.gradFn);
     stack.push([t, true]);
-    for (const input of t.gradFn?.inputs ?? []) if (input.requiresGrad && !visited.has(input)) stack.push([input, false]);
+    // An input that requires gradients is a float tensor (index tensors cannot).
+    for (const input of t.gradFn?.inputs ?? []) if (input.requiresGrad && !visited.has(input as Tensor)) stack.push([input as Tensor, false]);
   }
 
   // Phase 2: walk it in reverse, handing each node the sum of the gradients of its output.
@@ -330,9 +357,10 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       }
       try {
         const inputGrads = node.backward(g);
-        node.inputs.forEach((input, i) => {
+        node.inputs.forEach((anyInput, i) => {
           const gi = inputGrads[i];
-          if (!gi || !input.requiresGrad) return;
+          if (!gi || !anyInput.requiresGrad) return;
+          const input = anyInput as Tensor; // requires gradients, so a float tensor
           if (gi.size !== input.size) {
             throw new Error(`autograd: ${node.name} returned a gradient of shape ${formatShape(gi.shape)} for an input of shape ${formatShape(input.shape)}`);
           }
@@ -386,14 +414,14 @@ function addPending(grads: Map<Tensor, Tensor>, input: Tensor, gi: Tensor): void
   } else grads.set(input, gi.shape.length === input.shape.length ? gi : new Tensor(gi.data, input.shape));
 }
 
-const NOTHING_SAVED: readonly Tensor[] = Object.freeze([]);
+const NOTHING_SAVED: readonly AnyTensor[] = Object.freeze([]);
 
 /**
  * Records `output = op(inputs)` on the tape when gradients are on and some input requires them.
  * `saved` lists the tensors (inputs or the output) whose values the node's backward reads: their
  * versions are noted now and checked before the backward runs.
  */
-export function record(output: Tensor, node: GradNode, saved: readonly Tensor[] = NOTHING_SAVED): Tensor {
+export function record<D extends TensorDType>(output: Tensor<D>, node: GradNode, saved: readonly AnyTensor[] = NOTHING_SAVED): Tensor<D> {
   if (gradEnabled && node.inputs.some((t) => t.requiresGrad)) {
     if (saved.length > 0) {
       const versions = new Array<number>(saved.length);

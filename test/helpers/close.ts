@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import type { Tensor } from '../../src/tensor/index.js';
+import type { AnyTensor } from '../../src/tensor/index.js';
 
 /**
  * |a − e| ≤ atol·S + rtol·|e| elementwise with S = max(1, max|e|). On failure the message lists the
  * first mismatches and the largest difference (llm.c style), not just "fail".
  */
-export function assertClose(actual: Tensor, expected: Tensor, atol: number, rtol: number, label: string): void {
+export function assertClose(actual: AnyTensor, expected: AnyTensor, atol: number, rtol: number, label: string): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${label}: shape ${JSON.stringify(actual.shape)} vs expected ${JSON.stringify(expected.shape)}`);
   const a = actual.data, e = expected.data;
   let scale = 1;

@@ -6,7 +6,7 @@
  */
 import { Dropout, Embedding, GRU, LSTM, Linear, Module, ReLU, RNN, Sigmoid, Softmax, Tanh } from '../../nn/index.js';
 import { cat, select } from '../../ops/index.js';
-import type { Tensor } from '../../tensor/index.js';
+import type { AnyTensor, Tensor } from '../../tensor/index.js';
 import type { H5Store } from './hdf5.js';
 import { prepareLayerLoad, recurrentLayerTensors, denseTensors, embeddingTensors, variablesAt, layersWithWeights, type KerasRecurrentClass } from './weights.js';
 
@@ -52,9 +52,15 @@ export class KerasModel extends Module {
     return this.steps.map((s) => s.name);
   }
 
-  /** x: [batch, time, features] floats, or [batch, time] token ids when the first layer is an Embedding. */
-  forward(x: Tensor): Tensor {
-    let h = x;
+  /**
+   * x: [batch, time, features] floats, or [batch, time] token ids when the first layer is an Embedding
+   * (an index tensor, or a float tensor of whole numbers).
+   */
+  forward(x: AnyTensor): Tensor {
+    if (!x.isFloatingPoint() && this.steps[0]?.kind !== 'embedding') {
+      throw new Error(`KerasModel.forward: x is an index tensor (${x.dtype}) but the first layer is not an Embedding; give floats [batch, time, features]`);
+    }
+    let h = x as Tensor; // an index tensor only until the Embedding (the first layer) has read it
     for (const step of this.steps) {
       if (step.kind === 'embedding') h = (step.module as Embedding).forward(h);
       else if (step.kind === 'dense') h = (step.module as Linear).forward(h);

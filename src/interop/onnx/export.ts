@@ -14,7 +14,7 @@
  * Transpose nodes and run with layout 0, which every runtime implements.
  */
 import { Dropout, Embedding, GRU, Linear, LSTM, Module, RNN, Sequential } from '../../nn/index.js';
-import { formatShape, type Tensor } from '../../tensor/index.js';
+import { formatShape, type AnyTensor, type Tensor } from '../../tensor/index.js';
 import { ONNX_FROM_TORCH, reorderBlocks, type RecurrentOp } from './gates.js';
 import { onnx, type OnnxTypes } from './proto.js';
 import { floatTensorProto, int64TensorProto } from './values.js';
@@ -105,8 +105,12 @@ function valueInfo(name: string, elemType: number, shape: readonly Dim[]): OnnxT
   };
 }
 
-/** Writes `model` as ONNX; returns the bytes of the ModelProto. */
-export function exportOnnx(model: Module | readonly Module[], exampleInput: Tensor, options: ExportOnnxOptions = {}): Uint8Array {
+/**
+ * Writes `model` as ONNX; returns the bytes of the ModelProto. Only exampleInput's shape is read: token
+ * ids (a model starting with an Embedding) as an index tensor, as torch.onnx.export takes a long
+ * tensor, or any tensor of that shape.
+ */
+export function exportOnnx(model: Module | readonly Module[], exampleInput: AnyTensor, options: ExportOnnxOptions = {}): Uint8Array {
   const modules = flatten(model);
   if (modules.length === 0) throw new Error('exportOnnx: the model has no modules to export');
   modules.forEach((m, i) => {

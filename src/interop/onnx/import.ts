@@ -3,12 +3,12 @@
  * (operators and attributes known, every edge produced, no cycle, initializers' sizes consistent);
  * run() then only checks the feeds and evaluates the nodes in the order found.
  */
-import { Tensor, formatShape } from '../../tensor/index.js';
+import { Tensor, formatShape, type AnyTensor } from '../../tensor/index.js';
 import { Attributes } from './attributes.js';
 import { GLUE_OPERATORS, type Operator } from './glue-ops.js';
 import { decodeMessage, int, onnx, type OnnxTypes } from './proto.js';
 import { RECURRENT_OPERATORS, forgetPreparedWeights } from './recurrent-ops.js';
-import { ELEMENT_TYPE_OF, dataTypeName, readTensorProto, tensorToValue, type ElementType, type Value } from './values.js';
+import { ELEMENT_TYPE_OF, dataTypeName, readTensorProto, tensorToValue, valueToTensor, type ElementType, type Value } from './values.js';
 
 const OPERATORS: Record<string, Operator> = { ...GLUE_OPERATORS, ...RECURRENT_OPERATORS };
 
@@ -56,9 +56,10 @@ export class OnnxModel {
 
   /**
    * Runs the graph on `feeds` (one Tensor per input name). Integer inputs (token ids) are given as
-   * tensors of integer values. Returns one Tensor per output name; integer outputs come back as float64.
+   * index tensors (int32, as ONNX's int64 inputs are long tensors in PyTorch) or float tensors of whole
+   * numbers. Returns one Tensor per output name; integer and boolean outputs come back as int32.
    */
-  run(feeds: Record<string, Tensor>): Record<string, Tensor> {
+  run(feeds: Readonly<Record<string, AnyTensor>>): Record<string, AnyTensor> {
     if (this.disposed) throw new Error('OnnxModel.run: the model was disposed (import it again to run it)');
     if (typeof feeds !== 'object' || feeds === null) throw new Error('OnnxModel.run: feeds must be an object of Tensors keyed by input name');
     const values = new Map<string, Value>(this.initializers);
@@ -84,7 +85,7 @@ export class OnnxModel {
         values.set(name, v);
       });
     }
-    return Object.fromEntries(this.outputNames.map((name) => [name, toTensor(values.get(name)!)]));
+    return Object.fromEntries(this.outputNames.map((name) => [name, valueToTensor(values.get(name)!, `OnnxModel.run: output '${name}'`)]));
   }
 
   /**
@@ -100,19 +101,17 @@ export class OnnxModel {
   }
 }
 
-function feedValue(t: Tensor, input: GraphInput): Value {
+function feedValue(t: AnyTensor, input: GraphInput): Value {
   const v = tensorToValue(t);
   // A copy: a parameter's data is a view of kernel memory, which a later allocation may detach.
   if (!input.type || input.type === t.dtype) return { ...v, data: v.data.slice() };
   if (input.type === 'float32' || input.type === 'float64') {
     return { type: input.type, shape: v.shape, data: input.type === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data) };
   }
-  const bad = v.data.find((x) => !Number.isInteger(x));
+  const bad = v.data.find((x: number) => !Number.isInteger(x));
   if (bad !== undefined) throw new Error(`OnnxModel.run: input '${input.name}' is ${input.type}: its values must be integers, found ${bad}`);
   return { type: input.type, shape: v.shape, data: Float64Array.from(v.data) };
 }
-
-const toTensor = (v: Value): Tensor => new Tensor(v.type === 'float32' ? v.data : v.data instanceof Float64Array ? v.data : Float64Array.from(v.data), v.shape);
 
 function inputSpec(info: OnnxTypes.IValueInfoProto, name: string): GraphInput {
   const tensorType = info.type?.tensorType;

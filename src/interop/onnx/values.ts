@@ -4,7 +4,7 @@
  * or a dimension can be. TensorProto (ONNX's serialised tensor) converts to and from it here, with
  * every declared size checked against the data before anything is allocated.
  */
-import { Tensor, formatShape } from '../../tensor/index.js';
+import { Tensor, formatShape, toInt32, type AnyTensor } from '../../tensor/index.js';
 import { MAX_ELEMENTS, decodeMessage, int, onnx, type OnnxTypes } from './proto.js';
 
 export type ElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
@@ -64,13 +64,23 @@ export function makeValue(type: ElementType, shape: number[], data?: Float32Arra
   return { type, shape, data: array };
 }
 
-/** A float tensor shares its array; an integer or boolean tensor becomes float64 values. */
-export function valueToTensor(v: Value): Tensor {
+/**
+ * A float tensor shares its array (float64 data widened where a float32 value holds it); an integer
+ * or boolean value becomes an index tensor (int32; values beyond int32 are an error naming `what`).
+ */
+export function valueToTensor(v: Value, what: string): AnyTensor {
+  if (!isFloat(v.type)) {
+    const ints = new Int32Array(v.data.length);
+    for (let i = 0; i < ints.length; i++) ints[i] = toInt32(v.data[i]!, `${what} (${v.type})`);
+    return new Tensor<'int32'>(ints, v.shape);
+  }
   return new Tensor(v.type === 'float32' ? v.data : v.data instanceof Float64Array ? v.data : Float64Array.from(v.data), v.shape);
 }
 
-export function tensorToValue(t: Tensor): Value {
-  return { type: t.dtype, shape: [...t.shape], data: t.data as Float32Array | Float64Array };
+/** A tensor as a Value (shares a float tensor's array; an index tensor's values become float64). */
+export function tensorToValue(t: AnyTensor): Value {
+  if (!t.isFloatingPoint()) return { type: 'int32', shape: [...t.shape], data: Float64Array.from(t.data) };
+  return { type: t.dtype, shape: [...t.shape], data: t.data };
 }
 
 /** Reads a TensorProto already decoded. `what` names it in errors (an initializer, a Constant node...). */
@@ -139,8 +149,9 @@ export function int64TensorProto(name: string, values: readonly number[], shape:
 
 /**
  * One serialised TensorProto (the input_*.pb / output_*.pb files of ONNX's test data sets) as a
- * Tensor: float32 stays float32; every other supported type becomes float64.
+ * Tensor: FLOAT and DOUBLE keep their width; integer and BOOL types give index tensors (int32, an
+ * error for INT64 values beyond int32).
  */
-export function readOnnxTensor(bytes: Uint8Array): Tensor {
-  return valueToTensor(readTensorProto(decodeMessage(onnx.TensorProto, bytes, 'readOnnxTensor', 'TensorProto'), 'readOnnxTensor'));
+export function readOnnxTensor(bytes: Uint8Array): AnyTensor {
+  return valueToTensor(readTensorProto(decodeMessage(onnx.TensorProto, bytes, 'readOnnxTensor', 'TensorProto'), 'readOnnxTensor'), 'readOnnxTensor');
 }

@@ -6,10 +6,12 @@
  *
  * Packing and padding are row selections (indexSelect), so gradients flow through them.
  */
-import { cat, indexSelect, reshape, stack } from '../../ops/index.js';
-import { formatShape, full, knownOptions, Tensor } from '../../tensor/index.js';
+import { cat, indexSelect, reshape, stack, type IndexLike } from '../../ops/index.js';
+import { formatShape, full, knownOptions, tensor, Tensor, type AnyTensor, type CreateOptions, type FloatDType, type IntTensor, type TensorDType } from '../../tensor/index.js';
 
-export class PackedSequence {
+/** D is the data's dtype: float for what layers read and return, int32 for packed token ids (embed
+ * `packed.data` and continue with `withData`, as in PyTorch). */
+export class PackedSequence<D extends TensorDType = FloatDType> {
   /**
    * data: [N, *features], the rows of all steps one after another; batchSizes[t]: the rows of step
    * t (non-increasing, batchSizes[0] = the batch); sortedIndices[j]: the caller's batch row that is
@@ -17,7 +19,7 @@ export class PackedSequence {
    * inverse.
    */
   constructor(
-    readonly data: Tensor,
+    readonly data: Tensor<D>,
     readonly batchSizes: Int32Array,
     readonly sortedIndices: Int32Array | null = null,
     readonly unsortedIndices: Int32Array | null = sortedIndices && invertPermutation(sortedIndices),
@@ -43,7 +45,7 @@ export class PackedSequence {
   }
 
   /** The same batch over other data of the same layout (a layer's output). */
-  withData(data: Tensor): PackedSequence {
+  withData<E extends TensorDType = FloatDType>(data: Tensor<E>): PackedSequence<E> {
     if (data.shape[0] !== this.data.shape[0]) {
       throw new Error(`PackedSequence: new data must have ${this.data.shape[0]} rows like the old, got ${formatShape(data.shape)}`);
     }
@@ -57,7 +59,7 @@ export interface PadSequenceOptions {
 }
 
 /** Stacks sequences [L_i, *] into [maxL, B, *] ([B, maxL, *] with batchFirst), padding the ends. */
-export function padSequence(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
+export function padSequence<D extends TensorDType = FloatDType>(sequences: readonly Tensor<D>[], options: PadSequenceOptions = {}): Tensor<D> {
   const where = 'padSequence';
   knownOptions(where, options, ['batchFirst', 'paddingValue']);
   if (!Array.isArray(sequences) || sequences.length === 0) throw new Error(`${where}: sequences must be a non-empty array of tensors [length, *features]`);
@@ -74,7 +76,7 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
   const maxLength = Math.max(...sequences.map((s) => s.shape[0]!));
   const padded = sequences.map((s) => {
     const missing = maxLength - s.shape[0]!;
-    return missing === 0 ? s : cat([s, full([missing, ...s.shape.slice(1)], paddingValue, { dtype: s.dtype })], 0);
+    return missing === 0 ? s : cat([s, full([missing, ...s.shape.slice(1)], paddingValue, { dtype: s.dtype } as CreateOptions) as AnyTensor as Tensor<D>], 0);
   });
   return stack(padded, options.batchFirst ? 0 : 1);
 }
@@ -87,9 +89,10 @@ export interface PackOptions {
 
 /**
  * Packs a padded batch x [T, B, *] ([B, T, *] with batchFirst) whose sequence b has lengths[b] valid
- * steps. With enforceSorted (the default) the lengths must be non-increasing.
+ * steps (an index tensor as PyTorch's, an array, or a float tensor of whole numbers). With
+ * enforceSorted (the default) the lengths must be non-increasing.
  */
-export function packPaddedSequence(x: Tensor, lengths: Tensor | Int32Array | readonly number[], options: PackOptions = {}): PackedSequence {
+export function packPaddedSequence<D extends TensorDType = FloatDType>(x: Tensor<D>, lengths: IndexLike, options: PackOptions = {}): PackedSequence<D> {
   const where = 'packPaddedSequence';
   knownOptions(where, options, ['batchFirst', 'enforceSorted']);
   const batchFirst = options.batchFirst ?? false;
@@ -140,9 +143,9 @@ export interface PadPackedOptions {
 
 /**
  * The inverse of packPaddedSequence: [padded, lengths], padded [T, B, *] ([B, T, *] with batchFirst)
- * in the caller's batch order, lengths a tensor [B].
+ * in the caller's batch order, lengths an index tensor [B] (int32; PyTorch's is int64).
  */
-export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, Tensor] {
+export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, IntTensor] {
   const where = 'padPackedSequence';
   knownOptions(where, options, ['batchFirst', 'paddingValue', 'totalLength']);
   if (!(sequence instanceof PackedSequence)) throw new Error(`${where}: sequence must be a PackedSequence`);
@@ -165,11 +168,11 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedOp
   }
   const withPadding = cat([data, full([1, ...features], options.paddingValue ?? 0, { dtype: data.dtype })], 0);
   const padded = reshape(indexSelect(withPadding, 0, rows), batchFirst ? [B, T, ...features] : [T, B, ...features]);
-  return [padded, new Tensor(Float32Array.from(lengths), [B])];
+  return [padded, tensor(Int32Array.from(lengths), [B])];
 }
 
 /** padSequence then packPaddedSequence: sequences [L_i, *] in any order (with enforceSorted: false). */
-export function packSequence(sequences: readonly Tensor[], options: { enforceSorted?: boolean } = {}): PackedSequence {
+export function packSequence<D extends TensorDType = FloatDType>(sequences: readonly Tensor<D>[], options: { enforceSorted?: boolean } = {}): PackedSequence<D> {
   knownOptions('packSequence', options, ['enforceSorted']);
   const padded = padSequence(sequences);
   return packPaddedSequence(padded, sequences.map((s) => s.shape[0]!), { enforceSorted: options.enforceSorted ?? true });

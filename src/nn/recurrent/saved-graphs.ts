@@ -157,7 +157,8 @@ function nearestGraphs(inputs: readonly Tensor[]): readonly SavedGraph[] | null 
       found.push(g);
       continue; // what it depends on is protected through it
     }
-    for (const input of t.gradFn?.inputs ?? []) if (input.gradFn !== null && !seen.has(input)) stack.push(input);
+    // An input with a gradFn was computed by a recorded op, so it is a float tensor.
+    for (const input of t.gradFn?.inputs ?? []) if (input.gradFn !== null && !seen.has(input as Tensor)) stack.push(input as Tensor);
   }
   return found;
 }
