@@ -640,7 +640,9 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     assert.equal(drawn.length, 125);
     assert.notEqual(drawn, greedy);
     assert.equal(await sample({ 'sample-seed': '3' }), drawn, 'the same seed, the same text');
-    assert.ok(Array.from(drawn).every((ch) => shown.includes(ch) || /[A-Za-z0-9]/.test(ch)), 'characters of the novel');
+    // Every sampled character is one of the novel's (the 800 shown need not hold all its punctuation).
+    const novel = new Set(await readFile(join(ROOT, 'data', 'text', 'austen-persuasion.txt'), 'utf8'));
+    assert.ok(Array.from(drawn).every((ch) => novel.has(ch)), `characters of the novel: ${JSON.stringify(drawn)}`);
     // A prime the model cannot read: the message names the character.
     await page.fill('#prime', 'Anne €');
     await page.click('#sample');
