@@ -302,7 +302,17 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.ok(Number(await page.getAttribute('#gradient-chart', 'data-step')) > 0, 'the gradients refreshed while training');
     const cellStep = Number(await page.getAttribute('#heatmaps', 'data-step'));
     assert.ok(cellStep > 0, `the cell view refreshed while training: step ${cellStep}`);
-    await page.waitForFunction((seen) => Number(document.getElementById('heatmaps')!.dataset['step']) > seen, cellStep, { timeout: 10_000 });
+    // The pointer held still over a cell: its readout follows the refreshes under it.
+    const pointer = await page.$eval('#heatmaps .panel[data-panel="f"] canvas', (canvas) => {
+      canvas.scrollIntoView({ block: 'center' });
+      const box = canvas.getBoundingClientRect();
+      return { x: box.left + (10.5 * box.width) / 80, y: box.top + (3.5 * box.height) / 16 };
+    });
+    await page.mouse.move(pointer.x, pointer.y);
+    await page.waitForFunction((seen) => {
+      const [readout, heatmaps] = [document.getElementById('hover')!.dataset, document.getElementById('heatmaps')!.dataset];
+      return Number(heatmaps['step']) > seen && readout['step'] === heatmaps['step'] && readout['panel'] === 'f' && readout['unit'] === '3' && readout['t'] === '10';
+    }, cellStep, { timeout: 10_000 });
     const { longTasks, cellRefreshes } = await page.evaluate(() => {
       const w = window as unknown as { longTasks: number[]; cellRefreshes: number };
       return { longTasks: w.longTasks, cellRefreshes: w.cellRefreshes };

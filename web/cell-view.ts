@@ -139,6 +139,6 @@ export class CellView {
     const value = panel.values[unit * view.steps + t]!;
     const where = panel.rows === 1 ? `t=${t}` : `unit ${unit}, t=${t}`;
     this.readout.textContent = `${TITLES[panel.name] ?? panel.name} · ${where}: ${value.toFixed(4)} · input ${view.input[t]!.toFixed(4)}`;
-    Object.assign(this.readout.dataset, { panel: panel.name, unit: String(unit), t: String(t), value: String(value) });
+    Object.assign(this.readout.dataset, { panel: panel.name, unit: String(unit), t: String(t), value: String(value), step: String(view.step) });
   }
 }
