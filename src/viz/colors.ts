@@ -57,7 +57,7 @@ export function rgbAt(map: ColorMap, t: number): RGB {
   const f = u - i;
   const a = anchors[i]!;
   const b = anchors[i + 1]!;
-  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as RGB;
+  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
 }
 
 /** Colour of t in [0, 1] (clamped) on the named map. */
