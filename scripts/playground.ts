@@ -10,9 +10,10 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { FETCHED_DATA } from '../web/fetched-data.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_OUT = join(ROOT, 'build', 'playground');
@@ -35,6 +36,11 @@ export async function buildPlayground(outDir = DEFAULT_OUT): Promise<string> {
     logLevel: 'warning',
   });
   await copyFile(join(ROOT, 'web', 'index.html'), join(out, 'index.html'));
+  // Data the worker fetches only when a run needs it, at its path under data/.
+  for (const path of FETCHED_DATA) {
+    await mkdir(dirname(join(out, path)), { recursive: true });
+    await copyFile(join(ROOT, 'data', path), join(out, path));
+  }
   return out;
 }
 
@@ -44,6 +50,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json',
   '.png': 'image/png',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 export interface ServeOptions {

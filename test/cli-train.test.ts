@@ -176,6 +176,18 @@ test('music on the shipped MIDI: generated .mid files re-read with the MIDI libr
   checkXml(readFileSync(join(TMP, 'piece.svg'), 'utf8'), 'piece.svg');
 });
 
+test('music --windows pieces: eval scores the validation part as training did, piece by piece', async () => {
+  const dir = join(TMP, 'music-pieces');
+  const trained = ok(await cli('train', 'music', '--windows', 'pieces', '--hidden', '16', '--seq-len', '32', '--batch', '4', '--steps', '6', '--val-every', '3', '--val-split', '0.3', '--json', '--out', dir), 'train');
+  const validations = trained.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e.event === 'validation');
+  assert.equal(validations.length, 2);
+  const evaluation = lastJson(ok(await cli('eval', 'music', '--model', dir, '--split', 'validation', '--json'), 'eval').stdout);
+  const atStep = validations.find((v) => v.step === evaluation.step);
+  assert.ok(atStep, `a validation at the evaluated checkpoint's step ${evaluation.step}`);
+  assert.ok(Math.abs((evaluation.nll as number) - (atStep.nll as number)) < 1e-9, `eval ${evaluation.nll} vs training ${atStep.nll}`);
+  assert.equal(evaluation.nll_repeat, atStep.nll_repeat);
+});
+
 test('denoise on sine mixtures: SNR before, after and of the best moving average', async () => {
   const dir = join(TMP, 'denoise');
   ok(await cli('train', 'denoise', '--steps', '40', '--val-every', '20', '--seq-len', '48', '--batch', '16', '--out', dir), 'train');

@@ -110,3 +110,41 @@ test('Sequential passes a recurrent layer\'s output on; creation functions take 
   assert.deepEqual(rand(1, 4).shape, [1, 4]);
   assert.throws(() => randn(2, '3' as never), /randn: expected a shape as an array \(\[2, 3\]\) or as numbers \(2, 3\), got \(2, 3\)/);
 });
+
+test('options of nn.utils.rnn, stepper(), loadStateDict and clipGradNorm are checked as constructors\' are; option-less modules refuse one', () => {
+  const x = randn([3, 2, 1]);
+  const cases: [() => unknown, RegExp][] = [
+    [() => nn.utils.rnn.packPaddedSequence(x, [3, 2], { batch_first: true } as object), /packPaddedSequence: unknown option 'batch_first'; did you mean 'batchFirst'\?/],
+    [() => nn.utils.rnn.padPackedSequence(nn.utils.rnn.packPaddedSequence(x, [3, 2]), { total_length: 4 } as object), /padPackedSequence: unknown option 'total_length'; did you mean 'totalLength'\?/],
+    [() => nn.utils.rnn.padSequence([randn([2, 1])], { padding_value: 1 } as object), /padSequence: unknown option 'padding_value'; did you mean 'paddingValue'\?/],
+    [() => nn.utils.rnn.packSequence([randn([2, 1])], { enforce_sorted: false } as object), /packSequence: unknown option 'enforce_sorted'; did you mean 'enforceSorted'\?/],
+    [() => new nn.LSTM({ inputSize: 1, hiddenSize: 2 }).stepper({ bach: 4 } as object), /LSTM\.stepper: unknown option 'bach'; did you mean 'batch'\?/],
+    [() => new nn.Linear(1, 1).loadStateDict(new nn.Linear(1, 1).stateDict(), { stric: false } as object), /Linear\.loadStateDict: unknown option 'stric'; did you mean 'strict'\?/],
+    [() => new nn.ReLU({ inplace: true } as never), /ReLU takes no options, got \{ inplace \}/],
+    [() => new nn.Tanh({ inplace: true } as never), /Tanh takes no options, got \{ inplace \}/],
+    [() => new nn.Sigmoid(true as never), /Sigmoid takes no options, got true/],
+    [() => nn.init.uniform_(zeros(2), 0, 1, { seed: 1 } as never), /init\.uniform_: generator must be a Generator \(new Generator\(seed\)\), got an object \{ seed \}/],
+    [() => nn.init.normal_(zeros(2), 0, 1, 7 as never), /init\.normal_: generator must be a Generator \(new Generator\(seed\)\), got 7/],
+    [() => optim.clipGradNorm([tensor([1], undefined, { requiresGrad: true })], 1, 2, { error_if_nonfinite: true } as object), /clipGradNorm: unknown option 'error_if_nonfinite'; did you mean 'errorIfNonfinite'\?/],
+    [() => optim.clipGradNorm([tensor([1], undefined, { requiresGrad: true })], 1, { errorIfNonfinite: true } as never), /clipGradNorm: normType must be a positive number or Infinity, got an object \(options come fourth/],
+  ];
+  for (const [make, message] of cases) assert.throws(make, message);
+  // Before these checks, { batch_first: true } was ignored and the batch read as [seq, batch]: a silent wrong answer.
+  const batchFirst = nn.utils.rnn.packPaddedSequence(randn([2, 3, 1], { generator: new Generator(4) }), [3, 2], { batchFirst: true });
+  assert.deepEqual([...batchFirst.batchSizes], [2, 2, 1]);
+  assert.deepEqual(Object.keys(new nn.ReLU({}).stateDict()), [], 'an empty options object is fine');
+});
+
+test('nn.functional.embedding takes PyTorch\'s argument order, shapes and paddingIdx (gradient masked)', () => {
+  const weight = tensor(new Float64Array([1, 2, 3, 4, 5, 6]), [3, 2], { requiresGrad: true });
+  const ids = tensor([[2, 0], [1, 2]]);
+  const out = nn.functional.embedding(ids, weight, { paddingIdx: -1 });
+  assert.deepEqual(out.shape, [2, 2, 2]);
+  assert.deepEqual([...out.data], [5, 6, 1, 2, 3, 4, 5, 6], 'the padding row is looked up as it is');
+  out.sum().backward();
+  assert.deepEqual([...weight.grad!.data], [1, 1, 1, 1, 0, 0], 'row 2 (paddingIdx -1) gets no gradient');
+  assert.deepEqual(nn.functional.embedding([0, 1, 1], weight).shape, [3, 2]);
+  assert.throws(() => nn.functional.embedding(weight, ids as never), /embedding: weight must be a Tensor \[num, dim\]|embedding: index/);
+  assert.throws(() => nn.functional.embedding(ids, weight, { paddingIdx: 3 }), /embedding: paddingIdx must be an integer in \[-3, 3\), got 3/);
+  assert.throws(() => nn.functional.embedding(ids, weight, { padding_idx: 0 } as object), /embedding: unknown option 'padding_idx'; did you mean 'paddingIdx'\?/);
+});

@@ -6,8 +6,9 @@
 // prediction, the gate heatmaps and the gradient plot (checked through the DOM and canvas pixels),
 // reads a drawn input, keeps its main thread free of long tasks, surfaces errors, and says when it
 // runs single-threaded; trains text, ranks units for a selected span and samples; trains music,
-// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem; and
-// loads a run folder trained by the CLI with the CLI's forecast. Screenshots go to test-results/;
+// plays it and downloads its .mid; trains an RNN and an LSTM side by side on the adding problem;
+// colours a relu RNN's text on its own scale; and loads series, text and music run folders trained
+// by the CLI with the CLI's forecast and interval, samples, .mid and validation figures. Screenshots go to test-results/;
 // RECURRENT_UPDATE_DOCS=1 also writes docs/playground*.png.
 //
 // Needs Chromium: .ci/run installs it. Elsewhere the browser test is skipped with the reason, unless
@@ -28,6 +29,8 @@ import { runCli } from './helpers/cli.js';
 import { cellView, gradientNorms } from '../web/inspect.js';
 import { formatTick, heatmapColor, type ColorMap } from '../src/viz/index.js';
 import { findPlaces, rankUnits } from '../web/text-units.js';
+import { shade, unitScale } from '../web/text-view.js';
+import { colorAt } from '../src/viz/index.js';
 import { buildPlayground, servePlayground, serverUrl } from '../scripts/playground.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -252,6 +255,8 @@ const RED: [number, number, number] = [0xd6, 0x27, 0x28];
 const BLUE: [number, number, number] = [0x1f, 0x77, 0xb4];
 const PURPLE: [number, number, number] = [0x94, 0x67, 0xbd];
 const GREEN: [number, number, number] = [0x2c, 0xa0, 0x2c];
+/** The forecast's interval band (web/charts.ts INTERVAL_COLOR). */
+const INTERVAL: [number, number, number] = [0xcd, 0xe8, 0xcd];
 /** Validation MSE on the z-scale that the sine must reach (the last-value forecast scores about 0.03). */
 const TARGET_LOSS = 2e-3;
 
@@ -715,16 +720,7 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     // Select a word with the mouse (a drag across its characters).
     const from = shown.search(/ [a-z]{5,8} /) + 1;
     const to = shown.indexOf(' ', from);
-    const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
-      await page.$eval(`#text-view span[data-i="${i}"]`, (e) => e.scrollIntoView({ block: 'center' }));
-      return (await page.$(`#text-view span[data-i="${i}"]`))!.boundingBox() as Promise<{ x: number; y: number; width: number; height: number }>;
-    };
-    const start = await box(from);
-    const end = await box(to - 1);
-    await page.mouse.move(start.x + 1, start.y + start.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(end.x + end.width - 1, end.y + end.height / 2, { steps: 5 });
-    await page.mouse.up();
+    await selectText(page, from, to);
     await page.waitForFunction(() => document.querySelectorAll('#unit-ranking li').length > 0);
     assert.deepEqual(await page.$eval('#text-view', (e) => [(e as HTMLElement).dataset['from'], (e as HTMLElement).dataset['to']]), [String(from), String(to)], `the selection "${shown.slice(from, to)}"`);
     const selectedText = await page.$$eval('#text-view span.selected', (spans) => spans.map((s) => s.textContent).join(''));
@@ -768,13 +764,7 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-text.png'), join(ROOT, 'docs', 'playground-text.png'));
 
     // Sampling: greedy (temperature 0) is the same as top-k 1 at any temperature; a seed repeats a draw.
-    const sample = async (settings: Record<string, string>): Promise<string> => {
-      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
-      await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
-      await page.click('#sample');
-      await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
-      return (await page.textContent('#sample-output'))!;
-    };
+    const sample = (settings: Record<string, string>): Promise<string> => sampleText(page, settings);
     const greedy = await sample({ prime: 'Anne ', 'sample-length': '120', temperature: '0', 'top-k': '0', 'sample-seed': '1' });
     assert.ok(greedy.startsWith('Anne ') && greedy.length === 125, `prime and 120 characters: ${JSON.stringify(greedy)}`);
     assert.equal(await sample({ temperature: '1', 'top-k': '1', 'sample-seed': '7' }), greedy, 'top-k 1 is greedy');
@@ -924,10 +914,12 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     await writeFile(csv, 'time,value\n' + Array.from(seen.values.subarray(0, end), (v, t) => `${t},${v}`).join('\n') + '\n');
     const predicted = await runCli(['predict', 'series', '--model', run, '--data', csv, '--horizon', '50', '--json']);
     assert.equal(predicted.code, 0, predicted.stderr);
-    const cliForecast = (JSON.parse(predicted.stdout) as { forecast: number[] }).forecast;
+    const cli = JSON.parse(predicted.stdout) as { forecast: number[]; lower: number[]; upper: number[]; coverage: number };
+    const cliForecast = cli.forecast;
     assert.equal(cliForecast.length, 50);
+    assert.equal(cli.coverage, 0.8);
 
-    // The page's first model (an LSTM, also at step 0, with a forecast of its own) is shown until the run's arrives.
+    // The page's first model (an LSTM, also at step 0, with a forecast and band of its own) is shown until the run's arrives.
     const before = await generation(page);
     await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
     await newModelShown(page, before, ['prediction-chart', 'heatmaps']);
@@ -939,6 +931,29 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     const worst = Math.max(...pageForecast.map((v, k) => Math.abs(v - cliForecast[k]!)));
     console.log(`playground: a CLI run's 50-step forecast in the page differs from recurrent predict's by at most ${worst.toExponential(2)}`);
     assert.ok(worst < 1e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
+    // Its interval: the band the chart draws (read back from the chart's data) is recurrent predict's 80% interval.
+    const band = JSON.parse((await page.getAttribute('#prediction-chart', 'data-band'))!) as { lower: number[]; upper: number[] };
+    assert.equal(band.lower.length, 50);
+    assert.equal(band.upper.length, 50);
+    const worstBound = Math.max(...band.lower.map((v, k) => Math.abs(v - cli.lower[k]!)), ...band.upper.map((v, k) => Math.abs(v - cli.upper[k]!)));
+    console.log(`playground: its 80% interval differs from recurrent predict's by at most ${worstBound.toExponential(2)}; width ${(band.upper[0]! - band.lower[0]!).toPrecision(3)} at step 1, ${(band.upper[49]! - band.lower[49]!).toPrecision(3)} at step 50`);
+    // A bound is the forecast plus a quantile of earlier forecasts' errors: two terms that each carry
+    // the kernels' last-bit differences between Chromium and Node (the 1e-6 above), so twice that.
+    assert.ok(worstBound < 2e-6, `the page's interval against the CLI's: largest difference ${worstBound}`);
+    assert.ok(pageForecast.every((v, k) => band.lower[k]! <= v && v <= band.upper[k]!), 'lower <= forecast <= upper at every step');
+    assert.ok(band.upper.some((v, k) => v > band.lower[k]!), 'an interval of some width');
+    assert.equal(await page.textContent('#interval-key'), '80% interval');
+    const bandPixels = await colourCounts(page, 'prediction-chart', { band: INTERVAL, forecast: GREEN });
+    assert.ok(bandPixels.band! > 200, `the interval drawn as a band: ${bandPixels.band} pixels`);
+    assert.ok(bandPixels.forecast! > 100, `the forecast drawn over its band: ${bandPixels.forecast} pixels`);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-series.png'), fullPage: true });
+    await page.locator('section', { has: page.locator('#prediction-chart') }).screenshot({ path: join(ROOT, 'test-results', 'playground-forecast.png') });
+    if (process.env['RECURRENT_UPDATE_DOCS'] === '1') await copyFile(join(ROOT, 'test-results', 'playground-forecast.png'), join(ROOT, 'docs', 'playground-forecast.png'));
+    // A step of training: once it has settled, the forecast and its band are the new model's.
+    await page.click('#step');
+    await page.waitForFunction(() => document.getElementById('val-loss')!.dataset['step'] === '1');
+    assert.equal(await page.getAttribute('#prediction-chart', 'data-forecast-step'), '1');
+    assert.notDeepEqual(JSON.parse((await page.getAttribute('#prediction-chart', 'data-band'))!), band, 'the band follows the model');
 
     // A config.json alone, and a run of data the page does not have: messages that say what to do.
     await page.setInputFiles('#load', [join(run, 'config.json')]);
@@ -951,5 +966,187 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
       { name: 'best.safetensors', mimeType: 'application/octet-stream', buffer: await readFile(join(run, 'best.safetensors')) },
     ]);
     await page.waitForFunction(() => /sales\.csv; the page holds only the series sine, AirPassengers/.test(document.getElementById('error')!.textContent ?? ''));
+  });
+});
+
+test('the text view colour scale: symmetric around 0 up to the unit\'s largest |value|, or [0, max] for a unit never below zero', () => {
+  assert.deepEqual(unitScale([0.1, -0.4, 0.25], 0, 3), { low: -0.4, high: 0.4 });
+  assert.deepEqual(unitScale([0, 3.5, 1.2, 9, 9, -1], 0, 5), { low: 0, high: 9 }, 'a relu unit: only its own values count');
+  // The ends are the map's ends; 0 is white whatever the scale.
+  assert.equal(shade({ low: 0, high: 3.5 }, 3.5), colorAt('diverging', 1));
+  assert.equal(shade({ low: -0.4, high: 0.4 }, -0.4), colorAt('diverging', 0));
+  assert.equal(shade({ low: 0, high: 3.5 }, 0), colorAt('diverging', 0.5));
+  assert.equal(shade({ low: -2, high: 2 }, 0), colorAt('diverging', 0.5));
+  // A dead unit (all zero) is white, not a division by zero.
+  assert.equal(shade(unitScale([0, 0], 0, 2), 0), colorAt('diverging', 0.5));
+});
+
+/** Fills in the sampling controls (ids to values), samples, and returns the text the page shows. */
+async function sampleText(page: Page, settings: Record<string, string>): Promise<string> {
+  for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
+  await page.evaluate(() => (document.getElementById('sample-output')!.textContent = ''));
+  await page.click('#sample');
+  await page.waitForFunction(() => document.getElementById('sample-output')!.textContent !== '');
+  return (await page.textContent('#sample-output'))!;
+}
+
+/** Drags the mouse across characters [from, to) of the shown text, as a reader selects a word. */
+async function selectText(page: Page, from: number, to: number): Promise<void> {
+  const box = async (i: number): Promise<{ x: number; y: number; width: number; height: number }> => {
+    await page.$eval(`#text-view span[data-i="${i}"]`, (e) => e.scrollIntoView({ block: 'center' }));
+    return (await page.$(`#text-view span[data-i="${i}"]`))!.boundingBox() as Promise<{ x: number; y: number; width: number; height: number }>;
+  };
+  const start = await box(from);
+  const end = await box(to - 1);
+  await page.mouse.move(start.x + 1, start.y + start.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(end.x + end.width - 1, end.y + end.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+test('the playground in Chromium: a relu RNN\'s text colours use its own scale, whose ends are shown', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-scale-', [], async (page) => {
+    await page.selectOption('#dataset', 'persuasion');
+    await page.selectOption('#cell', 'rnn-relu');
+    await page.fill('#hidden', '16');
+    await page.fill('#seq-len', '50');
+    const before = await generation(page);
+    await page.click('#reset');
+    await newModelShown(page, before, ['text-view']);
+    for (let step = 1; step <= 5; step++) {
+      await page.click('#step');
+      await page.waitForFunction((step) => document.getElementById('text-view')!.dataset['step'] === String(step), step);
+    }
+    let checked = 0;
+    for (const unit of [0, 3, 7, 12, 15]) {
+      await page.fill('#text-unit', String(unit));
+      await page.dispatchEvent('#text-unit', 'change');
+      const shown = await page.$eval('#text-view', (e) => {
+        const spans = Array.from(e.querySelectorAll('span'));
+        const scale = document.getElementById('text-scale')!;
+        return {
+          unit: (e as HTMLElement).dataset['unit'],
+          values: spans.map((s) => Number((s as HTMLElement).dataset['value'])),
+          backgrounds: spans.map((s) => (s as HTMLElement).style.background),
+          low: Number(scale.dataset['low']), high: Number(scale.dataset['high']),
+          lowEnd: scale.querySelector<HTMLElement>('.end.low')!.style.background, highEnd: scale.querySelector<HTMLElement>('.end.high')!.style.background,
+          text: scale.textContent,
+        };
+      });
+      assert.equal(shown.unit, String(unit));
+      const max = Math.max(...shown.values);
+      assert.ok(Math.min(...shown.values) >= 0, `unit ${unit}: relu, never below zero`);
+      assert.equal(shown.low, 0, 'a non-negative unit: the scale starts at 0');
+      assert.equal(shown.high, max, 'and ends at its largest value');
+      assert.equal(shown.text, `colour scale 0.00  ${max.toPrecision(3)}`, 'the ends are shown, each beside its colour');
+      if (max === 0) continue;
+      checked++;
+      // The largest value has the scale's end colour, the map's deepest red; a zero is white, the low end's.
+      assert.equal(shown.backgrounds[shown.values.indexOf(max)], shown.highEnd, `unit ${unit}: the colour of its largest value ${max}`);
+      const zero = shown.values.indexOf(0);
+      if (zero >= 0) assert.equal(shown.backgrounds[zero], shown.lowEnd);
+      if (max > 1) assert.ok(shown.values.some((v) => v > 1), 'beyond tanh\'s range, still on the scale');
+    }
+    assert.ok(checked >= 3, `${checked} units with some activity`);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#text-scale .end.high')!).backgroundColor), 'rgb(178, 24, 43)', 'the map\'s red end');
+    await page.$eval('#text-view', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-text-relu.png'), fullPage: true });
+  });
+});
+
+test('the playground in Chromium: text and music runs trained by the CLI load; the page samples and generates as recurrent generate does', IN_CHROMIUM, async () => {
+  await inBuiltPage('recurrent-playground-cli-runs-', [], async (page, out) => {
+    const text = join(out, 'text');
+    const music = join(out, 'music');
+    // Tiny runs with the CLI's own recipes on its default data: text on both shipped novels (the page
+    // bundles one and fetches the other), with a 32-wide embedding; music on the whole pianobooster folder.
+    const [trainedText, trainedMusic] = await Promise.all([
+      runCli(['train', 'text', '--hidden', '24', '--seq-len', '32', '--batch', '8', '--steps', '30', '--out', text]),
+      runCli(['train', 'music', '--hidden', '24', '--seq-len', '32', '--batch', '8', '--steps', '30', '--out', music]),
+    ]);
+    assert.equal(trainedText.code, 0, trainedText.stderr);
+    assert.equal(trainedMusic.code, 0, trainedMusic.stderr);
+    const cliMidi = join(out, 'cli.mid');
+    const [greedy, drawn, textEval, generated, musicEval] = await Promise.all([
+      runCli(['generate', 'text', '--model', text, '--prime', 'Anne ', '--length', '80', '--temperature', '0', '--seed', '1']),
+      runCli(['generate', 'text', '--model', text, '--prime', 'Anne ', '--length', '80', '--temperature', '0.9', '--top-k', '5', '--seed', '3']),
+      runCli(['eval', 'text', '--model', text, '--split', 'validation', '--json']),
+      runCli(['generate', 'music', '--model', music, '--length', '48', '--temperature', '1', '--top-k', '0', '--seed', '5', '--out', cliMidi]),
+      runCli(['eval', 'music', '--model', music, '--split', 'validation', '--json']),
+    ]);
+    for (const run of [greedy, drawn, textEval, generated, musicEval]) assert.equal(run.code, 0, run.stderr);
+    const lastJson = (stdout: string): { loss: number } => JSON.parse(stdout.trim().split('\n').pop()!) as { loss: number };
+
+    // Text: the run's settings in the controls, its validation loss, and its samples, as the CLI's.
+    const series = await generation(page);
+    await page.setInputFiles('#load', [join(text, 'config.json'), join(text, 'best.safetensors')]);
+    const textModel = await newModelShown(page, series, ['text-view']);
+    assert.deepEqual([await page.evaluate(() => document.body.dataset['kind']), await page.getAttribute('#text-view', 'data-step')], ['text', '0']);
+    assert.equal(await page.inputValue('#dataset'), 'persuasion');
+    assert.equal(await page.inputValue('#hidden'), '24');
+    const textLoss = Number(await page.getAttribute('#val-loss', 'data-value'));
+    const cliTextLoss = lastJson(textEval.stdout).loss;
+    console.log(`playground: a CLI text run's validation loss ${textLoss} in the page, ${cliTextLoss} by recurrent eval`);
+    assert.ok(Math.abs(textLoss - cliTextLoss) < 1e-6, `validation loss: page ${textLoss}, CLI ${cliTextLoss}`);
+    const sample = (settings: Record<string, string>): Promise<string> => sampleText(page, settings);
+    assert.equal(await sample({ prime: 'Anne ', 'sample-length': '80', temperature: '0', 'top-k': '0', 'sample-seed': '1' }), greedy.stdout.replace(/\n$/, ''), 'greedy, as recurrent generate text --temperature 0');
+    assert.equal(await sample({ temperature: '0.9', 'top-k': '5', 'sample-seed': '3' }), drawn.stdout.replace(/\n$/, ''), 'a seeded draw, as recurrent generate text --seed 3');
+    // The coloured text and the unit ranking work on the loaded model.
+    assert.equal(await page.$$eval('#text-view span', (spans) => spans.length), 800);
+    const shown = await page.$$eval('#text-view span', (spans) => spans.map((s) => s.textContent).join(''));
+    const from = shown.search(/ [a-z]{5,8} /) + 1;
+    await selectText(page, from, shown.indexOf(' ', from));
+    await page.waitForFunction(() => document.querySelectorAll('#unit-ranking li').length > 0);
+    const units = await page.$$eval('#unit-ranking li', (items) => items.map((li) => Number((li as HTMLElement).dataset['unit'] ?? -1)));
+    assert.ok(units.every((unit) => unit >= -1 && unit < 24), `ranked units of the 24: ${units}`);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-text.png'), fullPage: true });
+
+    // Music: its continuation is the CLI's .mid, byte for byte, and its validation NLL the CLI's.
+    await page.setInputFiles('#load', [join(music, 'config.json'), join(music, 'best.safetensors')]);
+    // The page generates at once for a new music model (with its own controls); then with the CLI's settings.
+    await newModelShown(page, textModel, ['piano-roll']);
+    assert.equal(await page.evaluate(() => document.body.dataset['kind']), 'music');
+    const musicLoss = Number(await page.getAttribute('#val-loss', 'data-value'));
+    const cliMusicLoss = lastJson(musicEval.stdout).loss;
+    console.log(`playground: a CLI music run's validation NLL ${musicLoss} in the page, ${cliMusicLoss} by recurrent eval`);
+    assert.ok(Math.abs(musicLoss - cliMusicLoss) < 1e-6, `validation NLL: page ${musicLoss}, CLI ${cliMusicLoss}`);
+    for (const [id, value] of Object.entries({ 'music-length': '48', 'music-temperature': '1', 'music-top-k': '0', 'music-seed': '5' })) await page.fill(`#${id}`, value);
+    await page.evaluate(() => delete document.getElementById('piano-roll')!.dataset['notes']);
+    await page.click('#generate');
+    await page.waitForFunction(() => document.getElementById('piano-roll')!.dataset['notes'] !== undefined);
+    const download = page.waitForEvent('download');
+    await page.click('#midi-download');
+    const pageMidi = join(out, 'page.mid');
+    await (await download).saveAs(pageMidi);
+    assert.deepEqual(await readFile(pageMidi), await readFile(cliMidi), 'the page\'s .mid is recurrent generate music\'s');
+    await page.screenshot({ path: join(ROOT, 'test-results', 'playground-cli-music.png'), fullPage: true });
+
+    // Runs the page cannot take: a message naming the file, and the music model stays.
+    const parameters = await page.textContent('#parameters');
+    const textConfig = await readFile(join(text, 'config.json'), 'utf8');
+    const refused = async (config: string, expected: RegExp): Promise<void> => {
+      await page.evaluate(() => (document.getElementById('error')!.hidden = true));
+      await page.setInputFiles('#load', [
+        { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(config) },
+        { name: 'best.safetensors', mimeType: 'application/octet-stream', buffer: await readFile(join(text, 'best.safetensors')) },
+      ]);
+      await page.waitForSelector('#error:not([hidden])');
+      assert.match((await page.textContent('#error'))!, expected);
+      assert.equal(await page.evaluate(() => document.body.dataset['kind']), 'music', 'the page keeps its model');
+      assert.equal(await page.textContent('#parameters'), parameters);
+      await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#dataset')!.value === 'pianobooster', undefined, { timeout: 5000 });
+    };
+    const edited = (edit: (config: Record<string, Record<string, unknown>>) => void): string => {
+      const config = JSON.parse(textConfig) as Record<string, Record<string, unknown>>;
+      edit(config);
+      return JSON.stringify(config);
+    };
+    await refused(edited((c) => ((c as Record<string, unknown>)['task'] = 'denoise')), /^config\.json is a denoise run; the page loads series, text and music runs trained by the CLI$/);
+    await refused(textConfig.slice(0, 200), /^config\.json is not JSON \(/);
+    await refused(edited((c) => (c['model']!['hiddenSize'] = 'many')), /^config\.json: model\.hiddenSize must be a number, received "many"$/);
+    await refused(edited((c) => delete c['summary']!['vocabulary']), /^config\.json: summary\.vocabulary is missing/);
+    await refused(edited((c) => (c['data'] = { ...c['data'], path: '/home/someone/books', shipped: false, files: ['/home/someone/books/a.txt'] })), /^config\.json was trained on \/home\/someone\/books; the page holds only the shipped texts text\/austen-persuasion\.txt, text\/austen-sense\.txt$/);
+    // A config that parses but whose model the checkpoint does not fit: refused after building, the old model kept.
+    await refused(edited((c) => (c['model']!['hiddenSize'] = 25)), /^config\.json with best\.safetensors: .*25/);
   });
 });

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readMidiFile, shippedDataPath } from '../src/data/files.js';
 import { parseMidi, writeMidi } from '../src/data/index.js';
-import { createMusicTask, evaluateMusic, generateMusic, train, type MusicOptions, type Piece } from '../src/tasks/index.js';
+import { createMusicTask, encodeMusic, evaluateMusic, generateMusic, train, type MusicOptions, type Piece } from '../src/tasks/index.js';
+import { monoBaselineNll } from '../src/tasks/music-baselines.js';
+import { crossEntropy } from '../src/nn/index.js';
+import { noGrad } from '../src/tensor/index.js';
 
 const PIECES: Piece[] = ['BoosterMusic-04-FrereJacques.mid', 'BoosterMusic-05-ScarboroughFair.mid', 'BoosterMusic-07-AmazingGrace.mid'].map(
   (name) => readMidiFile(shippedDataPath('music/pianobooster', name)),
@@ -154,4 +157,69 @@ test('windows inside one piece each, batched with their lengths: both encodings 
     assert.ok(after.loss < (after.metrics.nll_unigram as number), `${encoding}: model ${after.loss} vs unigram ${after.metrics.nll_unigram}`);
   }
   assert.throws(() => createMusicTask({ ...options('mono'), windows: 'bars' as never }, PIECES), /windows/);
+});
+
+test('--windows pieces: a held-out part is scored piece by piece, never across a boundary', async () => {
+  // Pieces of 272, 252 and 480 steps, each followed by a 16-step bar of rest (1052 steps). valSplit 0.5
+  // puts validation at [526, 1052): the last 14 steps of the second piece [526, 540), the rest
+  // [540, 556), the whole third piece [556, 1036) and the rest after it.
+  const base = { ...options('mono'), training: { ...options('mono').training, valSplit: 0.5 } };
+  const pieces = createMusicTask({ ...base, windows: 'pieces' }, PIECES);
+  const stream = createMusicTask({ ...base, windows: 'stream' }, PIECES);
+  assert.equal(pieces.summary.splitIndex, 526);
+  await train(pieces, { steps: 15, clip: 5 });
+  stream.model.loadStateDict(pieces.model.stateDict());
+
+  // By hand, through the library: both validation stretches as one packed batch (lengths 13 and 479
+  // predicted steps), each from a zero state; the NLL summed over real steps and divided by their count.
+  const { ids } = encodeMusic(pieces.summary, PIECES);
+  const spans = [[526, 540], [556, 1036]] as const;
+  const lengths = spans.map(([a, b]) => b - a - 1);
+  const steps = Math.max(...lengths), batch = spans.length, classes = pieces.summary.classes;
+  const data = new Int32Array(steps * batch);
+  const targets: number[] = [], rows: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    spans.forEach(([a], b) => {
+      if (t >= lengths[b]!) return;
+      data[t * batch + b] = ids![a + t]!;
+      targets.push(ids![a + t + 1]!);
+      rows.push(t * batch + b);
+    });
+  }
+  pieces.model.eval();
+  const byHand = noGrad(() => {
+    const { output } = pieces.model.forward({ data, steps, batch, lengths });
+    const logits = output.reshape([steps * batch, classes]).indexSelect(0, Int32Array.from(rows));
+    return crossEntropy(logits, targets, { reduction: 'sum' }).item() / targets.length;
+  });
+  const scored = pieces.evaluate();
+  assert.ok(Math.abs(scored.loss - byHand) < 1e-5 * byHand, `pieces ${scored.loss} vs by hand ${byHand}`);
+  // The baselines on the same predictions: each stretch on its own, weighted by its predicted steps.
+  const stats = pieces.summary.baselines as Extract<NonNullable<typeof pieces.summary.baselines>, { encoding: 'mono' }>;
+  const repeat = spans.reduce((sum, [a, b]) => sum + monoBaselineNll(stats, ids!.subarray(a, b)).repeat * (b - a - 1), 0) / targets.length;
+  assert.ok(Math.abs((scored.metrics.nll_repeat as number) - repeat) < 1e-12, `repeat ${scored.metrics.nll_repeat} vs ${repeat}`);
+
+  // The stream mode scores the whole part as one sequence, rests and boundaries included: a different figure.
+  const streamed = stream.evaluate();
+  assert.ok(Math.abs(streamed.loss - scored.loss) > 1e-3, `stream ${streamed.loss} vs pieces ${scored.loss}`);
+
+  // The PyTorch package (export --pytorch) scores the same stretches.
+  assert.deepEqual(JSON.parse(pieces.exportData().meta.evalSpans as string), spans);
+  assert.deepEqual(JSON.parse(stream.exportData().meta.evalSpans as string), [[526, 1052]]);
+
+  // eval --data on a pieces run scores every piece whole, each on its own.
+  const whole = evaluateMusic(pieces.model, pieces.summary, PIECES.slice(1, 3), 32, 'pieces');
+  const second = evaluateMusic(pieces.model, pieces.summary, PIECES.slice(1, 2), 32, 'pieces');
+  const third = evaluateMusic(pieces.model, pieces.summary, PIECES.slice(2, 3), 32, 'pieces');
+  const expected = (second.loss * 251 + third.loss * 479) / (251 + 479);
+  assert.ok(Math.abs(whole.loss - expected) < 1e-6 * expected, `two pieces ${whole.loss} vs their weighted mean ${expected}`);
+  assert.notEqual(evaluateMusic(pieces.model, pieces.summary, PIECES.slice(1, 3), 32, 'stream').loss, whole.loss);
+
+  const poly = createMusicTask({ ...base, encoding: 'poly', windows: 'pieces' }, PIECES).evaluate();
+  for (const key of ['nll', 'nll_unigram', 'nll_repeat', 'frame_accuracy', 'frame_accuracy_repeat']) {
+    assert.ok(Number.isFinite(poly.metrics[key] as number), `poly ${key} ${poly.metrics[key]}`);
+  }
+  // A held-out part that holds no piece of 2 steps is refused when the task is made, naming the part.
+  const restOnly = { ...base, training: { ...base.training, valSplit: 0.01 } };
+  assert.throws(() => createMusicTask({ ...restOnly, windows: 'pieces' }, PIECES), /the validation part \(steps 1041 to 1052\) holds no piece/);
 });

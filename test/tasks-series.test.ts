@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readSeriesFile, shippedDataPath } from '../src/data/files.js';
-import { baselineScores, parseSeriesCsv } from '../src/data/index.js';
-import { createSeriesTask, evaluateSeries, forecastSeries, seriesModel, sineSeries, train, type SeriesOptions } from '../src/tasks/index.js';
+import { baselineScores, errorInterval, parseSeriesCsv } from '../src/data/index.js';
+import { createSeriesTask, evaluateSeries, forecastIntervals, forecastSeries, seriesModel, sineSeries, train, type SeriesOptions } from '../src/tasks/index.js';
 
 function options(overrides: Partial<SeriesOptions['training']> = {}, target: SeriesOptions['target'] = 'level'): SeriesOptions {
   return {
@@ -65,6 +65,42 @@ test('forecasts feed predictions back and come out on the original scale; other 
   const e = evaluateSeries(m, other);
   assert.ok(Number.isFinite(e.metrics.rmse!));
   assert.equal(e.metrics.rmse_seasonal, null, 'yearly data has no seasonal baseline');
+});
+
+test('forecast intervals: the quantiles of the k-step errors of forecastSeries from earlier origins, batched', () => {
+  const series = readSeriesFile(shippedDataPath('series/AirPassengers.csv'));
+  for (const target of ['level', 'delta'] as const) {
+    const task = createSeriesTask(options({}, target), series);
+    const m = seriesModel(task.model, task.summary, 20);
+    const horizon = 30;
+    const f = forecastSeries(m, series, horizon);
+    const { lower, upper } = forecastIntervals(m, series, f, 0.8, 12);
+    // The definition, one origin at a time: 12 origins evenly spread from the first window's end to
+    // the second-last value, each forecasting as far as the series still has values to compare.
+    const n = series.values.length;
+    const [first, last] = [20, n - 2];
+    const errors: number[][] = Array.from({ length: horizon }, () => []);
+    for (let i = 0; i < 12; i++) {
+      const origin = Math.round(first + ((last - first) * i) / 11);
+      const steps = Math.min(horizon, n - 1 - origin);
+      const past = forecastSeries(m, { ...series, values: series.values.subarray(0, origin + 1), time: series.time.subarray(0, origin + 1) }, steps);
+      for (let k = 0; k < steps; k++) errors[k]!.push(series.values[origin + 1 + k]! - past[k]!);
+    }
+    assert.equal(errors[0]!.length, 12, 'every origin forecasts one step');
+    assert.ok(errors[horizon - 1]!.length < 12, 'the last origins stop where the series ends');
+    let worst = 0;
+    for (let k = 0; k < horizon; k++) {
+      const { below, above } = errorInterval(errors[k]!, 0.8);
+      // One batch of origins against one origin per call: the same arithmetic up to float32 rounding.
+      const scale = Math.abs(f[k]!) + 1;
+      const difference = Math.max(Math.abs(lower[k]! - (f[k]! + below)), Math.abs(upper[k]! - (f[k]! + above))) / scale;
+      worst = Math.max(worst, difference);
+      assert.ok(difference < 2e-6, `${target} step ${k + 1}: [${lower[k]}, ${upper[k]}] against [${f[k]! + below}, ${f[k]! + above}]`);
+      assert.ok(lower[k]! <= f[k]! && f[k]! <= upper[k]!, 'the forecast inside its interval');
+    }
+    console.log(`forecastIntervals (${target}): batched against one origin per call, largest difference ${worst.toExponential(2)} relative to |forecast| + 1`);
+    task.model.dispose();
+  }
 });
 
 test('a series too short for one window says which option to change', () => {

@@ -586,9 +586,19 @@ def make_loss_cases():
     tensor("bce.target", torch.sigmoid(y))
     tensor("bce.logits", x * 8)  # large logits: the stable form matters
 
-    def case(cname, loss, options, inp, target, fn):
+    # Binary cross-entropy with weight and pos_weight: logits up to +-100, where the naive
+    # log(sigmoid(x)) overflows, and probabilities of exactly 0 and 1, where PyTorch clamps log at -100.
+    tensor("bcex.logits", torch.tensor([[100.0, -100.0, 0.0, 3.5], [-30.0, 30.0, 0.25, -2.0], [-100.0, 100.0, 7.0, -0.5]], dtype=d))
+    tensor("bcex.target", torch.tensor([[0.0, 1.0, 1.0, 0.3], [1.0, 0.0, 0.0, 0.9], [0.0, 1.0, 0.5, 1.0]], dtype=d))
+    tensor("bcex.weight_rows", torch.tensor([[0.5], [2.0], [1.5]], dtype=d))
+    tensor("bcex.weight_full", torch.tensor([[1.0, 0.25, 2.0, 3.0], [0.5, 1.0, 1.5, 0.0], [2.0, 1.0, 0.75, 1.25]], dtype=d))
+    tensor("bcex.pos_weight", torch.tensor([3.0, 0.5, 2.0, 1.0], dtype=d))
+    tensor("bcep.input", torch.tensor([[0.0, 1.0, 0.3, 1e-50], [0.999, 0.5, 0.02, 1.0], [0.7, 0.0, 0.6, 0.15]], dtype=d))
+    tensor("bcep.input_inner", torch.tensor([[0.1, 0.9, 0.3, 0.45], [0.999, 0.5, 0.02, 0.8], [0.7, 0.35, 0.6, 0.15]], dtype=d))
+
+    def case(cname, loss, options, inp, target, fn, target_grad=False):
         a = torch.tensor(t[inp], dtype=d, requires_grad=True)
-        target_t = torch.tensor(t[target], dtype=d)
+        target_t = torch.tensor(t[target], dtype=d, requires_grad=target_grad)
         value = fn(a, target_t)
         g = torch.ones_like(value) if value.dim() > 0 else None
         # a non-scalar ('none') is reduced with weights 1..n so every element's gradient differs
@@ -597,7 +607,9 @@ def make_loss_cases():
         value.backward(g)
         t["case.%s.value" % cname] = value.detach().numpy().astype(np.float64).reshape(-1)
         t["case.%s.grad" % cname] = a.grad.numpy().astype(np.float64)
-        cases.append(dict(name=cname, loss=loss, options=options, input=inp, target=target))
+        if target_grad:
+            t["case.%s.target_grad" % cname] = target_t.grad.numpy().astype(np.float64)
+        cases.append(dict(name=cname, loss=loss, options=options, input=inp, target=target, targetGrad=target_grad))
 
     long = lambda k: torch.tensor(t[k]).long()
     case("mse_mean", "mseLoss", {}, "reg.x", "reg.y", lambda a, b: F.mse_loss(a, b))
@@ -626,6 +638,23 @@ def make_loss_cases():
     for reduction in ("mean", "sum", "none"):
         case("bce_with_logits_" + reduction, "bceWithLogits", {"reduction": reduction}, "bce.logits", "bce.target",
              lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, reduction=r))
+    tt = lambda k: torch.tensor(t[k], dtype=d)
+    for reduction in ("mean", "sum", "none"):
+        case("bce_with_logits_extreme_" + reduction, "bceWithLogits", {"reduction": reduction}, "bcex.logits", "bcex.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, reduction=r), target_grad=True)
+        case("bce_with_logits_weight_" + reduction, "bceWithLogits", {"reduction": reduction, "weight": "bcex.weight_rows"}, "bcex.logits", "bcex.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, weight=tt("bcex.weight_rows"), reduction=r), target_grad=True)
+        case("bce_with_logits_pos_weight_" + reduction, "bceWithLogits", {"reduction": reduction, "posWeight": "bcex.pos_weight"}, "bcex.logits", "bcex.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, pos_weight=tt("bcex.pos_weight"), reduction=r), target_grad=True)
+        case("bce_with_logits_both_" + reduction, "bceWithLogits", {"reduction": reduction, "weight": "bcex.weight_full", "posWeight": "bcex.pos_weight"},
+             "bcex.logits", "bcex.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy_with_logits(a, b, weight=tt("bcex.weight_full"), pos_weight=tt("bcex.pos_weight"), reduction=r),
+             target_grad=True)
+        case("bce_weight_" + reduction, "binaryCrossEntropy", {"reduction": reduction, "weight": "bcex.weight_rows"}, "bcep.input", "bcex.target",
+             lambda a, b, r=reduction: F.binary_cross_entropy(a, b, weight=tt("bcex.weight_rows"), reduction=r))
+    # the target gradient is infinite where the input is exactly 0 or 1, so it is taken inside (0, 1)
+    case("bce_inner", "binaryCrossEntropy", {}, "bcep.input_inner", "bcex.target",
+         lambda a, b: F.binary_cross_entropy(a, b), target_grad=True)
     meta = {"cases": json.dumps(cases, separators=(",", ":")), "producer": producer()}
     return save(name, t, meta)
 

@@ -17,23 +17,38 @@ function line(label: string, stroke: string): uPlot.Series {
   return { label, stroke, width: 1.5, points: { show: false } };
 }
 
-/** Prediction (blue) over target (red) against time, then the forecast (green, dashed) past the end. */
+/** The forecast's interval: an opaque light green, so the band reads the same over any background. */
+export const INTERVAL_COLOR = '#cde8cd';
+
+/**
+ * Prediction (blue) over target (red) against time, then the forecast (green, dashed) past the end,
+ * in its interval (a light green band between the lower and upper bounds).
+ */
 export class PredictionChart {
   private readonly plot: uPlot;
-  constructor(host: HTMLElement) {
-    const series = [{}, line('target', TARGET_COLOR), line('prediction', PREDICTION_COLOR), { ...line('forecast', FORECAST_COLOR), dash: [6, 4] }];
-    this.plot = new uPlot({ width: WIDTH, height: HEIGHT, scales: { x: { time: false } }, legend: { show: false }, series }, [[], [], [], []], host);
+  constructor(private readonly host: HTMLElement) {
+    const bound = (label: string): uPlot.Series => ({ ...line(label, INTERVAL_COLOR), width: 1 });
+    // The bounds come first: uPlot fills a band when it draws its series, so the lines drawn after lie on it.
+    const series = [{}, bound('upper'), bound('lower'), line('target', TARGET_COLOR), line('prediction', PREDICTION_COLOR), { ...line('forecast', FORECAST_COLOR), dash: [6, 4] }];
+    const bands: uPlot.Band[] = [{ series: [1, 2], fill: INTERVAL_COLOR }];
+    this.plot = new uPlot({ width: WIDTH, height: HEIGHT, scales: { x: { time: false } }, legend: { show: false }, series, bands }, [[], [], [], [], [], []], host);
   }
-  update(time: number[], target: number[], prediction: number[], forecastTime: number[], forecast: number[]): void {
+  update(time: number[], target: number[], prediction: number[], forecast: { time: number[]; values: number[]; lower: number[]; upper: number[] }): void {
     // One x axis for all: the one-step lines stop at the end of the data, the forecast starts there.
     const gap = (n: number): null[] => new Array<null>(n).fill(null);
     const last = prediction.length - 1;
+    const n = forecast.values.length;
     this.plot.setData([
-      [...time, ...forecastTime],
-      [...target, ...gap(forecast.length)],
-      [...prediction, ...gap(forecast.length)],
-      [...gap(last), prediction[last] ?? null, ...forecast],
+      [...time, ...forecast.time],
+      [...gap(time.length), ...forecast.upper],
+      [...gap(time.length), ...forecast.lower],
+      [...target, ...gap(n)],
+      [...prediction, ...gap(n)],
+      [...gap(last), prediction[last] ?? null, ...forecast.values],
     ]);
+    // What the band is drawn from, read back from the chart's own data (for tests and the curious).
+    const drawn = (index: number): number[] => (this.plot.data[index]!.slice(time.length) as number[]);
+    this.host.dataset['band'] = JSON.stringify({ upper: drawn(1), lower: drawn(2) });
   }
 }
 

@@ -63,7 +63,7 @@ const cellView = new CellView(byId('heatmaps'), byId('hover'));
 const layer = (): number => Number(byId<HTMLSelectElement>('layer').value);
 const drawing = new InputDrawing(byId<HTMLCanvasElement>('draw-input'), (input) => send({ type: 'inspect', layer: layer(), input }));
 const textView = new TextView(
-  { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout') },
+  { text: byId('text-view'), unit: byId<HTMLInputElement>('text-unit'), ranking: byId('unit-ranking'), places: byId('places'), readout: byId('text-readout'), scale: byId('text-scale') },
   (from, to) => send({ type: 'match', from, to, threshold: byId<HTMLInputElement>('text-threshold').valueAsNumber }),
 );
 
@@ -136,7 +136,9 @@ function receive(message: FromWorkerMessage): void {
       byId('val-rmse').dataset['rmse'] = String(message.rmse);
       byId('val-loss').dataset['step'] = String(message.step);
       byId('prediction-chart').dataset['forecast'] = JSON.stringify(message.forecast);
-      predictionChart.update(message.time, message.target, message.prediction, message.forecastTime, message.forecast);
+      byId('prediction-chart').dataset['forecastStep'] = String(message.forecastStep);
+      setText('interval-key', `${Math.round(100 * message.coverage)}% interval`);
+      predictionChart.update(message.time, message.target, message.prediction, { time: message.forecastTime, values: message.forecast, lower: message.lower, upper: message.upper });
       return;
     case 'inspect':
       cellView.show(message);
@@ -148,12 +150,14 @@ function receive(message: FromWorkerMessage): void {
       setText('val-loss', format(message.loss));
       setText('val-rmse', format(message.bpc));
       byId('val-loss').dataset['step'] = String(message.step);
+      byId('val-loss').dataset['value'] = String(message.loss);
       textView.show(message);
       return;
     case 'validation':
       setText('val-loss', format(message.loss));
       setText('val-rmse', format(message.unigram));
       byId('val-loss').dataset['step'] = String(message.step);
+      byId('val-loss').dataset['value'] = String(message.loss);
       return;
     case 'music':
       musicView.show(message);

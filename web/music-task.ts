@@ -14,8 +14,11 @@ export function buildMusicTask(settings: PlaygroundConfig, pieces: readonly Piec
     {
       training: trainingSettings(settings, 0.1),
       model: modelSettings(settings),
-      encoding: 'mono',
-      embedding: 0,
+      // The page's own models: mono, one-hot, the pieces' own range; a CLI run's: its settings.
+      encoding: settings.encoding ?? 'mono',
+      embedding: settings.embedding ?? 0,
+      ...(settings.windows ? { windows: settings.windows } : {}),
+      ...(settings.range ? { range: settings.range } : {}),
     },
     pieces,
   );

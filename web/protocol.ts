@@ -2,8 +2,8 @@
  * The messages between the playground page and its training worker. Arrays travel as plain number
  * arrays (structured clone), small enough at the sizes the page offers.
  */
-import type { StepNote, ZScoreJSON } from '../src/data/index.js';
-import type { CellType, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
+import type { PitchRange, StepNote, VocabularyJSON, ZScoreJSON } from '../src/data/index.js';
+import type { CellType, MusicEncoding, MusicWindows, Nonlinearity, OptimizerName, SeriesTarget } from '../src/tasks/index.js';
 import type { Place, UnitMatch } from './text-units.js';
 import type { ComparedCell } from './comparison.js';
 
@@ -25,6 +25,19 @@ export interface PlaygroundConfig {
   valSplit?: number;
   testSplit?: number;
   normalization?: ZScoreJSON;
+  /** A CLI run's dropout (the page's own models train without). */
+  dropout?: number;
+  /** Text and music runs of the CLI: the embedding size (absent: one-hot input). */
+  embedding?: number;
+  /** A text run's shipped text files (paths under data/, read one after another), its vocabulary and the validation batches it scores (0: all). */
+  textFiles?: string[];
+  vocabulary?: VocabularyJSON;
+  validationBatches?: number;
+  /** A music run's shipped MIDI files (paths under data/), its encoding, training windows and pitch range. */
+  musicFiles?: string[];
+  encoding?: MusicEncoding;
+  windows?: MusicWindows;
+  range?: PitchRange;
 }
 
 export type ToWorker =
@@ -68,6 +81,12 @@ export type FromWorker =
       /** Fed back on itself past the end of the data the model may see. */
       forecastTime: number[];
       forecast: number[];
+      /** The forecast's interval, meant to hold `coverage` of the future values at each step. */
+      lower: number[];
+      upper: number[];
+      coverage: number;
+      /** The step of the model that made the forecast: while training, a slow forecast is refreshed less often than the rest. */
+      forecastStep: number;
       loss: number;
       rmse: number;
       rmseLast: number;

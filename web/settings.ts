@@ -4,7 +4,7 @@ import type { PlaygroundConfig } from './protocol.js';
 
 export function modelSettings(settings: PlaygroundConfig): Omit<ModelConfig, 'input' | 'outputSize'> {
   return {
-    cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: 0, bidirectional: false,
+    cell: settings.cell, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: settings.dropout ?? 0, bidirectional: false,
     ...(settings.nonlinearity === undefined ? {} : { nonlinearity: settings.nonlinearity }),
   };
 }

@@ -20,8 +20,10 @@ export function buildTextTask(settings: PlaygroundConfig, text: string, source: 
     {
       training: trainingSettings(settings, 0.1),
       model: modelSettings(settings),
-      embedding: 0,
-      validationBatches: VALIDATION_BATCHES,
+      // A CLI run's own embedding, vocabulary and validation cap, so its figures are the CLI's.
+      embedding: settings.embedding ?? 0,
+      validationBatches: settings.validationBatches ?? VALIDATION_BATCHES,
+      ...(settings.vocabulary ? { vocabulary: settings.vocabulary } : {}),
     },
     text,
     source,

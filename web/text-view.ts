@@ -1,6 +1,6 @@
 /**
  * The text view: the validation text with each character coloured by one hidden unit (blue below
- * zero, red above, the CLI's diverging map), the units that match a selected span, and the other
+ * zero, red above, the CLI's diverging map, scaled to the unit's own values), the units that match a selected span, and the other
  * places where they fire alike. Selecting characters with the mouse asks the worker for the search;
  * the page only draws.
  */
@@ -16,10 +16,39 @@ export interface TextViewElements {
   ranking: HTMLElement;
   places: HTMLElement;
   readout: HTMLElement;
+  /** Where the colour scale's ends are shown. */
+  scale: HTMLElement;
 }
 
-/** The diverging map over [-1, 1], the range of h for every cell the page offers. */
-const shade = (value: number): string => colorAt('diverging', (value + 1) / 2);
+/**
+ * The colour scale of one unit over the shown text. h is in [-1, 1] for tanh units but not for relu
+ * ones (any value >= 0), and a unit may use a small part of its range: the scale is symmetric around
+ * 0 up to the unit's own largest |value| (blue, white at 0, red), or [0, max] (white to red) for a
+ * unit that is never negative, so its largest value is always the scale's end colour.
+ */
+export interface UnitScale {
+  low: number;
+  high: number;
+}
+
+export function unitScale(values: ArrayLike<number>, from: number, to: number): UnitScale {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = from; i < to; i++) {
+    min = Math.min(min, values[i]!);
+    max = Math.max(max, values[i]!);
+  }
+  if (!(min <= max)) return { low: -1, high: 1 };
+  if (min >= 0) return { low: 0, high: max };
+  const bound = Math.max(-min, max);
+  return { low: -bound, high: bound };
+}
+
+/** A value's colour on the diverging map, 0 always white; a scale of zero width shows white. */
+export function shade(scale: UnitScale, value: number): string {
+  const bound = Math.max(-scale.low, scale.high);
+  return colorAt('diverging', bound > 0 ? 0.5 + value / (2 * bound) : 0.5);
+}
 
 export class TextView {
   private shown: Shown | null = null;
@@ -107,12 +136,32 @@ export class TextView {
     if (!view) return;
     const unit = Math.min(this.unit(), view.units - 1);
     const row = unit * view.chars.length;
+    const scale = unitScale(view.values, row, row + view.chars.length);
     this.spans.forEach((span, t) => {
       const value = view.values[row + t]!;
-      span.style.background = shade(value);
+      span.style.background = shade(scale, value);
       span.dataset['value'] = String(value);
     });
     this.elements.text.dataset['unit'] = String(unit);
+    this.showScale(scale);
+  }
+
+  /** The scale's ends, each beside its colour, with the map between them. */
+  private showScale(scale: UnitScale): void {
+    const swatch = (value: number, which: string): HTMLSpanElement => {
+      const box = document.createElement('span');
+      box.className = `end ${which}`;
+      box.style.background = shade(scale, value);
+      return box;
+    };
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    const stops = [0, 0.25, 0.5, 0.75, 1].map((f) => shade(scale, scale.low + f * (scale.high - scale.low)));
+    bar.style.background = `linear-gradient(90deg, ${stops.join(', ')})`;
+    this.elements.scale.replaceChildren(
+      `colour scale ${scale.low.toPrecision(3)} `, swatch(scale.low, 'low'), bar, swatch(scale.high, 'high'), ` ${scale.high.toPrecision(3)}`,
+    );
+    Object.assign(this.elements.scale.dataset, { low: String(scale.low), high: String(scale.high) });
   }
 
   private indexOf(node: Node | null): number | null {

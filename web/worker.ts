@@ -7,9 +7,9 @@ import { ZScore } from '../src/data/index.js';
 import { decodeCheckpoint, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 import { getBackend, initWasm, setThreads } from '../src/kernels/index.js';
-import { createSeriesTask, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
+import { createSeriesTask, forecastIntervals, forecastSeries, seriesModel, train, trainStep, type MusicTask, type SeriesTask, type TextTask } from '../src/tasks/index.js';
 import { checkInteger } from '../src/tasks/checks.js';
-import { DATASETS, SERIES_DATASETS, datasetPieces, datasetText, loadDataset } from './datasets.js';
+import { DATASETS, HELD_DATA, datasetPieces, datasetText, fetchTexts, loadDataset, midiPieces, runText } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
 import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
 import type { FromWorker, FromWorkerMessage, PlaygroundConfig, ToWorker } from './protocol.js';
@@ -90,19 +90,55 @@ function progress(loss: number): void {
   post({ type: 'progress', step, loss, stepsPerSecond: rate.perSecond, running });
 }
 
-/** Two seasons (at most 200 steps) forecast past the end of the data the model may see. */
-function forecast(current: SeriesTask): { forecastTime: number[]; forecast: number[] } {
+/** The share of future values the forecast's interval should hold: `recurrent predict series`' default. */
+const FORECAST_COVERAGE = 0.8;
+
+type Forecast = Pick<Extract<FromWorker, { type: 'predictions' }>, 'forecastTime' | 'forecast' | 'lower' | 'upper' | 'coverage' | 'forecastStep'>;
+
+/**
+ * Two seasons (at most 200 steps) forecast past the end of the data the model may see, with the
+ * interval `recurrent predict series` gives (forecastIntervals: the model's own k-step errors from
+ * earlier points of that data).
+ */
+function forecast(current: SeriesTask): Forecast {
   const { data, summary } = current;
   const end = summary.testIndex ?? data.values.length;
   const horizon = Math.min(200, 2 * Math.max(1, Math.round(data.frequency)));
   const seen = { ...data, values: data.values.subarray(0, end), time: data.time.subarray(0, end) };
-  const values = forecastSeries(seriesModel(current.model, summary, config!.seqLen), seen, horizon);
+  const m = seriesModel(current.model, summary, config!.seqLen);
+  const values = forecastSeries(m, seen, horizon);
+  const { lower, upper } = forecastIntervals(m, seen, values, FORECAST_COVERAGE);
   const last = data.time[end - 1]!;
   const spacing = end > 1 ? last - data.time[end - 2]! : 1;
-  return { forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing), forecast: Array.from(values) };
+  return {
+    forecastTime: Array.from(values, (_, k) => last + (k + 1) * spacing),
+    forecast: Array.from(values),
+    lower: Array.from(lower),
+    upper: Array.from(upper),
+    coverage: FORECAST_COVERAGE,
+    forecastStep: step,
+  };
 }
 
-function postPredictions(current: SeriesTask): void {
+/**
+ * The interval costs a forecast from each of 40 earlier points: a few tens of milliseconds for the
+ * page's small models, seconds for the largest settings. While training runs, a forecast is
+ * recomputed only once this many times its own cost has passed since the last, so it never takes
+ * more than about a tenth of the worker's time; paused, it is always the current model's.
+ */
+const FORECAST_COST_SHARE = 10;
+let lastForecast: { at: number; cost: number; value: Forecast } | null = null;
+
+function currentForecast(current: SeriesTask, live: boolean): Forecast {
+  const now = performance.now();
+  if (live && lastForecast && now - lastForecast.at < FORECAST_COST_SHARE * lastForecast.cost) return lastForecast.value;
+  const value = forecast(current);
+  const done = performance.now();
+  lastForecast = { at: done, cost: done - now, value };
+  return value;
+}
+
+function postPredictions(current: SeriesTask, live: boolean): void {
   const p = current.validationPredictions();
   const evaluation = current.evaluate();
   post({
@@ -111,7 +147,7 @@ function postPredictions(current: SeriesTask): void {
     time: Array.from(p.time),
     target: Array.from(p.target),
     prediction: Array.from(p.prediction),
-    ...forecast(current),
+    ...currentForecast(current, live),
     loss: evaluation.loss,
     rmse: evaluation.metrics['rmse'] ?? NaN,
     rmseLast: evaluation.metrics['rmse_last'] ?? NaN,
@@ -178,8 +214,8 @@ function postText(current: TextTask): void {
 }
 
 /** The views that change as the model learns, cheap enough to refresh while it trains. */
-function postLive(current: PageTask): void {
-  if (current.name === 'series') postPredictions(current);
+function postLive(current: PageTask, live = false): void {
+  if (current.name === 'series') postPredictions(current, live);
   else if (current.name === 'text') postText(current);
   else {
     const { loss, metrics } = current.evaluate();
@@ -210,9 +246,11 @@ function checkPageLimits(settings: PlaygroundConfig): void {
 }
 
 function buildTask(settings: PlaygroundConfig): PageTask {
-  const text = datasetText(settings.dataset);
-  if (text !== undefined) return buildTextTask(settings, text, settings.dataset);
-  const pieces = datasetPieces(settings.dataset);
+  // A CLI text run names its own files (fetched by reset); the page's text datasets are one novel each.
+  const text = settings.textFiles ? runText(settings.textFiles) : datasetText(settings.dataset);
+  if (text !== undefined) return buildTextTask(settings, text, settings.textFiles?.join(' + ') ?? settings.dataset);
+  // A CLI music run names its own files; the page's music sets train on theirs.
+  const pieces = settings.musicFiles ? midiPieces(settings.musicFiles) : datasetPieces(settings.dataset);
   if (pieces !== undefined) return buildMusicTask(settings, pieces);
   return createSeriesTask(
     {
@@ -239,6 +277,7 @@ async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor
   let built: PageTask;
   try {
     checkPageLimits(settings);
+    await fetchTexts(settings.textFiles ?? []);
     built = buildTask(settings);
     if (weights) {
       try {
@@ -262,6 +301,7 @@ async function reset(settings: PlaygroundConfig, weights?: Record<string, Tensor
   config = settings;
   drawnInput = null;
   shownText = null;
+  lastForecast = null;
   step = 0;
   rate = { since: 0, steps: 0, perSecond: 0 };
   const summary = built.summary;
@@ -300,9 +340,12 @@ async function load(name: string, bytes: Uint8Array): Promise<void> {
   await reset(parsed, weights);
 }
 
-/** A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load strictly. */
+/**
+ * A CLI run folder: its config rebuilds the model as the CLI does, its checkpoint's weights load
+ * strictly. Whatever is refused, the page keeps the model it had; the message names the files.
+ */
 async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promise<void> {
-  const settings = cliRunSettings(message.config, message.configName, SERIES_DATASETS);
+  const settings = cliRunSettings(message.config, message.configName, HELD_DATA);
   let weights: Record<string, Tensor>;
   try {
     weights = decodeCheckpoint(message.checkpoint, message.checkpointName).model;
@@ -310,7 +353,11 @@ async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promis
     throw new Error(`${message.checkpointName} is not a checkpoint of a CLI run: ${describe(error)}`);
   }
   post({ type: 'config', config: settings });
-  await reset(settings, weights);
+  try {
+    await reset(settings, weights);
+  } catch (error) {
+    throw new Error(`${message.configName} with ${message.checkpointName}: ${describe(error)}`);
+  }
 }
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
@@ -330,7 +377,7 @@ async function run(current: PageTask): Promise<void> {
         loss = info.loss;
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
-        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current);
+        if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current, true);
         if (current.name === 'series' && now - last.cellView > CELL_VIEW_EVERY) (last.cellView = now), postCellView(current);
         if (current.name === 'series' && now - last.gradients > GRADIENTS_EVERY) (last.gradients = now), postGradients(current);
       },

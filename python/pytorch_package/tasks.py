@@ -5,6 +5,7 @@ prepared data (data.safetensors, written by `recurrent export --pytorch`).
 Each process draws its own batches (text: its own contiguous share of the training text; the others:
 random windows or signals from its own seeded generator), so the global batch is batch x processes.
 """
+import json
 import math
 
 import torch
@@ -110,7 +111,8 @@ class SeriesTask:
 class MusicTask:
     """Random windows of the training steps, next-step negative log-likelihood (mono: cross-entropy
     over the classes; poly: per-pitch binary cross-entropy summed over pitches, per step); validation:
-    one stream through the validation steps with the state carried, NLL per step."""
+    a stream through each of the validation stretches (the whole part, or each piece's steps in it for
+    a run trained with --windows pieces) with the state carried inside one, NLL per step."""
 
     carries_state = False
 
@@ -119,7 +121,9 @@ class MusicTask:
         self.source = data["ids"].long() if self.mono else data["rows"]
         self.seq_len, self.batch = training["seqLen"], training["batch"]
         self.windows = int(meta["splitIndex"]) - self.seq_len
-        self.eval_from, self.eval_to = int(meta["evalFrom"]), int(meta["evalTo"])
+        eval_from, eval_to = int(meta["evalFrom"]), int(meta["evalTo"])
+        # packages exported before evalSpans existed score the whole part as one stream
+        self.eval_spans = json.loads(meta["evalSpans"]) if "evalSpans" in meta else [[eval_from, eval_to]]
         self.generator = torch.Generator().manual_seed(training["seed"] * 1000 + rank)
 
     def window(self, starts, length):
@@ -139,13 +143,15 @@ class MusicTask:
         return self.nll(logits, targets), None
 
     def evaluate(self, model):
-        total, count, state = 0.0, 0, None
-        for s in range(self.eval_from, self.eval_to - 1, self.seq_len):
-            length = min(self.seq_len, self.eval_to - 1 - s)
-            inputs, targets = self.window(torch.tensor([s]), length)
-            logits, state = model(inputs, state)
-            total += self.nll(logits, targets).item() * length
-            count += length
+        total, count = 0.0, 0
+        for start, end in self.eval_spans:
+            state = None
+            for s in range(start, end - 1, self.seq_len):
+                length = min(self.seq_len, end - 1 - s)
+                inputs, targets = self.window(torch.tensor([s]), length)
+                logits, state = model(inputs, state)
+                total += self.nll(logits, targets).item() * length
+                count += length
         return total / count
 
 

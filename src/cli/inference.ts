@@ -175,7 +175,7 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
         break;
       }
       case 'music':
-        evaluation = evaluateMusic(model, config.summary as MusicSummary, data.pieces, seqLen);
+        evaluation = evaluateMusic(model, config.summary as MusicSummary, data.pieces, seqLen, config.options.windows);
         break;
       case 'denoise':
         evaluation = evaluateDenoise(model, config.summary as DenoiseSummary, seqLen, data.series, seed);

@@ -15,18 +15,29 @@ abstract class Elementwise extends Module {
   }
 }
 
+/** PyTorch's nn.ReLU(inplace=True) has no counterpart here: an argument is an error, not ignored. */
+function noOptions(name: string, options: unknown): void {
+  if (options === undefined) return;
+  const keys = typeof options === 'object' && options !== null ? Object.keys(options) : null;
+  if (keys?.length === 0) return;
+  throw new Error(`${name} takes no options, got ${keys ? `{ ${keys.join(', ')} }` : String(options)}`);
+}
+
 export class Tanh extends Elementwise {
   protected readonly label = 'Tanh';
+  constructor(options?: Record<string, never>) { super(); noOptions('Tanh', options); }
   protected apply1(x: Tensor): Tensor { return tanh(x); }
 }
 
 export class Sigmoid extends Elementwise {
   protected readonly label = 'Sigmoid';
+  constructor(options?: Record<string, never>) { super(); noOptions('Sigmoid', options); }
   protected apply1(x: Tensor): Tensor { return sigmoid(x); }
 }
 
 export class ReLU extends Elementwise {
   protected readonly label = 'ReLU';
+  constructor(options?: Record<string, never>) { super(); noOptions('ReLU', options); }
   protected apply1(x: Tensor): Tensor { return relu(x); }
 }
 

@@ -45,3 +45,12 @@ export function describeValue(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : `a ${(value as object).constructor?.name ?? 'object'}`;
 }
+
+/** PyTorch's padding_idx for a table of `num` rows: an integer in [-num, num), returned as a row (negative counts from the end). */
+export function paddingRow(where: string, paddingIdx: unknown, num: number): number | null {
+  if (paddingIdx === null || paddingIdx === undefined) return null;
+  if (typeof paddingIdx !== 'number' || !Number.isInteger(paddingIdx) || paddingIdx < -num || paddingIdx >= num) {
+    throw new Error(`${where}: paddingIdx must be an integer in [${-num}, ${num}), got ${String(paddingIdx)}`);
+  }
+  return paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+}

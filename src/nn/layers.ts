@@ -2,7 +2,7 @@
 import type { DType } from '../kernels/index.js';
 import { embedding, linear, mul } from '../ops/index.js';
 import { defaultGenerator, formatShape, knownOptions, noGrad, Tensor, type Generator } from '../tensor/index.js';
-import { checkDtype, checkTensorInput, positiveInt, probability } from './checks.js';
+import { checkDtype, checkTensorInput, paddingRow, positiveInt, probability } from './checks.js';
 import { normal_, uniform_ } from './init.js';
 import { Module } from './module.js';
 
@@ -60,10 +60,7 @@ export class Embedding extends Module {
     positiveInt('Embedding', 'embeddingDim', embeddingDim);
     const { generator = defaultGenerator, dtype = 'float32', paddingIdx = null } = knownOptions('Embedding', options, ['generator', 'dtype', 'paddingIdx']);
     checkDtype('Embedding', dtype);
-    if (paddingIdx !== null && (!Number.isInteger(paddingIdx) || paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings)) {
-      throw new Error(`Embedding: paddingIdx must be an integer in [${-numEmbeddings}, ${numEmbeddings}), got ${String(paddingIdx)}`);
-    }
-    this.paddingIdx = paddingIdx === null ? null : paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx;
+    this.paddingIdx = paddingRow('Embedding', paddingIdx, numEmbeddings);
     this.weight = normal_(this.createParameter('weight', [numEmbeddings, embeddingDim], dtype), 0, 1, generator);
     const pad = this.paddingIdx;
     if (pad !== null) noGrad(() => this.weight.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim));

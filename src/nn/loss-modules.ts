@@ -4,6 +4,7 @@
  * `criterion(output, target)` does in PyTorch.
  */
 import { knownOptions, type Tensor } from '../tensor/index.js';
+import { BCE_KEYS, BCE_WITH_LOGITS_KEYS, binaryCrossEntropy, type BceWithLogitsOptions, type BinaryCrossEntropyOptions } from './binary-losses.js';
 import {
   bceWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
   type ClassLossOptions, type CrossEntropyOptions, type KLReduction, type Reduction,
@@ -31,10 +32,27 @@ export class L1Loss extends ReducingLoss {
   forward(input: Tensor, target: Tensor): Tensor { return l1Loss(input, target, this.reduction); }
 }
 
-/** Parity note: PyTorch's `weight` and `pos_weight` options are not offered (an unknown option is an error). */
-export class BCEWithLogitsLoss extends ReducingLoss {
-  constructor(options: { reduction?: Reduction } = {}) { super('BCEWithLogitsLoss', options); }
-  forward(input: Tensor, target: Tensor): Tensor { return bceWithLogits(input, target, this.reduction); }
+/** `weight` and `posWeight`, when given, are buffers of those names, as PyTorch's state_dict has them (`weight`, `pos_weight`). */
+export class BCEWithLogitsLoss extends Module {
+  readonly options: BceWithLogitsOptions;
+  constructor(options: BceWithLogitsOptions = {}) {
+    super();
+    this.options = { ...knownOptions('BCEWithLogitsLoss', options, BCE_WITH_LOGITS_KEYS) };
+    if (this.options.weight) this.registerBuffer('weight', this.options.weight);
+    if (this.options.posWeight) this.registerBuffer('pos_weight', this.options.posWeight);
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return bceWithLogits(input, target, this.options); }
+}
+
+/** Binary cross-entropy on probabilities; `weight`, when given, is a buffer. */
+export class BCELoss extends Module {
+  readonly options: BinaryCrossEntropyOptions;
+  constructor(options: BinaryCrossEntropyOptions = {}) {
+    super();
+    this.options = { ...knownOptions('BCELoss', options, BCE_KEYS) };
+    if (this.options.weight) this.registerBuffer('weight', this.options.weight);
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return binaryCrossEntropy(input, target, this.options); }
 }
 
 export class HuberLoss extends Module {

@@ -1,24 +1,12 @@
 /** Losses with PyTorch's signatures and reductions. */
 import { kernelsFor } from '../kernels/index.js';
-import { abs, exp, log, mean, mul, neg, permute, relu, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
+import { abs, exp, log, mul, neg, permute, reshape, sub, sum, add, gather, where, logSoftmax, clamp } from '../ops/index.js';
 import { allocateArray, formatShape, knownOptions, record, Tensor } from '../tensor/index.js';
 import { checkTensorInput, oneOf } from './checks.js';
+import { checkSameShape, reduce, REDUCTIONS as reductions, type Reduction } from './reduction.js';
 
-export type Reduction = 'mean' | 'sum' | 'none';
-const reductions: readonly Reduction[] = ['mean', 'sum', 'none'];
-
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  oneOf('loss', 'reduction', reduction, reductions);
-  return reduction === 'mean' ? mean(loss) : reduction === 'sum' ? sum(loss) : loss;
-}
-
-function checkSameShape(where: string, input: Tensor, target: Tensor): void {
-  checkTensorInput(where, input, 'of any shape');
-  checkTensorInput(where, target, `of the input's shape ${formatShape(input.shape)}`, 'target');
-  if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(`${where}: target must have the input's shape ${formatShape(input.shape)}, got ${formatShape(target.shape)}`);
-  }
-}
+export { bceWithLogits, binaryCrossEntropy, type BceWithLogitsOptions, type BinaryCrossEntropyOptions } from './binary-losses.js';
+export type { Reduction };
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkSameShape('mseLoss', input, target);
@@ -107,13 +95,6 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: KLRe
   }
   if (reduction === 'batchmean') return mul(sum(pointwise), 1 / (input.shape.length > 0 ? input.shape[0]! : 1));
   return reduce(pointwise, reduction);
-}
-
-/** Binary cross-entropy on logits, computed stably: max(x,0) - x*y + log(1 + exp(-|x|)). */
-export function bceWithLogits(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  checkSameShape('bceWithLogits', input, target);
-  const loss = add(sub(relu(input), mul(input, target)), log(add(exp(neg(abs(input))), 1)));
-  return reduce(loss, reduction);
 }
 
 export interface ClassLossOptions {

@@ -4,7 +4,7 @@
  * declaration order, so iteration order is PyTorch's.
  */
 import { kernelsFor, type DType, type KernelBuffer, type Kernels } from '../kernels/index.js';
-import { formatShape, fromBuffer, noGrad, Tensor } from '../tensor/index.js';
+import { formatShape, fromBuffer, knownOptions, noGrad, Tensor } from '../tensor/index.js';
 import { describeValue as describe } from './checks.js';
 
 /**
@@ -341,7 +341,7 @@ export class Module {
    * loading any.
    */
   checkStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
-    const strict = options.strict ?? true;
+    const strict = knownOptions(`${this.constructor.name}.loadStateDict`, options, ['strict']).strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in dict));
     const unexpected = Object.keys(dict).filter((k) => !(k in own));

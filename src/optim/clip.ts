@@ -3,7 +3,7 @@
  * in place on the `.grad` of the given parameters and skip parameters whose grad is null.
  */
 import { kernelsFor } from '../kernels/index.js';
-import { Tensor } from '../tensor/index.js';
+import { knownOptions, Tensor } from '../tensor/index.js';
 
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite instead of returning it. Default false. */
@@ -26,8 +26,10 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
     throw new Error(`${where}: maxNorm must be a number >= 0, got ${String(maxNorm)}`);
   }
   if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0) {
-    throw new Error(`${where}: normType must be a positive number or Infinity, got ${String(normType)}`);
+    const got = typeof normType === 'object' && normType !== null ? 'an object (options come fourth: clipGradNorm(params, maxNorm, normType, options))' : String(normType);
+    throw new Error(`${where}: normType must be a positive number or Infinity, got ${got}`);
   }
+  knownOptions(where, options, ['errorIfNonfinite']);
   const grads = gradsOf(params, where);
   if (grads.length === 0) return 0;
 

@@ -68,15 +68,20 @@ export function monoBaselineNll(stats: Extract<MusicBaselineStats, { encoding: '
   return { unigram: unigram / n, repeat: repeat / n };
 }
 
-/** NLL per predicted step (summed over pitches) of the two baselines, and the repeat model's frame accuracy. */
-export function polyBaselines(stats: Extract<MusicBaselineStats, { encoding: 'poly' }>, rows: ArrayLike<number>, steps: number, pitches: number) {
+/**
+ * NLL per predicted step (summed over pitches) of the two baselines, and the repeat model's frame
+ * accuracy; its frame counts are added to `counts` when given (to pool several stretches).
+ */
+export function polyBaselines(
+  stats: Extract<MusicBaselineStats, { encoding: 'poly' }>, rows: ArrayLike<number>, steps: number, pitches: number,
+  counts: FrameCounts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 },
+) {
   const p = stats.pitchOn.map((c) => smoothed(c, stats.frames, 2));
   const onAfterOn = smoothed(stats.onAfterOn, stats.onBefore, 2);
   const onAfterOff = smoothed(stats.onAfterOff, stats.offBefore, 2);
   const bernoulli = (prob: number, on: boolean): number => -Math.log(on ? prob : 1 - prob);
   let unigram = 0;
   let repeat = 0;
-  const counts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
   for (let t = 1; t < steps; t++) {
     for (let j = 0; j < pitches; j++) {
       const on = rows[t * pitches + j]! > 0.5;

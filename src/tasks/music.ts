@@ -5,7 +5,9 @@
  * - poly: the piano roll, one multi-hot row per step; sigmoid + binary cross-entropy per pitch.
  * The pieces are laid end to end with a bar of silence between them; the end of that sequence is held
  * out, the last `testSplit` for testing and the `valSplit` before it for validation. The loss in both encodings is the negative log-likelihood per time step
- * (nats), so `nll` compares runs within one encoding.
+ * (nats), so `nll` compares runs within one encoding. With `windows: 'pieces'` nothing crosses a
+ * piece's boundary: training windows stay inside one piece, and a held-out part is scored piece by
+ * piece (each from a fresh state, over its real steps only, never the silence between pieces).
  */
 import { bceWithLogits, crossEntropy } from '../nn/index.js';
 import { fromArray, Generator, noGrad, type Tensor } from '../tensor/index.js';
@@ -24,7 +26,8 @@ export type MusicEncoding = (typeof MUSIC_ENCODINGS)[number];
  * How training windows are cut: `stream` anywhere in the pieces laid end to end (across the silence
  * between them), all seqLen long; `pieces` inside one piece each, so a window that would run past its
  * piece's end is shorter, and a batch holds windows of different lengths (run packed, the loss over
- * each window's own steps only).
+ * each window's own steps only). Evaluation follows: `stream` scores a held-out part as one stream,
+ * `pieces` each piece's steps in it on their own.
  */
 export const MUSIC_WINDOWS = ['stream', 'pieces'] as const;
 export type MusicWindows = (typeof MUSIC_WINDOWS)[number];
@@ -201,10 +204,22 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
   const coder: MusicCoder = { model, classes, pitches };
   const windows = (source: Encoded, starts: ArrayLike<number>, len: number) => windowsOf(coder, source, starts, len);
   const nll = (output: Tensor, targets: Int32Array | Float32Array, len: number, B: number): Tensor => nllOf(coder, output, targets, len, B);
-  const score = (from: number, to: number): Evaluation => scoreRange(coder, summary.baselines, data, from, to, seqLen);
+  const gap = GAP_BARS * 4 * stepsPerQuarter;
+  /** The stretches a held-out part [from, to) is scored on: itself (stream), or each piece's steps in it. */
+  const scoredSpans = (from: number, to: number, part: string): Span[] => {
+    if (windowKind === 'stream') return [{ start: from, end: to }];
+    const inside = pieceSpans(data.lengths, gap, from, to);
+    if (inside.length === 0) throw new Error(`--windows pieces: the ${part} part (steps ${from} to ${to}) holds no piece with at least 2 steps; raise its split`);
+    return inside;
+  };
+  const evaluationSpans = {
+    validation: hasValidation ? scoredSpans(splitIndex, testIndex, 'validation') : scoredSpans(0, splitIndex, 'training'),
+    test: hasTest ? scoredSpans(testIndex, total, 'test') : [],
+  };
+  const score = (spans: readonly Span[]): Evaluation => scoreSpans(coder, summary.baselines, data, spans, seqLen);
 
   const trainWindows = splitIndex - seqLen;
-  const spans = windowKind === 'pieces' ? trainingSpans(data.lengths, GAP_BARS * 4 * stepsPerQuarter, splitIndex) : [];
+  const spans = windowKind === 'pieces' ? pieceSpans(data.lengths, gap, 0, splitIndex) : [];
   if (windowKind === 'pieces' && spans.length === 0) throw new Error('--windows pieces needs a piece with at least 2 steps in the training part');
   /** Windows inside one piece each: a start anywhere in a piece, as long as the piece allows up to seqLen. */
   const pieceWindows = (): Tensor => {
@@ -246,15 +261,17 @@ export function createMusicTask(options: MusicOptions, pieces: readonly Piece[])
     evaluate(part = 'validation') {
       if (part === 'test') {
         if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
-        return score(testIndex, total);
+        return score(evaluationSpans.test);
       }
-      return hasValidation ? score(splitIndex, testIndex) : score(0, splitIndex);
+      return score(evaluationSpans.validation);
     },
 
     exportData() {
       const [evalFrom, evalTo] = hasValidation ? [splitIndex, testIndex] : [0, splitIndex];
       const tensors: ExportedTaskData['tensors'] = data.ids ? { ids: { data: Float32Array.from(data.ids), shape: [total] } } : { rows: { data: data.rows!.slice(), shape: [total, pitches] } };
-      return { tensors, meta: { encoding, classes, pitches, splitIndex, testIndex, total, evalFrom, evalTo } };
+      // evalSpans: the stretches the validation figure is scored on (one, or each piece's under --windows pieces).
+      const evalSpans = JSON.stringify(evaluationSpans.validation.map(({ start, end }) => [start, end]));
+      return { tensors, meta: { encoding, classes, pitches, splitIndex, testIndex, total, evalFrom, evalTo, evalSpans } };
     },
 
     generate(opts: GenerateMusicOptions): GeneratedPiece {
@@ -344,29 +361,49 @@ interface MusicCoder {
   pitches: number;
 }
 
-/** The model's NLL over steps [from, to) beside the baselines' on the same steps. */
-function scoreRange(c: MusicCoder, stats: MusicBaselineStats | undefined, source: Encoded, from: number, to: number, seqLen: number): Evaluation {
-  const { nll, frames } = sequenceNllOf(c, source, from, to, seqLen);
-  const metrics: Evaluation['metrics'] = { nll };
-  if (stats?.encoding === 'mono' && source.ids) {
-    const b = monoBaselineNll(stats, source.ids.subarray(from, to));
-    Object.assign(metrics, { nll_unigram: b.unigram, nll_repeat: b.repeat });
-  } else if (stats?.encoding === 'poly' && source.rows) {
-    const b = polyBaselines(stats, source.rows.subarray(from * c.pitches, to * c.pitches), to - from, c.pitches);
-    Object.assign(metrics, { nll_unigram: b.unigram, nll_repeat: b.repeat, frame_accuracy: frameAccuracy(frames), frame_accuracy_repeat: b.repeatAccuracy });
-  } else if (source.rows) {
-    metrics['frame_accuracy'] = frameAccuracy(frames);
+/** Steps [start, end) of the encoded sequence. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * The model's NLL per predicted step over the spans (each scored from a fresh state), beside the
+ * baselines' on the same predictions: each span's figures weighted by its predicted steps.
+ */
+function scoreSpans(c: MusicCoder, stats: MusicBaselineStats | undefined, source: Encoded, spans: readonly Span[], seqLen: number): Evaluation {
+  let nllSum = 0, unigramSum = 0, repeatSum = 0, predicted = 0;
+  const frames: FrameCounts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
+  const repeatFrames: FrameCounts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
+  for (const { start, end } of spans) {
+    const steps = end - start - 1;
+    nllSum += sequenceNllOf(c, source, start, end, seqLen, frames);
+    predicted += steps;
+    if (stats?.encoding === 'mono' && source.ids) {
+      const b = monoBaselineNll(stats, source.ids.subarray(start, end));
+      unigramSum += b.unigram * steps;
+      repeatSum += b.repeat * steps;
+    } else if (stats?.encoding === 'poly' && source.rows) {
+      const b = polyBaselines(stats, source.rows.subarray(start * c.pitches, end * c.pitches), end - start, c.pitches, repeatFrames);
+      unigramSum += b.unigram * steps;
+      repeatSum += b.repeat * steps;
+    }
   }
+  const nll = nllSum / predicted;
+  const metrics: Evaluation['metrics'] = { nll };
+  if (stats) Object.assign(metrics, { nll_unigram: unigramSum / predicted, nll_repeat: repeatSum / predicted });
+  if (source.rows) metrics['frame_accuracy'] = frameAccuracy(frames);
+  if (stats?.encoding === 'poly' && source.rows) metrics['frame_accuracy_repeat'] = frameAccuracy(repeatFrames);
   return { loss: nll, metrics };
 }
 
-/** Each piece's steps within the training part [0, splitIndex), where it has at least 2 (an input and its target). */
-function trainingSpans(lengths: readonly number[], gap: number, splitIndex: number): { start: number; end: number }[] {
-  const spans: { start: number; end: number }[] = [];
+/** Each piece's steps within [from, to), where it has at least 2 there (an input and its target). */
+function pieceSpans(lengths: readonly number[], gap: number, from: number, to: number): Span[] {
+  const spans: Span[] = [];
   let at = 0;
   for (const n of lengths) {
-    const end = Math.min(at + n, splitIndex);
-    if (end - at >= 2) spans.push({ start: at, end });
+    const start = Math.max(at, from), end = Math.min(at + n, to);
+    if (end - start >= 2) spans.push({ start, end });
     at += n + gap;
   }
   return spans;
@@ -376,7 +413,7 @@ function trainingSpans(lengths: readonly number[], gap: number, splitIndex: numb
  * The expected real steps of a `pieces` window (a span drawn uniformly, then a start uniformly in it),
  * so that tokens per second counts real tokens, not padding.
  */
-function meanWindowLength(spans: readonly { start: number; end: number }[], seqLen: number): number {
+function meanWindowLength(spans: readonly Span[], seqLen: number): number {
   let total = 0;
   for (const { start, end } of spans) {
     const starts = end - 1 - start;
@@ -442,13 +479,12 @@ function nllOf(c: MusicCoder, output: Tensor, targets: Int32Array | Float32Array
 }
 
 /**
- * One stream through steps [from, to), carrying the state from chunk to chunk; for the piano roll also
- * the frame counts of the model's notes (a pitch is predicted on when its probability exceeds 1/2).
+ * The summed NLL of one stream through steps [from, to) from a fresh state, carrying the state from
+ * chunk to chunk; for the piano roll it adds to `frames` the counts of the model's notes (a pitch is
+ * predicted on when its probability exceeds 1/2).
  */
-function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number, seqLen: number): { nll: number; frames: FrameCounts } {
+function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number, seqLen: number, frames: FrameCounts): number {
   let totalNll = 0;
-  let count = 0;
-  const frames: FrameCounts = { truePositives: 0, falsePositives: 0, falseNegatives: 0 };
   let state: RecurrentState | null = null;
   c.model.eval();
   noGrad(() => {
@@ -457,7 +493,6 @@ function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number,
       const w = windowsOf(c, source, [s], len);
       const { output, state: next } = c.model.forward({ data: w.inputs, steps: len, batch: 1 }, state);
       totalNll += nllOf(c, output, w.targets, len, 1).item() * len;
-      count += len;
       state = next;
       if (w.targets instanceof Float32Array) {
         const logits = output.data;
@@ -465,13 +500,19 @@ function sequenceNllOf(c: MusicCoder, source: Encoded, from: number, to: number,
       }
     }
   });
-  return { nll: totalNll / count, frames };
+  return totalNll;
 }
 
-/** Validation NLL per time step of a model on other pieces, encoded in the run's range (eval --data). */
-export function evaluateMusic(model: SequenceModel, summary: MusicSummary, pieces: readonly Piece[], seqLen: number): Evaluation {
+/**
+ * NLL per time step of a model on other pieces, encoded in the run's range (eval --data): as one
+ * stream, or with `windows: 'pieces'` (how the run was trained) each piece on its own.
+ */
+export function evaluateMusic(model: SequenceModel, summary: MusicSummary, pieces: readonly Piece[], seqLen: number, windows: MusicWindows = 'stream'): Evaluation {
+  checkChoice('windows', windows, MUSIC_WINDOWS);
   const encoded = encodePieces(pieces, summary.encoding, { low: summary.low, high: summary.high }, summary.stepsPerQuarter);
   if (encoded.steps < 2) throw new Error('the MIDI data is too short to score (fewer than 2 steps)');
+  const spans = windows === 'stream' ? [{ start: 0, end: encoded.steps }] : pieceSpans(encoded.lengths, GAP_BARS * 4 * summary.stepsPerQuarter, 0, encoded.steps);
+  if (spans.length === 0) throw new Error('the MIDI data holds no piece of at least 2 steps to score');
   const coder = { model, classes: summary.classes, pitches: summary.high - summary.low + 1 };
-  return scoreRange(coder, summary.baselines, encoded, 0, encoded.steps, seqLen);
+  return scoreSpans(coder, summary.baselines, encoded, spans, seqLen);
 }

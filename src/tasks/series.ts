@@ -173,14 +173,13 @@ export function forecastIntervals(m: SeriesModel, series: Series, forecast: Arra
   const horizon = forecast.length;
   const first = m.seqLen;
   const last = values.length - 2;
-  const errors: number[][] = Array.from({ length: horizon }, () => []);
   const count = Math.max(0, Math.min(origins, last - first + 1));
-  for (let i = 0; i < count; i++) {
-    const origin = count === 1 ? last : Math.round(first + ((last - first) * i) / (count - 1));
-    const steps = Math.min(horizon, values.length - 1 - origin);
-    const past = forecastSeries(m, { ...series, values: values.subarray(0, origin + 1), time: series.time.subarray(0, origin + 1) }, steps);
-    for (let k = 0; k < steps; k++) errors[k]!.push(values[origin + 1 + k]! - past[k]!);
-  }
+  const starts = Array.from({ length: count }, (_, i) => (count === 1 ? last : Math.round(first + ((last - first) * i) / (count - 1))));
+  const past = forecastFrom(m, values, starts, horizon);
+  const errors: number[][] = Array.from({ length: horizon }, () => []);
+  starts.forEach((origin, i) => {
+    for (let k = 0; k < past[i]!.length; k++) errors[k]!.push(values[origin + 1 + k]! - past[i]![k]!);
+  });
   const lower = new Float64Array(horizon);
   const upper = new Float64Array(horizon);
   for (let k = 0; k < horizon; k++) {
@@ -189,6 +188,35 @@ export function forecastIntervals(m: SeriesModel, series: Series, forecast: Arra
     upper[k] = forecast[k]! + above;
   }
   return { lower, upper };
+}
+
+/**
+ * forecastSeries from several points of one series at once: after each origin, as many values as
+ * are known after it (at most `horizon`), each forecast from values[..origin]. The origins run as
+ * the rows of one batch, a forward per step rather than one per step and origin; in increasing order,
+ * the rows still forecasting are always the first ones.
+ */
+function forecastFrom(m: SeriesModel, values: Float32Array, origins: readonly number[], horizon: number): Float32Array[] {
+  const { seqLen } = m;
+  const steps = origins.map((origin) => Math.min(horizon, values.length - 1 - origin));
+  const z = m.zscore.apply(values);
+  // Each row's window history (z-scale): the seqLen values up to its origin, then its forecasts.
+  const histories = origins.map((origin, i) => {
+    const history = new Float32Array(seqLen + steps[i]!);
+    history.set(z.subarray(origin + 1 - seqLen, origin + 1));
+    return history;
+  });
+  m.model.eval();
+  noGrad(() => {
+    for (let h = 0; h < (steps[0] ?? 0); h++) {
+      const rows = steps.filter((n) => n > h).length;
+      const inputs = new Float32Array(seqLen * rows);
+      for (let b = 0; b < rows; b++) for (let t = 0; t < seqLen; t++) inputs[t * rows + b] = histories[b]![h + t]!;
+      const predicted = predictWindows(m, inputs, rows).data;
+      for (let b = 0; b < rows; b++) histories[b]![seqLen + h] = predicted[(seqLen - 1) * rows + b]!;
+    }
+  });
+  return histories.map((history) => m.zscore.invert(history.subarray(seqLen)));
 }
 
 /** Forecasts `horizon` values past the end of the series by feeding each prediction back as input. */

@@ -7,7 +7,7 @@
  * Packing and padding are row selections (indexSelect), so gradients flow through them.
  */
 import { cat, indexSelect, reshape, stack } from '../../ops/index.js';
-import { formatShape, full, Tensor } from '../../tensor/index.js';
+import { formatShape, full, knownOptions, Tensor } from '../../tensor/index.js';
 
 export class PackedSequence {
   /**
@@ -59,6 +59,7 @@ export interface PadSequenceOptions {
 /** Stacks sequences [L_i, *] into [maxL, B, *] ([B, maxL, *] with batchFirst), padding the ends. */
 export function padSequence(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
   const where = 'padSequence';
+  knownOptions(where, options, ['batchFirst', 'paddingValue']);
   if (!Array.isArray(sequences) || sequences.length === 0) throw new Error(`${where}: sequences must be a non-empty array of tensors [length, *features]`);
   const first = sequences[0]!;
   sequences.forEach((s, i) => {
@@ -90,6 +91,7 @@ export interface PackOptions {
  */
 export function packPaddedSequence(x: Tensor, lengths: Tensor | Int32Array | readonly number[], options: PackOptions = {}): PackedSequence {
   const where = 'packPaddedSequence';
+  knownOptions(where, options, ['batchFirst', 'enforceSorted']);
   const batchFirst = options.batchFirst ?? false;
   const enforceSorted = options.enforceSorted ?? true;
   if (!(x instanceof Tensor) || x.shape.length < 2) {
@@ -142,6 +144,7 @@ export interface PadPackedOptions {
  */
 export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, Tensor] {
   const where = 'padPackedSequence';
+  knownOptions(where, options, ['batchFirst', 'paddingValue', 'totalLength']);
   if (!(sequence instanceof PackedSequence)) throw new Error(`${where}: sequence must be a PackedSequence`);
   const { data, batchSizes } = sequence;
   const maxLength = batchSizes.length, B = batchSizes[0]!, N = data.shape[0]!;
@@ -167,6 +170,7 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedOp
 
 /** padSequence then packPaddedSequence: sequences [L_i, *] in any order (with enforceSorted: false). */
 export function packSequence(sequences: readonly Tensor[], options: { enforceSorted?: boolean } = {}): PackedSequence {
+  knownOptions('packSequence', options, ['enforceSorted']);
   const padded = padSequence(sequences);
   return packPaddedSequence(padded, sequences.map((s) => s.shape[0]!), { enforceSorted: options.enforceSorted ?? true });
 }

@@ -14,7 +14,7 @@
  * fused layer code on a copy of the weights, with the same snapshot semantics.
  */
 import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
-import { formatShape, fromBuffer, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
+import { formatShape, fromBuffer, knownOptions, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
 import { positiveInt } from '../checks.js';
 import { recurrentDirection, sequenceKind, type DirectionWeights } from './fused.js';
 import type { LayoutSpec } from './layout.js';
@@ -55,6 +55,7 @@ export class RecurrentStepper {
     options: StepperOptions = {},
   ) {
     if (spec.directions !== 1) throw new Error(`${name}.stepper: a bidirectional layer cannot be stepped (its reverse direction reads the sequence from the end)`);
+    knownOptions(`${name}.stepper`, options, ['batch', 'tokens']);
     this.batch = positiveInt(`${name}.stepper`, 'batch', options.batch ?? 1);
     this.tokens = options.tokens ?? false;
     this.tokenIds = new Int32Array(this.batch);
