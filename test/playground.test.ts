@@ -27,6 +27,7 @@ import { parseMidi } from '../src/data/index.js';
 import { SequenceModel, sineSeries, type CellType } from '../src/tasks/index.js';
 import { runCli } from './helpers/cli.js';
 import { cellView, gradientNorms } from '../web/inspect.js';
+import { formatTick, heatmapColor, type ColorMap } from '../src/viz/index.js';
 import { findPlaces, rankUnits } from '../web/text-units.js';
 import { shade, unitScale } from '../web/text-view.js';
 import { colorAt } from '../src/viz/index.js';
@@ -65,7 +66,7 @@ test('cell view: every gate of each cell from the reference cells, on the fused 
   assert.throws(() => cellView(model('gru', 2), wave(5), 2), /layer must be in \[0, 1\], received 2/);
 });
 
-test('the RNN cell with relu units: a task recipe option; the cell view re-runs it with relu', () => {
+test('the RNN cell with relu or sigmoid units: a task recipe option; the cell view re-runs it with that activation', () => {
   const config = { cell: 'rnn' as const, nonlinearity: 'relu' as const, hiddenSize: 6, numLayers: 2, dropout: 0, bidirectional: false, input: { kind: 'dense' as const, size: 1 }, outputSize: 1 };
   const relu = new SequenceModel(config, new Generator(3));
   assert.equal((relu.rnn as { nonlinearity?: string }).nonlinearity, 'relu');
@@ -78,6 +79,17 @@ test('the RNN cell with relu units: a task recipe option; the cell view re-runs 
   // The same weights read with tanh would differ: the option reaches the layer.
   const tanh = new SequenceModel({ ...config, nonlinearity: 'tanh' }, new Generator(3));
   assert.ok(cellView(tanh, wave(30), 0).panels[0]!.values.some((v) => v < 0));
+  // Sigmoid units (this library's extension): h in (0, 1), the range the heatmap is drawn over.
+  const sigmoid = new SequenceModel({ ...config, nonlinearity: 'sigmoid' }, new Generator(3));
+  for (const layer of [0, 1]) {
+    const view = cellView(sigmoid, wave(30), layer);
+    assert.ok(view.referenceError < 1e-5, `sigmoid reference cells against the fused forward: ${view.referenceError}`);
+    const [h] = view.panels;
+    assert.deepEqual([h!.name, h!.range], ['h', [0, 1]]);
+    assert.ok(h!.values.every((v) => v > 0 && v < 1), 'sigmoid: h in (0, 1)');
+    assert.ok(Math.max(...h!.values) - Math.min(...h!.values) > 0.05, 'sigmoid h varies');
+  }
+  sigmoid.dispose();
   assert.throws(() => new SequenceModel({ ...config, nonlinearity: 'softsign' as 'relu' }, new Generator(3)), /nonlinearity must be one of tanh, relu, sigmoid, received "softsign"/);
   assert.throws(() => new SequenceModel({ ...config, cell: 'gru' }, new Generator(3)), /nonlinearity 'relu' applies to the rnn cell only, received cell 'gru'/);
   relu.dispose();
@@ -206,6 +218,24 @@ async function viewsSettled(page: Page): Promise<void> {
   }, undefined, { timeout: 60_000 });
 }
 
+/** The generation of the model the page shows (counted by the worker), read before an action that builds another. */
+async function generation(page: Page): Promise<number> {
+  return Number(await page.getAttribute('#parameters', 'data-generation'));
+}
+
+/**
+ * Waits until the status line shows a model newer than `before` and each view in `views` (element
+ * ids) shows that same model: the 'model' message arrives before the new model's views, and the
+ * previous model's may look alike (the same step, panels or parameter count).
+ */
+async function newModelShown(page: Page, before: number, views: string[]): Promise<number> {
+  await page.waitForFunction(([before, views]) => {
+    const shown = document.getElementById('parameters')!.dataset['generation'];
+    return Number(shown) > before && views.every((id) => document.getElementById(id)!.dataset['generation'] === shown);
+  }, [before, views] as const, { timeout: 60_000 });
+  return generation(page);
+}
+
 async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
   const errors: string[] = [];
@@ -258,22 +288,44 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const before = await colourCounts(page, 'prediction-chart', { red: RED, blue: BLUE });
     assert.ok(before.red! > 300 && before.blue! > 100, `target and prediction lines drawn: ${JSON.stringify(before)}`);
 
-    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; cellRefreshes: number };
+      w.longTasks = [];
+      w.cellRefreshes = 0;
+      new MutationObserver(() => w.cellRefreshes++).observe(document.getElementById('heatmaps')!, { attributes: true, attributeFilter: ['data-step'] });
+    });
     await page.click('#start');
     const started = Date.now();
     await page.waitForFunction((target) => {
       const loss = Number(document.getElementById('val-loss')!.textContent);
       return loss > 0 && loss < target;
     }, TARGET_LOSS, { timeout: 180_000, polling: 250 });
-    // Keep training a little longer, so the stretch covers several redraws of every view; the
-    // gradients refresh while it runs too (the cell view waits for a pause).
+    // Keep training a little longer, so the stretch covers several redraws of every view, the cell
+    // view (about every second) and the gradients (every 3 s) included.
     await page.waitForTimeout(Math.max(0, 7000 - (Date.now() - started)));
     assert.equal(await page.isDisabled('#pause'), false, 'still training');
     assert.ok(Number(await page.getAttribute('#gradient-chart', 'data-step')) > 0, 'the gradients refreshed while training');
-    assert.equal(await page.getAttribute('#heatmaps', 'data-step'), '0', 'the cell view waits for a pause');
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    const cellStep = Number(await page.getAttribute('#heatmaps', 'data-step'));
+    assert.ok(cellStep > 0, `the cell view refreshed while training: step ${cellStep}`);
+    // The pointer held still over a cell: its readout follows the refreshes under it.
+    const pointer = await page.$eval('#heatmaps .panel[data-panel="f"] canvas', (canvas) => {
+      canvas.scrollIntoView({ block: 'center' });
+      const box = canvas.getBoundingClientRect();
+      return { x: box.left + (10.5 * box.width) / 80, y: box.top + (3.5 * box.height) / 16 };
+    });
+    await page.mouse.move(pointer.x, pointer.y);
+    await page.waitForFunction((seen) => {
+      const [readout, heatmaps] = [document.getElementById('hover')!.dataset, document.getElementById('heatmaps')!.dataset];
+      return Number(heatmaps['step']) > seen && readout['step'] === heatmaps['step'] && readout['panel'] === 'f' && readout['unit'] === '3' && readout['t'] === '10';
+    }, cellStep, { timeout: 10_000 });
+    const { longTasks, cellRefreshes } = await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; cellRefreshes: number };
+      return { longTasks: w.longTasks, cellRefreshes: w.cellRefreshes };
+    });
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(cellRefreshes >= seconds / 2, `${cellRefreshes} cell view refreshes in ${seconds.toFixed(1)} s of training`);
     const longest = Math.max(0, ...longTasks);
-    console.log(`playground: ${longTasks.length} long tasks during ${((Date.now() - started) / 1000).toFixed(1)} s of training, longest ${longest.toFixed(0)} ms; ${await page.textContent('#steps-per-second')} steps/s`);
+    console.log(`playground: ${longTasks.length} long tasks during ${seconds.toFixed(1)} s of training with ${cellRefreshes} live cell view refreshes, longest ${longest.toFixed(0)} ms; ${await page.textContent('#steps-per-second')} steps/s`);
     // The goal is no task over 50 ms. On a loaded shared machine the scheduler alone delays a frame now
     // and then (62 ms seen at load average 10), so the test fails on real jank only: drawing thousands
     // of SVG nodes on the main thread gave repeated 60-130 ms frames.
@@ -292,39 +344,72 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const lossPixels = await colourCounts(page, 'loss-chart', { line: [0x44, 0x44, 0x44] });
     assert.ok(lossPixels.line! > 100, `loss curve drawn: ${lossPixels.line} pixels`);
 
-    // Inside the cell: the input and every LSTM gate and state, one rect per unit and step, read
-    // back from the SVG each panel's image shows.
+    // Inside the cell: the input and every LSTM gate and state, one canvas pixel per unit and step,
+    // over the cell box of its frame (the CLI's heatmap without its cells), its columns under the
+    // frame's step labels, in the heatmap's colours over the range its labels state.
     const panels = await page.$$eval('#heatmaps .panel', (elements) => Promise.all(elements.map(async (e) => {
       const d = (e as HTMLElement).dataset;
-      const svg = await (await fetch(e.querySelector('img')!.src)).text();
-      const cells = Array.from(new DOMParser().parseFromString(svg, 'image/svg+xml').querySelectorAll('rect.cell'));
-      return { name: d['panel'], rows: Number(d['rows']), cols: Number(d['cols']), cells: cells.length, fills: new Set(cells.map((r) => r.getAttribute('fill'))).size };
+      const canvas = e.querySelector('canvas')!;
+      const image = e.querySelector('img')!;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const colours = new Set<string>();
+      let opaque = true;
+      for (let i = 0; i < pixels.length; i += 4) {
+        colours.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+        opaque &&= pixels[i + 3] === 255;
+      }
+      const frame = new DOMParser().parseFromString(await (await fetch(image.src)).text(), 'image/svg+xml');
+      const [imageBox, canvasBox] = [image.getBoundingClientRect(), canvas.getBoundingClientRect()];
+      return {
+        name: d['panel'], rows: Number(d['rows']), cols: Number(d['cols']), width: canvas.width, height: canvas.height, colours: colours.size, opaque,
+        frameCells: frame.querySelectorAll('rect.cell').length, frameBars: frame.querySelectorAll('rect.bar').length,
+        // The frame's step labels (step, x in the frame's pixels), and the canvas's place over the frame.
+        colLabels: Array.from(frame.querySelectorAll('text.col-label'), (t) => [Number(t.textContent), Number(t.getAttribute('x'))]),
+        scale: imageBox.width / Number(frame.documentElement.getAttribute('width')),
+        canvasLeft: canvasBox.left - imageBox.left, canvasWidth: canvasBox.width,
+        range: [Number(d['min']), Number(d['max'])], labels: Array.from(e.querySelectorAll('svg.range text'), (t) => t.textContent),
+      };
     })));
     assert.deepEqual(panels.map((p) => p.name), ['input', 'i', 'f', 'g', 'o', 'c', 'h']);
     for (const p of panels) {
       assert.equal(p.rows, p.name === 'input' ? 1 : 16);
       assert.equal(p.cols, 80, 'an 80-step validation window');
-      assert.equal(p.cells, p.rows * p.cols, `${p.name}: one rect per unit and step`);
-      assert.ok(p.fills > 10, `${p.name}: ${p.fills} distinct colours`);
+      assert.deepEqual([p.width, p.height], [p.cols, p.rows], `${p.name}: one pixel per unit and step`);
+      assert.ok(p.opaque && p.colours > 10, `${p.name}: ${p.colours} distinct colours`);
+      assert.deepEqual([p.frameCells, p.frameBars], [0, 40], `${p.name}: the frame holds the colour bar and no cells`);
+      assert.ok(p.colLabels.length >= 10, `${p.name}: ${p.colLabels.length} step labels`);
+      for (const [step, x] of p.colLabels) {
+        const centre = (p.canvasLeft + ((step! + 0.5) * p.canvasWidth) / p.cols) / p.scale;
+        assert.ok(Math.abs(centre - x!) < 0.5, `${p.name}: column ${step} centred at x ${centre}, its label at ${x}`);
+      }
+      assert.deepEqual(p.labels, [formatTick(p.range[1]!), formatTick(p.range[0]!)], `${p.name}: the range's labels`);
+      if (['i', 'f', 'o'].includes(p.name!)) assert.deepEqual(p.range, [0, 1], `${p.name}: a sigmoid gate's range`);
+      else if (p.name !== 'input') assert.ok(p.range[0] === -p.range[1]! && p.range[1]! > 0, `${p.name}: a range symmetric around 0: ${p.range}`);
     }
     assert.ok(Number(await page.getAttribute('#reference-error', 'data-value')) < 1e-5, 'the heatmaps show the model: reference cells = fused forward');
-    /** Points at the centre of a cell's rect (its geometry read from the SVG) and reads the readout. */
+    /**
+     * Points at the centre of a cell (placed by its panel's canvas geometry) and reads the readout;
+     * the cell's pixel must be the CLI heatmap's colour of the value read, over the panel's range.
+     */
     const hover = async (panel: string, unit: number, t: number): Promise<{ value: number; text: string }> => {
-      const point = await page.$eval(`#heatmaps .panel[data-panel="${panel}"] img`, async (image, [unit, t]) => {
-        image.scrollIntoView({ block: 'center' });
-        const svg = await (await fetch((image as HTMLImageElement).src)).text();
-        const cell = new DOMParser().parseFromString(svg, 'image/svg+xml').querySelectorAll('rect.cell')[unit! * 80 + t!]!;
-        const box = image.getBoundingClientRect();
-        // (No helper function here: tsx would wrap it in a __name call the page does not have.)
-        const [x, y, width, height] = ['x', 'y', 'width', 'height'].map((name) => Number(cell.getAttribute(name)));
-        return { x: box.left + x! + width! / 2, y: box.top + y! + height! / 2 };
+      const cell = await page.$eval(`#heatmaps .panel[data-panel="${panel}"] canvas`, (canvas, [unit, t]) => {
+        canvas.scrollIntoView({ block: 'center' });
+        const c = canvas as HTMLCanvasElement;
+        const box = c.getBoundingClientRect();
+        const d = c.parentElement!.dataset;
+        return {
+          x: box.left + ((t! + 0.5) * box.width) / c.width, y: box.top + ((unit! + 0.5) * box.height) / c.height,
+          rgb: Array.from(c.getContext('2d')!.getImageData(t!, unit!, 1, 1).data.slice(0, 3)), range: [Number(d['min']), Number(d['max'])], map: d['colorMap'],
+        };
       }, [unit, t]);
-      await page.mouse.move(point.x, point.y);
+      await page.mouse.move(cell.x, cell.y);
       const data = await page.$eval('#hover', (e) => {
         const d = (e as HTMLElement).dataset;
         return { panel: d['panel'], unit: d['unit'], t: d['t'], value: d['value'], text: e.textContent ?? '' };
       });
       assert.deepEqual([data.panel, data.unit, data.t], [panel, String(unit), String(t)], `hover ${panel} ${unit} ${t}`);
+      const colour = heatmapColor(cell.map as ColorMap, cell.range as [number, number])(Number(data.value));
+      assert.deepEqual(cell.rgb, colour, `${panel} unit ${unit}, t=${t}: the heatmap's colour of ${data.value} over ${cell.range}`);
       return { value: Number(data.value), text: data.text };
     };
     const forget = await hover('f', 3, 10);
@@ -346,10 +431,15 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
       return { left: box.left, top: box.top, scale: box.width / (e as HTMLCanvasElement).width, low: Number(d['low']), high: Number(d['high']), drawn: d['drawn'] };
     });
     assert.equal(canvas.drawn, 'false');
-    const at = (t: number, value: number): [number, number] => [
-      canvas.left + canvas.scale * (8 + (t / 79) * (1100 - 16)),
-      canvas.top + canvas.scale * (8 + ((canvas.high - value) / (canvas.high - canvas.low)) * (140 - 16)),
-    ];
+    // Step t of the drawing lies above column t of the heatmaps: the pointer goes to the x of the
+    // centre of the input panel's column t, read from the page's geometry.
+    const columns = await page.$eval('#heatmaps .panel[data-panel="input"] canvas', (c) => {
+      const box = c.getBoundingClientRect();
+      return { left: box.left, width: box.width / (c as HTMLCanvasElement).width };
+    });
+    const columnCentre = (t: number): number => columns.left + (t + 0.5) * columns.width;
+    const canvasY = (value: number): number => 8 + ((canvas.high - value) / (canvas.high - canvas.low)) * (140 - 16);
+    const at = (t: number, value: number): [number, number] => [columnCentre(t), canvas.top + canvas.scale * canvasY(value)];
     const [highValue, lowValue] = [canvas.low + 0.8 * (canvas.high - canvas.low), canvas.low + 0.25 * (canvas.high - canvas.low)];
     await page.mouse.move(...at(0, highValue));
     await page.mouse.down();
@@ -363,6 +453,25 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
       const drawn = await hover('input', 0, t);
       assert.ok(Math.abs(drawn.value - expected) < tolerance, `drawn input at t=${t}: ${drawn.value}, expected about ${expected}`);
     }
+    // The drawn line's corners lie at the columns' centres: read the red line's height across the
+    // drawing canvas around steps 39 (high) and 40 (low), where it drops by about 70 pixels in one
+    // column, so a corner one pixel off across would show as several pixels off in height.
+    const [high39, low40] = [(await hover('input', 0, 39)).value, (await hover('input', 0, 40)).value];
+    const [x39, x40] = [columnCentre(39), columnCentre(40)].map((x) => (x - canvas.left) / canvas.scale) as [number, number];
+    const lineY = (x: number): number => canvasY(x <= x39 ? high39 : x >= x40 ? low40 : high39 + ((low40 - high39) * (x - x39)) / (x40 - x39));
+    const probes = [x39 - 3, x39 + 2, (x39 + x40) / 2, x40 - 2, x40 + 3].map(Math.round);
+    const redHeights = await page.$eval('#draw-input', (e, probes) => {
+      const c = e as HTMLCanvasElement;
+      const context = c.getContext('2d')!;
+      return probes.map((x) => {
+        const column = context.getImageData(x, 0, 1, c.height).data;
+        const rows: number[] = [];
+        for (let y = 0; y < c.height; y++) if (column[4 * y]! > 150 && column[4 * y + 1]! < 110 && column[4 * y + 2]! < 110 && column[4 * y + 3]! > 100) rows.push(y);
+        return rows.length === 0 ? NaN : rows.reduce((sum, y) => sum + y, 0) / rows.length;
+      });
+    }, probes);
+    // (Pixel column x spans [x, x + 1), the line's height at its middle; the red line's pixels are centred on it.)
+    probes.forEach((x, k) => assert.ok(Math.abs(redHeights[k]! + 0.5 - lineY(x + 0.5)) < 3, `the drawn line at x=${x}: y ${redHeights[k]}, expected ${lineY(x + 0.5).toFixed(1)} (steps 39 and 40 at x ${x39.toFixed(1)}, ${x40.toFixed(1)})`));
     const fromDrawing = { f: (await hover('f', 3, 10)).value, prediction: JSON.parse((await page.getAttribute('#draw-input', 'data-prediction'))!) as number[] };
     assert.equal(fromDrawing.prediction.length, 80);
     assert.notDeepEqual(fromDrawing.prediction, JSON.parse(fromData.prediction!), 'the prediction follows the drawn input');
@@ -395,19 +504,28 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     const weightsFile = join(ROOT, 'test-results', 'playground.safetensors');
     await saved.saveAs(weightsFile);
 
+    /**
+     * Reset with the controls as they are: waits until the new model's own views are shown (its
+     * cell view, predictions and gradients, each posted after the 'model' message).
+     */
+    const resetModel = async (): Promise<void> => {
+      const before = await generation(page);
+      await page.click('#reset');
+      await newModelShown(page, before, ['heatmaps', 'prediction-chart', 'gradient-chart']);
+      assert.deepEqual([await page.textContent('#step-count'), await page.getAttribute('#heatmaps', 'data-step')], ['0', '0']);
+    };
     // Reset with a GRU: the old model is disposed, the new one shows its own gates.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.selectOption('#cell', 'gru');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.getElementById('step-count')!.textContent === '0' && document.getElementById('heatmaps')!.dataset['step'] === '0' && document.querySelector('#heatmaps .panel[data-panel="r"]') !== null);
+    await resetModel();
     assert.equal(await page.getAttribute('#parameters', 'data-previous-disposed'), 'true');
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
     await page.click('#step');
     await page.waitForFunction(() => document.getElementById('step-count')!.textContent === '1');
     // Two layers: the layer menu switches the cell view to the upper one.
     await page.fill('#layers', '2');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.querySelectorAll('#layer option').length === 2 && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    await resetModel();
+    assert.equal(await page.$$eval('#layer option', (options) => options.length), 2);
     await page.selectOption('#layer', '1');
     await page.waitForFunction(() => document.getElementById('heatmaps')!.dataset['layer'] === '1');
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'r', 'z', 'n', 'h']);
@@ -416,26 +534,33 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     // The RNN with relu units: only h, and never below zero.
     await page.selectOption('#cell', 'rnn-relu');
     await page.fill('#hidden', '16');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(16 * (1 + 16 + 2) + 17) && document.getElementById('heatmaps')!.dataset['step'] === '0'
-      // The parameter count arrives before the new model's heatmaps; the GRU's (also at step 0) may still be shown.
-      && document.querySelectorAll('#heatmaps .panel').length === 2);
+    await resetModel();
+    assert.equal(await page.textContent('#parameters'), String(16 * (1 + 16 + 2) + 17));
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'h']);
     const reluValues = [];
     for (const [unit, t] of [[0, 5], [3, 30], [7, 60], [12, 79], [15, 1]] as const) reluValues.push((await hover('h', unit, t)).value);
     assert.ok(reluValues.every((v) => v >= 0), `relu h: ${reluValues}`);
+    // The RNN with sigmoid units (the library's extension): h in (0, 1), drawn over that range.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.selectOption('#cell', 'rnn-sigmoid');
+    await resetModel();
+    assert.equal(await page.textContent('#parameters'), String(16 * (1 + 16 + 2) + 17));
+    assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'h']);
+    assert.deepEqual(await page.$eval('#heatmaps .panel[data-panel="h"]', (e) => [(e as HTMLElement).dataset['min'], (e as HTMLElement).dataset['max'], (e as HTMLElement).dataset['colorMap']]), ['0', '1', 'viridis']);
+    const sigmoidValues = [];
+    for (const [unit, t] of [[0, 5], [3, 30], [7, 60], [12, 79], [15, 1]] as const) sigmoidValues.push((await hover('h', unit, t)).value);
+    assert.ok(sigmoidValues.every((v) => v > 0 && v < 1), `sigmoid h: ${sigmoidValues}`);
     // The peephole LSTM: what each peephole adds to its gate, beside the gates.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.selectOption('#cell', 'peephole');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="peephole_f"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    await resetModel();
     assert.deepEqual(await page.$$eval('#heatmaps .panel', (es) => es.map((e) => (e as HTMLElement).dataset['panel'])), ['input', 'i', 'f', 'g', 'o', 'c', 'peephole_i', 'peephole_f', 'peephole_o', 'h']);
     const peephole = await hover('peephole_f', 4, 50);
     assert.ok(Number.isFinite(peephole.value) && peephole.text.startsWith('w_cf ⊙ c(t-1): peephole term of f · unit 4, t=50: '), peephole.text);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.selectOption('#cell', 'gru');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.querySelector('#heatmaps .panel[data-panel="r"]') !== null && document.getElementById('heatmaps')!.dataset['step'] === '0');
+    await resetModel();
+    const gru = await generation(page);
 
     // A bad setting (each refused one puts the model's own settings back in the controls): a readable message in the page, and the worker lives on.
     await page.fill('#hidden', '0');
@@ -452,9 +577,12 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     await page.waitForFunction(() => /layers must be an integer in \[1, 4\], received 2\.5/.test(document.getElementById('error')!.textContent ?? ''));
     await page.fill('#layers', '1');
     await page.screenshot({ path: join(ROOT, 'test-results', 'playground-error.png') });
+    assert.equal(await generation(page), gru, 'refused settings build no model');
     await page.fill('#hidden', '8');
-    await page.click('#reset');
-    await page.waitForFunction(() => document.getElementById('parameters')!.textContent === String(3 * 8 * (1 + 8 + 2) + 9) && document.getElementById('error')!.hidden);
+    await resetModel();
+    assert.equal(await page.textContent('#parameters'), String(3 * 8 * (1 + 8 + 2) + 9));
+    assert.equal(await page.isHidden('#error'), true);
+    const smallGru = await generation(page);
     // Settings the task itself refuses (Nile has 100 values, too few for 200-step windows): the page
     // keeps the model it had, puts that model's settings back in the controls, and it still trains.
     await page.selectOption('#dataset', 'Nile');
@@ -464,13 +592,15 @@ test('the playground in Chromium: trains the sine live, shows the gates and the 
     assert.match((await page.textContent('#error'))!, /200/);
     await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#dataset')!.value === 'sine' && document.querySelector<HTMLInputElement>('#seq-len')!.value === '25');
     assert.equal(await page.textContent('#parameters'), String(3 * 8 * (1 + 8 + 2) + 9), 'the previous GRU is still there');
+    assert.equal(await generation(page), smallGru);
     await page.click('#step');
     await page.waitForFunction(() => document.getElementById('step-count')!.textContent === '1' && document.getElementById('heatmaps')!.dataset['step'] === '1');
 
     // Load the saved LSTM back: its settings return to the controls and its predictions are the same.
     await page.setInputFiles('#load', weightsFile);
-    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'lstm' && document.getElementById('parameters')!.textContent === '1233');
-    await page.waitForFunction((rmse) => document.getElementById('val-rmse')!.dataset['rmse'] === rmse, savedRmse);
+    await newModelShown(page, smallGru, ['prediction-chart', 'heatmaps']);
+    assert.deepEqual([await page.inputValue('#cell'), await page.textContent('#parameters')], ['lstm', '1233']);
+    assert.equal(await page.getAttribute('#val-rmse', 'data-rmse'), savedRmse, 'the saved model predicts as it did');
     assert.equal(await page.inputValue('#hidden'), '16');
     // A file that is not a model: a message that names it.
     await page.setInputFiles('#load', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
@@ -544,8 +674,10 @@ test('the playground in Chromium: text, coloured by a unit; a selected span rank
     await page.selectOption('#dataset', 'persuasion');
     await page.fill('#hidden', '32');
     await page.fill('#seq-len', '50');
+    const before = await generation(page);
     await page.click('#reset');
-    await page.waitForFunction(() => document.body.dataset['kind'] === 'text' && document.getElementById('text-view')!.dataset['step'] === '0');
+    await newModelShown(page, before, ['text-view']);
+    assert.deepEqual([await page.evaluate(() => document.body.dataset['kind']), await page.getAttribute('#text-view', 'data-step')], ['text', '0']);
     // Only the text's views: the series charts and the cell view are hidden.
     assert.equal(await page.isVisible('#text-view'), true);
     assert.equal(await page.isVisible('#prediction-chart'), false);
@@ -660,9 +792,11 @@ test('the playground in Chromium: music, a generated continuation as a piano rol
     await page.selectOption('#dataset', 'pianobooster');
     await page.fill('#hidden', '32');
     await page.fill('#seq-len', '32');
+    const before = await generation(page);
     await page.click('#reset');
     // A new music model shows a continuation at once (untrained: random notes).
-    await page.waitForFunction(() => document.body.dataset['kind'] === 'music' && document.getElementById('piano-roll')!.dataset['step'] === '0');
+    await newModelShown(page, before, ['piano-roll']);
+    assert.equal(await page.evaluate(() => document.body.dataset['kind']), 'music');
     assert.equal(await page.isVisible('#piano-roll img'), true);
     assert.equal(await page.isVisible('#prediction-chart'), false);
     assert.equal(await page.isVisible('#text-view'), false);
@@ -787,12 +921,11 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     assert.equal(cliForecast.length, 50);
     assert.equal(cli.coverage, 0.8);
 
-    // The page's first model has posted its forecast; cleared, the next forecast can only be the loaded model's.
-    await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['band'] !== undefined);
-    await page.evaluate(() => ['forecast', 'band'].forEach((key) => delete document.getElementById('prediction-chart')!.dataset[key]));
+    // The page's first model (an LSTM, also at step 0, with a forecast and band of its own) is shown until the run's arrives.
+    const before = await generation(page);
     await page.setInputFiles('#load', [join(run, 'config.json'), join(run, 'best.safetensors')]);
-    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#cell')!.value === 'gru' && document.getElementById('parameters')!.textContent === String(3 * 12 * (1 + 12 + 2) + 13));
-    await page.waitForFunction(() => document.getElementById('prediction-chart')!.dataset['forecast'] !== undefined && document.getElementById('val-loss')!.dataset['step'] === '0');
+    await newModelShown(page, before, ['prediction-chart', 'heatmaps']);
+    assert.deepEqual([await page.inputValue('#cell'), await page.textContent('#parameters')], ['gru', String(3 * 12 * (1 + 12 + 2) + 13)]);
     assert.equal(await page.inputValue('#hidden'), '12');
     assert.equal(await page.inputValue('#seq-len'), '20');
     const pageForecast = JSON.parse((await page.getAttribute('#prediction-chart', 'data-forecast'))!) as number[];
@@ -879,8 +1012,9 @@ test('the playground in Chromium: a relu RNN\'s text colours use its own scale, 
     await page.selectOption('#cell', 'rnn-relu');
     await page.fill('#hidden', '16');
     await page.fill('#seq-len', '50');
+    const before = await generation(page);
     await page.click('#reset');
-    await page.waitForFunction(() => document.body.dataset['kind'] === 'text' && document.getElementById('text-view')!.dataset['step'] === '0');
+    await newModelShown(page, before, ['text-view']);
     for (let step = 1; step <= 5; step++) {
       await page.click('#step');
       await page.waitForFunction((step) => document.getElementById('text-view')!.dataset['step'] === String(step), step);
@@ -946,8 +1080,10 @@ test('the playground in Chromium: text and music runs trained by the CLI load; t
     const lastJson = (stdout: string): { loss: number } => JSON.parse(stdout.trim().split('\n').pop()!) as { loss: number };
 
     // Text: the run's settings in the controls, its validation loss, and its samples, as the CLI's.
+    const series = await generation(page);
     await page.setInputFiles('#load', [join(text, 'config.json'), join(text, 'best.safetensors')]);
-    await page.waitForFunction(() => document.body.dataset['kind'] === 'text' && document.getElementById('text-view')!.dataset['step'] === '0');
+    const textModel = await newModelShown(page, series, ['text-view']);
+    assert.deepEqual([await page.evaluate(() => document.body.dataset['kind']), await page.getAttribute('#text-view', 'data-step')], ['text', '0']);
     assert.equal(await page.inputValue('#dataset'), 'persuasion');
     assert.equal(await page.inputValue('#hidden'), '24');
     const textLoss = Number(await page.getAttribute('#val-loss', 'data-value'));
@@ -970,7 +1106,8 @@ test('the playground in Chromium: text and music runs trained by the CLI load; t
     // Music: its continuation is the CLI's .mid, byte for byte, and its validation NLL the CLI's.
     await page.setInputFiles('#load', [join(music, 'config.json'), join(music, 'best.safetensors')]);
     // The page generates at once for a new music model (with its own controls); then with the CLI's settings.
-    await page.waitForFunction(() => document.body.dataset['kind'] === 'music' && document.getElementById('piano-roll')!.dataset['notes'] !== undefined);
+    await newModelShown(page, textModel, ['piano-roll']);
+    assert.equal(await page.evaluate(() => document.body.dataset['kind']), 'music');
     const musicLoss = Number(await page.getAttribute('#val-loss', 'data-value'));
     const cliMusicLoss = lastJson(musicEval.stdout).loss;
     console.log(`playground: a CLI music run's validation NLL ${musicLoss} in the page, ${cliMusicLoss} by recurrent eval`);

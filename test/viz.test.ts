@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COLORS, escapeXml, heatmap, heatmapStack, lineChart, lossCurve, pianoRoll, pitchName } from '../src/viz/index.js';
+import { COLORS, colorAt, escapeXml, formatTick, heatmap, heatmapColor, heatmapFrame, heatmapLayout, heatmapRange, heatmapStack, rgbHex, lineChart, lossCurve, pianoRoll, pitchName } from '../src/viz/index.js';
 
 // A strict little XML reader: it throws on anything not well-formed (unbalanced or misnested tags,
 // duplicate or unquoted attributes, a bare & or <, more than one root) and returns the element tree.
@@ -250,6 +250,42 @@ describe('heatmap', () => {
     assert.deepEqual(labels, ['2', '-2']);
     assert.throws(() => heatmap([1, 2, 3], { rows: 2, cols: 2 }), /expected rows x cols = 2 x 2 = 4 values, received 3/);
     assert.throws(() => heatmap([1], { rows: 1, cols: 1, min: 2, max: 1 }), /expected finite min <= max, received min=2, max=1/);
+  });
+
+  it('lays out, scales and colours its cells by exported parts, and draws its frame alone for a caller that paints the cells', () => {
+    const rows = 3;
+    const cols = 20;
+    const values = Float32Array.from({ length: rows * cols }, (_, k) => Math.sin(k) * 1.7);
+    values[7] = NaN;
+    const options = { rows, cols, title: 'c: cell state', yLabel: 'unit', rowLabels: ['0', '1', '2'], colorMap: 'diverging' as const, width: 600, height: 200 };
+    const root = svg(heatmap(values, options));
+    const layout = heatmapLayout(options);
+    const range = heatmapRange(values, options);
+    assert.ok(range[1] === -range[0] && range[1] > 1.6, `symmetric range ${range}`);
+    const color = heatmapColor('diverging', range);
+    const cells = byClass(root, 'cell');
+    cells.forEach((cell, k) => {
+      const [r, c] = [Math.floor(k / cols), k % cols];
+      assert.ok(Math.abs(Number(cell.attributes.x) - (layout.box.left + c * layout.cellWidth)) < 0.01, `cell ${k} x`);
+      assert.ok(Math.abs(Number(cell.attributes.y) - (layout.box.top + r * layout.cellHeight)) < 0.01, `cell ${k} y`);
+      assert.equal(cell.attributes.fill, rgbHex(color(values[k]!)), `cell ${k} colour`);
+    });
+    assert.equal(cells[7]!.attributes.fill, '#bdbdbd');
+    assert.equal(rgbHex(color(range[1])), colorAt('diverging', 1));
+    const labels = byClass(root, 'bar-label');
+    assert.deepEqual(labels.map((e) => [e.text, Number(e.attributes.x), Number(e.attributes.y)]), [
+      [formatTick(range[1]), layout.rangeLabels.x, layout.rangeLabels.maxY],
+      [formatTick(range[0]), layout.rangeLabels.x, layout.rangeLabels.minY],
+    ]);
+    // The frame is the heatmap without its cells and its range labels, everything else the same.
+    const frame = heatmapFrame(options);
+    const full = heatmap(values, options);
+    const withoutValues = full.replace(/<g class="cells">.*?<\/g>/, '').replace(/<text[^>]*class="bar-label"[^>]*>[^<]*<\/text>/g, '');
+    assert.equal(frame, withoutValues);
+    assert.equal(byClass(svg(frame), 'cell').length, 0);
+    assert.equal(byClass(svg(frame), 'bar').length, 40);
+    assert.throws(() => heatmapFrame({ rows: 0, cols: 4 }), /rows and cols must be positive integers, received 0 x 4/);
+    assert.throws(() => heatmapRange([1, 2], { min: 3, max: 1 }), /expected finite min <= max, received min=3, max=1/);
   });
 });
 

@@ -2,9 +2,13 @@
  * Drawing an input for the cell view: the input (red) and the model's prediction of the next value
  * after each step (blue) on a canvas; dragging across it redraws the input under the pointer, and
  * releasing sends the drawn input to the worker, which re-runs the cell view and the prediction on it.
+ * Step t sits above column t of the heatmaps below: the canvas is as wide as a panel and takes its
+ * time axis from the panels' layout (heatmaps.ts).
  */
 import { PREDICTION_COLOR, TARGET_COLOR } from './charts.js';
+import { PANEL_WIDTH, timeAxis } from './heatmaps.js';
 
+/** Room above and below the drawn range, in canvas pixels. */
 const MARGIN = 8;
 
 export class InputDrawing {
@@ -13,8 +17,10 @@ export class InputDrawing {
   /** The value range the canvas spans, fixed while drawing so a stroke does not rescale under the pointer. */
   private range: [number, number] = [-1, 1];
   private last: { step: number; value: number } | null = null;
+  private axis = timeAxis(1);
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly onDrawn: (values: number[]) => void) {
+    canvas.width = PANEL_WIDTH;
     canvas.addEventListener('pointerdown', (event) => {
       if (this.values.length === 0) return;
       canvas.setPointerCapture(event.pointerId);
@@ -27,13 +33,21 @@ export class InputDrawing {
     canvas.addEventListener('pointerup', (event) => {
       if (!canvas.hasPointerCapture(event.pointerId)) return;
       canvas.releasePointerCapture(event.pointerId);
+      this.last = null;
       this.onDrawn([...this.values]);
     });
+    // A stroke the browser cancels ends too, so live refreshes show again.
+    canvas.addEventListener('lostpointercapture', () => (this.last = null));
   }
 
-  /** The input the cell view shows and the model's predictions on it. */
+  /**
+   * The input the cell view shows and the model's predictions on it. While a stroke is being drawn,
+   * the cell view's live refreshes (of the input before the stroke) leave the canvas alone.
+   */
   show(values: number[], prediction: number[], drawn: boolean): void {
+    if (this.last !== null) return;
     this.values = [...values];
+    this.axis = timeAxis(values.length);
     this.prediction = prediction;
     // The data's range with room above and below to draw past it; kept while the user is drawing.
     if (!drawn) {
@@ -46,8 +60,9 @@ export class InputDrawing {
     this.render();
   }
 
+  /** The centre of column t of the heatmaps. */
   private x(t: number): number {
-    return MARGIN + (t / Math.max(1, this.values.length - 1)) * (this.canvas.width - 2 * MARGIN);
+    return this.axis.left + (t + 0.5) * this.axis.width;
   }
 
   private y(value: number): number {
@@ -61,7 +76,7 @@ export class InputDrawing {
     const px = ((event.clientX - box.left) * this.canvas.width) / box.width;
     const py = ((event.clientY - box.top) * this.canvas.height) / box.height;
     const n = this.values.length;
-    const t = Math.round(((px - MARGIN) / (this.canvas.width - 2 * MARGIN)) * (n - 1));
+    const t = Math.floor((px - this.axis.left) / this.axis.width);
     const [lo, hi] = this.range;
     const value = hi - ((py - MARGIN) / (this.canvas.height - 2 * MARGIN)) * (hi - lo);
     const step = Math.min(n - 1, Math.max(0, t));
@@ -85,8 +100,8 @@ export class InputDrawing {
     context.clearRect(0, 0, this.canvas.width, this.canvas.height);
     context.strokeStyle = '#ddd';
     context.beginPath();
-    context.moveTo(MARGIN, this.y(0));
-    context.lineTo(this.canvas.width - MARGIN, this.y(0));
+    context.moveTo(this.x(-0.5), this.y(0));
+    context.lineTo(this.x(this.values.length - 0.5), this.y(0));
     context.stroke();
     const line = (values: number[], shift: number, color: string): void => {
       context.strokeStyle = color;

@@ -3,10 +3,10 @@
  * it posts. Nothing heavy runs here, so the page stays responsive while the worker trains.
  */
 import './style.css';
-import type { CellType, OptimizerName } from '../src/tasks/index.js';
+import type { CellType, Nonlinearity, OptimizerName } from '../src/tasks/index.js';
 import { CellView } from './cell-view.js';
 import { ComparisonChart, GradientChart, LossChart, PredictionChart } from './charts.js';
-import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import type { FromWorkerMessage, PlaygroundConfig, ToWorker } from './protocol.js';
 import { MusicView } from './music-view.js';
 import { InputDrawing } from './draw-input.js';
 import { TextView } from './text-view.js';
@@ -29,14 +29,14 @@ function showError(message: string): void {
   box.hidden = false;
 }
 
-/** The cell menu's 'rnn-relu' is the RNN cell with relu units. */
+/** The cell menu's 'rnn-relu' and 'rnn-sigmoid' are the RNN cell with relu or sigmoid units. */
 function readConfig(): PlaygroundConfig {
   const number = (id: string): number => byId<HTMLInputElement>(id).valueAsNumber;
-  const cell = byId<HTMLSelectElement>('cell').value;
+  const [cell, nonlinearity] = byId<HTMLSelectElement>('cell').value.split('-') as [CellType, Nonlinearity | undefined];
   return {
     dataset: byId<HTMLSelectElement>('dataset').value,
-    cell: (cell === 'rnn-relu' ? 'rnn' : cell) as CellType,
-    ...(cell === 'rnn-relu' ? { nonlinearity: 'relu' as const } : {}),
+    cell,
+    ...(nonlinearity ? { nonlinearity } : {}),
     hidden: number('hidden'),
     layers: number('layers'),
     seqLen: number('seq-len'),
@@ -50,7 +50,7 @@ function readConfig(): PlaygroundConfig {
 /** Shows a loaded file's settings in the controls (values the worker then validates). */
 function writeConfig(config: PlaygroundConfig): void {
   const values: Record<string, unknown> = {
-    dataset: config.dataset, cell: config.cell === 'rnn' && config.nonlinearity === 'relu' ? 'rnn-relu' : config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
+    dataset: config.dataset, cell: config.cell === 'rnn' && config.nonlinearity && config.nonlinearity !== 'tanh' ? `rnn-${config.nonlinearity}` : config.cell, hidden: config.hidden, layers: config.layers, 'seq-len': config.seqLen, lr: config.lr, optimizer: config.optimizer,
   };
   for (const [id, value] of Object.entries(values)) byId<HTMLInputElement | HTMLSelectElement>(id).value = String(value);
 }
@@ -99,7 +99,7 @@ function fillSelect(select: HTMLSelectElement, values: readonly string[]): void 
   select.replaceChildren(...values.map((value) => new Option(value, value, false, value === chosen)));
 }
 
-function receive(message: FromWorker): void {
+function receive(message: FromWorkerMessage): void {
   switch (message.type) {
     case 'ready': {
       setText('backend', message.backend);
@@ -224,9 +224,16 @@ function receive(message: FromWorker): void {
   }
 }
 
-worker.onmessage = (event: MessageEvent<FromWorker>) => {
+/** The element whose view each message redraws: it records the generation of the model it shows. */
+const SHOWN_BY: Partial<Record<FromWorkerMessage['type'], string>> = {
+  model: 'parameters', predictions: 'prediction-chart', inspect: 'heatmaps', gradients: 'gradient-chart', text: 'text-view', music: 'piano-roll',
+};
+
+worker.onmessage = (event: MessageEvent<FromWorkerMessage>) => {
   try {
     receive(event.data);
+    const shown = SHOWN_BY[event.data.type];
+    if (shown) byId(shown).dataset['generation'] = String(event.data.generation);
   } catch (error) {
     showError(`the page could not draw the worker's '${event.data.type}' message: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -67,11 +67,6 @@ export interface Panel {
   range: [number, number] | null;
 }
 
-/** A panel as posted to the page, with its heatmap drawn. */
-export interface DrawnPanel extends Panel {
-  svg: string;
-}
-
 export type FromWorker =
   | { type: 'ready'; backend: string; threads: number; isolated: boolean; datasets: string[] }
   | { type: 'model'; kind: 'series' | 'text' | 'music'; parameters: number; previousDisposed: boolean | null; trainSize: number; validationSize: number }
@@ -108,8 +103,7 @@ export type FromWorker =
       drawn: boolean;
       /** The model's prediction of the next value after each step of the input. */
       prediction: number[];
-      inputSvg: string;
-      panels: DrawnPanel[];
+      panels: Panel[];
       /** Largest |h| difference between the op-by-op cells and the model's fused forward. */
       referenceError: number;
     }
@@ -149,3 +143,9 @@ export type FromWorker =
   /** The settings of a loaded file, for the page's controls. */
   | { type: 'config'; config: PlaygroundConfig }
   | { type: 'error'; message: string };
+
+/**
+ * What the worker posts: each message carries the generation of the model it is about (the number of
+ * models built so far), so the page, and its tests, tell a new model's views from the previous one's.
+ */
+export type FromWorkerMessage = FromWorker & { generation: number };

@@ -11,21 +11,22 @@ import { createSeriesTask, forecastIntervals, forecastSeries, seriesModel, train
 import { checkInteger } from '../src/tasks/checks.js';
 import { DATASETS, HELD_DATA, datasetPieces, datasetText, fetchTexts, loadDataset, midiPieces, runText } from './datasets.js';
 import { cliRunSettings } from './cli-run.js';
-import { panelSvg } from './heatmaps.js';
 import { cellView, gradientNorms, nextValuePredictions } from './inspect.js';
-import type { FromWorker, PlaygroundConfig, ToWorker } from './protocol.js';
+import type { FromWorker, FromWorkerMessage, PlaygroundConfig, ToWorker } from './protocol.js';
 import { modelSettings, trainingSettings } from './settings.js';
 import { buildMusicTask, generateContinuation } from './music-task.js';
 import { compareCell, COMPARISON, type ComparedCell } from './comparison.js';
 import { buildTextTask, matchSpan, sampleText, textView, type TextView } from './text-task.js';
 
 interface WorkerScope {
-  postMessage(message: FromWorker): void;
+  postMessage(message: FromWorkerMessage): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
 }
 const scope = self as unknown as WorkerScope;
-const post = (message: FromWorker): void => scope.postMessage(message);
+/** Models built so far: the page reads which model each message is about. */
+let generation = 0;
+const post = (message: FromWorker): void => scope.postMessage({ ...message, generation });
 
 /** Steps of the window the cell view shows, and of the long input the gradient plot runs over. */
 const INSPECT_STEPS = 80;
@@ -33,12 +34,13 @@ const GRADIENT_STEPS = 300;
 /**
  * How often the running loop refreshes the views, in milliseconds; rarer redraws leave the page's
  * main thread more room on a busy machine. The gradients (an op-by-op pass over 300 steps of the
- * reference cells, pausing training while it runs) refresh the least often. The cell view is
- * recomputed only when training pauses or steps: swapping in its heatmap images (thousands of SVG
- * rects) while training held the page's main thread for 190-520 ms, even one panel per frame.
+ * reference cells, pausing training while it runs) refresh the least often. The cell view (the gate
+ * trace over 80 steps; the page repaints a canvas per panel, cell-view.ts) refreshes half a period
+ * after the predictions, so the page never draws both in one frame.
  */
 const PROGRESS_EVERY = 250;
 const PREDICTIONS_EVERY = 1000;
+const CELL_VIEW_EVERY = 1000;
 const GRADIENTS_EVERY = 3000;
 
 type PageTask = SeriesTask | TextTask | MusicTask;
@@ -174,7 +176,7 @@ function checkDrawn(input: unknown): number[] {
   return input as number[];
 }
 
-function postInsight(current: SeriesTask): void {
+function postCellView(current: SeriesTask): void {
   const { hiddenSize, numLayers } = current.model.config;
   const zscore = ZScore.fromJSON(current.summary.normalization);
   const input = inspectedInput(current);
@@ -182,11 +184,11 @@ function postInsight(current: SeriesTask): void {
   const layer = Math.min(inspectLayer, numLayers - 1);
   const { panels, referenceError } = cellView(current.model, window, layer);
   const prediction = Array.from(zscore.invert(nextValuePredictions(current.model, window, current.summary.target)));
-  post({
-    type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input, prediction, drawn: drawnInput !== null,
-    inputSvg: panelSvg({ name: 'input', values: input, range: null }, 1, window.length),
-    panels: panels.map((panel) => ({ ...panel, svg: panelSvg(panel, hiddenSize, window.length) })),
-  });
+  post({ type: 'inspect', step, layer, layers: numLayers, hidden: hiddenSize, steps: window.length, referenceError, input, prediction, drawn: drawnInput !== null, panels });
+}
+
+function postInsight(current: SeriesTask): void {
+  postCellView(current);
   postGradients(current);
 }
 
@@ -295,6 +297,7 @@ async function reset(settings: PlaygroundConfig, weights?: ReturnType<typeof loa
     previousDisposed = task.model.disposed;
   }
   task = built;
+  generation++;
   config = settings;
   drawnInput = null;
   shownText = null;
@@ -359,7 +362,8 @@ async function loadRun(message: Extract<ToWorker, { type: 'load-run' }>): Promis
 
 /** Trains until paused, refreshing the views on their own clocks; errors surface in the page. */
 async function run(current: PageTask): Promise<void> {
-  const last = { progress: 0, predictions: performance.now(), gradients: performance.now() };
+  const started = performance.now();
+  const last = { progress: 0, predictions: started, cellView: started - CELL_VIEW_EVERY / 2, gradients: started };
   let loss = NaN;
   try {
     await train(current, {
@@ -374,6 +378,7 @@ async function run(current: PageTask): Promise<void> {
         const now = performance.now();
         if (now - last.progress > PROGRESS_EVERY) (last.progress = now), progress(loss);
         if (now - last.predictions > PREDICTIONS_EVERY) (last.predictions = now), postLive(current, true);
+        if (current.name === 'series' && now - last.cellView > CELL_VIEW_EVERY) (last.cellView = now), postCellView(current);
         if (current.name === 'series' && now - last.gradients > GRADIENTS_EVERY) (last.gradients = now), postGradients(current);
       },
     });

@@ -16,7 +16,8 @@ export const COLORS = {
 
 export const PALETTE: readonly string[] = Object.values(COLORS);
 
-type RGB = [number, number, number];
+/** Red, green and blue, each 0-255. */
+export type RGB = [number, number, number];
 
 /** Anchors of the viridis map (dark purple → yellow), evenly spaced; interpolated linearly. */
 const VIRIDIS: RGB[] = [
@@ -43,17 +44,23 @@ const DIVERGING: RGB[] = [
 
 export type ColorMap = 'viridis' | 'diverging';
 
-function hex(c: RGB): string {
+/** The colour as `#rrggbb`, each channel rounded to the nearest byte. */
+export function rgbHex(c: RGB): string {
   return '#' + c.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
 }
 
-/** Colour of t in [0, 1] (clamped) on the named map. */
-export function colorAt(map: ColorMap, t: number): string {
+/** Colour of t in [0, 1] (clamped) on the named map, as bytes: what `colorAt` writes as hex. */
+export function rgbAt(map: ColorMap, t: number): RGB {
   const anchors = map === 'viridis' ? VIRIDIS : DIVERGING;
   const u = Math.min(1, Math.max(0, t)) * (anchors.length - 1);
   const i = Math.min(anchors.length - 2, Math.floor(u));
   const f = u - i;
   const a = anchors[i]!;
   const b = anchors[i + 1]!;
-  return hex([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f]);
+  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
+}
+
+/** Colour of t in [0, 1] (clamped) on the named map. */
+export function colorAt(map: ColorMap, t: number): string {
+  return rgbHex(rgbAt(map, t));
 }
