@@ -121,7 +121,11 @@ export interface Kernels {
   // ---- vanilla RNN ----
   /** h = act(pre) in place over n elements; act 0 = tanh, 1 = relu, 4 = sigmoid. */
   rnnForward(n: number, activation: RnnActivation, pre: FloatArray, preOffset: number): void;
-  /** dPre = dh * act'(h), where h is the activated output; dPre may alias dh. */
+  /**
+   * dPre = dh * act'(h), where h is the activated output; dPre may alias dh. In float32, |dPre| below
+   * 1e-30 is flushed to 0 (NaN and infinities kept): a gradient vanishing through time would
+   * otherwise cross float32's subnormal range, which x86 cores compute many times slower.
+   */
   rnnBackward(n: number, activation: RnnActivation, h: FloatArray, hOffset: number, dh: FloatArray, dhOffset: number, dPre: FloatArray, dPreOffset: number): void;
 
   // ---- LSTM (optionally peephole) ----
