@@ -11,7 +11,7 @@ import { float64KernelsOver } from '../src/kernels/native/float64.js';
 import { loadNativeBlas, parseBlasVariable, type NativeBlasAddon } from '../src/kernels/native/addon.js';
 import { K_BLOCK, NativeGemm } from '../src/kernels/native/gemm.js';
 import { loadWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { Generator, gradcheck, nn, randn, tensor } from './helpers/api.js';
+import { Generator, gradcheck, nn, noGrad, optim, randn, tensor } from './helpers/api.js';
 import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
 
 const loaded = loadNativeBlas('auto');
@@ -409,6 +409,57 @@ test('a layer whose per-step products run on the BLAS takes no more kernel memor
   // Before W_hh was read in place, the BLAS run held two copies of it (forward and backward packs): 2 * 64 KiB more.
   assert.equal(onBlas.grew, ours.grew);
   onBlas.grads.forEach((g, i) => assert.ok(maxDifference(g, ours.grads[i]!) < 1e-4, `gradient ${i}`));
+});
+
+test('a layer whose BLAS reads W_hh in place follows its weights through loadStateDict and optimizer steps', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  const shapes: string[] = [];
+  const blas = new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows());
+  const on = (native: NativeGemm | null) => <T>(fn: () => T): T => {
+    wasm.nativeGemm = native;
+    try {
+      return fn();
+    } finally {
+      wasm.nativeGemm = before;
+    }
+  };
+  const [onBlas, onWasm] = [on(blas), on(null)];
+  const layer = (seed: number) => {
+    const lstm = new nn.LSTM({ inputSize: 5, hiddenSize: 16 });
+    for (const p of lstm.parameters()) p.data.set(seeded(p.size, seed++).map((v) => v * 0.4));
+    return lstm;
+  };
+  const x = tensor(seeded(6 * 12 * 5, 40), [6, 12, 5]);
+  const evaluate = (lstm: nn.LSTM) => Float32Array.from(noGrad(() => lstm.forward(x)[0]).data as Float32Array);
+  const a = layer(50), b = layer(60);
+  // Evaluation keeps a's packs across calls while its weights' versions hold.
+  const first = onBlas(() => (evaluate(a), evaluate(a)));
+  assert.ok(shapes.includes('01:12x64x16'), shapes.join(' '));
+  a.loadStateDict(b.stateDict());
+  const loaded = onBlas(() => evaluate(a));
+  const want = onWasm(() => evaluate(b));
+  assert.ok(maxDifference(loaded, want) < 1e-5, `after loadStateDict: ${maxDifference(loaded, want)}`);
+  assert.ok(maxDifference(first, want) > 1e-2, 'the weights loaded differ');
+  // Two SGD steps each, a on the BLAS, b on the wasm kernels alone: the same weights after them.
+  const train = (lstm: nn.LSTM) => {
+    const sgd = new optim.SGD(lstm.parameters(), { lr: 0.5 });
+    for (let step = 0; step < 2; step++) {
+      sgd.zeroGrad();
+      const out = lstm.forward(x)[0];
+      out.mul(out).mean().backward();
+      sgd.step();
+    }
+    return evaluate(lstm);
+  };
+  const trainedOnBlas = onBlas(() => train(a));
+  const trainedOnWasm = onWasm(() => train(b));
+  assert.ok(maxDifference(trainedOnBlas, trainedOnWasm) < 1e-4, `after optimizer steps: ${maxDifference(trainedOnBlas, trainedOnWasm)}`);
+  assert.ok(maxDifference(trainedOnBlas, want) > 1e-3, 'the steps changed the weights');
+  a.dispose();
+  b.dispose();
 });
 
 /** C = 0.75 op(A) op(B) + beta C in float64 through the addon's dgemm and through the reference, the
