@@ -23,6 +23,7 @@ export const ONE = 272;
 export const MINUS_TWO = 288;
 export const SIGN = 304; // only the sign bit
 export const ZERO = 320;
+export const FLUSH_BELOW = 336; // gradients smaller than this are flushed to 0 (elementwise.ts rnnBackward)
 
 const TABLE = memory.data<f32>([
   -87.3, -87.3, -87.3, -87.3, // EXP_MIN
@@ -46,6 +47,7 @@ const TABLE = memory.data<f32>([
   -2, -2, -2, -2, // MINUS_TWO
   -0.0, -0.0, -0.0, -0.0, // SIGN
   0, 0, 0, 0, // ZERO
+  1e-30, 1e-30, 1e-30, 1e-30, // FLUSH_BELOW
 ], 16);
 
 @inline export function vconst(offset: i32): v128 {

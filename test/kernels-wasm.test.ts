@@ -406,6 +406,28 @@ describe('wasm elementwise kernels match the reference', () => {
       }
     }
   });
+
+  test('rnnBackward flushes float32 gradients below 1e-30 to 0 on both backends, keeps NaN, infinities and float64', () => {
+    // tanh at h = 0 and relu at h = 1 pass dh through unchanged: dPre is dh, flushed or not.
+    const dh = Float32Array.of(1e-31, -1e-31, 2e-38, -1e-40, 1e-45, 0, 1.5e-30, -1.5e-30, 1e-20, NaN, Infinity, -Infinity, -0.25);
+    const n = dh.length;
+    const want = Float32Array.of(0, -0, 0, -0, 0, 0, 1.5e-30, -1.5e-30, 1e-20, NaN, Infinity, -Infinity, -0.25);
+    for (const k of [wasm, jsKernels]) {
+      const tanh = new Float32Array(n);
+      k.rnnBackward(n, 0, new Float32Array(n), 0, dh, 0, tanh, 0);
+      const relu = new Float32Array(n);
+      k.rnnBackward(n, 1, new Float32Array(n).fill(1), 0, dh, 0, relu, 0);
+      for (let i = 0; i < n; i++) {
+        assert.ok(Object.is(tanh[i], want[i]) || (want[i] === 0 && tanh[i] === 0), `${k.name} tanh ${dh[i]}: got ${tanh[i]}`);
+        assert.ok(Object.is(relu[i], want[i]) || (want[i] === 0 && relu[i] === 0), `${k.name} relu ${dh[i]}: got ${relu[i]}`);
+      }
+    }
+    // float64 has no such slow range near 1e-30 (its subnormals start at 2.2e-308): nothing flushed.
+    const dh64 = Float64Array.of(1e-31, 1e-40);
+    const out64 = new Float64Array(2);
+    jsKernels.rnnBackward(2, 0, new Float64Array(2), 0, dh64, 0, out64, 0);
+    assert.deepEqual(out64, dh64);
+  });
 });
 
 // ---- math accuracy ----

@@ -11,7 +11,7 @@ import { float64KernelsOver } from '../src/kernels/native/float64.js';
 import { loadNativeBlas, parseBlasVariable, type NativeBlasAddon } from '../src/kernels/native/addon.js';
 import { K_BLOCK, NativeGemm } from '../src/kernels/native/gemm.js';
 import { loadWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { Generator, gradcheck, nn, randn, tensor } from './helpers/api.js';
+import { Generator, gradcheck, nn, noGrad, optim, randn, tensor } from './helpers/api.js';
 import { lastJsonLine, runNodeScript, TSX } from './helpers/node-script.js';
 
 const loaded = loadNativeBlas('auto');
@@ -311,6 +311,155 @@ test('a wide batch hands its per-step products to the BLAS and narrow steps keep
   assert.equal(shapes.filter((s) => s === '01:12x33x11').length, 20, 'every GRU step forward');
   assert.ok(shapes.every((s) => !/:[1-8]x/.test(s)), shapes.join(' '));
   onBlas.forEach((got, i) => assert.ok(maxDifference(got, ours[i]!) < 1e-4, `array ${i}: ${maxDifference(got, ours[i]!)}`));
+});
+
+test('a packed B in kernel memory is read where it lies by the BLAS: packing takes the packed layout only, on shared and plain memory', { skip: skipWithout }, () => {
+  const [k, n, m] = [40, 24, 32];
+  for (const shared of [true, false]) {
+    const kernels = loadWasmKernelsSync(shared);
+    const shapes: string[] = [];
+    const native = new NativeGemm(recording(shapes), kernels.exports.gemmSmallRows());
+    kernels.nativeGemm = native;
+    const b = kernels.allocate(n * k, 'float32');
+    const a = kernels.allocate(m * k, 'float32');
+    const c = kernels.allocate(m * n, 'float32');
+    b.view().set(seeded(n * k, 3));
+    a.view().set(seeded(m * k, 4));
+    const packedLayout = kernels.exports.packedBBytes(k, n);
+    const before = kernels.heap.inUse;
+    const packed = kernels.packB(true, k, n, b.view(), 0, k);
+    const packing = kernels.heap.inUse - before;
+    // A copy of B beside the packed layout would take k * n * 4 more bytes.
+    assert.ok(packing >= packedLayout && packing < packedLayout + k * n * 4, `packing took ${packing} bytes, the layout ${packedLayout}`);
+    const product = (): Float32Array => {
+      kernels.gemmPacked(false, m, n, k, 1, a.view(), 0, k, packed, 0, c.view(), 0, n);
+      return Float32Array.from(c.view());
+    };
+    const want = (): Float32Array => {
+      const out = new Float32Array(m * n);
+      jsKernels.gemm(false, true, m, n, k, 1, a.view().slice(), 0, k, b.view().slice(), 0, k, 0, out, 0, n);
+      return out;
+    };
+    assert.ok(maxDifference(product(), want()) < 1e-5);
+    assert.deepEqual(shapes, [`01:${m}x${n}x${k}`], 'the product ran on the BLAS');
+    assert.equal(kernels.heap.inUse - before, packing, 'the BLAS product allocated nothing');
+    // Packed over after B changed (as a layer does after an optimizer step): the BLAS reads the new B.
+    b.view().set(seeded(n * k, 5));
+    assert.equal(kernels.packB(true, k, n, b.view(), 0, k, packed), packed);
+    assert.ok(maxDifference(product(), want()) < 1e-5);
+    assert.equal(kernels.heap.inUse - before, packing);
+    kernels.releasePacked(packed);
+    assert.equal(kernels.heap.inUse, before);
+  }
+});
+
+test('a packed B outside kernel memory keeps a copy for the BLAS, made when packing', { skip: skipWithout }, () => {
+  const [k, n, m] = [40, 24, 32];
+  const kernels = loadWasmKernelsSync(true);
+  const shapes: string[] = [];
+  kernels.nativeGemm = new NativeGemm(recording(shapes), kernels.exports.gemmSmallRows());
+  const b = seeded(n * k + 3, 6);
+  const a = seeded(m * k, 7);
+  const packed = kernels.packB(true, k, n, b, 3, k);
+  // The copy is the snapshot: B may change afterwards without changing the products.
+  const want = new Float32Array(m * n);
+  jsKernels.gemm(false, true, m, n, k, 1, a, 0, k, b, 3, k, 0, want, 0, n);
+  b.fill(0);
+  const c = new Float32Array(m * n);
+  kernels.gemmPacked(false, m, n, k, 1, a, 0, k, packed, 0, c, 0, n);
+  assert.deepEqual(shapes, [`01:${m}x${n}x${k}`]);
+  assert.ok(maxDifference(c, want) < 1e-5);
+  // Its block holds the packed layout and the copy (staging B took scratch of its own, which stays).
+  const held = kernels.heap.inUse;
+  kernels.releasePacked(packed);
+  assert.ok(held - kernels.heap.inUse >= kernels.exports.packedBBytes(k, n) + k * n * 4, `${held - kernels.heap.inUse} bytes returned`);
+});
+
+test('a layer whose per-step products run on the BLAS takes no more kernel memory than one without the BLAS', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  const step = (native: NativeGemm | null): { grew: number; grads: Float32Array[] } => {
+    wasm.nativeGemm = native;
+    try {
+      const lstm = new nn.LSTM({ inputSize: 8, hiddenSize: 64 });
+      let seed = 30;
+      for (const p of lstm.parameters()) p.data.set(seeded(p.size, seed++).map((v) => v * 0.1));
+      const x = tensor(seeded(5 * 16 * 8, 8), [5, 16, 8]);
+      const start = wasm.heap.inUse;
+      const [out] = lstm.forward(x);
+      out.sum().backward();
+      const grew = wasm.heap.inUse - start;
+      const grads = lstm.parameters().map((p) => Float32Array.from(p.grad!.data));
+      lstm.dispose();
+      return { grew, grads };
+    } finally {
+      wasm.nativeGemm = before;
+    }
+  };
+  // Each measured after a call of the same shapes, whose workspaces wait in the pool for the next.
+  step(null);
+  const shapes: string[] = [];
+  const onBlas = step(new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows()));
+  const ours = step(null);
+  // Forward h W_hh^T [16, 64] x [64, 256] and backward dG W_hh [16, 256] x [256, 64] every step.
+  assert.equal(shapes.filter((s) => s === '01:16x256x64').length, 5, shapes.join(' '));
+  assert.equal(shapes.filter((s) => s === '00:16x64x256').length, 5, shapes.join(' '));
+  // Before W_hh was read in place, the BLAS run held two copies of it (forward and backward packs): 2 * 64 KiB more.
+  assert.equal(onBlas.grew, ours.grew);
+  onBlas.grads.forEach((g, i) => assert.ok(maxDifference(g, ours.grads[i]!) < 1e-4, `gradient ${i}`));
+});
+
+test('a layer whose BLAS reads W_hh in place follows its weights through loadStateDict and optimizer steps', { skip: skipWithout }, () => {
+  const kernels = kernelsFor('float32');
+  if (kernels.name !== 'wasm') return;
+  const wasm = kernels as WasmKernels;
+  const before = wasm.nativeGemm;
+  const shapes: string[] = [];
+  const blas = new NativeGemm(recording(shapes), wasm.exports.gemmSmallRows());
+  const on = (native: NativeGemm | null) => <T>(fn: () => T): T => {
+    wasm.nativeGemm = native;
+    try {
+      return fn();
+    } finally {
+      wasm.nativeGemm = before;
+    }
+  };
+  const [onBlas, onWasm] = [on(blas), on(null)];
+  const layer = (seed: number) => {
+    const lstm = new nn.LSTM({ inputSize: 5, hiddenSize: 16 });
+    for (const p of lstm.parameters()) p.data.set(seeded(p.size, seed++).map((v) => v * 0.4));
+    return lstm;
+  };
+  const x = tensor(seeded(6 * 12 * 5, 40), [6, 12, 5]);
+  const evaluate = (lstm: nn.LSTM) => Float32Array.from(noGrad(() => lstm.forward(x)[0]).data as Float32Array);
+  const a = layer(50), b = layer(60);
+  // Evaluation keeps a's packs across calls while its weights' versions hold.
+  const first = onBlas(() => (evaluate(a), evaluate(a)));
+  assert.ok(shapes.includes('01:12x64x16'), shapes.join(' '));
+  a.loadStateDict(b.stateDict());
+  const loaded = onBlas(() => evaluate(a));
+  const want = onWasm(() => evaluate(b));
+  assert.ok(maxDifference(loaded, want) < 1e-5, `after loadStateDict: ${maxDifference(loaded, want)}`);
+  assert.ok(maxDifference(first, want) > 1e-2, 'the weights loaded differ');
+  // Two SGD steps each, a on the BLAS, b on the wasm kernels alone: the same weights after them.
+  const train = (lstm: nn.LSTM) => {
+    const sgd = new optim.SGD(lstm.parameters(), { lr: 0.5 });
+    for (let step = 0; step < 2; step++) {
+      sgd.zeroGrad();
+      const out = lstm.forward(x)[0];
+      out.mul(out).mean().backward();
+      sgd.step();
+    }
+    return evaluate(lstm);
+  };
+  const trainedOnBlas = onBlas(() => train(a));
+  const trainedOnWasm = onWasm(() => train(b));
+  assert.ok(maxDifference(trainedOnBlas, trainedOnWasm) < 1e-4, `after optimizer steps: ${maxDifference(trainedOnBlas, trainedOnWasm)}`);
+  assert.ok(maxDifference(trainedOnBlas, want) > 1e-3, 'the steps changed the weights');
+  a.dispose();
+  b.dispose();
 });
 
 /** C = 0.75 op(A) op(B) + beta C in float64 through the addon's dgemm and through the reference, the

@@ -79,8 +79,10 @@ export interface Kernels {
    * Prepares op(B) ([k, n]; with transB, B is stored [n, k]) once for many gemmPacked calls with the
    * same B, such as a recurrent layer's weights over its time steps: the wasm backend packs it into
    * the layout its register tiles read, so the per-call packing of gemm disappears. May allocate
-   * backend memory, so call it before taking views that must stay valid. B must not change while
-   * the packed matrix is in use (the reference backend keeps B itself and reads it at each call).
+   * backend memory, so call it before taking views that must stay valid. B must not change, nor its
+   * memory be released, while the packed matrix is in use: the reference backend keeps B itself and
+   * reads it at each call, and the wasm backend hands the products it gives the system BLAS B where
+   * it lies when B is in kernel memory (a parameter), keeping a copy only of a B outside it.
    * `into`, a packed matrix of the same transB, k and n that is no longer in use, is packed over
    * and returned, which spares an allocation (a layer whose weights changed since its last call);
    * any other `into` is ignored.
@@ -119,7 +121,11 @@ export interface Kernels {
   // ---- vanilla RNN ----
   /** h = act(pre) in place over n elements; act 0 = tanh, 1 = relu, 4 = sigmoid. */
   rnnForward(n: number, activation: RnnActivation, pre: FloatArray, preOffset: number): void;
-  /** dPre = dh * act'(h), where h is the activated output; dPre may alias dh. */
+  /**
+   * dPre = dh * act'(h), where h is the activated output; dPre may alias dh. In float32, |dPre| below
+   * 1e-30 is flushed to 0 (NaN and infinities kept): a gradient vanishing through time would
+   * otherwise cross float32's subnormal range, which x86 cores compute many times slower.
+   */
   rnnBackward(n: number, activation: RnnActivation, h: FloatArray, hOffset: number, dh: FloatArray, dhOffset: number, dPre: FloatArray, dPreOffset: number): void;
 
   // ---- LSTM (optionally peephole) ----

@@ -10,6 +10,9 @@ import { lstmBackward, lstmForward } from './lstm.js';
 import { scatterAddRows } from './scatter.js';
 import { gruBackward, gruForward } from './gru.js';
 
+/** float32 RNN gradients below this become 0 (Kernels.rnnBackward). */
+const RNN_FLUSH_BELOW = Math.fround(1e-30);
+
 class TypedArrayBuffer implements KernelBuffer {
   private array: FloatArray | null;
   constructor(readonly length: number, readonly dtype: DType) {
@@ -81,10 +84,13 @@ export const jsKernels: Kernels = {
   },
 
   rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset) {
+    // float32 flushes |dPre| below 1e-30 to 0, as the wasm kernel does (assembly/elementwise.ts says why).
+    const flushBelow = dPre instanceof Float32Array ? RNN_FLUSH_BELOW : 0;
     for (let i = 0; i < n; i++) {
       const y = h[hOffset + i]!;
       const d = dh[dhOffset + i]!;
-      dPre[dPreOffset + i] = activation === 0 ? d * (1 - y * y) : activation === 4 ? d * y * (1 - y) : y > 0 ? d : 0;
+      const v = activation === 0 ? d * (1 - y * y) : activation === 4 ? d * y * (1 - y) : y > 0 ? d : 0;
+      dPre[dPreOffset + i] = Math.abs(v) < flushBelow ? 0 : v;
     }
   },
 

@@ -8,8 +8,8 @@
  * over [seq*batch, H]) down to 32x32x32, because it runs AVX-512 where wasm has 128-bit SIMD. It is
  * slower where gemm streams B for a few rows of A (generation at batch 1: 1x2048x512 runs at a sixth
  * of our speed), so those stay ours. The per-step recurrent products follow the same rule (gemmPacked
- * hands those of more than `smallRows` rows here, from the plain copy a packed B keeps when the BLAS is
- * on; measured, [64x512]x[512x2048] runs 2.6x our packed product's speed on two threads and
+ * hands those of more than `smallRows` rows here, reading B where it lies in kernel memory, or from
+ * the copy a packed B outside it keeps; measured, [64x512]x[512x2048] runs 2.6x our packed product's speed on two threads and
  * [16x256]x[256x1024] 1.1x, while 8 rows run at 0.7x). The rule is a fixed function of the shape,
  * never of timings, so which code computes a product, and so its bits, never depends on load.
  *

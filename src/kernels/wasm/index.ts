@@ -66,22 +66,19 @@ export interface WasmKernels extends Kernels {
 }
 
 /**
- * op(B) packed in linear memory (assembly/gemm.ts packB). With the system BLAS present, the same
- * block also holds B as stored, contiguous, at `plain` (0: none): the BLAS takes the products of many
- * rows (the per-step recurrent GEMMs of large batches) from that copy, and ours the rest from the
- * packed layout, so a call's weights stay one snapshot whichever code reads them.
+ * op(B) packed in linear memory (assembly/gemm.ts packB), and where the system BLAS reads op(B) from
+ * (`plain`, 0: nowhere) for the products it takes (the per-step recurrent GEMMs of large batches):
+ * B itself where it lies when B is in kernel memory (a parameter), which the contract keeps unchanged
+ * while the packed matrix is in use, so no copy is made; otherwise a copy of B made when packing,
+ * after the packed layout in the same block (`ownsCopy`), since B then lives outside the memory the
+ * BLAS is handed. Either way a call's weights are one snapshot whichever code reads them.
  */
 class WasmPacked implements PackedMatrix {
   readonly dtype = 'float32' as const;
   constructor(
     readonly transB: boolean, readonly k: number, readonly n: number, readonly ptr: number, readonly bytes: number,
-    readonly plain: number,
+    readonly ownsCopy: boolean, public plain: number, public plainLd: number,
   ) {}
-
-  /** The leading dimension of the plain copy (B as stored: [n, k] when transposed, else [k, n]). */
-  get plainLd(): number {
-    return this.transB ? this.k : this.n;
-  }
 }
 
 export function createWasmKernels(instance: WasmInstance): WasmKernels {
@@ -116,7 +113,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
    * The gate kernel is a small share of such a step; rows give the same bits on any thread.
    */
   const shareStep = (batch: number): boolean => pool !== null && !(native !== null && native.takes(false, batch, 1, 1));
-  /** Whether the BLAS computes a product of `m` rows with this packed B (from its plain copy). */
+  /** Whether the BLAS computes a product of `m` rows with this packed B (reading B at `plain`). */
   const stepOnBlas = (packed: WasmPacked, transA: boolean, m: number): boolean =>
     native !== null && packed.plain !== 0 && native.takes(transA, m, packed.n, packed.k);
 
@@ -195,21 +192,32 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     packB(transB, k, n, b, bOffset, ldb, into) {
       if (f64(b)) return jsKernels.packB(transB, k, n, b, bOffset, ldb);
-      const withPlain = native !== null && k > 0 && n > 0;
-      const reuse = into instanceof WasmPacked && into.transB === transB && into.k === k && into.n === n && (into.plain !== 0) === withPlain
+      const some = k > 0 && n > 0;
+      // B in kernel memory is read where it lies; B elsewhere is copied only where a BLAS could use it.
+      const inPlace = some && heap.owns(b.buffer);
+      const withCopy = some && !inPlace && native !== null;
+      const reuse = into instanceof WasmPacked && into.transB === transB && into.k === k && into.n === n && into.ownsCopy === withCopy
         && !released.has(into) ? into : null;
       // B's address first, then the block: growing the memory for it may detach the caller's views
       // but never moves the bytes they address.
       const pb = stage.begin(PACK_B, +transB, k, n, ldb).arg(b, bOffset).bind()[0];
       const packedBytes = alignUp(w.packedBBytes(k, n), PLAIN_ALIGN);
-      const bytes = packedBytes + (withPlain ? k * n * 4 : 0);
-      const ptr = reuse ? reuse.ptr : heap.alloc(bytes + (withPlain ? PLAIN_ALIGN : 0));
-      const plain = withPlain ? alignUp(ptr + packedBytes, PLAIN_ALIGN) : 0;
-      if (k > 0 && n > 0) w.packB(+transB, k, n, pb, ldb, ptr);
-      if (plain) copyRows(heap.f32(), pb >>> 2, ldb, plain >>> 2, transB ? n : k, transB ? k : n);
+      const bytes = packedBytes + (withCopy ? k * n * 4 + PLAIN_ALIGN : 0);
+      const ptr = reuse ? reuse.ptr : heap.alloc(bytes);
+      let plain = inPlace ? pb : 0, plainLd = ldb;
+      if (some) w.packB(+transB, k, n, pb, ldb, ptr);
+      if (withCopy) {
+        plain = alignUp(ptr + packedBytes, PLAIN_ALIGN);
+        plainLd = transB ? k : n;
+        copyRows(heap.f32(), pb >>> 2, ldb, plain >>> 2, transB ? n : k, plainLd);
+      }
       stage.finish();
-      if (reuse) return reuse;
-      const packed = new WasmPacked(transB, k, n, ptr, bytes + (withPlain ? PLAIN_ALIGN : 0), plain);
+      if (reuse) {
+        reuse.plain = plain;
+        reuse.plainLd = plainLd;
+        return reuse;
+      }
+      const packed = new WasmPacked(transB, k, n, ptr, bytes, withCopy, plain, plainLd);
       owned(packed, ptr, packed.bytes);
       return packed;
     },
@@ -430,7 +438,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   };
 }
 
-/** Byte alignment of a packed block's plain copy (a cache line, as BLAS kernels prefer). */
+/** Byte alignment of a packed block's copy of B (a cache line, as BLAS kernels prefer). */
 const PLAIN_ALIGN = 64;
 
 const alignUp = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;

@@ -9,7 +9,9 @@
  *   forward's bits: the prepared kernel computes a step exactly as the layer's own T = 1 path does.
  * - Longer calls take the recurrent weights packed for the per-step products, forward and backward.
  *   Short sequences without gradients (evaluation in chunks) then skip the packing per call; a
- *   training step changes the weights, so it packs once per call as before.
+ *   training step changes the weights, so it packs once per call as before. A pack may read W_hh
+ *   where it lies (the wasm backend's products on the system BLAS do), which is why every use goes
+ *   through the version check first, and why a write through `.data` needs bumpVersion().
  */
 import type { Kernels, PackedMatrix, PreparedStep } from '../../kernels/index.js';
 import type { Tensor } from '../../tensor/index.js';
