@@ -132,3 +132,12 @@ test('TypeScript: int ⊕ int is IntTensor, mixed is Tensor, float-only methods 
   // @ts-expect-error
   assert.throws(() => ids.pow(2), /pow: not defined for int32/);
 });
+
+test('in-place arithmetic stays float-only: an int tensor is refused rather than truncated into', () => {
+  const ids = ints([1, 2]) as unknown as Tensor;
+  assert.throws(() => ids.add_(0.5), /^Error: add_: not defined for int32 tensors/);
+  assert.throws(() => ids.mul_(2), /^Error: mul_: not defined for int32 tensors/);
+  assert.throws(() => ids.clamp_(0, 1), /^Error: clamp_: not defined for int32 tensors/);
+  assert.deepEqual(ids.toArray(), [1, 2]);
+  assert.deepEqual(tensor([1, 2]).add_(ints([3, 4])).toArray(), [4, 6], 'a float tensor takes an int operand');
+});

@@ -74,8 +74,8 @@ declare module '../tensor/tensor.js' {
     cat(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
     /** torch.stack([this, ...others], dim). */
     stack(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
-    add_(this: Tensor, other: TensorLike, alpha?: number): Tensor;
-    mul_(this: Tensor, other: TensorLike): Tensor;
+    add_(this: Tensor, other: ew.Operand, alpha?: number): Tensor;
+    mul_(this: Tensor, other: ew.Operand): Tensor;
     clamp_(this: Tensor, min?: number, max?: number): Tensor;
     fill_(value: number): Tensor<D>;
     zero_(): Tensor<D>;
@@ -123,8 +123,8 @@ const floatMethods: Methods<Tensor> = {
   sin() { return ew.sin(this); },
   cos() { return ew.cos(this); },
   mean(d?: Dims, k?: boolean) { return mean(this, d, k); },
-  add_(o: TensorLike, alpha?: number) { return add_(this, o, alpha); },
-  mul_(o: TensorLike) { return mul_(this, o); },
+  add_(o: ew.Operand, alpha?: number) { return add_(this, o, alpha); },
+  mul_(o: ew.Operand) { return mul_(this, o); },
   clamp_(lo?: number, hi?: number) { return clamp_(this, lo, hi); },
   matmul(o: Tensor) { return matmul(this, o); },
   linear(w: Tensor, b?: Tensor | null) { return linear(this, w, b ?? null); },
