@@ -112,6 +112,8 @@ test('TypeScript: int ⊕ int is IntTensor, mixed is Tensor, float-only methods 
   const fractional: Tensor = ids.add(0.5);
   const quotient: Tensor = ids.div(ids);
   const unknown = (n: number): AnyTensor => ids.add(n);
+  const alwaysFloat = (n: number): Tensor => ids.div(n);
+  assert.equal(alwaysFloat(2).dtype, 'float32');
   assert.equal(mixed.dtype, 'float32');
   assert.equal(fractional.dtype, 'float32');
   assert.equal(quotient.dtype, 'float32');

@@ -131,9 +131,8 @@ export const mul = promoting((a, b) => {
   }, [x, y]);
 });
 
-/** True division: integers divide as float32 (PyTorch: int / int is the default float dtype). */
-export function div<A extends Operand, B extends Operand>(a: A, b: B): Promoted<A, B> extends IntTensor ? Tensor : Promoted<A, B>;
-export function div(a: Operand, b: Operand): AnyTensor {
+/** True division, always float: integers divide as float32 (PyTorch: int / int is the default float dtype). */
+export function div(a: Operand, b: Operand): Tensor {
   const p = promote('div', a, b);
   const { x, y } = p.integer ? { x: to(p.x, 'float32'), y: to(p.y, 'float32') } : p;
   return record(binaryForward('div', x, y, (u, v) => u / v), {
@@ -193,11 +192,11 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /** Elementwise maximum or minimum; the float gradient goes to the picked operand, halved on ties. */
-function extremum(name: string, pick: (p: number, q: number) => number, a: Operand, b: Operand): AnyTensor {
+function extremum(name: string, pick: (p: number, q: number) => number, beats: (p: number, q: number) => boolean, a: Operand, b: Operand): AnyTensor {
   const p = promote(name, a, b);
   if (p.integer) return binaryForward(name, p.x, p.y, pick);
   const { x, y } = p;
-  const share = (first: boolean) => (u: number, v: number): number => (u === v ? 0.5 : (pick(u, v) === u) === first ? 1 : 0);
+  const share = (first: boolean) => (u: number, v: number): number => (u === v ? 0.5 : (first ? beats(u, v) : beats(v, u)) ? 1 : 0);
   return record(binaryForward(name, x, y, pick), {
     name, inputs: [x, y],
     backward: (g) => [
@@ -207,8 +206,8 @@ function extremum(name: string, pick: (p: number, q: number) => number, a: Opera
   }, [x, y]);
 }
 
-export const maximum = promoting((a, b) => extremum('maximum', Math.max, a, b));
-export const minimum = promoting((a, b) => extremum('minimum', Math.min, a, b));
+export const maximum = promoting((a, b) => extremum('maximum', Math.max, (p, q) => p > q, a, b));
+export const minimum = promoting((a, b) => extremum('minimum', Math.min, (p, q) => p < q, a, b));
 
 /** Two operands of one float dtype, for the ops that stay float-only. */
 function floatOperands(a: TensorLike, b: TensorLike, name: string): [Tensor, Tensor] {

@@ -26,7 +26,7 @@ declare module '../tensor/tensor.js' {
     sub<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
     mul<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
     /** True division: integers divide as float32, as in PyTorch. */
-    div<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O> extends IntTensor ? Tensor : ew.Promoted<Tensor<D>, O>;
+    div(other: ew.Operand): Tensor;
     /** torch.remainder / Python's %: the result has the divisor's sign. */
     remainder<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
     /** torch.floor_divide / Python's //: rounds toward negative infinity; no gradient. */
