@@ -1,15 +1,53 @@
 // Arithmetic on integer tensors with PyTorch 1.13's type promotion: int ⊕ int stays int (refused
 // beyond int32), true division and fractional numbers give float32, an int with a float tensor takes
-// that tensor's dtype and its gradient. Expected values are PyTorch 1.13's output for the same calls.
+// that tensor's dtype and its gradient. Parity with PyTorch 1.13 from test/fixtures/int_arith.safetensors
+// (tools/make_fixtures.py int_arith; its integers are I64); the inline expected values are PyTorch's
+// output for the same calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadSafetensors } from '../src/io/index.js';
 import { gradcheck, ops, randn, tensor, Generator, type AnyTensor, type IntTensor, type Tensor } from './helpers/api.js';
+import { assertClose } from './helpers/close.js';
 
 const ints = (values: number[] | number[][]): IntTensor => tensor(values, undefined, { dtype: 'int32' });
 function assertInt(actual: AnyTensor, expected: unknown, label: string): void {
   assert.equal(actual.dtype, 'int32', `${label}: dtype`);
   assert.deepEqual(actual.toArray(), expected, `${label}: values`);
 }
+
+test('PyTorch 1.13 parity: int ops, float32 results and a float64 tensor with a long one (value and gradient)', () => {
+  const fixture = loadSafetensors(new Uint8Array(readFileSync(new URL('./fixtures/int_arith.safetensors', import.meta.url))));
+  const long = (key: string): IntTensor => {
+    const t = fixture[key]!;
+    assert.ok(t.isInteger(), `${key} loads as int32`);
+    return t;
+  };
+  const float = (key: string): Tensor => {
+    const t = fixture[key]!;
+    assert.ok(t.isFloatingPoint(), `${key} is float`);
+    return t;
+  };
+  const a = long('a'), b = long('b');
+  const intCases: [string, IntTensor][] = [
+    ['add', a.add(b)], ['sub', a.sub(b)], ['mul', a.mul(b)], ['remainder', a.remainder(b)],
+    ['floor_divide', a.floorDivide(b)], ['neg', a.neg()], ['abs', a.abs()], ['clamp', a.clamp(-10, 20)],
+    ['maximum', a.maximum(b)], ['minimum', a.minimum(b)], ['sub_scalar', a.sub(1)],
+  ];
+  for (const [key, actual] of intCases) assertInt(actual, long(`expected.${key}`).toArray(), key);
+  const floatCases: [string, Tensor][] = [['div', a.div(b)], ['add_frac', a.add(1.5)], ['clamp_frac', a.clamp(-2.5, 20)]];
+  for (const [key, actual] of floatCases) {
+    assert.equal(actual.dtype, 'float32', `${key}: dtype`);
+    assertClose(actual, float(`expected.${key}`), 0, 0, key);
+  }
+  const f = float('f').clone().requiresGrad_();
+  const mixed = ops.remainder(f.mul(7), b).add(f.mul(a)).sub(ops.maximum(f, b).div(a.clamp(1, 50)));
+  assert.equal(mixed.dtype, 'float64');
+  assertClose(mixed, float('expected.mixed'), 1e-12, 1e-12, 'mixed value');
+  mixed.mul(float('cotangent')).sum().backward();
+  assertClose(f.grad!, float('expected.mixed.grad'), 1e-12, 1e-12, 'mixed gradient of f');
+  assertClose(f.detach().mul(7).floorDivide(b), float('expected.float_floor_divide'), 0, 0, 'float floor_divide');
+});
 
 test('int ⊕ int stays int32: add, sub, mul, neg, abs, maximum, minimum, clamp, with broadcasting', () => {
   const a = ints([7, -7, 7, -7]), b = ints([3, 3, -3, -3]);
