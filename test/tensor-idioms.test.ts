@@ -68,6 +68,7 @@ test('max(dim) and min(dim) give values and indices; topk; requiresGrad_', () =>
   g.topk(2).values.mul(tensor([[10, 1]])).sum().backward();
   assert.deepEqual(g.grad!.toArray(), [[0, 10, 1]], 'the gradient reaches the picked entries');
   assert.throws(() => x.topk(5), /topk: k must be an integer in \[0, 4\]/);
+  assert.throws(() => x.topk(1, { dimm: 0 } as never), /topk: unknown option 'dimm'; did you mean 'dim'\?/);
 
   const leaf = tensor([1, 2]).requiresGrad_();
   assert.equal(leaf.requiresGrad, true);

@@ -157,6 +157,7 @@ test('autograd: retainGraph keeps the graph for another pass; the last pass free
   assert.throws(() => y.backward(), /second time/);
   assert.throws(() => y.backward(undefined, { retainGraph: 'yes' as unknown as boolean }), /options\.retainGraph must be true or false, got yes/);
   assert.throws(() => y.backward(undefined, null as unknown as object), /options must be an object/);
+  assert.throws(() => y.backward(undefined, { retain_graph: true } as never), /Tensor\.backward: unknown option 'retain_graph'; did you mean 'retainGraph'\?/);
 
   // A retained graph still checks its saved tensors on the next pass, as PyTorch does.
   const w = tensor([1, 2], undefined, { requiresGrad: true });

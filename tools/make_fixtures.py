@@ -839,8 +839,53 @@ def make_index_cases():
     return save(name, t, {"producer": producer()})
 
 
+def make_int_arith_cases():
+    """int_arith.safetensors: arithmetic on long tensors with PyTorch's type promotion (I64 in the file).
+
+    int with int (add, sub, mul, remainder and floor_divide with mixed signs, neg, abs, clamp,
+    maximum, minimum, broadcast against a row), the float32 results (true division, a fractional
+    number, clamp with a fractional limit), and float64 tensors with a long one: values and the float
+    operand's gradient under a fixed cotangent.
+    """
+    import torch
+
+    name = "int_arith"
+    torch.manual_seed(seed_for(name))
+    t = {}
+    a = torch.randint(-50, 51, (4, 5))
+    b = torch.randint(1, 8, (5,)) * torch.tensor([1, -1, 1, -1, 1])  # nonzero divisors of both signs
+    t["a"], t["b"] = a.numpy(), b.numpy()
+    t["expected.add"] = (a + b).numpy()
+    t["expected.sub"] = (a - b).numpy()
+    t["expected.mul"] = (a * b).numpy()
+    t["expected.remainder"] = (a % b).numpy()
+    t["expected.floor_divide"] = (a // b).numpy()
+    t["expected.neg"] = (-a).numpy()
+    t["expected.abs"] = a.abs().numpy()
+    t["expected.clamp"] = a.clamp(-10, 20).numpy()
+    t["expected.maximum"] = torch.maximum(a, b).numpy()
+    t["expected.minimum"] = torch.minimum(a, b).numpy()
+    t["expected.sub_scalar"] = (a - 1).numpy()
+    t["expected.div"] = np32(a / b)
+    t["expected.add_frac"] = np32(a + 1.5)
+    t["expected.clamp_frac"] = np32(a.clamp(-2.5, 20))
+    f = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+    cotangent = torch.randn(4, 5, dtype=torch.float64)
+    t["f"], t["cotangent"] = f.detach().numpy(), cotangent.numpy()
+    mixed = torch.remainder(f * 7, b) + f * a - torch.maximum(f, b) / a.clamp(1, 50)
+    (mixed * cotangent).sum().backward()
+    t["expected.mixed"] = mixed.detach().numpy()
+    t["expected.mixed.grad"] = f.grad.numpy().copy()
+    t["expected.float_floor_divide"] = torch.floor_divide(f.detach() * 7, b).numpy()
+    for k, v in t.items():
+        if v.dtype.kind == "i" and v.dtype.itemsize != 8:
+            raise AssertionError("%s: integers should be int64 as PyTorch makes them" % k)
+    return save(name, t, {"producer": producer()})
+
+
 GROUPS = {
     "index_ops": lambda: [make_index_cases()],
+    "int_arith": lambda: [make_int_arith_cases()],
     "wide_batch": make_wide_batch_cases,
     "losses": lambda: [make_loss_cases()],
     "lbfgs": lambda: [make_lbfgs_case(n, k, o) for n, k, o in LBFGS_CASES],

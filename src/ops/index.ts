@@ -1,6 +1,6 @@
 import './methods.js';
 
-export { add, sub, mul, div, pow, maximum, neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, clamp, where } from './elementwise.js';
+export { add, sub, mul, div, remainder, floorDivide, pow, maximum, minimum, neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, clamp, where, type Operand, type Promoted, type IntWithNumber, type ClampResult } from './elementwise.js';
 export { sum, mean, max, min, argmax, argmin, type Dims } from './reduce.js';
 export { select, index, t, topk, maxAlong, minAlong, type ValuesIndices } from './indexing.js';
 export { add_, mul_, clamp_, fill_, zero_, copy_ } from './inplace.js';

@@ -3,7 +3,7 @@
  * max/min along a dimension with their indices. Indices come back as index tensors (int32), which
  * indexSelect, gather, Embedding and the losses read.
  */
-import { formatShape, normDim, Tensor, type AnyTensor, type FloatDType, type IntTensor, type TensorDType } from '../tensor/index.js';
+import { formatShape, knownOptions, normDim, Tensor, type AnyTensor, type FloatDType, type IntTensor, type TensorDType } from '../tensor/index.js';
 import { argmax, argmin, max, min } from './reduce.js';
 import { gather, indexSelect, narrow, reshape, transpose } from './shape.js';
 import { newTensor, type IndexLike } from './util.js';
@@ -57,7 +57,8 @@ export function minAlong<D extends TensorDType = FloatDType>(a: Tensor<D>, dim: 
  * gradient of the values flows to the picked entries. Ties keep the lower index first; NaN sorts as
  * the largest value, as in PyTorch.
  */
-export function topk<D extends TensorDType = FloatDType>(a: Tensor<D>, k: number, options: { dim?: number; largest?: boolean } = {}): ValuesIndices<D> {
+export function topk<D extends TensorDType = FloatDType>(a: Tensor<D>, k: number, topkOptions?: { dim?: number; largest?: boolean }): ValuesIndices<D> {
+  const options = knownOptions('topk', topkOptions, ['dim', 'largest']);
   const rank = a.shape.length;
   if (rank === 0) throw new Error('topk: needs a tensor of at least one dimension');
   const d = normDim(options.dim ?? -1, rank, 'topk');

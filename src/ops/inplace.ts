@@ -9,9 +9,9 @@
  */
 import { isGradEnabled, noGrad, sameShape, Tensor, toInt32, type AnyTensor, type FloatDType, type TensorDType } from '../tensor/index.js';
 import { to } from './convert.js';
-import { add, clamp, mul } from './elementwise.js';
+import { add, clamp, mul, type Operand } from './elementwise.js';
 import { expand } from './shape.js';
-import type { TensorLike } from './util.js';
+import { checkFloat } from './util.js';
 
 function checkWritable(where: string, a: AnyTensor): void {
   if (!isGradEnabled() || !a.requiresGrad) return;
@@ -29,21 +29,24 @@ function writeInto<D extends TensorDType>(where: string, a: Tensor<D>, values: A
   return a;
 }
 
-export function add_(a: Tensor, other: TensorLike, alpha = 1): Tensor {
+export function add_(a: Tensor, other: Operand, alpha = 1): Tensor {
   checkWritable('add_', a);
+  checkFloat('add_', a);
   return writeInto('add_', a, noGrad(() => {
     const scaled = alpha === 1 ? other : typeof other === 'number' ? other * alpha : mul(other, alpha);
     return add(a, scaled);
   }));
 }
 
-export function mul_(a: Tensor, other: TensorLike): Tensor {
+export function mul_(a: Tensor, other: Operand): Tensor {
   checkWritable('mul_', a);
+  checkFloat('mul_', a);
   return writeInto('mul_', a, noGrad(() => mul(a, other)));
 }
 
 export function clamp_(a: Tensor, min?: number, max?: number): Tensor {
   checkWritable('clamp_', a);
+  checkFloat('clamp_', a);
   return writeInto('clamp_', a, noGrad(() => clamp(a, min, max)));
 }
 

@@ -17,26 +17,34 @@ import type { IndexLike, TensorLike } from './util.js';
 
 declare module '../tensor/tensor.js' {
   // Methods that compute with float values take `this: Tensor`, so TypeScript refuses them on an index
-  // tensor (Tensor<'int32'>); the ops refuse it at run time too. Shape ops, comparisons, sum, max/min,
-  // argmax and conversions work on every dtype and keep it (docs/architecture.md, "Index tensors are int32").
-  interface Tensor<D extends TensorDType = FloatDType> {
-    add(this: Tensor, other: TensorLike): Tensor;
-    sub(this: Tensor, other: TensorLike): Tensor;
-    mul(this: Tensor, other: TensorLike): Tensor;
-    div(this: Tensor, other: TensorLike): Tensor;
+  // tensor (Tensor<'int32'>); the ops refuse it at run time too. Arithmetic, shape ops, comparisons, sum,
+  // max/min, argmax and conversions work on every dtype (docs/architecture.md, "Index tensors are int32").
+  interface Tensor<out D extends TensorDType = FloatDType> {
+    // Arithmetic works on every dtype with PyTorch's type promotion (ew.Promoted): int with int stays
+    // int, with a float tensor takes its dtype, with a fractional number becomes float32.
+    add<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    sub<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    mul<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    /** True division: integers divide as float32, as in PyTorch. */
+    div(other: ew.Operand): Tensor;
+    /** torch.remainder / Python's %: the result has the divisor's sign. */
+    remainder<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    /** torch.floor_divide / Python's //: rounds toward negative infinity; no gradient. */
+    floorDivide<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    maximum<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    minimum<O extends ew.Operand>(other: O): ew.Promoted<Tensor<D>, O>;
+    neg(): Tensor<D>;
+    abs(): Tensor<D>;
+    clamp<L extends number = never, H extends number = never>(min?: L, max?: H): ew.ClampResult<D, L, H>;
     pow(this: Tensor, exponent: TensorLike): Tensor;
-    maximum(this: Tensor, other: TensorLike): Tensor;
-    neg(this: Tensor): Tensor;
     exp(this: Tensor): Tensor;
     log(this: Tensor): Tensor;
     sqrt(this: Tensor): Tensor;
-    abs(this: Tensor): Tensor;
     tanh(this: Tensor): Tensor;
     sigmoid(this: Tensor): Tensor;
     relu(this: Tensor): Tensor;
     sin(this: Tensor): Tensor;
     cos(this: Tensor): Tensor;
-    clamp(this: Tensor, min?: number, max?: number): Tensor;
     /** Elementwise comparisons: int32 tensors of 0 and 1 (PyTorch's are bool). */
     eq(other: Comparable): IntTensor;
     ne(other: Comparable): IntTensor;
@@ -66,8 +74,8 @@ declare module '../tensor/tensor.js' {
     cat(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
     /** torch.stack([this, ...others], dim). */
     stack(others: readonly Tensor<D>[], dim?: number): Tensor<D>;
-    add_(this: Tensor, other: TensorLike, alpha?: number): Tensor;
-    mul_(this: Tensor, other: TensorLike): Tensor;
+    add_(this: Tensor, other: ew.Operand, alpha?: number): Tensor;
+    mul_(this: Tensor, other: ew.Operand): Tensor;
     clamp_(this: Tensor, min?: number, max?: number): Tensor;
     fill_(value: number): Tensor<D>;
     zero_(): Tensor<D>;
@@ -105,26 +113,18 @@ type Methods<T> = Partial<Record<keyof Tensor, (this: T, ...args: never[]) => un
 
 /** Methods that compute with float values (the ops refuse index tensors at run time). */
 const floatMethods: Methods<Tensor> = {
-  add(o: TensorLike) { return ew.add(this, o); },
-  sub(o: TensorLike) { return ew.sub(this, o); },
-  mul(o: TensorLike) { return ew.mul(this, o); },
-  div(o: TensorLike) { return ew.div(this, o); },
   pow(o: TensorLike) { return ew.pow(this, o); },
-  maximum(o: TensorLike) { return ew.maximum(this, o); },
-  neg() { return ew.neg(this); },
   exp() { return ew.exp(this); },
   log() { return ew.log(this); },
   sqrt() { return ew.sqrt(this); },
-  abs() { return ew.abs(this); },
   tanh() { return ew.tanh(this); },
   sigmoid() { return ew.sigmoid(this); },
   relu() { return ew.relu(this); },
   sin() { return ew.sin(this); },
   cos() { return ew.cos(this); },
-  clamp(lo?: number, hi?: number) { return ew.clamp(this, lo, hi); },
   mean(d?: Dims, k?: boolean) { return mean(this, d, k); },
-  add_(o: TensorLike, alpha?: number) { return add_(this, o, alpha); },
-  mul_(o: TensorLike) { return mul_(this, o); },
+  add_(o: ew.Operand, alpha?: number) { return add_(this, o, alpha); },
+  mul_(o: ew.Operand) { return mul_(this, o); },
   clamp_(lo?: number, hi?: number) { return clamp_(this, lo, hi); },
   matmul(o: Tensor) { return matmul(this, o); },
   linear(w: Tensor, b?: Tensor | null) { return linear(this, w, b ?? null); },
@@ -134,6 +134,17 @@ const floatMethods: Methods<Tensor> = {
 
 /** Methods for every dtype. */
 const anyDTypeMethods: Methods<AnyTensor> = {
+  add(o: ew.Operand) { return ew.add(this, o); },
+  sub(o: ew.Operand) { return ew.sub(this, o); },
+  mul(o: ew.Operand) { return ew.mul(this, o); },
+  div(o: ew.Operand) { return ew.div(this, o); },
+  remainder(o: ew.Operand) { return ew.remainder(this, o); },
+  floorDivide(o: ew.Operand) { return ew.floorDivide(this, o); },
+  maximum(o: ew.Operand) { return ew.maximum(this, o); },
+  minimum(o: ew.Operand) { return ew.minimum(this, o); },
+  neg() { return ew.neg(this); },
+  abs() { return ew.abs(this); },
+  clamp(lo?: number, hi?: number) { return ew.clamp(this, lo, hi); },
   eq(o: Comparable) { return eq(this, o); },
   ne(o: Comparable) { return ne(this, o); },
   lt(o: Comparable) { return lt(this, o); },

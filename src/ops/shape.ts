@@ -261,7 +261,7 @@ export function expand<D extends TensorDType = FloatDType>(a: Tensor<D>, shape: 
   }
   if (!a.isFloatingPoint()) return broadcastCopy(a, outShape);
   // a + zeros broadcasts a and records the gradient rule (sum back to a's shape).
-  return addBroadcast(a, newTensor(outShape, a)) as Tensor<D>;
+  return addBroadcast(a, newTensor(outShape, a)) as unknown as Tensor<D>;
 }
 
 /** a broadcast to outShape, for tensors that take no gradient (index tensors). */

@@ -15,6 +15,7 @@
 import { isKernelMemoryView, kernelsFor, type DType, type FloatArray, type KernelBuffer } from '../kernels/index.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { withTemporaryArrays } from './arrays.js';
+import { checkOptionKeys } from './options.js';
 import { dtypeOfArray, isFloatDType, type AnyArray, type ArrayOf, type FloatDType, type TensorDType } from './dtype.js';
 
 /** One recorded operation: its inputs and the rule that maps the output gradient to input gradients. */
@@ -96,7 +97,7 @@ export type AnyTensor = Tensor<TensorDType>;
  * Int32Array, and float-only functions do not accept it (docs/architecture.md, "Index tensors are
  * int32").
  */
-export class Tensor<D extends TensorDType = FloatDType> {
+export class Tensor<out D extends TensorDType = FloatDType> {
   readonly shape: readonly number[];
   readonly dtype: D;
   /** The gradient accumulated by backward passes; kept on leaves that require it. */
@@ -255,6 +256,7 @@ export class Tensor<D extends TensorDType = FloatDType> {
     if (typeof options !== 'object' || options === null) {
       throw new Error(`Tensor.backward: options must be an object such as { retainGraph: true }, got ${String(options)}`);
     }
+    checkOptionKeys('Tensor.backward', options, ['retainGraph']);
     const retainGraph = options.retainGraph ?? false;
     if (typeof retainGraph !== 'boolean') {
       throw new Error(`Tensor.backward: options.retainGraph must be true or false, got ${String(retainGraph)}`);
