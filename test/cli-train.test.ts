@@ -10,6 +10,8 @@ import { ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { after, test } from 'node:test';
 import tonejs from '@tonejs/midi';
 import { readSafetensorsMetadata } from '../src/io/index.js';
+import { readSeriesFile, shippedDataPath } from '../src/data/files.js';
+import { holtWintersBaseline } from '../src/tasks/index.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-cli-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -104,8 +106,14 @@ test('series on AirPassengers: run folder, eval against both baselines, forecast
 
   const evaluation = lastJson(ok(await cli('eval', 'series', '--model', dir, '--json'), 'eval').stdout);
   assert.equal(evaluation.task, 'series');
-  for (const key of ['loss', 'rmse', 'mae', 'rmse_last', 'rmse_seasonal']) assert.equal(typeof evaluation[key], 'number', key);
+  for (const key of ['loss', 'rmse', 'mae', 'rmse_last', 'rmse_seasonal', 'rmse_holt_winters', 'mae_holt_winters']) assert.equal(typeof evaluation[key], 'number', key);
   assert.equal(evaluation.split, 'test', 'eval reports the held-out test part by default');
+  // Holt-Winters on the same 14 test months, fitted on the 130 before them.
+  const airPassengers = readSeriesFile(shippedDataPath('series/AirPassengers.csv')).values;
+  const holtWinters = holtWintersBaseline(airPassengers, 130, 12);
+  assert.equal(evaluation.rmse_holt_winters, holtWinters.score!.rmse);
+  assert.equal(evaluation.holt_winters_form, holtWinters.form);
+  assert.match(ok(await cli('eval', 'series', '--model', dir), 'eval (text)').stdout, /rmse_holt_winters\s+\d[\s\S]*holt_winters_form\s+additive trend and season/);
   const onValidation = lastJson(ok(await cli('eval', 'series', '--model', dir, '--split', 'validation', '--json'), 'eval --split validation').stdout);
   assert.equal(onValidation.split, 'validation');
   assert.notEqual(onValidation.rmse, evaluation.rmse);

@@ -24,6 +24,7 @@ test('a 1-layer RNN learns the sine: validation error falls far below the last-v
   assert.ok(after.loss < before.loss / 20, `validation MSE ${after.loss} should fall well below ${before.loss}`);
   assert.ok(after.metrics.rmse! < after.metrics.rmse_last! / 3, `rmse ${after.metrics.rmse} vs last-value ${after.metrics.rmse_last}`);
   assert.equal(after.metrics.rmse_seasonal, null, 'a pure sine repeats every period: the seasonal naive forecast is exact by construction, not reported as a competitor');
+  assert.equal(after.metrics.rmse_holt_winters, null, 'nor is Holt-Winters, which reproduces a pure sine as exactly');
 });
 
 test('the normalisation is fitted on the training part only and the split is chronological', () => {

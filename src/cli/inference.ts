@@ -197,7 +197,7 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
     }
     evaluation = { ...evaluation, metrics: { ...evaluation.metrics, ...evaluateHorizon(seriesModel(model, summary, seqLen), series.series, origin, flags.horizon) } };
   }
-  const flat: Record<string, string | number | null> = { task: taskName, loss: evaluation.loss, ...evaluation.metrics, split: on, step };
+  const flat: Record<string, string | number | null> = { task: taskName, loss: evaluation.loss, ...evaluation.metrics, ...evaluation.labels, split: on, step };
   if (flags.json) {
     console.log(JSON.stringify(flat));
     return;
@@ -206,4 +206,5 @@ export async function evalCommand(taskName: TaskName, flags: EvalFlags): Promise
   for (const [k, v] of Object.entries({ loss: evaluation.loss, ...evaluation.metrics })) {
     console.log(`  ${k.padEnd(24)} ${v === null ? 'n/a' : Number(v.toPrecision(6))}`);
   }
+  for (const [k, v] of Object.entries(evaluation.labels ?? {})) console.log(`  ${k.padEnd(24)} ${v ?? 'n/a'}`);
 }

@@ -243,3 +243,24 @@ export function fitHoltWinters(values: ArrayLike<number>, period: number, option
   const state = holtWintersFilter(values, period, params);
   return { params, state, initial: chosen.k === 3 ? 'simple' : 'estimated', forecast: (horizon) => holtWintersForecast(state, horizon) };
 }
+
+export interface HoltWintersOneStep {
+  /** One-step-ahead forecasts of values[start..], each made before its value is seen. */
+  forecast: Float64Array;
+  /** The fit on values[..start): the scored values never reach it. */
+  fit: HoltWintersFit;
+}
+
+/**
+ * Holt-Winters as a one-step-ahead competitor on values[start..]: the parameters (and initial states)
+ * are fitted on the values before `start` only, then the filter runs on through the scored values,
+ * updating its state with each actual value as a model's one-step predictions do.
+ */
+export function holtWintersOneStep(values: ArrayLike<number>, start: number, period: number, options: HoltWintersFitOptions = {}): HoltWintersOneStep {
+  if (!Number.isInteger(start) || start < 0 || start >= values.length) {
+    throw new Error(`holtWintersOneStep: start must be an integer in [0, ${values.length - 1}] (the first scored value), received ${start}`);
+  }
+  const fit = fitHoltWinters(Float64Array.from({ length: start }, (_, i) => values[i]!), period, options);
+  checkSeries('holtWintersOneStep', values, period);
+  return { forecast: holtWintersFilter(values, period, fit.params).fitted.slice(start), fit };
+}

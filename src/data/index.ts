@@ -12,8 +12,8 @@ export { splitSeries, windowCount, windowBatch, seriesBatchCount, seriesBatches,
 export type { SeriesSplit, SplitSeriesOptions, SeriesBatch, SeriesBatchOptions, SineWaveOptions } from './series.js';
 export { rmse, mae, smape, mase, forecastScores, naiveForecast, seasonalNaiveForecast, seasonalNaiveHorizon, baselineScores, errorInterval } from './baselines.js';
 export type { Score, BaselineScores, ForecastScores } from './baselines.js';
-export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersPath } from './exponential-smoothing.js';
-export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersPath } from './exponential-smoothing.js';
+export { fitHoltWinters, holtWintersFilter, holtWintersForecast, holtWintersOneStep, holtWintersPath } from './exponential-smoothing.js';
+export type { HoltWintersParams, HoltWintersState, HoltWintersFit, HoltWintersFitOptions, HoltWintersInitial, HoltWintersOneStep, HoltWintersPath } from './exponential-smoothing.js';
 export { Vocabulary, decodeText, normalizeText, splitText, LanguageModelBatches, oneHot } from './text.js';
 export type { VocabularyJSON, TextSplit, TextBatch, LanguageModelBatchOptions } from './text.js';
 export {

@@ -2,13 +2,14 @@
  * Series: next-value prediction of a univariate series. Values are z-scored with statistics of the
  * training part only; the model reads windows of `seqLen` values and predicts the value after each
  * one (every step of the window is trained, the classic sequence-to-sequence exercise). Validation
- * is one step ahead on the chronological tail, scored on the original scale beside the two naive
- * forecasts a model must beat: the last value, and the value one season (the data's frequency) ago.
+ * is one step ahead on the chronological tail, scored on the original scale beside the forecasts a
+ * model must beat: the last value, the value one season (the data's frequency) ago, and Holt-Winters
+ * fitted on the values before the scored part.
  */
 import { mseLoss } from '../nn/index.js';
 import { fromArray, noGrad, type Tensor } from '../tensor/index.js';
-import { baselineScores, DataRng, errorInterval, fitHoltWinters, forecastScores, mae, rmse, seasonalNaiveHorizon, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
-import type { Series, ZScoreJSON } from '../data/index.js';
+import { baselineScores, DataRng, errorInterval, fitHoltWinters, forecastScores, holtWintersOneStep, mae, rmse, seasonalNaiveHorizon, sineWave, windowBatch, windowCount, ZScore } from '../data/index.js';
+import type { Score, Series, ZScoreJSON } from '../data/index.js';
 import { checkChoice, checkInteger } from './checks.js';
 import type { ModelConfig, SequenceModel } from './model.js';
 import { buildModel, chronologicalSplit, dataRngPersistence, type Evaluation, type ExportedTaskData, type Task, type TrainingConfig } from './task.js';
@@ -100,8 +101,39 @@ function oneStepAhead(m: SeriesModel, zs: Float32Array, from: number): Float32Ar
   return out;
 }
 
-/** Scores one-step-ahead predictions of values[from..] on the original scale, beside the naive baselines. */
-function scoreOneStep(m: SeriesModel, values: Float32Array, from: number, period: number): Evaluation {
+/** Holt-Winters' one-step-ahead score on values[from..] and the form fitted; null scores where it does not apply. */
+export interface HoltWintersBaseline {
+  score: Score | null;
+  form: string | null;
+}
+
+// Bounds on the fit's cost, which grows with the values fitted and, with estimated initial states, with
+// the square of period + 5 parameters: a daily series with period 365 would otherwise take minutes.
+const HOLT_WINTERS_FIT_VALUES = 5000;
+const HOLT_WINTERS_ESTIMATED_PERIOD = 24;
+
+/**
+ * Holt-Winters' one-step-ahead score on values[from..], fitted on values[..from) only (never on the
+ * scored values). Only the additive trend-and-season form exists here (the one `recurrent forecast`
+ * uses, initial states chosen by AICc), so a series with no season, or fewer than two seasons before
+ * `from`, has none. Long histories are fitted on their last HOLT_WINTERS_FIT_VALUES values, and long
+ * periods with the simple initial states only.
+ */
+export function holtWintersBaseline(values: Float32Array, from: number, period: number): HoltWintersBaseline {
+  if (period < 2 || from < 2 * period || from >= values.length) return { score: null, form: null };
+  const skip = Math.max(0, from - HOLT_WINTERS_FIT_VALUES);
+  const initial = period > HOLT_WINTERS_ESTIMATED_PERIOD ? 'simple' : 'auto';
+  const { forecast, fit } = holtWintersOneStep(values.subarray(skip), from - skip, period, { initial });
+  const actual = values.subarray(from);
+  const window = skip > 0 ? `, fitted on the last ${from - skip} values before the scored part` : '';
+  return { score: { rmse: rmse(forecast, actual), mae: mae(forecast, actual) }, form: `additive trend and season, ${fit.initial} initial states${window}` };
+}
+
+/**
+ * Scores one-step-ahead predictions of values[from..] on the original scale, beside the naive
+ * baselines and Holt-Winters (whose fit the caller may cache: it costs more than a validation pass).
+ */
+function scoreOneStep(m: SeriesModel, values: Float32Array, from: number, period: number, fitHoltWintersBaseline: () => HoltWintersBaseline): Evaluation {
   const zs = m.zscore.apply(values);
   const predZ = oneStepAhead(m, zs, from);
   const pred = m.zscore.invert(predZ);
@@ -112,6 +144,8 @@ function scoreOneStep(m: SeriesModel, values: Float32Array, from: number, period
   // A seasonal naive forecast with no error at all (a pure sine whose period is the frequency) is exact
   // by construction, not a competitor: it is reported as not applicable rather than as a winner.
   const exact = baselines.seasonal !== undefined && baselines.seasonal.rmse <= 1e-9 * (baselines.naive.rmse || 1);
+  // Holt-Winters reproduces such a series exactly too, so it is left out with the seasonal forecast.
+  const holtWinters = exact ? { score: null, form: null } : fitHoltWintersBaseline();
   return {
     loss: loss / predZ.length,
     metrics: {
@@ -121,7 +155,10 @@ function scoreOneStep(m: SeriesModel, values: Float32Array, from: number, period
       mae_last: baselines.naive.mae,
       rmse_seasonal: exact ? null : (baselines.seasonal?.rmse ?? null),
       mae_seasonal: exact ? null : (baselines.seasonal?.mae ?? null),
+      rmse_holt_winters: holtWinters.score?.rmse ?? null,
+      mae_holt_winters: holtWinters.score?.mae ?? null,
     },
+    labels: { holt_winters_form: holtWinters.form },
   };
 }
 
@@ -134,7 +171,7 @@ function checkLength(m: SeriesModel, series: Series): void {
 /** Scores one-step-ahead predictions on every predictable point of a series (eval --data). */
 export function evaluateSeries(m: SeriesModel, series: Series): Evaluation {
   checkLength(m, series);
-  return scoreOneStep(m, series.values, m.seqLen, series.frequency);
+  return scoreOneStep(m, series.values, m.seqLen, series.frequency, () => holtWintersBaseline(series.values, m.seqLen, series.frequency));
 }
 
 /**
@@ -267,6 +304,10 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
   const evalFrom = hasValidation ? splitIndex : seqLen;
   // Validation looks back into training values as inputs but never forward into the test part.
   const seenValues = data.values.subarray(0, testIndex);
+  // Fitted once per part, on first use: validation runs many times during training.
+  const holtWinters: Partial<Record<'validation' | 'test', HoltWintersBaseline>> = {};
+  const holtWintersOn = (part: 'validation' | 'test', values: Float32Array, from: number) => (): HoltWintersBaseline =>
+    (holtWinters[part] ??= holtWintersBaseline(values, from, data.frequency));
 
   return {
     name: 'series',
@@ -291,9 +332,9 @@ export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTa
     evaluate(part = 'validation') {
       if (part === 'test') {
         if (!hasTest) throw new Error('this run holds out no test part (test-split 0)');
-        return scoreOneStep(view, data.values, testIndex, data.frequency);
+        return scoreOneStep(view, data.values, testIndex, data.frequency, holtWintersOn('test', data.values, testIndex));
       }
-      return scoreOneStep(view, seenValues, evalFrom, data.frequency);
+      return scoreOneStep(view, seenValues, evalFrom, data.frequency, holtWintersOn('validation', seenValues, evalFrom));
     },
 
     exportData() {

@@ -84,6 +84,8 @@ export type EvaluationPart = 'validation' | 'test';
 export interface Evaluation {
   loss: number;
   metrics: Record<string, number | null>;
+  /** Words that qualify the metrics (which form of a baseline was fitted): eval reports them, validation lines do not. */
+  labels?: Record<string, string | null>;
 }
 
 /** The JSON state that, with the weights, optimizer and generator, resumes a run exactly. */
