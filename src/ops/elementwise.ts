@@ -179,6 +179,7 @@ export const floorDivide = promoting((a, b) => {
   if (p.integer) return integerBinary('floorDivide', p.x, p.y, nonZeroDivisor('floorDivide', (u, v) => Math.floor(u / v)));
   return binaryForward('floorDivide', p.x, p.y, floorQuotient);
 });
+
 /** a ** b; b may be a number or a tensor (then a must be positive where its gradient is needed). Float only. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands(a, b, 'pow');

@@ -229,18 +229,26 @@ export function forecastIntervals(m: SeriesModel, series: Series, forecast: Arra
 
 /**
  * forecastSeries from several points of one series at once: after each origin, as many values as
- * are known after it (at most `horizon`), each forecast from values[..origin]. The origins run as
- * the rows of one batch, a forward per step rather than one per step and origin; in increasing order,
- * the rows still forecasting are always the first ones.
+ * are known after it (at most `horizon`), each forecast from values[..origin].
  */
 function forecastFrom(m: SeriesModel, values: Float32Array, origins: readonly number[], horizon: number): Float32Array[] {
-  const { seqLen } = m;
-  const steps = origins.map((origin) => Math.min(horizon, values.length - 1 - origin));
   const z = m.zscore.apply(values);
-  // Each row's window history (z-scale): the seqLen values up to its origin, then its forecasts.
-  const histories = origins.map((origin, i) => {
-    const history = new Float32Array(seqLen + steps[i]!);
-    history.set(z.subarray(origin + 1 - seqLen, origin + 1));
+  const windows = origins.map((origin) => z.subarray(origin + 1 - m.seqLen, origin + 1));
+  const steps = origins.map((origin) => Math.min(horizon, values.length - 1 - origin));
+  return rollOut(m, windows, steps).map((forecast) => m.zscore.invert(forecast));
+}
+
+/**
+ * Feeds each prediction back as the next input, `steps[b]` times after window b (z-scale, seqLen
+ * values each); returns the z-scale forecasts. The windows run as the rows of one batch, a forward
+ * per step rather than one per step and window; with steps not increasing, the rows still
+ * forecasting are always the first ones.
+ */
+function rollOut(m: SeriesModel, windows: readonly Float32Array[], steps: readonly number[]): Float32Array[] {
+  const { seqLen } = m;
+  const histories = windows.map((window, b) => {
+    const history = new Float32Array(seqLen + steps[b]!);
+    history.set(window);
     return history;
   });
   m.model.eval();
@@ -253,23 +261,15 @@ function forecastFrom(m: SeriesModel, values: Float32Array, origins: readonly nu
       for (let b = 0; b < rows; b++) histories[b]![seqLen + h] = predicted[(seqLen - 1) * rows + b]!;
     }
   });
-  return histories.map((history) => m.zscore.invert(history.subarray(seqLen)));
+  return histories.map((history) => history.subarray(seqLen));
 }
 
 /** Forecasts `horizon` values past the end of the series by feeding each prediction back as input. */
 export function forecastSeries(m: SeriesModel, series: Series, horizon: number): Float32Array {
   checkInteger('horizon', horizon, 1, 1_000_000);
   checkLength(m, series);
-  const { seqLen } = m;
-  const history = new Float32Array(seqLen + horizon);
-  history.set(m.zscore.apply(series.values.subarray(series.values.length - seqLen)));
-  m.model.eval();
-  noGrad(() => {
-    for (let h = 0; h < horizon; h++) {
-      history[seqLen + h] = predictWindows(m, history.slice(h, h + seqLen), 1).data[seqLen - 1]!;
-    }
-  });
-  return m.zscore.invert(history.subarray(seqLen));
+  const window = m.zscore.apply(series.values.subarray(series.values.length - m.seqLen));
+  return m.zscore.invert(rollOut(m, [window], [horizon])[0]!);
 }
 
 export function createSeriesTask(options: SeriesOptions, data: Series): SeriesTask {
