@@ -93,3 +93,11 @@ test("'auto' chooses the initial states by AICc: fixed ones on 48 values, fitted
   console.log(`auto: geometric-mean holdout RMSE ratio to statsmodels ${geometricMean.toFixed(4)}`);
   assert.ok(geometricMean < 1.02, `geometric-mean holdout RMSE ratio to statsmodels ${geometricMean}`);
 });
+
+test("long periods: 'auto' keeps the simple initial states and 'estimated' is refused, instead of a fit that runs for hours", () => {
+  const daily = Float64Array.from({ length: 3 * 365 }, (_, i) => 10 + 0.01 * i + 3 * Math.sin((2 * Math.PI * i) / 365) + 0.5 * Math.sin(i * 12.9898));
+  const auto = fitHoltWinters(daily, 365);
+  assert.equal(auto.initial, 'simple');
+  assert.deepEqual(auto.params, fitHoltWinters(daily, 365, { initial: 'simple' }).params);
+  assert.throws(() => fitHoltWinters(daily, 365, { initial: 'estimated' }), /initial 'estimated' fits period \+ 5 = 370 parameters.*up to period 52, received period 365/);
+});

@@ -174,9 +174,17 @@ export interface HoltWintersFitOptions {
    * first two seasons, only the 3 smoothing parameters fitted. 'auto' (default): the one with the
    * lower AICc, the criterion Hyndman et al. use to choose exponential-smoothing models; on a short
    * series the period + 5 free parameters of 'estimated' overfit (48 monthly values: 17 parameters).
+   * The search over period + 5 parameters costs about the square of that times the series' length, so
+   * 'auto' estimates states only for periods up to AUTO_ESTIMATED_PERIOD_MAX (simple above), and
+   * 'estimated' is refused above ESTIMATED_PERIOD_MAX instead of running for hours.
    */
   initial?: HoltWintersInitial;
 }
+
+/** Longest period whose initial states 'auto' considers estimating (hourly data over a day: 24). */
+export const AUTO_ESTIMATED_PERIOD_MAX = 24;
+/** Longest period 'estimated' takes (weekly data over a year: 52, about ten seconds a fit). */
+export const ESTIMATED_PERIOD_MAX = 52;
 
 /** Minimises `sse` over x from `start`, restarting Nelder-Mead until a round no longer improves. */
 function leastSquares(sse: (x: ArrayLike<number>) => number, start: number[], steps: number[]): { x: number[]; sse: number } {
@@ -208,6 +216,10 @@ export function fitHoltWinters(values: ArrayLike<number>, period: number, option
   if (!['estimated', 'simple', 'auto'].includes(initial)) {
     throw new Error(`fitHoltWinters: initial must be 'estimated', 'simple' or 'auto', received ${JSON.stringify(initial)}`);
   }
+  if (initial === 'estimated' && period > ESTIMATED_PERIOD_MAX) {
+    throw new Error(`fitHoltWinters: initial 'estimated' fits period + 5 = ${period + 5} parameters, which takes hours; it is offered up to period ${ESTIMATED_PERIOD_MAX}, received period ${period} (use initial 'simple' or 'auto')`);
+  }
+  const estimate = initial === 'estimated' || (initial === 'auto' && period <= AUTO_ESTIMATED_PERIOD_MAX);
   const states = simpleInitialStates(values, period);
   const sseOf = (x: ArrayLike<number>): number => {
     const sse = holtWintersFilter(values, period, decode(x, period)).sse;
@@ -230,7 +242,7 @@ export function fitHoltWinters(values: ArrayLike<number>, period: number, option
     const smoothing = leastSquares((x) => sseOf([...Array.from(x), ...fixed]), start.slice(0, 3), [1, 1, 1]);
     candidates.push({ x: [...smoothing.x, ...fixed], sse: smoothing.sse, k: 3 });
   }
-  if (initial !== 'simple') {
+  if (estimate) {
     let spread = 0;
     for (let i = 0; i < values.length; i++) spread = Math.max(spread, Math.abs(values[i]! - states[0]!));
     const scale = Math.max(spread, 1e-8) * 0.1;

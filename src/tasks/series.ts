@@ -107,23 +107,25 @@ export interface HoltWintersBaseline {
   form: string | null;
 }
 
-// Bounds on the fit's cost, which grows with the values fitted and, with estimated initial states, with
-// the square of period + 5 parameters: a daily series with period 365 would otherwise take minutes.
+// A bound on the fit's cost, which grows with the values fitted (fitHoltWinters bounds the cost that
+// grows with the period itself).
 const HOLT_WINTERS_FIT_VALUES = 5000;
-const HOLT_WINTERS_ESTIMATED_PERIOD = 24;
+
+/** Holt-Winters fitted on the last HOLT_WINTERS_FIT_VALUES values of a history, to forecast from its end. */
+function fitRecentHoltWinters(history: Float32Array, period: number): ReturnType<typeof fitHoltWinters> {
+  return fitHoltWinters(history.subarray(Math.max(0, history.length - HOLT_WINTERS_FIT_VALUES)), period);
+}
 
 /**
  * Holt-Winters' one-step-ahead score on values[from..], fitted on values[..from) only (never on the
  * scored values). Only the additive trend-and-season form exists here (the one `recurrent forecast`
  * uses, initial states chosen by AICc), so a series with no season, or fewer than two seasons before
- * `from`, has none. Long histories are fitted on their last HOLT_WINTERS_FIT_VALUES values, and long
- * periods with the simple initial states only.
+ * `from`, has none. Long histories are fitted on their last HOLT_WINTERS_FIT_VALUES values.
  */
 export function holtWintersBaseline(values: Float32Array, from: number, period: number): HoltWintersBaseline {
   if (period < 2 || from < 2 * period || from >= values.length) return { score: null, form: null };
   const skip = Math.max(0, from - HOLT_WINTERS_FIT_VALUES);
-  const initial = period > HOLT_WINTERS_ESTIMATED_PERIOD ? 'simple' : 'auto';
-  const { forecast, fit } = holtWintersOneStep(values.subarray(skip), from - skip, period, { initial });
+  const { forecast, fit } = holtWintersOneStep(values.subarray(skip), from - skip, period);
   const actual = values.subarray(from);
   const window = skip > 0 ? `, fitted on the last ${from - skip} values before the scored part` : '';
   return { score: { rmse: rmse(forecast, actual), mae: mae(forecast, actual) }, form: `additive trend and season, ${fit.initial} initial states${window}` };
@@ -187,7 +189,7 @@ export function evaluateHorizon(m: SeriesModel, series: Series, origin: number, 
   const period = series.frequency;
   const forecasts: Record<string, ArrayLike<number> | null> = {
     '': forecastSeries(m, { ...series, values: history, time: series.time.subarray(0, origin) }, horizon),
-    _holt_winters: period >= 2 && history.length >= 2 * period ? fitHoltWinters(history, period).forecast(horizon) : null,
+    _holt_winters: period >= 2 && history.length >= 2 * period ? fitRecentHoltWinters(history, period).forecast(horizon) : null,
     _seasonal: period >= 2 && history.length > period ? seasonalNaiveHorizon(history, period, horizon) : null,
     _last: seasonalNaiveHorizon(history, 1, horizon),
   };
