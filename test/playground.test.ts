@@ -932,7 +932,10 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     assert.equal(pageForecast.length, 50, 'two periods of the sine');
     const worst = Math.max(...pageForecast.map((v, k) => Math.abs(v - cliForecast[k]!)));
     console.log(`playground: a CLI run's 50-step forecast in the page differs from recurrent predict's by at most ${worst.toExponential(2)}`);
-    assert.ok(worst < 1e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
+    // The CLI's products of more than 8 rows may run on the system BLAS and the page's on wasm: the same
+    // sums in another order, whose last-bit differences grow over 50 fed-back steps (seen: 1.0e-6 over
+    // OpenBLAS's Haswell kernels, under 1e-6 over its SkylakeX ones), on values of about 1.
+    assert.ok(worst < 5e-6, `the page's forecast against the CLI's: largest difference ${worst}`);
     // Its interval: the band the chart draws (read back from the chart's data) is recurrent predict's 80% interval.
     const band = JSON.parse((await page.getAttribute('#prediction-chart', 'data-band'))!) as { lower: number[]; upper: number[] };
     assert.equal(band.lower.length, 50);
@@ -940,8 +943,8 @@ test('the playground in Chromium: a run folder trained by the CLI loads and fore
     const worstBound = Math.max(...band.lower.map((v, k) => Math.abs(v - cli.lower[k]!)), ...band.upper.map((v, k) => Math.abs(v - cli.upper[k]!)));
     console.log(`playground: its 80% interval differs from recurrent predict's by at most ${worstBound.toExponential(2)}; width ${(band.upper[0]! - band.lower[0]!).toPrecision(3)} at step 1, ${(band.upper[49]! - band.lower[49]!).toPrecision(3)} at step 50`);
     // A bound is the forecast plus a quantile of earlier forecasts' errors: two terms that each carry
-    // the kernels' last-bit differences between Chromium and Node (the 1e-6 above), so twice that.
-    assert.ok(worstBound < 2e-6, `the page's interval against the CLI's: largest difference ${worstBound}`);
+    // the kernels' last-bit differences between Chromium and Node (the bound above), so twice that.
+    assert.ok(worstBound < 1e-5, `the page's interval against the CLI's: largest difference ${worstBound}`);
     assert.ok(pageForecast.every((v, k) => band.lower[k]! <= v && v <= band.upper[k]!), 'lower <= forecast <= upper at every step');
     assert.ok(band.upper.some((v, k) => v > band.lower[k]!), 'an interval of some width');
     assert.equal(await page.textContent('#interval-key'), '80% interval');

@@ -22,7 +22,12 @@
  * 0.3.21 SkylakeX: k of 500, 700, 1000, 1500 change about three quarters of the elements; 1023,
  * 2047 do not), so a timing-chosen count made training differ between runs of one seed. We hand it
  * k in blocks of at most K_BLOCK, which it never cuts, so the bits do not depend on the count
- * (test/native-blas.test.ts forces both counts and compares bits).
+ * (test/native-blas.test.ts forces both counts and compares bits). That holds for the core OpenBLAS
+ * picks on an AVX-512 host (SkylakeX); on a host where it picks Haswell's kernels, 0.3.21's bits differ
+ * between one thread and two for most shapes even at k = 8 (measured: 108 of 180 shapes, 2-29% of the
+ * elements), so each library is probed once (sgemmThreadsAgree) and, where the counts disagree, every
+ * float32 product runs on one BLAS thread, as float64 ones always do: speed is given up rather than
+ * results that change with load.
  */
 import { Chooser } from '../wasm/chooser.js';
 import type { NativeBlasAddon } from './addon.js';
@@ -43,8 +48,54 @@ export const DOUBLE_MIN_VOLUME = 192;
  */
 export const K_BLOCK = 256;
 
+// Shapes the probe compares on one thread and on two: each of them differed on OpenBLAS 0.3.21's
+// Haswell kernels (edge columns and rows of the threads' shares), in every transpose case.
+const PROBE_SHAPES = [[64, 512, 16], [100, 100, 64], [300, 260, 8], [32, 128, 128], [130, 88, 256]] as const;
+const threadAgreement = new Map<string, boolean>();
+
+/**
+ * Whether this BLAS's float32 products have the same bits on one thread and on two, probed once per
+ * library (the key is its description, which names the core it runs) on PROBE_SHAPES in every
+ * transpose case. Leaves the BLAS on one thread.
+ */
+export function sgemmThreadsAgree(addon: NativeBlasAddon): boolean {
+  const key = addon.describe();
+  let agree = threadAgreement.get(key);
+  if (agree === undefined) {
+    agree = probeThreadAgreement(addon);
+    threadAgreement.set(key, agree);
+  }
+  return agree;
+}
+
+function probeThreadAgreement(addon: NativeBlasAddon): boolean {
+  let agree = true;
+  for (const [m, n, k] of PROBE_SHAPES) {
+    const operands = m * k + k * n;
+    const memory = new Float32Array(operands + 2 * m * n);
+    let state = 0x9e3779b9 ^ (m * 31 + n * 7 + k);
+    for (let i = 0; i < operands; i++) {
+      state = Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) >>> 0;
+      memory[i] = state / 2 ** 32 - 0.5;
+    }
+    for (const transA of [false, true]) for (const transB of [false, true]) {
+      const product = (threads: number, c: number): void => {
+        addon.setThreads(threads);
+        addon.sgemm(memory, transA, transB, m, n, k, 1, 0, transA ? m : k, m * k, transB ? k : n, 0, c, n);
+      };
+      product(1, operands);
+      product(2, operands + m * n);
+      for (let i = 0; i < m * n && agree; i++) agree = Object.is(memory[operands + i], memory[operands + m * n + i]);
+    }
+  }
+  addon.setThreads(1);
+  return agree;
+}
+
 export class NativeGemm {
   private readonly chooser = new Chooser();
+  /** Float32 products on one BLAS thread only: its bits change with the thread count here. */
+  private readonly oneThread: boolean;
   /** The BLAS thread count last set (0: not yet). */
   private blasThreads = 0;
   /** The library, for getBackendInfo() and `recurrent info`. */
@@ -55,7 +106,8 @@ export class NativeGemm {
    * this many rows of an untransposed A stay on the wasm kernels.
    */
   constructor(readonly addon: NativeBlasAddon, private readonly smallRows: number) {
-    this.library = addon.describe();
+    this.oneThread = !sgemmThreadsAgree(addon);
+    this.library = addon.describe() + (this.oneThread ? ' (on one thread: its float32 bits change with its thread count here)' : '');
   }
 
   /** Whether the BLAS computes this product (see the file comment). */
@@ -69,7 +121,7 @@ export class NativeGemm {
     memory: Float32Array, threads: number, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void {
-    const share = threads > 1 && this.chooser.share();
+    const share = threads > 1 && !this.oneThread && this.chooser.share();
     this.useThreads(share ? threads : 1);
     const start = threads > 1 ? performance.now() : 0;
     for (let k0 = 0; k0 < k; k0 += K_BLOCK) {
