@@ -224,7 +224,9 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
     data = reloadData(taskName, config.data, config.training.seed, dir);
     task = createTask(config, data);
     const latest = join(dir, LATEST);
-    if (!existsSync(latest)) throw new Error(`--resume ${dir} holds no ${LATEST} to resume from`);
+    if (!existsSync(latest)) {
+      throw new Error(`--resume ${dir} holds no ${LATEST} to resume from: the run stopped before its first checkpoint; start it anew with its options (in ${join(dir, CONFIG_FILE)}) and --out ${dir} --force`);
+    }
     const restored = await restoreTaskCheckpoint(latest, task);
     startStep = restored.step;
     extra = restored.extra;
