@@ -140,4 +140,13 @@ test('recurrent train --lr 10 stops with the step, the best checkpoint and what 
   assert.equal(resumed.code, 1, resumed.stdout);
   assert.match(resumed.stderr, new RegExp(`^recurrent: error: training diverged at step ${stoppedAt}: `));
   assert.equal(resumed.stderr, r.stderr, 'the same divergence, said the same way');
+
+  // Without a validation before the divergence, the kept state is the checkpoint of step 1; a resume
+  // from it names it too, rather than saying that no checkpoint was written.
+  const early = join(TMP, 'lr10-early');
+  const first = await runCli(['train', 'series', '--data', 'sine', '--hidden', '16', '--lr', '10', '--steps', '200', '--out', early]);
+  assert.equal(first.code, 1, first.stderr);
+  assert.match(first.stderr, /; the last checkpoint before it is \S+\/latest\.safetensors \(step 1\)\. Try/);
+  const again = await runCli(['train', 'series', '--resume', early]);
+  assert.equal(again.stderr, first.stderr);
 });

@@ -272,7 +272,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
 
   let bestLoss = extra?.bestLoss ?? Infinity;
   let bestStep = extra?.bestStep ?? null;
-  let lastSaved = -1;
+  // A resumed run's checkpoint is in the folder already: the last good state if it diverges at once.
+  let lastSaved = flags.resume !== undefined ? startStep : -1;
   let stopRequested = false;
   // Series runs keep the validation predictions at a few moments, early ones included: the first
   // steps are where the prediction visibly learns to follow the target.
