@@ -85,6 +85,22 @@ test('a resumed run keeps its options: changing one is refused', async () => {
   assert.match(other.stderr, /holds a series model; "train text" needs a text model/);
 });
 
+test('a run folder without a checkpoint (stopped before its first save) is no circle: both commands point to --force, which starts it anew', async () => {
+  const dir = join(TMP, 'unsaved');
+  const tiny = ['--data', 'sine', '--hidden', '4', '--seq-len', '8', '--batch', '2', '--steps', '3'];
+  assert.equal((await cli(['train', 'series', ...tiny, '--out', dir])).code, 0);
+  for (const name of ['latest.safetensors', 'best.safetensors']) rmSync(join(dir, name), { force: true });
+  const again = await cli(['train', 'series', ...tiny, '--out', dir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already holds a run; it stopped before its first checkpoint; --force to replace it/);
+  const resumed = await cli(['train', 'series', '--resume', dir]);
+  assert.equal(resumed.code, 1);
+  assert.match(resumed.stderr, new RegExp(`holds no latest\\.safetensors to resume from: the run stopped before its first checkpoint; start it anew with its options \\(in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/config\\.json\\) and --out \\S+ --force`));
+  const forced = await cli(['train', 'series', ...tiny, '--out', dir, '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.ok(existsSync(join(dir, 'latest.safetensors')));
+});
+
 test('--time-limit ends a run by the clock (exit 0, after a last validation); resuming it needs a new limit', async () => {
   const dir = join(TMP, 'clock');
   const r = await cli(['train', 'series', '--data', 'sine', '--hidden', '8', '--time-limit', '0.02', '--val-every', '1000000', '--out', dir]);

@@ -216,6 +216,9 @@ describe('parseSeriesCsv on hostile cells', () => {
 
   it('a value that float32 cannot hold is refused, not turned into Infinity', () => {
     assert.throws(() => parseSeriesCsv('t,v\n1,5\n2,1e39\n'), /line 3: the value "1e39" in column "v" is outside float32's range/);
+    // Beyond float64 too: still a number, out of range, and a long one is quoted short.
+    assert.throws(() => parseSeriesCsv('t,v\n1,5\n2,-1e400\n'), /line 3: the value "-1e400" in column "v" is outside float32's range/);
+    assert.throws(() => parseSeriesCsv(`t,v\n1,5\n2,${'9'.repeat(150_000)}\n`), /line 3: the value "9{40}…" \(150000 characters\) in column "v" is outside float32's range/);
   });
 
   it('numbers in every form the pattern accepts still parse', () => {

@@ -47,6 +47,41 @@ test('DivergenceGuard: NaN and Infinity at once, an exploding loss after `patien
   assert.throws(() => new DivergenceGuard({ factor: 1 }), /factor must be a number > 1/);
 });
 
+test('DivergenceGuard state: a guard restored mid-run judges the rest as the uninterrupted one; damaged states are refused', () => {
+  const losses = [1, 0.9, 0.8, 50, 0.7, 30, 40, 60, 80, 100];
+  const divergesAt = (guard: DivergenceGuard, from: number): number | null => {
+    for (let i = from; i < losses.length; i++) {
+      try {
+        guard.observe(i + 1, losses[i]!, 1);
+      } catch (e) {
+        assert.ok(e instanceof TrainingDivergedError);
+        return e.step;
+      }
+    }
+    return null;
+  };
+  const options = { factor: 10, patience: 4 };
+  const whole = divergesAt(new DivergenceGuard(options), 0);
+  assert.equal(whole, 9);
+  // Stopped after step 7 (two steps into the streak), saved as JSON, resumed in a new guard.
+  const first = new DivergenceGuard(options);
+  losses.slice(0, 7).forEach((loss, i) => first.observe(i + 1, loss, 1));
+  const saved = JSON.parse(JSON.stringify(first.state()));
+  assert.deepEqual(saved, { level: first.state().level, streak: 2 });
+  const resumed = new DivergenceGuard(options);
+  resumed.restore(saved);
+  assert.equal(resumed.suspect, true);
+  assert.equal(divergesAt(resumed, 7), whole);
+  // A fresh guard would have taken the blown-up loss of step 8 as its level and let the rest pass.
+  assert.equal(divergesAt(new DivergenceGuard(options), 7), null);
+
+  assert.deepEqual(new DivergenceGuard().state(), { level: null, streak: 0 });
+  assert.throws(() => new DivergenceGuard().restore({ level: NaN, streak: 0 }), /level must be a finite number or null, got NaN/);
+  assert.throws(() => new DivergenceGuard().restore({ level: '1' as unknown as number, streak: 0 }), /level must be a finite number or null, got "1"/);
+  assert.throws(() => new DivergenceGuard().restore({ level: 1, streak: -1 }), /streak must be an integer >= 0, got -1/);
+  assert.throws(() => new DivergenceGuard().restore(null as unknown as { level: number; streak: number }), /level must be/);
+});
+
 test('trainStep never applies a non-finite gradient: the weights and optimizer state stay as they were', () => {
   const task = seriesTask(0.01);
   trainStep(task, 0);
@@ -97,4 +132,21 @@ test('recurrent train --lr 10 stops with the step, the best checkpoint and what 
   // Nothing saved while the loss was over the bar: the latest checkpoint is not a diverged state either.
   const latest = decodeCheckpoint(readFileSync(join(dir, 'latest.safetensors')));
   assert.ok(latest.step <= Number(stoppedAt) - 10, `latest at ${latest.step}, stopped at ${stoppedAt}`);
+
+  // --resume goes on from the last good checkpoint with the guard as it was there (its running level
+  // is part of the checkpoint), so it diverges again at the same step rather than measuring the
+  // blown-up losses against themselves and ending with exit 0.
+  const resumed = await runCli(['train', 'series', '--resume', dir]);
+  assert.equal(resumed.code, 1, resumed.stdout);
+  assert.match(resumed.stderr, new RegExp(`^recurrent: error: training diverged at step ${stoppedAt}: `));
+  assert.equal(resumed.stderr, r.stderr, 'the same divergence, said the same way');
+
+  // Without a validation before the divergence, the kept state is the checkpoint of step 1; a resume
+  // from it names it too, rather than saying that no checkpoint was written.
+  const early = join(TMP, 'lr10-early');
+  const first = await runCli(['train', 'series', '--data', 'sine', '--hidden', '16', '--lr', '10', '--steps', '200', '--out', early]);
+  assert.equal(first.code, 1, first.stderr);
+  assert.match(first.stderr, /; the last checkpoint before it is \S+\/latest\.safetensors \(step 1\)\. Try/);
+  const again = await runCli(['train', 'series', '--resume', early]);
+  assert.equal(again.stderr, first.stderr);
 });

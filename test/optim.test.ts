@@ -4,10 +4,10 @@ import { describe, test } from 'node:test';
 import { readSafetensorsMetadata } from '../src/io/index.js';
 import { getBackend, jsKernels, setBackend, type BackendName, type DType } from '../src/kernels/index.js';
 import {
-  Adam, AdamW, clipGradNorm, clipGradValue, CosineAnnealingLR, RMSprop, SGD, StepLR, type Optimizer,
+  Adam, AdamW, clipGradNorm, clipGradValue, CosineAnnealingLR, LBFGS, RMSprop, SGD, StepLR, type Optimizer,
 } from '../src/optim/index.js';
-import { tensor, type Tensor } from '../src/tensor/index.js';
-import { Linear } from '../src/nn/index.js';
+import { Generator, randn, tensor, type Tensor } from '../src/tensor/index.js';
+import { GRU, Linear } from '../src/nn/index.js';
 import { assertClose } from './helpers/close.js';
 import { loadFixtureTensors } from './helpers/fixtures.js';
 
@@ -226,6 +226,84 @@ describe('step', () => {
     assert.deepEqual([...a.data], [1, 2]);
     b.grad = tensor([1, 1], undefined, { dtype: 'float64' });
     assert.throws(() => opt.step(), /\(float64\) does not match .* \(float32\)/);
+  });
+});
+
+describe("nonFinite: 'error'", () => {
+  const makers: [string, (params: Tensor[], nonFinite?: 'error') => Optimizer<{ lr: number }>][] = [
+    ['SGD', (ps, nonFinite) => new SGD(ps, { lr: 0.1, momentum: 0.9, nonFinite })],
+    ['Adam', (ps, nonFinite) => new Adam(ps, { lr: 0.1, nonFinite })],
+    ['AdamW', (ps, nonFinite) => new AdamW(ps, { lr: 0.1, nonFinite })],
+    ['RMSprop', (ps, nonFinite) => new RMSprop(ps, { lr: 0.1, nonFinite })],
+  ];
+  for (const [name, make] of makers) {
+    test(`${name}: a NaN gradient is refused before anything changes, naming the parameter and element; the default applies it as PyTorch does`, () => {
+      const a = param([1, 2]);
+      const b = param([3, 4, 5]);
+      const opt = make([a, b], 'error');
+      a.grad = tensor([0.5, 0.5]);
+      b.grad = tensor([0.5, NaN, 0.5]);
+      assert.throws(() => opt.step(), new RegExp(`^Error: ${name}\\.step: the gradient of parameter 1 \\(shape \\[3\\]\\) holds NaN at element 1; no parameter was changed`));
+      assert.deepEqual([...a.data, ...b.data], [1, 2, 3, 4, 5]);
+      assert.deepEqual(opt.stateDict().state, {}, 'no state was created');
+      b.grad = tensor([0.5, 0.5, 0.5]);
+      opt.step();
+      assert.ok([...a.data, ...b.data].every(Number.isFinite));
+      assert.ok(!('nonFinite' in opt.stateDict().meta.paramGroups[0]!), 'not a hyper-parameter: not saved');
+
+      const c = param([1, 2]);
+      const plain = make([c]);
+      assert.equal(plain.nonFinite, 'ignore');
+      c.grad = tensor([Infinity, 0.5]);
+      plain.step();
+      assert.ok(!Number.isFinite(c.data[0]!), 'the default lets it through');
+    });
+  }
+
+  test('a finite gradient that steps a weight past float32 is an error after the step, naming lr', () => {
+    const a = param([1, 2]);
+    const opt = new SGD([a], { lr: 1e30, nonFinite: 'error' });
+    a.grad = tensor([1e10, 0]);
+    assert.throws(() => opt.step(), /^Error: SGD\.step: this step made parameter 0 \(shape \[2\]\) -Infinity at element 0 \(nonFinite: 'error'; the step was applied\): the update is too large for lr 1e\+30/);
+  });
+
+  test('a GRU trained by a loop of its own with SGD at a huge lr stops at the first non-finite gradient, its weights finite', () => {
+    const run = (nonFinite?: 'error'): { losses: number[]; error: Error | null; params: Tensor[] } => {
+      const generator = new Generator(1);
+      const gru = new GRU({ inputSize: 1, hiddenSize: 8, generator, batchFirst: true });
+      const head = new Linear(8, 1, { generator });
+      const params = [...gru.parameters(), ...head.parameters()];
+      const opt = new SGD(params, { lr: 1e4, nonFinite });
+      const x = randn([4, 10, 1], { generator });
+      const y = randn([4, 10, 1], { generator });
+      const losses: number[] = [];
+      try {
+        for (let step = 0; step < 12; step++) {
+          opt.zeroGrad();
+          const [out] = gru.forward(x);
+          const loss = head.forward(out).sub(y).pow(2).mean();
+          loss.backward();
+          losses.push(loss.item());
+          opt.step();
+        }
+      } catch (e) {
+        return { losses, error: e as Error, params };
+      }
+      return { losses, error: null, params };
+    };
+    const unguarded = run();
+    assert.equal(unguarded.error, null);
+    assert.ok(unguarded.losses.some(Number.isNaN), `PyTorch's way: NaN losses and no error (${unguarded.losses.join(', ')})`);
+    const guarded = run('error');
+    assert.match(String(guarded.error), /SGD\.step: the gradient of parameter \d+ \(shape \[[\d, ]+\]\) holds (NaN|-?Infinity) at element \d+; no parameter was changed/);
+    assert.ok(guarded.losses.length < 12 && guarded.losses.slice(0, -1).every(Number.isFinite), guarded.losses.join(', '));
+    for (const p of guarded.params) assert.ok(p.data.every(Number.isFinite), 'the weights stay finite');
+  });
+
+  test('bad values and places are refused', () => {
+    assert.throws(() => new Adam([param([1])], { nonFinite: 'warn' as 'error' }), /^Error: Adam: nonFinite must be 'ignore' or 'error', got 'warn'/);
+    assert.throws(() => new Adam([{ params: [param([1])], nonFinite: 'error' } as object as { params: Tensor[] }]), /Adam \(param group 0\): unknown option 'nonFinite'/);
+    assert.throws(() => new LBFGS([param([1])], { nonFinite: 'error' } as object), /LBFGS: nonFinite is not supported/);
   });
 });
 

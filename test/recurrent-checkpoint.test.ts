@@ -127,7 +127,7 @@ test('checkpointEvery: bad values and unsupported inputs are refused with a mess
   for (const bad of [0, -2, 1.5, Number.NaN, '4' as unknown as number]) {
     assert.throws(() => new GRU({ inputSize: 2, hiddenSize: 3, checkpointEvery: bad }), /GRU: checkpointEvery must be a positive integer, got/);
   }
-  assert.throws(() => new GRU({ inputSize: 2, hiddenSize: 3, checkpointEvery: 4, linearBeforeReset: false }), /checkpointEvery needs linearBeforeReset: true/);
+  assert.throws(() => new GRU({ inputSize: 2, hiddenSize: 3, checkpointEvery: 4, linearBeforeReset: false }), /checkpointEvery needs linearBeforeReset: true .*; use linearBeforeReset: true \(PyTorch's GRU\) or leave checkpointEvery unset$/);
   const lstm = new LSTM({ inputSize: 2, hiddenSize: 3, checkpointEvery: 2 });
   const packed = packSequence([randn([5, 2]), randn([3, 2])]);
   assert.throws(() => lstm.forward(packed), /LSTM: checkpointEvery \(2\) does not support packed sequences \(5 steps\)/);

@@ -11,7 +11,7 @@ import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, LockHeldError, loadCheckpoint, saveCheckpoint, writeFileAtomic, type FileLock } from '../io/node.js';
 import type { StatefulModel } from '../io/index.js';
-import type { Task, TaskName, TaskState } from '../tasks/index.js';
+import type { DivergenceState, Task, TaskName, TaskState } from '../tasks/index.js';
 import { parseRunConfig, type RunConfig } from './run-config.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -37,6 +37,8 @@ export interface CheckpointExtra {
   /** null until a validation has run (JSON has no Infinity). */
   bestLoss: number | null;
   bestStep: number | null;
+  /** The divergence guard's state (absent in checkpoints written before it was saved). */
+  divergence?: DivergenceState;
 }
 
 export async function writeText(path: string, text: string): Promise<void> {
@@ -114,7 +116,10 @@ export async function restoreTaskCheckpoint(path: string, task: Task): Promise<{
     throw new Error(`${path} is a checkpoint without the training state a resume needs`);
   }
   task.loadState(e.task);
-  return { step, extra: { task: e.task, elapsed: e.elapsed, bestLoss: e.bestLoss ?? null, bestStep: e.bestStep ?? null } };
+  return {
+    step,
+    extra: { task: e.task, elapsed: e.elapsed, bestLoss: e.bestLoss ?? null, bestStep: e.bestStep ?? null, ...(e.divergence !== undefined ? { divergence: e.divergence } : {}) },
+  };
 }
 
 const fmt = (x: number | null): string => (x === null || !Number.isFinite(x) ? '' : String(Number(x.toPrecision(7))));

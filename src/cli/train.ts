@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkSeriesOutliers } from '../data/index.js';
 import { encodeCheckpoint } from '../io/index.js';
 import { removeStaleTemporaries, writeFileAtomic, type FileLock } from '../io/node.js';
-import { train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
+import { DivergenceGuard, train, TrainingDivergedError, type CellType, type OptimizerName, type SeriesPredictions, type SeriesTask, type Task, type TaskName } from '../tasks/index.js';
 import { loadData, reloadData, type LoadedData } from './data.js';
 import { DEFAULTS, DENOISE_SNR, MUSIC_EMBEDDING, TEXT_EMBEDDING, TEXT_VALIDATION_BATCHES } from './defaults.js';
 import { createReporter, duration, reporterKind } from './progress.js';
@@ -206,6 +206,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
   let dir: string;
   let startStep = 0;
   let extra: CheckpointExtra | null = null;
+  // A resumed run's guard carries on from the checkpoint, so it judges as the uninterrupted run would.
+  const guard = new DivergenceGuard();
 
   if (flags.resume !== undefined) {
     const given = FIXED_ON_RESUME.filter((k) => flags[k] !== undefined);
@@ -222,10 +224,19 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
     data = reloadData(taskName, config.data, config.training.seed, dir);
     task = createTask(config, data);
     const latest = join(dir, LATEST);
-    if (!existsSync(latest)) throw new Error(`--resume ${dir} holds no ${LATEST} to resume from`);
+    if (!existsSync(latest)) {
+      throw new Error(`--resume ${dir} holds no ${LATEST} to resume from: the run stopped before its first checkpoint; start it anew with its options (in ${join(dir, CONFIG_FILE)}) and --out ${dir} --force`);
+    }
     const restored = await restoreTaskCheckpoint(latest, task);
     startStep = restored.step;
     extra = restored.extra;
+    if (extra.divergence !== undefined) {
+      try {
+        guard.restore(extra.divergence);
+      } catch (e) {
+        throw new Error(`${latest}: ${(e as Error).message}`, { cause: e });
+      }
+    }
   } else {
     const fresh = freshConfig(taskName, flags);
     const d = DEFAULTS[taskName];
@@ -261,7 +272,8 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
 
   let bestLoss = extra?.bestLoss ?? Infinity;
   let bestStep = extra?.bestStep ?? null;
-  let lastSaved = -1;
+  // A resumed run's checkpoint is in the folder already: the last good state if it diverges at once.
+  let lastSaved = flags.resume !== undefined ? startStep : -1;
   let stopRequested = false;
   // Series runs keep the validation predictions at a few moments, early ones included: the first
   // steps are where the prediction visibly learns to follow the target.
@@ -278,7 +290,7 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
     history.flush();
     const bytes = encodeCheckpoint({
       model: task.model, optimizer: task.optimizer, generator: task.generator, step,
-      extra: { task: task.saveState(), elapsed, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestStep } satisfies CheckpointExtra,
+      extra: { task: task.saveState(), elapsed, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestStep, divergence: guard.state() } satisfies CheckpointExtra,
     });
     await writeFileAtomic(join(dir, LATEST), bytes);
     if (best) await writeFileAtomic(join(dir, BEST), bytes);
@@ -308,6 +320,7 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
       bestLoss,
       bestStep,
       patience: flags.patience ?? DEFAULTS[taskName].patience,
+      guard,
       clip: config.training.clip,
       validateEvery,
       shouldStop: () => stopRequested,

@@ -160,7 +160,8 @@ export function parseSeriesCsv(text: string, source = '<input>', options: ParseS
     }
     const valueCell = cells[valueCol]!;
     const value = parseNumber(valueCell);
-    if (value === undefined || !Number.isFinite(value)) {
+    // A number too large for float64 ("1e400", or 400 digits) parses to Infinity: out of range below, not "not a number".
+    if (value === undefined) {
       throw new Error(`${where}: expected a number in column ${quoted(valueName)}, received ${quoted(valueCell)}`);
     }
     if (!Number.isFinite(Math.fround(value))) {

@@ -8,7 +8,7 @@
  */
 import { kernelsFor, type FloatArray } from '../kernels/index.js';
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type ParamGroup, type Params, type ParamState } from './optimizer.js';
+import { Optimizer, type ParamGroup, type Params, type ParamState, type StepChecks } from './optimizer.js';
 import { checkBoolean, checkNonNegative, checkUnitInterval } from './validate.js';
 
 export interface AdamOptions {
@@ -24,7 +24,7 @@ const ADAMW_BUILTIN: AdamOptions = { ...ADAM_BUILTIN, weightDecay: 1e-2 };
 
 /** What Adam and AdamW share: everything but the name and where the weight decay goes. */
 abstract class AdamBase extends Optimizer<AdamOptions> {
-  protected constructor(name: string, private readonly decoupled: boolean, params: Params<AdamOptions>, options: Partial<AdamOptions>, builtin: AdamOptions) {
+  protected constructor(name: string, private readonly decoupled: boolean, params: Params<AdamOptions>, options: Partial<AdamOptions> & StepChecks, builtin: AdamOptions) {
     super(name, params, options, builtin);
   }
 
@@ -61,14 +61,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
 /** Adam with the weight decay added to the gradient (L2 regularisation). */
 export class Adam extends AdamBase {
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> & StepChecks = {}) {
     super('Adam', false, params, options, ADAM_BUILTIN);
   }
 }
 
 /** AdamW: decoupled weight decay, p ← p·(1 − lr·weightDecay) before the Adam step; default weightDecay 0.01. */
 export class AdamW extends AdamBase {
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> & StepChecks = {}) {
     super('AdamW', true, params, options, ADAMW_BUILTIN);
   }
 }

@@ -1,4 +1,4 @@
-export { Optimizer, type OptimizerStateDict, type OptimizerMeta, type ParamGroup, type ParamGroupInput, type Params, type ParamState } from './optimizer.js';
+export { Optimizer, type NonFiniteMode, type StepChecks, type OptimizerStateDict, type OptimizerMeta, type ParamGroup, type ParamGroupInput, type Params, type ParamState } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';

@@ -58,6 +58,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   private readonly history: History = { funcEvals: 0, nIter: 0, d: null, t: 0, oldDirs: [], oldSteps: [], ro: [], hDiag: 1, prevFlatGrad: null, prevLoss: 0 };
 
   constructor(params: Params<LBFGSOptions>, options: Partial<LBFGSOptions> = {}) {
+    // The base class reads nonFinite for the update rule of the others; LBFGS's step is its own.
+    if (isPlainObject(options) && 'nonFinite' in options) throw new Error("LBFGS: nonFinite is not supported; check the closure's loss (LBFGS stops on its own tolerances)");
     super('LBFGS', params, options, BUILTIN);
     if (this.paramGroups.length !== 1) throw new Error(`LBFGS: supports one param group (as PyTorch's), got ${this.paramGroups.length}`);
   }

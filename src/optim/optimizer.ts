@@ -47,6 +47,20 @@ export interface ParamState {
 
 const STATE_KEY = /^(0|[1-9][0-9]*)\.(.+)$/;
 
+/**
+ * What step() does about non-finite numbers. 'ignore' (the default) is PyTorch's behaviour: a NaN
+ * gradient goes into the weights without a word. 'error' checks every gradient before changing
+ * anything and every parameter after the update, and throws naming the parameter and the element:
+ * a training loop of one's own then stops at the step that went wrong, not many steps of NaN later.
+ * It costs a pass over the gradients and one over the parameters per step.
+ */
+export type NonFiniteMode = 'ignore' | 'error';
+
+/** Options of step() itself, not hyper-parameters: not in param groups, not in state dicts. */
+export interface StepChecks {
+  nonFinite?: NonFiniteMode;
+}
+
 export abstract class Optimizer<H extends { lr: number }> {
   readonly paramGroups: ParamGroup<H>[];
   /** The options given to the constructor merged over the built-in defaults. */
@@ -54,16 +68,23 @@ export abstract class Optimizer<H extends { lr: number }> {
   private readonly state = new Map<Tensor, ParamState>();
   private readonly hyperKeys: readonly string[];
   private disposedOptimizer = false;
+  /** See NonFiniteMode. */
+  readonly nonFinite: NonFiniteMode;
 
   /**
    * `builtin` lists every hyper-parameter with PyTorch's default (undefined where PyTorch has none);
    * `options` overrides them for all groups.
    */
-  protected constructor(readonly name: string, params: Params<H>, options: Partial<H>, builtin: Partial<H>) {
+  protected constructor(readonly name: string, params: Params<H>, options: Partial<H> & StepChecks, builtin: Partial<H>) {
     this.hyperKeys = Object.keys(builtin);
     if (!isPlainObject(options)) throw new Error(`${name}: options must be an object, got ${String(options)}`);
-    checkKnownKeys(name, options, this.hyperKeys);
-    this.defaults = copyHyper({ ...builtin, ...options }) as H;
+    const { nonFinite = 'ignore', ...hyper } = options;
+    if (nonFinite !== 'ignore' && nonFinite !== 'error') {
+      throw new Error(`${name}: nonFinite must be 'ignore' or 'error', got ${typeof nonFinite === 'string' ? `'${nonFinite}'` : String(nonFinite)}`);
+    }
+    this.nonFinite = nonFinite;
+    checkKnownKeys(name, hyper, this.hyperKeys);
+    this.defaults = copyHyper({ ...builtin, ...hyper }) as H;
     this.checkHyper(name, this.defaults);
     this.paramGroups = this.buildGroups(params);
   }
@@ -95,6 +116,7 @@ export abstract class Optimizer<H extends { lr: number }> {
     for (const group of this.paramGroups) {
       for (const p of group.params) if (p.grad !== null) this.checkGrad(p, p.grad);
     }
+    if (this.nonFinite === 'error') this.checkFiniteGradients();
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;
@@ -108,6 +130,38 @@ export abstract class Optimizer<H extends { lr: number }> {
         // Here rather than in each update rule, so that no optimizer (kernel-written ones included)
         // can forget it: caches of prepared weights and autograd's saved-tensor check read it.
         p.bumpVersion();
+      }
+    }
+    if (this.nonFinite === 'error') this.checkFiniteParameters();
+  }
+
+  /** nonFinite 'error', before the update: nothing has changed yet when this throws. */
+  private checkFiniteGradients(): void {
+    this.forEachStepped((p, index) => {
+      const at = firstNonFinite(p.grad!.data);
+      if (at < 0) return;
+      throw new Error(`${this.name}.step: the gradient of parameter ${index} (shape ${formatShape(p.shape)}) holds ${p.grad!.data[at]} at element ${at}; ` +
+        `no parameter was changed (nonFinite: 'error'). The loss has blown up or the data hold NaN: lower the learning rate, clip the gradient norm (optim.clipGradNorm), or check the inputs`);
+    });
+  }
+
+  /** nonFinite 'error', after the update: finite gradients can still step a weight past float's range. */
+  private checkFiniteParameters(): void {
+    this.forEachStepped((p, index, group) => {
+      const at = firstNonFinite(p.data);
+      if (at < 0) return;
+      throw new Error(`${this.name}.step: this step made parameter ${index} (shape ${formatShape(p.shape)}) ${p.data[at]} at element ${at} ` +
+        `(nonFinite: 'error'; the step was applied): the update is too large for lr ${group.lr}; lower the learning rate or clip the gradient norm`);
+    });
+  }
+
+  /** Every parameter this step updates, with its index counted across groups (as in state dicts). */
+  private forEachStepped(visit: (p: Tensor, index: number, group: ParamGroup<H>) => void): void {
+    let index = 0;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad !== null) visit(p, index, group);
+        index++;
       }
     }
   }
@@ -344,6 +398,12 @@ export abstract class Optimizer<H extends { lr: number }> {
       return { ...hyper, params: list } as ParamGroup<H>;
     });
   }
+}
+
+/** The index of the first NaN or infinite element, or -1. */
+function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
 }
 
 /** Copies arrays (betas) so that groups never share a mutable array with the caller or each other. */

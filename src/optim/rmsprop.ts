@@ -6,7 +6,7 @@
  * eps is added after the square root, as PyTorch does (TensorFlow adds it inside).
  */
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type ParamGroup, type Params, type ParamState } from './optimizer.js';
+import { Optimizer, type ParamGroup, type Params, type ParamState, type StepChecks } from './optimizer.js';
 import { checkBoolean, checkNonNegative } from './validate.js';
 
 export interface RMSpropOptions {
@@ -21,7 +21,7 @@ export interface RMSpropOptions {
 const BUILTIN: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false };
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: Params<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+  constructor(params: Params<RMSpropOptions>, options: Partial<RMSpropOptions> & StepChecks = {}) {
     super('RMSprop', params, options, BUILTIN);
   }
 

@@ -6,7 +6,7 @@
  *   p = p − lr·d
  */
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type ParamGroup, type Params, type ParamState } from './optimizer.js';
+import { Optimizer, type ParamGroup, type Params, type ParamState, type StepChecks } from './optimizer.js';
 import { checkBoolean, checkFinite, checkNonNegative } from './validate.js';
 
 export interface SGDOptions {
@@ -21,7 +21,7 @@ export interface SGDOptions {
 const BUILTIN: Partial<SGDOptions> = { lr: undefined, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 };
 
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
+  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number } & StepChecks) {
     super('SGD', params, options, BUILTIN);
   }
 

@@ -17,6 +17,16 @@ export interface DivergenceOptions {
   smoothing?: number;
 }
 
+/**
+ * What a guard has seen, for a run that stops and resumes: its running level (null before the first
+ * step) and how many steps in a row have been over the bar. A resumed run judged from a fresh guard
+ * would measure an already blown-up loss against itself and pass it.
+ */
+export interface DivergenceState {
+  level: number | null;
+  streak: number;
+}
+
 export type DivergenceReason = 'non-finite loss' | 'non-finite gradient' | 'exploding loss';
 
 /** Training has diverged at `step`; the message says how, and what to try. */
@@ -35,6 +45,8 @@ export class TrainingDivergedError extends Error {
 const DEFAULTS = { factor: 10, patience: 10, smoothing: 0.1 };
 
 const short = (x: number): string => String(Number(x.toPrecision(4)));
+/** A value read from a file, for a message (JSON would show NaN as null). */
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
 
 export class DivergenceGuard {
   private readonly factor: number;
@@ -79,6 +91,26 @@ export class DivergenceGuard {
     }
     this.streak = 0;
     this.level += this.smoothing * (loss - this.level);
+  }
+
+  /** A copy of what the guard has seen, to save with a checkpoint. */
+  state(): DivergenceState {
+    return { level: Number.isNaN(this.level) ? null : this.level, streak: this.streak };
+  }
+
+  /** Takes up a saved state (from `state()`, possibly read from a damaged file: checked first). */
+  restore(state: DivergenceState): void {
+    const s = state as Partial<DivergenceState> | null;
+    const level = s?.level;
+    const streak = s?.streak;
+    if (typeof s !== 'object' || s === null || !(level === null || (typeof level === 'number' && Number.isFinite(level)))) {
+      throw new Error(`DivergenceGuard.restore: level must be a finite number or null, got ${shown(level)}`);
+    }
+    if (!Number.isSafeInteger(streak) || (streak as number) < 0) {
+      throw new Error(`DivergenceGuard.restore: streak must be an integer >= 0, got ${shown(streak)}`);
+    }
+    this.level = level ?? NaN;
+    this.streak = streak as number;
   }
 
   /** True while the loss is over the bar: a state worth keeping is not saved over a good one then. */

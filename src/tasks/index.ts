@@ -5,7 +5,7 @@ export { TASKS, OPTIMIZERS, buildModel, createOptimizer, checkTrainingConfig, ch
 export type { Task, TaskName, TaskOptimizer, TaskState, TrainingConfig, Evaluation, EvaluationPart, OptimizerName, Split, ExportedTaskData } from './task.js';
 export { train, trainStep } from './train.js';
 export { DivergenceGuard, TrainingDivergedError } from './divergence.js';
-export type { DivergenceOptions, DivergenceReason } from './divergence.js';
+export type { DivergenceOptions, DivergenceReason, DivergenceState } from './divergence.js';
 export type { TrainLoopOptions, TrainResult, StepInfo, ValidationInfo } from './train.js';
 export { sampleClass, sampleBernoulli, checkSampling } from './sampling.js';
 export type { SamplingOptions } from './sampling.js';

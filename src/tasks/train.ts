@@ -59,6 +59,11 @@ export interface TrainLoopOptions {
    * still throw: no step is taken from them). Default: on, with the guard's defaults.
    */
   divergence?: DivergenceOptions | false;
+  /**
+   * The guard to use instead of a new one (then `divergence` is not given): a resumed run passes one
+   * restored from its checkpoint (`guard.restore(saved)`), and reads `guard.state()` when it saves.
+   */
+  guard?: DivergenceGuard;
   /** Longest stretch without yielding to the event loop, in milliseconds. Default 50. */
   yieldEveryMs?: number;
   /**
@@ -125,7 +130,9 @@ export async function train(task: Task, options: TrainLoopOptions): Promise<Trai
   let lastValidation = null as ValidationInfo | null;
   let lastYield = now();
   let step = startStep;
-  const guard = new DivergenceGuard(options.divergence === false ? { factor: Infinity } : options.divergence);
+  if (options.guard !== undefined && !(options.guard instanceof DivergenceGuard)) throw new Error(`train: guard must be a DivergenceGuard, got ${String(options.guard)}`);
+  if (options.guard !== undefined && options.divergence !== undefined) throw new Error('train: give divergence options or a guard, not both');
+  const guard = options.guard ?? new DivergenceGuard(options.divergence === false ? { factor: Infinity } : options.divergence);
   const patience = options.patience ?? 0;
   checkInteger('patience', patience, 0);
   let bestStep = options.bestStep ?? startStep;

@@ -320,7 +320,7 @@ export class GRU extends RecurrentBase {
     this.linearBeforeReset = options.linearBeforeReset ?? true;
     if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
     if (!this.linearBeforeReset && this.checkpointEvery !== null) {
-      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused kernels; linearBeforeReset: false runs op by op)');
+      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused kernels; linearBeforeReset: false runs op by op); use linearBeforeReset: true (PyTorch\'s GRU) or leave checkpointEvery unset');
     }
   }
 
