@@ -199,6 +199,10 @@ test('timing experiment: an LSTM learns a short period; summaries count the runs
     assert.equal(s.solved, runs.filter((r) => r.solvedAt !== null).length);
     assert.ok(runs.every((r) => r.testCorrect >= 0 && r.testCorrect <= 1));
   }
+  // Seeds give different nets: the probe's gate statistics differ.
+  const [seed0, seed1] = result.runs.filter((r) => r.cell === 'lstm' && r.period === 5);
+  assert.notEqual(seed0!.probe.meanOutputGate, seed1!.probe.meanOutputGate);
+  assert.notDeepEqual(seed0!.errors, null);
   assert.match(timingTable(result), /\| peephole \| 5 /);
   assert.match(timingPlot(result), /data-name="peephole"/);
   const learned = timingExperiment({ cells: ['lstm'], periods: [6], cycles: 2, steps: 800, seeds: 1, evalEvery: 25 });

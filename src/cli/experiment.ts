@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   EXPERIMENT_CELLS, activationExperiment, activationPlot, activationTable, addingExperiment, addingPlot, addingTable,
-  gradflowExperiment, gradflowPlot, gradflowTable, musicExperiment, musicPlot, musicTable, timingExperiment, timingPlot, timingTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell,
+  gradflowExperiment, gradflowPlot, gradflowTable, musicExperiment, musicPlot, musicTable, timingExperiment, timingPlot, timingProbeTable, timingTable, ACTIVATION_TASKS, type ActivationTask, type ExperimentCell, type TimingTask,
 } from '../experiments/index.js';
 import { readChorales } from '../data/files.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -18,6 +18,7 @@ export interface ExperimentFlags {
   cells?: string;
   lengths?: string;
   periods?: string;
+  task?: TimingTask;
   cycles?: number;
   length?: number;
   tasks?: string;
@@ -80,10 +81,10 @@ export async function experimentCommand(name: ExperimentName, flags: ExperimentF
     [table, plot, result] = [gradflowTable(r), gradflowPlot(r), r];
   } else if (name === 'timing') {
     const r = timingExperiment({
-      cells, periods: flags.periods === undefined ? undefined : lengthList(flags.periods, '--periods'), cycles: flags.cycles, steps: flags.steps,
+      task: flags.task, cells, periods: flags.periods === undefined ? undefined : lengthList(flags.periods, '--periods'), cycles: flags.cycles, steps: flags.steps,
       seeds: flags.seeds, seed: flags.seed, batch: flags.batch, lr: flags.lr, parameters: flags.parameters,
     });
-    [table, plot, result] = [timingTable(r), timingPlot(r), r];
+    [table, plot, result] = [`${timingTable(r)}\n\nEach run taken apart (what it times with):\n\n${timingProbeTable(r)}`, timingPlot(r), r];
   } else if (name === 'music') {
     const r = musicExperiment({
       data: readChorales(flags.data), cells, epochs: flags.epochs, patience: flags.patience, seeds: flags.seeds, seed: flags.seed,

@@ -16,6 +16,7 @@ import { shippedDataTable } from './data.js';
 import { forecastCommand } from './forecast.js';
 import { exportCommand } from './export.js';
 import { EXPERIMENTS, experimentCommand, type ExperimentName } from './experiment.js';
+import { TIMING_TASKS } from '../experiments/timing.js';
 import { evalCommand, generateCommand, predictCommand } from './inference.js';
 import { infoCommand } from './info.js';
 import { inspectGatesCommand, MAX_STEPS } from './inspect.js';
@@ -208,11 +209,12 @@ program
 
 program
   .command('experiment')
-  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes, LSTM with and without peepholes), music (tanh RNN vs GRU vs LSTM on Bach chorales); prints a table and writes a plot')
+  .description('reproduce a claim about gated units: adding (the adding problem), gradflow (gradients through time), activation (tanh vs sigmoid vs relu RNN), timing (timed spikes or spike intervals, LSTM with and without peepholes), music (tanh RNN vs GRU vs LSTM on Bach chorales); prints a table and writes a plot')
   .argument('<name>', `one of ${EXPERIMENTS.join(', ')}`, choice(EXPERIMENTS))
-  .option('--cells <list>', 'cells, comma-separated, among rnn (tanh), rnn-relu, rnn-sigmoid, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-sigmoid,rnn-relu; timing lstm,peephole)')
+  .option('--cells <list>', 'cells, comma-separated, among rnn (tanh), rnn-relu, rnn-sigmoid, lstm, gru, peephole (default: adding rnn,lstm,gru,peephole; gradflow rnn,lstm,gru; activation rnn,rnn-sigmoid,rnn-relu; timing lstm,peephole, the only two it takes)')
   .option('--lengths <list>', 'adding: sequence lengths T, comma-separated (default 50,100,200,400)')
-  .option('--periods <list>', 'timing: steps between the spikes to produce, comma-separated (default 10,20)')
+  .option('--task <name>', 'timing: spikes (generate a spike every period after one trigger; the default) or intervals (tell two spikes period and period + 1 steps apart)', choice(TIMING_TASKS))
+  .option('--periods <list>', 'timing: steps between the spikes to produce, or with --task intervals the shorter interval K, comma-separated (default 10,20)')
   .option('--cycles <n>', 'timing: spikes per sequence after the trigger (default 4)', integer(1, 1000))
   .option('--length <n>', 'gradflow: length of the measured sequence (default 1000); activation: sequence length (default 50)', integer(2, 100_000))
   .option('--tasks <list>', 'activation: adding, sine or both (default both)')

@@ -8,8 +8,10 @@ export { activationExperiment, ACTIVATION_DEFAULTS, ACTIVATION_TASKS, type Activ
 export { gradientNormTap } from './gradient-tap.js';
 export { deriveSeed } from './seeds.js';
 export * from './report.js';
-export { timingExperiment, TIMING_DEFAULTS, TIMING_SOLVED_SHARE, type TimingOptions, type TimingResult, type TimingRun, type TimingSummary } from './timing.js';
-export { timingBatch, timingLength, sequencesCorrect } from './timing-data.js';
+export { timingExperiment, TIMING_DEFAULTS, TIMING_SOLVED_SHARE, TIMING_TASKS, TIMING_TEST_SIZE, TIMING_VALIDATION_SIZE, type TimingOptions, type TimingResult, type TimingRun, type TimingSummary, type TimingTask } from './timing.js';
+export { intervalBatch, intervalLength, intervalsCorrect } from './interval-data.js';
+export { probeTiming, type TimingProbe } from './timing-probe.js';
+export { timingBatch, timingLength, sequencesCorrect, spikeErrors, type SpikeErrors } from './timing-data.js';
 export { EveryStepRegressor } from './models.js';
 export { musicExperiment, runMusic, musicBaselines, summarizeMusic, choralesNll, MUSIC_DEFAULTS, CHUNG_2014_JSB_TEST_NLL } from './music.js';
 export type { MusicOptions, MusicRun, MusicSummary, MusicResult, SplitNll } from './music.js';

@@ -87,16 +87,55 @@ export function timingTable(result: TimingResult): string {
   const rows = result.summary.map((s) => [
     s.cell, String(s.period), `${s.solved}/${s.seeds}`, `${Math.round(100 * s.successRate)}%`, `${(100 * s.meanTestCorrect).toFixed(1)}%`,
   ]);
-  return markdownTable(['cell', 'period', 'solved', 'success', 'test sequences all right (mean)'], rows);
+  const [period, right] = result.options.task === 'intervals'
+    ? ['K (K vs K+1)', 'test sequences classified right (mean)'] : ['period', 'test sequences all right (mean)'];
+  return markdownTable(['cell', period, 'solved', 'success', right], rows);
 }
 
-/** Share of test sequences with every spike on time, against the period, one line per cell. */
+const percent = (share: number | null | undefined): string => (share === null || share === undefined ? '' : `${(100 * share).toFixed(1)}%`);
+
+/**
+ * Per run: what it times with (timing-probe.ts): ablations, the peepholes' share of each gate's input,
+ * weights; for the spike task also where its test sequences go wrong.
+ */
+export function timingProbeTable(result: TimingResult): string {
+  const spikes = result.options.task === 'spikes';
+  const rows = result.runs.map((r) => {
+    const p = r.probe;
+    const three = (v: { i: number; f: number; o: number } | null, format: (x: number) => string) => (v === null ? '' : `${format(v.i)} / ${format(v.f)} / ${format(v.o)}`);
+    const errors = !spikes ? [] : r.errors === null ? ['', '', ''] : [r.errors.onTime.map((x) => `${Math.round(100 * x)}%`).join(' '), percent(r.errors.extra), percent(r.errors.silent)];
+    return [
+      r.cell, String(r.period), String(r.seed), r.solvedAt === null ? 'not solved' : String(r.solvedAt), percent(r.testCorrect), ...errors,
+      percent(p.withoutRecurrence), percent(p.withoutPeepholes), three(p.peepholeShare, (x) => `${Math.round(100 * x)}%`),
+      p.meanOutputGate.toFixed(2), three(p.peepholeWeights, (x) => x.toFixed(2)), p.recurrentWeight.toFixed(2),
+    ];
+  });
+  return markdownTable([
+    'cell', spikes ? 'period' : 'K', 'seed', 'solved at step', 'test right', ...(spikes ? ['spike k on time', 'extra spike', 'silent'] : []),
+    'W_hh = 0', 'peepholes = 0', 'peephole share i / f / o', 'mean o', 'mean abs(w_c) i / f / o', 'mean abs(W_hh)',
+  ], rows);
+}
+
+/** Runs solved within each of `budgets` steps, per cell and period (training stops once solved, so a
+ * run's solving step tells every smaller budget's outcome). */
+export function timingBudgetTable(result: TimingResult, budgets: readonly number[]): string {
+  const rows = result.summary.map((s) => {
+    const runs = result.runs.filter((r) => r.cell === s.cell && r.period === s.period);
+    return [s.cell, String(s.period), ...budgets.map((b) => `${runs.filter((r) => r.solvedAt !== null && r.solvedAt <= b).length}/${runs.length}`)];
+  });
+  return markdownTable(['cell', result.options.task === 'spikes' ? 'period' : 'K', ...budgets.map((b) => `≤ ${b} steps`)], rows);
+}
+
+/** Share of test sequences right against the period, one line per cell. */
 export function timingPlot(result: TimingResult): string {
   const cells = [...new Set(result.summary.map((s) => s.cell))];
   const periods = [...result.options.periods].sort((a, b) => a - b);
+  const intervals = result.options.task === 'intervals';
   return lineChart(cells.map((cell) => ({
     name: cell, x: periods, values: periods.map((p) => result.summary.find((s) => s.cell === cell && s.period === p)?.meanTestCorrect ?? NaN),
-  })), { title: `Timed spikes: test sequences entirely right after ≤ ${result.options.steps} steps`, xLabel: 'period (steps between spikes)', yLabel: 'share right' });
+  })), intervals
+    ? { title: `Spike intervals K vs K + 1: test sequences classified right after ≤ ${result.options.steps} steps`, xLabel: 'K (steps between the spikes)', yLabel: 'share right' }
+    : { title: `Timed spikes: test sequences entirely right after ≤ ${result.options.steps} steps`, xLabel: 'period (steps between spikes)', yLabel: 'share right' });
 }
 
 /** Per cell the means over seeds at each run's chosen epoch, then the two baselines, all in nats per time step. */

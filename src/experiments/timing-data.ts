@@ -42,3 +42,35 @@ export function sequencesCorrect(predictions: ArrayLike<number>, targets: ArrayL
   }
   return correct / batch;
 }
+
+/** Where the spike-task runs go wrong, over a set of sequences. */
+export interface SpikeErrors {
+  /** Per spike k = 1..cycles: share of sequences whose k-th spike is on time (output above 0.5 there). */
+  onTime: number[];
+  /** Share of sequences with an output above 0.5 on a step where no spike is due. */
+  extra: number;
+  /** Share of sequences with no output above 0.5 at all. */
+  silent: number;
+}
+
+export function spikeErrors(predictions: ArrayLike<number>, targets: ArrayLike<number>, length: number, batch: number, cycles: number): SpikeErrors {
+  const onTime = new Array<number>(cycles).fill(0);
+  let extra = 0;
+  let silent = 0;
+  for (let b = 0; b < batch; b++) {
+    let k = 0;
+    let fired = false;
+    let wrong = false;
+    for (let t = 0; t < length; t++) {
+      const spike = predictions[t * batch + b]! > 0.5;
+      fired ||= spike;
+      if (targets[t * batch + b]! > 0.5) {
+        if (spike && k < cycles) onTime[k]!++;
+        k++;
+      } else if (spike) wrong = true;
+    }
+    if (wrong) extra++;
+    if (!fired) silent++;
+  }
+  return { onTime: onTime.map((n) => n / batch), extra: extra / batch, silent: silent / batch };
+}
