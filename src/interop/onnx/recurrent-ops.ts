@@ -1,9 +1,9 @@
 /**
  * ONNX's RNN, LSTM and GRU operators. What our layers compute (PyTorch's activations, no clip, no
- * coupled gates, GRU with linear_before_reset = 1; whole sequences, or sequence_lens packed as PyTorch
- * packs variable lengths) runs on the fused kernels, one
- * recurrentDirection call per direction with the weights rearranged into PyTorch's gate order once per
- * model; everything else ONNX allows runs on the float64 reference (recurrent-reference.ts).
+ * coupled gates, GRU with either linear_before_reset; whole sequences, or sequence_lens packed as
+ * PyTorch packs variable lengths) runs on the fused kernels, one recurrentDirection call per
+ * direction with the weights rearranged into PyTorch's gate order once per model; everything else
+ * ONNX allows runs on the float64 reference (recurrent-reference.ts), and the README says why.
  */
 import { recurrentDirection, type CellKind, type DirectionWeights } from '../../nn/index.js';
 import { formatShape, noGrad, Tensor } from '../../tensor/index.js';
@@ -102,7 +102,7 @@ function parse(op: RecurrentOp, inputs: (Value | null)[], attrs: Attributes, ctx
 
 /** The fused kernel computing this node, or null when it needs the reference. */
 function fusedKind(a: Parsed): CellKind | null {
-  if (a.clip !== undefined || a.inputForget || !a.linearBeforeReset) return null;
+  if (a.clip !== undefined || a.inputForget) return null;
   // Per-sequence lengths run packed, as PyTorch's packed sequences do; a batch where every length is
   // 0 has nothing to run.
   if (a.lengths && a.lengths.every((n) => n === 0)) return null;
@@ -156,7 +156,7 @@ function runDirection(a: Parsed, d: number, kind: CellKind | null): DirectionOut
   if (kind) {
     const w = pytorchWeights(a)[d]!;
     const stateTensor = (v: Value | null): Tensor => new Tensor(v ? v.data.slice(d * B * H, (d + 1) * B * H) : makeValue(a.x.type, [B, H]).data, [B, H]);
-    const r = noGrad(() => recurrentDirection(kind, new Tensor(a.x.data, [T, B, I]), stateTensor(a.h0), kind === 'lstm' ? stateTensor(a.c0) : null, w, reverse));
+    const r = noGrad(() => recurrentDirection(kind, new Tensor(a.x.data, [T, B, I]), stateTensor(a.h0), kind === 'lstm' ? stateTensor(a.c0) : null, w, reverse, null, a.linearBeforeReset));
     return { y: r.output.data, h: r.h.data, c: r.c?.data ?? null };
   }
   const G = GATES[a.op];
@@ -201,7 +201,7 @@ function packedDirection(a: Parsed, d: number, kind: CellKind, reverse: boolean)
     return new Tensor(out, [running.length, H]);
   };
   const w = pytorchWeights(a)[d]!;
-  const r = noGrad(() => recurrentDirection(kind, new Tensor(x, [rows, I]), sortedState(a.h0), kind === 'lstm' ? sortedState(a.c0) : null, w, reverse, batchSizes));
+  const r = noGrad(() => recurrentDirection(kind, new Tensor(x, [rows, I]), sortedState(a.h0), kind === 'lstm' ? sortedState(a.c0) : null, w, reverse, batchSizes, a.linearBeforeReset));
   const y = makeValue(type, [T, B, H]).data;
   const out = r.output.data;
   for (let t = 0, at = 0; t < steps; at += batchSizes[t]!, t++) {

@@ -13,12 +13,12 @@
  */
 import type { DType } from '../../kernels/index.js';
 import { cat, indexSelect, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
-import { checkOptionKeys, defaultGenerator, formatShape, Tensor, zeros, type Generator } from '../../tensor/index.js';
+import { checkOptionKeys, defaultGenerator, formatShape, isGradEnabled, Tensor, zeros, type Generator } from '../../tensor/index.js';
 import { checkTensorInput, nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { checkpointedDirection } from './checkpointed.js';
-import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
+import { directionInputs, recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
 import * as reference from './reference.js';
 import { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
@@ -324,8 +324,12 @@ export class GRU extends RecurrentBase {
     }
   }
 
+  /** linearBeforeReset false: the fused forward when nothing is recorded (inference), else the
+   * op-by-op reference, which also gives the gradients. */
   protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {
-    return this.linearBeforeReset ? super.direction(x, h, c, w, reverse, batchSizes) : reference.runDirection('gru', x, h, null, w, reverse, batchSizes, false);
+    if (this.linearBeforeReset) return super.direction(x, h, c, w, reverse, batchSizes);
+    const records = isGradEnabled() && directionInputs(x, h, null, w).some((t) => t.requiresGrad);
+    return records ? reference.runDirection('gru', x, h, null, w, reverse, batchSizes, false) : recurrentDirection('gru', x, h, null, w, reverse, batchSizes, false);
   }
 
   override stepper(options: StepperOptions = {}): RecurrentStepper {

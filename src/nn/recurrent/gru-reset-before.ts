@@ -1,0 +1,55 @@
+/**
+ * The GRU whose reset gate scales h before the recurrent product (our `linearBeforeReset: false`,
+ * ONNX's linear_before_reset = 0, Keras' reset_after = False): n = tanh(W_in x + b_in + W_hn (r * h)
+ * + b_hn). Forward only, on the fused kernels.
+ *
+ * Its step cannot be one recurrent product and one gate kernel as PyTorch's GRU is: the product over
+ * W_hn needs r, which needs the product over W_hr. So a step is the product over the r and z rows of
+ * W_hh, a gate kernel (r, z and r * h), the product over the n rows, and a second gate kernel (n and
+ * the new h). Both products add straight into the n and r|z columns of the step's gate rows (row
+ * stride 3H), and since b_hn sits outside r here, every bias folds into the input projection.
+ *
+ * Gradients are not computed here: training such a GRU goes through the op-by-op reference
+ * (nn.GRU picks it when gradients are recorded).
+ */
+import type { KernelBuffer, Kernels } from '../../kernels/index.js';
+import { chunkSteps, projectRows, type DirectionWeights, type Geometry } from './fused.js';
+
+/** What the forward reads and fills, in processing order (see fused.ts's Saved). */
+export interface ResetBeforeBuffers {
+  x: KernelBuffer; // [rows, I]
+  gates: KernelBuffer; // [rows, 3H]
+  states: KernelBuffer; // [T+1, B, H]: h0 in, h1..hT out
+  rh: KernelBuffer; // [B, H]: r * hPrev of the current step
+  oneHot: { ids: Int32Array; scratch: KernelBuffer } | null;
+}
+
+export function resetBeforeForward(g: Geometry, k: Kernels, w: DirectionWeights, buffers: ResetBeforeBuffers): void {
+  const { T, B, I, H, rows, layout } = g;
+  const GH = 3 * H;
+  const wHh = w.weightHh.data;
+  // Packing allocates kernel memory: every view is taken after it. Made per call: the pack costs
+  // 3H^2 copies against T*B*3H^2 multiply-adds of the loop.
+  const rz = k.packB(true, H, 2 * H, wHh, 0, H);
+  const hn = k.packB(true, H, H, wHh, 2 * H * H, H);
+  try {
+    const x = buffers.x.view(), gates = buffers.gates.view(), states = buffers.states.view(), rh = buffers.rh.view();
+    const ids = buffers.oneHot?.ids ?? null, scratch = buffers.oneHot?.scratch.view() ?? null;
+    const chunk = chunkSteps(B) * B;
+    for (let r = 0; r < rows; r += chunk) {
+      const count = Math.min(chunk, rows - r);
+      projectRows(k, true, w, I, GH, count, x.subarray(r * I), gates.subarray(r * GH), ids?.subarray(r, r + count) ?? null, scratch);
+    }
+    for (let s = 0; s < T; s++) {
+      const row = layout[2 * s]!, m = layout[2 * s + 1]!;
+      const gOff = row * GH, hPrev = s * B * H, hNext = (s + 1) * B * H;
+      k.gemmPacked(false, m, 2 * H, H, 1, states, hPrev, H, rz, 1, gates, gOff, GH);
+      k.gruResetBeforeGates(m, H, gates, gOff, states, hPrev, rh, 0);
+      k.gemmPacked(false, m, H, H, 1, rh, 0, H, hn, 1, gates, gOff + 2 * H, GH);
+      k.gruResetBeforeUpdate(m, H, gates, gOff, states, hPrev, states, hNext);
+    }
+  } finally {
+    k.releasePacked(rz);
+    k.releasePacked(hn);
+  }
+}
