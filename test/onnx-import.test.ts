@@ -72,6 +72,8 @@ interface NodeCase {
   layout?: 0 | 1;
   /** float64 inputs and weights (ONNX DOUBLE); float32 otherwise. */
   dtype?: DType;
+  /** GRU, linear_before_reset 0: the steps expected on the fused kernels (directions fused x steps). */
+  fusedSteps?: number;
 }
 
 function recurrentModel(c: NodeCase, seed: number): { bytes: Uint8Array; feeds: Record<string, Tensor> } {
@@ -111,13 +113,19 @@ const nodeCases: [string, NodeCase][] = [
   ['LSTM clip 0.3 reverse', { op: 'LSTM', attributes: { clip: { float: 0.3 }, direction: 'reverse' } }],
   ['LSTM HardSigmoid (alpha, beta), ScaledTanh, Softsign', { op: 'LSTM', attributes: { activations: ['HardSigmoid', 'ScaledTanh', 'Softsign'], activation_alpha: { floats: [0.3, 0.8] }, activation_beta: { floats: [0.4, 1.2] } } }],
   ['LSTM sequence_lens bidirectional peepholes', { op: 'LSTM', peephole: true, seqLens: [1, 5, 3], attributes: { direction: 'bidirectional' } }],
-  ['GRU linear_before_reset 0 bidirectional', { op: 'GRU', attributes: { direction: 'bidirectional' } }],
+  ['GRU linear_before_reset 0 bidirectional', { op: 'GRU', attributes: { direction: 'bidirectional' }, fusedSteps: 10 }],
   // ONNX Runtime's CPU kernels refuse layout 1: ONNX's test_gru_batchwise covers it.
-  ['GRU linear_before_reset 0 reverse, sequence_lens', { op: 'GRU', seqLens: [3, 1, 5], attributes: { direction: 'reverse' } }],
-  ['GRU linear_before_reset 0 bidirectional, sequence_lens', { op: 'GRU', seqLens: [2, 5, 4], attributes: { direction: 'bidirectional' } }],
+  ['GRU linear_before_reset 0 reverse, sequence_lens', { op: 'GRU', seqLens: [3, 1, 5], attributes: { direction: 'reverse' }, fusedSteps: 5 }],
+  ['GRU linear_before_reset 0 bidirectional, sequence_lens', { op: 'GRU', seqLens: [2, 4, 3], attributes: { direction: 'bidirectional' }, fusedSteps: 8 }],
+  // Each direction picks its path: the forward one fused, the backward one (alpha/beta) the reference.
+  ['GRU bidirectional, default activations forwards, HardSigmoid and Softsign backwards', {
+    op: 'GRU', fusedSteps: 5,
+    attributes: { direction: 'bidirectional', activations: ['Sigmoid', 'Tanh', 'HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } },
+  }],
+  ['RNN bidirectional, Relu forwards and Tanh backwards', { op: 'RNN', attributes: { direction: 'bidirectional', activations: ['Relu', 'Tanh'] } }],
   ['GRU linear_before_reset 1 reverse', { op: 'GRU', attributes: { linear_before_reset: 1, direction: 'reverse' } }],
   ['GRU linear_before_reset 1 sequence_lens', { op: 'GRU', seqLens: [4, 5, 2], attributes: { linear_before_reset: 1 } }],
-  ['GRU HardSigmoid (alpha, beta) and Softsign', { op: 'GRU', attributes: { activations: ['HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } } }],
+  ['GRU HardSigmoid (alpha, beta) and Softsign', { op: 'GRU', attributes: { activations: ['HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } }, fusedSteps: 0 }],
   ['RNN Elu (alpha 0.5)', { op: 'RNN', attributes: { activations: ['Elu'], activation_alpha: { floats: [0.5] } } }],
   ['RNN Affine (alpha 0.5, beta 0.1)', { op: 'RNN', attributes: { activations: ['Affine'], activation_alpha: { floats: [0.5] }, activation_beta: { floats: [0.1] } } }],
   ['LSTM Sigmoid, Softplus, ThresholdedRelu (alpha 0.2)', { op: 'LSTM', attributes: { activations: ['Sigmoid', 'Softplus', 'ThresholdedRelu'], activation_alpha: { floats: [0.2] } } }],
@@ -137,7 +145,9 @@ for (const [i, [label, c]] of nodeCases.entries()) {
     const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) =>
       [k, k === 'sequence_lens' ? new ort.Tensor('int32', Int32Array.from(t.data), [...t.shape]) : new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]));
     const expected = await session.run(ortFeeds);
-    const got = importOnnx(bytes).run(feeds);
+    let got: Outputs = {};
+    const fusedSteps = kernelCalls('float32', 'gruResetBeforeGates', () => (got = importOnnx(bytes).run(feeds)));
+    if (c.fusedSteps !== undefined) assert.equal(fusedSteps, c.fusedSteps, `${label}: steps on the fused kernels`);
     for (const [name, want] of Object.entries(expected)) {
       assertClose(got[name]!, tensor(Float32Array.from(want.data), [...want.dims]), 1e-5, 0, `${label} ${name}`);
     }

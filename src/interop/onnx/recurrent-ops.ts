@@ -100,19 +100,24 @@ function parse(op: RecurrentOp, inputs: (Value | null)[], attrs: Attributes, ctx
   };
 }
 
-/** The fused kernel computing this node, or null when it needs the reference. */
-function fusedKind(a: Parsed): CellKind | null {
+/**
+ * The fused kernel computing direction d of this node, or null when it needs the reference: the
+ * kernels apply fixed nonlinearities inside the gate kernels, so `clip` (a clamp before every
+ * activation, inside them), `input_forget` (a coupled forget gate) and the alpha/beta activations
+ * are the reference's (README, "ONNX").
+ */
+function fusedKind(a: Parsed, d: number): CellKind | null {
   if (a.clip !== undefined || a.inputForget) return null;
   // Per-sequence lengths run packed, as PyTorch's packed sequences do; a batch where every length is
   // 0 has nothing to run.
   if (a.lengths && a.lengths.every((n) => n === 0)) return null;
-  const all = a.activations.flat();
-  if (all.some((f) => f.parameterised)) return null;
-  const names = a.activations.map((list) => list.map((f) => f.name).join(','));
-  if (names.some((n) => n !== names[0])) return null;
-  if (a.op === 'LSTM') return names[0] === 'sigmoid,tanh,tanh' ? 'lstm' : null;
-  if (a.op === 'GRU') return names[0] === 'sigmoid,tanh' ? 'gru' : null;
-  return names[0] === 'tanh' ? 'rnn_tanh' : names[0] === 'relu' ? 'rnn_relu' : names[0] === 'sigmoid' ? 'rnn_sigmoid' : null;
+  const list = a.activations[d]!;
+  if (list.some((f) => f.parameterised)) return null;
+  // Each direction is a call of its own, so a bidirectional node may mix activations.
+  const names = list.map((f) => f.name).join(',');
+  if (a.op === 'LSTM') return names === 'sigmoid,tanh,tanh' ? 'lstm' : null;
+  if (a.op === 'GRU') return names === 'sigmoid,tanh' ? 'gru' : null;
+  return names === 'tanh' ? 'rnn_tanh' : names === 'relu' ? 'rnn_relu' : names === 'sigmoid' ? 'rnn_sigmoid' : null;
 }
 
 function pytorchWeights(a: Parsed): DirectionWeights[] {
@@ -225,8 +230,7 @@ function recurrentOperator(op: RecurrentOp): Operator {
     run(inputs, attrs, ctx) {
       const a = parse(op, inputs, attrs, ctx);
       const { T, B, H, D } = a;
-      const kind = fusedKind(a);
-      const results = Array.from({ length: D }, (_, d) => runDirection(a, d, kind));
+      const results = Array.from({ length: D }, (_, d) => runDirection(a, d, fusedKind(a, d)));
       const type = a.x.type;
       // Y: [T, D, B, H] (layout 1: [B, T, D, H]); Y_h, Y_c: [D, B, H] (layout 1: [B, D, H]).
       const y = makeValue(type, a.layout === 0 ? [T, D, B, H] : [B, T, D, H]);
