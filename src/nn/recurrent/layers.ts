@@ -62,8 +62,9 @@ export interface GRUOptions extends RecurrentOptions {
    * true (the default): PyTorch's candidate n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: the
    * reset gate applies before the recurrent product, n = tanh(W_in x + b_in + W_hn (r h) + b_hn), as in
    * ONNX (linear_before_reset = 0), TensorFlow and Keras (reset_after = False).
-   * Parity note: PyTorch has only the first. The second runs on the op-by-op reference path (slower:
-   * the fused kernels compute the first), and stepper() is not available for it.
+   * Parity note: PyTorch has only the first. The second runs on the fused kernels without gradients
+   * (gru-reset-before.ts: forward only) and on the op-by-op reference path when training (slower);
+   * stepper() and checkpointEvery are not available for it.
    */
   linearBeforeReset?: boolean;
 }
@@ -320,7 +321,7 @@ export class GRU extends RecurrentBase {
     this.linearBeforeReset = options.linearBeforeReset ?? true;
     if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
     if (!this.linearBeforeReset && this.checkpointEvery !== null) {
-      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused kernels; linearBeforeReset: false runs op by op)');
+      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused backward; linearBeforeReset: false has a fused forward only and trains op by op)');
     }
   }
 
