@@ -157,6 +157,12 @@ function runDirection(a: Parsed, d: number, kind: CellKind | null): DirectionOut
   const { T, B, I, H } = a;
   const reverse = a.direction === 'reverse' || d === 1;
   const state = (v: Value | null): ArrayLike<number> | null => (v ? v.data.subarray(d * B * H, (d + 1) * B * H) : null);
+  // No step or no sequence: nothing runs, the states stay the initial ones. (X [1e9, 0, I] holds no
+  // data, so its length must not size a loop or a buffer.)
+  if (T === 0 || B === 0) {
+    const initial = (v: Value | null): ArrayLike<number> => state(v) ?? makeValue(a.x.type, [B, H]).data;
+    return { y: [], h: initial(a.h0), c: a.op === 'LSTM' ? initial(a.c0) : null };
+  }
   if (kind && a.lengths && a.lengths.some((n) => n !== a.T)) return packedDirection(a, d, kind, reverse);
   if (kind) {
     const w = pytorchWeights(a)[d]!;
@@ -237,7 +243,7 @@ function recurrentOperator(op: RecurrentOp): Operator {
       const yh = makeValue(type, a.layout === 0 ? [D, B, H] : [B, D, H]);
       const yc = op === 'LSTM' ? makeValue(type, [...yh.shape]) : null;
       results.forEach((res, d) => {
-        for (let t = 0; t < T; t++) {
+        for (let t = 0; B > 0 && t < T; t++) {
           for (let b = 0; b < B; b++) {
             const at = a.layout === 0 ? ((t * D + d) * B + b) * H : ((b * T + t) * D + d) * H;
             for (let j = 0; j < H; j++) y.data[at + j] = res.y[(t * B + b) * H + j]!;
