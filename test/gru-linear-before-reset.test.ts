@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../src/ops/index.js';
-import { Generator, gradcheck, nn, noGrad, randn, type Tensor } from './helpers/api.js';
+import { Generator, gradcheck, nn, noGrad, randn, zeros, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
 import { kernelCalls } from './helpers/kernel-calls.js';
 
@@ -75,4 +75,23 @@ test('GRU linearBeforeReset: false runs on the fused kernels without gradients (
       assertClose(fused[1], recorded[1].detach(), tol, 0, `${dtype} lengths ${String(lengths)} h`);
     }
   }
+});
+
+test('GRU linearBeforeReset: false, one step at a time without gradients (generation) equals the whole sequence', () => {
+  const g = new Generator(16);
+  const gru = new nn.GRU({ inputSize: 3, hiddenSize: 6, linearBeforeReset: false, generator: g });
+  const x = randn([4, 2, 3], { generator: g });
+  const [whole, hWhole] = noGrad(() => gru.forward(x));
+  let h = zeros([1, 2, 6]);
+  const steps: Tensor[] = [];
+  const calls = kernelCalls('float32', 'gruResetBeforeGates', () => {
+    for (let t = 0; t < 4; t++) {
+      const [out, next] = noGrad(() => gru.forward(x.narrow(0, t, 1), h));
+      steps.push(out);
+      h = next;
+    }
+  });
+  assert.equal(calls, 4, 'each one-step call runs on the fused kernels');
+  steps.forEach((out, t) => assertClose(out, whole.narrow(0, t, 1), 1e-6, 0, `step ${t}`));
+  assertClose(h, hWhole, 1e-6, 0, 'final state');
 });

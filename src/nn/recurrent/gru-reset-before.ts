@@ -12,7 +12,7 @@
  * Gradients are not computed here: training such a GRU goes through the op-by-op reference
  * (nn.GRU picks it when gradients are recorded).
  */
-import type { KernelBuffer, Kernels } from '../../kernels/index.js';
+import type { FloatArray, KernelBuffer, Kernels, PackedMatrix } from '../../kernels/index.js';
 import { chunkSteps, projectRows, type DirectionWeights, type Geometry } from './fused.js';
 
 /** What the forward reads and fills, in processing order (see fused.ts's Saved). */
@@ -28,10 +28,15 @@ export function resetBeforeForward(g: Geometry, k: Kernels, w: DirectionWeights,
   const { T, B, I, H, rows, layout } = g;
   const GH = 3 * H;
   const wHh = w.weightHh.data;
-  // Packing allocates kernel memory: every view is taken after it. Made per call: the pack costs
-  // 3H^2 copies against T*B*3H^2 multiply-adds of the loop.
-  const rz = k.packB(true, H, 2 * H, wHh, 0, H);
-  const hn = k.packB(true, H, H, wHh, 2 * H * H, H);
+  // The r|z rows of W_hh and its n rows, packed for the per-step products when there is more than
+  // one step. Packing allocates kernel memory: every view is taken after it. Made per call: a pack
+  // costs 3H^2 copies against T*B*3H^2 multiply-adds of the loop.
+  const packs = T < 2 ? null : { rz: k.packB(true, H, 2 * H, wHh, 0, H), n: k.packB(true, H, H, wHh, 2 * H * H, H) };
+  /** C (row stride 3H) += A[m, H] times the `first`..`first + count` rows of W_hh, transposed. */
+  const product = (m: number, a: FloatArray, aOffset: number, first: number, count: number, packed: PackedMatrix | undefined, c: FloatArray, cOffset: number): void => {
+    if (packed) k.gemmPacked(false, m, count, H, 1, a, aOffset, H, packed, 1, c, cOffset, GH);
+    else k.gemm(false, true, m, count, H, 1, a, aOffset, H, wHh, first * H, H, 1, c, cOffset, GH);
+  };
   try {
     const x = buffers.x.view(), gates = buffers.gates.view(), states = buffers.states.view(), rh = buffers.rh.view();
     const ids = buffers.oneHot?.ids ?? null, scratch = buffers.oneHot?.scratch.view() ?? null;
@@ -43,13 +48,15 @@ export function resetBeforeForward(g: Geometry, k: Kernels, w: DirectionWeights,
     for (let s = 0; s < T; s++) {
       const row = layout[2 * s]!, m = layout[2 * s + 1]!;
       const gOff = row * GH, hPrev = s * B * H, hNext = (s + 1) * B * H;
-      k.gemmPacked(false, m, 2 * H, H, 1, states, hPrev, H, rz, 1, gates, gOff, GH);
+      product(m, states, hPrev, 0, 2 * H, packs?.rz, gates, gOff);
       k.gruResetBeforeGates(m, H, gates, gOff, states, hPrev, rh, 0);
-      k.gemmPacked(false, m, H, H, 1, rh, 0, H, hn, 1, gates, gOff + 2 * H, GH);
+      product(m, rh, 0, 2 * H, H, packs?.n, gates, gOff + 2 * H);
       k.gruResetBeforeUpdate(m, H, gates, gOff, states, hPrev, states, hNext);
     }
   } finally {
-    k.releasePacked(rz);
-    k.releasePacked(hn);
+    if (packs) {
+      k.releasePacked(packs.rz);
+      k.releasePacked(packs.n);
+    }
   }
 }
