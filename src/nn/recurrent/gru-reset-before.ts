@@ -4,10 +4,11 @@
  * + b_hn). Forward only, on the fused kernels.
  *
  * Its step cannot be one recurrent product and one gate kernel as PyTorch's GRU is: the product over
- * W_hn needs r, which needs the product over W_hr. So a step is the product over the r and z rows of
- * W_hh, a gate kernel (r, z and r * h), the product over the n rows, and a second gate kernel (n and
- * the new h). Both products add straight into the n and r|z columns of the step's gate rows (row
- * stride 3H), and since b_hn sits outside r here, every bias folds into the input projection.
+ * the n rows of W_hh takes r * h, and r needs the product over the r rows first. So a step is the
+ * product over the r and z rows, a gate kernel (r, z and r * h), the product over the n rows, and a
+ * second gate kernel (n and the new h). The products add straight into the r|z and the n columns of
+ * the step's gate rows (row stride 3H), and since b_hn sits outside r here, every bias folds into
+ * the input projection.
  *
  * Gradients are not computed here: training such a GRU goes through the op-by-op reference
  * (nn.GRU picks it when gradients are recorded).
