@@ -64,3 +64,39 @@ export function gruBackward(
     }
   }
 }
+
+// linear_before_reset = 0 (the reset gate scales h before W_hn), forward only: a step is two gate
+// kernels around a second recurrent product over r * hPrev, which the caller runs in between
+// (contract: gruResetBeforeGates, gruResetBeforeUpdate).
+
+export function gruResetBeforeGates(batch: i32, hidden: i32, gates: usize, hPrev: usize, rh: usize): void {
+  const hb = <usize>hidden * 4;
+  for (let b = 0; b < batch; b++) {
+    const g = gates + <usize>b * 3 * hb;
+    const s = <usize>b * hb;
+    for (let j = 0; j < hidden; j += 4) {
+      const n = hidden - j;
+      const o4 = <usize>j << 2;
+      const r = sigmoid4(loadLanes(g + o4, n));
+      storeLanes(g + o4, r, n);
+      storeLanes(g + hb + o4, sigmoid4(loadLanes(g + hb + o4, n)), n);
+      storeLanes(rh + s + o4, f32x4.mul(r, loadLanes(hPrev + s + o4, n)), n);
+    }
+  }
+}
+
+export function gruResetBeforeUpdate(batch: i32, hidden: i32, gates: usize, hPrev: usize, h: usize): void {
+  const hb = <usize>hidden * 4;
+  for (let b = 0; b < batch; b++) {
+    const g = gates + <usize>b * 3 * hb;
+    const s = <usize>b * hb;
+    for (let j = 0; j < hidden; j += 4) {
+      const n = hidden - j;
+      const o4 = <usize>j << 2;
+      const z = loadLanes(g + hb + o4, n);
+      const nn = tanh4(loadLanes(g + 2 * hb + o4, n));
+      storeLanes(g + 2 * hb + o4, nn, n);
+      storeLanes(h + s + o4, madd(f32x4.sub(vconst(ONE), z), nn, f32x4.mul(z, loadLanes(hPrev + s + o4, n))), n);
+    }
+  }
+}

@@ -7,7 +7,7 @@ export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scatterAddRows, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { stepGroupedUnits } from './prepared-step';
-export { gruForward, gruBackward } from './gru';
+export { gruForward, gruBackward, gruResetBeforeGates, gruResetBeforeUpdate } from './gru';
 export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';
 export { adamUpdate } from './adam';

@@ -1,9 +1,11 @@
 // GRU with linearBeforeReset: false (ONNX's linear_before_reset = 0, Keras' reset_after = False): its
-// formula by hand, its gradients by finite differences, and what it does not offer.
+// formula by hand, its gradients by finite differences, its fused forward, and what it does not offer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../src/ops/index.js';
-import { Generator, gradcheck, nn, noGrad, randn } from './helpers/api.js';
+import { Generator, gradcheck, nn, noGrad, randn, zeros, type Tensor } from './helpers/api.js';
+import { assertClose } from './helpers/close.js';
+import { kernelCalls } from './helpers/kernel-calls.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -49,4 +51,47 @@ test('GRU linearBeforeReset: only booleans; no stepper (its kernels compute PyTo
   const gru = new nn.GRU({ inputSize: 2, hiddenSize: 2, linearBeforeReset: false });
   assert.throws(() => gru.stepper(), /GRU: stepper\(\) needs linearBeforeReset: true/);
   assert.equal(new nn.GRU({ inputSize: 2, hiddenSize: 2 }).linearBeforeReset, true);
+});
+
+const { PackedSequence, packPaddedSequence } = nn.utils.rnn;
+
+test('GRU linearBeforeReset: false runs on the fused kernels without gradients (dense and packed, float32 and float64) and agrees with the recorded reference', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const g = new Generator(15);
+    const gru = new nn.GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, linearBeforeReset: false, generator: g, dtype });
+    const x = randn([6, 3, 3], { generator: g, dtype }), h0 = randn([4, 3, 5], { generator: g, dtype });
+    const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+    for (const lengths of [null, [6, 2, 4]]) {
+      const input = () => (lengths ? packPaddedSequence(x, lengths, { enforceSorted: false }) : x);
+      const flat = (out: unknown): Tensor => (out instanceof PackedSequence ? out.data as Tensor : out as Tensor);
+      let fused: [unknown, Tensor] = [null, h0];
+      const calls = kernelCalls(dtype, 'gruResetBeforeGates', () => (fused = noGrad(() => gru.forward(input() as Tensor, h0))));
+      // 2 layers x 2 directions x the longest sequence's 6 steps.
+      assert.equal(calls, 24, `${dtype} lengths ${String(lengths)}: fused steps`);
+      // With gradients recorded: the op-by-op reference, no fused step.
+      let recorded: [unknown, Tensor] = [null, h0];
+      assert.equal(kernelCalls(dtype, 'gruResetBeforeGates', () => (recorded = gru.forward(input() as Tensor, h0))), 0);
+      assertClose(flat(fused[0]), flat(recorded[0]).detach(), tol, 0, `${dtype} lengths ${String(lengths)} output`);
+      assertClose(fused[1], recorded[1].detach(), tol, 0, `${dtype} lengths ${String(lengths)} h`);
+    }
+  }
+});
+
+test('GRU linearBeforeReset: false, one step at a time without gradients (generation) equals the whole sequence', () => {
+  const g = new Generator(16);
+  const gru = new nn.GRU({ inputSize: 3, hiddenSize: 6, linearBeforeReset: false, generator: g });
+  const x = randn([4, 2, 3], { generator: g });
+  const [whole, hWhole] = noGrad(() => gru.forward(x));
+  let h = zeros([1, 2, 6]);
+  const steps: Tensor[] = [];
+  const calls = kernelCalls('float32', 'gruResetBeforeGates', () => {
+    for (let t = 0; t < 4; t++) {
+      const [out, next] = noGrad(() => gru.forward(x.narrow(0, t, 1), h));
+      steps.push(out);
+      h = next;
+    }
+  });
+  assert.equal(calls, 4, 'each one-step call runs on the fused kernels');
+  steps.forEach((out, t) => assertClose(out, whole.narrow(0, t, 1), 1e-6, 0, `step ${t}`));
+  assertClose(h, hWhole, 1e-6, 0, 'final state');
 });

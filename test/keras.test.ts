@@ -131,6 +131,18 @@ test('loadKerasModel / loadKerasWeights: damaged files are clear errors, not cra
   await assert.rejects(loadKerasModel(keras.subarray(0, keras.length - 200)), /not a readable .keras zip/);
   // A dataset missing from the file.
   await assert.rejects(loadKerasModel(h5, { config: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm_9' } }] } } }), /no variables at layers\/lstm\/cell\/vars|layers the config does not list/);
+  // Datasets deleted from the file Keras wrote (tools/make_keras_fixtures.py): never a layer built
+  // without them, nor variables loaded into the wrong parameters.
+  const config = strFromU8(unzipSync(keras)['config.json']!);
+  const byHand = () => ({ lstm: new nn.LSTM({ inputSize: 3, hiddenSize: 4, batchFirst: true }), dense: new nn.Linear(4, 2) });
+  await assert.rejects(loadKerasModel(file('bad_missing_dense_bias.weights.h5'), { config }),
+    /layer 2 \(Dense 'dense'\): the config says use_bias=True, but the file has no bias under layers\/dense/);
+  await assert.rejects(loadKerasWeights(file('bad_missing_dense_bias.weights.h5'), byHand()), /Keras layer 'dense' is Dense 4 → 2 without bias, but the Linear is 4 → 2 with bias/);
+  await assert.rejects(loadKerasModel(file('bad_missing_lstm_bias.weights.h5'), { config }), /\(LSTM 'lstm'\): the config says use_bias=True, but the file has no bias under layers\/lstm/);
+  await assert.rejects(loadKerasWeights(file('bad_missing_lstm_bias.weights.h5'), byHand()), /Keras layer 'lstm' is LSTM with input 3, 4 units, no bias, but the LSTM has inputSize 3, hiddenSize 4, bias: true/);
+  for (const load of [loadKerasModel(file('bad_missing_lstm_kernel.weights.h5'), { config }), loadKerasWeights(file('bad_missing_lstm_kernel.weights.h5'), byHand())]) {
+    await assert.rejects(load, /the dataset layers\/lstm\/cell\/vars\/0 is missing \(the file has vars\/1, vars\/2 under layers\/lstm\/cell\)/);
+  }
   // A dataset declaring 100000 × 100000 floats in a small file (chunked, never written).
   await assert.rejects(loadKerasWeights(file('bad_huge_dataset.weights.h5'), { dense: new nn.Linear(1, 1) }), /dataset 'layers\/dense\/vars\/0' declares shape \[100000, 100000\] of 4-byte values, more than the file's \d+ bytes hold/);
 });

@@ -592,6 +592,24 @@ describe('wasm LSTM and GRU steps match the reference', () => {
       }
     }
   });
+
+  test('gruResetBeforeGates and gruResetBeforeUpdate (linear_before_reset = 0)', () => {
+    for (const batch of [1, 3]) {
+      for (const hidden of ODD_SIZES) {
+        const s = batch * hidden;
+        const label = `gru reset-before batch=${batch} hidden=${hidden}`;
+        const gates = randomArray(2 + 3 * s, random, 3);
+        const hPrev = randomArray(s + 1, random);
+        compareOn(`${label} gates`, [gates, hPrev, randomArray(s + 3, random)],
+          (k, [g, hp, rh]) => k.gruResetBeforeGates(batch, hidden, g!, 2, hp!, 1, rh!, 3));
+        // The update reads z as the first half left it.
+        const half = Float32Array.from(gates);
+        jsKernels.gruResetBeforeGates(batch, hidden, half, 2, hPrev, 1, new Float32Array(s), 0);
+        compareOn(`${label} update`, [half, hPrev, randomArray(s + 3, random)],
+          (k, [g, hp, h]) => k.gruResetBeforeUpdate(batch, hidden, g!, 2, hp!, 1, h!, 3));
+      }
+    }
+  });
 });
 
 // Whole-sequence loops (sequenceForward/sequenceBackward): their inputs, and calls that pack W_hh.
@@ -896,6 +914,10 @@ function stagingCases(): StagingCase[] {
       call: (k, [tokens, h, hOut], step) => k.stepPrepared!(step as PreparedStep, B, null, I(tokens!), F(h!), null, null, F(hOut!)) },
     { kernel: 'gruForward', arrays: [f(OFF + 3 * B * H, 3), f(3 * B * H, 3), f(1 + B * H), f(B * H + 2)],
       call: (k, [gi, gh, hPrev, h]) => k.gruForward(B, H, F(gi!), OFF, F(gh!), 0, F(hPrev!), 1, F(h!), 0) },
+    { kernel: 'gruResetBeforeGates', arrays: [f(OFF + 3 * B * H, 3), f(1 + B * H), f(B * H + 2)],
+      call: (k, [gates, hPrev, rh]) => k.gruResetBeforeGates(B, H, F(gates!), OFF, F(hPrev!), 1, F(rh!), 2) },
+    { kernel: 'gruResetBeforeUpdate', arrays: [f(OFF + 3 * B * H, 3), f(1 + B * H), f(B * H + 2)],
+      call: (k, [gates, hPrev, h]) => k.gruResetBeforeUpdate(B, H, F(gates!), OFF, F(hPrev!), 1, F(h!), 0) },
     { kernel: 'gruBackward', arrays: [Float32Array.from(f(3 * B * H), Math.abs), f(3 * B * H), f(B * H), f(OFF + B * H), f(3 * B * H), f(1 + 3 * B * H), f(B * H)],
       call: (k, [gi, gh, hPrev, dh, dGi, dGh, dhPrev]) =>
         k.gruBackward(B, H, F(gi!), 0, F(gh!), 0, F(hPrev!), 0, F(dh!), OFF, F(dGi!), 0, F(dGh!), 1, F(dhPrev!), 0) },

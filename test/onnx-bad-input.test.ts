@@ -91,3 +91,27 @@ test('unsupported operators and attributes are errors naming them; feeds are che
   });
   assert.throws(() => importOnnx(shapeless).run({ x: randn([2, 1, 3]), w: randn([1, 16, 2]), r: randn([1, 16, 4]) }), /W must be \[1, 16, 3\], got \[1, 16, 2\]/);
 });
+
+test('a recurrent node over no data: X [1e9, 0, I] returns at once, X [0, B, I] keeps the initial state', () => {
+  for (const op of ['RNN', 'LSTM', 'GRU'] as const) {
+    const G = op === 'LSTM' ? 4 : op === 'GRU' ? 3 : 1;
+    const outputs = op === 'LSTM' ? ['Y', 'Y_h', 'Y_c'] : ['Y', 'Y_h'];
+    const inputs = op === 'LSTM' ? ['x', 'w', 'r', '', '', 'h0', 'c0'] : ['x', 'w', 'r', '', '', 'h0'];
+    const model = importOnnx(modelBytes({
+      nodes: [{ op, inputs, outputs, attributes: { hidden_size: 4, direction: 'bidirectional' } }],
+      inputs: inputs.filter((n) => n).map((name) => ({ name })), outputs,
+    }));
+    const g = new Generator(3);
+    const weights = { w: randn([2, G * 4, 3], { generator: g }), r: randn([2, G * 4, 4], { generator: g }) };
+    const states = (B: number) => ({ h0: randn([2, B, 4], { generator: g }), ...(op === 'LSTM' ? { c0: randn([2, B, 4], { generator: g }) } : {}) });
+    // A length no data backs: it must size no loop and no buffer.
+    const none = model.run({ x: tensor(new Float32Array(0), [1e9, 0, 3]), ...weights, ...states(0) });
+    assert.deepEqual(none.Y!.shape, [1e9, 2, 0, 4], `${op} Y`);
+    assert.deepEqual(none.Y_h!.shape, [2, 0, 4], `${op} Y_h`);
+    const initial = states(2);
+    const empty = model.run({ x: tensor(new Float32Array(0), [0, 2, 3]), ...weights, ...initial });
+    assert.deepEqual(empty.Y!.shape, [0, 2, 2, 4]);
+    assert.deepEqual(Array.from(empty.Y_h!.data), Array.from(initial.h0.data), `${op}: Y_h is h0`);
+    if (op === 'LSTM') assert.deepEqual(Array.from(empty.Y_c!.data), Array.from(initial.c0!.data), 'LSTM: Y_c is c0');
+  }
+});

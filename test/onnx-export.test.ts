@@ -34,7 +34,10 @@ function layer(c: Case, inputSize: number, seed: number): nn.RNN | nn.LSTM | nn.
 
 const cases: Case[] = [];
 for (const kind of ['rnn', 'relu', 'sigmoid', 'lstm', 'peephole', 'gru', 'gru-reset-first'] as const) {
-  cases.push({ kind }, { kind, numLayers: 2, bidirectional: true }, { kind, batchFirst: true }, { kind, bias: false, numLayers: 2 });
+  cases.push(
+    { kind }, { kind, numLayers: 2, bidirectional: true }, { kind, batchFirst: true }, { kind, bias: false, numLayers: 2 },
+    { kind, numLayers: 2, bidirectional: true, batchFirst: true },
+  );
 }
 
 async function compare(bytes: Uint8Array, feeds: Record<string, Tensor>, expected: Record<string, Tensor>, label: string): Promise<void> {
@@ -81,6 +84,23 @@ test('exportOnnx: Embedding → Dropout → LSTM → Linear with dynamic axes ru
   assertClose(fromOrt(got.output!), noGrad(() => head.forward(features)), 1e-5, 0, 'output');
   assertClose(fromOrt(got.hn!), hn, 1e-5, 0, 'hn');
   assertClose(fromOrt(got.cn!), cn, 1e-5, 0, 'cn');
+});
+
+test('exportOnnx: Embedding → 2-layer bidirectional batchFirst GRU → Linear with dynamic batch and sequence axes runs at other sizes in ONNX Runtime', async () => {
+  const g = new Generator(9);
+  const emb = new nn.Embedding(11, 4, { generator: g });
+  const gru = new nn.GRU({ inputSize: 4, hiddenSize: 5, numLayers: 2, bidirectional: true, batchFirst: true, generator: g });
+  const head = new nn.Linear(10, 3, { generator: g });
+  const bytes = exportOnnx([emb, gru, head], tensor([[1, 2, 3], [4, 5, 6]], undefined, { dtype: 'int64' }), { dynamicAxes: { input: { 0: 'batch', 1: 'seq' } } });
+  const session = await ort.InferenceSession.create(bytes);
+  assert.deepEqual(session.inputNames, ['input', 'h0']);
+  const batch = 3, seq = 6;
+  const ids = Array.from({ length: batch * seq }, (_, i) => (i * 5 + 1) % 11);
+  const h0 = randn([4, batch, 5], { generator: new Generator(3) });
+  const got = await session.run({ input: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [batch, seq]), h0: ortFloat(h0) });
+  const [features, hn] = noGrad(() => gru.forward(emb.forward(Int32Array.from(ids), [batch, seq]), h0));
+  assertClose(fromOrt(got.output!), noGrad(() => head.forward(features)), 1e-5, 0, 'output');
+  assertClose(fromOrt(got.hn!), hn, 1e-5, 0, 'hn');
 });
 
 test('exportOnnx: what ONNX cannot express is a clear error', () => {

@@ -10,9 +10,12 @@ import { exportOnnx, importOnnx } from '../src/interop/index.js';
 
 import { Generator, nn, noGrad, randn, tensor, type Tensor } from './helpers/api.js';
 import { assertClose } from './helpers/close.js';
-import { INT64, modelBytes, type AttributeValue } from './helpers/onnx-graphs.js';
+import { DOUBLE, INT64, modelBytes, type AttributeValue } from './helpers/onnx-graphs.js';
 import { loadPeer } from './helpers/peers.js';
 import { loadFixtureTensors } from './helpers/fixtures.js';
+import { backends, onBackend } from './helpers/backends.js';
+import type { DType } from '../src/kernels/index.js';
+import { kernelCalls } from './helpers/kernel-calls.js';
 
 const TORCH = fileURLToPath(new URL('./fixtures/onnx-torch/', import.meta.url));
 
@@ -67,6 +70,10 @@ interface NodeCase {
   seqLens?: number[];
   peephole?: boolean;
   layout?: 0 | 1;
+  /** float64 inputs and weights (ONNX DOUBLE); float32 otherwise. */
+  dtype?: DType;
+  /** GRU, linear_before_reset 0: the steps expected on the fused kernels (directions fused x steps). */
+  fusedSteps?: number;
 }
 
 function recurrentModel(c: NodeCase, seed: number): { bytes: Uint8Array; feeds: Record<string, Tensor> } {
@@ -75,7 +82,8 @@ function recurrentModel(c: NodeCase, seed: number): { bytes: Uint8Array; feeds: 
   const direction = (c.attributes?.direction as string | undefined) ?? 'forward';
   const D = direction === 'bidirectional' ? 2 : 1;
   const g = new Generator(seed);
-  const rand = (shape: number[]): Tensor => randn(shape, { generator: g, std: 0.7 });
+  const dtype = c.dtype ?? 'float32';
+  const rand = (shape: number[]): Tensor => randn(shape, { generator: g, std: 0.7, dtype });
   const layout = c.layout ?? 0;
   const feeds: Record<string, Tensor> = {
     X: rand(layout === 0 ? [T, B, I] : [B, T, I]), W: rand([D, G * H, I]), R: rand([D, G * H, H]), B: rand([D, 2 * G * H]),
@@ -88,7 +96,7 @@ function recurrentModel(c: NodeCase, seed: number): { bytes: Uint8Array; feeds: 
   const outputs = c.op === 'LSTM' ? ['Y', 'Y_h', 'Y_c'] : ['Y', 'Y_h'];
   const bytes = modelBytes({
     nodes: [{ op: c.op, inputs: names, outputs, attributes: { hidden_size: H, ...(layout ? { layout } : {}), ...c.attributes } }],
-    inputs: Object.keys(feeds).map((name) => ({ name, type: name === 'sequence_lens' ? onnxInt32 : undefined, shape: [...feeds[name]!.shape] })),
+    inputs: Object.keys(feeds).map((name) => ({ name, type: name === 'sequence_lens' ? onnxInt32 : dtype === 'float64' ? DOUBLE : undefined, shape: [...feeds[name]!.shape] })),
     outputs,
   });
   return { bytes, feeds };
@@ -105,10 +113,19 @@ const nodeCases: [string, NodeCase][] = [
   ['LSTM clip 0.3 reverse', { op: 'LSTM', attributes: { clip: { float: 0.3 }, direction: 'reverse' } }],
   ['LSTM HardSigmoid (alpha, beta), ScaledTanh, Softsign', { op: 'LSTM', attributes: { activations: ['HardSigmoid', 'ScaledTanh', 'Softsign'], activation_alpha: { floats: [0.3, 0.8] }, activation_beta: { floats: [0.4, 1.2] } } }],
   ['LSTM sequence_lens bidirectional peepholes', { op: 'LSTM', peephole: true, seqLens: [1, 5, 3], attributes: { direction: 'bidirectional' } }],
-  ['GRU linear_before_reset 0 bidirectional', { op: 'GRU', attributes: { direction: 'bidirectional' } }],
+  ['GRU linear_before_reset 0 bidirectional', { op: 'GRU', attributes: { direction: 'bidirectional' }, fusedSteps: 10 }],
+  // ONNX Runtime's CPU kernels refuse layout 1: ONNX's test_gru_batchwise covers it.
+  ['GRU linear_before_reset 0 reverse, sequence_lens', { op: 'GRU', seqLens: [3, 1, 5], attributes: { direction: 'reverse' }, fusedSteps: 5 }],
+  ['GRU linear_before_reset 0 bidirectional, sequence_lens', { op: 'GRU', seqLens: [2, 4, 3], attributes: { direction: 'bidirectional' }, fusedSteps: 8 }],
+  // Each direction picks its path: the forward one fused, the backward one (alpha/beta) the reference.
+  ['GRU bidirectional, default activations forwards, HardSigmoid and Softsign backwards', {
+    op: 'GRU', fusedSteps: 5,
+    attributes: { direction: 'bidirectional', activations: ['Sigmoid', 'Tanh', 'HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } },
+  }],
+  ['RNN bidirectional, Relu forwards and Tanh backwards', { op: 'RNN', attributes: { direction: 'bidirectional', activations: ['Relu', 'Tanh'] } }],
   ['GRU linear_before_reset 1 reverse', { op: 'GRU', attributes: { linear_before_reset: 1, direction: 'reverse' } }],
   ['GRU linear_before_reset 1 sequence_lens', { op: 'GRU', seqLens: [4, 5, 2], attributes: { linear_before_reset: 1 } }],
-  ['GRU HardSigmoid (alpha, beta) and Softsign', { op: 'GRU', attributes: { activations: ['HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } } }],
+  ['GRU HardSigmoid (alpha, beta) and Softsign', { op: 'GRU', attributes: { activations: ['HardSigmoid', 'Softsign'], activation_alpha: { floats: [0.25] }, activation_beta: { floats: [0.45] } }, fusedSteps: 0 }],
   ['RNN Elu (alpha 0.5)', { op: 'RNN', attributes: { activations: ['Elu'], activation_alpha: { floats: [0.5] } } }],
   ['RNN Affine (alpha 0.5, beta 0.1)', { op: 'RNN', attributes: { activations: ['Affine'], activation_alpha: { floats: [0.5] }, activation_beta: { floats: [0.1] } } }],
   ['LSTM Sigmoid, Softplus, ThresholdedRelu (alpha 0.2)', { op: 'LSTM', attributes: { activations: ['Sigmoid', 'Softplus', 'ThresholdedRelu'], activation_alpha: { floats: [0.2] } } }],
@@ -128,7 +145,9 @@ for (const [i, [label, c]] of nodeCases.entries()) {
     const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) =>
       [k, k === 'sequence_lens' ? new ort.Tensor('int32', Int32Array.from(t.data), [...t.shape]) : new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]));
     const expected = await session.run(ortFeeds);
-    const got = importOnnx(bytes).run(feeds);
+    let got: Outputs = {};
+    const fusedSteps = kernelCalls('float32', 'gruResetBeforeGates', () => (got = importOnnx(bytes).run(feeds)));
+    if (c.fusedSteps !== undefined) assert.equal(fusedSteps, c.fusedSteps, `${label}: steps on the fused kernels`);
     for (const [name, want] of Object.entries(expected)) {
       assertClose(got[name]!, tensor(Float32Array.from(want.data), [...want.dims]), 1e-5, 0, `${label} ${name}`);
     }
@@ -150,6 +169,35 @@ test('importOnnx: the fused path (PyTorch equations) and the reference path agre
     }
   }
 });
+
+type Outputs = ReturnType<ReturnType<typeof importOnnx>['run']>;
+
+for (const backend of backends) {
+  test(`importOnnx: GRU linear_before_reset 0 runs on the fused kernels and agrees with the reference path (every direction and layout, sequence_lens, float32 and float64; ${backend} backend)`, onBackend(backend, () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const direction of ['forward', 'reverse', 'bidirectional']) {
+        for (const layout of [0, 1] as const) {
+          for (const seqLens of [undefined, [3, 5, 3], [2, 0, 4]]) {
+            const label = `${dtype} ${direction} layout ${layout} lengths ${String(seqLens)}`;
+            const fused = recurrentModel({ op: 'GRU', layout, seqLens, dtype, attributes: { direction } }, 9);
+            // A clip no value reaches changes nothing but sends the node to the reference path.
+            const reference = recurrentModel({ op: 'GRU', layout, seqLens, dtype, attributes: { direction, clip: { float: 1e30 } } }, 9);
+            let a: Outputs = {}, b: Outputs = {};
+            const fusedCalls = kernelCalls(dtype, 'gruResetBeforeGates', () => (a = importOnnx(fused.bytes).run(fused.feeds)));
+            const referenceCalls = kernelCalls(dtype, 'gruResetBeforeGates', () => (b = importOnnx(reference.bytes).run(reference.feeds)));
+            // One call per step and direction: the longest sequence's steps (5 without lengths).
+            assert.equal(fusedCalls, (direction === 'bidirectional' ? 2 : 1) * (seqLens ? Math.max(...seqLens) : 5), `${label}: fused steps`);
+            assert.equal(referenceCalls, 0, `${label}: the reference path runs no fused step`);
+            for (const name of ['Y', 'Y_h']) {
+              assert.equal(a[name]!.dtype, dtype);
+              assertClose(a[name]!, b[name]!, dtype === 'float64' ? 1e-12 : 1e-5, 0, `${label} ${name}`);
+            }
+          }
+        }
+      }
+    }
+  }));
+}
 
 test('exportOnnx takes an nn.Sequential; importOnnx runs it; a parameter fed as an input is read safely', () => {
   const g = new Generator(12);

@@ -85,6 +85,14 @@ def main():
            lambda: Stateful(torch.nn.RNN(3, 4, num_layers=2, nonlinearity="relu"), 4, 2),
            lambda: [torch.randn(seq, batch, 3), torch.randn(2, batch, 4)],
            ["x", "h0"], ["y", "hn"])
+    export("gru_2layer_bidirectional_batch_first",
+           lambda: Stateful(torch.nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True), 8, 2),
+           lambda: [torch.randn(batch, seq, 3), torch.randn(4, batch, 4)],
+           ["x", "h0"], ["y", "hn"])
+    export("rnn_tanh_bidirectional",
+           lambda: Stateful(torch.nn.RNN(3, 4, bidirectional=True), 8, 2),
+           lambda: [torch.randn(seq, batch, 3), torch.randn(2, batch, 4)],
+           ["x", "h0"], ["y", "hn"])
     export("embedding_gru_softmax", TokenModel,
            lambda: [torch.randint(0, 13, (seq, batch))],
            ["ids"], ["probs", "hn"], {"ids": {0: "seq", 1: "batch"}})

@@ -209,6 +209,29 @@ export interface Kernels {
     dhPrev: FloatArray, dhPrevOffset: number,
   ): void;
 
+  /**
+   * GRU with the reset gate applied before the recurrent product (ONNX's linear_before_reset = 0, the
+   * default of ONNX, TensorFlow and Keras): n = tanh(x W_in^T + b_in + (r * hPrev) W_hn^T + b_hn),
+   * whose step needs a second recurrent product, over r * hPrev, between two gate kernels. Forward
+   * only. First half: `gates` [batch, 3*hidden] holds the r and z pre-activations (input and
+   * recurrent products and every bias added), which it overwrites with r and z; rh [batch, hidden]
+   * receives r * hPrev. The n part of gates is not touched.
+   */
+  gruResetBeforeGates(
+    batch: number, hidden: number,
+    gates: FloatArray, gatesOffset: number,
+    hPrev: FloatArray, hPrevOffset: number,
+    rh: FloatArray, rhOffset: number,
+  ): void;
+  /** Second half: gates' n part holds its pre-activation (rh W_hn^T added), overwritten with n;
+   * h = (1-z)*n + z*hPrev with z from the first half. */
+  gruResetBeforeUpdate(
+    batch: number, hidden: number,
+    gates: FloatArray, gatesOffset: number,
+    hPrev: FloatArray, hPrevOffset: number,
+    h: FloatArray, hOffset: number,
+  ): void;
+
   // ---- whole time loops (optional) ----
   /**
    * The forward time loop of one layer direction without projection, in one call: for each step s,

@@ -5,6 +5,7 @@ import { floatTensorProto } from '../../src/interop/onnx/values.js';
 
 export const FLOAT = onnx.TensorProto.DataType.FLOAT;
 export const INT64 = onnx.TensorProto.DataType.INT64;
+export const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
 const Attr = onnx.AttributeProto.AttributeType;
 
 export type AttributeValue = number | string | number[] | string[] | { float: number } | { floats: number[] };

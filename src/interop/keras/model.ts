@@ -87,6 +87,15 @@ function option<T>(config: Json, key: string, fallback: T): T {
 }
 
 /** The recurrent layer one Keras LSTM / GRU / SimpleRNN config (inside a Bidirectional or not) describes. */
+/** The config's use_bias (Keras' default true) against the file: a bias dataset missing from the
+ * file would otherwise build a layer without one, and a wrong answer. */
+function checkBiasInFile(config: Json, fileHasBias: boolean, path: string, at: string): void {
+  const useBias = Boolean(option(config, 'use_bias', true));
+  if (useBias !== fileHasBias) {
+    throw new Error(`${at}: the config says use_bias=${useBias ? 'True' : 'False'}, but the file ${fileHasBias ? 'has' : 'has no'} bias under ${path} (a dataset missing, or another model's config?)`);
+  }
+}
+
 function recurrentOptions(kind: KerasRecurrentClass, config: Json, at: string, insideBidirectional: boolean): { nonlinearity: 'tanh' | 'relu'; resetAfter: boolean; useBias: boolean; returnSequences: boolean } {
   const activation = activationName(option(config, 'activation', 'tanh'));
   const allowed = kind === 'SimpleRNN' ? ['tanh', 'relu'] : ['tanh'];
@@ -142,12 +151,13 @@ export function buildKerasModel(config: unknown, store: H5Store, where: string):
       steps.push({ name, kind: 'dropout', module: new Dropout(Number(option(layerConfig, 'rate', 0))), activation: null, returnSequences: true });
     } else if (className === 'Embedding') {
       if (option(layerConfig, 'mask_zero', false)) throw new Error(`${at}: mask_zero=True is not supported (masking would change what the recurrent layers compute; use packed sequences)`);
-      const e = embeddingTensors(variablesAt(store, path), at);
+      const e = embeddingTensors(variablesAt(store, path, at), at);
       steps.push({ name, kind: 'embedding', module: new Embedding(e.rows, e.dim), activation: null, returnSequences: true });
     } else if (className === 'Dense') {
       const activation = activationName(option(layerConfig, 'activation', 'linear'));
       if (activation === null || !(activation in ACTIVATIONS)) throw new Error(`${at}: activation '${String(activation ?? JSON.stringify(layerConfig['activation']))}' is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
-      const d = denseTensors(variablesAt(store, path), at);
+      const d = denseTensors(variablesAt(store, path, at), at);
+      checkBiasInFile(layerConfig, 'bias' in d.tensors, path, at);
       steps.push({ name, kind: 'dense', module: new Linear(d.inFeatures, d.outFeatures, { bias: 'bias' in d.tensors }), activation: ACTIVATIONS[activation]?.() ?? null, returnSequences: true });
     } else {
       const bidirectional = className === 'Bidirectional';
@@ -169,6 +179,7 @@ export function buildKerasModel(config: unknown, store: H5Store, where: string):
         }
       }
       const w = recurrentLayerTensors(store, path, kind, bidirectional, at);
+      checkBiasInFile({ use_bias: options.useBias }, w.bias, path, at);
       steps.push({ name, kind: 'recurrent', module: recurrentModule(kind, w.inputSize, w.units, options, bidirectional), activation: null, returnSequences: options.returnSequences });
     }
   }

@@ -22,11 +22,20 @@ const GATES: Record<KerasRecurrentClass, number> = { LSTM: 4, GRU: 3, SimpleRNN:
 /** Each PyTorch gate block's Keras block. */
 const TORCH_FROM_KERAS: Record<KerasRecurrentClass, readonly number[]> = { LSTM: [0, 1, 2, 3], GRU: [1, 0, 2], SimpleRNN: [0] };
 
-/** The variables stored at `group/vars/0`, `group/vars/1`, ... in order. */
-export function variablesAt(store: H5Store, group: string): H5Array[] {
-  const out: H5Array[] = [];
-  for (let i = 0; store.has(`${group}/vars/${i}`); i++) out.push(store.get(`${group}/vars/${i}`)!);
-  return out;
+/**
+ * The variables stored at `group/vars/0`, `group/vars/1`, ... in order. Keras numbers them without
+ * gaps, so a gap is a dataset missing from the file (read on, the variables after it would load into
+ * the wrong parameters).
+ */
+export function variablesAt(store: H5Store, group: string, where: string): H5Array[] {
+  const prefix = `${group}/vars/`;
+  const indices = [...store.keys()].filter((p) => p.startsWith(prefix) && /^\d+$/.test(p.slice(prefix.length))).map((p) => Number(p.slice(prefix.length)));
+  const count = indices.length === 0 ? 0 : Math.max(...indices) + 1;
+  const gap = Array.from({ length: count }, (_, i) => i).find((i) => !store.has(`${prefix}${i}`));
+  if (gap !== undefined) {
+    throw new Error(`${where}: the dataset ${prefix}${gap} is missing (the file has ${indices.sort((a, b) => a - b).map((i) => `vars/${i}`).join(', ')} under ${group})`);
+  }
+  return Array.from({ length: count }, (_, i) => store.get(`${prefix}${i}`)!);
 }
 
 /** The Keras layer names that hold weights, from the dataset paths (`layers/<name>/...`). */
@@ -114,7 +123,7 @@ export function embeddingTensors(vars: H5Array[], where: string): { rows: number
 export function recurrentLayerTensors(store: H5Store, path: string, kind: KerasRecurrentClass, bidirectional: boolean, where: string): RecurrentCellWeights {
   const groups = bidirectional ? [`${path}/forward_layer/cell`, `${path}/backward_layer/cell`] : [`${path}/cell`];
   const cells = groups.map((group, d) => {
-    const vars = variablesAt(store, group);
+    const vars = variablesAt(store, group, where);
     if (vars.length === 0) throw new Error(`${where}: the file has no variables at ${group}/vars (expected a ${bidirectional ? 'Bidirectional ' : ''}${kind} layer there)`);
     return recurrentCell(kind, vars, d === 1 ? '_reverse' : '', `${where} (${group})`);
   });
@@ -132,11 +141,11 @@ export function recurrentLayerTensors(store: H5Store, path: string, kind: KerasR
 export function prepareLayerLoad(store: H5Store, layerName: string, module: Module, where: string): () => void {
   const path = `layers/${layerName}`;
   const at = `${where}: Keras layer '${layerName}'`;
-  const vars = variablesAt(store, path);
+  const vars = variablesAt(store, path, at);
   if (module instanceof Linear) {
     const d = denseTensors(vars, at);
     if (d.inFeatures !== module.inFeatures || d.outFeatures !== module.outFeatures || !!d.tensors['bias'] !== !!module.bias) {
-      throw new Error(`${at} is Dense ${d.inFeatures} → ${d.outFeatures}${d.tensors['bias'] ? '' : ' without bias'}, but the Linear is ${module.inFeatures} → ${module.outFeatures}${module.bias ? '' : ' without bias'}`);
+      throw new Error(`${at} is Dense ${d.inFeatures} → ${d.outFeatures}${d.tensors['bias'] ? '' : ' without bias'}, but the Linear is ${module.inFeatures} → ${module.outFeatures}${module.bias ? (d.tensors['bias'] ? '' : ' with bias') : ' without bias'}`);
     }
     module.checkStateDict(d.tensors);
     return () => module.loadStateDict(d.tensors);
@@ -151,7 +160,7 @@ export function prepareLayerLoad(store: H5Store, layerName: string, module: Modu
     if (module instanceof LSTM && (module.peephole || module.projSize > 0)) throw new Error(`${at}: Keras' LSTM has no peepholes or projection; the LSTM has ${module.peephole ? 'peephole: true' : `projSize ${module.projSize}`}`);
     const w = recurrentLayerTensors(store, path, kind, module.bidirectional, at);
     if (w.inputSize !== module.inputSize || w.units !== module.hiddenSize || w.bias !== module.bias) {
-      throw new Error(`${at} is ${kind} with input ${w.inputSize}, ${w.units} units${w.bias ? '' : ', no bias'}, but the ${module.layerName} has inputSize ${module.inputSize}, hiddenSize ${module.hiddenSize}${module.bias ? '' : ', bias: false'}`);
+      throw new Error(`${at} is ${kind} with input ${w.inputSize}, ${w.units} units${w.bias ? '' : ', no bias'}, but the ${module.layerName} has inputSize ${module.inputSize}, hiddenSize ${module.hiddenSize}${module.bias ? (w.bias ? '' : ', bias: true') : ', bias: false'}`);
     }
     if (module instanceof GRU && w.resetAfter !== null && w.resetAfter !== module.linearBeforeReset) {
       throw new Error(`${at} has reset_after=${w.resetAfter ? 'True' : 'False'}, which is the GRU option linearBeforeReset: ${w.resetAfter}; the GRU has linearBeforeReset: ${module.linearBeforeReset}`);

@@ -1,9 +1,9 @@
 /**
  * ONNX's RNN, LSTM and GRU operators. What our layers compute (PyTorch's activations, no clip, no
- * coupled gates, GRU with linear_before_reset = 1; whole sequences, or sequence_lens packed as PyTorch
- * packs variable lengths) runs on the fused kernels, one
- * recurrentDirection call per direction with the weights rearranged into PyTorch's gate order once per
- * model; everything else ONNX allows runs on the float64 reference (recurrent-reference.ts).
+ * coupled gates, GRU with either linear_before_reset; whole sequences, or sequence_lens packed as
+ * PyTorch packs variable lengths) runs on the fused kernels, one recurrentDirection call per
+ * direction with the weights rearranged into PyTorch's gate order once per model; everything else
+ * ONNX allows runs on the float64 reference (recurrent-reference.ts), and the README says why.
  */
 import { recurrentDirection, type CellKind, type DirectionWeights } from '../../nn/index.js';
 import { formatShape, noGrad, Tensor } from '../../tensor/index.js';
@@ -100,19 +100,24 @@ function parse(op: RecurrentOp, inputs: (Value | null)[], attrs: Attributes, ctx
   };
 }
 
-/** The fused kernel computing this node, or null when it needs the reference. */
-function fusedKind(a: Parsed): CellKind | null {
-  if (a.clip !== undefined || a.inputForget || !a.linearBeforeReset) return null;
+/**
+ * The fused kernel computing direction d of this node, or null when it needs the reference: the
+ * kernels apply fixed nonlinearities inside the gate kernels, so `clip` (a clamp before every
+ * activation, inside them), `input_forget` (a coupled forget gate) and the alpha/beta activations
+ * are the reference's (README, "ONNX").
+ */
+function fusedKind(a: Parsed, d: number): CellKind | null {
+  if (a.clip !== undefined || a.inputForget) return null;
   // Per-sequence lengths run packed, as PyTorch's packed sequences do; a batch where every length is
   // 0 has nothing to run.
   if (a.lengths && a.lengths.every((n) => n === 0)) return null;
-  const all = a.activations.flat();
-  if (all.some((f) => f.parameterised)) return null;
-  const names = a.activations.map((list) => list.map((f) => f.name).join(','));
-  if (names.some((n) => n !== names[0])) return null;
-  if (a.op === 'LSTM') return names[0] === 'sigmoid,tanh,tanh' ? 'lstm' : null;
-  if (a.op === 'GRU') return names[0] === 'sigmoid,tanh' ? 'gru' : null;
-  return names[0] === 'tanh' ? 'rnn_tanh' : names[0] === 'relu' ? 'rnn_relu' : names[0] === 'sigmoid' ? 'rnn_sigmoid' : null;
+  const list = a.activations[d]!;
+  if (list.some((f) => f.parameterised)) return null;
+  // Each direction is a call of its own, so a bidirectional node may mix activations.
+  const names = list.map((f) => f.name).join(',');
+  if (a.op === 'LSTM') return names === 'sigmoid,tanh,tanh' ? 'lstm' : null;
+  if (a.op === 'GRU') return names === 'sigmoid,tanh' ? 'gru' : null;
+  return names === 'tanh' ? 'rnn_tanh' : names === 'relu' ? 'rnn_relu' : names === 'sigmoid' ? 'rnn_sigmoid' : null;
 }
 
 function pytorchWeights(a: Parsed): DirectionWeights[] {
@@ -152,11 +157,17 @@ function runDirection(a: Parsed, d: number, kind: CellKind | null): DirectionOut
   const { T, B, I, H } = a;
   const reverse = a.direction === 'reverse' || d === 1;
   const state = (v: Value | null): ArrayLike<number> | null => (v ? v.data.subarray(d * B * H, (d + 1) * B * H) : null);
+  // No step or no sequence: nothing runs, the states stay the initial ones. (X [1e9, 0, I] holds no
+  // data, so its length must not size a loop or a buffer.)
+  if (T === 0 || B === 0) {
+    const initial = (v: Value | null): ArrayLike<number> => state(v) ?? makeValue(a.x.type, [B, H]).data;
+    return { y: [], h: initial(a.h0), c: a.op === 'LSTM' ? initial(a.c0) : null };
+  }
   if (kind && a.lengths && a.lengths.some((n) => n !== a.T)) return packedDirection(a, d, kind, reverse);
   if (kind) {
     const w = pytorchWeights(a)[d]!;
     const stateTensor = (v: Value | null): Tensor => new Tensor(v ? v.data.slice(d * B * H, (d + 1) * B * H) : makeValue(a.x.type, [B, H]).data, [B, H]);
-    const r = noGrad(() => recurrentDirection(kind, new Tensor(a.x.data, [T, B, I]), stateTensor(a.h0), kind === 'lstm' ? stateTensor(a.c0) : null, w, reverse));
+    const r = noGrad(() => recurrentDirection(kind, new Tensor(a.x.data, [T, B, I]), stateTensor(a.h0), kind === 'lstm' ? stateTensor(a.c0) : null, w, reverse, null, a.linearBeforeReset));
     return { y: r.output.data, h: r.h.data, c: r.c?.data ?? null };
   }
   const G = GATES[a.op];
@@ -201,7 +212,7 @@ function packedDirection(a: Parsed, d: number, kind: CellKind, reverse: boolean)
     return new Tensor(out, [running.length, H]);
   };
   const w = pytorchWeights(a)[d]!;
-  const r = noGrad(() => recurrentDirection(kind, new Tensor(x, [rows, I]), sortedState(a.h0), kind === 'lstm' ? sortedState(a.c0) : null, w, reverse, batchSizes));
+  const r = noGrad(() => recurrentDirection(kind, new Tensor(x, [rows, I]), sortedState(a.h0), kind === 'lstm' ? sortedState(a.c0) : null, w, reverse, batchSizes, a.linearBeforeReset));
   const y = makeValue(type, [T, B, H]).data;
   const out = r.output.data;
   for (let t = 0, at = 0; t < steps; at += batchSizes[t]!, t++) {
@@ -225,15 +236,14 @@ function recurrentOperator(op: RecurrentOp): Operator {
     run(inputs, attrs, ctx) {
       const a = parse(op, inputs, attrs, ctx);
       const { T, B, H, D } = a;
-      const kind = fusedKind(a);
-      const results = Array.from({ length: D }, (_, d) => runDirection(a, d, kind));
+      const results = Array.from({ length: D }, (_, d) => runDirection(a, d, fusedKind(a, d)));
       const type = a.x.type;
       // Y: [T, D, B, H] (layout 1: [B, T, D, H]); Y_h, Y_c: [D, B, H] (layout 1: [B, D, H]).
       const y = makeValue(type, a.layout === 0 ? [T, D, B, H] : [B, T, D, H]);
       const yh = makeValue(type, a.layout === 0 ? [D, B, H] : [B, D, H]);
       const yc = op === 'LSTM' ? makeValue(type, [...yh.shape]) : null;
       results.forEach((res, d) => {
-        for (let t = 0; t < T; t++) {
+        for (let t = 0; B > 0 && t < T; t++) {
           for (let b = 0; b < B; b++) {
             const at = a.layout === 0 ? ((t * D + d) * B + b) * H : ((b * T + t) * D + d) * H;
             for (let j = 0; j < H; j++) y.data[at + j] = res.y[(t * B + b) * H + j]!;

@@ -60,3 +60,45 @@ export function gruBackward(
     }
   }
 }
+
+/**
+ * GRU with the reset gate before the recurrent product (linear_before_reset = 0), first half of a
+ * step: r and z from their pre-activations in `gates` (written back activated), and rh = r * hPrev,
+ * the operand of the second recurrent product.
+ */
+export function gruResetBeforeGates(
+  batch: number, hidden: number,
+  gates: FloatArray, gatesOffset: number,
+  hPrev: FloatArray, hPrevOffset: number,
+  rh: FloatArray, rhOffset: number,
+): void {
+  const H = hidden;
+  for (let b = 0; b < batch; b++) {
+    const row = gatesOffset + b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const r = sigmoid(gates[row + j]!);
+      gates[row + j] = r;
+      gates[row + H + j] = sigmoid(gates[row + H + j]!);
+      rh[rhOffset + b * H + j] = r * hPrev[hPrevOffset + b * H + j]!;
+    }
+  }
+}
+
+/** Second half: n = tanh of its pre-activation (written back), h = (1 - z) * n + z * hPrev. */
+export function gruResetBeforeUpdate(
+  batch: number, hidden: number,
+  gates: FloatArray, gatesOffset: number,
+  hPrev: FloatArray, hPrevOffset: number,
+  h: FloatArray, hOffset: number,
+): void {
+  const H = hidden;
+  for (let b = 0; b < batch; b++) {
+    const row = gatesOffset + b * 3 * H;
+    for (let j = 0; j < H; j++) {
+      const z = gates[row + H + j]!;
+      const n = Math.tanh(gates[row + 2 * H + j]!);
+      gates[row + 2 * H + j] = n;
+      h[hOffset + b * H + j] = (1 - z) * n + z * hPrev[hPrevOffset + b * H + j]!;
+    }
+  }
+}

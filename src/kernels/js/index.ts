@@ -8,7 +8,7 @@ import { RELEASED_MESSAGE } from '../released.js';
 import { gemm, gemmPacked, packB } from './gemm.js';
 import { lstmBackward, lstmForward } from './lstm.js';
 import { scatterAddRows } from './scatter.js';
-import { gruBackward, gruForward } from './gru.js';
+import { gruBackward, gruForward, gruResetBeforeGates, gruResetBeforeUpdate } from './gru.js';
 
 /** float32 RNN gradients below this become 0 (Kernels.rnnBackward). */
 const RNN_FLUSH_BELOW = Math.fround(1e-30);
@@ -98,6 +98,8 @@ export const jsKernels: Kernels = {
   lstmBackward,
   gruForward,
   gruBackward,
+  gruResetBeforeGates,
+  gruResetBeforeUpdate,
 
   softmaxCrossEntropy(rows, classes, logits, logitsOffset, targets, ignoreIndex, loss, lossOffset, dLogits, dLogitsOffset) {
     for (let r = 0; r < rows; r++) {

@@ -40,6 +40,8 @@ export interface WasmExports {
     batch: number, hidden: number, gi: number, gh: number, hPrev: number, dh: number,
     dGi: number, dGh: number, dhPrev: number,
   ): void;
+  gruResetBeforeGates(batch: number, hidden: number, gates: number, hPrev: number, rh: number): void;
+  gruResetBeforeUpdate(batch: number, hidden: number, gates: number, hPrev: number, h: number): void;
   sequenceForward(
     kind: number, steps: number, batch: number, hidden: number, packed: number,
     gates: number, gh: number, states: number, cells: number, biasHh: number, peep: number, layout: number, work: number,

@@ -14,7 +14,7 @@ import type { NativeGemm } from '../native/gemm.js';
 import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
-  ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, PACK_B,
+  ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, GRU_RESET_BEFORE_GATES, GRU_RESET_BEFORE_UPDATE, LSTM_BACKWARD, LSTM_FORWARD, PACK_B,
   RNN_BACKWARD, RNN_FORWARD, SCALE, SCATTER_ADD_ROWS, SEQUENCE_BACKWARD, SEQUENCE_FORWARD, SOFTMAX_CROSS_ENTROPY, STEP_PREPARED, SUM_ROWS,
   SUM_SQUARES,
 } from './kernel-args.js';
@@ -380,6 +380,21 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
         .arg(gi, giOffset).arg(gh, ghOffset).arg(hPrev, hPrevOffset).arg(dh, dhOffset).arg(dGi, dGiOffset).arg(dGh, dGhOffset).arg(dhPrev, dhPrevOffset)
         .bind();
       if (!shareStep(batch) || !pool!.steps(KIND_GRU_BACKWARD, batch, hidden, p, gemmWork)) w.gruBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+      stage.finish();
+    },
+
+    // Bound by memory and run once per step between two products: not shared across threads.
+    gruResetBeforeGates(batch, hidden, gates, gatesOffset, hPrev, hPrevOffset, rh, rhOffset) {
+      if (f64(gates)) return jsKernels.gruResetBeforeGates(batch, hidden, gates, gatesOffset, hPrev, hPrevOffset, rh, rhOffset);
+      const p = stage.begin(GRU_RESET_BEFORE_GATES, batch, hidden).arg(gates, gatesOffset).arg(hPrev, hPrevOffset).arg(rh, rhOffset).bind();
+      w.gruResetBeforeGates(batch, hidden, p[0], p[1], p[2]);
+      stage.finish();
+    },
+
+    gruResetBeforeUpdate(batch, hidden, gates, gatesOffset, hPrev, hPrevOffset, h, hOffset) {
+      if (f64(gates)) return jsKernels.gruResetBeforeUpdate(batch, hidden, gates, gatesOffset, hPrev, hPrevOffset, h, hOffset);
+      const p = stage.begin(GRU_RESET_BEFORE_UPDATE, batch, hidden).arg(gates, gatesOffset).arg(hPrev, hPrevOffset).arg(h, hOffset).bind();
+      w.gruResetBeforeUpdate(batch, hidden, p[0], p[1], p[2]);
       stage.finish();
     },
 

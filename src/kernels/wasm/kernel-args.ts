@@ -120,6 +120,18 @@ export const GRU_BACKWARD = kernelArgs('gruBackward', ['batch', 'hidden'], {
   dhPrev: write(state),
 });
 
+export const GRU_RESET_BEFORE_GATES = kernelArgs('gruResetBeforeGates', ['batch', 'hidden'], {
+  gates: readWrite((s) => 3 * state(s)),
+  hPrev: read(state),
+  rh: overwrite(state),
+});
+
+export const GRU_RESET_BEFORE_UPDATE = kernelArgs('gruResetBeforeUpdate', ['batch', 'hidden'], {
+  gates: readWrite((s) => 3 * state(s)),
+  hPrev: read(state),
+  h: overwrite(state),
+});
+
 type SequenceSizes = Sizes<['steps', 'batch', 'hidden', 'gateRows', 'stepRows']>;
 /** [stepRows, gateRows]: every step's gates (`gateRows` = gates * hidden; `stepRows` = steps * batch,
  * or the active rows of all steps with a layout). */

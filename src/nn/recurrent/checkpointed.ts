@@ -87,7 +87,7 @@ export function checkpointedDirection(
     const s0 = c * C, n = Math.min(C, T - s0);
     const xs = chunkBufs.x.view(), gates = chunkBufs.gates.view(), states = chunkBufs.states.view(), cells = chunkBufs.cells?.view() ?? null;
     gatherSteps(x.data, I, s0, n, xs);
-    projectRows(k, kind, w, I, GH, n * B, xs, gates, ids?.subarray(s0 * B, (s0 + n) * B) ?? null, chunkBufs.scratch?.view() ?? null);
+    projectRows(k, kind !== 'gru', w, I, GH, n * B, xs, gates, ids?.subarray(s0 * B, (s0 + n) * B) ?? null, chunkBufs.scratch?.view() ?? null);
     forwardSteps(runOf(n), k, w, swForward, {
       gates, gh: chunkBufs.gh?.view() ?? null, states, cells, hRaw: chunkBufs.hRaw?.view() ?? null, peep: peepBuf?.view() ?? null,
     });
@@ -162,7 +162,7 @@ export function checkpointedDirection(
         const s0 = c * C, n = Math.min(C, T - s0);
         if (projected !== c) {
           gatherSteps(x.data, I, s0, n, proj.x.view());
-          projectRows(k, kind, w, I, GH, n * B, proj.x.view(), proj.gates.view(), ids?.subarray(s0 * B, (s0 + n) * B) ?? null, v(proj.scratch));
+          projectRows(k, kind !== 'gru', w, I, GH, n * B, proj.x.view(), proj.gates.view(), ids?.subarray(s0 * B, (s0 + n) * B) ?? null, v(proj.scratch));
           projected = c;
         }
         const from = Math.max(a, s0), to = Math.min(b, s0 + n);

@@ -25,6 +25,7 @@
 import { kernelsFor, sliceBuffer, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type RnnActivation, type SequenceKind } from '../../kernels/index.js';
 import { allocateArray, formatShape, isGradEnabled, record, Tensor } from '../../tensor/index.js';
 import { gatherColumns, gatherNeedsScratch, oneHotRows, transposeInto } from './one-hot.js';
+import { resetBeforeForward } from './gru-reset-before.js';
 import { checkBatchSizes } from './packed.js';
 import { packedStepWeights, PREPARED_STEP_MAX_BATCH, preparedStep, releasePreparedWeights } from './prepared-weights.js';
 import { disposeGraphs, graphBackpropagated, trackGraph } from './saved-graphs.js';
@@ -152,14 +153,15 @@ export const CHUNK_ROWS = 4096;
 /** Time steps per chunk for a batch of B rows (whole steps, so a chunk never splits a step). */
 export const chunkSteps = (B: number): number => Math.max(1, Math.floor(CHUNK_ROWS / B));
 
-/** The input projections of `count` step-major rows: gates = x W_ih^T + biases (b_hh folded in
- * except for GRU), or for one-hot rows the columns of W_ih. Row-local, so chunks are independent. */
+/** The input projections of `count` step-major rows: gates = x W_ih^T + b_ih, and b_hh with
+ * `foldBiasHh` (every cell but PyTorch's GRU, whose b_hn the reset gate scales), or for one-hot rows
+ * the columns of W_ih. Row-local, so chunks are independent. */
 export function projectRows(
-  k: Kernels, kind: CellKind, w: DirectionWeights, I: number, GH: number, count: number,
+  k: Kernels, foldBiasHh: boolean, w: DirectionWeights, I: number, GH: number, count: number,
   x: FloatArray, gates: FloatArray, ids: Int32Array | null, scratch: FloatArray | null,
 ): void {
   const wIh = w.weightIh.data;
-  const biases = [w.biasIh?.data ?? null, kind !== 'gru' ? (w.biasHh?.data ?? null) : null];
+  const biases = [w.biasIh?.data ?? null, foldBiasHh ? (w.biasHh?.data ?? null) : null];
   if (ids) {
     gatherColumns(ids, wIh, GH, I, gates, gatherNeedsScratch(count, I) ? scratch : null, biases);
     return;
@@ -218,7 +220,7 @@ function runForward(g: Geometry, k: Kernels, w: DirectionWeights, saved: Saved):
   const chunk = chunkSteps(g.B) * g.B;
   for (let r = 0; r < rows; r += chunk) {
     const count = Math.min(chunk, rows - r);
-    projectRows(k, kind, w, I, GH, count, x.subarray(r * I), gates.subarray(r * GH), ids?.subarray(r, r + count) ?? null, scratch);
+    projectRows(k, kind !== 'gru', w, I, GH, count, x.subarray(r * I), gates.subarray(r * GH), ids?.subarray(r, r + count) ?? null, scratch);
   }
   forwardSteps(g, k, w, sw, {
     gates, gh: saved.gh?.view() ?? null, states: saved.states.view(), cells: saved.cells?.view() ?? null,
@@ -446,10 +448,12 @@ function preparedForward(k: Kernels, g: Geometry, x: Tensor, h0: Tensor, c0: Ten
  * one autograd node when gradients are needed. With `batchSizes` (a packed sequence: non-increasing,
  * batchSizes[0] = B), x is the packed data [N, I] and the output is [N, P] in the same layout; h and
  * c are each row's state after its own last step (the reverse direction: after time 0).
+ * A GRU with `linearBeforeReset` false (gru-reset-before.ts) runs forward only: it records no node,
+ * and a call that would need one is an error.
  */
 export function recurrentDirection(
   kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: DirectionWeights, reverse: boolean,
-  batchSizes: Int32Array | null = null,
+  batchSizes: Int32Array | null = null, linearBeforeReset = true,
 ): DirectionResult {
   const packed = batchSizes !== null;
   // The kernels trust the layout: a bad one would write outside the call's buffers.
@@ -470,7 +474,11 @@ export function recurrentDirection(
   const inputs = directionInputs(x, h0, c0, w);
   // Under noGrad (generation: one call per token) or with no input needing a gradient, no node.
   const records = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (T === 1 && !packed && !records && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
+  const resetBefore = kind === 'gru' && !linearBeforeReset;
+  if (resetBefore && records) {
+    throw new Error('recurrentDirection: a GRU with linearBeforeReset: false has no fused backward; run it under noGrad, or through the op-by-op reference to train it');
+  }
+  if (T === 1 && !packed && !records && !resetBefore && dtype === 'float32' && B <= PREPARED_STEP_MAX_BATCH && !w.weightHr && k.prepareStep && k.stepPrepared) {
     return preparedForward(k, g, x, h0, c0, w);
   }
   const ws = workspaceFor(k, dtype);
@@ -479,7 +487,8 @@ export function recurrentDirection(
   const saved: Saved = {
     x: ws.take(rows * I, false),
     gates: ws.take(rows * G * H, false),
-    gh: kind === 'gru' ? ws.take(rows * G * H, false) : null,
+    // linearBeforeReset false: one step's r * h in place of gh.
+    gh: kind === 'gru' ? ws.take(resetBefore ? B * H : rows * G * H, false) : null,
     states: ws.take((T + 1) * B * P, false),
     cells: kind === 'lstm' ? ws.take((T + 1) * B * H, false) : null,
     hRaw: w.weightHr ? ws.take(rows * H, false) : null,
@@ -499,7 +508,8 @@ export function recurrentDirection(
     holdInitialRows(g, P, saved.states.view());
     if (saved.cells) holdInitialRows(g, H, saved.cells.view());
   }
-  runForward(g, k, w, saved);
+  if (resetBefore) resetBeforeForward(g, k, w, { x: saved.x, gates: saved.gates, states: saved.states, rh: saved.gh!, oneHot: saved.oneHot });
+  else runForward(g, k, w, saved);
 
   const statesView = saved.states.view();
   let output: Tensor, h: Tensor, c: Tensor | null;

@@ -13,12 +13,12 @@
  */
 import type { DType } from '../../kernels/index.js';
 import { cat, indexSelect, narrow, permute, reshape, stack, unsqueeze } from '../../ops/index.js';
-import { checkOptionKeys, defaultGenerator, formatShape, Tensor, zeros, type Generator } from '../../tensor/index.js';
+import { checkOptionKeys, defaultGenerator, formatShape, isGradEnabled, Tensor, zeros, type Generator } from '../../tensor/index.js';
 import { checkTensorInput, nonNegativeInt, oneOf, positiveInt, probability } from '../checks.js';
 import { dropout } from '../layers.js';
 import { Module } from '../module.js';
 import { checkpointedDirection } from './checkpointed.js';
-import { recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
+import { directionInputs, recurrentDirection, releaseDirections, type CellKind, type DirectionResult, type DirectionWeights } from './fused.js';
 import * as reference from './reference.js';
 import { RNN_NONLINEARITIES, type RnnNonlinearity } from './reference.js';
 import { allocateWeights, directionEntries, directionWeights, layerInputSize, type LayoutSpec } from './layout.js';
@@ -62,8 +62,9 @@ export interface GRUOptions extends RecurrentOptions {
    * true (the default): PyTorch's candidate n = tanh(W_in x + b_in + r (W_hn h + b_hn)). false: the
    * reset gate applies before the recurrent product, n = tanh(W_in x + b_in + W_hn (r h) + b_hn), as in
    * ONNX (linear_before_reset = 0), TensorFlow and Keras (reset_after = False).
-   * Parity note: PyTorch has only the first. The second runs on the op-by-op reference path (slower:
-   * the fused kernels compute the first), and stepper() is not available for it.
+   * Parity note: PyTorch has only the first. The second runs on the fused kernels without gradients
+   * (gru-reset-before.ts: forward only) and on the op-by-op reference path when training (slower);
+   * stepper() and checkpointEvery are not available for it.
    */
   linearBeforeReset?: boolean;
 }
@@ -320,12 +321,16 @@ export class GRU extends RecurrentBase {
     this.linearBeforeReset = options.linearBeforeReset ?? true;
     if (typeof this.linearBeforeReset !== 'boolean') throw new Error(`GRU: linearBeforeReset must be true or false, got ${String(options.linearBeforeReset)}`);
     if (!this.linearBeforeReset && this.checkpointEvery !== null) {
-      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused kernels; linearBeforeReset: false runs op by op); use linearBeforeReset: true (PyTorch\'s GRU) or leave checkpointEvery unset');
+      throw new Error('GRU: checkpointEvery needs linearBeforeReset: true (checkpointing is built on the fused backward; linearBeforeReset: false has a fused forward only and trains op by op); use linearBeforeReset: true (PyTorch\'s GRU) or leave checkpointEvery unset');
     }
   }
 
+  /** linearBeforeReset false: the fused forward when nothing is recorded (inference), else the
+   * op-by-op reference, which also gives the gradients. */
   protected override direction(x: Tensor, h: Tensor, c: Tensor | null, w: DirectionWeights, reverse: boolean, batchSizes: Int32Array | null): DirectionResult {
-    return this.linearBeforeReset ? super.direction(x, h, c, w, reverse, batchSizes) : reference.runDirection('gru', x, h, null, w, reverse, batchSizes, false);
+    if (this.linearBeforeReset) return super.direction(x, h, c, w, reverse, batchSizes);
+    const records = isGradEnabled() && directionInputs(x, h, null, w).some((t) => t.requiresGrad);
+    return records ? reference.runDirection('gru', x, h, null, w, reverse, batchSizes, false) : recurrentDirection('gru', x, h, null, w, reverse, batchSizes, false);
   }
 
   override stepper(options: StepperOptions = {}): RecurrentStepper {
