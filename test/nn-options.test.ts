@@ -148,3 +148,17 @@ test('nn.functional.embedding takes PyTorch\'s argument order, shapes and paddin
   assert.throws(() => nn.functional.embedding(ids, weight, { paddingIdx: 3 }), /embedding: paddingIdx must be an integer in \[-3, 3\), got 3/);
   assert.throws(() => nn.functional.embedding(ids, weight, { padding_idx: 0 } as object), /embedding: unknown option 'padding_idx'; did you mean 'paddingIdx'\?/);
 });
+
+test('a batch of no sequences gives empty outputs and states at once, whatever its length; an empty sequence is refused', () => {
+  for (const [Layer, states] of [[nn.RNN, 1], [nn.LSTM, 2], [nn.GRU, 1]] as const) {
+    for (const batchFirst of [false, true]) {
+      const layer = new Layer({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst });
+      const shape = batchFirst ? [0, 1e9, 3] : [1e9, 0, 3];
+      const result = layer.forward(zeros(shape)) as unknown as [Tensor, Tensor | [Tensor, Tensor]];
+      assert.deepEqual(result[0].shape, batchFirst ? [0, 1e9, 8] : [1e9, 0, 8]);
+      const finals = states === 2 ? (result[1] as [Tensor, Tensor]) : [result[1] as Tensor];
+      for (const s of finals) assert.deepEqual(s.shape, [4, 0, 4]);
+      assert.throws(() => layer.forward(zeros(batchFirst ? [2, 0, 3] : [0, 2, 3])), /input has an empty sequence \(shape/);
+    }
+  }
+});

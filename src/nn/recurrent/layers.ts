@@ -199,6 +199,12 @@ abstract class RecurrentBase extends Module {
     };
     const hStart = checkState('h0', h0, P);
     const cStart = isLstm ? checkState('c0', c0, H) : null;
+    if (B === 0) {
+      // No sequences: the outputs are empty whatever T is, so no time loop runs (T = 1e9 would spin
+      // for minutes over nothing).
+      const options = { dtype: this.dtype };
+      return { output: zeros(this.batchFirst ? [0, T, D * P] : [T, 0, D * P], options), h: zeros([L * D, 0, P], options), c: isLstm ? zeros([L * D, 0, H], options) : null };
+    }
     const { output: last, hs, cs } = this.runLayers(x, hStart, cStart, null);
     let output = last;
     if (!batched) output = reshape(output, [T, D * P]);
