@@ -92,6 +92,23 @@ export const STEP_PREPARED = kernelArgs('stepPrepared', ['batch', 'input', 'hidd
   gh: scratch((s) => (s.gru ? s.batch * s.gateRows : 0)),
 });
 
+/** STEP_PREPARED's arrays for a quantized step, and its scratch: x and h quantized (i16 rows of
+ * `inputPadded` and `hiddenPadded`, two to a float) with their scales. */
+export const STEP_QUANTIZED = kernelArgs('stepQuantized', ['batch', 'input', 'hidden', 'gateRows', 'gru', 'inputPadded', 'hiddenPadded'], {
+  x: read((s) => s.batch * s.input),
+  tokens: read((s) => s.batch),
+  h: read(state),
+  cPrev: read(state),
+  c: overwrite(state),
+  hOut: overwrite(state),
+  xq: scratch((s) => (s.inputPadded * s.batch) / 2),
+  xs: scratch((s) => (s.inputPadded ? s.batch : 0)),
+  hq: scratch((s) => (s.hiddenPadded * s.batch) / 2),
+  hs: scratch((s) => s.batch),
+  gates: scratch((s) => s.batch * s.gateRows),
+  gh: scratch((s) => (s.gru ? s.batch * s.gateRows : 0)),
+});
+
 export const LSTM_BACKWARD = kernelArgs('lstmBackward', ['batch', 'hidden'], {
   gates: read((s) => 4 * state(s)),
   cPrev: read(state),
