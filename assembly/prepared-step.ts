@@ -33,7 +33,7 @@ export function groupedBlockBytes(hidden: i32, k: i32): usize {
 /** Eight dot products of row a (k floats) with the rows of the interleaved group at w, to out[0..8).
  * Not inlined: as a function of its own the loop keeps its 8 accumulators in registers (inlined into
  * the step it ran 20-40% slower, measured). */
-function groupDot(k: i32, a: usize, w: usize, out: usize): void {
+export function groupDot(k: i32, a: usize, w: usize, out: usize): void {
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
   const body = <usize>(k & ~3) << 2;

@@ -11,7 +11,7 @@
 // The integers are stored as i16, not i8: i32x4.dot_i16x8_s then does 8 multiply-adds per
 // instruction straight from memory, where i8 storage needs two widenings per 16 weights first; on
 // the W4 shapes the i16 loop ran faster per thread than either i8 variant (widened by extend, or by
-// masking pairs), measured with the standalone loops described in docs/architecture.md. Products of
+// masking pairs), measured with standalone loops (docs/architecture.md, "Quantized generation"). Products of
 // two int8 values summed in pairs and then over k stay far inside i32 (k * 127^2 / 4 per lane), so
 // every sum is exact whatever the order: the reference gives the same bits.
 //
@@ -78,7 +78,7 @@ export function quantizeRows(rows: i32, n: i32, stride: i32, src: usize, dst: us
 /** Eight integer dot products of the quantized row a (kp i16, kp a multiple of 8) with the rows of the
  * interleaved group at w, to out[0..8) as i32. A function of its own, like prepared-step's groupDot,
  * so that its accumulators stay in registers. */
-function groupDotI16(kp: i32, a: usize, w: usize, out: usize): void {
+export function groupDotI16(kp: i32, a: usize, w: usize, out: usize): void {
   let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
   let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
   const end = <usize>kp << 1;

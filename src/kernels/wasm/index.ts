@@ -21,7 +21,7 @@ import {
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
-import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
+import { gatesOf, prepareStep, WasmPreparedStep, WasmStepBlock } from './prepared-step.js';
 import { paddedColumns, prepareQuantizedStep, WasmQuantizedStep } from './quantized-step.js';
 import { Staging } from './staging.js';
 import {
@@ -368,7 +368,7 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
     },
 
     releasePrepared(step) {
-      if (step instanceof WasmPreparedStep || step instanceof WasmQuantizedStep) releaseOnce(step, step.ptr, step.bytes);
+      if (step instanceof WasmStepBlock) releaseOnce(step, step.ptr, step.bytes);
     },
 
     lstmBackward(

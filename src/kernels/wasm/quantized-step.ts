@@ -5,28 +5,19 @@
  * whole 8-column steps), their row scales, and the float32 biases and peepholes. With one-hot inputs
  * W_ih stays float32, transposed ([input, G * hidden]), as in the float layout.
  */
-import type { FloatArray, PreparedStep, SequenceKind } from '../contract.js';
+import type { FloatArray, SequenceKind } from '../contract.js';
 import { quantizeRows, type QuantizedRows } from '../quantize.js';
 import {
   QSTEP_B_HH, QSTEP_B_IH, QSTEP_HEADER_SLOTS, QSTEP_PEEP, QSTEP_S_HH, QSTEP_S_IH, QSTEP_W_HH, QSTEP_W_IH,
 } from './assembly-constants.generated.js';
 import { alignUp, type LinearMemory } from './memory.js';
-import { gatesOf } from './prepared-step.js';
+import { gatesOf, WasmStepBlock } from './prepared-step.js';
 
 /** Columns padded to whole steps of 8 i16 lanes (assembly/quantized-step.ts paddedColumns). */
 export const paddedColumns = (k: number): number => Math.ceil(k / 8) * 8;
 
-export class WasmQuantizedStep implements PreparedStep {
-  constructor(
-    readonly cell: SequenceKind,
-    readonly input: number,
-    readonly hidden: number,
-    readonly tokens: boolean,
-    /** The one block holding the header and everything it points to (byte address and size). */
-    readonly ptr: number,
-    readonly bytes: number,
-  ) {}
-}
+/** The quantized layout: the block starts with the header of addresses (QSTEP_*) the kernel reads. */
+export class WasmQuantizedStep extends WasmStepBlock {}
 
 /** Bytes of a quantized matrix's gate blocks in the grouped i16 layout. */
 const groupedBytes = (gates: number, hidden: number, k: number): number => gates * Math.ceil(hidden / 8) * 8 * paddedColumns(k) * 2;
