@@ -12,6 +12,10 @@
  * stepper() are not seen (make a new stepper after training). Layers or backends without the
  * prepared kernels (projections, float64, the js backend) step through the
  * fused layer code on a copy of the weights, with the same snapshot semantics.
+ *
+ * With `quantize: 'int8'` the weights are quantized once instead (Kernels.prepareQuantizedStep) and
+ * each step runs the quantized kernel: faster, and close to forward's numbers rather than equal to
+ * them (docs/architecture.md, "Quantized generation is opt-in and close, not equal").
  */
 import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
 import { formatShape, fromBuffer, knownOptions, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
