@@ -1,21 +1,18 @@
 // `recurrent generate --quantize int8`: generation on int8-quantized weights from the command line,
 // and the refusal of a quantization it does not offer.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli } from './helpers/cli.js';
+import { runCli, trainTinyTextRun } from './helpers/cli.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-quantized-'));
-const RUN = join(TMP, 'run');
+let RUN = '';
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
 before(async () => {
-  const corpus = join(TMP, 'corpus.txt');
-  writeFileSync(corpus, 'the cat sat on the mat. the dog sat on the log.\n'.repeat(40));
-  const run = await runCli(['train', 'text', '--data', corpus, '--steps', '2', '--hidden', '8', '--seq-len', '16', '--batch', '4', '--out', RUN]);
-  assert.equal(run.code, 0, run.stderr);
+  RUN = await trainTinyTextRun(TMP);
 });
 
 test('generate text --quantize int8 continues the prime; other values are refused with the choices', async () => {
