@@ -7,6 +7,7 @@ export { gemmSmallRows } from './gemm-small';
 export { addRowVector, sumRows, axpy, scatterAddRows, scale, sumSquares, rnnForward, rnnBackward } from './elementwise';
 export { lstmForward, lstmBackward } from './lstm';
 export { stepGroupedUnits } from './prepared-step';
+export { quantizeRows, stepQuantizedUnits } from './quantized-step';
 export { gruForward, gruBackward, gruResetBeforeGates, gruResetBeforeUpdate } from './gru';
 export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';

@@ -17,8 +17,13 @@ import { loadLanes, storeLanes } from './lanes';
 import { lstmForwardLanes } from './lstm';
 
 /** Cells, numbered as in sequence.ts (an RNN's number is its activation's, elementwise.ts). */
-const LSTM = 2;
-const GRU = 3;
+export const LSTM = 2;
+export const GRU = 3;
+
+/** Gate blocks of a cell: LSTM i, f, g, o; GRU r, z, n; an RNN one. */
+@inline export function gateBlocks(cell: i32): i32 {
+  return cell == LSTM ? 4 : cell == GRU ? 3 : 1;
+}
 
 /** Bytes of one gate block of a matrix with k columns in the grouped layout. */
 export function groupedBlockBytes(hidden: i32, k: i32): usize {
@@ -28,7 +33,7 @@ export function groupedBlockBytes(hidden: i32, k: i32): usize {
 /** Eight dot products of row a (k floats) with the rows of the interleaved group at w, to out[0..8).
  * Not inlined: as a function of its own the loop keeps its 8 accumulators in registers (inlined into
  * the step it ran 20-40% slower, measured). */
-function groupDot(k: i32, a: usize, w: usize, out: usize): void {
+export function groupDot(k: i32, a: usize, w: usize, out: usize): void {
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
   const body = <usize>(k & ~3) << 2;
@@ -72,8 +77,8 @@ export function stepGroupedUnits(
   bIh: usize, bHh: usize, peep: usize, cPrev: usize, c: usize, hOut: usize, gates: usize, gh: usize, u0: i32, u1: i32, sums: usize,
 ): void {
   if (u1 <= u0 || batch <= 0) return;
-  const G = cell == LSTM ? 4 : cell == GRU ? 3 : 1;
-  const ldg = <usize>(G * hidden) << 2; // bytes of one row of gates
+  const ldg = <usize>(gateBlocks(cell) * hidden) << 2; // bytes of one row of gates
+  const G = gateBlocks(cell);
   const ihBlock = tokens ? 0 : groupedBlockBytes(hidden, input);
   const hhBlock = groupedBlockBytes(hidden, hidden);
   const ihGroup = <usize>((input + 3) & ~3) * 32, hhGroup = <usize>((hidden + 3) & ~3) * 32;
@@ -84,7 +89,7 @@ export function stepGroupedUnits(
       const col = <usize>(g * hidden + j) << 2; // byte offset of unit j of gate g in a row of gates
       const q = <usize>(j >> 3);
       for (let b = 0; b < batch; b++) {
-        // The input part: x W_ih^T (+ b_ih, and for LSTM and RNN + b_hh).
+        // The input part: x W_ih^T (storeGateSums adds the biases).
         let r0: v128, r1: v128;
         if (tokens) {
           const at = wIh + <usize>load<i32>(tokens + (<usize>b << 2)) * ldg + col;
@@ -95,34 +100,55 @@ export function stepGroupedUnits(
           r0 = v128.load(sums);
           r1 = v128.load(sums, 16);
         }
-        if (bIh) {
-          r0 = f32x4.add(r0, loadLanes(bIh + col, lo));
-          if (hi > 0) r1 = f32x4.add(r1, loadLanes(bIh + col + 16, hi));
-        }
-        if (bHh && cell != GRU) {
-          r0 = f32x4.add(r0, loadLanes(bHh + col, lo));
-          if (hi > 0) r1 = f32x4.add(r1, loadLanes(bHh + col + 16, hi));
-        }
         // The recurrent part: h W_hh^T, added to the input part (GRU: kept apart, + b_hh).
         groupDot(hidden, h + <usize>b * hidden * 4, wHh + <usize>g * hhBlock + q * hhGroup, sums);
-        let s0 = v128.load(sums), s1 = v128.load(sums, 16);
-        const at = <usize>b * ldg + col;
-        if (cell == GRU) {
-          storeLanes(gates + at, r0, lo);
-          if (hi > 0) storeLanes(gates + at + 16, r1, hi);
-          if (bHh) {
-            s0 = f32x4.add(s0, loadLanes(bHh + col, lo));
-            if (hi > 0) s1 = f32x4.add(s1, loadLanes(bHh + col + 16, hi));
-          }
-          storeLanes(gh + at, s0, lo);
-          if (hi > 0) storeLanes(gh + at + 16, s1, hi);
-        } else {
-          storeLanes(gates + at, f32x4.add(s0, r0), lo);
-          if (hi > 0) storeLanes(gates + at + 16, f32x4.add(s1, r1), hi);
-        }
+        storeGateSums(cell, bIh, bHh, gates, gh, <usize>b * ldg + col, col, lo, hi, r0, r1, v128.load(sums), v128.load(sums, 16));
       }
     }
   }
+  activateUnits(cell, batch, hidden, h, peep, cPrev, c, hOut, gates, gh, u0, u1);
+}
+
+/**
+ * Pre-activations of units [j, j + lo + hi) of one gate and batch row, at byte `at` of `gates` (GRU:
+ * the recurrent part at `at` of `gh`): r0, r1 the input part x W_ih^T, s0, s1 the recurrent part
+ * h W_hh^T (4 + 4 units); `col` the byte offset of unit j in a bias. The biases and sums follow the
+ * order of the layer's T = 1 path (src/nn/recurrent/fused.ts): (s + ((r + b_ih) + b_hh)); a GRU keeps
+ * r + b_ih and s + b_hh apart.
+ */
+@inline export function storeGateSums(
+  cell: i32, bIh: usize, bHh: usize, gates: usize, gh: usize, at: usize, col: usize, lo: i32, hi: i32,
+  r0: v128, r1: v128, s0: v128, s1: v128,
+): void {
+  if (bIh) {
+    r0 = f32x4.add(r0, loadLanes(bIh + col, lo));
+    if (hi > 0) r1 = f32x4.add(r1, loadLanes(bIh + col + 16, hi));
+  }
+  if (bHh && cell != GRU) {
+    r0 = f32x4.add(r0, loadLanes(bHh + col, lo));
+    if (hi > 0) r1 = f32x4.add(r1, loadLanes(bHh + col + 16, hi));
+  }
+  if (cell == GRU) {
+    storeLanes(gates + at, r0, lo);
+    if (hi > 0) storeLanes(gates + at + 16, r1, hi);
+    if (bHh) {
+      s0 = f32x4.add(s0, loadLanes(bHh + col, lo));
+      if (hi > 0) s1 = f32x4.add(s1, loadLanes(bHh + col + 16, hi));
+    }
+    storeLanes(gh + at, s0, lo);
+    if (hi > 0) storeLanes(gh + at + 16, s1, hi);
+  } else {
+    storeLanes(gates + at, f32x4.add(s0, r0), lo);
+    if (hi > 0) storeLanes(gates + at + 16, f32x4.add(s1, r1), hi);
+  }
+}
+
+/** The cell's nonlinearities for units [u0, u1) of every batch row, from the pre-activations that
+ * storeGateSums left in `gates` (and `gh`), to hOut (LSTM: and c). */
+export function activateUnits(
+  cell: i32, batch: i32, hidden: i32, h: usize, peep: usize, cPrev: usize, c: usize, hOut: usize, gates: usize, gh: usize, u0: i32, u1: i32,
+): void {
+  const ldg = <usize>(gateBlocks(cell) * hidden) << 2;
   const hb = <usize>hidden * 4;
   for (let b = 0; b < batch; b++) {
     const gRow = gates + <usize>b * ldg;

@@ -15,6 +15,7 @@ import { gemmChunk } from './gemm';
 import { gruBackward, gruForward } from './gru';
 import { lstmBackward, lstmForward } from './lstm';
 import { stepGroupedUnits } from './prepared-step';
+import { stepQuantizedUnits } from './quantized-step';
 import { sequenceBackwardRows, sequenceForwardRows } from './sequence';
 
 export const JOB_KIND = 0;
@@ -31,6 +32,7 @@ export const KIND_GRU_BACKWARD = 5; //  batch, hidden, gi, gh, hPrev, dh, dGi, d
 export const KIND_STEP_GROUPED = 7; //  cell, batch, input, hidden, x, tokens, h, wIh, wHh, bIh, bHh, peep, cPrev, c, hOut, gates, gh: the same
 export const KIND_SEQUENCE_FORWARD = 8; //  sequenceForward's arguments (assembly/sequence.ts): chunks of batch rows
 export const KIND_SEQUENCE_BACKWARD = 9; // sequenceBackward's arguments: the same
+export const KIND_STEP_QUANTIZED = 10; // cell, batch, input, hidden, xq, xs, tokens, hq, hs, h, prep, cPrev, c, hOut, gates, gh: chunks of hidden units
 
 @inline function slot(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2));
@@ -63,6 +65,16 @@ export function runChunk(job: usize, index: i32, work: usize): void {
       arg(job, 0), arg(job, 1), arg(job, 2), hidden, <usize>arg(job, 4), <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
       <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12), <usize>arg(job, 13),
       <usize>arg(job, 14), <usize>arg(job, 15), <usize>arg(job, 16), u0, min(hidden, u0 + size), work,
+    );
+    return;
+  }
+  if (kind == KIND_STEP_QUANTIZED) {
+    const hidden = arg(job, 3);
+    const u0 = index * size;
+    stepQuantizedUnits(
+      arg(job, 0), arg(job, 1), arg(job, 2), hidden, <usize>arg(job, 4), <usize>arg(job, 5), <usize>arg(job, 6), <usize>arg(job, 7),
+      <usize>arg(job, 8), <usize>arg(job, 9), <usize>arg(job, 10), <usize>arg(job, 11), <usize>arg(job, 12), <usize>arg(job, 13),
+      <usize>arg(job, 14), <usize>arg(job, 15), u0, min(hidden, u0 + size), work,
     );
     return;
   }

@@ -126,7 +126,8 @@ function planCells(opts, available) {
   const cells = [];
   for (const id of opts.workloads) {
     const variants = available.threads ? ['wasm', 'wasm-1t', 'js'] : ['wasm', 'js'];
-    if (id === 'W4') variants.splice(1, 0, 'wasm-forward'); // generation without the stepper API
+    // Generation without the stepper API, and through it with int8-quantized weights.
+    if (id === 'W4') variants.splice(1, 0, 'wasm-forward', 'wasm-int8');
     // The README's synchronous training loop: the threads as the import starts them, never set.
     if (id === 'W5' && available.threads) variants.splice(1, 0, 'wasm-import');
     // The relaxed-SIMD build, where this Node has relaxed SIMD (Node 20 behind a flag).

@@ -11,6 +11,7 @@ export const LIBRARIES = {
   'recurrent/wasm': 'recurrent (wasm only)',
   'recurrent/wasm-relaxed': 'recurrent (wasm only, relaxed SIMD)',
   'recurrent/wasm-forward': 'recurrent (wasm, forward per token)',
+  'recurrent/wasm-int8': 'recurrent (wasm only, int8 generation)',
   'recurrent/wasm-import': 'recurrent (wasm, threads as imported, setThreads never called)',
   'recurrent/wasm-1t': 'recurrent (wasm, 1 thread)',
   'recurrent/js': 'recurrent (js)',

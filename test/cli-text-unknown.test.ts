@@ -4,18 +4,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli } from './helpers/cli.js';
+import { runCli, trainTinyTextRun } from './helpers/cli.js';
 import { Vocabulary } from '../src/data/index.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'recurrent-unknown-'));
-const RUN = join(TMP, 'run');
+let RUN = '';
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
 before(async () => {
-  const corpus = join(TMP, 'corpus.txt');
-  writeFileSync(corpus, 'the cat sat on the mat. the dog sat on the log.\n'.repeat(40));
-  const run = await runCli(['train', 'text', '--data', corpus, '--steps', '2', '--hidden', '8', '--seq-len', '16', '--batch', '4', '--out', RUN]);
-  assert.equal(run.code, 0, run.stderr);
+  RUN = await trainTinyTextRun(TMP);
 });
 
 test('eval --data replaces unknown characters by default, says how many and which, and --unknown error refuses', async () => {

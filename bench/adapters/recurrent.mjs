@@ -4,7 +4,8 @@
 // threads), wasm-relaxed (the same on the relaxed-SIMD build), wasm-1t (one thread), wasm-import (the threads the import started, setThreads never called: what a synchronous
 // script gets) and js (the TypeScript kernels; run.mjs also sets RECURRENT_BACKEND=js before the import).
 // W4 generates through LSTM.stepper (the generation API); wasm-forward runs the same network through
-// forward() one step at a time instead, to show what the stepper saves.
+// forward() one step at a time instead, to show what the stepper saves; wasm-int8 steps it with
+// int8-quantized weights.
 import os from 'node:os';
 import { generator, makeBatch } from '../data.mjs';
 import { WORKLOADS } from '../workloads.mjs';
@@ -119,8 +120,9 @@ export async function setup(id, variant) {
           return head.forward(out).data;
         }));
       }
-      // The generation API: weights prepared once, state kept in wasm memory, the token as an index.
-      const stepper = lstm.stepper({ tokens: true });
+      // The generation API: weights prepared once (wasm-int8: quantized to int8), state kept in wasm
+      // memory, the token as an index.
+      const stepper = lstm.stepper({ tokens: true, ...(variant === 'wasm-int8' ? { quantize: 'int8' } : {}) });
       const ids = [0];
       return generator((token, fresh) => noGrad(() => {
         if (fresh) stepper.reset();

@@ -54,6 +54,7 @@ export interface GenerateFlags {
   topK: number;
   seed: number;
   out?: string;
+  quantize?: 'int8';
 }
 
 export async function generateCommand(kind: 'text' | 'music', flags: GenerateFlags): Promise<void> {
@@ -64,7 +65,7 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
     const prime = flags.prime ?? defaultPrime(vocabulary.chars);
     const unknown = flags.unknown ?? 'replace';
     noteReplaced(vocabulary, prime, unknown, '--prime');
-    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed: flags.seed, unknown });
+    const text = generateText(model, vocabulary, { prime, length: flags.length ?? 500, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed: flags.seed, unknown, quantize: flags.quantize });
     if (flags.out) {
       await writeText(flags.out, text + '\n');
       console.log(`wrote ${flags.out}`);
@@ -85,7 +86,7 @@ export async function generateCommand(kind: 'text' | 'music', flags: GenerateFla
       prime = undefined;
     }
   }
-  const piece = generateMusic(model, summary, { length: flags.length ?? 128, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, maxSilence: flags.maxSilence, seed: flags.seed, prime });
+  const piece = generateMusic(model, summary, { length: flags.length ?? 128, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, maxSilence: flags.maxSilence, seed: flags.seed, prime, quantize: flags.quantize });
   if (piece.notes.length === 0) throw new Error('the model generated only silence; try a higher --temperature or another --seed');
   const out = flags.out ?? `${run.dir}/generated-${flags.seed}.mid`;
   await writeFileAtomic(out, writeMidi(piece.notes, { stepsPerQuarter: summary.stepsPerQuarter, bpm: summary.bpm }));

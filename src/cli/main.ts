@@ -116,6 +116,7 @@ program
   .option('--seed <n>', 'seed of the sampling', integer(0, 2 ** 32 - 1), 0)
   .addOption(new Option('--unknown <how>', 'text: characters outside the model\'s vocabulary are read as a space (replace, the default; the count is reported) or refused (error)').choices(['replace', 'error']))
   .option('--out <file>', 'write here (text: .txt, default stdout; music: .mid, default <model>/generated-<seed>.mid, with an .svg piano roll beside it)')
+  .addOption(new Option('--quantize <type>', 'generate on int8-quantized recurrent weights: faster, close to the float model but not equal (see the README)').choices(['int8']))
   .action((kind: 'text' | 'music', flags) => guarded(() => generateCommand(kind, flags)));
 
 program

@@ -162,6 +162,24 @@ export interface Kernels {
     step: PreparedStep, batch: number, x: FloatArray | null, tokens: Int32Array | null,
     h: FloatArray, cPrev: FloatArray | null, c: FloatArray | null, hOut: FloatArray,
   ): void;
+  /**
+   * Optional (the wasm backend, and the js backend as the reference): prepareStep's weights
+   * quantized to int8 per row (src/kernels/quantize.ts) for stepQuantized; biases and peepholes
+   * stay float32. Errors on a non-finite weight. Release with releasePrepared.
+   */
+  prepareQuantizedStep?(
+    cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
+    peep: FloatArray | null, tokens: boolean,
+  ): PreparedStep;
+  /**
+   * stepPrepared over quantized weights (float32 arrays): x and h quantized per row for the step,
+   * integer products rescaled to float32, then the float32 gates. Close to the float step, not
+   * equal to it; the same bits on any thread count.
+   */
+  stepQuantized?(
+    step: PreparedStep, batch: number, x: FloatArray | null, tokens: Int32Array | null,
+    h: FloatArray, cPrev: FloatArray | null, c: FloatArray | null, hOut: FloatArray,
+  ): void;
   releasePrepared?(step: PreparedStep): void;
   /**
    * Backward of one step. Inputs: activated `gates`, cPrev, c, dhRaw (gradient w.r.t. hRaw), and dc

@@ -13,7 +13,7 @@ function forEachLane(outer: number, size: number, inner: number, fn: (base: numb
 }
 
 /** log(sum(exp(x))) over one lane, with the maximum subtracted first. */
-function logSumExp(x: ArrayLike<number>, base: number, stride: number, size: number): number {
+export function logSumExp(x: ArrayLike<number>, base: number, stride: number, size: number): number {
   let m = -Infinity;
   for (let j = 0; j < size; j++) m = Math.max(m, x[base + j * stride]!);
   let s = 0;

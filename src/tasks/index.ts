@@ -13,7 +13,7 @@ export { createSeriesTask, sineSeries, seriesModel, evaluateSeries, evaluateHori
 export type { SeriesTask, SeriesModel, SeriesOptions, SeriesSummary, SeriesPredictions, SeriesTarget, HoltWintersBaseline } from './series.js';
 export { hybridForecast } from './hybrid-forecast.js';
 export type { HybridForecast, HybridForecastOptions } from './hybrid-forecast.js';
-export { createTextTask, generateText, evaluateText, textActivations, encodeText } from './text.js';
+export { createTextTask, generateText, evaluateText, textActivations, encodeText, steppedBitsPerCharacter } from './text.js';
 export type { TextTask, TextOptions, TextSummary, GenerateTextOptions, UnknownCharacters } from './text.js';
 export { createMusicTask, generateMusic, evaluateMusic, encodeMusic, MUSIC_ENCODINGS, MUSIC_WINDOWS } from './music.js';
 export type { MusicTask, MusicOptions, MusicSummary, MusicEncoding, MusicWindows, Piece, GenerateMusicOptions, GeneratedPiece } from './music.js';

@@ -168,12 +168,20 @@ export class ModelStepper {
   private readonly tokens: boolean;
   private state: RecurrentState | null = null;
 
-  constructor(private readonly model: SequenceModel, options: { batch?: number } = {}) {
+  /**
+   * `quantize: 'int8'` steps the recurrent layers on int8-quantized weights (the layer stepper's
+   * option: faster, close to the float numbers rather than equal to them); the prime still runs
+   * through forward in float, and the head stays float.
+   */
+  constructor(private readonly model: SequenceModel, options: { batch?: number; quantize?: 'int8' } = {}) {
     const input = model.config.input;
     this.batch = options.batch ?? 1;
     checkInteger('ModelStepper batch', this.batch, 1, 65536);
     this.tokens = input.kind === 'classes' && input.embedding === 0;
-    this.layer = model.config.bidirectional ? null : model.rnn.stepper({ tokens: this.tokens, batch: this.batch });
+    if (options.quantize !== undefined && model.config.bidirectional) {
+      throw new Error('ModelStepper: quantize needs a unidirectional model (a bidirectional one is not stepped, it runs forward on each step)');
+    }
+    this.layer = model.config.bidirectional ? null : model.rnn.stepper({ tokens: this.tokens, batch: this.batch, ...(options.quantize === undefined ? {} : { quantize: options.quantize }) });
   }
 
   /**

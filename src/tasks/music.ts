@@ -82,6 +82,8 @@ export interface GenerateMusicOptions extends SamplingOptions {
    * is no longer drawn, so a sample cannot drift into a long silence. Default two bars; 0: no limit.
    */
   maxSilence?: number;
+  /** 'int8': generate on int8-quantized recurrent weights (ModelStepper's option). */
+  quantize?: 'int8';
 }
 
 export interface GeneratedPiece {
@@ -328,7 +330,7 @@ export function generateMusic(model: SequenceModel, summary: MusicSummary, opts:
   if (prime.ids) ids.set(prime.ids);
   else rows.set(prime.rows!);
   model.eval();
-  const stepper = new ModelStepper(model);
+  const stepper = new ModelStepper(model, opts.quantize === undefined ? {} : { quantize: opts.quantize });
   try {
     let output = stepper.prime({ data: prime.ids ?? prime.rows!, steps: prime.steps, batch: 1 });
     for (let s = prime.steps; s < total; s++) {

@@ -6,6 +6,7 @@
  * context far longer than one chunk at the memory cost of one chunk.
  */
 import { crossEntropy } from '../nn/index.js';
+import { logSumExp } from '../ops/softmax.js';
 import { Generator, noGrad } from '../tensor/index.js';
 import { LanguageModelBatches, Vocabulary, type VocabularyJSON } from '../data/index.js';
 import { checkInteger } from './checks.js';
@@ -45,6 +46,8 @@ export interface GenerateTextOptions extends SamplingOptions {
   seed: number;
   /** Characters of the prime outside the vocabulary (default 'error'; 'replace' reads them as a space). */
   unknown?: UnknownCharacters;
+  /** 'int8': generate on int8-quantized recurrent weights (ModelStepper's option). */
+  quantize?: 'int8';
 }
 
 /** The text's ids; with 'replace', unknown characters become the vocabulary's stand-in and are counted. */
@@ -202,7 +205,7 @@ export function generateText(model: SequenceModel, vocabulary: Vocabulary, optio
   const generator = new Generator(options.seed);
   const out: number[] = [];
   model.eval();
-  const stepper = new ModelStepper(model);
+  const stepper = new ModelStepper(model, options.quantize === undefined ? {} : { quantize: options.quantize });
   try {
     let output = stepper.prime({ data: primeIds, steps: primeIds.length, batch: 1 });
     for (let i = 0; i < options.length; i++) {
@@ -215,6 +218,34 @@ export function generateText(model: SequenceModel, vocabulary: Vocabulary, optio
     stepper.dispose();
   }
   return options.prime + vocabulary.decode(out);
+}
+
+/**
+ * Reads `text` one character at a time through a ModelStepper from a zero state, as generation reads
+ * its own output (with `quantize`, on the quantized weights): the bits per character of predicting
+ * each next character, and every step's logits [characters - 1, vocabulary], for measuring what
+ * quantization costs against the float stepper on the same text.
+ */
+export function steppedBitsPerCharacter(
+  model: SequenceModel, vocabulary: Vocabulary, text: string, options: { quantize?: 'int8' } = {},
+): { bpc: number; logits: Float32Array } {
+  const ids = vocabulary.encode(text);
+  if (ids.length < 2) throw new Error(`steppedBitsPerCharacter: the text needs at least 2 characters, got ${ids.length}`);
+  const V = vocabulary.size;
+  const logits = new Float32Array((ids.length - 1) * V);
+  model.eval();
+  const stepper = new ModelStepper(model, options);
+  let nats = 0;
+  try {
+    for (let t = 0; t + 1 < ids.length; t++) {
+      const row = stepper.step({ data: ids.subarray(t, t + 1), steps: 1, batch: 1 }).data;
+      logits.set(row, t * V);
+      nats += logSumExp(row, 0, 1, V) - row[ids[t + 1]!]!;
+    }
+  } finally {
+    stepper.dispose();
+  }
+  return { bpc: nats / (ids.length - 1) / LN2, logits };
 }
 
 /** Hidden activations of the last layer while reading a text: [units, characters], row-major. */

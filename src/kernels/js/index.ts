@@ -9,6 +9,8 @@ import { gemm, gemmPacked, packB } from './gemm.js';
 import { lstmBackward, lstmForward } from './lstm.js';
 import { scatterAddRows } from './scatter.js';
 import { gruBackward, gruForward, gruResetBeforeGates, gruResetBeforeUpdate } from './gru.js';
+import { JsQuantizedStep, prepareQuantizedStep, stepQuantized } from './quantized-step.js';
+import { rnnActivation } from './rnn.js';
 
 /** float32 RNN gradients below this become 0 (Kernels.rnnBackward). */
 const RNN_FLUSH_BELOW = Math.fround(1e-30);
@@ -77,10 +79,7 @@ export const jsKernels: Kernels = {
   },
 
   rnnForward(n, activation, pre, preOffset) {
-    for (let i = preOffset; i < preOffset + n; i++) {
-      const v = pre[i]!;
-      pre[i] = activation === 0 ? Math.tanh(v) : activation === 4 ? 1 / (1 + Math.exp(-v)) : v > 0 ? v : 0;
-    }
+    for (let i = preOffset; i < preOffset + n; i++) pre[i] = rnnActivation(pre[i]!, activation);
   },
 
   rnnBackward(n, activation, h, hOffset, dh, dhOffset, dPre, dPreOffset) {
@@ -96,6 +95,11 @@ export const jsKernels: Kernels = {
 
   lstmForward,
   lstmBackward,
+  prepareQuantizedStep,
+  stepQuantized,
+  releasePrepared(step) {
+    if (step instanceof JsQuantizedStep) step.released = true;
+  },
   gruForward,
   gruBackward,
   gruResetBeforeGates,

@@ -31,6 +31,12 @@ export interface WasmExports {
     cell: number, batch: number, input: number, hidden: number, x: number, tokens: number, h: number, wIh: number, wHh: number,
     bIh: number, bHh: number, peep: number, cPrev: number, c: number, hOut: number, gates: number, gh: number, u0: number, u1: number, sums: number,
   ): void;
+  /** x [rows, n] to i16 integers [rows, stride] and scales [rows] (assembly/quantized-step.ts). */
+  quantizeRows(rows: number, n: number, stride: number, src: number, dst: number, scales: number): void;
+  stepQuantizedUnits(
+    cell: number, batch: number, input: number, hidden: number, xq: number, xs: number, tokens: number, hq: number, hs: number, h: number,
+    prep: number, cPrev: number, c: number, hOut: number, gates: number, gh: number, u0: number, u1: number, sums: number,
+  ): void;
   lstmBackward(
     batch: number, hidden: number, gates: number, cPrev: number, c: number, dhRaw: number, dc: number,
     dGates: number, peep: number, dPeep: number,

@@ -15,17 +15,18 @@ import { checkThreadCount } from '../thread-count.js';
 import type { WasmExports } from './exports.js';
 import {
   ADAM_UPDATE, ADD_ROW_VECTOR, AXPY, GEMM, GEMM_PACKED, GRU_BACKWARD, GRU_FORWARD, GRU_RESET_BEFORE_GATES, GRU_RESET_BEFORE_UPDATE, LSTM_BACKWARD, LSTM_FORWARD, PACK_B,
-  RNN_BACKWARD, RNN_FORWARD, SCALE, SCATTER_ADD_ROWS, SEQUENCE_BACKWARD, SEQUENCE_FORWARD, SOFTMAX_CROSS_ENTROPY, STEP_PREPARED, SUM_ROWS,
+  RNN_BACKWARD, RNN_FORWARD, SCALE, SCATTER_ADD_ROWS, SEQUENCE_BACKWARD, SEQUENCE_FORWARD, SOFTMAX_CROSS_ENTROPY, STEP_PREPARED, STEP_QUANTIZED, SUM_ROWS,
   SUM_SQUARES,
 } from './kernel-args.js';
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
-import { gatesOf, prepareStep, WasmPreparedStep } from './prepared-step.js';
+import { gatesOf, prepareStep, WasmPreparedStep, WasmStepBlock } from './prepared-step.js';
+import { paddedColumns, prepareQuantizedStep, WasmQuantizedStep } from './quantized-step.js';
 import { Staging } from './staging.js';
 import {
   KIND_GRU_BACKWARD, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_BACKWARD,
-  KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED,
+  KIND_SEQUENCE_FORWARD, KIND_STEP_GROUPED, KIND_STEP_QUANTIZED,
 } from './assembly-constants.generated.js';
 import type { ThreadTestHooks } from './pool.js';
 import { GemmThreads } from './threads.js';
@@ -96,6 +97,23 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
   /** `handle`'s block returns to the heap when the handle is collected, unless released first. */
   const owned = (handle: KernelBuffer | PackedMatrix | PreparedStep, ptr: number, bytes: number): void => {
     collected.register(handle, { ptr, bytes }, handle);
+  };
+  /** A prepared step's call: the step is live, the input is the kind it was prepared for, tokens are
+   * in range, and an LSTM gets its cell states. */
+  const checkStep = (
+    kernel: string, step: PreparedStep, batch: number, x: FloatArray | null, tokens: Int32Array | null, cPrev: FloatArray | null, c: FloatArray | null,
+  ): void => {
+    if (released.has(step)) throw new Error(`${kernel}: this prepared step was released`);
+    if (step.tokens ? !tokens || tokens.length < batch : !x) {
+      throw new Error(`${kernel}: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
+    }
+    if (tokens) {
+      for (let b = 0; b < batch; b++) {
+        const t = tokens[b]!;
+        if (!(t >= 0 && t < step.input)) throw new RangeError(`${kernel}: token ${b} must be in [0, ${step.input}), got ${t}`);
+      }
+    }
+    if ((step.cell === 2) !== (cPrev !== null && c !== null)) throw new Error(`${kernel}: an LSTM step takes cPrev and c, other cells neither`);
   };
   /** Returns `handle`'s block now, once (a second release, or the collector later, does nothing). */
   const releaseOnce = (handle: KernelBuffer | PackedMatrix | PreparedStep, ptr: number, bytes: number): void => {
@@ -313,19 +331,8 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
 
     stepPrepared(step, batch, x, tokens, h, cPrev, c, hOut) {
       if (!(step instanceof WasmPreparedStep)) throw new Error('stepPrepared: the step was prepared by another backend');
-      if (released.has(step)) throw new Error('stepPrepared: this prepared step was released');
+      checkStep('stepPrepared', step, batch, x, tokens, cPrev, c);
       const { cell, input, hidden } = step;
-      if (step.tokens ? !tokens || tokens.length < batch : !x) {
-        throw new Error(`stepPrepared: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
-      }
-      if (tokens) {
-        for (let b = 0; b < batch; b++) {
-          const t = tokens[b]!;
-          if (!(t >= 0 && t < input)) throw new RangeError(`stepPrepared: token ${b} must be in [0, ${input}), got ${t}`);
-        }
-      }
-      const lstm = cell === 2;
-      if (lstm !== (cPrev !== null && c !== null)) throw new Error('stepPrepared: an LSTM step takes cPrev and c, other cells neither');
       const G = gatesOf(cell) * hidden;
       const p = stage.begin(STEP_PREPARED, batch, input, hidden, G, +(cell === 3))
         .arg(step.tokens ? null : x).arg(tokens).arg(h).arg(cPrev).arg(c).arg(hOut).bind();
@@ -337,8 +344,31 @@ export function createWasmKernels(instance: WasmInstance): WasmKernels {
       stage.finish();
     },
 
+    prepareQuantizedStep(cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens) {
+      const step = prepareQuantizedStep(heap, cell, input, hidden, wIh, wHh, bIh, bHh, peep, tokens);
+      owned(step, step.ptr, step.bytes);
+      return step;
+    },
+
+    stepQuantized(step, batch, x, tokens, h, cPrev, c, hOut) {
+      if (!(step instanceof WasmQuantizedStep)) throw new Error('stepQuantized: the step was prepared by another backend');
+      checkStep('stepQuantized', step, batch, x, tokens, cPrev, c);
+      const { cell, input, hidden } = step;
+      const G = gatesOf(cell) * hidden;
+      const inputPadded = step.tokens ? 0 : paddedColumns(input), hiddenPadded = paddedColumns(hidden);
+      const p = stage.begin(STEP_QUANTIZED, batch, input, hidden, G, +(cell === 3), inputPadded, hiddenPadded)
+        .arg(step.tokens ? null : x).arg(tokens).arg(h).arg(cPrev).arg(c).arg(hOut).bind();
+      // x and h are quantized once here, on this thread, before the units are shared out.
+      if (!step.tokens) w.quantizeRows(batch, input, inputPadded, p[0], p[6], p[7]);
+      w.quantizeRows(batch, hidden, hiddenPadded, p[2], p[8], p[9]);
+      const args = [cell, batch, input, hidden, p[6], p[7], p[1], p[8], p[9], p[2], step.ptr, p[3], p[4], p[5], p[10], p[11]] as const;
+      const weights = G * ((step.tokens ? 0 : input) + hidden);
+      if (!pool?.unitStep(KIND_STEP_QUANTIZED, hidden, weights, args, gemmWork)) w.stepQuantizedUnits(...args, 0, hidden, gemmWork);
+      stage.finish();
+    },
+
     releasePrepared(step) {
-      if (step instanceof WasmPreparedStep) releaseOnce(step, step.ptr, step.bytes);
+      if (step instanceof WasmStepBlock) releaseOnce(step, step.ptr, step.bytes);
     },
 
     lstmBackward(

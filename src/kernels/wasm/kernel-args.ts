@@ -80,14 +80,32 @@ export const LSTM_FORWARD = kernelArgs('lstmForward', ['batch', 'hidden'], {
   peep: read(peepholes),
 });
 
+/** The arrays of a step over prepared weights (float or quantized): input, state in, state out. */
+type StepArrayNames = ['batch', 'input', 'hidden'];
+const preparedStepArrays = {
+  x: read<StepArrayNames>((s) => s.batch * s.input),
+  tokens: read<StepArrayNames>((s) => s.batch),
+  h: read<StepArrayNames>(state),
+  cPrev: read<StepArrayNames>(state),
+  c: overwrite<StepArrayNames>(state),
+  hOut: overwrite<StepArrayNames>(state),
+};
+
 /** `gateRows` = gates * hidden; `gru` 1 for a GRU, whose recurrent part has its own scratch. */
 export const STEP_PREPARED = kernelArgs('stepPrepared', ['batch', 'input', 'hidden', 'gateRows', 'gru'], {
-  x: read((s) => s.batch * s.input),
-  tokens: read((s) => s.batch),
-  h: read(state),
-  cPrev: read(state),
-  c: overwrite(state),
-  hOut: overwrite(state),
+  ...preparedStepArrays,
+  gates: scratch((s) => s.batch * s.gateRows),
+  gh: scratch((s) => (s.gru ? s.batch * s.gateRows : 0)),
+});
+
+/** STEP_PREPARED's arrays for a quantized step, and its scratch: x and h quantized (i16 rows of
+ * `inputPadded` and `hiddenPadded`, two to a float) with their scales. */
+export const STEP_QUANTIZED = kernelArgs('stepQuantized', ['batch', 'input', 'hidden', 'gateRows', 'gru', 'inputPadded', 'hiddenPadded'], {
+  ...preparedStepArrays,
+  xq: scratch((s) => (s.inputPadded * s.batch) / 2),
+  xs: scratch((s) => (s.inputPadded ? s.batch : 0)),
+  hq: scratch((s) => (s.hiddenPadded * s.batch) / 2),
+  hs: scratch((s) => s.batch),
   gates: scratch((s) => s.batch * s.gateRows),
   gh: scratch((s) => (s.gru ? s.batch * s.gateRows : 0)),
 });

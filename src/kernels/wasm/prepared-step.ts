@@ -17,21 +17,31 @@ const blockFloats = (hidden: number, k: number): number => Math.ceil(hidden / 8)
 /** Gate blocks per cell (SequenceKind: tanh RNN, ReLU RNN, LSTM, GRU, sigmoid RNN). */
 export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3, 1][cell]!;
 
-export class WasmPreparedStep implements PreparedStep {
+/** A direction's weights copied into one block of linear memory for single steps. */
+export class WasmStepBlock implements PreparedStep {
   constructor(
     readonly cell: SequenceKind,
     readonly input: number,
     readonly hidden: number,
     readonly tokens: boolean,
-    /** The one block holding everything below (byte address and size). */
+    /** The one block holding the step's weights (byte address and size). */
     readonly ptr: number,
     readonly bytes: number,
+  ) {}
+}
+
+/** The float layout: addresses of its parts inside the block. */
+export class WasmPreparedStep extends WasmStepBlock {
+  constructor(
+    cell: SequenceKind, input: number, hidden: number, tokens: boolean, ptr: number, bytes: number,
     readonly wIh: number,
     readonly wHh: number,
     readonly bIh: number,
     readonly bHh: number,
     readonly peep: number,
-  ) {}
+  ) {
+    super(cell, input, hidden, tokens, ptr, bytes);
+  }
 }
 
 /** Writes W [G * hidden, k] (row-major) grouped at float index `at` of `dst` (already zeroed). */

@@ -12,8 +12,8 @@
  * of control-block.ts. Nothing here is needed for one thread.
  */
 import {
-  KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_FORWARD, MC,
-  MR, NR,
+  KIND_GEMM, KIND_GEMM_PACKED, KIND_GRU_FORWARD, KIND_LSTM_BACKWARD, KIND_LSTM_FORWARD, KIND_SEQUENCE_FORWARD, KIND_STEP_QUANTIZED,
+  MC, MR, NR,
 } from './assembly-constants.generated.js';
 import { Chooser } from './chooser.js';
 import type { LinearMemory } from './memory.js';
@@ -239,8 +239,8 @@ export class GemmThreads {
   }
 
   /**
-   * A recurrent step cut into chunks of hidden units (assembly/prepared-step.ts, KIND_STEP_GROUPED)
-   * on all threads; `args` are the kernel's arguments
+   * A recurrent step cut into chunks of hidden units (assembly/prepared-step.ts, KIND_STEP_GROUPED, or
+   * assembly/quantized-step.ts, KIND_STEP_QUANTIZED) on all threads; `args` are the kernel's arguments
    * up to the unit range, which comes last. `weights` (gate rows x (input + hidden) read per batch
    * row) decides whether sharing can pay. False when too small to share: the caller runs it whole.
    */
@@ -252,7 +252,8 @@ export class GemmThreads {
     const start = performance.now();
     const shared = this.chooser.share();
     if (!shared) {
-      (this.instance.exports.stepGroupedUnits as (...a: number[]) => void)(...args, 0, hidden, mainWork);
+      const e = this.instance.exports;
+      ((kind === KIND_STEP_QUANTIZED ? e.stepQuantizedUnits : e.stepGroupedUnits) as (...a: number[]) => void)(...args, 0, hidden, mainWork);
     } else {
       const { i32, at } = this.pool.jobArgs;
       for (let i = 0; i < args.length; i++) i32[at + i] = args[i]!;

@@ -12,6 +12,10 @@
  * stepper() are not seen (make a new stepper after training). Layers or backends without the
  * prepared kernels (projections, float64, the js backend) step through the
  * fused layer code on a copy of the weights, with the same snapshot semantics.
+ *
+ * With `quantize: 'int8'` the weights are quantized once instead (Kernels.prepareQuantizedStep) and
+ * each step runs the quantized kernel: faster, and close to forward's numbers rather than equal to
+ * them (docs/architecture.md, "Quantized generation is opt-in and close, not equal").
  */
 import { kernelsFor, type DType, type FloatArray, type KernelBuffer, type Kernels, type PreparedStep } from '../../kernels/index.js';
 import { formatShape, fromBuffer, knownOptions, noGrad, Tensor, zeros, type Shape } from '../../tensor/index.js';
@@ -27,14 +31,29 @@ export interface StepperOptions {
    * character-level generation. The first layer then reads one column of W_ih per row.
    */
   tokens?: boolean;
+  /**
+   * 'int8': dynamic quantization for generation, as PyTorch's quantize_dynamic: W_ih and W_hh are
+   * quantized once, now, to int8 with one scale per row; each step quantizes x and h with a scale
+   * of their own, multiplies in integers and rescales to float32; biases, gates and the cell state
+   * stay float32. A quarter of the weight bytes as int8 (stored as int16 for the SIMD dot product:
+   * half), so faster generation, at a small cost in accuracy: outputs are close to the float
+   * stepper's, not equal (README, "Quantized generation"). float32 layers without projections only.
+   */
+  quantize?: 'int8';
 }
 
-/** One layer's weights as the stepper holds them: prepared for the fused kernel, or copied tensors. */
-type LayerWeights = { prepared: PreparedStep } | { copy: DirectionWeights };
+/** The quantizations a stepper offers. */
+const QUANTIZATIONS = ['int8'] as const;
+
+/** One layer's weights as the stepper holds them: prepared for the fused kernel, quantized, or
+ * copied tensors. */
+type LayerWeights = { prepared: PreparedStep } | { quantized: PreparedStep } | { copy: DirectionWeights };
 
 export class RecurrentStepper {
   readonly batch: number;
   readonly tokens: boolean;
+  /** The weights' quantization, or null: float32 or float64 as the layer's. */
+  readonly quantize: 'int8' | null;
   private readonly kernels: Kernels;
   private readonly layers: LayerWeights[];
   private readonly dtype: DType;
@@ -55,7 +74,7 @@ export class RecurrentStepper {
     options: StepperOptions = {},
   ) {
     if (spec.directions !== 1) throw new Error(`${name}.stepper: a bidirectional layer cannot be stepped (its reverse direction reads the sequence from the end)`);
-    knownOptions(`${name}.stepper`, options, ['batch', 'tokens']);
+    knownOptions(`${name}.stepper`, options, ['batch', 'tokens', 'quantize']);
     this.batch = positiveInt(`${name}.stepper`, 'batch', options.batch ?? 1);
     this.tokens = options.tokens ?? false;
     this.tokenIds = new Int32Array(this.batch);
@@ -63,6 +82,7 @@ export class RecurrentStepper {
     this.dtype = dtype;
     this.kernels = kernelsFor(dtype);
     const k = this.kernels;
+    this.quantize = checkQuantize(name, options.quantize, spec, dtype, k);
     const preparable = !spec.projSize && dtype === 'float32' && k.prepareStep && k.stepPrepared;
     const H = spec.hiddenSize;
     const peepholes = (w: DirectionWeights): Float32Array | null => {
@@ -71,14 +91,14 @@ export class RecurrentStepper {
       w.peephole.forEach((p, i) => all.set(p.data, i * H));
       return all;
     };
-    this.layers = weights.map((w, layer): LayerWeights => preparable
-      ? {
-        prepared: k.prepareStep!(
-          sequenceKind(spec.kind), w.weightIh.shape[1]!, H, w.weightIh.data, w.weightHh.data,
-          w.biasIh?.data ?? null, w.biasHh?.data ?? null, peepholes(w), this.tokens && layer === 0,
-        ),
-      }
-      : { copy: copyWeights(w) });
+    this.layers = weights.map((w, layer): LayerWeights => {
+      const args = [
+        sequenceKind(spec.kind), w.weightIh.shape[1]!, H, w.weightIh.data, w.weightHh.data,
+        w.biasIh?.data ?? null, w.biasHh?.data ?? null, peepholes(w), this.tokens && layer === 0,
+      ] as const;
+      if (this.quantize) return { quantized: prepareQuantized(name, layer, () => k.prepareQuantizedStep!(...args)) };
+      return preparable ? { prepared: k.prepareStep!(...args) } : { copy: copyWeights(w) };
+    });
     const state = (size: number): KernelBuffer => {
       const buffer = k.allocate(this.batch * size, dtype);
       this.owned.push(buffer);
@@ -88,17 +108,17 @@ export class RecurrentStepper {
     for (let layer = 0; layer < spec.numLayers; layer++) {
       this.h.push(state(P));
       if (lstm) this.c.push(state(H));
-      if (preparable) {
+      if (preparable || this.quantize) {
         this.next.h.push(state(P));
         if (lstm) this.next.c.push(state(H));
       }
     }
   }
 
-  /** Whether steps run the prepared kernel (float32, no projection, on a backend that has it) rather
-   * than the fused layer code on a copy of the weights. */
+  /** Whether steps run the prepared kernel (float32, no projection, on a backend that has it) or the
+   * quantized one, rather than the fused layer code on a copy of the weights. */
   get fast(): boolean {
-    return 'prepared' in this.layers[0]!;
+    return !('copy' in this.layers[0]!);
   }
 
   private get outputSize(): number {
@@ -117,11 +137,13 @@ export class RecurrentStepper {
     noGrad(() => {
       for (let layer = 0; layer < this.layers.length; layer++) {
         const weights = this.layers[layer]!;
-        if ('prepared' in weights) {
+        if (!('copy' in weights)) {
           const layerInput = layer === 0 ? x : this.h[layer - 1]!.view();
           const hNew = this.next.h[layer]!, cNew = this.next.c[layer] ?? null;
-          this.kernels.stepPrepared!(
-            weights.prepared, batch, layerInput, layerInput ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
+          const [prepared, kernel] = 'quantized' in weights
+            ? [weights.quantized, this.kernels.stepQuantized!] : [weights.prepared, this.kernels.stepPrepared!];
+          kernel(
+            prepared, batch, layerInput, layerInput ? null : this.tokenIds, this.h[layer]!.view(), this.c[layer]?.view() ?? null,
             cNew?.view() ?? null, hNew.view(),
           );
           this.next.h[layer] = this.h[layer]!;
@@ -182,7 +204,10 @@ export class RecurrentStepper {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.layers) if ('prepared' in w) this.kernels.releasePrepared?.(w.prepared);
+    for (const w of this.layers) {
+      if ('prepared' in w) this.kernels.releasePrepared?.(w.prepared);
+      else if ('quantized' in w) this.kernels.releasePrepared?.(w.quantized);
+    }
     for (const b of this.owned) this.kernels.release(b);
   }
 
@@ -224,6 +249,29 @@ export class RecurrentStepper {
     const x = zeros([this.batch, I], { dtype: this.dtype }).data;
     for (let b = 0; b < this.batch; b++) x[b * I + this.tokenIds[b]!] = 1;
     return x;
+  }
+}
+
+/** The stepper's quantization, or null; an error for one it cannot run. */
+function checkQuantize(name: string, quantize: unknown, spec: LayoutSpec, dtype: DType, k: Kernels): 'int8' | null {
+  if (quantize === undefined) return null;
+  const where = `${name}.stepper`;
+  if (!QUANTIZATIONS.includes(quantize as 'int8')) {
+    throw new Error(`${where}: quantize must be ${QUANTIZATIONS.map((q) => `'${q}'`).join(' or ')} (or left out for float weights), got ${JSON.stringify(quantize)}`);
+  }
+  if (dtype !== 'float32') throw new Error(`${where}: quantize: 'int8' runs float32 layers; this one is ${dtype} (convert it with .to('float32'))`);
+  if (spec.projSize) throw new Error(`${where}: quantize: 'int8' does not cover LSTM projections (projSize ${spec.projSize}); leave quantize out for this layer`);
+  if (!k.prepareQuantizedStep || !k.stepQuantized) throw new Error(`${where}: quantize: 'int8' is not available on the ${k.name} backend`);
+  return 'int8';
+}
+
+/** Runs a quantization, naming the layer's own weight in its error (quantize.ts names W_ih or W_hh). */
+function prepareQuantized(name: string, layer: number, prepare: () => PreparedStep): PreparedStep {
+  try {
+    return prepare();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${name}.stepper: ${message.replace(/\bW_(ih|hh)\b/, (_, m: string) => `weight_${m}_l${layer}`)}`);
   }
 }
 

@@ -1,0 +1,73 @@
+// Layouts for the weights of int8-quantized generation, timed by bench/quantized-gemv/run.mjs: W4's
+// recurrent weights as one GEMV per token, in groups of 8 rows interleaved by columns. The float32
+// and int16 loops are the kernels' own (assembly/prepared-step.ts groupDot, assembly/quantized-step.ts
+// groupDotI16); the two int8 ones are the alternatives int16 storage was chosen over.
+import { groupDot } from '../../assembly/prepared-step';
+import { groupDotI16 } from '../../assembly/quantized-step';
+
+export const KIND_F32 = 0;
+export const KIND_I16 = 1;
+export const KIND_I8_EXTEND = 2;
+export const KIND_I8_MASK = 3;
+
+/** Row r's int8 weights (16 columns in v) times x, two ways of widening them for dot_i16x8_s: sign
+ * extension of each half, or (mask) pairs in i16 lanes whose high byte is the odd column, so that
+ * v & 0xff00 and v << 8 are 256 times the odd and even columns (the sum is then 256 times the dot
+ * product, exact). xl, xh: the 16 columns of x as i16 (mask: even columns, then odd). */
+@inline function widened(mask: bool, s: v128, xl: v128, xh: v128, v: v128): v128 {
+  if (mask) {
+    return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.shl(v, 8)), i32x4.dot_i16x8_s(xh, v128.and(v, i16x8.splat(<i16>0xff00)))));
+  }
+  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.extend_low_i8x16_s(v)), i32x4.dot_i16x8_s(xh, i16x8.extend_high_i8x16_s(v))));
+}
+
+/** Eight dot products of int8 rows (groups interleaved by 16 columns) with x (k i16), summed to one
+ * checksum. Inlined into one function per way of widening, so `mask` is a constant there. */
+@inline function groupDotI8(mask: bool, k: i32, a: usize, w: usize): i32 {
+  let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+  let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
+  for (let p: usize = 0; p < <usize>k * 2; p += 32) {
+    const xl = v128.load(a + p), xh = v128.load(a + p, 16);
+    s0 = widened(mask, s0, xl, xh, v128.load(w));
+    s1 = widened(mask, s1, xl, xh, v128.load(w, 16));
+    s2 = widened(mask, s2, xl, xh, v128.load(w, 32));
+    s3 = widened(mask, s3, xl, xh, v128.load(w, 48));
+    s4 = widened(mask, s4, xl, xh, v128.load(w, 64));
+    s5 = widened(mask, s5, xl, xh, v128.load(w, 80));
+    s6 = widened(mask, s6, xl, xh, v128.load(w, 96));
+    s7 = widened(mask, s7, xl, xh, v128.load(w, 112));
+    w += 128;
+  }
+  const t = i32x4.add(i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, s3)), i32x4.add(i32x4.add(s4, s5), i32x4.add(s6, s7)));
+  return i32x4.extract_lane(t, 0);
+}
+
+function groupDotI8Extend(k: i32, a: usize, w: usize): i32 {
+  return groupDotI8(false, k, a, w);
+}
+
+function groupDotI8Mask(k: i32, a: usize, w: usize): i32 {
+  return groupDotI8(true, k, a, w);
+}
+
+/** `reps` GEMVs of `rows` rows (a multiple of 8) by k columns at w with x at a; `out` is 32 bytes of
+ * scratch. Returns a checksum so that no work can be dropped. */
+export function run(kind: i32, rows: i32, k: i32, a: usize, w: usize, out: usize, reps: i32): f64 {
+  let sum: f64 = 0;
+  const bytes: usize = kind == KIND_F32 ? 4 : kind == KIND_I16 ? 2 : 1;
+  for (let r = 0; r < reps; r++) {
+    for (let g = 0; g < rows; g += 8) {
+      const at = w + <usize>g * <usize>k * bytes;
+      if (kind == KIND_F32) {
+        groupDot(k, a, at, out);
+        sum += <f64>load<f32>(out);
+      } else if (kind == KIND_I16) {
+        groupDotI16(k, a, at, out);
+        sum += <f64>load<i32>(out);
+      } else {
+        sum += <f64>(kind == KIND_I8_MASK ? groupDotI8Mask(k, a, at) : groupDotI8Extend(k, a, at));
+      }
+    }
+  }
+  return sum;
+}
