@@ -163,3 +163,10 @@ describe('helpers that die or are removed', () => {
     assert.ok(result.outcomes.correct >= 11 * 5 * 3, `${result.outcomes.correct} correct calls`);
   });
 });
+
+test('memory that cannot grow far enough: a RangeError naming the size and the way to trade compute for memory', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+  const heap = new LinearMemory(memory, 0);
+  assert.throws(() => heap.alloc(16 * 65536), (error: unknown) => error instanceof RangeError
+    && /WebAssembly memory cannot grow to 1 MiB .*checkpointEvery option \(recurrent train --checkpoint-every k\)/.test(error.message));
+});

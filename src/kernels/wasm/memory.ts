@@ -131,7 +131,8 @@ export class LinearMemory {
         this.memory.grow(neededPages); // the generous step may pass the maximum where this does not
       } catch (error) {
         const mib = ((have + neededPages) * PAGE) / 2 ** 20;
-        throw new RangeError(`recurrent: WebAssembly memory cannot grow to ${mib} MiB (${String(error)})`);
+        // The usual way here is a backward over a long sequence, which keeps every step's activations.
+        throw new RangeError(`recurrent: WebAssembly memory cannot grow to ${mib} MiB (${String(error)}); for a long sequence, the recurrent layers' checkpointEvery option (recurrent train --checkpoint-every k) keeps every k-th step for the backward instead of all of them`);
       }
     }
     this.current = this.memory.buffer;
