@@ -87,15 +87,24 @@ export function detectPytorch() {
 }
 
 /**
- * PyTorch's environment: OpenBLAS's pthread build first on the library path, its threads and OpenMP's
- * both set to the cell's count, OpenMP's idle threads passive (not spinning on the other core). The
- * machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin an older kernel that is slower here; they are
- * dropped for this process alone, and pytorch.py reports which kernel OpenBLAS then picks.
+ * The environment without the machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which pin an older
+ * kernel that is slower here: every cell that runs OpenBLAS (PyTorch's, and our native-BLAS cells)
+ * gets the kernel OpenBLAS picks for this CPU, so both sides of a comparison run the same one.
  */
-export function pytorchEnv(threads) {
-  const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+export function unpinnedOpenblasEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/**
+ * PyTorch's environment: OpenBLAS's pthread build first on the library path, its threads and OpenMP's
+ * both set to the cell's count, OpenMP's idle threads passive (not spinning on the other core), the
+ * machine's kernel pin dropped (unpinnedOpenblasEnv); pytorch.py reports which kernel OpenBLAS picks.
+ */
+export function pytorchEnv(threads) {
+  const env = unpinnedOpenblasEnv({ OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) });
   if (existsSync(OPENBLAS_DIR)) env.LD_LIBRARY_PATH = [OPENBLAS_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   return env;
 }

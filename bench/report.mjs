@@ -228,9 +228,9 @@ const method = (p, passes, rotated) => `## How it is measured
   *int8 generation* steps it through \`lstm.stepper({ tokens: true, quantize: 'int8' })\` (weights
   quantized once per row, x and h per step; the head stays float32): close to the float32 numbers,
   not equal (README, "Quantized generation").
-- PyTorch runs bench/pytorch.py with OpenBLAS's pthread build, OMP_WAIT_POLICY=PASSIVE, and the
-  machine's OPENBLAS_CORETYPE pin removed for that process (OpenBLAS then picks its own kernel, named
-  above).
+- PyTorch runs bench/pytorch.py with OpenBLAS's pthread build and OMP_WAIT_POLICY=PASSIVE. Every
+  cell runs without the machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin, so PyTorch's OpenBLAS and
+  our native-BLAS cells pick the same kernel (named above).
 - Memory: Linux's RSS high-water mark (VmHWM, reset through /proc/self/clear_refs), and the wasm
   allocator's high-water mark.
 

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, createW
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { RESULT_PREFIX } from './measure.mjs';
-import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensureOpenblas, ensurePeers, pytorchEnv } from './prepare.mjs';
+import { BENCH, PYTHON, ROOT, detectPytorch, ensureBuilt, ensureOnnxModel, ensureOpenblas, ensurePeers, pytorchEnv, unpinnedOpenblasEnv } from './prepare.mjs';
 import { parseGemm, textReport } from './summary.mjs';
 import { OWN_WORKLOADS, WORKLOAD_IDS, WORKLOADS, parseWorkloadList } from './workloads.mjs';
 
@@ -150,7 +150,7 @@ function runCell(cell, profile) {
   if (cell.lib === 'pytorch') {
     return runChild(name, PYTHON, [join(BENCH, 'pytorch.py'), cell.workload, String(cell.threads), profile], pytorchEnv(cell.threads), timeout);
   }
-  const env = { ...process.env, ...cell.env };
+  const env = unpinnedOpenblasEnv(cell.env);
   if (cell.lib !== 'recurrent') delete env.RECURRENT_BACKEND;
   return runChild(name, process.execPath, [...(cell.nodeArgs ?? []), join(BENCH, 'cell.mjs'), cell.lib, cell.variant, cell.workload, profile], env, timeout);
 }
