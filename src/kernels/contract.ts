@@ -20,6 +20,8 @@
 export type FloatArray = Float32Array | Float64Array;
 /** The cell of a whole-sequence kernel: 0 tanh RNN, 1 ReLU RNN, 2 LSTM, 3 GRU, 4 sigmoid RNN (our extension). */
 export type SequenceKind = 0 | 1 | 2 | 3 | 4;
+/** Gate blocks in a SequenceKind's weights: 4 for the LSTM, 3 for the GRU, 1 for an RNN. */
+export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3, 1][cell]!;
 /** An RNN's nonlinearity, numbered as its SequenceKind: 0 tanh, 1 relu, 4 sigmoid. */
 export type RnnActivation = 0 | 1 | 4;
 export type DType = 'float32' | 'float64';

@@ -5,7 +5,7 @@
  * order, and each float operation is rounded to float32 as there); the nonlinearities are the
  * reference's Math.exp and Math.tanh, so h and c agree with the wasm step to about 1e-7.
  */
-import type { FloatArray, PreparedStep, RnnActivation, SequenceKind } from '../contract.js';
+import { gatesOf, type FloatArray, type PreparedStep, type RnnActivation, type SequenceKind } from '../contract.js';
 import { quantizeRow, quantizeRows, rescaleSum, type QuantizedRows } from '../quantize.js';
 import { gruForward } from './gru.js';
 import { lstmForward } from './lstm.js';
@@ -13,7 +13,6 @@ import { rnnActivation } from './rnn.js';
 
 const LSTM = 2;
 const GRU = 3;
-const gateBlocks = (cell: SequenceKind): number => (cell === LSTM ? 4 : cell === GRU ? 3 : 1);
 
 export class JsQuantizedStep implements PreparedStep {
   released = false;
@@ -37,7 +36,7 @@ export function prepareQuantizedStep(
   cell: SequenceKind, input: number, hidden: number, wIh: FloatArray, wHh: FloatArray, bIh: FloatArray | null, bHh: FloatArray | null,
   peep: FloatArray | null, tokens: boolean,
 ): JsQuantizedStep {
-  const G = gateBlocks(cell) * hidden;
+  const G = gatesOf(cell) * hidden;
   return new JsQuantizedStep(
     cell, input, hidden, tokens,
     tokens ? Float32Array.from(wIh) : quantizeRows('W_ih', wIh, G, input),
@@ -62,7 +61,7 @@ export function stepQuantized(
   if (step.tokens ? !tokens || tokens.length < batch : !x) {
     throw new Error(`stepQuantized: a step prepared ${step.tokens ? 'for tokens takes token indices' : 'for dense inputs takes x'}`);
   }
-  const G = gateBlocks(cell) * hidden;
+  const G = gatesOf(cell) * hidden;
   const gates = new Float32Array(batch * G);
   const gh = cell === GRU ? new Float32Array(batch * G) : null;
   const xq = new Int8Array(input), hq = new Int8Array(hidden);

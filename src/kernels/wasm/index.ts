@@ -6,7 +6,7 @@
  * forbid synchronous compilation of large modules on the main thread, so there the application
  * calls `await initWasm()` (exported by src/kernels/index.ts) once before training.
  */
-import type { DType, FloatArray, KernelBuffer, Kernels, PackedMatrix, PreparedStep } from '../contract.js';
+import { gatesOf, type DType, type FloatArray, type KernelBuffer, type Kernels, type PackedMatrix, type PreparedStep } from '../contract.js';
 import { checkPackedShape } from '../js/gemm.js';
 import { jsKernels } from '../js/index.js';
 import { checkScatterIds } from '../js/scatter.js';
@@ -21,7 +21,7 @@ import {
 import { LinearMemory, WasmBuffer } from './memory.js';
 import type { WasmInstance } from './module.js';
 import { instantiateWasmAsync, instantiateWasmSync } from './module.js';
-import { gatesOf, prepareStep, WasmPreparedStep, WasmStepBlock } from './prepared-step.js';
+import { prepareStep, WasmPreparedStep, WasmStepBlock } from './prepared-step.js';
 import { paddedColumns, prepareQuantizedStep, WasmQuantizedStep } from './quantized-step.js';
 import { Staging } from './staging.js';
 import {

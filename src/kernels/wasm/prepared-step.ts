@@ -6,7 +6,7 @@
  * 4-column steps; with one-hot inputs W_ih is stored transposed instead, one contiguous column per
  * token.
  */
-import type { FloatArray, PreparedStep, SequenceKind } from '../contract.js';
+import { gatesOf, type FloatArray, type PreparedStep, type SequenceKind } from '../contract.js';
 import type { LinearMemory } from './memory.js';
 import { PREPARE_STEP } from './kernel-args.js';
 import type { Staging } from './staging.js';
@@ -15,8 +15,6 @@ import type { Staging } from './staging.js';
 const blockFloats = (hidden: number, k: number): number => Math.ceil(hidden / 8) * 8 * (Math.ceil(k / 4) * 4);
 
 /** Gate blocks per cell (SequenceKind: tanh RNN, ReLU RNN, LSTM, GRU, sigmoid RNN). */
-export const gatesOf = (cell: SequenceKind): number => [1, 1, 4, 3, 1][cell]!;
-
 /** A direction's weights copied into one block of linear memory for single steps. */
 export class WasmStepBlock implements PreparedStep {
   constructor(

@@ -5,13 +5,13 @@
  * whole 8-column steps), their row scales, and the float32 biases and peepholes. With one-hot inputs
  * W_ih stays float32, transposed ([input, G * hidden]), as in the float layout.
  */
-import type { FloatArray, SequenceKind } from '../contract.js';
+import { gatesOf, type FloatArray, type SequenceKind } from '../contract.js';
 import { quantizeRows, type QuantizedRows } from '../quantize.js';
 import {
   QSTEP_B_HH, QSTEP_B_IH, QSTEP_HEADER_SLOTS, QSTEP_PEEP, QSTEP_S_HH, QSTEP_S_IH, QSTEP_W_HH, QSTEP_W_IH,
 } from './assembly-constants.generated.js';
 import { alignUp, type LinearMemory } from './memory.js';
-import { gatesOf, WasmStepBlock } from './prepared-step.js';
+import { WasmStepBlock } from './prepared-step.js';
 
 /** Columns padded to whole steps of 8 i16 lanes (assembly/quantized-step.ts paddedColumns). */
 export const paddedColumns = (k: number): number => Math.ceil(k / 8) * 8;
