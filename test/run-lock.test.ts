@@ -69,7 +69,9 @@ test('acquireLock: exclusive, names its holder, released, and a dead holder on t
 
 test('a second train, --force or --resume on a folder a live run holds is refused, naming that run', { timeout: 120_000 }, async () => {
   const dir = join(TMP, 'held');
-  const holder = await startHolder(['train', 'series', ...TINY, '--steps', '1000000', '--out', dir]);
+  // No early stopping (--patience 0, kept on resume): a holder must still be training when it is
+  // interrupted, however many steps it took meanwhile on a fast machine.
+  const holder = await startHolder(['train', 'series', ...TINY, '--steps', '1000000', '--patience', '0', '--out', dir]);
   const named = new RegExp(`--(out|resume) ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by recurrent train series --out \\S+ \\(pid ${holder.pid} on host \\S+, started \\S+\\); wait for it to end or stop it`);
   const [again, forced] = await Promise.all([
     runCli(['train', 'series', ...TINY, '--steps', '5', '--out', dir]),
@@ -87,6 +89,7 @@ test('a second train, --force or --resume on a folder a live run holds is refuse
   const steps = (JSON.parse(stopped.stdout.trim().split('\n').pop()!) as { step: number }).step;
   assert.equal(historyRows(dir), steps);
   assert.ok(!existsSync(join(dir, '.train.lock')));
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).training.patience, 0, '--patience is recorded, so the resumed holder below keeps training too');
 
   // The other order: a resumed run holds the folder; a new train and a second resume are refused.
   const resumer = await startHolder(['train', 'series', '--resume', dir, '--steps', '2000000']);

@@ -38,7 +38,8 @@ export interface RunConfig {
   task: TaskName;
   created: string;
   model: Omit<ModelConfig, 'input' | 'outputSize'>;
-  training: TrainingConfig & { steps: number; validateEvery: number };
+  /** patience: early stopping's validations without a new best (0: never); absent in runs written before it was recorded. */
+  training: TrainingConfig & { steps: number; validateEvery: number; patience?: number };
   options: TaskOptions;
   data: DataRecord;
   /** What the data gave at training time: split, normalisation or vocabulary or pitch range. */

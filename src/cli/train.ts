@@ -262,7 +262,9 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
   const validateEvery =
     flags.valEvery ??
     (flags.resume !== undefined ? config.training.validateEvery : steps === OPEN_ENDED ? 500 : Math.max(1, Math.ceil(steps / 20)));
-  config.training = { ...config.training, steps, validateEvery };
+  // Recorded like the validation interval, so a resumed run stops early (or never) as the first would.
+  const patience = flags.patience ?? (flags.resume !== undefined ? config.training.patience : undefined) ?? DEFAULTS[taskName].patience;
+  config.training = { ...config.training, steps, validateEvery, patience };
 
   // Everything that can fail on bad input has run: from here on the run folder is written.
   if (flags.resume === undefined) held.lock = await prepareOutDir(dir, flags.force ?? false, `recurrent train ${taskName} --out ${dir}`);
@@ -319,7 +321,7 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
       startElapsed: extra?.elapsed ?? 0,
       bestLoss,
       bestStep,
-      patience: flags.patience ?? DEFAULTS[taskName].patience,
+      patience,
       guard,
       clip: config.training.clip,
       validateEvery,
@@ -370,7 +372,7 @@ async function trainHoldingFolder(taskName: TaskName, flags: TrainFlags, held: {
       result.stopped
         ? `stopped at step ${result.step}${steps === OPEN_ENDED ? '' : ` of ${steps}`}; continue with: recurrent train ${taskName} --resume ${dir}`
         : `trained ${result.step} steps in ${duration(result.elapsed)}${result.timeUp ? ' (--time-limit reached)' : ''}` +
-          (result.earlyStopped ? ` (stopped early: ${flags.patience ?? DEFAULTS[taskName].patience} validations in a row without a new best; --patience 0 trains to the end)` : ''),
+          (result.earlyStopped ? ` (stopped early: ${patience} validations in a row without a new best; --patience 0 trains to the end)` : ''),
       bestStep !== null ? `best validation loss ${Number(bestLoss.toPrecision(4))} at step ${bestStep}` : '',
       last ? `last validation: ${Object.entries(last.metrics).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Number((v as number).toPrecision(4))}`).join(', ')}` : '',
       `run folder: ${dir}`,
