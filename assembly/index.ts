@@ -13,7 +13,7 @@ export { sequenceForward, sequenceBackward } from './sequence';
 export { softmaxCrossEntropy } from './loss';
 export { adamUpdate } from './adam';
 export { mathMap } from './math';
-export { peakLoop, peakLoopMadd } from './peak';
+export { peakChains, peakLoop, peakLoopMadd } from './peak';
 export { relaxedSimd } from './fma';
 
 /** First byte past the module's static data: where the JavaScript allocator may start. */

@@ -61,9 +61,9 @@ function loopGflops(loop, iterations) {
   return flops / seconds / 1e9;
 }
 
-// 13 chains (assembly/peak.ts) x 4 lanes x (mul + add) per iteration.
-const wasmPeak = () => loopGflops((it) => (wasm.exports.peakLoop(it, 0.999), it * 13 * 4 * 2), 20_000_000);
-const relaxedPeak = () => loopGflops((it) => (relaxed1.exports.peakLoopMadd(it, 0.999), it * 13 * 4 * 2), 20_000_000);
+// Chains (assembly/peak.ts) x 4 lanes x (mul + add) per iteration.
+const wasmPeak = () => loopGflops((it) => (wasm.exports.peakLoop(it, 0.999), it * wasm.exports.peakChains(0) * 4 * 2), 20_000_000);
+const relaxedPeak = () => loopGflops((it) => (relaxed1.exports.peakLoopMadd(it, 0.999), it * relaxed1.exports.peakChains(1) * 4 * 2), 20_000_000);
 const nativePeak = () => loopGflops((it) => native.addon.peakLoop(it, 0.999), 20_000_000);
 
 function filled(kernels, length) {

@@ -70,6 +70,8 @@ export interface WasmExports {
   peakLoop(iterations: number, seed: number): number;
   /** The same through madd: fused multiply-adds in the relaxed-SIMD build (assembly/fma.ts). */
   peakLoopMadd(iterations: number, seed: number): number;
+  /** Chains per iteration of peakLoopMadd (fused 1) or peakLoop (0). */
+  peakChains(fused: number): number;
   /** 1 in the relaxed-SIMD build. */
   relaxedSimd(): number;
 }
