@@ -71,28 +71,32 @@ test('int8 rule: |w - q·scale| ≤ scale/2 per row, the largest value maps to �
 
 test('wasm quantizeRows gives the reference\'s integers and scales, bit for bit, with zero padding', { skip: !backends.includes('wasm') }, () => {
   const k = kernelsFor('float32') as WasmKernels;
-  const rows = 5, n = 13, stride = 16;
-  const random = new Generator(2);
-  const src = randn([rows, n], { generator: random }).data;
-  src.set([127, 2.5, -3.5, 0.5], 0); // ties at scale 1
-  src.fill(0, n, 2 * n); // a zero row
-  src[3 * n + 4] = NaN; // a non-finite row
-  const heap = k.heap;
-  const s = heap.alloc(rows * n * 4), d = heap.alloc(rows * stride * 2), sc = heap.alloc(rows * 4);
-  new Float32Array(heap.memory.buffer, s, rows * n).set(src);
-  new Int16Array(heap.memory.buffer, d, rows * stride).fill(99);
-  k.exports.quantizeRows(rows, n, stride, s, d, sc);
-  const got = new Int16Array(heap.memory.buffer, d, rows * stride);
-  const scales = new Float32Array(heap.memory.buffer, sc, rows);
-  for (let r = 0; r < rows; r++) {
-    const want = new Int16Array(stride);
-    const scale = quantizeRow(src, r * n, n, want, 0);
-    assert.ok(Object.is(scales[r], scale) || (Number.isNaN(scales[r]) && Number.isNaN(scale)), `row ${r} scale ${scales[r]} vs ${scale}`);
-    assert.deepEqual([...got.subarray(r * stride, (r + 1) * stride)], [...want], `row ${r}`);
+  // Ties and a NaN near the start of a row (n 13) and near its end (n 37), where a kernel that takes
+  // several lanes at a time would run its one-at-a-time tail.
+  for (const [rows, n, stride, at] of [[5, 13, 16, 0], [4, 37, 40, 33]] as const) {
+    const random = new Generator(2);
+    const src = randn([rows, n], { generator: random }).data;
+    src.set([127, 2.5, -3.5, 0.5], at); // ties at scale 1
+    src.fill(0, n, 2 * n); // a zero row
+    src[3 * n + (at === 0 ? 4 : n - 1)] = NaN; // a non-finite row
+    const heap = k.heap;
+    const s = heap.alloc(rows * n * 4), d = heap.alloc(rows * stride * 2), sc = heap.alloc(rows * 4);
+    new Float32Array(heap.memory.buffer, s, rows * n).set(src);
+    new Int16Array(heap.memory.buffer, d, rows * stride).fill(99);
+    k.exports.quantizeRows(rows, n, stride, s, d, sc);
+    const got = new Int16Array(heap.memory.buffer, d, rows * stride);
+    const scales = new Float32Array(heap.memory.buffer, sc, rows);
+    for (let r = 0; r < rows; r++) {
+      const want = new Int16Array(stride);
+      const scale = quantizeRow(src, r * n, n, want, 0);
+      assert.ok(Object.is(scales[r], scale) || (Number.isNaN(scales[r]) && Number.isNaN(scale)), `n ${n} row ${r} scale ${scales[r]} vs ${scale}`);
+      assert.deepEqual([...got.subarray(r * stride, (r + 1) * stride)], [...want], `n ${n} row ${r}`);
+    }
+    assert.deepEqual([...got.subarray(at, at + 4)], [127, 2, -4, 0], `n ${n}: ties to even`);
+    heap.release(s, rows * n * 4);
+    heap.release(d, rows * stride * 2);
+    heap.release(sc, rows * 4);
   }
-  heap.release(s, rows * n * 4);
-  heap.release(d, rows * stride * 2);
-  heap.release(sc, rows * 4);
 });
 
 for (const { name, make } of layers) {
