@@ -62,6 +62,11 @@ function targetsSection(results) {
       const mem = results.memory?.find((m) => m.variant === 'wasm' && m.ok);
       return [t.id, t.text, mem ? mb(mem.stepGrowth) : '–', mem ? `need ${mb(mem.need.total)}` : t.reason, formatRatio(t.ratio), `≤ ${t.need}×`, verdict(t)];
     }
+    if (t.gemm) {
+      const needed = `≥ ${Math.round(t.need * 100)}%`;
+      if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', needed, verdict(t)];
+      return [t.id, t.text, `${formatNumber(t.gflops)} GFLOPS`, `its ceiling (${t.column}: bench/gemm.mjs's peak loop × 2)`, `${Math.round(t.ratio * 100)}%`, needed, verdict(t)];
+    }
     if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', `${t.need}×`, verdict(t)];
     const unit = WORKLOADS[t.id].unit;
     // W4 against TF.js: the bound says whether any kernel could meet it (see w4BoundSection).
