@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILES } from './measure.mjs';
 import { EARLIER, MEMORY_LIMIT, NATIVE, OURS } from './targets.mjs';
-import { LIBRARIES, evaluateTargets, formatNumber, formatRatio, mb, parseGemm, w4Bound, workloadRows } from './summary.mjs';
+import { LIBRARIES, evaluateTargets, formatNumber, formatPercent, formatRatio, mb, parseGemm, w4Bound, workloadRows } from './summary.mjs';
 import { WORKLOADS, w5FlopsPerStep } from './workloads.mjs';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -63,9 +63,9 @@ function targetsSection(results) {
       return [t.id, t.text, mem ? mb(mem.stepGrowth) : '–', mem ? `need ${mb(mem.need.total)}` : t.reason, formatRatio(t.ratio), `≤ ${t.need}×`, verdict(t)];
     }
     if (t.gemm) {
-      const needed = `≥ ${Math.round(t.need * 100)}%`;
+      const needed = `≥ ${formatPercent(t.need)}`;
       if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', needed, verdict(t)];
-      return [t.id, t.text, `${formatNumber(t.gflops)} GFLOPS`, `its ceiling (${t.column}: bench/gemm.mjs's peak loop × 2)`, `${Math.round(t.ratio * 100)}%`, needed, verdict(t)];
+      return [t.id, t.text, `${formatNumber(t.gflops)} GFLOPS`, `its ceiling (${t.column}: bench/gemm.mjs's peak loop × 2)`, formatPercent(t.ratio), needed, verdict(t)];
     }
     if (t.status === 'n/a') return [t.id, t.text, '–', t.reason, '–', `${t.need}×`, verdict(t)];
     const unit = WORKLOADS[t.id].unit;

@@ -87,10 +87,11 @@ export function gemmTargets(results) {
   const gemm = results.gemm.ok ? parseGemm(results.gemm.output) : null;
   const rows = gemm?.rows.filter((r) => r.label.startsWith('W5 ')) ?? [];
   const text = (label) => `wasm only, GEMM ${label}: ≥ ${W5_GEMM_PEAK_FRACTION * 100}% of the 2-thread peak (relaxed FMA where present)`;
-  if (rows.length === 0) return [{ id: 'W5', text: text('products'), status: 'n/a', reason: 'GEMM cell missing or failed', need: W5_GEMM_PEAK_FRACTION, gemm: true }];
+  const unjudged = (label, reason) => ({ id: 'W5', text: text(label), status: 'n/a', reason, need: W5_GEMM_PEAK_FRACTION, gemm: true });
+  if (rows.length === 0) return [unjudged('products', 'GEMM cell missing or failed')];
   return rows.map((r) => {
     const v = W5_GEMM_COLUMNS.map((column) => r.values.find((x) => x.column === column)).find(Boolean);
-    if (!v) return { id: 'W5', text: text(r.label), status: 'n/a', reason: 'no 2-thread wasm column', need: W5_GEMM_PEAK_FRACTION, gemm: true };
+    if (!v) return unjudged(r.label, 'no 2-thread wasm column');
     const ratio = v.percentOfPeak / 100;
     return {
       id: 'W5', text: text(r.label), ratio, need: W5_GEMM_PEAK_FRACTION, status: ratio >= W5_GEMM_PEAK_FRACTION ? 'met' : 'not met',
@@ -110,6 +111,7 @@ export function formatNumber(x) {
   return x.toPrecision(2);
 }
 
+export const formatPercent = (fraction) => `${Math.round(fraction * 100)}%`;
 export const formatRatio = (r) => (r === null || r === undefined ? '–' : `${formatNumber(r)}×`);
 export const mb = (bytes) => (bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MB`);
 
@@ -171,7 +173,7 @@ export function textReport(results) {
     lines.push(pad([
       ['workload', 'target', 'ratio', 'status', 'against'],
       ...targets.map((t) => [
-        t.id, t.text, t.ratio === undefined ? '–' : t.gemm ? `${Math.round(t.ratio * 100)}%` : formatRatio(t.ratio), t.status,
+        t.id, t.text, t.ratio === undefined ? '–' : t.gemm ? formatPercent(t.ratio) : formatRatio(t.ratio), t.status,
         t.reason ?? (t.gemm ? `${t.column} ceiling` : t.peerKey ? `${LIBRARIES[t.peerKey] ?? t.peerKey}${t.shortSample ? ' (short sample)' : ''}` : ''),
       ]),
     ], [2]));
