@@ -8,14 +8,17 @@
 // is an exact integer dot product, rescaled to float32 as (float(sum) * row scale) * vector scale.
 // Biases, gates, nonlinearities and the cell state stay float32 (assembly/prepared-step.ts's code).
 //
-// The integers are stored as i16, not i8: i32x4.dot_i16x8_s then does 8 multiply-adds per
-// instruction straight from memory, where i8 storage needs two widenings per 16 weights first; on
-// the W4 shapes the i16 loop ran faster per thread than either i8 variant (widened by extend, or by
-// masking pairs), measured with standalone loops (docs/architecture.md, "Quantized generation"). Products of
-// two int8 values summed in pairs and then over k stay far inside i32 (k * 127^2 / 4 per lane), so
-// every sum is exact whatever the order: the reference gives the same bits.
+// The weights are stored as i8 and x, h as i16. A v128 of weights holds one row's 16 columns of a
+// step, as 8 i16 lanes whose low byte is column i and high byte column 8 + i: v << 8 and v & 0xff00
+// are then 256 times those columns, exactly, as i16, and i32x4.dot_i16x8_s multiplies them by x's
+// columns 0..7 and 8..15 in their natural order. i8 storage halves the bytes a token streams against
+// i16 storage, which decides the speed wherever the weights do not fit in the cores' caches: on W4's
+// shapes, with weights that are not the zero page, i8 ran 64 us a token on 2 threads where i16 ran
+// 104-134 (bench/quantized-gemv). Every sum is exact: a lane gathers 4 products of at most
+// 127 * 127 * 256 per 16 columns, so a run of CHUNK_COLUMNS columns stays inside i32, and each run is
+// shifted back by 8 before runs and lanes are added. The reference gives the same bits.
 //
-// Layout: groups of 8 rows interleaved by 8 columns (8 x 16 bytes), k padded to whole 8-column
+// Layout: groups of 8 rows interleaved by 16 columns (8 x 16 bytes), k padded to whole 16-column
 // steps and rows to whole groups with zeros, gate block after gate block; with `tokens` W_ih stays
 // float32, transposed ([input, G * hidden]), as in the float layout.
 
@@ -23,19 +26,23 @@ import { loadLanes } from './lanes';
 import { activateUnits, gateBlocks, storeGateSums } from './prepared-step';
 
 /** The prepared block starts with these i32 slots: byte addresses of its parts (0: absent). */
-export const QSTEP_W_IH = 0; //  grouped i16 (or float32 transposed with tokens)
+export const QSTEP_W_IH = 0; //  grouped i8 (or float32 transposed with tokens)
 export const QSTEP_S_IH = 1; //  f32 [G * hidden] row scales of W_ih (0 with tokens)
-export const QSTEP_W_HH = 2; //  grouped i16
+export const QSTEP_W_HH = 2; //  grouped i8
 export const QSTEP_S_HH = 3; //  f32 [G * hidden] row scales of W_hh
 export const QSTEP_B_IH = 4;
 export const QSTEP_B_HH = 5;
 export const QSTEP_PEEP = 6;
 export const QSTEP_HEADER_SLOTS = 8;
 
-/** Columns padded to whole steps of 8 (i16 lanes). */
+/** Columns padded to whole steps of 16 (one v128 of i8 weights). */
 @inline export function paddedColumns(k: i32): i32 {
-  return (k + 7) & ~7;
+  return (k + 15) & ~15;
 }
+
+/** Columns whose scaled sums one i32 lane holds exactly: 4 * 127 * 127 * 256 per 16 columns, times
+ * 2048 / 16, is 2,114,060,288 < 2^31. */
+const CHUNK_COLUMNS = 2048;
 
 /**
  * Quantizes `rows` rows of n floats at src to i16 integers in [-127, 127] at dst (rows `stride`
@@ -75,27 +82,38 @@ export function quantizeRows(rows: i32, n: i32, stride: i32, src: usize, dst: us
   return i32x4.add(v128.shuffle<i32>(u01, u23, 0, 1, 4, 5), v128.shuffle<i32>(u01, u23, 2, 3, 6, 7));
 }
 
-/** Eight integer dot products of the quantized row a (kp i16, kp a multiple of 8) with the rows of the
- * interleaved group at w, to out[0..8) as i32. A function of its own, like prepared-step's groupDot,
- * so that its accumulators stay in registers. */
-export function groupDotI16(kp: i32, a: usize, w: usize, out: usize): void {
-  let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-  let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
-  const end = <usize>kp << 1;
-  for (let p: usize = 0; p < end; p += 16) {
-    const x = v128.load(a + p);
-    s0 = i32x4.add(s0, i32x4.dot_i16x8_s(x, v128.load(w)));
-    s1 = i32x4.add(s1, i32x4.dot_i16x8_s(x, v128.load(w, 16)));
-    s2 = i32x4.add(s2, i32x4.dot_i16x8_s(x, v128.load(w, 32)));
-    s3 = i32x4.add(s3, i32x4.dot_i16x8_s(x, v128.load(w, 48)));
-    s4 = i32x4.add(s4, i32x4.dot_i16x8_s(x, v128.load(w, 64)));
-    s5 = i32x4.add(s5, i32x4.dot_i16x8_s(x, v128.load(w, 80)));
-    s6 = i32x4.add(s6, i32x4.dot_i16x8_s(x, v128.load(w, 96)));
-    s7 = i32x4.add(s7, i32x4.dot_i16x8_s(x, v128.load(w, 112)));
-    w += 128;
+/** The scaled products of one v128 of weights (16 columns of a row) with x's columns 0..7 (xl) and
+ * 8..15 (xh), added to s. */
+@inline function dot16(s: v128, xl: v128, xh: v128, v: v128): v128 {
+  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.shl(v, 8)), i32x4.dot_i16x8_s(xh, v128.and(v, i16x8.splat(<i16>0xff00)))));
+}
+
+/** Eight integer dot products of the quantized row a (kp i16, kp a multiple of 16) with the i8 rows of
+ * the interleaved group at w, to out[0..8) as i32. A function of its own, like prepared-step's
+ * groupDot, so that its accumulators stay in registers. */
+export function groupDotI8(kp: i32, a: usize, w: usize, out: usize): void {
+  let t0 = i32x4.splat(0), t1 = i32x4.splat(0);
+  for (let from = 0; from < kp; from += CHUNK_COLUMNS) {
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+    let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
+    const end = a + (<usize>min(kp, from + CHUNK_COLUMNS) << 1);
+    for (let p = a + (<usize>from << 1); p < end; p += 32) {
+      const xl = v128.load(p), xh = v128.load(p, 16);
+      s0 = dot16(s0, xl, xh, v128.load(w));
+      s1 = dot16(s1, xl, xh, v128.load(w, 16));
+      s2 = dot16(s2, xl, xh, v128.load(w, 32));
+      s3 = dot16(s3, xl, xh, v128.load(w, 48));
+      s4 = dot16(s4, xl, xh, v128.load(w, 64));
+      s5 = dot16(s5, xl, xh, v128.load(w, 80));
+      s6 = dot16(s6, xl, xh, v128.load(w, 96));
+      s7 = dot16(s7, xl, xh, v128.load(w, 112));
+      w += 128;
+    }
+    t0 = i32x4.add(t0, sums4i(i32x4.shr_s(s0, 8), i32x4.shr_s(s1, 8), i32x4.shr_s(s2, 8), i32x4.shr_s(s3, 8)));
+    t1 = i32x4.add(t1, sums4i(i32x4.shr_s(s4, 8), i32x4.shr_s(s5, 8), i32x4.shr_s(s6, 8), i32x4.shr_s(s7, 8)));
   }
-  v128.store(out, sums4i(s0, s1, s2, s3));
-  v128.store(out, sums4i(s4, s5, s6, s7), 16);
+  v128.store(out, t0);
+  v128.store(out, t1, 16);
 }
 
 /** (float(sum) * row scale) * vector scale for `count` (1..4) rows. */
@@ -123,7 +141,7 @@ export function stepQuantizedUnits(
   const ldg = <usize>(G * hidden) << 2; // bytes of one row of gates
   const kpIn = paddedColumns(input), kpH = paddedColumns(hidden);
   const groups = <usize>((hidden + 7) >> 3);
-  const ihGroup = <usize>kpIn * 16, hhGroup = <usize>kpH * 16; // bytes of one group of 8 rows
+  const ihGroup = <usize>kpIn * 8, hhGroup = <usize>kpH * 8; // bytes of one group of 8 rows
   for (let g = 0; g < G; g++) {
     for (let j = u0; j < u1; j += 8) {
       const cols = min(8, u1 - j);
@@ -138,12 +156,12 @@ export function stepQuantizedUnits(
           r1 = hi > 0 ? loadLanes(at + 16, hi) : f32x4.splat(0);
         } else {
           const sx = load<f32>(xs + (<usize>b << 2));
-          groupDotI16(kpIn, xq + <usize>b * kpIn * 2, wIh + group * ihGroup, sums);
+          groupDotI8(kpIn, xq + <usize>b * kpIn * 2, wIh + group * ihGroup, sums);
           r0 = rescale(v128.load(sums), sIh + col, lo, sx);
           r1 = hi > 0 ? rescale(v128.load(sums, 16), sIh + col + 16, hi, sx) : f32x4.splat(0);
         }
         const sh = load<f32>(hs + (<usize>b << 2));
-        groupDotI16(kpH, hq + <usize>b * kpH * 2, wHh + group * hhGroup, sums);
+        groupDotI8(kpH, hq + <usize>b * kpH * 2, wHh + group * hhGroup, sums);
         const s0 = rescale(v128.load(sums), sHh + col, lo, sh);
         const s1 = hi > 0 ? rescale(v128.load(sums, 16), sHh + col + 16, hi, sh) : f32x4.splat(0);
         storeGateSums(cell, bIh, bHh, gates, gh, <usize>b * ldg + col, col, lo, hi, r0, r1, s0, s1);

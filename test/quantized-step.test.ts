@@ -114,6 +114,33 @@ for (const { name, make } of layers) {
   });
 }
 
+test('the wasm quantized step sums long rows exactly: k 2100 (two runs of 2048 columns) at the largest products, as the reference', { skip: !backends.includes('wasm') }, () => {
+  // Every product is 127 × 127 in row 0 of batch row 0 (weights and inputs of one sign pattern at
+  // their rows' largest magnitude), so its sum, 2100 × 16129, is past what one 2048-column run of
+  // the kernel's scaled lanes may hold; relu passes the pre-activation through unchanged.
+  const k = 2100;
+  const layer = new RNN({ inputSize: k, hiddenSize: 3, nonlinearity: 'relu', generator: new Generator(5) });
+  const sign = Array.from({ length: k }, (_, j) => ((j * 7919) % 3 === 0 ? -1 : 1));
+  const p = layer.stateDict();
+  const random = new Generator(8);
+  const noise = randn([3 * k], { generator: random }).data;
+  p['weight_ih_l0']!.data.set(noise.map((v, i) => (i < k ? sign[i]! * 0.01 : v * 0.01)));
+  p['bias_ih_l0']!.data.fill(0);
+  p['bias_hh_l0']!.data.fill(0);
+  const x = Float32Array.from([...sign, ...randn([k], { generator: random }).data]);
+  const run = (backend: 'js' | 'wasm', quantize?: 'int8') => onBackendValue(backend, () => {
+    const stepper = layer.stepper({ batch: 2, tokens: false, ...(quantize ? { quantize } : {}) });
+    const out = Float32Array.from(stepper.step(x).data);
+    stepper.dispose();
+    return out;
+  });
+  const wasm = run('wasm', 'int8'), js = run('js', 'int8'), float = run('js');
+  assert.deepEqual([...wasm], [...js]);
+  // (2100 × 127 × 127) × (0.01 / 127) × (1 / 127): the float sum, 21.
+  assert.ok(Math.abs(wasm[0]! - 21) < 1e-4 && Math.abs(float[0]! - 21) < 1e-4, `row 0: int8 ${wasm[0]}, float ${float[0]}`);
+  for (let i = 1; i < 6; i++) assert.ok(Math.abs(wasm[i]! - float[i]!) < 0.05, `output ${i}: int8 ${wasm[i]}, float ${float[i]}`);
+});
+
 /** fn's value with `backend` selected. */
 function onBackendValue<T>(backend: 'js' | 'wasm', fn: () => T): T {
   let value: T | undefined;
