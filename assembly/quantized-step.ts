@@ -8,19 +8,21 @@
 // is an exact integer dot product, rescaled to float32 as (float(sum) * row scale) * vector scale.
 // Biases, gates, nonlinearities and the cell state stay float32 (assembly/prepared-step.ts's code).
 //
-// The weights are stored as i8 and x, h as i16. A v128 of weights holds one row's 16 columns of a
-// step, as 8 i16 lanes whose low byte is column i and high byte column 8 + i: v << 8 and v & 0xff00
-// are then 256 times those columns, exactly, as i16, and i32x4.dot_i16x8_s multiplies them by x's
-// columns 0..7 and 8..15 in their natural order. i8 storage halves the bytes a token streams against
-// i16 storage, which decides the speed wherever the weights do not fit in the cores' caches: on W4's
-// shapes, with weights that are not the zero page, i8 ran 64 us a token on 2 threads where i16 ran
-// 104-134 (bench/quantized-gemv). Every sum is exact: a lane gathers 4 products of at most
-// 127 * 127 * 256 per 16 columns, so a run of CHUNK_COLUMNS columns stays inside i32, and each run is
-// shifted back by 8 before runs and lanes are added. The reference gives the same bits.
+// The weights are stored as i8 and x, h as i16, two rows to an i16 lane: for rows a and b of a pair
+// and a column, V = 256 w_a + w_b (which fits i16 for |w| <= 127). i32x4.dot_i16x8_s(x, V) is then
+// 256 A + B, and dot(x, V << 8), where the shift leaves 256 w_b, is 256 B: B and A follow exactly by
+// shifts. Five operations per 16 weights (a shift, two dot products, two additions), where widening
+// 16 i8 weights into two i16 vectors takes six. i8 storage halves the bytes a token streams against
+// i16 storage, which decides the speed wherever the weights do not fit in the cores' caches. On W4's
+// shapes, with weights that are not the zero page, on 2 threads: 49-50 us a token for this loop,
+// 59-62 for i8 widened by shift and mask, 97-120 for i16 (bench/quantized-gemv). Every sum is
+// exact: a lane gathers 257 * 127 * 127 at most per 4 columns, so a run of CHUNK_COLUMNS columns
+// stays inside i32; each run is decoded into A and B before runs and lanes are added. The reference
+// gives the same bits.
 //
-// Layout: groups of 8 rows interleaved by 16 columns (8 x 16 bytes), k padded to whole 16-column
-// steps and rows to whole groups with zeros, gate block after gate block; with `tokens` W_ih stays
-// float32, transposed ([input, G * hidden]), as in the float layout.
+// Layout: groups of 8 rows (4 pairs) interleaved by 8 columns (4 x 16 bytes), k padded to whole
+// 8-column steps and rows to whole groups with zeros, gate block after gate block; with `tokens` W_ih
+// stays float32, transposed ([input, G * hidden]), as in the float layout.
 
 import { loadLanes } from './lanes';
 import { activateUnits, gateBlocks, storeGateSums } from './prepared-step';
@@ -35,13 +37,13 @@ export const QSTEP_B_HH = 5;
 export const QSTEP_PEEP = 6;
 export const QSTEP_HEADER_SLOTS = 8;
 
-/** Columns padded to whole steps of 16 (one v128 of i8 weights). */
+/** Columns padded to whole steps of 8 (i16 lanes of x). */
 @inline export function paddedColumns(k: i32): i32 {
-  return (k + 15) & ~15;
+  return (k + 7) & ~7;
 }
 
-/** Columns whose scaled sums one i32 lane holds exactly: 4 * 127 * 127 * 256 per 16 columns, times
- * 2048 / 16, is 2,114,060,288 < 2^31. */
+/** Columns whose sums one i32 lane holds exactly: a lane takes a quarter of them, each adding at most
+ * 257 * 127 * 127 (256 A + B), and 257 * 16129 * 2048 / 4 = 2,122,310,656 < 2^31. */
 const CHUNK_COLUMNS = 2048;
 
 /**
@@ -82,35 +84,36 @@ export function quantizeRows(rows: i32, n: i32, stride: i32, src: usize, dst: us
   return i32x4.add(v128.shuffle<i32>(u01, u23, 0, 1, 4, 5), v128.shuffle<i32>(u01, u23, 2, 3, 6, 7));
 }
 
-/** The scaled products of one v128 of weights (16 columns of a row) with x's columns 0..7 (xl) and
- * 8..15 (xh), added to s. */
-@inline function dot16(s: v128, xl: v128, xh: v128, v: v128): v128 {
-  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(xl, i16x8.shl(v, 8)), i32x4.dot_i16x8_s(xh, v128.and(v, i16x8.splat(<i16>0xff00)))));
+/** Rows a and b of a pair from their lanes' sums of 256 A + B (d1) and 256 B (d2), exactly. */
+@inline function pairRows(d1: v128, d2: v128, rowB: bool): v128 {
+  const b = i32x4.shr_s(d2, 8);
+  return rowB ? b : i32x4.shr_s(i32x4.sub(d1, b), 8);
 }
 
-/** Eight integer dot products of the quantized row a (kp i16, kp a multiple of 16) with the i8 rows of
- * the interleaved group at w, to out[0..8) as i32. A function of its own, like prepared-step's
- * groupDot, so that its accumulators stay in registers. */
+/** Eight integer dot products of the quantized row a (kp i16, kp a multiple of 8) with the 4 row
+ * pairs of the interleaved group at w, to out[0..8) as i32. A function of its own, like
+ * prepared-step's groupDot, so that its accumulators stay in registers. */
 export function groupDotI8(kp: i32, a: usize, w: usize, out: usize): void {
   let t0 = i32x4.splat(0), t1 = i32x4.splat(0);
   for (let from = 0; from < kp; from += CHUNK_COLUMNS) {
-    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-    let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
+    let a0 = i32x4.splat(0), b0 = i32x4.splat(0), a1 = i32x4.splat(0), b1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0), b2 = i32x4.splat(0), a3 = i32x4.splat(0), b3 = i32x4.splat(0);
     const end = a + (<usize>min(kp, from + CHUNK_COLUMNS) << 1);
-    for (let p = a + (<usize>from << 1); p < end; p += 32) {
-      const xl = v128.load(p), xh = v128.load(p, 16);
-      s0 = dot16(s0, xl, xh, v128.load(w));
-      s1 = dot16(s1, xl, xh, v128.load(w, 16));
-      s2 = dot16(s2, xl, xh, v128.load(w, 32));
-      s3 = dot16(s3, xl, xh, v128.load(w, 48));
-      s4 = dot16(s4, xl, xh, v128.load(w, 64));
-      s5 = dot16(s5, xl, xh, v128.load(w, 80));
-      s6 = dot16(s6, xl, xh, v128.load(w, 96));
-      s7 = dot16(s7, xl, xh, v128.load(w, 112));
-      w += 128;
+    for (let p = a + (<usize>from << 1); p < end; p += 16) {
+      const x = v128.load(p);
+      const v0 = v128.load(w), v1 = v128.load(w, 16), v2 = v128.load(w, 32), v3 = v128.load(w, 48);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, v0));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x, i16x8.shl(v0, 8)));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, v1));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x, i16x8.shl(v1, 8)));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, v2));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x, i16x8.shl(v2, 8)));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, v3));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x, i16x8.shl(v3, 8)));
+      w += 64;
     }
-    t0 = i32x4.add(t0, sums4i(i32x4.shr_s(s0, 8), i32x4.shr_s(s1, 8), i32x4.shr_s(s2, 8), i32x4.shr_s(s3, 8)));
-    t1 = i32x4.add(t1, sums4i(i32x4.shr_s(s4, 8), i32x4.shr_s(s5, 8), i32x4.shr_s(s6, 8), i32x4.shr_s(s7, 8)));
+    t0 = i32x4.add(t0, sums4i(pairRows(a0, b0, false), pairRows(a0, b0, true), pairRows(a1, b1, false), pairRows(a1, b1, true)));
+    t1 = i32x4.add(t1, sums4i(pairRows(a2, b2, false), pairRows(a2, b2, true), pairRows(a3, b3, false), pairRows(a3, b3, true)));
   }
   v128.store(out, t0);
   v128.store(out, t1, 16);

@@ -7,8 +7,8 @@ import asc from 'assemblyscript/asc';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
 
-const NAMES = ['float32 (the float stepper\'s loop)', 'int8 values as int16, dot', 'int8, extend + dot', 'int8, mask + dot (the quantized stepper\'s loop)', 'int8, shift + dot'];
-const BYTES = [4, 2, 1, 1, 1];
+const NAMES = ['float32 (the float stepper\'s loop)', 'int8 values as int16, dot', 'int8, extend + dot', 'int8, mask + dot', 'int8, shift + dot', 'int8, row pairs 256 a + b (the quantized stepper\'s loop)'];
+const BYTES = [4, 2, 1, 1, 1, 1];
 // W4's weights (w4TokenCost in bench/workloads.mjs) rounded to whole groups: 6,208 rows of 512.
 const ROWS = 6208, K = 512, REPS = 300, X = 1024, OUT = 4096, W = 1 << 20;
 
@@ -42,7 +42,7 @@ if (isMainThread) {
   fillWeights(memory);
   exports.run(0, rows, K, X, W, OUT, 10); // this thread's code tiered up too
   for (let round = 0; round < rounds; round++) {
-    for (const kind of [0, 1, 2, 3, 4]) {
+    for (const kind of [0, 1, 2, 3, 4, 5]) {
       Atomics.store(sync, 1, kind);
       Atomics.store(sync, 2, 0);
       Atomics.add(sync, 0, 1);

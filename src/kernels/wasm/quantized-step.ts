@@ -1,9 +1,9 @@
 /**
  * A recurrent layer's weights quantized to int8 once (src/kernels/quantize.ts) and laid out for
  * assembly/quantized-step.ts: a header of addresses (QSTEP_*), then each gate block of W_ih and W_hh
- * cut into groups of 8 rows stored interleaved by 16 columns as i8 (zero-padded to whole groups and
- * whole 16-column steps; within a row's 16 bytes, column i then column 8 + i, for i = 0..7), their
- * row scales, and the float32 biases and peepholes. With one-hot inputs
+ * cut into groups of 8 rows stored interleaved by 8 columns, two rows to an i16 (256 w_a + w_b:
+ * rows 2q and 2q + 1 of the group; zero-padded to whole groups and whole 8-column steps), their row
+ * scales, and the float32 biases and peepholes. With one-hot inputs
  * W_ih stays float32, transposed ([input, G * hidden]), as in the float layout.
  */
 import { gatesOf, type FloatArray, type SequenceKind } from '../contract.js';
@@ -14,8 +14,8 @@ import {
 import { alignUp, type LinearMemory } from './memory.js';
 import { WasmStepBlock } from './prepared-step.js';
 
-/** Columns padded to whole 16-column steps (assembly/quantized-step.ts paddedColumns). */
-export const paddedColumns = (k: number): number => Math.ceil(k / 16) * 16;
+/** Columns padded to whole steps of 8 i16 lanes (assembly/quantized-step.ts paddedColumns). */
+export const paddedColumns = (k: number): number => Math.ceil(k / 8) * 8;
 
 /** The quantized layout: the block starts with the header of addresses (QSTEP_*) the kernel reads. */
 export class WasmQuantizedStep extends WasmStepBlock {}
@@ -23,16 +23,18 @@ export class WasmQuantizedStep extends WasmStepBlock {}
 /** Bytes of a quantized matrix's gate blocks in the grouped i8 layout. */
 const groupedBytes = (gates: number, hidden: number, k: number): number => gates * Math.ceil(hidden / 8) * 8 * paddedColumns(k);
 
-/** Writes q [gates * hidden, k] grouped at byte `at` of `dst` (already zeroed). */
-function writeGrouped(dst: Int8Array, at: number, q: QuantizedRows, gates: number, hidden: number): void {
+/** Writes q [gates * hidden, k] grouped at i16 index `at` of `dst` (already zeroed): in each group's
+ * 8-column step, row pair r >> 1 takes 8 lanes, 256 times row r's weight plus row r + 1's. */
+function writeGrouped(dst: Int16Array, at: number, q: QuantizedRows, gates: number, hidden: number): void {
   const k = q.cols, kp = paddedColumns(k), groups = Math.ceil(hidden / 8);
   for (let g = 0; g < gates; g++) {
     for (let u = 0; u < hidden; u++) {
       const src = (g * hidden + u) * k;
-      const base = at + (g * groups + (u >> 3)) * kp * 8 + (u & 7) * 16;
+      const base = at + (g * groups + (u >> 3)) * kp * 4 + ((u & 7) >> 1) * 8;
+      const weight = u & 1 ? 1 : 256;
       for (let p = 0; p < k; p++) {
-        const c = p & 15;
-        dst[base + (p >> 4) * 128 + (c < 8 ? 2 * c : 2 * (c - 8) + 1)] = q.values[src + p]!;
+        const i = base + (p >> 3) * 32 + (p & 7);
+        dst[i] = dst[i]! + weight * q.values[src + p]!;
       }
     }
   }
@@ -79,13 +81,13 @@ export function prepareQuantizedStep(
   }
   const f32At = (slot: number): number => i32[slot]! >>> 2;
   const f32 = new Float32Array(buffer);
-  const i8 = new Int8Array(buffer);
+  const i16 = new Int16Array(buffer);
   if (ihT) f32.set(ihT, f32At(QSTEP_W_IH));
   if (qIh) {
-    writeGrouped(i8, i32[QSTEP_W_IH]!, qIh, gates, hidden);
+    writeGrouped(i16, i32[QSTEP_W_IH]! >>> 1, qIh, gates, hidden);
     f32.set(qIh.scales, f32At(QSTEP_S_IH));
   }
-  writeGrouped(i8, i32[QSTEP_W_HH]!, qHh, gates, hidden);
+  writeGrouped(i16, i32[QSTEP_W_HH]! >>> 1, qHh, gates, hidden);
   f32.set(qHh.scales, f32At(QSTEP_S_HH));
   if (values.ih) f32.set(values.ih, f32At(QSTEP_B_IH));
   if (values.hh) f32.set(values.hh, f32At(QSTEP_B_HH));
