@@ -31,7 +31,7 @@ export const NC = 2048;
 
 /** Bytes of workspace gemm needs: packed A block, packed B block, one edge tile. */
 export function gemmWorkspaceBytes(): i32 {
-  return (MC * KC + KC * NC + MR * NR) * 4;
+  return (MC * KC + KC * NC + 2 * MR * NR) * 4; // the tile: MR x NR, or 6 x NR on the relaxed build
 }
 
 // How the tile meets C on the way out.
@@ -144,7 +144,24 @@ function multiplyBlock(
     for (let jr = jLo; jr < jHi; jr += NR) {
       const nr = min(NR, jHi - jr);
       const panel = pb + <usize>(jr * kc) * 4;
-      for (let ir = 0; ir < fullRows; ir += MR) {
+      let ir = 0;
+      if (ASC_FEATURE_RELAXED_SIMD && nr == NR) {
+        // Fused multiply-adds free the register a product took: 6 x 8 tiles fit, and their 12
+        // accumulators keep both FMA pipes busy where 8 do not (standalone, data in L1: 60 against
+        // 47.5 GFLOPS on an AVX-512 Xeon). Every element runs the same FMA sequence in either tile.
+        const ldcBytes = <usize>ldc * 4;
+        for (; ir + 3 * MR <= fullRows; ir += 3 * MR) {
+          // Rows 0..5 and 6..11 of three panels: pairs at (panel, row offset) 0:0, 0:2, 1:0 and 1:2, 2:0, 2:2.
+          const pa = packA + <usize>(ir * kc) * 4;
+          const panelBytes = <usize>(MR * kc) * 4;
+          const cTile = c + (<usize>(ic + ir) * ldc + <usize>jr) * 4;
+          microKernel6(kc, pa, pa + 8, pa + panelBytes, panel, tile);
+          writeTile6(tile, cTile, ldcBytes, alpha, beta, mode);
+          microKernel6(kc, pa + panelBytes + 8, pa + 2 * panelBytes, pa + 2 * panelBytes + 8, panel, tile);
+          writeTile6(tile, cTile + 6 * ldcBytes, ldcBytes, alpha, beta, mode);
+        }
+      }
+      for (; ir < fullRows; ir += MR) {
         const pa = packA + <usize>(ir * kc) * 4;
         const cTile = c + (<usize>(ic + ir) * ldc + <usize>jr) * 4;
         if (nr == NR) {
@@ -295,7 +312,8 @@ function scaleMatrix(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
 // and four broadcasts of packed A; without FMA each step is one mul and one add per accumulator.
 // V8 hoists every load of a step to its top, so 8 accumulators + 2 + 4 loaded values + 1 product
 // is all that fits its 15 usable xmm registers. Measured on packed data in L1 (Node 20, x64): 4x8
-// and 2x16 reach ~46-49 GFLOPS; 6x8, 5x8, 4x12 and 3x16 spill and drop to 21-25.
+// and 2x16 reach ~46-49 GFLOPS; 6x8, 5x8, 4x12 and 3x16 spill and drop to 21-25. The relaxed
+// build's fused multiply-add needs no product register, and there 6x8 fits (microKernel6).
 function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, alpha: f32, beta: f32, mode: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -327,6 +345,70 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, a
   writeRow(c + ldcBytes, c10, c11, va, vb, mode);
   writeRow(c + 2 * ldcBytes, c20, c21, va, vb, mode);
   writeRow(c + 3 * ldcBytes, c30, c31, va, vb, mode);
+}
+
+/**
+ * A 6 x 8 tile of raw sums into `tile` (6 rows of NR), relaxed build only: rows in pairs, at p0, p1
+ * and p2 and 4 bytes further in packed A (MR-high panels: a 6-row tile spans two). Called for both
+ * halves of 12 rows, so that it stays a function of its own: inlined into multiplyBlock (or with its
+ * epilogue inlined into it) V8 spilled accumulators inside the loop, 35-38 against 48 GFLOPS.
+ */
+function microKernel6(kc: i32, p0: usize, p1: usize, p2: usize, pb: usize, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = pb + <usize>kc * NR * 4;
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(p0);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(p0, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(p1);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(p1, 4);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    av = v128.load32_splat(p2);
+    c40 = madd(av, b0, c40);
+    c41 = madd(av, b1, c41);
+    av = v128.load32_splat(p2, 4);
+    c50 = madd(av, b0, c50);
+    c51 = madd(av, b1, c51);
+    p0 += MR * 4;
+    p1 += MR * 4;
+    p2 += MR * 4;
+    pb += NR * 4;
+  }
+  storeTile6(tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+}
+
+@inline function storeTile6(
+  tile: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  c40: v128, c41: v128, c50: v128, c51: v128,
+): void {
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128);
+  v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160);
+  v128.store(tile, c51, 176);
+}
+
+function writeTile6(tile: usize, c: usize, ldcBytes: usize, alpha: f32, beta: f32, mode: i32): void {
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  for (let r: usize = 0; r < 6; r++) writeRow(c + r * ldcBytes, v128.load(tile + r * 32), v128.load(tile + r * 32, 16), va, vb, mode);
 }
 
 @inline function writeRow(row: usize, lo: v128, hi: v128, va: v128, vb: v128, mode: i32): void {

@@ -16,6 +16,7 @@ interface RelaxedRun {
   sameOnTwoThreads: boolean;
   gemmWorst: number;
   gemmBound: number;
+  tilingSame: boolean;
 }
 
 const script = `
@@ -39,21 +40,27 @@ const script = `
   jsKernels.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, want, 0, n);
   let gemmWorst = 0;
   for (let i = 0; i < got.length; i++) gemmWorst = Math.max(gemmWorst, Math.abs(got[i] - want[i]));
+  // Rows 56..69 alone: rows 60..67, which the whole product ran on 4 x 8 tiles after five 12-row
+  // groups of 6 x 8 ones, now fall in a 6 x 8 tile; each element must still be the same bits.
+  const sub = new Float32Array(14 * n);
+  wasm.gemm(false, true, 14, n, k, 1, a, 56 * k, k, b, 0, k, 0, sub, 0, n);
+  const tilingSame = sub.every((v, i) => Object.is(v, got[56 * n + i]));
   console.log(JSON.stringify({
     relaxedSimd: info.relaxedSimd, relaxedExport: wasm.exports.relaxedSimd(), values: one.values.length,
     sameOnTwoThreads: two.threads === 2 && one.values.every((v, i) => Object.is(v, two.values[i])),
-    gemmWorst, gemmBound: 2 * (k + 2) * 2 ** -24 * k,
+    gemmWorst, gemmBound: 2 * (k + 2) * 2 ** -24 * k, tilingSame,
   }));
   process.exit(0);
 `;
 
-test('with relaxed SIMD the relaxed build loads, stays within tolerance and gives the same bits on 1 and 2 threads', async () => {
+test('with relaxed SIMD the relaxed build loads, stays within tolerance and gives the same bits on 1 and 2 threads and in either register tile', async () => {
   const run = lastJsonLine<RelaxedRun>(await runNodeScript([FLAG, ...TSX, '--input-type=module', '-e', script], 180_000), 'relaxed child');
   assert.equal(run.relaxedSimd, true, 'getBackendInfo().relaxedSimd');
   assert.equal(run.relaxedExport, 1, 'the loaded module is the relaxed build');
   assert.ok(run.values > 10_000, `${run.values} values compared`);
   assert.equal(run.sameOnTwoThreads, true, 'the workload gives the same bits on one thread and two');
   assert.ok(run.gemmWorst <= run.gemmBound, `gemm against the reference: ${run.gemmWorst} > ${run.gemmBound}`);
+  assert.equal(run.tilingSame, true, 'rows give the same bits whichever register tile (6 x 8 or 4 x 8) computes them');
 });
 
 test('RECURRENT_RELAXED_SIMD=off loads the plain build even where the engine has relaxed SIMD', async () => {
