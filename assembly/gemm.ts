@@ -468,19 +468,23 @@ function packANormal(a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst
   }
 }
 
-/** op(A) = A^T, A stored [k, m]: each p already holds the panel's values side by side. */
+/** op(A) = A^T, A stored [k, m]: each p already holds the panels' values side by side. Row p of the
+ * block is read once, contiguously, into every panel: walking one panel down k instead reads 16
+ * bytes from each of kc rows lda apart, which the hardware prefetchers do not follow (W5's dW_hh:
+ * kc = 256 rows 8 KB apart per panel). */
 function packATransposed(a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
-    const panel = dst + <usize>(ir * kc) * 4;
-    for (let p = 0; p < kc; p++) {
-      const src = a + (<usize>(pc + p) * lda + <usize>(ic + ir)) * 4;
-      const out = panel + <usize>(p * MR) * 4;
-      if (rows == MR) {
-        v128.store(out, v128.load(src));
-      } else {
-        for (let r = 0; r < MR; r++) store<f32>(out + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
-      }
+  const fullRows = mc & ~(MR - 1);
+  const panelBytes = <usize>(MR * kc) * 4;
+  for (let p = 0; p < kc; p++) {
+    const src = a + (<usize>(pc + p) * lda + <usize>ic) * 4;
+    let out = dst + <usize>(p * MR) * 4;
+    for (let ir = 0; ir < fullRows; ir += MR) {
+      v128.store(out, v128.load(src + (<usize>ir << 2)));
+      out += panelBytes;
+    }
+    if (fullRows < mc) {
+      const rows = mc - fullRows;
+      for (let r = 0; r < MR; r++) store<f32>(out + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>(fullRows + r) << 2)) : 0);
     }
   }
 }
