@@ -73,12 +73,14 @@ test('wasm quantizeRows gives the reference\'s integers and scales, bit for bit,
   const k = kernelsFor('float32') as WasmKernels;
   // Ties and a NaN near the start of a row (n 13) and near its end (n 37), where a kernel that takes
   // several lanes at a time would run its one-at-a-time tail.
-  for (const [rows, n, stride, at] of [[5, 13, 16, 0], [4, 37, 40, 33]] as const) {
+  for (const [rows, n, stride, at] of [[5, 13, 16, 0], [4, 37, 40, 33], [6, 517, 520, 200]] as const) {
     const random = new Generator(2);
     const src = randn([rows, n], { generator: random }).data;
     src.set([127, 2.5, -3.5, 0.5], at); // ties at scale 1
     src.fill(0, n, 2 * n); // a zero row
     src[3 * n + (at === 0 ? 4 : n - 1)] = NaN; // a non-finite row
+    if (rows > 4) src[4 * n + 5] = -Infinity; // another, inside the lanes taken four at a time
+    if (rows > 5) src.set([-0, 0.5 / 127, -1.5 / 127, 1e-30], 5 * n + 8); // signed zero and small values, inside the lanes taken eight at a time
     const heap = k.heap;
     const s = heap.alloc(rows * n * 4), d = heap.alloc(rows * stride * 2), sc = heap.alloc(rows * 4);
     new Float32Array(heap.memory.buffer, s, rows * n).set(src);
